@@ -1,0 +1,39 @@
+"""Human wording for times and durations, shared by the CLI and the TUI."""
+
+from __future__ import annotations
+
+
+def duration(seconds: float) -> str:
+    """A compact duration: ``45s``, ``3m 12s``, ``2h 05m``, ``3d 4h``.
+
+    >>> duration(192)
+    '3m 12s'
+    """
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+def eta_text(eta: float | None, now: float) -> str:
+    """``ETA 3m 12s`` before the ETA, ``overdue 40s`` after it, ``""`` without one."""
+    if eta is None:
+        return ""
+    left = eta - now
+    if left >= 0:
+        return f"ETA {duration(left)}"
+    return f"overdue {duration(-left)}"
+
+
+def ago_text(when: float | None, now: float) -> str:
+    """``updated 4s ago`` style age; ``never`` without a time."""
+    if when is None:
+        return "never"
+    return f"{duration(now - when)} ago"

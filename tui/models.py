@@ -1,0 +1,464 @@
+"""Image-diff data: parsing and validation of what the API returns, no I/O.
+
+The API documentation gives types that the server does not always keep (numbers as
+strings, ``null`` optional fields, progress outside 0..100). Parsing accepts what can
+be read unambiguously and raises :class:`InvalidResponse`, naming the field, for the
+rest.
+
+Example:
+    >>> job = parse_job({"diffid": 7, "jobcreated": 1, "jobfailed": 0, "jobprogress": "40",
+    ...                  "jobstatename": "Running", "jobupdated": 2, "jobstateid": 4})
+    >>> job.state is JobState.RUNNING, job.progress
+    (True, 40)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Final
+
+MAX_DIFF_ID: Final = 2**63 - 1
+"""IDs are signed 64-bit integers on the server side."""
+
+
+class InvalidResponse(Exception):
+    """The server answered with something that is not a readable job object."""
+
+    def __init__(self, message: str, *, field_name: str | None = None) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+class JobState(IntEnum):
+    """A job's ``jobstateid``."""
+
+    CREATED = 1
+    PENDING = 2
+    QUEUED = 3
+    RUNNING = 4
+    COMPLETED = 5
+    FAILED = 6
+
+    @property
+    def label(self) -> str:
+        """The state's name as the API spells it."""
+        return self.name.capitalize()
+
+    @property
+    def is_terminal(self) -> bool:
+        """Completed and Failed jobs no longer change until they are retried."""
+        return self in (JobState.COMPLETED, JobState.FAILED)
+
+    @property
+    def is_waiting(self) -> bool:
+        """Created, Pending and Queued: accepted but not running yet."""
+        return self in (JobState.CREATED, JobState.PENDING, JobState.QUEUED)
+
+    @property
+    def can_retry(self) -> bool:
+        """Only terminal diffs may be retried (or rejected)."""
+        return self.is_terminal
+
+    @classmethod
+    def from_name(cls, name: str) -> JobState | None:
+        """The state whose name is ``name`` (any case), or None."""
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            return None
+
+
+_KNOWN_JOB_FIELDS: Final = frozenset(
+    {
+        "diffid",
+        "jobcreated",
+        "joberror",
+        "jobeta",
+        "jobfailed",
+        "jobprogress",
+        "jobstart",
+        "jobstateid",
+        "jobstatename",
+        "jobupdated",
+    }
+)
+_DIFF_INFO_FIELDS: Final = frozenset({"game", "machine", "image", "added", "modified", "removed"})
+_INT_TEXT: Final = re.compile(r"[+-]?\d{1,19}")
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _read_int(data: Mapping[str, Any], name: str, *, optional: bool) -> int | None:
+    """An integer field, also accepted as a decimal string or a whole float."""
+    if name not in data or data[name] is None:
+        if optional:
+            return None
+        raise InvalidResponse(f"field {name!r} is missing", field_name=name)
+    value = data[name]
+    if isinstance(value, bool):
+        raise InvalidResponse(f"field {name!r} must be an integer, got bool", field_name=name)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "" and optional:
+            return None
+        if _INT_TEXT.fullmatch(text):
+            return int(text)
+    raise InvalidResponse(
+        f"field {name!r} must be an integer, got {_type_name(value)}", field_name=name
+    )
+
+
+def _read_str(data: Mapping[str, Any], name: str, *, optional: bool) -> str | None:
+    if name not in data or data[name] is None:
+        if optional:
+            return None
+        raise InvalidResponse(f"field {name!r} is missing", field_name=name)
+    value = data[name]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidResponse(
+        f"field {name!r} must be a string, got {_type_name(value)}", field_name=name
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One file in a diff's added / modified / removed map."""
+
+    path: str
+    size: int | None = None
+    checksum: str | None = None
+    modified: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffInfo:
+    """The extras of a status call made with ``diff_info=1``."""
+
+    game: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, Any] = field(default_factory=dict)
+    image: dict[str, Any] = field(default_factory=dict)
+    added: tuple[FileEntry, ...] = ()
+    modified: tuple[FileEntry, ...] = ()
+    removed: tuple[FileEntry, ...] = ()
+
+
+def _parse_named_object(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidResponse(
+            f"field {name!r} must be an object, got {_type_name(value)}", field_name=name
+        )
+    return dict(value)
+
+
+def _parse_file_map(data: Mapping[str, Any], name: str) -> tuple[FileEntry, ...]:
+    value = data.get(name)
+    if value is None:
+        return ()
+    # Some servers send an empty list instead of an empty object.
+    if isinstance(value, list) and not value:
+        return ()
+    if not isinstance(value, dict):
+        raise InvalidResponse(
+            f"field {name!r} must be an object of files, got {_type_name(value)}",
+            field_name=name,
+        )
+    entries: list[FileEntry] = []
+    for path, info in value.items():
+        where = f"{name}[{path!r}]"
+        if isinstance(info, dict):
+            size = _read_int(info, "size", optional=True) if "size" in info else None
+            checksum = _read_str(info, "checksum", optional=True)
+            modified = _read_int(info, "modified", optional=True) if "modified" in info else None
+        elif info is None or isinstance(info, int | str):
+            size, checksum, modified = None, None, None
+        else:
+            raise InvalidResponse(
+                f"field {where} must be a file object, got {_type_name(info)}", field_name=name
+            )
+        entries.append(FileEntry(str(path), size, checksum, modified))
+    entries.sort(key=lambda entry: entry.path)
+    return tuple(entries)
+
+
+def parse_diff_info(data: Mapping[str, Any]) -> DiffInfo | None:
+    """The ``diff_info`` extras of a job object, or None when it has none."""
+    if not any(name in data for name in _DIFF_INFO_FIELDS):
+        return None
+    return DiffInfo(
+        game=_parse_named_object(data, "game"),
+        machine=_parse_named_object(data, "machine"),
+        image=_parse_named_object(data, "image"),
+        added=_parse_file_map(data, "added"),
+        modified=_parse_file_map(data, "modified"),
+        removed=_parse_file_map(data, "removed"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DiffJob:
+    """A diff job as the server last described it, with normalized types."""
+
+    diffid: int
+    state: JobState | None
+    state_name: str
+    progress: int
+    created: int
+    updated: int
+    failed: bool
+    start: int | None = None
+    eta: int | None = None
+    error: str | None = None
+    progress_clamped_from: int | None = None
+    """The out-of-range progress the server sent, when it had to be clamped."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Fields the API documentation does not list, kept for the detail view."""
+    info: DiffInfo | None = None
+    raw_text: str = field(default="", repr=False, compare=False)
+    """The response body this job was read from (for the detail view)."""
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job is Completed or Failed (by state id, or by the failed flag)."""
+        if self.state is not None:
+            return self.state.is_terminal
+        return self.failed
+
+    @property
+    def display_state(self) -> str:
+        """The state's name for display (the server's name when the id is unknown)."""
+        return self.state.label if self.state is not None else self.state_name
+
+    def to_json(self) -> dict[str, Any]:
+        """The job with the API's field names and normalized types (for ``--json``)."""
+        out: dict[str, Any] = {
+            "diffid": self.diffid,
+            "jobcreated": self.created,
+            "joberror": self.error,
+            "jobeta": self.eta,
+            "jobfailed": 1 if self.failed else 0,
+            "jobprogress": self.progress,
+            "jobstart": self.start,
+            "jobstateid": int(self.state) if self.state is not None else None,
+            "jobstatename": self.state_name,
+            "jobupdated": self.updated,
+        }
+        if self.info is not None:
+            out["diff_info"] = {
+                "game": self.info.game,
+                "machine": self.info.machine,
+                "image": self.info.image,
+                "added": [entry.path for entry in self.info.added],
+                "modified": [entry.path for entry in self.info.modified],
+                "removed": [entry.path for entry in self.info.removed],
+            }
+        return out
+
+
+def parse_job(data: object) -> DiffJob:
+    """Parse a job object (status, retry or create response) into a :class:`DiffJob`."""
+    if not isinstance(data, dict):
+        raise InvalidResponse(f"expected a job object, got {_type_name(data)}")
+    diffid = _read_int(data, "diffid", optional=False)
+    assert diffid is not None
+    state_id = _read_int(data, "jobstateid", optional=True)
+    state: JobState | None = None
+    if state_id is not None:
+        try:
+            state = JobState(state_id)
+        except ValueError:
+            raise InvalidResponse(
+                f"field 'jobstateid' has unknown state {state_id}", field_name="jobstateid"
+            ) from None
+    state_name = _read_str(data, "jobstatename", optional=True)
+    if state is None and state_name is not None:
+        state = JobState.from_name(state_name)
+    if state_name is None:
+        if state is None:
+            raise InvalidResponse("field 'jobstatename' is missing", field_name="jobstatename")
+        state_name = state.label
+    failed_flag = _read_int(data, "jobfailed", optional=True)
+    if failed_flag not in (None, 0, 1):
+        raise InvalidResponse(
+            f"field 'jobfailed' must be 0 or 1, got {failed_flag}", field_name="jobfailed"
+        )
+    raw_progress = _read_int(data, "jobprogress", optional=True)
+    progress = 0 if raw_progress is None else min(100, max(0, raw_progress))
+    clamped_from = raw_progress if raw_progress is not None and raw_progress != progress else None
+    created = _read_int(data, "jobcreated", optional=True)
+    updated = _read_int(data, "jobupdated", optional=True)
+    extra = {
+        key: value
+        for key, value in data.items()
+        if key not in _KNOWN_JOB_FIELDS and key not in _DIFF_INFO_FIELDS
+    }
+    error = _read_str(data, "joberror", optional=True)
+    return DiffJob(
+        diffid=diffid,
+        state=state,
+        state_name=state_name,
+        progress=progress,
+        created=created or 0,
+        updated=updated or created or 0,
+        failed=failed_flag == 1 or state is JobState.FAILED,
+        start=_read_int(data, "jobstart", optional=True),
+        eta=_read_int(data, "jobeta", optional=True),
+        error=error if error else None,
+        progress_clamped_from=clamped_from,
+        extra=extra,
+        info=parse_diff_info(data),
+    )
+
+
+class InvalidDiffId(ValueError):
+    """A token that is not a diff ID; the message names the token."""
+
+    def __init__(self, token: str, reason: str) -> None:
+        super().__init__(f"{token!r} is not a diff ID: {reason}")
+        self.token = token
+        self.reason = reason
+
+
+_DIGITS: Final = re.compile(r"\d+")
+
+
+def parse_diff_id(token: str) -> int:
+    """A diff ID from user input: a positive decimal integer below 2**63.
+
+    >>> parse_diff_id(" 4101 ")
+    4101
+    """
+    text = token.strip()
+    if not text:
+        raise InvalidDiffId(token, "it is empty")
+    if not _DIGITS.fullmatch(text) or not text.isascii():
+        if text.startswith("-") and _DIGITS.fullmatch(text[1:]):
+            raise InvalidDiffId(token, "IDs are positive")
+        raise InvalidDiffId(token, "use digits only")
+    value = int(text)
+    if value == 0:
+        raise InvalidDiffId(token, "IDs start at 1")
+    if value > MAX_DIFF_ID:
+        raise InvalidDiffId(token, "it is too large")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TokenError:
+    """A bad token in a pasted list, by position (1-based) and text."""
+
+    position: int
+    token: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.token!r}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedIds:
+    """The result of reading a pasted list of IDs."""
+
+    ids: tuple[int, ...]
+    errors: tuple[TokenError, ...]
+    duplicates: tuple[int, ...]
+
+
+_SEPARATORS: Final = re.compile(r"[\s,;]+")
+
+
+def parse_id_list(text: str) -> ParsedIds:
+    """Read IDs separated by whitespace, commas or newlines; ``#`` starts a comment.
+
+    Every bad token is reported (not only the first); repeated IDs are kept once.
+
+    >>> parse_id_list("4101, 4102 # eu\\n4101 x").errors[0].token
+    'x'
+    """
+    ids: list[int] = []
+    seen: set[int] = set()
+    duplicates: list[int] = []
+    errors: list[TokenError] = []
+    position = 0
+    for line in text.splitlines():
+        content = line.split("#", 1)[0]
+        for token in _SEPARATORS.split(content):
+            if not token:
+                continue
+            position += 1
+            try:
+                value = parse_diff_id(token)
+            except InvalidDiffId as exc:
+                errors.append(TokenError(position, token, exc.reason))
+                continue
+            if value in seen:
+                duplicates.append(value)
+                continue
+            seen.add(value)
+            ids.append(value)
+    return ParsedIds(tuple(ids), tuple(errors), tuple(duplicates))
+
+
+@dataclass(frozen=True, slots=True)
+class LastStatus:
+    """The last known status of a watched diff, saved so the app can paint at once."""
+
+    state_id: int | None
+    state_name: str
+    progress: int
+    eta: int | None
+    error: str | None
+    seen_at: float
+    start: int | None = None
+
+    @classmethod
+    def from_job(cls, job: DiffJob, seen_at: float) -> LastStatus:
+        """What the watchlist keeps of a job."""
+        return cls(
+            state_id=int(job.state) if job.state is not None else None,
+            state_name=job.state_name,
+            progress=job.progress,
+            eta=job.eta,
+            error=job.error,
+            seen_at=seen_at,
+            start=job.start,
+        )
+
+    @property
+    def state(self) -> JobState | None:
+        """The state, when the id is a known one."""
+        try:
+            return JobState(self.state_id) if self.state_id is not None else None
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    """One diff on a profile's watchlist."""
+
+    diffid: int
+    asid: int
+    profile: str
+    label: str = ""
+    added_at: float = 0.0
+    last: LastStatus | None = None
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """Entries are unique per profile, account and diff."""
+        return (self.profile, self.asid, self.diffid)
