@@ -1,0 +1,82 @@
+"""The ``themes`` command: ``themes list`` and ``themes path``.
+
+Example:
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="imagediff-tui")
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["themes", "path"])
+    >>> args.handler.__name__
+    'run_path'
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import platformdirs
+
+from tui.cli_common import PROG, ExitCode, print_warning
+from tui.safetext import plain
+from tui.themes import DEFAULT_THEME, load_catalog
+
+
+def user_themes_dir() -> Path:
+    """The folder the user puts their own ``*.toml`` theme files in."""
+    return Path(platformdirs.user_config_dir(PROG)) / "themes"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print every theme: name, dark/light, origin and file; ``*`` marks the default.
+
+    Broken user theme files are reported on stderr, one line each; the rest are
+    still listed and the exit code stays 0, so one typo does not hide the others.
+    """
+    catalog = load_catalog(user_themes_dir())
+    for error in catalog.errors:
+        print_warning(str(error))
+    names = catalog.names()
+    width = max((len(name) for name in names), default=0)
+    for name in names:
+        source = catalog.themes[name]
+        marker = "*" if name == DEFAULT_THEME else " "
+        mode = "dark" if source.theme.dark else "light"
+        # Paths are printed made safe: a file name is user-controlled text too.
+        print(f"{marker} {name:<{width}}  {mode:<5}  {source.origin:<8}  {plain(str(source.path))}")
+    return ExitCode.OK
+
+
+def run_path(args: argparse.Namespace) -> int:
+    """Print the user themes folder (it need not exist yet)."""
+    print(plain(str(user_themes_dir())))
+    return ExitCode.OK
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``themes list`` and ``themes path``; each sets ``handler`` to ``fn(args) -> int``."""
+    themes = subparsers.add_parser(
+        "themes",
+        help="list themes or show the user themes folder",
+        description=(
+            "Themes are TOML files. Built-in themes ship with the app; put your own "
+            "*.toml files in the folder that 'themes path' prints. A user theme with a "
+            "built-in theme's name replaces it."
+        ),
+    )
+    commands = themes.add_subparsers(dest="themes_command", metavar="COMMAND", required=True)
+    listing = commands.add_parser(
+        "list",
+        help="list every theme (* marks the default)",
+        description=(
+            "Print each theme's name, dark or light, origin (built-in or user) and file. "
+            f"'*' marks the default theme ({DEFAULT_THEME}). Broken user theme files are "
+            "reported on stderr and skipped."
+        ),
+    )
+    listing.set_defaults(handler=run_list)
+    path = commands.add_parser(
+        "path",
+        help="print the user themes folder",
+        description="Print the folder where your own theme files (*.toml) are read from.",
+    )
+    path.set_defaults(handler=run_path)
