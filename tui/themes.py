@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from textual.color import Color, ColorParseError
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 APP_VARIABLES: tuple[str, ...] = (
     "state-waiting",
@@ -322,8 +322,23 @@ def load_theme_file(path: Path) -> Theme:
     except Exception as error:  # Textual's palette generation rejected the mix
         raise ThemeError(path, f"colours do not form a usable theme: {error}") from error
     variables.update({f"state-{key}": value for key, value in states.items()})
+    if theme.ansi:
+        # Textual's ANSI palette generator leaves out $ansi-background and
+        # $ansi-foreground, which Screen and several widgets reference: its own
+        # ansi-dark/ansi-light themes supply them (with cursor and selection
+        # colours) as variables. Without them the stylesheet fails to parse.
+        variables = {**_textual_ansi_variables(theme.dark), **variables}
     theme.variables = variables
     return theme
+
+
+def _textual_ansi_variables(dark: bool) -> dict[str, str]:
+    source = BUILTIN_THEMES.get("ansi-dark" if dark else "ansi-light")
+    variables = dict(source.variables) if source is not None else {}
+    # The two that the stylesheet cannot do without, in case Textual renames its themes.
+    variables.setdefault("ansi-background", "ansi_black" if dark else "ansi_white")
+    variables.setdefault("ansi-foreground", "ansi_white" if dark else "ansi_black")
+    return variables
 
 
 def builtin_themes_dir() -> Path:
