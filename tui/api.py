@@ -1,0 +1,494 @@
+"""An asyncio client for the Clanforge image-diff endpoints, with typed errors.
+
+Every call is a GET with Basic auth and ``accountserviceid``. Responses are read as
+a stream and abandoned past a size cap; every failure becomes one :class:`ApiError`
+subclass whose ``message`` is a sentence safe to show (no secret, no raw escapes).
+
+Retry and create change state on the server: they are sent once and never repeated
+here. When such a request may have reached the server but no answer came back,
+:class:`RetryOutcomeUnknown` says so; a status call settles it.
+
+Example:
+    >>> is_loopback("127.0.0.1"), is_loopback("[::1]"), is_loopback("example.com")
+    (True, True, False)
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+
+from tui.models import MAX_DIFF_ID, DiffJob, InvalidResponse, parse_job
+from tui.safetext import plain
+
+logger = logging.getLogger("tui.api")
+
+MAX_MESSAGE_LENGTH: Final = 300
+"""Server messages longer than this are cut: an error line is not a log file."""
+
+
+class ApiError(Exception):
+    """A failed API call. ``message`` is a human sentence with no secret in it."""
+
+    kind: str = "error"
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+    def to_json(self) -> dict[str, Any]:
+        """The error as the CLI's ``--json`` output shows it."""
+        return {"kind": self.kind, "http_status": self.http_status, "message": self.message}
+
+
+class BadRequest(ApiError):
+    """The server refused the request (400 and other 4xx, or ``success: false``)."""
+
+    kind = "rejected"
+
+
+class AuthenticationError(ApiError):
+    """401: the access/secret key pair was not accepted."""
+
+    kind = "auth"
+
+
+class Forbidden(ApiError):
+    """403: the keys have no access to the account service ID."""
+
+    kind = "forbidden"
+
+
+class NotFound(ApiError):
+    """404: no such diff (or not visible to this account)."""
+
+    kind = "not-found"
+
+
+class RateLimited(ApiError):
+    """429: slow down; ``retry_after`` is the server's wish in seconds, if it gave one."""
+
+    kind = "rate-limited"
+
+    def __init__(
+        self, message: str, *, http_status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """5xx. A 503 may carry ``retry_after``."""
+
+    kind = "server"
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class NetworkError(ApiError):
+    """No usable answer: connection refused or reset, DNS failure, TLS failure."""
+
+    kind = "network"
+
+
+class ApiTimeout(NetworkError):
+    """The connect or read timeout expired."""
+
+    kind = "timeout"
+
+
+class InvalidResponseError(ApiError):
+    """An answer that is not a readable job object; ``field_name`` names the bad field."""
+
+    kind = "invalid-response"
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, field_name: str | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.field_name = field_name
+
+
+class RetryOutcomeUnknown(ApiError):
+    """A state-changing request may have reached the server, but no answer came back.
+
+    It is never re-sent: check the diff's status to learn what happened.
+    """
+
+    kind = "outcome-unknown"
+
+
+class InsecureURL(ApiError):
+    """The API URL would send the keys in clear text (or is not a usable URL)."""
+
+    kind = "config"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1 (brackets allowed around IPv6)."""
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def check_api_url(api_url: str) -> httpx.URL:
+    """The URL, or :class:`InsecureURL` when keys would travel in clear text."""
+    try:
+        url = httpx.URL(api_url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InsecureURL(
+            f"the API URL {plain(str(url.copy_with(username=None, password=None)))!r} "
+            "must start with https://"
+        )
+    if url.userinfo:
+        raise InsecureURL("the API URL must not contain credentials; use the profile's keys")
+    if url.scheme == "http" and not is_loopback(url.host):
+        raise InsecureURL(
+            f"refusing plain http:// to {plain(url.host)}: the access keys would be sent "
+            "unencrypted; use https:// (plain http is only allowed to localhost)"
+        )
+    return url
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP-date).
+
+    >>> parse_retry_after("7", 0.0), parse_retry_after("soon", 0.0)
+    (7.0, None)
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        # NaN and infinities are not a wait anyone can honour.
+        return max(0.0, seconds) if seconds == seconds and seconds < 1e9 else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _server_message(data: object) -> str | None:
+    """The ``error`` / ``message`` text of a JSON body, made safe and short."""
+    if not isinstance(data, dict):
+        return None
+    for key in ("error", "message", "errors"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            value = value.get("message")
+        if isinstance(value, list) and value and isinstance(value[0], str):
+            value = value[0]
+        if isinstance(value, str) and value.strip():
+            return plain(value.strip(), limit=MAX_MESSAGE_LENGTH)
+    return None
+
+
+def _is_html(content_type: str, body: bytes) -> bool:
+    return "html" in content_type or body.lstrip()[:1] == b"<"
+
+
+class ClanforgeClient:
+    """One account's view of the image-diff API.
+
+    ``transport`` lets tests swap the network out. The keys are kept only inside
+    the auth header; no repr, error or log line shows them.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        asid: int,
+        access_key: str,
+        secret_key: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        max_body_bytes: int = 4 * 1024 * 1024,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        url = check_api_url(api_url)
+        if isinstance(asid, bool) or not isinstance(asid, int) or asid <= 0:
+            raise InsecureURL("the account service ID must be a positive integer")
+        self.api_url = str(url)
+        self.asid = asid
+        self.max_body_bytes = max_body_bytes
+        self._client = httpx.AsyncClient(
+            base_url=url,
+            auth=httpx.BasicAuth(access_key, secret_key),
+            timeout=httpx.Timeout(
+                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=read_timeout
+            ),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                "User-Agent": "imagediff-tui",
+            },
+            # A redirect is reported, not followed: it may lead off to plain http.
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"ClanforgeClient(api_url={self.api_url!r}, asid={self.asid})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
+        """The diff's current state; with ``diff_info`` also game, machine, image and files."""
+        params: dict[str, str | int] = {"diff_info": 1} if diff_info else {}
+        job = await self._call(f"/cfp/v1/imagediff/{_check_id(diffid)}/status", params, False)
+        if job.diffid != diffid:
+            raise InvalidResponseError(
+                f"asked for diff {diffid} but the server answered about diff {job.diffid}",
+                field_name="diffid",
+            )
+        return job
+
+    async def retry(self, diffid: int) -> DiffJob:
+        """Recalculate a Completed or Failed diff. Sent once; never repeated here."""
+        return await self._call(f"/cfp/v1/imagediff/{_check_id(diffid)}/retry", {}, True)
+
+    async def reject(self, diffid: int, reinstall: bool = False) -> DiffJob:
+        """Reject a Completed or Failed diff; ``reinstall`` also reinstalls the machine."""
+        return await self._call(
+            f"/cfp/v1/imagediff/{_check_id(diffid)}/reject",
+            {"reinstall": 1 if reinstall else 0},
+            True,
+            default_diffid=diffid,
+        )
+
+    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
+        """Start a diff of ``machineid`` against ``imageid`` (or retry ``diffid``). Sent once."""
+        params: dict[str, str | int] = {
+            "imageid": _check_id(imageid, "image ID"),
+            "machineid": _check_id(machineid, "machine ID"),
+        }
+        if diffid is not None:
+            params["diffid"] = _check_id(diffid)
+        return await self._call("/cfp/v1/imagediff/create", params, True)
+
+    async def _call(
+        self,
+        path: str,
+        params: dict[str, str | int],
+        changes_state: bool,
+        *,
+        default_diffid: int | None = None,
+    ) -> DiffJob:
+        query: dict[str, str | int] = {"accountserviceid": self.asid, **params}
+        started = time.monotonic()
+        try:
+            status, reason, content_type, headers, body = await self._fetch(path, query)
+        except ApiError as exc:
+            logger.info(
+                "GET %s failed after %.0f ms: %s",
+                path,
+                (time.monotonic() - started) * 1000,
+                exc.kind,
+            )
+            raise
+        elapsed_ms = (time.monotonic() - started) * 1000
+        level = logging.DEBUG if 200 <= status < 300 else logging.INFO
+        logger.log(level, "GET %s -> %d in %.0f ms", path, status, elapsed_ms)
+        if not 200 <= status < 300:
+            raise self._http_error(status, reason, content_type, headers, body)
+        return self._read_job(status, content_type, body, default_diffid)
+
+    async def _fetch(
+        self, path: str, query: dict[str, str | int]
+    ) -> tuple[int, str, str, httpx.Headers, bytes]:
+        """Send one GET and read the body up to the cap; network failures become ApiErrors."""
+        sent = False
+        try:
+            async with self._client.stream("GET", path, params=query) as response:
+                sent = True
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    raise self._too_big(response.status_code)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise self._too_big(response.status_code)
+                    chunks.append(chunk)
+                return (
+                    response.status_code,
+                    response.reason_phrase,
+                    response.headers.get("content-type", "").lower(),
+                    response.headers,
+                    b"".join(chunks),
+                )
+        except ApiError:
+            raise
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            raise ApiTimeout("timed out connecting to the API server") from None
+        except httpx.ConnectError as exc:
+            raise NetworkError(f"cannot connect to the API server ({_reason(exc)})") from None
+        except httpx.TimeoutException:
+            if self._may_have_changed_state(path):
+                raise self._unknown("timed out waiting for the answer") from None
+            raise ApiTimeout(
+                "the API server did not answer in time"
+                + (" (the answer stopped half-way)" if sent else "")
+            ) from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            if self._may_have_changed_state(path):
+                raise self._unknown("the connection dropped before the answer") from None
+            raise NetworkError(f"the connection failed ({_reason(exc)})") from None
+
+    @staticmethod
+    def _may_have_changed_state(path: str) -> bool:
+        return not path.endswith("/status")
+
+    @staticmethod
+    def _unknown(what: str) -> RetryOutcomeUnknown:
+        return RetryOutcomeUnknown(
+            f"{what}; the request may have reached the server, so its outcome is unknown "
+            "(it was not repeated; a status check will settle it)"
+        )
+
+    def _too_big(self, status: int) -> InvalidResponseError:
+        return InvalidResponseError(
+            f"the response is larger than {self.max_body_bytes} bytes; not read",
+            http_status=status,
+        )
+
+    def _http_error(
+        self, status: int, reason: str, content_type: str, headers: httpx.Headers, body: bytes
+    ) -> ApiError:
+        server_text: str | None = None
+        if body and not _is_html(content_type, body):
+            try:
+                server_text = _server_message(json.loads(body))
+            except (ValueError, RecursionError):
+                server_text = None
+        status_text = f"{status} {plain(reason, limit=60)}".strip()
+        if _is_html(content_type, body) and body:
+            summary = f"{status_text} (HTML error page from a proxy)"
+        else:
+            summary = status_text
+        retry_after = parse_retry_after(headers.get("retry-after"), time.time())
+        if status == 400:
+            return BadRequest(server_text or summary, http_status=status)
+        if status == 401:
+            return AuthenticationError(
+                "401: check the profile's access and secret keys", http_status=status
+            )
+        if status == 403:
+            return Forbidden(
+                f"403: these keys have no access to account service ID {self.asid} (ASID)"
+                + (f": {server_text}" if server_text else ""),
+                http_status=status,
+            )
+        if status == 404:
+            return NotFound(server_text or f"{status_text}: no such diff", http_status=status)
+        if status == 429:
+            wait = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
+            return RateLimited(
+                f"429: the server asks to slow down{wait}",
+                http_status=status,
+                retry_after=retry_after,
+            )
+        if status >= 500:
+            return ServerError(
+                f"{summary}: {server_text}" if server_text else summary,
+                http_status=status,
+                retry_after=retry_after if status == 503 else None,
+            )
+        if 300 <= status < 400:
+            return InvalidResponseError(
+                f"{status_text}: the server redirected; check the API URL", http_status=status
+            )
+        return BadRequest(server_text or summary, http_status=status)
+
+    def _read_job(
+        self, status: int, content_type: str, body: bytes, default_diffid: int | None
+    ) -> DiffJob:
+        if not body.strip():
+            raise InvalidResponseError("the server sent an empty response", http_status=status)
+        if _is_html(content_type, body):
+            raise InvalidResponseError(
+                f"{status}: expected JSON, got an HTML page (a proxy or login page?)",
+                http_status=status,
+            )
+        if content_type and "json" not in content_type:
+            kind = plain(content_type.split(";", 1)[0].strip(), limit=60)
+            raise InvalidResponseError(f"expected JSON, got {kind}", http_status=status)
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise InvalidResponseError(
+                "the response is not valid JSON", http_status=status
+            ) from None
+        if isinstance(data, dict):
+            message = _server_message(data)
+            if data.get("success") is False or (message is not None and "diffid" not in data):
+                raise BadRequest(message or "the server reported failure", http_status=status)
+            if default_diffid is not None and "diffid" not in data:
+                data = {**data, "diffid": default_diffid}
+        try:
+            job = parse_job(data)
+        except InvalidResponse as exc:
+            raise InvalidResponseError(
+                f"unreadable job in the response: {plain(str(exc), limit=MAX_MESSAGE_LENGTH)}",
+                http_status=status,
+                field_name=exc.field_name,
+            ) from None
+        return replace(job, raw_text=body.decode("utf-8", errors="replace"))
+
+
+def _check_id(value: int, what: str = "diff ID") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DIFF_ID:
+        raise ValueError(f"{what} must be a positive integer below 2**63, got {value!r}")
+    return value
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    # Low-level messages can be long and repeat the URL; the first clause is enough.
+    return plain(text.split("\n", 1)[0], limit=120) if text else type(exc).__name__
