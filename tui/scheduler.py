@@ -1,0 +1,543 @@
+"""Which diff to ask about next, and when: every polling decision in one place.
+
+Pure decisions: no I/O, no asyncio. Time comes only from a :class:`~tui.clock.Clock`
+(``monotonic()`` for scheduling, ``now()`` to compare with the API's Unix ETA), and
+randomness (jitter) from an injectable :class:`random.Random`, so every decision is
+testable with a :class:`~tui.clock.FakeClock`.
+
+The policy, in short:
+
+* **Global cap.** At most ``N = max(1, floor(rate))`` requests start in any window of
+  ``W = max(1, N / rate)`` seconds (a sliding log, plus a small safety margin), so no
+  1-second window ever holds more than ``max_requests_per_second`` requests, as the
+  server counts them. Status polls, retries and detail fetches share the cap.
+* **In flight.** At most ``max_in_flight`` status polls are outstanding.
+* **Priorities.** Among the diffs that are due, the one with the earliest due time
+  wins, minus a head start for an explicit refresh, for diffs on screen and for
+  diffs inside their finish window; head starts are bounded, so nothing starves.
+* **Waiting** diffs (Created/Pending/Queued) are polled every ``waiting_interval``.
+* **Running** diffs are polled by their expected finish: from the progress rate seen
+  this session (two reads, on our own clock, so server clock skew does not matter)
+  or else from the ETA (assumed off by up to 25% of the job's length). Far from the
+  finish window the next poll halves the remaining lead (capped by
+  ``running_max_interval``); inside the window (or just overdue) every
+  ``2 * min_interval``; long overdue, the interval relaxes (10% of the overdue time).
+* **Terminal** diffs are not polled again after a read that says so, until
+  :meth:`PollScheduler.mark_retried` or :meth:`PollScheduler.refresh_now`.
+* **Errors** back a diff off exponentially with jitter; 429, 503 (or any answer with
+  Retry-After) and auth failures slow everything down: nothing is sent until the
+  pause ends (Retry-After honoured), the rate is halved for a while, and the due
+  times are spread out so that the end of a pause is not a burst.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from tui.clock import Clock
+from tui.models import DiffJob, JobState
+from tui.poll_settings import PollSettings
+
+RATE_WINDOW_MARGIN: Final = 0.05
+"""Extra seconds on the cap's window: a request leaves a few ms after it is started,
+so the server may see two requests closer together than we started them."""
+
+ETA_ERROR: Final = 0.25
+"""How far off an ETA is assumed to be, as a fraction of the job's length."""
+
+MIN_RATE_FACTOR: Final = 0.125
+RATE_RECOVERY_SECONDS: Final = 10.0
+"""After a slow-down the rate doubles back every this many seconds of good answers."""
+
+CONFIRM_READS_AFTER_RETRY: Final = 3
+"""Right after a retry the server may still say Completed; keep reading a little."""
+
+PROGRESS_LEAD_SHARE: Final = 0.75
+ETA_LEAD_SHARE: Final = 0.5
+"""Far from the finish window, the next poll comes after this share of the lead."""
+
+_REFRESH_HEAD_START: Final = 30.0
+_VISIBLE_HEAD_START: Final = 5.0
+_NEAR_FINISH_HEAD_START: Final = 3.0
+
+GLOBAL_KINDS: Final = frozenset({"rate-limited", "auth", "forbidden"})
+"""Error kinds that concern the whole account, not one diff."""
+SLOW_PER_DIFF_KINDS: Final = frozenset({"not-found", "rejected"})
+"""Errors that will not go away soon: start the backoff higher."""
+
+
+@dataclass(slots=True)
+class _Entry:
+    key: int
+    state: JobState | None
+    eta: float | None
+    progress: int
+    start: float | None
+    due: float | None
+    visible: bool = False
+    in_flight: bool = False
+    forced: bool = False
+    last_sent: float | None = None
+    errors: int = 0
+    confirm_left: int = 1
+    samples: list[tuple[float, int]] = field(default_factory=list)
+    """(monotonic time, progress) of running reads this session."""
+
+
+@dataclass(frozen=True, slots=True)
+class FinishEstimate:
+    """When a running diff is expected to finish, seen from now."""
+
+    remaining: float
+    """Seconds until the expected finish (negative when overdue)."""
+    uncertainty: float
+    """Half-width of the window the finish is expected in (seconds)."""
+    source: str
+    """``"progress"`` or ``"eta"``."""
+
+
+class PollScheduler:
+    """Decides which diff to poll next; the caller does the I/O and reports back.
+
+    The loop that drives it::
+
+        while (key := scheduler.next_ready()) is not None:
+            scheduler.started(key)
+            ...send; then scheduler.succeeded(key, job) or scheduler.failed(key, ...)
+        wait scheduler.seconds_until_next() (or until something changes)
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        settings: PollSettings,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._clock = clock
+        self._settings = settings
+        self._rng = rng if rng is not None else random.Random()
+        self._entries: dict[int, _Entry] = {}
+        self._sends: deque[float] = deque(maxlen=256)
+        self._in_flight = 0
+        self._paused = False
+        self._global_until: float | None = None
+        self._global_errors = 0
+        self._rate_factor = 1.0
+        self._rate_changed_at = 0.0
+
+    # ------------------------------------------------------------------ config
+    @property
+    def settings(self) -> PollSettings:
+        """The settings this scheduler follows."""
+        return self._settings
+
+    @property
+    def window_interval(self) -> float:
+        """Poll interval inside a running diff's finish window (and error backoff base)."""
+        return 2.0 * self._settings.min_interval
+
+    def _rate(self) -> float:
+        return self._settings.max_requests_per_second * self._rate_factor
+
+    def _window(self) -> tuple[int, float]:
+        rate = self._rate()
+        burst = max(1, math.floor(rate))
+        return burst, max(1.0, burst / rate) + RATE_WINDOW_MARGIN
+
+    # ------------------------------------------------------------------ entries
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[int]:
+        """The keys being scheduled."""
+        return list(self._entries)
+
+    def add(
+        self,
+        key: int,
+        state: JobState | None = None,
+        eta: float | None = None,
+        progress: int = 0,
+        start: float | None = None,
+    ) -> None:
+        """Start scheduling ``key``; ``state`` etc. are what is known (e.g. saved).
+
+        A new key is due at once, even when its saved state is terminal: one read
+        confirms the saved state. Adding a known key changes nothing.
+        """
+        if key in self._entries:
+            return
+        self._entries[key] = _Entry(
+            key=key,
+            state=state,
+            eta=eta,
+            progress=progress,
+            start=start,
+            due=self._clock.monotonic(),
+        )
+
+    def remove(self, key: int) -> None:
+        """Forget ``key``; a request still in flight for it is then ignored."""
+        entry = self._entries.pop(key, None)
+        if entry is not None and entry.in_flight:
+            self._in_flight -= 1
+
+    def set_visible(self, keys: Iterable[int]) -> None:
+        """The diffs on screen now (they are polled first)."""
+        wanted = set(keys)
+        for entry in self._entries.values():
+            entry.visible = entry.key in wanted
+
+    def refresh_now(self, keys: Iterable[int]) -> None:
+        """Poll these diffs as soon as the caps allow, terminal ones included."""
+        now = self._clock.monotonic()
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is None:
+                continue
+            entry.forced = True
+            entry.due = self._not_before_min_interval(entry, now)
+
+    def mark_retried(self, key: int, job: DiffJob | None = None) -> None:
+        """A retry was accepted (``job`` is its answer) or its outcome is unknown.
+
+        The diff is polled again soon, and a terminal read right after does not stop
+        the polling at once (the server may not have switched state yet).
+        """
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        now = self._clock.monotonic()
+        if job is not None and job.state is not None and not job.state.is_terminal:
+            entry.state = job.state
+        else:
+            entry.state = None
+        entry.eta = None
+        entry.progress = 0
+        entry.samples.clear()
+        entry.confirm_left = CONFIRM_READS_AFTER_RETRY
+        entry.errors = 0
+        base = max(now + self._settings.min_interval, self._not_before_min_interval(entry, now))
+        entry.due = base
+
+    # ------------------------------------------------------------------ pause
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Send nothing until :meth:`resume`."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Poll again; what fell due during the pause is spread out, not sent at once."""
+        if not self._paused:
+            return
+        self._paused = False
+        now = self._clock.monotonic()
+        self._spread_overdue(now)
+
+    @property
+    def slowed_down(self) -> bool:
+        """True while a global slow-down (429, 503, auth failure) is in force."""
+        now = self._clock.monotonic()
+        if self._global_until is not None and now < self._global_until:
+            return True
+        return self._rate_factor < 1.0
+
+    @property
+    def global_wait(self) -> float:
+        """Seconds until the current global pause ends (0 when there is none)."""
+        if self._global_until is None:
+            return 0.0
+        return max(0.0, self._global_until - self._clock.monotonic())
+
+    @property
+    def in_flight(self) -> int:
+        """Status polls started and not yet answered."""
+        return self._in_flight
+
+    # ------------------------------------------------------------------ the cap
+    def seconds_until_slot(self) -> float:
+        """Seconds until the requests-per-second cap allows another request."""
+        burst, window = self._window()
+        if len(self._sends) < burst:
+            return 0.0
+        return max(0.0, self._sends[-burst] + window - self._clock.monotonic())
+
+    def take_slot(self) -> bool:
+        """For a request that is not a status poll (retry, details): True and counted
+        when the cap allows it now, else False (ask again after :meth:`seconds_until_slot`)."""
+        if self.seconds_until_slot() > 0:
+            return False
+        self._sends.append(self._clock.monotonic())
+        return True
+
+    # ------------------------------------------------------------------ choosing
+    def _head_start(self, entry: _Entry, now_wall: float) -> float:
+        bonus = 0.0
+        if entry.forced:
+            bonus += _REFRESH_HEAD_START
+        if entry.visible:
+            bonus += _VISIBLE_HEAD_START
+        if entry.state is JobState.RUNNING:
+            estimate = self._estimate(entry, now_wall)
+            if estimate is not None and estimate.remaining - estimate.uncertainty <= (
+                self.window_interval
+            ):
+                bonus += _NEAR_FINISH_HEAD_START
+        return bonus
+
+    def _blocked_for(self) -> float | None:
+        """Seconds until anything at all may be sent, or None while nothing can be."""
+        if self._paused or self._in_flight >= self._settings.max_in_flight:
+            return None
+        return max(self.global_wait, self.seconds_until_slot())
+
+    def next_ready(self) -> int | None:
+        """The diff to poll now, or None when nothing may or needs to be sent now."""
+        blocked = self._blocked_for()
+        if blocked is None or blocked > 0:
+            return None
+        now = self._clock.monotonic()
+        now_wall = self._clock.now()
+        best: int | None = None
+        best_rank = math.inf
+        for entry in self._entries.values():
+            if entry.in_flight or entry.due is None or entry.due > now:
+                continue
+            rank = entry.due - self._head_start(entry, now_wall)
+            if rank < best_rank:
+                best, best_rank = entry.key, rank
+        return best
+
+    def seconds_until_next(self) -> float | None:
+        """How long the caller may sleep before :meth:`next_ready` can say something.
+
+        None means "nothing is scheduled": wait for a change (an answer, an add, a
+        resume) instead.
+        """
+        blocked = self._blocked_for()
+        if blocked is None:
+            return None
+        dues = [e.due for e in self._entries.values() if e.due is not None and not e.in_flight]
+        if not dues:
+            return None
+        return max(blocked, min(dues) - self._clock.monotonic(), 0.0)
+
+    def due_in(self, key: int) -> float | None:
+        """Seconds until ``key`` is due (None: not scheduled, e.g. confirmed terminal)."""
+        entry = self._entries.get(key)
+        if entry is None or entry.due is None:
+            return None
+        now = self._clock.monotonic()
+        due = entry.due
+        if self._global_until is not None:
+            due = max(due, self._global_until)
+        return max(0.0, due - now)
+
+    def is_scheduled(self, key: int) -> bool:
+        """True when ``key`` will be polled again without being asked to."""
+        entry = self._entries.get(key)
+        return entry is not None and entry.due is not None
+
+    # ------------------------------------------------------------------ reports
+    def started(self, key: int) -> None:
+        """A status request for ``key`` is being sent now (counts against the caps)."""
+        now = self._clock.monotonic()
+        self._sends.append(now)
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        if not entry.in_flight:
+            self._in_flight += 1
+        entry.in_flight = True
+        entry.forced = False
+        entry.last_sent = now
+        entry.due = None
+
+    def cancelled(self, key: int) -> None:
+        """A request that was started will never be answered (shutdown, removal)."""
+        entry = self._entries.get(key)
+        if entry is None or not entry.in_flight:
+            return
+        entry.in_flight = False
+        self._in_flight -= 1
+        entry.due = self._not_before_min_interval(entry, self._clock.monotonic())
+
+    def _finish(self, entry: _Entry) -> None:
+        if entry.in_flight:
+            entry.in_flight = False
+            self._in_flight -= 1
+
+    def succeeded(self, key: int, job: DiffJob) -> float | None:
+        """The server answered for ``key``; returns seconds until its next poll, or
+        None when it will not be polled again (confirmed terminal)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._finish(entry)
+        now = self._clock.monotonic()
+        now_wall = self._clock.now()
+        entry.errors = 0
+        self._global_errors = 0
+        if self._rate_factor < 1.0 and now - self._rate_changed_at >= RATE_RECOVERY_SECONDS:
+            self._rate_factor = min(1.0, self._rate_factor * 2)
+            self._rate_changed_at = now
+        state = job.state
+        if state is None and job.failed:
+            state = JobState.FAILED
+        if state is not JobState.RUNNING:
+            entry.samples.clear()
+        entry.state = state
+        entry.eta = float(job.eta) if job.eta is not None else None
+        entry.progress = job.progress
+        entry.start = float(job.start) if job.start is not None else None
+        if state is JobState.RUNNING:
+            entry.samples.append((now, job.progress))
+            del entry.samples[:-8]
+        if job.is_terminal:
+            entry.confirm_left -= 1
+            if entry.confirm_left <= 0:
+                entry.confirm_left = 0
+                entry.due = None
+                return None
+            interval = self.window_interval
+        else:
+            entry.confirm_left = 1
+            interval = self._interval(entry, now_wall)
+        entry.due = max(now + interval, self._not_before_min_interval(entry, now))
+        return entry.due - now
+
+    def failed(
+        self,
+        key: int,
+        error_kind: str,
+        retry_after: float | None = None,
+        http_status: int | None = None,
+    ) -> float:
+        """A status poll for ``key`` failed; returns seconds until it is tried again.
+
+        Per-diff errors back off exponentially with jitter (ceiling ``backoff_max``).
+        Rate limiting (429), 503, any Retry-After and auth failures pause everything.
+        """
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._finish(entry)
+        now = self._clock.monotonic()
+        is_global = (
+            error_kind in GLOBAL_KINDS
+            or retry_after is not None
+            or (error_kind == "server" and http_status == 503)
+        )
+        if is_global:
+            self._slow_down(now, error_kind, retry_after)
+            assert self._global_until is not None
+            if entry is not None and entry.due is None:
+                entry.due = self._global_until
+            return max(0.0, self._global_until - now)
+        if entry is None:
+            return 0.0
+        entry.errors += 1
+        exponent = entry.errors - 1 + (3 if error_kind in SLOW_PER_DIFF_KINDS else 0)
+        delay = self._jittered(self.window_interval * 2.0**exponent)
+        entry.due = max(now + delay, self._not_before_min_interval(entry, now))
+        return entry.due - now
+
+    def _jittered(self, delay: float) -> float:
+        """Equal jitter: half fixed, half random, below the backoff ceiling."""
+        delay = min(self._settings.backoff_max, delay)
+        return delay * (0.5 + 0.5 * self._rng.random())
+
+    def _slow_down(self, now: float, kind: str, retry_after: float | None) -> None:
+        self._global_errors += 1
+        if retry_after is not None and retry_after >= 0:
+            pause = min(self._settings.backoff_max, max(self._settings.min_interval, retry_after))
+        else:
+            pause = self._jittered(self.window_interval * 2.0 ** (self._global_errors - 1))
+        until = now + pause
+        if self._global_until is None or until > self._global_until:
+            self._global_until = until
+        if kind != "auth" and kind != "forbidden":
+            self._rate_factor = max(MIN_RATE_FACTOR, self._rate_factor / 2)
+            self._rate_changed_at = now
+        self._spread_overdue(self._global_until)
+
+    def _spread_overdue(self, start: float) -> None:
+        """Spread the diffs due before ``start`` over the time the cap needs for them."""
+        waiting = [e for e in self._entries.values() if e.due is not None and not e.in_flight]
+        due_early = [e for e in waiting if e.due is not None and e.due <= start]
+        if not due_early:
+            return
+        now_wall = self._clock.now()
+        assert all(e.due is not None for e in due_early)
+        due_early.sort(key=lambda e: (e.due or 0.0) - self._head_start(e, now_wall))
+        spacing = 1.0 / self._rate()
+        for index, entry in enumerate(due_early):
+            entry.due = start + index * spacing + self._rng.uniform(0.0, spacing)
+
+    def _not_before_min_interval(self, entry: _Entry, now: float) -> float:
+        if entry.last_sent is None:
+            return now
+        return max(now, entry.last_sent + self._settings.min_interval)
+
+    # ------------------------------------------------------------------ running
+    def estimate(self, key: int) -> FinishEstimate | None:
+        """When the running diff ``key`` is expected to finish, if that can be told."""
+        entry = self._entries.get(key)
+        if entry is None or entry.state is not JobState.RUNNING:
+            return None
+        return self._estimate(entry, self._clock.now())
+
+    def _estimate(self, entry: _Entry, now_wall: float) -> FinishEstimate | None:
+        floor = self.window_interval / 2
+        if len(entry.samples) >= 2:
+            (t0, p0), (t1, p1) = entry.samples[0], entry.samples[-1]
+            gained = p1 - p0
+            # Integer percentages: a few points of progress are needed for a usable rate.
+            if gained >= 3 and t1 > t0 and p1 < 100:
+                rate = gained / (t1 - t0)
+                left_at_t1 = (100 - p1 - 0.5) / rate
+                remaining = left_at_t1 - (self._clock.monotonic() - t1)
+                uncertainty = max(floor, left_at_t1 / gained + 0.5 / rate)
+                return FinishEstimate(remaining, uncertainty, "progress")
+        if entry.eta is not None:
+            remaining = entry.eta - now_wall
+            if entry.start is not None and entry.eta > entry.start:
+                length = entry.eta - entry.start
+            else:
+                length = max(remaining, 0.0)
+            return FinishEstimate(remaining, max(floor, ETA_ERROR * length), "eta")
+        return None
+
+    def _interval(self, entry: _Entry, now_wall: float) -> float:
+        settings = self._settings
+        if entry.state is None or entry.state.is_waiting:
+            return settings.waiting_interval if entry.state is not None else self.window_interval
+        estimate = self._estimate(entry, now_wall)
+        window = self.window_interval
+        if estimate is None:
+            return min(settings.running_max_interval, 5 * window)
+        lead = estimate.remaining - estimate.uncertainty
+        if lead > 2 * window:
+            # A progress rate measured on our clock is trusted more than an ETA, but a
+            # margin is kept in case the progress is not linear.
+            share = PROGRESS_LEAD_SHARE if estimate.source == "progress" else ETA_LEAD_SHARE
+            return min(settings.running_max_interval, max(window, lead * share))
+        if lead > settings.min_interval:
+            return lead
+        overdue = -estimate.remaining - estimate.uncertainty
+        if overdue <= 0:
+            # Inside the window: about one poll per second of uncertainty, so a sharp
+            # estimate costs two or three polls and still catches the finish quickly.
+            return min(window, max(settings.min_interval, estimate.uncertainty))
+        return min(settings.running_max_interval, max(window, 0.1 * overdue))
