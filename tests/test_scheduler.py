@@ -225,10 +225,10 @@ def test_rate_limit_pauses_everything_for_retry_after_then_spreads() -> None:
     # After the pause the rate is halved: 2 per window, and the rest is spread.
     sends: list[float] = []
     for _ in range(400):
-        while (key := sched.next_ready()) is not None:
-            sched.started(key)
+        while (ready := sched.next_ready()) is not None:
+            sched.started(ready)
             sends.append(clock.monotonic())
-            sched.succeeded(key, job(key, JobState.QUEUED))
+            sched.succeeded(ready, job(ready, JobState.QUEUED))
         clock.advance(0.05)
     first_window = [t for t in sends if t < sends[0] + 1.0]
     assert len(first_window) <= 2
@@ -452,16 +452,16 @@ def test_rate_cap_holds_in_every_window(
         if event.kind == "advance":
             clock.advance(event.value)
         elif event.kind == "drain":
-            while (key := sched.next_ready()) is not None:
-                sched.started(key)
+            while (ready := sched.next_ready()) is not None:
+                sched.started(ready)
                 sends.append(clock.monotonic())
-                flying.append(key)
+                flying.append(ready)
         elif event.kind == "cycle":
             # Start and answer at once, as a fast server would: the densest traffic.
-            while (key := sched.next_ready()) is not None:
-                sched.started(key)
+            while (ready := sched.next_ready()) is not None:
+                sched.started(ready)
                 sends.append(clock.monotonic())
-                sched.succeeded(key, job(key, JobState.CREATED))
+                sched.succeeded(ready, job(ready, JobState.CREATED))
             clock.advance(event.value / 10)
         elif event.kind == "answer" and flying:
             key = flying.pop(rng.randrange(len(flying)))
@@ -512,10 +512,10 @@ def test_confirmed_terminal_keys_are_never_scheduled(
     answer_iter = iter(answers)
     for step in steps:
         clock.advance(step)
-        while (key := sched.next_ready()) is not None:
-            assert key not in terminal
-            sched.started(key)
-            flying.add(key)
+        while (ready := sched.next_ready()) is not None:
+            assert ready not in terminal
+            sched.started(ready)
+            flying.add(ready)
         for key in list(flying):
             chosen = next(answer_iter, (key, JobState.COMPLETED))[1]
             sched.succeeded(key, job(key, chosen, 50, clock.now() + 30, clock.now() - 30))
@@ -524,8 +524,8 @@ def test_confirmed_terminal_keys_are_never_scheduled(
                 terminal.add(key)
                 assert not sched.is_scheduled(key)
     clock.advance(100_000)
-    while (key := sched.next_ready()) is not None:
-        assert key not in terminal
-        sched.started(key)
-        sched.succeeded(key, job(key, JobState.FAILED))
-        terminal.add(key)
+    while (ready := sched.next_ready()) is not None:
+        assert ready not in terminal
+        sched.started(ready)
+        sched.succeeded(ready, job(ready, JobState.FAILED))
+        terminal.add(ready)
