@@ -1,0 +1,148 @@
+"""The ``imagediff-tui`` command: the TUI by default, or one scriptable subcommand.
+
+Subcommands live in ``tui/cli_*.py`` modules; each exposes ``register(subparsers)``
+and sets ``handler`` to ``fn(args) -> int``. This module only wires them together
+and turns every failure into one line on stderr and a documented exit code.
+Nothing here imports Textual: the TUI is imported only when it is launched.
+
+Example:
+    >>> build_parser().parse_args(["status", "4101"]).ids
+    ['4101']
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+
+from tui import __version__, cli_jobs, cli_themes
+from tui.api import ApiError
+from tui.cli_common import PROG, CliError, ExitCode, connection_options, print_error
+
+try:  # Written alongside this module; the CLI must still run without it.
+    from tui.config import ConfigError as _ConfigError
+
+    _CONFIG_ERRORS: tuple[type[Exception], ...] = (_ConfigError,)
+except ImportError:  # pragma: no cover - depends on the tree
+    _CONFIG_ERRORS = ()
+
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
+
+_CONFIG_KINDS = frozenset({"auth", "forbidden", "config"})
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    """Run the API simulator in the foreground until interrupted."""
+    from tui.simulator import main_simulate
+
+    result = main_simulate(args.host, args.port, args.speed, args.allow_remote)
+    return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _register_simulate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run a simulator of the Clanforge image-diff API on this machine",
+        description="Serve a simulated image-diff API (for demos and tests).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8642, help="port to listen on")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="how many times faster than real jobs"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow listening on a non-loopback address",
+    )
+    parser.set_defaults(handler=_run_simulate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The root parser with every subcommand present in this tree."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Watch and retry Multiplay Clanforge image-diff jobs. "
+            "Without a command, opens the terminal UI."
+        ),
+        parents=[connection_options()],
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    tui_group = parser.add_argument_group("terminal UI")
+    tui_group.add_argument(
+        "--demo", action="store_true", help="run against a built-in simulator (no real account)"
+    )
+    tui_group.add_argument(
+        "--read-only", action="store_true", help="disable retry and other changing actions"
+    )
+    tui_group.add_argument("--theme", metavar="NAME", help="colour theme (see `themes list`)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cli_jobs.register(subparsers)
+    _register_simulate(subparsers)
+    cli_themes.register(subparsers)
+    return parser
+
+
+def _configure_logging(debug: bool) -> None:
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see :class:`ExitCode`)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    _configure_logging(debug)
+    try:
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            from tui.launch import run_app
+
+            return int(run_app(args))
+        return int(handler(args))
+    except CliError as exc:
+        print_error(str(exc))
+        return int(exc.code)
+    except ApiError as exc:
+        print_error(exc.message)
+        return int(ExitCode.CONFIG if exc.kind in _CONFIG_KINDS else ExitCode.FAILED)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): not worth a message; silence the flush too.
+        _silence_stdout()
+        return int(ExitCode.FAILED)
+    except Exception as exc:
+        if _CONFIG_ERRORS and isinstance(exc, _CONFIG_ERRORS):
+            if debug:
+                traceback.print_exc()
+            print_error(str(exc))
+            return int(ExitCode.CONFIG)
+        if debug:
+            traceback.print_exc()
+        print_error(f"internal error: {type(exc).__name__}: {exc}")
+        if not debug:
+            print(f"{PROG}: rerun with --debug to see the traceback", file=sys.stderr)
+        return int(ExitCode.FAILED)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
