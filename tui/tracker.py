@@ -1,0 +1,650 @@
+"""The live state of every watched diff, and the loop that keeps it current.
+
+:class:`Tracker` is the one source of truth for each diff's live state (last answer,
+last poll error, next poll time, retry history). Panels are views of its
+:class:`JobView` objects; they never call the network. It runs on plain asyncio
+(the TUI runs :meth:`Tracker.run` as a Textual worker) and asks a
+:class:`~tui.scheduler.PollScheduler` what to poll and when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import math
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from tui.api import (
+    ApiError,
+    BadRequest,
+    InvalidResponseError,
+    RetryOutcomeUnknown,
+    ServerError,
+)
+from tui.clock import Clock
+from tui.formatting import duration
+from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.poll_settings import PollSettings
+from tui.safetext import plain
+from tui.scheduler import PollScheduler
+
+logger = logging.getLogger(__name__)
+
+SAVE_INTERVAL: Final = 10.0
+"""Seconds between write-backs of the last known statuses (plus one on close)."""
+
+_MAX_WAIT: Final = 5.0
+"""The loop wakes at least this often, whatever the scheduler says (belt and braces)."""
+
+RETRY_OUTCOMES: Final = ("sent", "accepted", "rejected", "unknown", "failed")
+
+
+class StatusClient(Protocol):
+    """What the tracker needs of :class:`tui.api.ClanforgeClient`."""
+
+    async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
+        """The diff's current state."""
+        ...
+
+    async def retry(self, diffid: int) -> DiffJob:
+        """Recalculate a terminal diff (state-changing: sent once)."""
+        ...
+
+
+@dataclass
+class RetryRecord:
+    """One retry this app sent (or learned about), newest last in ``JobView.retries``."""
+
+    at: float
+    """Wall time the retry was sent."""
+    outcome: str
+    """``"sent"`` (no answer yet), ``"accepted"``, ``"rejected"``, ``"unknown"``, ``"failed"``."""
+    message: str
+    """Human words, safe to show as plain text."""
+    by: str = "this app"
+
+
+@dataclass
+class JobView:
+    """Everything the UI shows about one diff; the tracker changes it, the UI reads it."""
+
+    entry: WatchEntry
+    job: DiffJob | None = None
+    """The last good answer this session."""
+    stale: bool = True
+    """True until the first answer this session (paint from ``entry.last`` meanwhile)."""
+    updated_at: float | None = None
+    """Wall time of the last good answer."""
+    poll_error: str | None = None
+    """Human words for the last failed poll (plain text), None once a poll succeeds."""
+    poll_error_kind: str | None = None
+    next_poll_at: float | None = None
+    """Wall time of the next poll; None when none is planned (confirmed terminal)."""
+    retry_in_flight: bool = False
+    outcome_unknown: bool = False
+    """A retry may or may not have happened; status polls are settling it."""
+    retries: list[RetryRecord] = field(default_factory=list)
+    version: int = 0
+    """Bumped on every change, so the UI redraws only the rows that changed."""
+
+    @property
+    def diffid(self) -> int:
+        """The diff's ID."""
+        return self.entry.diffid
+
+    @property
+    def label(self) -> str:
+        """The user's label for the diff ("" when none)."""
+        return self.entry.label
+
+    @property
+    def state(self) -> JobState | None:
+        """The live state, else the saved one, else None."""
+        if self.job is not None:
+            return self.job.state if self.job.state is not None else _failed_or_none(self.job)
+        return self.entry.last.state if self.entry.last is not None else None
+
+    @property
+    def state_name(self) -> str:
+        """The state's name for display ("" when nothing is known)."""
+        if self.job is not None:
+            return self.job.display_state
+        if self.entry.last is not None:
+            state = self.entry.last.state
+            return state.label if state is not None else self.entry.last.state_name
+        return ""
+
+    @property
+    def progress(self) -> int | None:
+        """Percent done, live or saved."""
+        if self.job is not None:
+            return self.job.progress
+        return self.entry.last.progress if self.entry.last is not None else None
+
+    @property
+    def eta(self) -> int | None:
+        """The API's Unix ETA, live or saved."""
+        if self.job is not None:
+            return self.job.eta
+        return self.entry.last.eta if self.entry.last is not None else None
+
+    @property
+    def error(self) -> str | None:
+        """The job's own error (``joberror``) as safe plain text, live or saved."""
+        raw = self.job.error if self.job is not None else None
+        if self.job is None and self.entry.last is not None:
+            raw = self.entry.last.error
+        return plain(raw) if raw else None
+
+
+def _failed_or_none(job: DiffJob) -> JobState | None:
+    return JobState.FAILED if job.failed else None
+
+
+def _seconds(value: float) -> str:
+    return duration(math.ceil(max(0.0, value)))
+
+
+def describe_poll_error(exc: ApiError, delay: float, asid: int | None = None) -> str:
+    """Short human words for a failed status poll, with when it is tried again.
+
+    >>> from tui.api import RateLimited
+    >>> describe_poll_error(RateLimited("slow down", retry_after=3), 3.0)
+    'rate limited, next try in 3s'
+    """
+    wait = _seconds(delay)
+    status = exc.http_status
+    kind = exc.kind
+    if kind == "rate-limited":
+        return f"rate limited, next try in {wait}"
+    if kind == "auth":
+        return f"{status or 401}: check the profile's keys"
+    if kind == "forbidden":
+        where = f"account {asid}" if asid is not None else "this account"
+        return f"{status or 403}: the keys have no access to {where}"
+    if kind == "not-found":
+        return f"{status or 404}: no such diff on this account, next check in {wait}"
+    if kind == "server":
+        return f"server error {status or ''}".rstrip() + f", retrying in {wait}"
+    if kind == "timeout":
+        return f"timed out, retrying in {wait}"
+    if kind == "network":
+        return f"cannot reach the server, retrying in {wait}"
+    if kind == "invalid-response":
+        return f"unreadable answer ({plain(str(exc), limit=120)}), retrying in {wait}"
+    if kind == "rejected":
+        return f"{status or 400}: {plain(str(exc), limit=120)}, retrying in {wait}"
+    return f"{plain(str(exc), limit=120)}, retrying in {wait}"
+
+
+def _last_status_key(status: LastStatus | None) -> tuple[object, ...] | None:
+    if status is None:
+        return None
+    return (status.state_id, status.state_name, status.progress, status.eta, status.error)
+
+
+class Tracker:
+    """Polls the watched diffs politely and keeps one :class:`JobView` per diff.
+
+    Callbacks run on the event loop that runs :meth:`run`; an exception in one is
+    logged, never fatal.
+    """
+
+    def __init__(
+        self,
+        client: StatusClient,
+        entries: Iterable[WatchEntry],
+        *,
+        clock: Clock,
+        settings: PollSettings,
+        rng: random.Random | None = None,
+        on_change: Callable[[set[int]], None] | None = None,
+        on_finished: Callable[[JobView], None] | None = None,
+        save_status: Callable[[dict[int, LastStatus]], None] | None = None,
+        save_interval: float = SAVE_INTERVAL,
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._settings = settings
+        self._scheduler = PollScheduler(clock, settings, rng)
+        self._on_change = on_change
+        self._on_finished = on_finished
+        self._save_status = save_status
+        self._save_interval = save_interval
+        self.views: dict[int, JobView] = {}
+        """Every watched diff's view, by diff ID."""
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._retry_sent_at: dict[int, float] = {}
+        """Monotonic time of the last retry per diff: older poll answers are dropped."""
+        self._dirty: set[int] = set()
+        self._last_save = clock.monotonic()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._running = False
+        self._stopped = asyncio.Event()
+        self.add(entries)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def scheduler(self) -> PollScheduler:
+        """The scheduler (read-only use: estimates, due times)."""
+        return self._scheduler
+
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused by the user."""
+        return self._scheduler.paused
+
+    @property
+    def poll_state(self) -> str:
+        """``"live"``, ``"paused"`` or ``"backing off"`` (a global slow-down is on)."""
+        if self._scheduler.paused:
+            return "paused"
+        if self._scheduler.slowed_down:
+            return "backing off"
+        return "live"
+
+    def summary(self) -> dict[str, int]:
+        """Counts for a status bar.
+
+        ``running``, ``waiting``, ``completed``, ``failed`` and ``unknown`` split the
+        views by state; ``erroring`` counts views whose last poll failed (any state).
+        """
+        counts = dict.fromkeys(
+            ("running", "waiting", "completed", "failed", "erroring", "unknown"), 0
+        )
+        for view in self.views.values():
+            state = view.state
+            if state is None:
+                counts["unknown"] += 1
+            elif state is JobState.RUNNING:
+                counts["running"] += 1
+            elif state.is_waiting:
+                counts["waiting"] += 1
+            elif state is JobState.COMPLETED:
+                counts["completed"] += 1
+            else:
+                counts["failed"] += 1
+            if view.poll_error is not None:
+                counts["erroring"] += 1
+        return counts
+
+    # ------------------------------------------------------------------ commands
+    def pause(self) -> None:
+        """Send no status request until :meth:`resume` (answers in flight still land)."""
+        self._scheduler.pause()
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Poll again; what fell due meanwhile is spread out rather than sent at once."""
+        self._scheduler.resume()
+        self._refresh_next_poll(self.views)
+        self._wake.set()
+
+    def refresh(self, diffids: Iterable[int]) -> None:
+        """Poll these diffs as soon as the caps allow (terminal ones too)."""
+        ids = [d for d in diffids if d in self.views]
+        self._scheduler.refresh_now(ids)
+        self._refresh_next_poll(ids)
+        self._wake.set()
+
+    def set_visible(self, diffids: Iterable[int]) -> None:
+        """The diffs on screen now: they are polled first."""
+        self._scheduler.set_visible(diffids)
+        self._wake.set()
+
+    def add(self, entries: Iterable[WatchEntry]) -> None:
+        """Watch more diffs (already watched IDs are left as they are)."""
+        added: set[int] = set()
+        for entry in entries:
+            if entry.diffid in self.views:
+                continue
+            self.views[entry.diffid] = JobView(entry=entry)
+            last = entry.last
+            self._scheduler.add(
+                entry.diffid,
+                last.state if last is not None else None,
+                float(last.eta) if last is not None and last.eta is not None else None,
+                last.progress if last is not None else 0,
+                float(last.start) if last is not None and last.start is not None else None,
+            )
+            added.add(entry.diffid)
+        if added:
+            self._refresh_next_poll(added)
+            self._notify(added)
+            self._wake.set()
+
+    def remove(self, diffids: Iterable[int]) -> None:
+        """Stop watching these diffs; an answer still in flight for one is dropped."""
+        removed: set[int] = set()
+        for diffid in diffids:
+            if self.views.pop(diffid, None) is None:
+                continue
+            self._scheduler.remove(diffid)
+            self._dirty.discard(diffid)
+            self._retry_sent_at.pop(diffid, None)
+            task = self._tasks.pop(diffid, None)
+            if task is not None:
+                task.cancel()
+            removed.add(diffid)
+        if removed:
+            self._notify(removed)
+            self._wake.set()
+
+    def relabel(self, diffid: int, label: str) -> None:
+        """Change a diff's label in its view (the watchlist file is not touched here)."""
+        view = self.views.get(diffid)
+        if view is None:
+            return
+        view.entry = dataclasses.replace(view.entry, label=label)
+        self._changed(view)
+
+    # ------------------------------------------------------------------ the loop
+    async def run(self) -> None:
+        """Poll until :meth:`close` (or cancellation); never ends on a failed request."""
+        if self._running:
+            raise RuntimeError("Tracker.run() is already running")
+        self._running = True
+        self._stopped.clear()
+        try:
+            while not self._closing:
+                self._wake.clear()
+                self._launch_ready()
+                self._maybe_save(force=False)
+                timeout = self._next_wake()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            await self._stop_tasks()
+            self._maybe_save(force=True)
+            self._running = False
+            self._stopped.set()
+
+    async def close(self) -> None:
+        """Stop the loop, cancel the polls in flight, write back the last statuses."""
+        self._closing = True
+        self._wake.set()
+        if self._running:
+            await self._stopped.wait()
+        else:
+            await self._stop_tasks()
+            self._maybe_save(force=True)
+
+    def _next_wake(self) -> float:
+        wait = self._scheduler.seconds_until_next()
+        timeout = _MAX_WAIT if wait is None else min(_MAX_WAIT, wait)
+        if self._dirty and self._save_status is not None:
+            save_in = self._last_save + self._save_interval - self._clock.monotonic()
+            timeout = min(timeout, save_in)
+        # Never spin: a due time "now" that the scheduler cannot honour yet still waits.
+        return max(0.005, timeout)
+
+    def _launch_ready(self) -> None:
+        while (diffid := self._scheduler.next_ready()) is not None:
+            self._scheduler.started(diffid)
+            self._tasks[diffid] = asyncio.create_task(
+                self._poll(diffid), name=f"poll diff {diffid}"
+            )
+
+    async def _stop_tasks(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _poll(self, diffid: int) -> None:
+        started = self._clock.monotonic()
+        try:
+            # The client has its own timeouts; this guard only keeps a stuck call from
+            # holding an in-flight slot for ever.
+            async with asyncio.timeout(self._settings.timeout * 2 + 5):
+                job = await self._client.status(diffid)
+        except asyncio.CancelledError:
+            self._scheduler.cancelled(diffid)
+            raise
+        except ApiError as exc:
+            self._poll_failed(diffid, exc)
+        except TimeoutError:
+            self._poll_failed(diffid, _Stuck("the request got no answer", "timeout"))
+        except Exception as exc:
+            logger.exception("status poll of diff %d failed unexpectedly", diffid)
+            self._poll_failed(diffid, _Stuck(f"internal error: {type(exc).__name__}", "internal"))
+        else:
+            self._poll_answered(diffid, job, started)
+        finally:
+            if self._tasks.get(diffid) is asyncio.current_task():
+                del self._tasks[diffid]
+            self._wake.set()
+
+    def _poll_answered(self, diffid: int, job: DiffJob, started: float) -> None:
+        view = self.views.get(diffid)
+        if view is None:
+            return
+        if started < self._retry_sent_at.get(diffid, -math.inf):
+            # Asked before a retry was sent: the answer may describe the old run.
+            self._scheduler.cancelled(diffid)
+            self._refresh_next_poll([diffid])
+            return
+        before = view.state if not view.stale else None
+        delay = self._scheduler.succeeded(diffid, job)
+        self._apply_job(view, job)
+        view.poll_error = None
+        view.poll_error_kind = None
+        view.next_poll_at = None if delay is None else self._clock.now() + delay
+        if view.outcome_unknown:
+            self._settle_unknown(view, job, still_polling=delay is not None)
+        self._changed(view)
+        if before is not None and not before.is_terminal and job.is_terminal:
+            self._finished(view)
+
+    def _apply_job(self, view: JobView, job: DiffJob) -> None:
+        view.job = job
+        view.stale = False
+        view.updated_at = self._clock.now()
+        saved = LastStatus.from_job(job, view.updated_at)
+        if _last_status_key(saved) != _last_status_key(view.entry.last):
+            self._dirty.add(view.diffid)
+
+    def _settle_unknown(self, view: JobView, job: DiffJob, *, still_polling: bool) -> None:
+        record = next((r for r in reversed(view.retries) if r.outcome == "unknown"), None)
+        if not job.is_terminal:
+            view.outcome_unknown = False
+            if record is not None:
+                record.outcome = "accepted"
+                record.message = f"the retry went through (status now {job.display_state})"
+        elif not still_polling:
+            view.outcome_unknown = False
+            if record is not None:
+                record.outcome = "failed"
+                record.message = (
+                    f"the retry did not take effect (status still {job.display_state}); "
+                    "retry again if needed"
+                )
+
+    def _poll_failed(self, diffid: int, exc: ApiError) -> None:
+        retry_after = getattr(exc, "retry_after", None)
+        delay = self._scheduler.failed(diffid, exc.kind, retry_after, exc.http_status)
+        view = self.views.get(diffid)
+        logger.info("status poll of diff %d failed (%s): %s", diffid, exc.kind, exc)
+        if view is None:
+            return
+        view.poll_error = describe_poll_error(exc, delay, view.entry.asid)
+        view.poll_error_kind = exc.kind
+        view.next_poll_at = self._clock.now() + delay
+        self._changed(view)
+
+    # ------------------------------------------------------------------ retry
+    async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
+        """Retry the given diffs that can be retried (Completed / Failed, no retry in
+        flight), each sent exactly once and never repeated automatically.
+
+        Returns the record of each retry sent, by diff ID; other IDs are left out.
+        """
+        chosen: list[JobView] = []
+        for diffid in dict.fromkeys(diffids):
+            view = self.views.get(diffid)
+            if view is None or view.retry_in_flight:
+                continue
+            state = view.state
+            if state is None or not state.can_retry:
+                continue
+            chosen.append(view)
+        records: dict[int, RetryRecord] = {}
+        for view in chosen:
+            record = RetryRecord(at=self._clock.now(), outcome="sent", message="retry sent")
+            view.retries.append(record)
+            view.retry_in_flight = True
+            view.outcome_unknown = False
+            records[view.diffid] = record
+            self._changed(view)
+        limit = asyncio.Semaphore(self._settings.max_in_flight)
+        await asyncio.gather(
+            *(self._retry_one(view, records[view.diffid], limit) for view in chosen)
+        )
+        return records
+
+    async def _wait_for_slot(self) -> None:
+        # The cap frees up with time, not with an event: sleeping until then is right.
+        while not self._scheduler.take_slot():  # noqa: ASYNC110
+            await asyncio.sleep(max(0.01, self._scheduler.seconds_until_slot()))
+
+    async def _retry_one(
+        self, view: JobView, record: RetryRecord, limit: asyncio.Semaphore
+    ) -> None:
+        diffid = view.diffid
+        try:
+            async with limit:
+                await self._wait_for_slot()
+                record.at = self._clock.now()
+                self._retry_sent_at[diffid] = self._clock.monotonic()
+                try:
+                    job = await self._client.retry(diffid)
+                except asyncio.CancelledError:
+                    self._retry_unknown(view, record, "cancelled before the answer arrived")
+                    raise
+                except RetryOutcomeUnknown as exc:
+                    self._retry_unknown(view, record, plain(str(exc)))
+                except BadRequest as exc:
+                    record.outcome = "rejected"
+                    record.message = f"rejected: {plain(str(exc))}"
+                except (ServerError, InvalidResponseError) as exc:
+                    if isinstance(exc, ServerError) and (
+                        exc.http_status == 503 or exc.retry_after is not None
+                    ):
+                        self._retry_refused(diffid, record, exc)
+                    else:
+                        # The server got the request and then broke: it may have run it.
+                        self._retry_unknown(view, record, plain(str(exc)))
+                except ApiError as exc:
+                    self._retry_refused(diffid, record, exc)
+                except Exception as exc:
+                    logger.exception("retry of diff %d failed unexpectedly", diffid)
+                    self._retry_unknown(view, record, f"internal error: {type(exc).__name__}")
+                else:
+                    record.outcome = "accepted"
+                    record.message = f"retry accepted: {job.display_state}"
+                    if job.diffid == diffid and diffid in self.views:
+                        self._apply_job(view, job)
+                    self._scheduler.mark_retried(diffid, job)
+        finally:
+            view.retry_in_flight = False
+            if diffid in self.views:
+                self._refresh_next_poll([diffid])
+                self._changed(view)
+            self._wake.set()
+
+    def _retry_unknown(self, view: JobView, record: RetryRecord, message: str) -> None:
+        record.outcome = "unknown"
+        record.message = f"outcome unknown: {message}"
+        view.outcome_unknown = True
+        self._scheduler.mark_retried(view.diffid)
+
+    def _retry_refused(self, diffid: int, record: RetryRecord, exc: ApiError) -> None:
+        """The request was refused before it could act (auth, 429, 503, no connection)."""
+        record.outcome = "failed"
+        record.message = f"not retried: {plain(str(exc))}"
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.kind in ("rate-limited", "auth", "forbidden") or retry_after is not None:
+            self._scheduler.failed(diffid, exc.kind, retry_after, exc.http_status)
+
+    # ------------------------------------------------------------------ details
+    async def fetch_details(self, diffid: int) -> DiffJob:
+        """The diff's status with ``diff_info`` (for the detail screen); errors propagate."""
+        await self._wait_for_slot()
+        job = await self._client.status(diffid, diff_info=True)
+        view = self.views.get(diffid)
+        if view is not None and job.diffid == diffid:
+            self._apply_job(view, job)
+            self._changed(view)
+        return job
+
+    # ------------------------------------------------------------------ plumbing
+    def _refresh_next_poll(self, diffids: Iterable[int]) -> None:
+        now = self._clock.now()
+        for diffid in diffids:
+            view = self.views.get(diffid)
+            if view is None:
+                continue
+            due = self._scheduler.due_in(diffid)
+            next_at = None if due is None else now + due
+            if next_at != view.next_poll_at:
+                view.next_poll_at = next_at
+                self._changed(view)
+
+    def _changed(self, view: JobView) -> None:
+        view.version += 1
+        self._notify({view.diffid})
+
+    def _notify(self, diffids: set[int]) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(diffids)
+        except Exception:
+            logger.exception("on_change callback failed")
+
+    def _finished(self, view: JobView) -> None:
+        if self._on_finished is None:
+            return
+        try:
+            self._on_finished(view)
+        except Exception:
+            logger.exception("on_finished callback failed")
+
+    def _maybe_save(self, *, force: bool) -> None:
+        if not self._dirty:
+            return
+        now = self._clock.monotonic()
+        if not force and now - self._last_save < self._save_interval:
+            return
+        payload: dict[int, LastStatus] = {}
+        for diffid in self._dirty:
+            view = self.views.get(diffid)
+            if view is None or view.job is None or view.updated_at is None:
+                continue
+            status = LastStatus.from_job(view.job, view.updated_at)
+            payload[diffid] = status
+            view.entry = dataclasses.replace(view.entry, last=status)
+        self._dirty.clear()
+        self._last_save = now
+        if not payload or self._save_status is None:
+            return
+        try:
+            self._save_status(payload)
+        except Exception:
+            logger.exception("saving the last statuses failed")
+
+
+class _Stuck(ApiError):
+    """A poll that failed without an API error (outer timeout, a bug): shown, retried."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
