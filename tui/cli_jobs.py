@@ -22,22 +22,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
-import random
 import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
 from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
 from tui.cli_common import CliError, ExitCode, connection_options, print_error
+from tui.clock import SystemClock
 from tui.formatting import eta_text
-from tui.models import DiffJob, InvalidDiffId, JobState, parse_diff_id
+from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
+from tui.tracker import JobView, Tracker
 
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 CONFIG_KINDS: Final = frozenset({"auth", "forbidden", "config"})
@@ -45,7 +48,6 @@ CONFIG_KINDS: Final = frozenset({"auth", "forbidden", "config"})
 PERMANENT_KINDS: Final = frozenset({"not-found", "rejected"})
 """Errors ``watch`` does not keep polling through."""
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
-DEFAULT_WATCH_INTERVAL: Final = 5.0
 STATUS_CONCURRENCY: Final = 4
 
 
@@ -61,6 +63,7 @@ class Connection:
     access_key: str
     secret_key: str
     poll: PollSettings
+    profile: str = ""
 
     def __repr__(self) -> str:
         return f"Connection(api_url={self.api_url!r}, asid={self.asid})"
@@ -294,70 +297,85 @@ def run_retry(args: argparse.Namespace) -> int:
 # --- watch ------------------------------------------------------------------------
 
 
-def next_interval(job: DiffJob, base: float, now: float) -> float:
-    """Seconds until the next poll of a job that is not finished yet.
+def watch_poll_settings(poll: PollSettings, interval: float | None) -> PollSettings:
+    """The tracker's poll settings with ``--interval`` as the base interval.
 
-    Waiting jobs change slowly; a running job far from its ETA is polled less often
-    (half the time left, capped), and at ``base`` once near or past it.
+    Waiting and far-from-ETA jobs are still polled less often than the base, in the
+    same proportion as the defaults, so a short base stays polite.
     """
-    if job.state is not None and job.state.is_waiting:
-        return max(base, min(15.0, 3 * base))
-    if job.eta is not None and job.eta > now:
-        return min(max(base, (job.eta - now) / 2), max(base, 30.0))
-    return base
+    if interval is None:
+        return poll
+    return dataclasses.replace(
+        poll,
+        min_interval=interval,
+        waiting_interval=max(interval, min(poll.waiting_interval, 3 * interval)),
+        running_max_interval=max(interval, min(poll.running_max_interval, 6 * interval)),
+    )
 
 
-def error_delay(failures: int, base: float, error: ApiError, cap: float) -> float:
-    """Exponential backoff with jitter; the server's Retry-After wins when longer."""
-    delay: float = min(cap, base * 2.0 ** min(failures, 16)) * random.uniform(0.8, 1.2)
-    retry_after = getattr(error, "retry_after", None)
-    if isinstance(retry_after, float | int):
-        delay = max(delay, float(retry_after))
-    return delay
+class _RecordingClient:
+    """The client as the tracker sees it, keeping each diff's last error for ``--json``."""
+
+    def __init__(self, client: ClanforgeClient) -> None:
+        self._client = client
+        self.last_error: dict[int, ApiError] = {}
+
+    async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
+        try:
+            job = await self._client.status(diffid, diff_info)
+        except ApiError as exc:
+            self.last_error[diffid] = exc
+            raise
+        self.last_error.pop(diffid, None)
+        return job
+
+    async def retry(self, diffid: int) -> DiffJob:
+        # watch never retries; present only to satisfy the tracker's client protocol.
+        raise NotImplementedError("watch does not retry")
 
 
-@dataclass(slots=True)
-class _Watched:
-    diffid: int
-    job: DiffJob | None = None
-    error: ApiError | None = None
-    failures: int = 0
-    next_at: float = 0.0
-    done: bool = False
-    last_emitted: tuple[Any, ...] | None = None
+def _finished(view: JobView) -> bool:
+    """Nothing more to wait for: terminal, or an error that polling will not cure."""
+    if view.poll_error_kind in PERMANENT_KINDS or view.poll_error_kind in CONFIG_KINDS:
+        return True
+    return view.poll_error is None and view.job is not None and view.job.is_terminal
 
 
 class _WatchView:
     """Where ``watch`` output goes: a redrawn block on a TTY, change lines otherwise."""
 
-    def __init__(self, entries: list[_Watched], out: TextIO, *, as_json: bool) -> None:
-        self.entries = entries
+    def __init__(
+        self, ids: list[int], errors: Mapping[int, ApiError], out: TextIO, *, as_json: bool
+    ) -> None:
+        self.ids = ids
+        self.errors = errors
         self.out = out
         self.as_json = as_json
         self.live = not as_json and out.isatty()
-        self.width = max(len(str(e.diffid)) for e in entries)
+        self.width = max(len(str(diffid)) for diffid in ids)
         self._drawn: list[str] = []
+        self._last_emitted: dict[int, tuple[Any, ...]] = {}
 
-    def _line(self, entry: _Watched, now: float, monotonic: float) -> str:
-        if entry.job is None:
-            text = f"{entry.diffid:>{self.width}}  {'…':<{STATE_WIDTH}}"
+    def _line(self, view: JobView, now: float) -> str:
+        if view.job is None:
+            text = f"{view.diffid:>{self.width}}  {'…':<{STATE_WIDTH}}"
         else:
-            text = job_line(entry.job, self.width, now)
-        if entry.error is not None:
-            if entry.done:
-                text += f"  [{entry.error.message}]"
-            else:
-                wait = max(0.0, entry.next_at - monotonic)
-                text += f"  [{entry.error.message}; next try in {wait:.0f}s]"
+            text = job_line(view.job, self.width, now)
+        if view.poll_error is not None:
+            error = self.errors.get(view.diffid)
+            message = error.message if error is not None else view.poll_error
+            if not _finished(view) and view.next_poll_at is not None:
+                message += f"; next try in {max(0.0, view.next_poll_at - now):.0f}s"
+            text += f"  [{plain(message, limit=300)}]"
         return text
 
-    def redraw(self, now: float, monotonic: float) -> None:
+    def redraw(self, views: Mapping[int, JobView], now: float) -> None:
         """On a TTY, rewrite the block in place, in one write, only if it changed."""
         if not self.live:
             return
         columns = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
         # Lines are cut to the terminal width so none wraps and cursor-up stays exact.
-        lines = [self._line(e, now, monotonic)[:columns] for e in self.entries]
+        lines = [self._line(views[diffid], now)[:columns] for diffid in self.ids]
         if lines == self._drawn:
             return
         parts = [f"\x1b[{len(self._drawn)}F"] if self._drawn else []
@@ -366,83 +384,96 @@ class _WatchView:
         self.out.flush()
         self._drawn = lines
 
-    def changed(self, entry: _Watched, now: float) -> None:
+    def changed(self, view: JobView, now: float) -> None:
         """A poll finished: in line mode print it if something worth saying changed."""
         if self.live:
             return
-        if entry.error is not None:
-            key: tuple[Any, ...] = ("error", entry.error.kind, entry.error.message)
-        elif entry.job is not None:
-            job = entry.job
+        error = self.errors.get(view.diffid) if view.poll_error is not None else None
+        if error is not None:
+            key: tuple[Any, ...] = ("error", error.kind, error.message)
+        elif view.job is not None:
+            job = view.job
             key = ("job", job.state, job.state_name, job.progress, job.error, job.eta)
         else:
             return
-        if key == entry.last_emitted:
+        if key == self._last_emitted.get(view.diffid):
             return
-        entry.last_emitted = key
-        if entry.error is not None:
-            _report_error(entry.diffid, entry.error, self.as_json, self.out)
-        elif entry.job is not None:
+        self._last_emitted[view.diffid] = key
+        if error is not None:
+            _report_error(view.diffid, error, self.as_json, self.out)
+        elif view.job is not None:
             if self.as_json:
-                emit_json(entry.job.to_json(), self.out)
+                emit_json(view.job.to_json(), self.out)
             else:
-                print(job_line(entry.job, self.width, now), file=self.out, flush=True)
+                print(job_line(view.job, self.width, now), file=self.out, flush=True)
 
 
 async def _watch_all(args: argparse.Namespace, ids: list[int], out: TextIO) -> int:
     conn = load_connection(args)
-    base = args.interval if args.interval is not None else DEFAULT_WATCH_INTERVAL
-    entries = [_Watched(diffid) for diffid in ids]
-    view = _WatchView(entries, out, as_json=args.json)
-    call_failed = False
-    paused_until = 0.0
-    async with make_client(conn) as client:
-        while pending := [e for e in entries if not e.done]:
-            wake = max(paused_until, min(e.next_at for e in pending))
-            while (left := wake - time.monotonic()) > 0:
-                view.redraw(time.time(), time.monotonic())
-                # Short naps on a TTY keep the ETA countdown ticking.
-                await asyncio.sleep(min(left, 1.0) if view.live else left)
-            for entry in pending:
-                if entry.next_at > time.monotonic() or time.monotonic() < paused_until:
-                    continue
-                try:
-                    job = await client.status(entry.diffid)
-                except ApiError as exc:
-                    entry.error = exc
-                    if exc.kind in CONFIG_KINDS:
-                        entry.done = True
-                        view.changed(entry, time.time())
-                        view.redraw(time.time(), time.monotonic())
-                        if view.live:
-                            print_error(f"diff {entry.diffid}: {exc.message}")
-                        return ExitCode.CONFIG
-                    if exc.kind in PERMANENT_KINDS:
-                        entry.done = True
-                        call_failed = True
-                    else:
-                        entry.failures += 1
-                        delay = error_delay(entry.failures, base, exc, conn.poll.backoff_max)
-                        entry.next_at = time.monotonic() + delay
-                        if exc.kind == "rate-limited" or getattr(exc, "retry_after", None):
-                            # The whole account is asked to slow down, not one diff.
-                            paused_until = entry.next_at
-                else:
-                    entry.job, entry.error, entry.failures = job, None, 0
-                    if job.is_terminal:
-                        entry.done = True
-                    else:
-                        entry.next_at = time.monotonic() + next_interval(job, base, time.time())
-                view.changed(entry, time.time())
-            view.redraw(time.time(), time.monotonic())
-    if view.live:
-        for entry in entries:
-            if entry.error is not None and entry.done:
-                print_error(f"diff {entry.diffid}: {entry.error.message}")
-    ended_failed = any(e.job is not None and e.job.failed for e in entries)
-    if call_failed or (args.exit_status and ended_failed):
-        return ExitCode.FAILED
-    return ExitCode.OK
+    clock = SystemClock()
+    entries = [WatchEntry(diffid, conn.asid, conn.profile) for diffid in ids]
+    async with make_client(conn) as api:
+        client = _RecordingClient(api)
+        view = _WatchView(ids, client.last_error, out, as_json=args.json)
+        all_done = asyncio.Event()
+        holder: list[Tracker] = []
+
+        def on_change(changed: set[int]) -> None:
+            # Called from inside the tracker's constructor too, before it is stored.
+            if not holder:
+                return
+            views = holder[0].views
+            for diffid in sorted(changed, key=ids.index):
+                if diffid in views:
+                    view.changed(views[diffid], clock.now())
+            if any(v.poll_error_kind in CONFIG_KINDS for v in views.values()) or all(
+                _finished(v) for v in views.values()
+            ):
+                all_done.set()
+
+        tracker = Tracker(
+            client,
+            entries,
+            clock=clock,
+            settings=watch_poll_settings(conn.poll, args.interval),
+            on_change=on_change,
+        )
+        holder.append(tracker)
+        runner = asyncio.create_task(tracker.run(), name="watch tracker")
+        try:
+            while not all_done.is_set():
+                view.redraw(tracker.views, clock.now())
+                # Wake every second: the ETA countdown ticks and a crashed loop is noticed.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(all_done.wait(), 1.0)
+                if runner.done():
+                    runner.result()  # surfaces a crash of the loop; a clean end is a bug
+                    break
+            view.redraw(tracker.views, clock.now())
+        finally:
+            await tracker.close()
+            await asyncio.gather(runner, return_exceptions=True)
+    return _watch_result(tracker.views.values(), client.last_error, args, view.live)
+
+
+def _watch_result(
+    views: Iterable[JobView], errors: Mapping[int, ApiError], args: argparse.Namespace, live: bool
+) -> int:
+    result = ExitCode.OK
+    for job_view in views:
+        error = errors.get(job_view.diffid) if job_view.poll_error is not None else None
+        if error is None:
+            if args.exit_status and job_view.job is not None and job_view.job.failed:
+                result = max(result, ExitCode.FAILED)
+            continue
+        if live:
+            # The block above shows it too, but a summary on stderr outlives the screen.
+            print_error(f"diff {job_view.diffid}: {error.message}")
+        if error.kind in CONFIG_KINDS:
+            result = ExitCode.CONFIG
+        elif error.kind in PERMANENT_KINDS:
+            result = max(result, ExitCode.FAILED)
+    return int(result)
 
 
 def run_watch(args: argparse.Namespace) -> int:
@@ -495,6 +526,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=_interval,
         default=None,
         metavar="S",
-        help=f"base poll interval in seconds (default {DEFAULT_WATCH_INTERVAL:g})",
+        help="base poll interval in seconds (default: the [poll] settings)",
     )
     watch.set_defaults(handler=run_watch)
