@@ -1,0 +1,384 @@
+"""Tracker: decisions with a fake async client, then against the simulator on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tui.api import (
+    ApiError,
+    AuthenticationError,
+    BadRequest,
+    RetryOutcomeUnknown,
+    ServerError,
+)
+from tui.clock import FakeClock, SystemClock
+from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.poll_settings import PollSettings
+from tui.tracker import JobView, Tracker, describe_poll_error
+
+FAST = PollSettings(
+    max_requests_per_second=50,
+    max_in_flight=4,
+    min_interval=0.05,
+    waiting_interval=0.1,
+    running_max_interval=0.2,
+    backoff_max=0.5,
+    timeout=1.0,
+)
+
+
+def make_job(diffid: int, state: JobState, progress: int = 0, eta: int | None = None) -> DiffJob:
+    return DiffJob(
+        diffid=diffid,
+        state=state,
+        state_name=state.label,
+        progress=progress,
+        created=1,
+        updated=1,
+        failed=state is JobState.FAILED,
+        eta=eta,
+    )
+
+
+def entry(diffid: int, state: JobState | None = None) -> WatchEntry:
+    last = None
+    if state is not None:
+        last = LastStatus(
+            int(state), state.label, 100 if state.is_terminal else 10, None, None, 0.0
+        )
+    return WatchEntry(diffid=diffid, asid=42, profile="test", label=f"d{diffid}", last=last)
+
+
+Answer = DiffJob | ApiError | Callable[[], Awaitable[DiffJob]]
+
+
+class FakeClient:
+    """Answers from a per-diff script; the last answer repeats."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, list[Answer]] = {}
+        self.retry_answers: dict[int, Answer] = {}
+        self.status_calls: list[int] = []
+        self.retry_calls: list[int] = []
+        self.detail_calls: list[int] = []
+
+    async def _answer(self, answer: Answer) -> DiffJob:
+        if isinstance(answer, ApiError):
+            raise answer
+        if isinstance(answer, DiffJob):
+            await asyncio.sleep(0)
+            return answer
+        return await answer()
+
+    async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
+        if diff_info:
+            self.detail_calls.append(diffid)
+        else:
+            self.status_calls.append(diffid)
+        script = self.states.get(diffid) or [make_job(diffid, JobState.RUNNING, 50)]
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        return await self._answer(answer)
+
+    async def retry(self, diffid: int) -> DiffJob:
+        self.retry_calls.append(diffid)
+        return await self._answer(
+            self.retry_answers.get(diffid, make_job(diffid, JobState.CREATED))
+        )
+
+
+async def wait_until(check: Callable[[], bool], limit: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+class Running:
+    """A tracker running in a task, closed on exit."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Tracker:
+        self.task = asyncio.create_task(self.tracker.run())
+        return self.tracker
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.wait_for(self.tracker.close(), 2.0)
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 2.0)
+
+
+def tracker_for(client: FakeClient, entries: list[WatchEntry], **kwargs: Any) -> Tracker:
+    return Tracker(
+        client,
+        entries,
+        clock=kwargs.pop("clock", SystemClock()),
+        settings=kwargs.pop("settings", FAST),
+        rng=random.Random(3),
+        **kwargs,
+    )
+
+
+# --------------------------------------------------------------------------- fake client
+
+
+async def test_retry_sends_only_for_terminal_diffs_once_each() -> None:
+    client = FakeClient()
+    entries = [
+        entry(1, JobState.COMPLETED),
+        entry(2, JobState.RUNNING),
+        entry(3, JobState.FAILED),
+        entry(4, JobState.QUEUED),
+        entry(5),
+    ]
+    tracker = tracker_for(client, entries, clock=FakeClock())
+    records = await tracker.retry([1, 2, 3, 4, 5, 1, 3, 99])
+    assert sorted(client.retry_calls) == [1, 3]
+    assert set(records) == {1, 3}
+    assert all(r.outcome == "accepted" for r in records.values())
+    assert tracker.views[1].state is JobState.CREATED
+    assert not tracker.views[1].retry_in_flight
+    assert [r.outcome for r in tracker.views[3].retries] == ["accepted"]
+    # Now Created: not retryable again.
+    assert await tracker.retry([1, 3]) == {}
+    assert sorted(client.retry_calls) == [1, 3]
+
+
+async def test_a_retry_in_flight_is_not_sent_twice() -> None:
+    client = FakeClient()
+    gate = asyncio.Event()
+
+    async def slow() -> DiffJob:
+        await gate.wait()
+        return make_job(1, JobState.PENDING)
+
+    client.retry_answers[1] = slow
+    tracker = tracker_for(client, [entry(1, JobState.FAILED)], clock=FakeClock())
+    first = asyncio.create_task(tracker.retry([1]))
+    await wait_until(lambda: client.retry_calls == [1])
+    assert tracker.views[1].retry_in_flight
+    assert tracker.views[1].retries[-1].outcome == "sent"
+    assert await tracker.retry([1]) == {}
+    gate.set()
+    assert (await first)[1].outcome == "accepted"
+    assert client.retry_calls == [1]
+
+
+async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> None:
+    client = FakeClient()
+    client.retry_answers[7] = RetryOutcomeUnknown("timed out waiting for the answer")
+    client.states[7] = [make_job(7, JobState.COMPLETED, 100), make_job(7, JobState.RUNNING, 3)]
+    tracker = tracker_for(client, [entry(7, JobState.COMPLETED)])
+    records = await tracker.retry([7])
+    assert records[7].outcome == "unknown"
+    view = tracker.views[7]
+    assert view.outcome_unknown
+    client.status_calls.clear()
+    async with Running(tracker):
+        await wait_until(lambda: not view.outcome_unknown)
+    assert client.retry_calls == [7]
+    assert view.retries[-1].outcome == "accepted"
+    assert view.state is JobState.RUNNING
+
+
+async def test_retry_rejected_keeps_the_servers_words_as_plain_text() -> None:
+    client = FakeClient()
+    client.retry_answers[8] = BadRequest("Image locked by diffid 4\x1b[2J", http_status=400)
+    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock())
+    record = (await tracker.retry([8]))[8]
+    assert record.outcome == "rejected"
+    assert "Image locked by diffid 4" in record.message
+    assert "\x1b" not in record.message
+    assert not tracker.views[8].outcome_unknown
+
+
+async def test_retry_refused_by_auth_is_failed_not_unknown() -> None:
+    client = FakeClient()
+    client.retry_answers[8] = AuthenticationError("bad keys", http_status=401)
+    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock())
+    record = (await tracker.retry([8]))[8]
+    assert record.outcome == "failed"
+    assert tracker.poll_state == "backing off"
+
+
+async def test_server_error_shows_on_the_view_then_recovers() -> None:
+    client = FakeClient()
+    client.states[1] = [
+        ServerError("internal server error", http_status=500),
+        make_job(1, JobState.RUNNING, 20),
+    ]
+    changes: list[set[int]] = []
+    tracker = tracker_for(client, [entry(1)], on_change=changes.append)
+    view = tracker.views[1]
+    errors: list[str] = []
+    async with Running(tracker):
+        await wait_until(lambda: view.poll_error is not None)
+        assert view.poll_error is not None
+        errors.append(view.poll_error)
+        await wait_until(lambda: view.job is not None)
+    assert errors[0].startswith("server error 500, retrying in")
+    assert view.poll_error is None and view.poll_error_kind is None
+    assert not view.stale and view.state is JobState.RUNNING
+    assert any(1 in c for c in changes)
+
+
+async def test_auth_failure_words_and_global_backoff() -> None:
+    client = FakeClient()
+    client.states[1] = [AuthenticationError("401 Unauthorized", http_status=401)]
+    tracker = tracker_for(client, [entry(1)])
+    async with Running(tracker):
+        await wait_until(lambda: tracker.views[1].poll_error is not None)
+        assert tracker.views[1].poll_error == "401: check the profile's keys"
+        assert tracker.poll_state == "backing off"
+        assert tracker.summary()["erroring"] == 1
+
+
+async def test_a_raising_client_never_kills_the_loop() -> None:
+    client = FakeClient()
+
+    async def broken() -> DiffJob:
+        raise ValueError("bug")
+
+    client.states[1] = [broken, make_job(1, JobState.QUEUED)]
+    tracker = tracker_for(client, [entry(1)])
+    async with Running(tracker):
+        await wait_until(lambda: tracker.views[1].poll_error is not None)
+        await wait_until(lambda: tracker.views[1].state is JobState.QUEUED)
+
+
+async def test_finish_is_reported_once_and_terminal_diffs_stop_being_polled() -> None:
+    client = FakeClient()
+    client.states[1] = [make_job(1, JobState.RUNNING, 90), make_job(1, JobState.COMPLETED, 100)]
+    client.states[2] = [make_job(2, JobState.COMPLETED, 100)]
+    finished: list[int] = []
+    tracker = tracker_for(
+        client,
+        [entry(1, JobState.RUNNING), entry(2, JobState.RUNNING)],
+        on_finished=lambda v: finished.append(v.diffid),
+    )
+    async with Running(tracker):
+        await wait_until(lambda: tracker.views[1].state is JobState.COMPLETED)
+        await asyncio.sleep(0.5)
+    # Diff 2 finished while the app was away: no toast; diff 1 finished this session.
+    assert finished == [1]
+    assert client.status_calls.count(2) == 1
+    assert tracker.views[1].next_poll_at is None
+
+
+async def test_save_status_is_debounced_and_flushed_on_close() -> None:
+    client = FakeClient()
+    progress = iter(range(1, 100))
+
+    async def moving() -> DiffJob:
+        return make_job(1, JobState.RUNNING, next(progress))
+
+    client.states[1] = [moving]
+    saves: list[dict[int, LastStatus]] = []
+    tracker = tracker_for(client, [entry(1)], save_status=saves.append, save_interval=0.4)
+    async with Running(tracker):
+        await asyncio.sleep(1.0)
+        during = len(saves)
+    polls = len(client.status_calls)
+    assert polls >= 5
+    assert 1 <= during <= 3
+    assert len(saves) == during + 1  # the flush on close
+    assert saves[-1][1].progress == tracker.views[1].progress
+    assert tracker.views[1].entry.last == saves[-1][1]
+
+
+async def test_close_with_requests_in_flight_is_clean() -> None:
+    client = FakeClient()
+    started = asyncio.Event()
+
+    async def hang() -> DiffJob:
+        started.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    for diffid in (1, 2, 3):
+        client.states[diffid] = [hang]
+    tracker = tracker_for(client, [entry(d) for d in (1, 2, 3)])
+    task = asyncio.create_task(tracker.run())
+    await asyncio.wait_for(started.wait(), 2)
+    await asyncio.wait_for(tracker.close(), 1.0)
+    await asyncio.wait_for(task, 1.0)
+    assert tracker.scheduler.in_flight == 0
+    assert all(v.poll_error is None for v in tracker.views.values())
+
+
+async def test_pause_stops_polls_and_resume_restarts() -> None:
+    client = FakeClient()
+    tracker = tracker_for(client, [entry(d) for d in range(1, 6)])
+    async with Running(tracker):
+        await wait_until(lambda: len(client.status_calls) >= 5)
+        tracker.pause()
+        assert tracker.poll_state == "paused"
+        await asyncio.sleep(0.1)  # answers in flight land
+        before = len(client.status_calls)
+        await asyncio.sleep(0.4)
+        assert len(client.status_calls) == before
+        tracker.resume()
+        await wait_until(lambda: len(client.status_calls) > before)
+
+
+async def test_refresh_reads_a_terminal_diff_again() -> None:
+    client = FakeClient()
+    client.states[1] = [make_job(1, JobState.FAILED)]
+    tracker = tracker_for(client, [entry(1, JobState.FAILED)])
+    async with Running(tracker):
+        await wait_until(lambda: client.status_calls == [1])
+        await asyncio.sleep(0.2)
+        tracker.refresh([1])
+        await wait_until(lambda: client.status_calls == [1, 1])
+
+
+async def test_add_remove_relabel_and_summary() -> None:
+    client = FakeClient()
+    tracker = tracker_for(client, [entry(1, JobState.COMPLETED)], clock=FakeClock())
+    tracker.add([entry(2, JobState.RUNNING), entry(3), entry(1, JobState.FAILED)])
+    assert tracker.views[1].state is JobState.COMPLETED
+    tracker.relabel(2, "eu build")
+    assert tracker.views[2].label == "eu build"
+    assert tracker.summary() == {
+        "running": 1,
+        "waiting": 0,
+        "completed": 1,
+        "failed": 0,
+        "erroring": 0,
+        "unknown": 1,
+    }
+    tracker.remove([3, 42])
+    assert set(tracker.views) == {1, 2}
+    assert 3 not in tracker.scheduler
+
+
+async def test_fetch_details_asks_for_diff_info() -> None:
+    client = FakeClient()
+    tracker = tracker_for(client, [entry(1)], clock=FakeClock())
+    job = await tracker.fetch_details(1)
+    assert client.detail_calls == [1]
+    assert tracker.views[1].job == job
+
+
+def test_poll_error_words() -> None:
+    from tui.api import ApiTimeout, RateLimited
+
+    assert describe_poll_error(RateLimited("x", retry_after=3), 2.2) == (
+        "rate limited, next try in 3s"
+    )
+    assert describe_poll_error(ServerError("x", http_status=502), 8) == (
+        "server error 502, retrying in 8s"
+    )
+    assert describe_poll_error(ApiTimeout("x"), 4) == "timed out, retrying in 4s"
+
+
+def test_view_paints_from_saved_status_until_the_first_answer() -> None:
+    view = JobView(entry=entry(5, JobState.RUNNING))
+    assert view.stale and view.state is JobState.RUNNING and view.progress == 10
