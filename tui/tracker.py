@@ -473,6 +473,9 @@ class Tracker:
         delay = self._scheduler.failed(diffid, exc.kind, retry_after, exc.http_status)
         view = self.views.get(diffid)
         logger.info("status poll of diff %d failed (%s): %s", diffid, exc.kind, exc)
+        if self._scheduler.global_wait > 0:
+            # A global slow-down moved every diff's next poll.
+            self._refresh_next_poll([d for d in self.views if d != diffid])
         if view is None:
             return
         view.poll_error = describe_poll_error(exc, delay, view.entry.asid)
@@ -588,6 +591,7 @@ class Tracker:
     # ------------------------------------------------------------------ plumbing
     def _refresh_next_poll(self, diffids: Iterable[int]) -> None:
         now = self._clock.now()
+        changed: set[int] = set()
         for diffid in diffids:
             view = self.views.get(diffid)
             if view is None:
@@ -596,7 +600,10 @@ class Tracker:
             next_at = None if due is None else now + due
             if next_at != view.next_poll_at:
                 view.next_poll_at = next_at
-                self._changed(view)
+                view.version += 1
+                changed.add(diffid)
+        if changed:
+            self._notify(changed)
 
     def _changed(self, view: JobView) -> None:
         view.version += 1
