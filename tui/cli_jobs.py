@@ -30,7 +30,6 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
 from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
@@ -40,9 +39,9 @@ from tui.formatting import eta_text
 from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
+from tui.settings import Settings, resolve_settings
 from tui.tracker import JobView, Tracker
 
-DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 CONFIG_KINDS: Final = frozenset({"auth", "forbidden", "config"})
 """Errors that no other diff will escape either: stop at once, exit 3."""
 PERMANENT_KINDS: Final = frozenset({"not-found", "rejected"})
@@ -54,67 +53,21 @@ STATUS_CONCURRENCY: Final = 4
 # --- settings ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """What a command needs to talk to the API."""
+def load_connection(args: argparse.Namespace) -> Settings:
+    """The settings for this command: flags, then ``CLANFORGE_*``, then the profile.
 
-    api_url: str
-    asid: int
-    access_key: str
-    secret_key: str
-    poll: PollSettings
-    profile: str = ""
-
-    def __repr__(self) -> str:
-        return f"Connection(api_url={self.api_url!r}, asid={self.asid})"
-
-
-def _parse_asid(text: str, source: str, code: ExitCode) -> int:
-    value = text.strip()
-    if not value.isascii() or not value.isdigit() or int(value) <= 0:
-        raise CliError(f"{source} {text!r} is not an account service ID (a positive integer)", code)
-    return int(value)
-
-
-def connection_from_env(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
-    """Settings from flags and ``CLANFORGE_*`` variables (flags win).
-
-    A stand-in until ``tui.settings.resolve_settings`` (profiles, config file) is
-    available; missing credentials exit 3 naming the variables, a bad ``--asid`` 2.
+    Missing credentials raise ``ConfigError`` (exit 3) naming what is missing; a bad
+    ``--asid`` or ``--api-url`` flag a usage error (exit 2).
     """
-    if getattr(args, "profile", None):
-        raise CliError(
-            "profiles are not available in this build; use CLANFORGE_* variables", ExitCode.CONFIG
-        )
-    flag_asid = getattr(args, "asid", None)
-    asid: int | None = None
-    if flag_asid is not None:
-        asid = _parse_asid(flag_asid, "--asid", ExitCode.USAGE)
-    elif env.get("CLANFORGE_ASID", "").strip():
-        asid = _parse_asid(env["CLANFORGE_ASID"], "CLANFORGE_ASID", ExitCode.CONFIG)
-    access_key = env.get("CLANFORGE_ACCESS_KEY", "")
-    secret_key = env.get("CLANFORGE_SECRET_KEY", "")
-    missing = [
-        name
-        for name, present in (
-            ("CLANFORGE_ASID (or --asid)", asid is not None),
-            ("CLANFORGE_ACCESS_KEY", bool(access_key)),
-            ("CLANFORGE_SECRET_KEY", bool(secret_key)),
-        )
-        if not present
-    ]
-    if missing or asid is None:
-        raise CliError("missing credentials: set " + ", ".join(missing), ExitCode.CONFIG)
-    api_url = getattr(args, "api_url", None) or env.get("CLANFORGE_API_URL") or DEFAULT_API_URL
-    return Connection(api_url, asid, access_key, secret_key, PollSettings())
+    return resolve_settings(
+        profile=getattr(args, "profile", None),
+        api_url=getattr(args, "api_url", None),
+        asid=getattr(args, "asid", None),
+        env=os.environ,
+    )
 
 
-def load_connection(args: argparse.Namespace) -> Connection:
-    """The connection settings for this command."""
-    return connection_from_env(args, os.environ)
-
-
-def make_client(conn: Connection) -> ClanforgeClient:
+def make_client(conn: Settings) -> ClanforgeClient:
     """A client with the configured timeout."""
     return ClanforgeClient(
         conn.api_url,
