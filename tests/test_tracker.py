@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import pytest
 
 from tui.api import (
     ApiError,
     AuthenticationError,
     BadRequest,
+    ClanforgeClient,
     RetryOutcomeUnknown,
     ServerError,
 )
@@ -382,3 +386,104 @@ def test_poll_error_words() -> None:
 def test_view_paints_from_saved_status_until_the_first_answer() -> None:
     view = JobView(entry=entry(5, JobState.RUNNING))
     assert view.stale and view.state is JobState.RUNNING and view.progress == 10
+
+
+# --------------------------------------------------------------------------- simulator
+
+SIM_SETTINGS = PollSettings(
+    max_requests_per_second=8,
+    max_in_flight=4,
+    min_interval=0.2,
+    waiting_interval=0.5,
+    running_max_interval=1.0,
+    backoff_max=2.0,
+    timeout=2.0,
+)
+
+
+@contextlib.asynccontextmanager
+async def simulated(*diffs: tuple[int, int]) -> AsyncIterator[tuple[Any, Tracker, ClanforgeClient]]:
+    """A simulator holding ``(diffid, state)`` diffs, a client and a running tracker."""
+    simulator = pytest.importorskip("tui.simulator")
+    with simulator.Simulator(speed=1.0, seed_demo=False) as sim:
+        for diffid, state in diffs:
+            sim.add_diff(diffid, state=state, duration=600.0)
+        client = ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key)
+        entries = [WatchEntry(diffid=d, asid=sim.asid, profile="sim", last=None) for d, _ in diffs]
+        tracker = Tracker(
+            client, entries, clock=SystemClock(), settings=SIM_SETTINGS, rng=random.Random(5)
+        )
+        try:
+            async with Running(tracker):
+                yield sim, tracker, client
+        finally:
+            await client.aclose()
+
+
+async def test_sim_retry_only_terminal_diffs_once_each() -> None:
+    async with simulated((1, 5), (2, 4), (3, 6), (4, 3)) as (sim, tracker, _):
+        await wait_until(lambda: all(not v.stale for v in tracker.views.values()))
+        records = await tracker.retry([1, 2, 3, 4])
+        assert set(records) == {1, 3}
+        assert all(r.outcome == "accepted" for r in records.values())
+        await asyncio.sleep(0.5)
+        assert [sim.count("retry", d) for d in (1, 2, 3, 4)] == [1, 0, 1, 0]
+
+
+async def test_sim_rate_limit_with_retry_after_slows_everything() -> None:
+    async with simulated(*[(d, 4) for d in range(1, 9)]) as (sim, tracker, _):
+        await wait_until(lambda: all(not v.stale for v in tracker.views.values()))
+        sim.inject("429", count=1, retry_after=1.5)
+        await wait_until(lambda: tracker.poll_state == "backing off")
+        hit = asyncio.get_running_loop().time()
+        before = sim.count("status")
+        await asyncio.sleep(1.2)
+        assert sim.count("status") == before  # Retry-After honoured by every diff
+        await wait_until(lambda: sim.count("status") > before, limit=3.0)
+        assert asyncio.get_running_loop().time() - hit >= 1.4
+        assert any(v.poll_error_kind == "rate-limited" for v in tracker.views.values())
+        assert sim.max_requests_in_window("status", 1.0) <= SIM_SETTINGS.max_requests_per_second
+
+
+async def test_sim_server_error_shows_then_recovers() -> None:
+    async with simulated((1, 4)) as (sim, tracker, _):
+        view = tracker.views[1]
+        await wait_until(lambda: not view.stale)
+        sim.inject("500", count=1, diffid=1)
+        await wait_until(lambda: view.poll_error is not None)
+        assert view.poll_error is not None and view.poll_error.startswith("server error 500")
+        await wait_until(lambda: view.poll_error is None)
+
+
+async def test_sim_pause_stops_requests() -> None:
+    async with simulated(*[(d, 4) for d in range(1, 5)]) as (sim, tracker, _):
+        await wait_until(lambda: all(not v.stale for v in tracker.views.values()))
+        tracker.pause()
+        await asyncio.sleep(0.3)
+        before = sim.count("status")
+        await asyncio.sleep(1.5)
+        assert sim.count("status") == before
+        tracker.resume()
+        await wait_until(lambda: sim.count("status") > before)
+
+
+async def test_sim_close_with_requests_in_flight_is_clean() -> None:
+    simulator = pytest.importorskip("tui.simulator")
+    with simulator.Simulator(speed=1.0, seed_demo=False) as sim:
+        for diffid in range(1, 9):
+            sim.add_diff(diffid, state=4, duration=600.0)
+        saves: list[dict[int, LastStatus]] = []
+        async with ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key) as client:
+            tracker = Tracker(
+                client,
+                [WatchEntry(diffid=d, asid=sim.asid, profile="sim") for d in range(1, 9)],
+                clock=SystemClock(),
+                settings=SIM_SETTINGS,
+                save_status=saves.append,
+            )
+            task = asyncio.create_task(tracker.run())
+            await wait_until(lambda: tracker.scheduler.in_flight > 0 or sim.count("status") > 0)
+            await asyncio.wait_for(tracker.close(), 2.0)
+            await asyncio.wait_for(task, 2.0)
+            assert tracker.scheduler.in_flight == 0
+            assert all(v.poll_error is None for v in tracker.views.values())
