@@ -21,13 +21,7 @@ import traceback
 from tui import __version__, cli_jobs, cli_themes
 from tui.api import ApiError
 from tui.cli_common import PROG, CliError, ExitCode, connection_options, print_error
-
-try:  # Written alongside this module; the CLI must still run without it.
-    from tui.config import ConfigError as _ConfigError
-
-    _CONFIG_ERRORS: tuple[type[Exception], ...] = (_ConfigError,)
-except ImportError:  # pragma: no cover - depends on the tree
-    _CONFIG_ERRORS = ()
+from tui.config import ConfigError
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
@@ -122,12 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (``| head``): not worth a message; silence the flush too.
         _silence_stdout()
         return int(ExitCode.FAILED)
+    except ConfigError as exc:
+        if debug:
+            traceback.print_exc()
+        print_error(str(exc))
+        return int(ExitCode.CONFIG)
     except Exception as exc:
-        if _CONFIG_ERRORS and isinstance(exc, _CONFIG_ERRORS):
-            if debug:
-                traceback.print_exc()
-            print_error(str(exc))
-            return int(ExitCode.CONFIG)
         if debug:
             traceback.print_exc()
         print_error(f"internal error: {type(exc).__name__}: {exc}")
