@@ -1,0 +1,347 @@
+"""The persisted watchlist: ``watchlist.toml`` in the user's data folder.
+
+::
+
+    schema = 1
+
+    [[diff]]
+    diffid = 4101
+    asid = 1234
+    profile = "prod"
+    label = "EU build 812"
+    added_at = 1764340000.0
+
+    [diff.last]          # optional: the last status seen, so the app paints at once
+    state_id = 4
+    state_name = "Running"
+    progress = 40
+    eta = 1764340600
+    seen_at = 1764340100.0
+
+The list is never lost: every change is a read-modify-write under a lock that
+merges with what is on disk now (another instance may have changed it), then an
+atomic replace. A file that cannot be read is moved aside, never overwritten, and
+the caller is told where it went.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import tomli_w
+
+from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock
+from tui.models import MAX_DIFF_ID, LastStatus, WatchEntry
+
+log = logging.getLogger(__name__)
+
+SCHEMA: Final = 1
+"""The version of the file format this code reads and writes."""
+
+Key = tuple[str, int, int]
+"""(profile, asid, diffid): :attr:`WatchEntry.key`."""
+
+_T = TypeVar("_T")
+_SURROGATES: Final = re.compile("[\ud800-\udfff]")
+
+
+class WatchlistError(Exception):
+    """The watchlist cannot be used (for example, written by a newer version)."""
+
+
+class _Corrupt(Exception):
+    """The file's content is unreadable; the message says why."""
+
+
+@dataclass(frozen=True)
+class WatchlistLoad:
+    """What :meth:`WatchlistStore.load` found."""
+
+    entries: list[WatchEntry]
+    notice: str | None = None
+    """Set when the file was unreadable and moved aside: says why and where it went."""
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What :meth:`WatchlistStore.add` did."""
+
+    added: list[WatchEntry] = field(default_factory=list)
+    duplicates: list[WatchEntry] = field(default_factory=list)
+    """Entries already watched (or given twice); skipped."""
+
+
+def clean_label(label: str) -> str:
+    """``label`` made storable: lone surrogates (undecodable argv bytes) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", label)
+
+
+# --- reading and writing the TOML ---------------------------------------------------
+
+
+def _int(data: Mapping[str, Any], name: str, where: str, *, optional: bool = False) -> int | None:
+    value = data.get(name)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Corrupt(f"{where}: {name} must be an integer")
+    return value
+
+
+def _float(data: Mapping[str, Any], name: str, where: str) -> float:
+    value = data.get(name, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Corrupt(f"{where}: {name} must be a number")
+    return float(value)
+
+
+def _str(data: Mapping[str, Any], name: str, where: str, *, optional: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _Corrupt(f"{where}: {name} must be a string")
+    return value
+
+
+def _read_last(data: object, where: str) -> LastStatus:
+    if not isinstance(data, dict):
+        raise _Corrupt(f"{where}: last must be a table")
+    progress = _int(data, "progress", where, optional=True)
+    return LastStatus(
+        state_id=_int(data, "state_id", where, optional=True),
+        state_name=_str(data, "state_name", where, optional=True) or "",
+        progress=progress or 0,
+        eta=_int(data, "eta", where, optional=True),
+        error=_str(data, "error", where, optional=True),
+        seen_at=_float(data, "seen_at", where),
+        start=_int(data, "start", where, optional=True),
+    )
+
+
+def _read_entry(data: object, index: int) -> WatchEntry:
+    where = f"diff #{index}"
+    if not isinstance(data, dict):
+        raise _Corrupt(f"{where} must be a table")
+    diffid = _int(data, "diffid", where)
+    asid = _int(data, "asid", where)
+    assert diffid is not None and asid is not None
+    if not 0 < diffid <= MAX_DIFF_ID or asid <= 0:
+        raise _Corrupt(f"{where}: diffid and asid must be positive")
+    profile = _str(data, "profile", where)
+    assert profile is not None
+    return WatchEntry(
+        diffid=diffid,
+        asid=asid,
+        profile=profile,
+        label=_str(data, "label", where, optional=True) or "",
+        added_at=_float(data, "added_at", where),
+        last=_read_last(data["last"], where) if "last" in data else None,
+    )
+
+
+def parse_watchlist(text: str) -> list[WatchEntry]:
+    """The entries of a watchlist file's text; raises ``_Corrupt`` or :class:`WatchlistError`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _Corrupt(f"not valid TOML: {exc}") from None
+    schema = data.get("schema")
+    if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
+        # Moving a newer version's file aside would lose it for that version.
+        raise WatchlistError(
+            f"the watchlist was written by a newer imagediff-tui (schema {schema}); "
+            "upgrade to use it"
+        )
+    if schema != SCHEMA:
+        raise _Corrupt(f"schema must be {SCHEMA}, got {schema!r}")
+    raw = data.get("diff", [])
+    if not isinstance(raw, list):
+        raise _Corrupt("diff must be an array of tables")
+    entries: list[WatchEntry] = []
+    seen: set[Key] = set()
+    for index, item in enumerate(raw, start=1):
+        entry = _read_entry(item, index)
+        if entry.key not in seen:
+            seen.add(entry.key)
+            entries.append(entry)
+    return entries
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    # TOML has no null: an absent key means "unknown".
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def watchlist_to_toml(entries: Iterable[WatchEntry]) -> str:
+    """The file text for ``entries``."""
+    diffs: list[dict[str, Any]] = []
+    for entry in entries:
+        item: dict[str, Any] = {
+            "diffid": entry.diffid,
+            "asid": entry.asid,
+            "profile": clean_label(entry.profile),
+            "label": clean_label(entry.label),
+            "added_at": float(entry.added_at),
+        }
+        if entry.last is not None:
+            last = entry.last
+            item["last"] = _drop_none(
+                {
+                    "state_id": last.state_id,
+                    "state_name": clean_label(last.state_name),
+                    "progress": last.progress,
+                    "eta": last.eta,
+                    "error": clean_label(last.error) if last.error is not None else None,
+                    "seen_at": float(last.seen_at),
+                    "start": last.start,
+                }
+            )
+        diffs.append(item)
+    return tomli_w.dumps({"schema": SCHEMA, "diff": diffs})
+
+
+# --- the store ------------------------------------------------------------------------
+
+
+class WatchlistStore:
+    """The watchlist file, shared safely between instances of the app and the CLI."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notices: list[str] = []
+        """Every "moved aside" notice this store produced, for callers of the mutations."""
+
+    def _move_aside(self, reason: str) -> str:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        base = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        target = base
+        for attempt in range(1, 1000):
+            try:
+                # link + unlink instead of rename: link refuses to replace an existing
+                # file, so an earlier corrupt copy is never overwritten either.
+                os.link(self.path, target)
+                break
+            except FileExistsError:
+                target = base.with_name(f"{base.name}-{attempt}")
+        else:  # pragma: no cover - a thousand corrupt files in one second
+            raise WatchlistError(f"cannot move the unreadable {self.path} aside")
+        os.unlink(self.path)
+        notice = (
+            f"The watchlist {self.path} could not be read ({reason}); it was moved to "
+            f"{target} and the list starts empty."
+        )
+        log.warning("%s", notice)
+        self.notices.append(notice)
+        return notice
+
+    def _read_locked(self) -> tuple[list[WatchEntry], str | None]:
+        """The entries on disk; the caller holds the lock."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return [], None
+        except IsADirectoryError:
+            raise WatchlistError(f"{self.path} is a folder, not a watchlist file") from None
+        except OSError as exc:
+            raise WatchlistError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        try:
+            return parse_watchlist(raw.decode("utf-8")), None
+        except UnicodeDecodeError as exc:
+            return [], self._move_aside(f"not UTF-8 text at byte {exc.start}")
+        except _Corrupt as exc:
+            return [], self._move_aside(str(exc))
+
+    def _write_locked(self, entries: list[WatchEntry]) -> None:
+        atomic_write_text(self.path, watchlist_to_toml(entries), 0o600)
+
+    def _mutate(
+        self, change: Callable[[list[WatchEntry]], tuple[list[WatchEntry] | None, _T]]
+    ) -> _T:
+        """Read, ``change`` and write back under the lock; ``None`` entries means unchanged."""
+        ensure_private_dir(self.path.parent)
+        with file_lock(self.path):
+            current, _notice = self._read_locked()
+            updated, result = change(current)
+            if updated is not None:
+                self._write_locked(updated)
+        return result
+
+    def load(self) -> WatchlistLoad:
+        """All entries; an unreadable file is moved aside and reported in ``notice``."""
+        if not self.path.exists():
+            return WatchlistLoad([])
+        ensure_private_dir(self.path.parent)
+        with file_lock(self.path):
+            entries, notice = self._read_locked()
+        return WatchlistLoad(entries, notice)
+
+    def entries_for(self, profile: str, asid: int | None = None) -> list[WatchEntry]:
+        """One profile's entries (and one account's, when ``asid`` is given), in file order."""
+        return [
+            entry
+            for entry in self.load().entries
+            if entry.profile == profile and (asid is None or entry.asid == asid)
+        ]
+
+    def add(self, entries: Iterable[WatchEntry]) -> AddResult:
+        """Append entries not already watched; the others are returned as duplicates."""
+        wanted = [replace(entry, label=clean_label(entry.label)) for entry in entries]
+
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, AddResult]:
+            keys = {entry.key for entry in current}
+            result = AddResult()
+            for entry in wanted:
+                if entry.key in keys:
+                    result.duplicates.append(entry)
+                else:
+                    keys.add(entry.key)
+                    result.added.append(entry)
+            return (current + result.added if result.added else None), result
+
+        return self._mutate(change)
+
+    def remove(self, keys: Iterable[Key]) -> int:
+        """Stop watching these keys; returns how many were removed."""
+        doomed = set(keys)
+
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, int]:
+            kept = [entry for entry in current if entry.key not in doomed]
+            removed = len(current) - len(kept)
+            return (kept if removed else None), removed
+
+        return self._mutate(change)
+
+    def set_label(self, key: Key, label: str) -> None:
+        """Set one entry's label (nothing happens if another instance removed it)."""
+        text = clean_label(label)
+
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
+            if not any(entry.key == key for entry in current):
+                return None, None
+            return [replace(e, label=text) if e.key == key else e for e in current], None
+
+        self._mutate(change)
+
+    def update_status(self, statuses: Mapping[Key, LastStatus]) -> None:
+        """Remember the last status of these entries; entries removed meanwhile stay removed."""
+        if not statuses:
+            return
+
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
+            if not any(entry.key in statuses for entry in current):
+                return None, None
+            return [
+                replace(entry, last=statuses[entry.key]) if entry.key in statuses else entry
+                for entry in current
+            ], None
+
+        self._mutate(change)
