@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TextIO
 
 from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
-from tui.cli_common import CliError, ExitCode, connection_options, print_error
+from tui.cli_common import CliError, ExitCode, connection_options, print_error, print_warning
 from tui.clock import SystemClock
 from tui.formatting import eta_text
 from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
@@ -100,11 +100,34 @@ def parse_ids(tokens: Sequence[str]) -> list[int]:
     return ids
 
 
-def resolve_ids(args: argparse.Namespace) -> list[int]:
-    """The IDs on the command line, or else the watchlist's."""
-    if args.ids:
-        return parse_ids(args.ids)
-    raise CliError("no diff IDs given (a watchlist is not available in this build)", ExitCode.USAGE)
+def watchlist_ids(conn: Settings) -> list[int]:
+    """The current profile's watchlist (this account's entries), in file order."""
+    # Imported here: only the no-ID form of the commands needs the watchlist.
+    from tui.paths import app_paths
+    from tui.watchlist import WatchlistError, WatchlistStore
+
+    store = WatchlistStore(app_paths().watchlist_file)
+    try:
+        loaded = store.load()
+    except WatchlistError as exc:
+        raise CliError(str(exc), ExitCode.CONFIG) from None
+    if loaded.notice:
+        print_warning(loaded.notice)
+    ids = [e.diffid for e in loaded.entries if e.profile == conn.profile and e.asid == conn.asid]
+    if not ids:
+        raise CliError(
+            f"no diff IDs given and the watchlist of profile {conn.profile!r} "
+            f"(ASID {conn.asid}) is empty",
+            ExitCode.USAGE,
+        )
+    return list(dict.fromkeys(ids))
+
+
+def _prepare(args: argparse.Namespace) -> tuple[list[int], Settings]:
+    """IDs checked first (nothing sent on a bad one), then settings, then the watchlist."""
+    ids = parse_ids(args.ids)
+    conn = load_connection(args)
+    return (ids or watchlist_ids(conn)), conn
 
 
 # --- output -----------------------------------------------------------------------
@@ -166,8 +189,7 @@ def _report_error(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> N
 # --- status and retry -------------------------------------------------------------
 
 
-async def _status_all(args: argparse.Namespace, ids: list[int], out: TextIO) -> int:
-    conn = load_connection(args)
+async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
     async with make_client(conn) as client:
@@ -205,12 +227,11 @@ async def _status_all(args: argparse.Namespace, ids: list[int], out: TextIO) -> 
 
 def run_status(args: argparse.Namespace) -> int:
     """``status ID... [--info] [--json]``."""
-    ids = resolve_ids(args)
-    return asyncio.run(_status_all(args, ids, sys.stdout))
+    ids, conn = _prepare(args)
+    return asyncio.run(_status_all(args, conn, ids, sys.stdout))
 
 
-async def _retry_all(args: argparse.Namespace, ids: list[int], out: TextIO) -> int:
-    conn = load_connection(args)
+async def _retry_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
     async with make_client(conn) as client:
@@ -243,8 +264,8 @@ async def _retry_all(args: argparse.Namespace, ids: list[int], out: TextIO) -> i
 
 def run_retry(args: argparse.Namespace) -> int:
     """``retry ID... [--json]``: each diff retried exactly once, in order."""
-    ids = resolve_ids(args)
-    return asyncio.run(_retry_all(args, ids, sys.stdout))
+    ids, conn = _prepare(args)
+    return asyncio.run(_retry_all(args, conn, ids, sys.stdout))
 
 
 # --- watch ------------------------------------------------------------------------
@@ -361,8 +382,7 @@ class _WatchView:
                 print(job_line(view.job, self.width, now), file=self.out, flush=True)
 
 
-async def _watch_all(args: argparse.Namespace, ids: list[int], out: TextIO) -> int:
-    conn = load_connection(args)
+async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     clock = SystemClock()
     entries = [WatchEntry(diffid, conn.asid, conn.profile) for diffid in ids]
     async with make_client(conn) as api:
@@ -431,8 +451,8 @@ def _watch_result(
 
 def run_watch(args: argparse.Namespace) -> int:
     """``watch ID... [--exit-status] [--json] [--interval S]``: poll until all are done."""
-    ids = resolve_ids(args)
-    return asyncio.run(_watch_all(args, ids, sys.stdout))
+    ids, conn = _prepare(args)
+    return asyncio.run(_watch_all(args, conn, ids, sys.stdout))
 
 
 # --- registration -----------------------------------------------------------------
