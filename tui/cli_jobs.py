@@ -189,14 +189,42 @@ def _report_error(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> N
 # --- status and retry -------------------------------------------------------------
 
 
+class RateCap:
+    """At most ``rate`` request starts per second, with a burst of ``floor(rate)``.
+
+    A token bucket: a short list goes out at once, a long watchlist is paced.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._capacity = max(1.0, float(int(rate)))
+        self._tokens = self._capacity
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when one more request may start."""
+        async with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
+            self._stamp = now
+            if self._tokens < 1.0:
+                await asyncio.sleep((1.0 - self._tokens) / self._rate)
+                self._stamp = time.monotonic()
+                self._tokens = 1.0
+            self._tokens -= 1.0
+
+
 async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
     async with make_client(conn) as client:
-        gate = asyncio.Semaphore(STATUS_CONCURRENCY)
+        gate = asyncio.Semaphore(min(STATUS_CONCURRENCY, conn.poll.max_in_flight))
+        cap = RateCap(conn.poll.max_requests_per_second)
 
         async def one(diffid: int) -> DiffJob | ApiError:
             async with gate:
+                await cap.wait()
                 try:
                     return await client.status(diffid, diff_info=args.info)
                 except ApiError as exc:
@@ -234,9 +262,11 @@ def run_status(args: argparse.Namespace) -> int:
 async def _retry_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
+    cap = RateCap(conn.poll.max_requests_per_second)
     async with make_client(conn) as client:
         # One at a time, once each: a retry is never sent twice, even on failure.
         for diffid in ids:
+            await cap.wait()
             try:
                 job = await client.retry(diffid)
             except RetryOutcomeUnknown as exc:
