@@ -1,0 +1,46 @@
+"""The ``paths`` command: where each file the app reads or writes lives.
+
+Example:
+    >>> parser = argparse.ArgumentParser(prog="imagediff-tui")
+    >>> register(parser.add_subparsers())
+    >>> parser.parse_args(["paths"]).handler.__name__
+    'run_paths'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from tui.cli_common import ExitCode
+from tui.paths import app_paths
+from tui.safetext import plain
+
+
+def run_paths(args: argparse.Namespace) -> int:
+    """Print the config file, watchlist, log file and user themes folder (they need not exist)."""
+    paths = app_paths()
+    rows = {
+        "config": paths.config_file,
+        "watchlist": paths.watchlist_file,
+        "log": paths.log_file,
+        "themes": paths.themes_dir,
+    }
+    if getattr(args, "json", False):
+        print(json.dumps({name: str(path) for name, path in rows.items()}))
+        return ExitCode.OK
+    width = max(len(name) for name in rows)
+    for name, path in rows.items():
+        print(f"{name:<{width}}  {plain(str(path))}")
+    return ExitCode.OK
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``paths``; it sets ``handler`` to ``fn(args) -> int``."""
+    parser = subparsers.add_parser(
+        "paths",
+        help="show where the config, watchlist, log and themes live",
+        description=run_paths.__doc__,
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.set_defaults(handler=run_paths)
