@@ -1,0 +1,247 @@
+"""The ``watchlist`` command: add, remove, list, import and export watched diff IDs.
+
+It acts on the current profile and account (``--profile``, ``--asid``,
+``CLANFORGE_*``, the config file); no credentials are needed. A list with a bad
+token is rejected whole: every bad token is reported by position and text and
+nothing is written.
+
+Example:
+    >>> parser = argparse.ArgumentParser(prog="imagediff-tui")
+    >>> register(parser.add_subparsers())
+    >>> parser.parse_args(["watchlist", "add", "4101", "4102,4103"]).ids
+    ['4101', '4102,4103']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterable
+
+from tui.atomicfile import LockTimeout
+from tui.cli_common import CliError, ExitCode, connection_options, print_warning
+from tui.models import ParsedIds, WatchEntry, parse_id_list
+from tui.paths import app_paths
+from tui.safetext import plain
+from tui.settings import Settings, resolve_settings
+from tui.watchlist import WatchlistError, WatchlistStore
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return resolve_settings(
+        profile=getattr(args, "profile", None),
+        api_url=getattr(args, "api_url", None),
+        asid=getattr(args, "asid", None),
+        need_credentials=False,
+    )
+
+
+def _store() -> WatchlistStore:
+    return WatchlistStore(app_paths().watchlist_file)
+
+
+def _ids_text(ids: Iterable[int]) -> str:
+    return ", ".join(str(i) for i in ids)
+
+
+def _parse_or_fail(text: str, what: str) -> ParsedIds:
+    """Parse an ID list; any bad token fails the whole command with every bad token named."""
+    parsed = parse_id_list(text)
+    if parsed.errors:
+        listed = "; ".join(str(error) for error in parsed.errors)
+        count = len(parsed.errors)
+        raise CliError(
+            f"{count} bad diff ID{'s' if count != 1 else ''} ({what}): {listed}", ExitCode.USAGE
+        )
+    if not parsed.ids:
+        raise CliError(f"no diff IDs given ({what})", ExitCode.USAGE)
+    return parsed
+
+
+def _flush_notices(store: WatchlistStore) -> None:
+    for notice in store.notices:
+        print_warning(notice)
+    store.notices.clear()
+
+
+def _add(args: argparse.Namespace, parsed: ParsedIds) -> int:
+    settings = _settings(args)
+    store = _store()
+    now = time.time()
+    label = getattr(args, "label", None) or ""
+    entries = [
+        WatchEntry(diffid, settings.asid, settings.profile, label=label, added_at=now)
+        for diffid in parsed.ids
+    ]
+    try:
+        result = store.add(entries)
+    except (LockTimeout, WatchlistError) as exc:
+        raise CliError(str(exc), ExitCode.FAILED) from None
+    _flush_notices(store)
+    skipped = sorted(set(parsed.duplicates) | {entry.diffid for entry in result.duplicates})
+    if skipped:
+        print_warning(f"already on the watchlist, skipped: {_ids_text(skipped)}")
+    where = f"profile {settings.profile}, ASID {settings.asid}"
+    count = len(result.added)
+    print(plain(f"added {count} diff{'s' if count != 1 else ''} ({where})"), end="")
+    print(f": {_ids_text(e.diffid for e in result.added)}" if result.added else "")
+    return ExitCode.OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Watch these diff IDs (each argument may hold several, comma-separated)."""
+    return _add(args, _parse_or_fail("\n".join(args.ids), "nothing was added"))
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Watch every ID in a file (or ``-`` for standard input); ``#`` starts a comment."""
+    source: str = args.file
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CliError(f"cannot read {source}: {reason}", ExitCode.USAGE) from None
+    return _add(args, _parse_or_fail(text, f"in {source}; nothing was imported"))
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """Stop watching these diff IDs."""
+    parsed = _parse_or_fail("\n".join(args.ids), "nothing was removed")
+    settings = _settings(args)
+    store = _store()
+    before = {e.diffid for e in store.entries_for(settings.profile, settings.asid)}
+    try:
+        removed = store.remove((settings.profile, settings.asid, i) for i in parsed.ids)
+    except (LockTimeout, WatchlistError) as exc:
+        raise CliError(str(exc), ExitCode.FAILED) from None
+    _flush_notices(store)
+    absent = [i for i in parsed.ids if i not in before]
+    if absent:
+        print_warning(f"not on the watchlist: {_ids_text(absent)}")
+    print(f"removed {removed} diff{'s' if removed != 1 else ''}")
+    return ExitCode.OK
+
+
+def _entries(args: argparse.Namespace) -> tuple[Settings, list[WatchEntry]]:
+    settings = _settings(args)
+    store = _store()
+    try:
+        loaded = store.load()
+    except WatchlistError as exc:
+        raise CliError(str(exc), ExitCode.FAILED) from None
+    if loaded.notice:
+        print_warning(loaded.notice)
+    mine = [e for e in loaded.entries if e.profile == settings.profile and e.asid == settings.asid]
+    return settings, mine
+
+
+def _entry_json(entry: WatchEntry) -> dict[str, object]:
+    out: dict[str, object] = {
+        "diffid": entry.diffid,
+        "asid": entry.asid,
+        "profile": entry.profile,
+        "label": entry.label,
+        "added_at": entry.added_at,
+    }
+    if entry.last is not None:
+        last = entry.last
+        out["last"] = {
+            "state_id": last.state_id,
+            "state_name": last.state_name,
+            "progress": last.progress,
+            "eta": last.eta,
+            "error": last.error,
+            "seen_at": last.seen_at,
+            "start": last.start,
+        }
+    return out
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print this profile's watched diffs with their label and last known state."""
+    _, entries = _entries(args)
+    if args.json:
+        for entry in entries:
+            print(json.dumps(_entry_json(entry), ensure_ascii=True))
+        return ExitCode.OK
+    width = max((len(str(e.diffid)) for e in entries), default=1)
+    for entry in entries:
+        state = ""
+        if entry.last is not None:
+            state = f"{plain(entry.last.state_name, limit=20)} {entry.last.progress}%"
+        print(f"{entry.diffid:>{width}}  {state:<16}  {plain(entry.label, limit=200)}".rstrip())
+    return ExitCode.OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Print this profile's IDs in a form ``watchlist import`` reads back (labels as comments)."""
+    settings, entries = _entries(args)
+    if args.json:
+        document = {
+            "profile": settings.profile,
+            "asid": settings.asid,
+            "diffs": [{"diffid": e.diffid, "label": e.label} for e in entries],
+        }
+        print(json.dumps(document, ensure_ascii=True, indent=2))
+        return ExitCode.OK
+    for entry in entries:
+        # plain() keeps the label on one line, so it stays inside its comment.
+        comment = f"  # {plain(entry.label)}" if entry.label else ""
+        print(f"{entry.diffid}{comment}")
+    return ExitCode.OK
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``watchlist add|remove|list|import|export``; each sets ``handler``."""
+    parent = [connection_options()]
+    watchlist = subparsers.add_parser(
+        "watchlist",
+        help="add, remove, list, import or export watched diff IDs",
+        description=(
+            "The watchlist of the current profile and account (--profile, --asid, "
+            "CLANFORGE_PROFILE, CLANFORGE_ASID or the config file). A list with any bad "
+            "ID is rejected whole; IDs already watched are skipped."
+        ),
+    )
+    commands = watchlist.add_subparsers(dest="watchlist_command", metavar="COMMAND", required=True)
+
+    def ids_argument(parser: argparse.ArgumentParser, verb: str) -> None:
+        parser.add_argument("ids", nargs="+", metavar="ID", help=f"diff IDs to {verb}")
+
+    add = commands.add_parser(
+        "add", parents=parent, help="watch diff IDs", description=run_add.__doc__
+    )
+    ids_argument(add, "watch")
+    add.add_argument("--label", metavar="TEXT", help="a label shown next to each diff")
+    add.set_defaults(handler=run_add)
+
+    remove = commands.add_parser(
+        "remove", parents=parent, help="stop watching diff IDs", description=run_remove.__doc__
+    )
+    ids_argument(remove, "stop watching")
+    remove.set_defaults(handler=run_remove)
+
+    listing = commands.add_parser(
+        "list", parents=parent, help="list watched diffs", description=run_list.__doc__
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.set_defaults(handler=run_list)
+
+    imp = commands.add_parser(
+        "import", parents=parent, help="watch every ID in a file", description=run_import.__doc__
+    )
+    imp.add_argument("file", metavar="FILE", help="a file of IDs, or - for standard input")
+    imp.add_argument("--label", metavar="TEXT", help="a label for every imported diff")
+    imp.set_defaults(handler=run_import)
+
+    export = commands.add_parser(
+        "export", parents=parent, help="print watched IDs", description=run_export.__doc__
+    )
+    export.add_argument("--json", action="store_true", help="one JSON document")
+    export.set_defaults(handler=run_export)
