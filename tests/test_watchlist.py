@@ -1,0 +1,162 @@
+"""WatchlistStore: round trips, merging with other instances, corrupt files."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tui.models import LastStatus, WatchEntry
+from tui.watchlist import WatchlistError, WatchlistStore, watchlist_to_toml
+
+HOSTILE_LABELS = [
+    "",
+    'quote " and \\ backslash',
+    "newline\nand\r\ncr",
+    "tab\tnull\x00bell\x07del\x7f",
+    "\x1b[2J\x1b]0;title\x07 escape",
+    "[red]markup[/red] ${x} '''triple''' \"\"\"",
+    'label = "x"\n[[diff]]\ndiffid = 1',
+    "# not a comment",
+    "unicode ✓ 日本語 \u2028 \u202e rtl 🦀",
+]
+
+
+def entry(diffid: int, label: str = "", profile: str = "prod", asid: int = 1) -> WatchEntry:
+    return WatchEntry(diffid=diffid, asid=asid, profile=profile, label=label, added_at=1.5)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> WatchlistStore:
+    return WatchlistStore(tmp_path / "data" / "watchlist.toml")
+
+
+def test_missing_file_is_empty(store: WatchlistStore) -> None:
+    loaded = store.load()
+    assert loaded.entries == [] and loaded.notice is None
+    assert not store.path.exists()
+
+
+def test_round_trip_with_hostile_labels_and_status(store: WatchlistStore) -> None:
+    entries = [entry(i + 1, label) for i, label in enumerate(HOSTILE_LABELS)]
+    result = store.add(entries)
+    assert result.added == entries and result.duplicates == []
+    status = LastStatus(6, "Failed\x1b[0m", 100, None, 'disk "full"\n', 12.0, start=3)
+    store.update_status({entries[0].key: status})
+    loaded = store.load().entries
+    assert loaded == [replace(entries[0], last=status), *entries[1:]]
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert tomllib.loads(store.path.read_text(encoding="utf-8"))["schema"] == 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40))
+def test_any_label_survives_toml(label: str) -> None:
+    from tui.watchlist import parse_watchlist
+
+    assert parse_watchlist(watchlist_to_toml([entry(5, label)]))[0].label == label
+
+
+def test_lone_surrogates_become_replacement_characters(store: WatchlistStore) -> None:
+    store.add([entry(1, "bad \udcff byte")])
+    assert store.load().entries[0].label == "bad \ufffd byte"
+
+
+def test_duplicates_are_skipped_and_reported(store: WatchlistStore) -> None:
+    store.add([entry(1), entry(2)])
+    result = store.add([entry(2, "again"), entry(3), entry(3), entry(1, profile="other")])
+    assert [e.diffid for e in result.added] == [3, 1]
+    assert [e.diffid for e in result.duplicates] == [2, 3]
+    assert [e.key for e in store.load().entries] == [
+        ("prod", 1, 1),
+        ("prod", 1, 2),
+        ("prod", 1, 3),
+        ("other", 1, 1),
+    ]
+
+
+def test_entries_for_filters_by_profile_and_asid(store: WatchlistStore) -> None:
+    store.add([entry(1), entry(2, asid=2), entry(3, profile="eu")])
+    assert [e.diffid for e in store.entries_for("prod")] == [1, 2]
+    assert [e.diffid for e in store.entries_for("prod", 2)] == [2]
+    assert [e.diffid for e in store.entries_for("eu", 1)] == [3]
+
+
+def test_remove_and_set_label(store: WatchlistStore) -> None:
+    store.add([entry(1), entry(2), entry(3)])
+    assert store.remove([("prod", 1, 2), ("prod", 1, 99)]) == 1
+    store.set_label(("prod", 1, 3), "new\nlabel")
+    store.set_label(("prod", 1, 2), "gone")  # removed: nothing happens
+    assert [(e.diffid, e.label) for e in store.load().entries] == [(1, ""), (3, "new\nlabel")]
+
+
+def test_two_instances_merge_instead_of_overwriting(tmp_path: Path) -> None:
+    path = tmp_path / "watchlist.toml"
+    first, second = WatchlistStore(path), WatchlistStore(path)
+    first.add([entry(1), entry(2)])
+    second.load()  # second now holds a copy that is about to go stale
+    first.add([entry(3)])
+    second.add([entry(4)])
+    second.remove([("prod", 1, 1)])
+    first.update_status({("prod", 1, 1): LastStatus(4, "Running", 5, None, None, 1.0)})
+    first.set_label(("prod", 1, 4), "from first")
+    loaded = WatchlistStore(path).load().entries
+    assert [(e.diffid, e.label) for e in loaded] == [(2, ""), (3, ""), (4, "from first")]
+
+
+def test_corrupt_file_is_moved_aside_never_overwritten(store: WatchlistStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("schema = 1\n[[diff]\nbroken", encoding="utf-8")
+    loaded = store.load()
+    assert loaded.entries == []
+    assert loaded.notice is not None and "moved to" in loaded.notice
+    aside = sorted(store.path.parent.glob("watchlist.toml.corrupt-*"))
+    assert len(aside) == 1 and str(aside[0]) in loaded.notice
+    assert aside[0].read_text(encoding="utf-8") == "schema = 1\n[[diff]\nbroken"
+    assert not store.path.exists()
+
+    # A second corrupt file in the same second gets its own name.
+    store.path.write_bytes(b"\xff\xfe not utf-8")
+    notice = store.load().notice
+    assert notice is not None and "not UTF-8" in notice
+    assert len(list(store.path.parent.glob("watchlist.toml.corrupt-*"))) == 2
+
+    # A mutation that finds a corrupt file also keeps it, and says so.
+    store.path.write_text('schema = 1\n[[diff]]\ndiffid = "x"\n', encoding="utf-8")
+    store.add([entry(7)])
+    assert [e.diffid for e in store.load().entries] == [7]
+    assert len(list(store.path.parent.glob("watchlist.toml.corrupt-*"))) == 3
+    assert any("diffid must be an integer" in n for n in store.notices)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "diff = []\n",
+        "schema = 0\n",
+        "schema = 1\ndiff = 3\n",
+        "schema = 1\n[[diff]]\ndiffid = 1\nasid = 1\n",
+        "schema = 1\n[[diff]]\ndiffid = -1\nasid = 1\nprofile = 'p'\n",
+        "schema = 1\n[[diff]]\ndiffid = 1\nasid = 1\nprofile = 'p'\nlast = 3\n",
+    ],
+)
+def test_invalid_content_counts_as_corrupt(store: WatchlistStore, text: str) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(text, encoding="utf-8")
+    assert store.load().notice is not None
+    assert not store.path.exists()
+
+
+def test_newer_schema_is_left_alone(store: WatchlistStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("schema = 2\n", encoding="utf-8")
+    with pytest.raises(WatchlistError, match="newer imagediff-tui"):
+        store.load()
+    with pytest.raises(WatchlistError):
+        store.add([entry(1)])
+    assert store.path.read_text(encoding="utf-8") == "schema = 2\n"
