@@ -26,6 +26,7 @@ the caller is told where it went.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -260,6 +261,16 @@ class WatchlistStore:
         except _Corrupt as exc:
             return [], self._move_aside(str(exc))
 
+    def _sweep_temp_files(self) -> None:
+        """Delete temp files left by writers that died mid-write; the caller holds the lock.
+
+        Every writer holds the lock while its temp file exists, so under the lock
+        any temp file is a dead writer's leftover, never a live one's.
+        """
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
     def _write_locked(self, entries: list[WatchEntry]) -> None:
         atomic_write_text(self.path, watchlist_to_toml(entries), 0o600)
 
@@ -269,6 +280,7 @@ class WatchlistStore:
         """Read, ``change`` and write back under the lock; ``None`` entries means unchanged."""
         ensure_private_dir(self.path.parent)
         with file_lock(self.path):
+            self._sweep_temp_files()
             current, _notice = self._read_locked()
             updated, result = change(current)
             if updated is not None:
