@@ -63,8 +63,11 @@ def redact(text: str) -> str:
     return _PATTERNS[1].sub(REDACTED, text)
 
 
+_plain_formatter = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """Redacts a record's message (with its arguments) before any handler formats it."""
+    """Redacts a record's message, arguments and traceback before any handler formats it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -73,6 +76,14 @@ class RedactingFilter(logging.Filter):
             message = f"{record.msg!r} % {record.args!r}"
         record.msg = redact(message)
         record.args = None
+        # Formatters reuse a cached exc_text, so a redacted one is what every handler
+        # prints, including ones whose formatter does not redact.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _plain_formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
