@@ -241,3 +241,13 @@ def test_secret_command_runs_without_a_shell(tmp_path: Path) -> None:
     profile = Profile("p", secret_command=py_command("print('ok')") + f" ; touch {marker}")
     assert resolve_secret(profile) == "ok"
     assert not marker.exists()
+
+
+def test_saving_removes_temp_copies_of_dead_writers(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    leftover = tmp_path / ".config.toml.k3j2h1g0.tmp"
+    leftover.write_text('secret = "from a killed writer"')
+    other = tmp_path / ".other.toml.k3j2h1g0.tmp"
+    other.write_text("not ours")
+    save_config(path, full_config())
+    assert not leftover.exists() and other.exists()

@@ -68,6 +68,21 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
     _fsync_dir(folder)
 
 
+def sweep_temp_files(path: Path) -> int:
+    """Delete temp files that writers of ``path`` left when they died mid-write.
+
+    Call it only while holding :func:`file_lock` on ``path``: every writer holds the
+    lock while its temp file exists, so under the lock any temp file is a dead
+    writer's leftover. Returns how many were removed.
+    """
+    removed = 0
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed += 1
+    return removed
+
+
 def lock_path(path: Path) -> Path:
     """The sidecar lock file of ``path``: ``<name>.lock`` next to it."""
     return path.with_name(path.name + ".lock")

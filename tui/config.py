@@ -39,7 +39,7 @@ from typing import Any, Final
 
 import tomli_w
 
-from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock
+from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
 from tui.poll_settings import PollSettings
 
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
@@ -340,6 +340,8 @@ def config_to_toml(config: Config) -> str:
 
 def _write(path: Path, config: Config) -> None:
     ensure_private_dir(path.parent)
+    # A writer killed mid-write leaves a temp copy, possibly holding secrets.
+    sweep_temp_files(path)
     atomic_write_text(path, config_to_toml(config), 0o600)
 
 

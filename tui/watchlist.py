@@ -26,7 +26,6 @@ the caller is told where it went.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -39,7 +38,7 @@ from typing import Any, Final, TypeVar
 
 import tomli_w
 
-from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock
+from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
 from tui.models import MAX_DIFF_ID, LastStatus, WatchEntry
 
 log = logging.getLogger(__name__)
@@ -261,16 +260,6 @@ class WatchlistStore:
         except _Corrupt as exc:
             return [], self._move_aside(str(exc))
 
-    def _sweep_temp_files(self) -> None:
-        """Delete temp files left by writers that died mid-write; the caller holds the lock.
-
-        Every writer holds the lock while its temp file exists, so under the lock
-        any temp file is a dead writer's leftover, never a live one's.
-        """
-        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
     def _write_locked(self, entries: list[WatchEntry]) -> None:
         atomic_write_text(self.path, watchlist_to_toml(entries), 0o600)
 
@@ -280,7 +269,7 @@ class WatchlistStore:
         """Read, ``change`` and write back under the lock; ``None`` entries means unchanged."""
         ensure_private_dir(self.path.parent)
         with file_lock(self.path):
-            self._sweep_temp_files()
+            sweep_temp_files(self.path)
             current, _notice = self._read_locked()
             updated, result = change(current)
             if updated is not None:
