@@ -18,7 +18,7 @@ import os
 import sys
 import traceback
 
-from tui import __version__, cli_jobs, cli_themes
+from tui import __version__, cli_jobs, cli_paths, cli_profile, cli_themes, cli_watchlist
 from tui.api import ApiError
 from tui.cli_common import PROG, CliError, ExitCode, connection_options, print_error
 from tui.config import ConfigError
@@ -76,9 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tui_group.add_argument("--theme", metavar="NAME", help="colour theme (see `themes list`)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Explicit, in the order of `--help`: no discovery, so what runs is what is listed.
     cli_jobs.register(subparsers)
-    _register_simulate(subparsers)
+    cli_watchlist.register(subparsers)
+    cli_profile.register(subparsers)
+    cli_paths.register(subparsers)
     cli_themes.register(subparsers)
+    _register_simulate(subparsers)
     return parser
 
 
