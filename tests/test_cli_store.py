@@ -340,3 +340,35 @@ def test_real_cli_watchlist_in_a_subprocess(xdg: dict[str, str], tmp_path: Path)
     assert bad.returncode == 2 and "'nope'" in bad.stderr
     listed = real("watchlist", "list", "--json")
     assert [json.loads(line)["diffid"] for line in listed.stdout.splitlines()] == [4101, 4102]
+    del env["CLANFORGE_ASID"]
+    missing = real("watchlist", "list")
+    assert missing.returncode == 3 and "CLANFORGE_ASID" in missing.stderr
+
+
+@pytest.mark.skipif(not _registered("profile"), reason="tui/cli.py does not register it yet")
+def test_real_cli_profile_and_paths_in_a_subprocess(xdg: dict[str, str], tmp_path: Path) -> None:
+    env = {**os.environ, **xdg, "PYTHONPATH": str(ROOT)}
+    for name in [n for n in env if n.startswith("CLANFORGE_")]:
+        del env[name]
+
+    def real(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui", *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=30,
+        )
+
+    added = real("profile", "add", "prod", "--asid", "5", "--access-key", "AK", stdin="pw-123\n")
+    assert added.returncode == 0, added.stderr
+    listed = real("profile", "list")
+    assert "* prod" in listed.stdout and "pw-123" not in listed.stdout + listed.stderr
+    paths = real("paths")
+    assert paths.returncode == 0 and xdg["XDG_DATA_HOME"] in paths.stdout
+    config = Path(xdg["XDG_CONFIG_HOME"]) / "imagediff-tui" / "config.toml"
+    config.chmod(0o644)
+    refused = real("watchlist", "list")
+    assert refused.returncode == 3 and f"run: chmod 600 {config}" in refused.stderr
