@@ -1,0 +1,56 @@
+"""Shared fixtures: a real simulator on loopback, and an isolated environment for the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    """A running simulator with no demo diffs; add what a test needs with ``add_diff``."""
+    from tui.simulator import Simulator
+
+    with Simulator(speed=50.0, seed_demo=False) as sim:
+        yield sim
+
+
+@pytest.fixture
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """XDG folders in tmp_path (never the real home); returned for subprocess envs too."""
+    dirs = {}
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        folder = tmp_path / name.lower()
+        folder.mkdir()
+        monkeypatch.setenv(name, str(folder))
+        dirs[name] = str(folder)
+    return dirs
+
+
+@pytest.fixture
+def cli_env(simulator: Simulator, isolated_dirs: dict[str, str]) -> dict[str, str]:
+    """An environment for ``python -m tui`` subprocesses, pointed at ``simulator``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CLANFORGE_") and not key.startswith("IMAGEDIFF")
+    }
+    env.update(isolated_dirs)
+    env.update(
+        {
+            "CLANFORGE_API_URL": simulator.url,
+            "CLANFORGE_ASID": str(simulator.asid),
+            "CLANFORGE_ACCESS_KEY": simulator.access_key,
+            "CLANFORGE_SECRET_KEY": simulator.secret_key,
+            "NO_COLOR": "1",
+            "PYTHONUTF8": "1",
+        }
+    )
+    return env
