@@ -33,8 +33,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
     """Run the API simulator in the foreground until interrupted."""
     from tui.simulator import main_simulate
 
-    result = main_simulate(args.host, args.port, args.speed, args.allow_remote)
-    return int(result) if isinstance(result, int) else ExitCode.OK
+    return main_simulate(args.host, args.port, args.speed, args.allow_remote)
 
 
 def _register_simulate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
