@@ -708,30 +708,35 @@ class Simulator:
         knots = _make_knots(rng)
         fail_fraction = rng.uniform(0.35, 0.9) if error is not None else 1.0
         final_progress: int | None = None
+        anchor = now - started_ago
+        # Phase boundaries are computed outward from the anchor so that the boundary the
+        # caller asked for is exact: float drift must not leave a job in the wrong state.
         if state in (1, 2, 3):
-            phase_start = now - started_ago
-            created = phase_start - sum(waits[: state - 1])
-            running_at = created + sum(waits)
-        elif state == 4:
-            fraction = _solve_fraction(knots, progress / 100) if progress is not None else 0.0
-            fraction = min(fraction, 0.999)
-            if error is not None and fail_fraction <= fraction:
-                fail_fraction = fraction + (1 - fraction) * rng.uniform(0.3, 0.9)
-            running_at = now - started_ago - fraction * actual
-            created = running_at - sum(waits)
+            bounds = [0.0, waits[0], waits[0] + waits[1], sum(waits)]
+            bounds = [anchor + b - bounds[state - 1] for b in bounds]
+            bounds[state - 1] = anchor
         else:
-            end = now - started_ago
-            running_at = end - actual * fail_fraction
+            if state == 4:
+                fraction = _solve_fraction(knots, progress / 100) if progress is not None else 0.0
+                fraction = min(fraction, 0.999)
+                if error is not None and fail_fraction <= fraction:
+                    fail_fraction = fraction + (1 - fraction) * rng.uniform(0.3, 0.9)
+                running_at = anchor - fraction * actual
+            else:
+                running_at = anchor - actual * fail_fraction
+                final_progress = progress
             created = running_at - sum(waits)
-            final_progress = progress
+            bounds = [created, created + waits[0], created + waits[0] + waits[1], running_at]
+        running_at = bounds[3]
+        end = anchor if state in (5, 6) else running_at + actual * fail_fraction
         return _Run(
-            created=created,
-            pending_at=created + waits[0],
-            queued_at=created + waits[0] + waits[1],
+            created=bounds[0],
+            pending_at=bounds[1],
+            queued_at=bounds[2],
             running_at=running_at,
             announced_end=running_at + announced,
             full_end=running_at + actual,
-            end=running_at + actual * fail_fraction,
+            end=end,
             error=error,
             knots=tuple(knots),
             tick=max(1.0, actual / 100),
@@ -1084,18 +1089,24 @@ def main_simulate(
     except (ValueError, OSError) as exc:
         print(f"imagediff-tui: error: {exc}", file=sys.stderr)
         return 2
-    url = simulator.url
-    print(f"Clanforge API simulator on {url} (speed x{speed:g}); Ctrl-C to stop.")
-    print(f"  ASID:       {simulator.asid}")
-    print(f"  access key: {simulator.access_key}")
-    print(f"  secret key: {simulator.secret_key}  (a demo key, not a real secret)")
-    print(f"  diffs:      {', '.join(str(d) for d, _ in DEMO_DIFFS)}")
-    print()
-    print(
-        f"export CLANFORGE_API_URL={url} CLANFORGE_ASID={simulator.asid} "
-        f"CLANFORGE_ACCESS_KEY={simulator.access_key} "
-        f"CLANFORGE_SECRET_KEY={simulator.secret_key}",
-        flush=True,
-    )
-    simulator.run_forever()
+    # Ctrl-C may come at any moment after start, even while the banner prints.
+    try:
+        url = simulator.url
+        print(f"Clanforge API simulator on {url} (speed x{speed:g}); Ctrl-C to stop.")
+        print(f"  ASID:       {simulator.asid}")
+        print(f"  access key: {simulator.access_key}")
+        print(f"  secret key: {simulator.secret_key}  (a demo key, not a real secret)")
+        print(f"  diffs:      {', '.join(str(d) for d, _ in DEMO_DIFFS)}")
+        print()
+        print(
+            f"export CLANFORGE_API_URL={url} CLANFORGE_ASID={simulator.asid} "
+            f"CLANFORGE_ACCESS_KEY={simulator.access_key} "
+            f"CLANFORGE_SECRET_KEY={simulator.secret_key}",
+            flush=True,
+        )
+        simulator.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
     return 0
