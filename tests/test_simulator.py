@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ def clock() -> FakeClock:
 def sim(clock: FakeClock) -> Iterator[Simulator]:
     with Simulator(seed_demo=False, clock=clock, asid=ASID) as simulator:
         yield simulator
+    assert simulator.errors == [], "no handler raised"
 
 
 # --- auth, routing, job object ------------------------------------------------------------
@@ -456,7 +458,7 @@ def test_wrong_type_and_hostile_jobs(sim: Simulator) -> None:
             assert "\x1b[2J\x1b[31m" in job[key]
             assert "[bold red]x[/]" in job[key]
     assert "\x1b[" in job["game"]["name"]
-    assert "\x1b" not in call(sim, status_path(38)).body.decode()
+    assert call(sim, status_path(38)).json()["joberror"] == "Machine 7712 unreachable"
 
 
 # --- counters -----------------------------------------------------------------------------
@@ -612,6 +614,25 @@ def test_quiet_fast_and_stops_cleanly(capfd: pytest.CaptureFixture[str]) -> None
         connection.getresponse()
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
+    assert sim.errors == []
+
+
+def test_concurrent_clients_are_all_answered_and_counted(sim: Simulator) -> None:
+    sim.add_many(40, first_id=1000, running=20)
+    replies: list[int] = []
+
+    def client(offset: int) -> None:
+        for index in range(40):
+            replies.append(call(sim, status_path(1000 + (index + offset) % 40)).status)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert replies == [200] * 320
+    assert sim.count("status") == 320
+    assert sum(sim.count("status", diffid) for diffid in range(1000, 1040)) == 320
 
 
 def test_main_simulate_prints_what_to_export_and_stops_on_ctrl_c() -> None:

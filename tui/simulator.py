@@ -325,6 +325,15 @@ class _Server(ThreadingHTTPServer):
             self.open_sockets.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Never print a traceback: in ``--demo`` it would land on the TUI's screen."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return  # a client that went away: routine, not a simulator error
+        self.simulator.errors.append(f"{type(exc).__name__}: {exc}")
+        if self.simulator.verbose:
+            print(f"simulator error: {type(exc).__name__}: {exc}", file=sys.stderr)
+
     def close_open_sockets(self) -> None:
         """Unblock keep-alive handler threads so stop() leaves nothing behind."""
         with self.sockets_lock:
@@ -411,6 +420,8 @@ class Simulator:
         self.clock = clock
         self.allow_remote = allow_remote
         self.requests: list[RequestRecord] = []
+        # Unexpected exceptions in request handlers (a simulator bug), for tests to check.
+        self.errors: list[str] = []
         self.verbose = False
         self._expected_auth = "Basic " + base64.b64encode(
             f"{access_key}:{secret_key}".encode()
