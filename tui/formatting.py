@@ -32,8 +32,25 @@ def eta_text(eta: float | None, now: float) -> str:
     return f"overdue {duration(-left)}"
 
 
+def age(seconds: float) -> str:
+    """A coarse age that changes at most once a minute after the first minute.
+
+    Coarse on purpose: a monitor left open all day should not repaint every
+    panel's age every second.
+
+    >>> age(4), age(192), age(7300)
+    ('4s', '3m', '2h 01m')
+    """
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m"
+    return duration(total)
+
+
 def ago_text(when: float | None, now: float) -> str:
-    """``updated 4s ago`` style age; ``never`` without a time."""
+    """``4s ago`` style age; ``never`` without a time."""
     if when is None:
         return "never"
-    return f"{duration(now - when)} ago"
+    return f"{age(now - when)} ago"

@@ -141,6 +141,27 @@ class JobView:
             raw = self.entry.last.error
         return plain(raw) if raw else None
 
+    @property
+    def start(self) -> int | None:
+        """Unix time the job started, live or saved."""
+        if self.job is not None:
+            return self.job.start
+        return self.entry.last.start if self.entry.last is not None else None
+
+    @property
+    def finished_at(self) -> int | None:
+        """Unix time a terminal job last changed (its finish), else None."""
+        if self.job is not None and self.job.is_terminal:
+            return self.job.updated
+        return None
+
+    @property
+    def seen_at(self) -> float | None:
+        """Wall time of the last answer, this session or a saved one."""
+        if self.updated_at is not None:
+            return self.updated_at
+        return self.entry.last.seen_at if self.entry.last is not None else None
+
 
 def _failed_or_none(job: DiffJob) -> JobState | None:
     return JobState.FAILED if job.failed else None

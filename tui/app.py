@@ -1,0 +1,623 @@
+"""The live monitor: one panel per watched diff, polled in the background.
+
+The app draws what :class:`tui.tracker.Tracker` knows and turns keys into tracker
+and watchlist calls. It never calls the network itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.filter import Monochrome, NoColor
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from tui.clock import Clock
+from tui.job_order import SORT_LABELS
+from tui.models import JobState, LastStatus, WatchEntry
+from tui.poll_settings import PollSettings
+from tui.safetext import plain
+from tui.screens.add_diffs import AddDiffsScreen, AddRequest
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.edit_label import EditLabelScreen
+from tui.screens.help import HelpScreen
+from tui.screens.theme_picker import ThemePicker
+from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables
+from tui.tracker import JobView, StatusClient, Tracker
+from tui.widgets.job_list import JobList
+from tui.widgets.status_header import StatusHeader
+
+log = logging.getLogger("tui.app")
+
+
+_LIST_ACTIONS = frozenset(
+    {
+        "retry",
+        "add",
+        "remove",
+        "edit_label",
+        "filter",
+        "sort",
+        "refresh",
+        "select_all",
+        "select_none",
+        "copy_id",
+        "compact",
+    }
+)
+"""Actions on the main list, hidden while another screen is on top."""
+
+
+class WatchlistPort(Protocol):
+    """What the app needs from the watchlist: add, remove, relabel, save status.
+
+    :class:`tui.session.WatchSession` implements it on the watchlist file; tests
+    may pass an in-memory one.
+    """
+
+    def add(self, ids: Iterable[int], label: str) -> tuple[list[WatchEntry], list[int]]:
+        """Add IDs; return the new entries and the IDs that were already watched."""
+        ...
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Stop watching these diffs."""
+        ...
+
+    def relabel(self, diffid: int, label: str) -> None:
+        """Set a diff's label."""
+        ...
+
+    def save_status(self, statuses: dict[int, LastStatus]) -> None:
+        """Remember the last known status of these diffs."""
+        ...
+
+
+@dataclass
+class AppOptions:
+    """How this run of the app is set up."""
+
+    profile: str
+    asid: int
+    host: str
+    read_only: bool = False
+    bell: bool = False
+    compact: bool = False
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    save_theme: Callable[[str], None] | None = None
+    """Persist a theme picked with `t` (None: do not persist, e.g. demo or --theme)."""
+    poll: PollSettings = field(default_factory=PollSettings)
+
+
+class ImageDiffApp(App[None]):
+    """Watch and retry Clanforge image diffs.
+
+    Example:
+        >>> # ImageDiffApp(client, entries, watchlist=session, clock=SystemClock(),
+        >>> #              options=AppOptions(profile="prod", asid=1234, host="api...")).run()
+    """
+
+    TITLE = "imagediff-tui"
+    CSS = """
+    Screen { layers: base overlay; }
+    #filter { dock: bottom; display: none; border: tall $accent; }
+    #filter.-active { display: block; }
+    #empty { padding: 2 4; color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("R", "retry", "Retry", id="retry"),
+        Binding("n", "add", "Add", id="add"),
+        Binding("d", "remove", "Remove", id="remove"),
+        Binding("e", "edit_label", "Label", id="edit-label", show=False),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("r", "refresh", "Refresh", id="refresh", show=False),
+        Binding("a", "select_all", "Select all", id="select-all", show=False),
+        Binding("A", "select_none", "Select none", id="select-none", show=False),
+        Binding("c", "copy_id", "Copy ID", id="copy-id", show=False),
+        Binding("m", "compact", "Compact", id="compact", show=False),
+        Binding("t", "pick_theme", "Theme", id="theme", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        client: StatusClient,
+        entries: Iterable[WatchEntry],
+        *,
+        watchlist: WatchlistPort,
+        clock: Clock,
+        options: AppOptions,
+        themes: ThemeCatalog | None = None,
+        start_polling: bool = True,
+    ) -> None:
+        super().__init__()
+        self.clock = clock
+        self._client = client
+        self.options = options
+        self.watchlist = watchlist
+        self.theme_catalog = themes
+        self._start_polling = start_polling
+        self.tracker = Tracker(
+            client,
+            entries,
+            clock=clock,
+            settings=options.poll,
+            on_change=self._tracker_changed,
+            on_finished=self._tracker_finished,
+            save_status=watchlist.save_status,
+        )
+        self._pending_changes: set[int] = set()
+        self._flush_scheduled = False
+        self._last_visible: list[int] = []
+        self._closing = False
+        if themes is not None:
+            for source in themes.themes.values():
+                self.register_theme(source.theme)
+        self.theme = options.theme or DEFAULT_THEME
+
+    # -- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(
+            profile=self.options.profile, asid=self.options.asid, host=self.options.host
+        )
+        job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
+        job_list.compact = self.options.compact
+        yield job_list
+        yield Input(placeholder="filter by ID, label or state · esc clears", id="filter")
+        yield Footer()
+
+    def watch_theme(self, theme_name: str) -> None:
+        # Textual picks its NO_COLOR filter once, for the theme at start-up; an
+        # ANSI theme needs NoColor (Monochrome would grey its colours to black on black).
+        if not self.no_color:
+            return
+        self._filters = [f for f in self._filters if not isinstance(f, NoColor | Monochrome)]
+        self._filters.append(NoColor() if self.native_ansi_color else Monochrome())
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Textual's own themes lack the job-state colours; derive them.
+        return default_app_variables(self.current_theme)
+
+    @property
+    def job_list(self) -> JobList:
+        """The list of panels."""
+        return self.query_one("#jobs", JobList)
+
+    @property
+    def header(self) -> StatusHeader:
+        """The two-line header."""
+        return self.query_one(StatusHeader)
+
+    def on_mount(self) -> None:
+        if self.options.keymap:
+            self._apply_keymap(self.options.keymap)
+        header = self.header
+        header.read_only = self.options.read_only
+        header.set_counts(self.tracker.summary())
+        header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
+        self.job_list.focus()
+        for notice in self.options.notices:
+            self.notify(plain(notice), severity="warning", timeout=15, markup=False)
+        if self._start_polling:
+            self._start_tracker()
+        self.set_interval(1.0, self._tick, name="tick")
+        self._install_hangup_handler()
+
+    def _apply_keymap(self, keymap: dict[str, str]) -> None:
+        known = {
+            binding.id
+            for bindings in (self.BINDINGS, JobList.BINDINGS)
+            for binding in bindings
+            if isinstance(binding, Binding) and binding.id
+        }
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.notify(
+                f"[keymap] has unknown binding ids: {', '.join(unknown)}. "
+                f"Known: {', '.join(sorted(known))}",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        self.set_keymap({key: value for key, value in keymap.items() if key in known})
+
+    def _install_hangup_handler(self) -> None:
+        # A dropped SSH connection sends SIGHUP: save and leave instead of spinning.
+        try:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        except (NotImplementedError, RuntimeError, ValueError):
+            log.debug("SIGHUP handler not available here")
+
+    def _on_hangup(self) -> None:
+        log.info("terminal hung up; saving and exiting")
+        self.call_later(self.action_quit)
+
+    # -- tracker plumbing -----------------------------------------------------
+
+    def _start_tracker(self) -> None:
+        self.run_worker(self.tracker.run(), name="poller", group="poller", exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name == "poller" and event.state == WorkerState.ERROR and not self._closing:
+            log.error("polling stopped on an error: %r; restarting", worker.error)
+            self.notify(
+                f"Polling hit an internal error ({type(worker.error).__name__}); restarting.",
+                severity="error",
+                markup=False,
+            )
+            self.set_timer(2.0, self._start_tracker)
+
+    def _tracker_changed(self, diffids: set[int]) -> None:
+        self._pending_changes |= diffids
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            # Coalesce bursts of answers into one redraw.
+            self.set_timer(0.05, self._flush_changes)
+
+    def _flush_changes(self) -> None:
+        self._flush_scheduled = False
+        changed, self._pending_changes = self._pending_changes, set()
+        try:
+            self.job_list.rows_changed(changed)
+            self.header.set_counts(self.tracker.summary())
+            self.header.poll_state = self.tracker.poll_state
+        except Exception:
+            log.exception("redraw after a status change failed")
+
+    def _tracker_finished(self, view: JobView) -> None:
+        label = f" ({plain(view.label)})" if view.label else ""
+        if view.state is JobState.FAILED:
+            error = f": {plain(view.error)}" if view.error else ""
+            self.notify(
+                f"#{view.diffid}{label} failed{error}", severity="error", timeout=8, markup=False
+            )
+        else:
+            self.notify(f"#{view.diffid}{label} completed", timeout=6, markup=False)
+        if self.options.bell:
+            self.bell()
+
+    def _tick(self) -> None:
+        try:
+            job_list = self.job_list
+            job_list.tick()
+            visible = job_list.visible_ids()
+            if visible != self._last_visible:
+                self._last_visible = visible
+                self.tracker.set_visible(visible)
+            header = self.header
+            header.poll_state = self.tracker.poll_state
+            header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
+        except Exception:
+            # A timer that raises would take the app down; log it and carry on.
+            log.exception("tick failed")
+
+    # -- list events ----------------------------------------------------------
+
+    def on_job_list_selection_changed(self, event: JobList.SelectionChanged) -> None:
+        self.header.selected = event.count
+
+    def on_job_list_activated(self, event: JobList.Activated) -> None:
+        self._open_details(event.diffid)
+
+    # -- actions --------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.options.read_only and action in ("retry", "remove"):
+            return None
+        # Other screens (details, dialogs) have their own keys; the list's would act unseen.
+        return action not in _LIST_ACTIONS or self.screen is self.screen_stack[0]
+
+    def _targets(self) -> list[int]:
+        return self.job_list.targets()
+
+    def action_retry(self) -> None:
+        ids = self._targets()
+        if not ids:
+            self.notify("Nothing to retry: the list is empty.", severity="warning")
+            return
+        send: list[int] = []
+        body = Text()
+        skipped = Text()
+        for diffid in ids:
+            view = self.tracker.views[diffid]
+            name = f"#{diffid}" + (f" {plain(view.label)}" if view.label else "")
+            state = view.state
+            if view.retry_in_flight:
+                skipped.append(f"  {name}: a retry is already being sent\n")
+            elif state is None or view.stale:
+                skipped.append(f"  {name}: state not known yet (wait for the first poll)\n")
+            elif not state.can_retry:
+                skipped.append(
+                    f"  {name}: {state.label}, only Completed or Failed can be retried\n"
+                )
+            else:
+                send.append(diffid)
+                body.append(f"  {name}  {state.label}\n")
+        text = Text()
+        if send:
+            text.append("Will retry (each sent once):\n", style="bold")
+            text.append_text(body)
+        if skipped.plain:
+            text.append("Skipped:\n", style="bold")
+            text.append_text(skipped)
+        title = f"Retry {len(send)} diff{'s' if len(send) != 1 else ''}?"
+        if not send:
+            title = "Nothing can be retried"
+
+        def confirmed(ok: bool | None) -> None:
+            if ok and send:
+                self._send_retries(send)
+
+        self.push_screen(
+            ConfirmScreen(title, text, confirm="Retry", can_confirm=bool(send)), confirmed
+        )
+
+    @work(group="retry")
+    async def _send_retries(self, ids: list[int]) -> None:
+        try:
+            results = await self.tracker.retry(ids)
+        except Exception as exc:
+            log.exception("retry failed")
+            self.notify(f"Retry failed: {plain(str(exc))}", severity="error", markup=False)
+            return
+        outcomes: dict[str, int] = {}
+        for record in results.values():
+            outcomes[record.outcome] = outcomes.get(record.outcome, 0) + 1
+        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+        severity = "information"
+        if outcomes.get("unknown") or outcomes.get("failed") or outcomes.get("rejected"):
+            severity = "warning"
+        self.notify(f"Retry: {summary}", severity=severity, markup=False)  # type: ignore[arg-type]
+        self.job_list.rows_changed(results.keys())
+
+    def action_add(self) -> None:
+        def added(request: AddRequest | None) -> None:
+            if request is None:
+                return
+            try:
+                entries, already = self.watchlist.add(request.ids, request.label)
+            except Exception as exc:
+                log.exception("adding to the watchlist failed")
+                self.notify(
+                    f"Could not save the watchlist: {plain(str(exc))}",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self.tracker.add(entries)
+            self.job_list.rebuild(keep=entries[0].diffid if entries else None)
+            self.header.set_counts(self.tracker.summary())
+            note = f"Added {len(entries)} diff{'s' if len(entries) != 1 else ''}"
+            if already:
+                note += f"; already watched: {', '.join(f'#{i}' for i in already[:10])}"
+            self.notify(note, markup=False)
+
+        self.push_screen(AddDiffsScreen(), added)
+
+    def action_remove(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+        body = Text()
+        for diffid in ids[:50]:
+            view = self.tracker.views[diffid]
+            body.append(f"  #{diffid} {plain(view.label)}  {view.state_name}\n")
+        if len(ids) > 50:
+            body.append(f"  … and {len(ids) - 50} more\n")
+        body.append("\nThe diffs themselves are not touched on the server.", style="italic")
+
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                return
+            try:
+                self.watchlist.remove(ids)
+            except Exception as exc:
+                log.exception("removing from the watchlist failed")
+                self.notify(
+                    f"Could not save the watchlist: {plain(str(exc))}",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self.tracker.remove(ids)
+            self.job_list.selected -= set(ids)
+            self.job_list.rebuild()
+            self.header.selected = len(self.job_list.selected)
+            self.header.set_counts(self.tracker.summary())
+            self.notify(f"Removed {len(ids)} from the watchlist", markup=False)
+
+        title = f"Stop watching {len(ids)} diff{'s' if len(ids) != 1 else ''}?"
+        self.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
+
+    def action_edit_label(self) -> None:
+        diffid = self.job_list.highlighted
+        if diffid is None:
+            return
+        view = self.tracker.views[diffid]
+
+        def edited(label: str | None) -> None:
+            if label is None:
+                return
+            try:
+                self.watchlist.relabel(diffid, label)
+            except Exception as exc:
+                self.notify(
+                    f"Could not save the label: {plain(str(exc))}", severity="error", markup=False
+                )
+                return
+            self.tracker.relabel(diffid, label)
+            self.job_list.rows_changed([diffid])
+
+        self.push_screen(EditLabelScreen(diffid, view.label), edited)
+
+    def _open_details(self, diffid: int) -> None:
+        view = self.tracker.views.get(diffid)
+        if view is not None:
+            self.push_screen(
+                DetailScreen(view, fetch=self.tracker.fetch_details, now=self.clock.now)
+            )
+
+    def action_details(self) -> None:
+        diffid = self.job_list.highlighted
+        if diffid is not None:
+            self._open_details(diffid)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-active")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.job_list.set_filter(event.value)
+        self.header.filter_text = event.value
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.remove_class("-active")
+        self.job_list.focus()
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", None)
+        box = self.query_one("#filter", Input)
+        if key == "escape" and box.has_focus:
+            box.value = ""
+            box.remove_class("-active")
+            self.job_list.focus()
+
+    def action_sort(self) -> None:
+        key = self.job_list.cycle_sort()
+        self.header.sort_label = SORT_LABELS[key]
+
+    def action_pause(self) -> None:
+        if self.tracker.paused:
+            self.tracker.resume()
+            self.notify("Polling resumed")
+        else:
+            self.tracker.pause()
+            self.notify("Polling paused: press p to resume")
+        self.header.poll_state = self.tracker.poll_state
+
+    def action_refresh(self) -> None:
+        ids = self._targets()
+        if self.tracker.paused:
+            self.notify("Polling is paused: press p to resume", severity="warning")
+            return
+        self.tracker.refresh(ids)
+        if ids:
+            self.notify(f"Refreshing {len(ids)} diff{'s' if len(ids) != 1 else ''}")
+
+    def action_select_all(self) -> None:
+        self.job_list.select_all()
+
+    def action_select_none(self) -> None:
+        self.job_list.select_none()
+
+    def action_copy_id(self) -> None:
+        diffid = self.job_list.highlighted
+        if diffid is None:
+            return
+        # Textual copies with OSC 52, which reaches the local clipboard over SSH.
+        self.copy_to_clipboard(str(diffid))
+        self.notify(f"Copied {diffid}")
+
+    def action_compact(self) -> None:
+        self.job_list.compact = not self.job_list.compact
+
+    def action_pick_theme(self) -> None:
+        names = sorted(self.available_themes)
+        original = self.theme
+
+        def picked(name: str | None) -> None:
+            if name is None or name == original:
+                return
+            if self.options.save_theme is not None:
+                try:
+                    self.options.save_theme(name)
+                except Exception as exc:
+                    self.notify(
+                        f"Theme applied, but not saved: {plain(str(exc))}",
+                        severity="warning",
+                        markup=False,
+                    )
+                    return
+            self.notify(f"Theme: {name}")
+
+        self.push_screen(ThemePicker(names, original), picked)
+
+    def action_help(self) -> None:
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if binding.action in seen and binding.id is None:
+                continue
+            description = binding.description or binding.action.replace("_", " ")
+            rows.append((self.get_key_display(binding), description))
+            seen.add(binding.action)
+            del key
+        rows.append(("ctrl+p", "Command palette: every action by name"))
+        self.push_screen(HelpScreen(rows))
+
+    async def action_quit(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            await asyncio.wait_for(self.tracker.close(), timeout=5)
+        except Exception:
+            log.exception("closing the poller failed")
+        closer = getattr(self._client, "aclose", None)
+        if closer is not None:
+            try:
+                await asyncio.wait_for(closer(), timeout=2)
+            except Exception:
+                log.exception("closing the HTTP client failed")
+        self.exit()
+
+    # -- command palette ------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Retry selected diffs", "Retry the selected (or focused) diffs", self.action_retry),
+            ("Add diffs", "Add diff IDs to the watchlist", self.action_add),
+            ("Remove diffs", "Stop watching the selected diffs", self.action_remove),
+            ("Edit label", "Change the focused diff's label", self.action_edit_label),
+            ("Show details", "Open the focused diff's detail screen", self.action_details),
+            ("Filter", "Filter by ID, label or state", self.action_filter),
+            ("Cycle sort", "Sort by state, ID, ETA or last update", self.action_sort),
+            ("Pause / resume polling", "Stop or restart all status requests", self.action_pause),
+            ("Refresh now", "Poll the selected (or focused) diffs now", self.action_refresh),
+            ("Select all", "Select every diff the filter shows", self.action_select_all),
+            ("Select none", "Clear the selection", self.action_select_none),
+            ("Copy diff ID", "Copy the focused diff's ID (OSC 52)", self.action_copy_id),
+            ("Toggle compact mode", "One line per diff", self.action_compact),
+            ("Pick theme", "Choose a theme with a live preview", self.action_pick_theme),
+            ("Keys", "Show every key binding", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            if self.options.read_only and callback in (self.action_retry, self.action_remove):
+                continue
+            yield SystemCommand(title, help_text, callback)

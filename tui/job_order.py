@@ -1,0 +1,63 @@
+"""Which diffs the list shows, and in what order: the filter and the sort keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final, Literal
+
+from tui.models import JobState
+
+if TYPE_CHECKING:
+    from tui.tracker import JobView
+
+SortKey = Literal["state", "id", "eta", "updated"]
+SORT_KEYS: Final[tuple[SortKey, ...]] = ("state", "id", "eta", "updated")
+SORT_LABELS: Final[dict[SortKey, str]] = {
+    "state": "state",
+    "id": "ID",
+    "eta": "ETA",
+    "updated": "last update",
+}
+
+_STATE_RANK: Final[dict[JobState | None, int]] = {
+    # What needs an operator's eyes first: failures, then work in flight.
+    JobState.FAILED: 0,
+    JobState.RUNNING: 1,
+    JobState.QUEUED: 2,
+    JobState.PENDING: 3,
+    JobState.CREATED: 4,
+    None: 5,
+    JobState.COMPLETED: 6,
+}
+
+
+def matches_filter(view: JobView, text: str) -> bool:
+    """True when the diff's ID, label or state name contains ``text`` (any case)."""
+    needle = text.strip().lower()
+    if not needle:
+        return True
+    haystacks = (str(view.diffid), view.label.lower(), view.state_name.lower())
+    return any(needle in haystack for haystack in haystacks)
+
+
+def sort_ids(
+    ids: Iterable[int], views: Mapping[int, JobView], key: SortKey, now: float
+) -> list[int]:
+    """``ids`` in the order of ``key``; ties are broken by diff ID."""
+    if key == "id":
+        return sorted(ids)
+    if key == "state":
+        return sorted(ids, key=lambda diffid: (_STATE_RANK[views[diffid].state], diffid))
+    if key == "eta":
+
+        def eta_key(diffid: int) -> tuple[int, float, int]:
+            eta = views[diffid].eta
+            return (0, eta, diffid) if eta is not None else (1, 0.0, diffid)
+
+        return sorted(ids, key=eta_key)
+
+    def updated_key(diffid: int) -> tuple[float, int]:
+        seen = views[diffid].seen_at
+        return (-(seen if seen is not None else float("-inf")), diffid)
+
+    return sorted(ids, key=updated_key)

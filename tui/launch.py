@@ -1,0 +1,170 @@
+"""Start the TUI: for the current profile, or (``--demo``) on the embedded simulator."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tui.api import ClanforgeClient
+from tui.app import AppOptions, ImageDiffApp
+from tui.cli_common import CliError, ExitCode
+from tui.clock import SystemClock
+from tui.config import Config, update_config
+from tui.logsetup import register_secret, setup_logging
+from tui.paths import app_paths
+from tui.session import WatchSession
+from tui.settings import Settings, resolve_settings
+from tui.themes import DEFAULT_THEME, ThemeCatalog, UnknownTheme, load_catalog, resolve_theme_name
+from tui.watchlist import WatchlistStore
+
+log = logging.getLogger("tui.launch")
+
+DEMO_SPEED = 1.0
+"""The demo's jobs run at real speed: a few finish within a minute, some take longer."""
+
+
+def _theme_choice(
+    args: argparse.Namespace, configured: str | None, catalog: ThemeCatalog
+) -> tuple[str, list[str]]:
+    """The theme for this run, and notices about it."""
+    notices = [str(error) for error in catalog.errors]
+    requested = getattr(args, "theme", None)
+    if requested:
+        try:
+            return resolve_theme_name(requested, catalog), notices
+        except UnknownTheme as exc:
+            raise CliError(str(exc), ExitCode.USAGE) from None
+    if configured:
+        try:
+            return resolve_theme_name(configured, catalog), notices
+        except UnknownTheme:
+            notices.append(
+                f"theme {configured!r} from the config file is not available; using {DEFAULT_THEME}"
+            )
+    return DEFAULT_THEME, notices
+
+
+def _host(api_url: str) -> str:
+    parts = urlsplit(api_url)
+    return parts.netloc or api_url
+
+
+def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    store: WatchlistStore,
+    catalog: ThemeCatalog,
+    *,
+    persist_theme: bool,
+    extra_notices: list[str],
+) -> int:
+    clock = SystemClock()
+    register_secret(settings.secret_key)
+    loaded = store.load()
+    notices = list(extra_notices)
+    if loaded.notice:
+        notices.append(loaded.notice)
+    theme, theme_notices = _theme_choice(args, settings.ui.theme, catalog)
+    notices += theme_notices
+    session = WatchSession(store, profile=settings.profile, asid=settings.asid, clock=clock)
+    client = ClanforgeClient(
+        settings.api_url,
+        settings.asid,
+        settings.access_key,
+        settings.secret_key,
+        read_timeout=settings.poll.timeout,
+    )
+
+    def save_theme(name: str) -> None:
+        def with_theme(config: Config) -> Config:
+            return dataclasses.replace(config, ui=dataclasses.replace(config.ui, theme=name))
+
+        update_config(settings.config_path, with_theme)
+
+    options = AppOptions(
+        profile=settings.profile,
+        asid=settings.asid,
+        host=_host(settings.api_url),
+        read_only=bool(getattr(args, "read_only", False)) or settings.ui.read_only,
+        bell=settings.ui.bell,
+        compact=settings.ui.compact,
+        theme=theme,
+        keymap=dict(settings.keymap),
+        notices=notices,
+        save_theme=save_theme if persist_theme and not getattr(args, "theme", None) else None,
+        poll=settings.poll,
+    )
+    app = ImageDiffApp(
+        client,
+        session.entries(),
+        watchlist=session,
+        clock=clock,
+        options=options,
+        themes=catalog,
+    )
+    app.run()
+    return 0
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """``imagediff-tui`` with no subcommand."""
+    if getattr(args, "demo", False):
+        return run_demo(args)
+    paths = app_paths()
+    setup_logging(paths.log_file, debug=bool(getattr(args, "debug", False)))
+    settings = resolve_settings(
+        profile=getattr(args, "profile", None),
+        api_url=getattr(args, "api_url", None),
+        asid=getattr(args, "asid", None),
+        env=os.environ,
+    )
+    catalog = load_catalog(paths.themes_dir)
+    store = WatchlistStore(paths.watchlist_file)
+    return _run(settings, args, store, catalog, persist_theme=True, extra_notices=[])
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The whole app against the embedded simulator, in a throwaway config and data dir."""
+    from tui.simulator import DEMO_DIFFS, Simulator
+
+    with tempfile.TemporaryDirectory(prefix="imagediff-demo-") as tmp:
+        # Point every XDG dir at the temporary folder, so the demo never reads or
+        # writes the user's own config, watchlist, themes or log.
+        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+            folder = Path(tmp) / name.lower()
+            folder.mkdir(mode=0o700)
+            os.environ[name] = str(folder)
+        paths = app_paths()
+        setup_logging(paths.log_file, debug=bool(getattr(args, "debug", False)))
+        with Simulator(speed=DEMO_SPEED, seed_demo=True) as simulator:
+            env = {
+                "CLANFORGE_API_URL": simulator.url,
+                "CLANFORGE_ASID": str(simulator.asid),
+                "CLANFORGE_ACCESS_KEY": simulator.access_key,
+                "CLANFORGE_SECRET_KEY": simulator.secret_key,
+                "CLANFORGE_PROFILE": "demo",
+            }
+            settings = resolve_settings(env=env)
+            store = WatchlistStore(paths.watchlist_file)
+            session = WatchSession(
+                store, profile=settings.profile, asid=settings.asid, clock=SystemClock()
+            )
+            for diffid, label in DEMO_DIFFS:
+                session.add([diffid], label)
+            catalog = load_catalog(None)
+            return _run(
+                settings,
+                args,
+                store,
+                catalog,
+                persist_theme=False,
+                extra_notices=[
+                    "Demo mode: an embedded simulator on "
+                    f"{_host(simulator.url)}; nothing is saved after you quit."
+                ],
+            )

@@ -1,0 +1,115 @@
+"""The dialog that adds diffs to the watchlist: paste many IDs at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from tui.models import parse_id_list
+
+
+@dataclass(frozen=True, slots=True)
+class AddRequest:
+    """What the user asked to add."""
+
+    ids: tuple[int, ...]
+    label: str
+
+
+class AddDiffsScreen(ModalScreen[AddRequest | None]):
+    """Paste IDs separated by spaces, commas or newlines; give them an optional label.
+
+    Every bad token is listed inline with its position; nothing is added until the
+    list is clean.
+
+    Example:
+        >>> screen = AddDiffsScreen()
+    """
+
+    DEFAULT_CSS = """
+    AddDiffsScreen { align: center middle; }
+    AddDiffsScreen > Vertical {
+        width: 72; max-width: 95%; height: auto; max-height: 95%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    AddDiffsScreen .title { text-style: bold; }
+    AddDiffsScreen TextArea { height: 6; }
+    AddDiffsScreen #problems { color: $error; height: auto; max-height: 6; }
+    AddDiffsScreen #summary { color: $text-muted; height: 1; }
+    AddDiffsScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    AddDiffsScreen Button { margin-left: 2; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="add-cancel"),
+        Binding("ctrl+s", "submit", "Add", id="add-submit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Add diffs to the watchlist", classes="title")
+            yield Label("Diff IDs (spaces, commas or new lines; # starts a comment)")
+            yield TextArea(id="ids", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="summary")
+            yield Static("", id="problems")
+            yield Label("Label (optional)")
+            yield Input(placeholder="e.g. eu-west build 1.4.2", id="label", max_length=200)
+            with Horizontal():
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Add (ctrl+s)", id="add", variant="primary", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#ids", TextArea).focus()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._validate()
+
+    def _validate(self) -> tuple[int, ...] | None:
+        parsed = parse_id_list(self.query_one("#ids", TextArea).text)
+        problems = self.query_one("#problems", Static)
+        summary = self.query_one("#summary", Static)
+        button = self.query_one("#add", Button)
+        if parsed.errors:
+            lines = [f"✗ token {error}" for error in parsed.errors[:20]]
+            if len(parsed.errors) > 20:
+                lines.append(f"… and {len(parsed.errors) - 20} more")
+            problems.update(Text("\n".join(lines)))
+        else:
+            problems.update("")
+        count = len(parsed.ids)
+        note = f"{count} ID{'s' if count != 1 else ''}"
+        if parsed.duplicates:
+            note += f", {len(parsed.duplicates)} repeated (kept once)"
+        if parsed.errors:
+            note += f", {len(parsed.errors)} to fix"
+        summary.update(Text(note))
+        ok = bool(parsed.ids) and not parsed.errors
+        button.disabled = not ok
+        return parsed.ids if ok else None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "add":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    def action_submit(self) -> None:
+        ids = self._validate()
+        if ids is None:
+            self.notify("Fix or remove the tokens marked in red first.", severity="warning")
+            return
+        label = self.query_one("#label", Input).value.strip()
+        self.dismiss(AddRequest(ids, label))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,54 @@
+"""A one-field dialog to edit a diff's label."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class EditLabelScreen(ModalScreen[str | None]):
+    """Enter saves the label (empty clears it); escape leaves it as it was.
+
+    Example:
+        >>> screen = EditLabelScreen(4101, "eu-west build")
+    """
+
+    DEFAULT_CSS = """
+    EditLabelScreen { align: center middle; }
+    EditLabelScreen > Vertical {
+        width: 64; max-width: 95%; height: auto;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    EditLabelScreen .title { text-style: bold; margin-bottom: 1; }
+    EditLabelScreen .hint { color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="label-cancel")
+    ]
+
+    def __init__(self, diffid: int, label: str) -> None:
+        super().__init__()
+        self._diffid = diffid
+        self._label = label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(f"Label for diff #{self._diffid}"), classes="title")
+            yield Input(value=self._label, id="label", max_length=200)
+            yield Static("enter saves · escape cancels · empty clears", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

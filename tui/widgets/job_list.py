@@ -1,0 +1,673 @@
+"""The list of watched diffs: one virtual panel per diff, drawn with the Line API.
+
+One widget draws the whole list. Only the rows on screen are rendered, so a
+watchlist of a thousand diffs costs no more to paint than a dozen; a row that
+changes off screen costs nothing until it scrolls into view. Each second,
+:meth:`JobList.tick` re-renders the visible lines and refreshes only the cells that
+changed (an ETA's digits), which keeps the bytes sent over a slow SSH link small.
+
+Example:
+    >>> # views: a mapping diff ID -> JobView, shared with the tracker
+    >>> # job_list = JobList(views, clock=SystemClock())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Final, Literal
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.clock import Clock
+from tui.formatting import ago_text, duration, eta_text
+from tui.job_order import SORT_KEYS, SortKey, matches_filter, sort_ids
+from tui.models import JobState
+from tui.safetext import plain
+
+if TYPE_CHECKING:
+    from tui.tracker import JobView
+
+StateClass = Literal["waiting", "running", "completed", "failed", "unknown"]
+
+GLYPHS: Final[dict[JobState | None, str]] = {
+    JobState.CREATED: "○",
+    JobState.PENDING: "◔",
+    JobState.QUEUED: "◑",
+    JobState.RUNNING: "▶",
+    JobState.COMPLETED: "✓",
+    JobState.FAILED: "✗",
+    None: "?",
+}
+"""Every state has a glyph and a word, so it never depends on colour alone."""
+
+
+def state_class(state: JobState | None) -> StateClass:
+    """The colour family of a state."""
+    if state is None:
+        return "unknown"
+    if state.is_waiting:
+        return "waiting"
+    if state is JobState.RUNNING:
+        return "running"
+    return "completed" if state is JobState.COMPLETED else "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class _Styles:
+    base: Style
+    dim: Style
+    cursor: Style
+    selected: Style
+    mark: Style
+    label: Style
+    error: Style
+    poll_error: Style
+    stale: Style
+    bar_empty: Style
+    badge: dict[str, Style]
+    fg: dict[str, Style]
+
+
+Piece = tuple[str, Style]
+
+
+def _pieces_to_strip(pieces: Iterable[Piece], width: int, fill: Style) -> Strip:
+    segments = [Segment(text, style) for text, style in pieces if text]
+    strip = Strip(segments)
+    return strip.adjust_cell_length(width, fill)
+
+
+def _truncate(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    out: list[str] = []
+    used = 0
+    for char in text:
+        char_width = cell_len(char)
+        if used + char_width > width - 1:
+            break
+        out.append(char)
+        used += char_width
+    return "".join(out) + "…"
+
+
+class JobList(ScrollView, can_focus=True):
+    """A scrolling list of diff panels with a cursor and a multi-selection.
+
+    Normal mode gives each diff a three-line panel (state and name; progress, ETA
+    and elapsed time; the job or poll error); compact mode gives it one line.
+    """
+
+    DEFAULT_CSS = """
+    JobList {
+        background: $surface;
+        scrollbar-gutter: stable;
+    }
+    JobList:focus { background-tint: $foreground 2%; }
+    JobList > .job-list--dim { color: $text-muted; }
+    JobList > .job-list--label { color: $foreground; text-style: bold; }
+    JobList > .job-list--cursor { background: $primary 25%; }
+    JobList > .job-list--selected { background: $accent 15%; }
+    JobList > .job-list--mark { color: $accent; text-style: bold; }
+    JobList > .job-list--error { color: $state-failed; }
+    JobList > .job-list--poll-error { color: $state-poll-error; text-style: bold; }
+    JobList > .job-list--stale { color: $state-stale; text-style: italic; }
+    JobList > .job-list--bar-empty { color: $foreground 20%; }
+    JobList > .job-list--fg-waiting { color: $state-waiting; }
+    JobList > .job-list--fg-running { color: $state-running; }
+    JobList > .job-list--fg-completed { color: $state-completed; }
+    JobList > .job-list--fg-failed { color: $state-failed; }
+    JobList > .job-list--fg-unknown { color: $state-stale; }
+    JobList > .job-list--badge-waiting {
+        background: $state-waiting; color: $background; text-style: bold;
+    }
+    JobList > .job-list--badge-running {
+        background: $state-running; color: $background; text-style: bold;
+    }
+    JobList > .job-list--badge-completed {
+        background: $state-completed; color: $background; text-style: bold;
+    }
+    JobList > .job-list--badge-failed {
+        background: $state-failed; color: $background; text-style: bold;
+    }
+    JobList > .job-list--badge-unknown {
+        background: $state-stale; color: $background; text-style: bold;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "job-list--dim",
+        "job-list--label",
+        "job-list--cursor",
+        "job-list--selected",
+        "job-list--mark",
+        "job-list--error",
+        "job-list--poll-error",
+        "job-list--stale",
+        "job-list--bar-empty",
+        *(f"job-list--fg-{name}" for name in ("waiting", "running", "completed", "failed")),
+        "job-list--fg-unknown",
+        *(f"job-list--badge-{name}" for name in ("waiting", "running", "completed", "failed")),
+        "job-list--badge-unknown",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="cursor-down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="cursor-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
+        Binding("home,g", "first", "First", show=False, id="first"),
+        Binding("end,G", "last", "Last", show=False, id="last"),
+        Binding("space", "toggle_select", "Select", id="toggle-select"),
+        Binding("enter", "activate", "Details", id="details"),
+    ]
+
+    cursor: reactive[int] = reactive(0, init=False, always_update=True)
+    compact: reactive[bool] = reactive(False, init=False)
+
+    class Highlighted(Message):
+        """The cursor moved to another diff."""
+
+        def __init__(self, diffid: int | None) -> None:
+            super().__init__()
+            self.diffid = diffid
+
+    class SelectionChanged(Message):
+        """Diffs were selected or unselected."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    class Activated(Message):
+        """Enter (or a double click) on a diff: open its details."""
+
+        def __init__(self, diffid: int) -> None:
+            super().__init__()
+            self.diffid = diffid
+
+    def __init__(
+        self,
+        views: Mapping[int, JobView],
+        *,
+        clock: Clock,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._views = views
+        self._clock = clock
+        self.order: list[int] = []
+        self.selected: set[int] = set()
+        self.filter_text = ""
+        self.sort_key: SortKey = "state"
+        self._index: dict[int, int] = {}
+        self._painted: dict[int, Strip] = {}
+        self._styles: _Styles | None = None
+        self._cursor_placed = False
+        """False until the user moves the cursor: until then it stays on the top row."""
+        self.rebuild()
+
+    # -- geometry -------------------------------------------------------------
+
+    @property
+    def row_height(self) -> int:
+        """Lines per diff: 3 for a panel, 1 in compact mode."""
+        return 1 if self.compact else 3
+
+    def _update_virtual_size(self) -> None:
+        width = max(self.scrollable_content_region.width, 20)
+        self.virtual_size = Size(width, len(self.order) * self.row_height)
+
+    def visible_rows(self) -> range:
+        """The indexes into ``order`` of the rows at least partly on screen."""
+        top = int(self.scroll_offset.y)
+        height = max(self.scrollable_content_region.height, 1)
+        first = top // self.row_height
+        last = min(len(self.order), (top + height + self.row_height - 1) // self.row_height)
+        return range(first, max(first, last))
+
+    def visible_ids(self) -> list[int]:
+        """The diffs on screen, top to bottom."""
+        return [self.order[row] for row in self.visible_rows()]
+
+    @property
+    def highlighted(self) -> int | None:
+        """The diff under the cursor."""
+        if 0 <= self.cursor < len(self.order):
+            return self.order[self.cursor]
+        return None
+
+    # -- content --------------------------------------------------------------
+
+    def rebuild(self, *, keep: int | None = None) -> None:
+        """Re-apply the filter and sort, keeping the cursor on the same diff."""
+        anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
+        now = self._clock.now()
+        ids = [
+            diffid for diffid, view in self._views.items() if matches_filter(view, self.filter_text)
+        ]
+        order = sort_ids(ids, self._views, self.sort_key, now)
+        changed = order != self.order
+        self.order = order
+        self._index = {diffid: row for row, diffid in enumerate(order)}
+        self.selected &= set(self._views)
+        if anchor is not None and anchor in self._index:
+            self.set_reactive(JobList.cursor, self._index[anchor])
+        elif self._cursor_placed:
+            self.set_reactive(JobList.cursor, min(self.cursor, max(len(order) - 1, 0)))
+        else:
+            self.set_reactive(JobList.cursor, 0)
+        if self.is_mounted:
+            self._update_virtual_size()
+            if changed:
+                self._painted.clear()
+                self.refresh()
+            self._scroll_cursor_into_view()
+
+    def set_filter(self, text: str) -> None:
+        """Show only diffs whose ID, label or state contains ``text``."""
+        self.filter_text = text
+        self.rebuild()
+
+    def cycle_sort(self) -> SortKey:
+        """Switch to the next sort order and return it."""
+        position = SORT_KEYS.index(self.sort_key)
+        self.sort_key = SORT_KEYS[(position + 1) % len(SORT_KEYS)]
+        self.rebuild()
+        return self.sort_key
+
+    def rows_changed(self, diffids: Iterable[int]) -> None:
+        """Views changed: re-sort if the order depends on them, redraw what is on screen."""
+        changed = set(diffids)
+        if self.sort_key != "id" or self.filter_text:
+            before = self.order
+            self.rebuild()
+            if self.order != before:
+                return
+        visible = self.visible_rows()
+        for diffid in changed:
+            row = self._index.get(diffid)
+            if row is not None and row in visible:
+                self._refresh_row_cells(row)
+
+    def tick(self) -> None:
+        """Once a second: refresh only the cells of visible rows that changed."""
+        for row in self.visible_rows():
+            self._refresh_row_cells(row)
+
+    # -- selection ------------------------------------------------------------
+
+    def toggle(self, diffid: int) -> None:
+        """Select or unselect one diff."""
+        if diffid in self.selected:
+            self.selected.discard(diffid)
+        else:
+            self.selected.add(diffid)
+        self._refresh_row(diffid)
+        self.post_message(self.SelectionChanged(len(self.selected)))
+
+    def select_all(self) -> None:
+        """Select every diff that the filter shows."""
+        self.selected.update(self.order)
+        self._painted.clear()
+        self.refresh()
+        self.post_message(self.SelectionChanged(len(self.selected)))
+
+    def select_none(self) -> None:
+        """Clear the selection."""
+        if self.selected:
+            self.selected.clear()
+            self._painted.clear()
+            self.refresh()
+        self.post_message(self.SelectionChanged(0))
+
+    def targets(self) -> list[int]:
+        """What an action applies to: the selection in list order, else the cursor's diff."""
+        if self.selected:
+            ordered = [diffid for diffid in self.order if diffid in self.selected]
+            hidden = sorted(self.selected - set(ordered))
+            return ordered + hidden
+        highlighted = self.highlighted
+        return [highlighted] if highlighted is not None else []
+
+    # -- actions --------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self.cursor - 1)
+
+    def action_page_down(self) -> None:
+        page = max(1, self.scrollable_content_region.height // self.row_height)
+        self._move_cursor(self.cursor + page)
+
+    def action_page_up(self) -> None:
+        page = max(1, self.scrollable_content_region.height // self.row_height)
+        self._move_cursor(self.cursor - page)
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        self._move_cursor(len(self.order) - 1)
+
+    def action_toggle_select(self) -> None:
+        highlighted = self.highlighted
+        if highlighted is not None:
+            self.toggle(highlighted)
+            self._move_cursor(self.cursor + 1)
+
+    def action_activate(self) -> None:
+        highlighted = self.highlighted
+        if highlighted is not None:
+            self.post_message(self.Activated(highlighted))
+
+    def _move_cursor(self, row: int) -> None:
+        if not self.order:
+            return
+        self.cursor = max(0, min(row, len(self.order) - 1))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._cursor_placed = True
+        for row in (old, new):
+            if 0 <= row < len(self.order):
+                self._refresh_row(self.order[row])
+        self._scroll_cursor_into_view()
+        self.post_message(self.Highlighted(self.highlighted))
+
+    def watch_compact(self) -> None:
+        self._painted.clear()
+        self._update_virtual_size()
+        self.refresh()
+        self._scroll_cursor_into_view()
+
+    def _scroll_cursor_into_view(self) -> None:
+        if not self.order or not self.is_mounted:
+            return
+        top = self.cursor * self.row_height
+        region = Region(0, top, 1, self.row_height)
+        self.scroll_to_region(region, animate=False, immediate=True, force=True)
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = int(event.y + self.scroll_offset.y) // self.row_height
+        if not 0 <= row < len(self.order):
+            return
+        diffid = self.order[row]
+        if event.x <= 1:
+            self.toggle(diffid)
+        if event.chain >= 2:
+            self.post_message(self.Activated(diffid))
+        self.cursor = row
+
+    def on_resize(self) -> None:
+        self._painted.clear()
+        self._update_virtual_size()
+
+    def on_mount(self) -> None:
+        self._update_virtual_size()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._painted.clear()
+
+    # -- drawing --------------------------------------------------------------
+
+    def _refresh_row(self, diffid: int) -> None:
+        row = self._index.get(diffid)
+        if row is None:
+            return
+        top = row * self.row_height
+        for line in range(top, top + self.row_height):
+            self._painted.pop(line, None)
+        self.refresh_lines(top, self.row_height)
+
+    def _refresh_row_cells(self, row: int) -> None:
+        """Refresh just the cells of ``row`` whose content differs from what was painted."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        scroll_x, scroll_y = self.scroll_offset
+        now = self._clock.now()
+        top = row * self.row_height
+        new_lines = self._row_strips(row, width, now)
+        for offset, new in enumerate(new_lines):
+            y = top + offset
+            old = self._painted.get(y)
+            if old is None:
+                self.refresh(Region(0, y - scroll_y, width, 1))
+                continue
+            span = _changed_span(old, new)
+            if span is not None:
+                start, end = span
+                self.refresh(Region(start - scroll_x, y - scroll_y, end - start, 1))
+
+    def _get_styles(self) -> _Styles:
+        if self._styles is None:
+            get = self.get_component_rich_style
+            names = ("waiting", "running", "completed", "failed", "unknown")
+            self._styles = _Styles(
+                base=self.rich_style,
+                dim=get("job-list--dim"),
+                cursor=get("job-list--cursor", partial=True),
+                selected=get("job-list--selected", partial=True),
+                mark=get("job-list--mark"),
+                label=get("job-list--label"),
+                error=get("job-list--error"),
+                poll_error=get("job-list--poll-error"),
+                stale=get("job-list--stale"),
+                bar_empty=get("job-list--bar-empty"),
+                badge={name: get(f"job-list--badge-{name}") for name in names},
+                fg={name: get(f"job-list--fg-{name}") for name in names},
+            )
+        return self._styles
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        virtual_y = y + scroll_y
+        row, line = divmod(virtual_y, self.row_height)
+        styles = self._get_styles()
+        if row >= len(self.order) or width <= 0:
+            return Strip.blank(width, styles.base)
+        strip = self._row_strips(row, width, self._clock.now())[line]
+        self._painted[virtual_y] = strip
+        return strip.crop(scroll_x, scroll_x + width)
+
+    def _row_strips(self, row: int, width: int, now: float) -> list[Strip]:
+        diffid = self.order[row]
+        view = self._views[diffid]
+        styles = self._get_styles()
+        background = styles.base
+        if row == self.cursor:
+            background = background + styles.cursor
+        elif diffid in self.selected:
+            background = background + styles.selected
+        lines = render_panel(
+            view,
+            now=now,
+            width=width,
+            compact=self.compact,
+            selected=diffid in self.selected,
+            cursor=row == self.cursor,
+            styles=styles,
+        )
+        return [
+            _pieces_to_strip(
+                ((text, background + style) for text, style in line), width, background
+            )
+            for line in lines
+        ]
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    cells: list[tuple[str, Style | None]] = []
+    for segment in strip:
+        for char in segment.text:
+            cells.append((char, segment.style))
+            cells.extend(("", segment.style) for _ in range(cell_len(char) - 1))
+    return cells
+
+
+def _changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The [start, end) cell range where two lines differ, or None when equal."""
+    if old == new:
+        return None
+    old_cells, new_cells = _cells(old), _cells(new)
+    length = max(len(old_cells), len(new_cells))
+    old_cells += [(" ", None)] * (length - len(old_cells))
+    new_cells += [(" ", None)] * (length - len(new_cells))
+    start = 0
+    while start < length and old_cells[start] == new_cells[start]:
+        start += 1
+    if start == length:
+        return None
+    end = length
+    while end > start and old_cells[end - 1] == new_cells[end - 1]:
+        end -= 1
+    return start, end
+
+
+def _progress_bar(progress: int, width: int, fill: Style, empty: Style) -> list[Piece]:
+    done = round(width * progress / 100)
+    return [("━" * done, fill), ("━" * (width - done), empty)]
+
+
+def render_panel(
+    view: JobView,
+    *,
+    now: float,
+    width: int,
+    compact: bool,
+    selected: bool,
+    cursor: bool,
+    styles: _Styles,
+) -> list[list[Piece]]:
+    """The lines of one diff's panel, as (text, style) pieces.
+
+    All remote text goes through :func:`tui.safetext.plain` and is drawn as plain
+    segments, so markup or escape sequences in it are shown, never obeyed.
+    """
+    state = view.state
+    family = state_class(state)
+    fg = styles.fg[family]
+    mark = ("▌" if cursor else " ") + ("●" if selected else " ")
+    word = state.label.upper() if state is not None else plain(view.state_name or "unknown")[:9]
+    badge = f" {GLYPHS.get(state, '?')} {word:<9} "
+    ident = f" #{view.diffid} "
+    label = plain(view.label) if view.label else ""
+    status_note = _status_note(view, now)
+    note_style = styles.poll_error if view.poll_error else styles.dim
+    if view.stale:
+        note_style = styles.stale
+
+    if compact:
+        bar_width = max(6, min(20, width // 8))
+        right = [
+            ("  ", styles.base),
+            *_progress_bar(view.progress or 0, bar_width, fg, styles.bar_empty),
+        ]
+        right.append((f" {_percent(view.progress)} ", styles.dim))
+        timing = eta_text(view.eta, now) if state is JobState.RUNNING else ""
+        detail = view.poll_error or view.error or timing
+        right_text = f"{detail} · {status_note}" if detail else status_note
+        fixed = (
+            cell_len(mark) + cell_len(badge) + cell_len(ident) + sum(cell_len(t) for t, _ in right)
+        )
+        room = max(0, width - fixed - 1)
+        label_room = max(0, min(cell_len(label), room // 2)) if label else 0
+        tail = _truncate(plain(right_text), max(0, room - label_room - 1))
+        line: list[Piece] = [
+            (mark, styles.mark),
+            (badge, styles.badge[family]),
+            (ident, styles.label),
+            (_truncate(label, label_room), styles.dim),
+            *right,
+            (
+                tail,
+                styles.poll_error
+                if view.poll_error
+                else (styles.error if view.error else note_style),
+            ),
+        ]
+        return [line]
+
+    # Line 1: badge, ID, label; the poll health note on the right.
+    note = f" {status_note} "
+    room = max(0, width - cell_len(mark) - cell_len(badge) - cell_len(ident) - cell_len(note))
+    first: list[Piece] = [
+        (mark, styles.mark),
+        (badge, styles.badge[family]),
+        (ident, styles.label),
+        (_truncate(label, room).ljust(room), styles.dim),
+        (note, note_style),
+    ]
+    # Line 2: progress, percent, ETA or outcome, elapsed.
+    bar_width = max(10, min(40, width - 48))
+    second: list[Piece] = [(mark[0] + "   ", styles.mark)]
+    second += _progress_bar(view.progress or 0, bar_width, fg, styles.bar_empty)
+    second.append((f" {_percent(view.progress)}", fg))
+    for part in _timing_parts(view, now):
+        second.append(("   " + part, styles.dim))
+    # Line 3: what went wrong, if anything.
+    third: list[Piece] = [(mark[0] + "   ", styles.mark)]
+    problem, problem_style = _problem(view, styles)
+    third.append((_truncate(problem, width - 4), problem_style))
+    return [first, second, third]
+
+
+def _percent(progress: int | None) -> str:
+    return f"{progress:>3}%" if progress is not None else "  -%"
+
+
+def _timing_parts(view: JobView, now: float) -> list[str]:
+    state = view.state
+    parts: list[str] = []
+    if state is JobState.RUNNING or (state is not None and state.is_waiting):
+        text = eta_text(view.eta, now)
+        if text:
+            parts.append(text)
+        if view.start is not None:
+            parts.append(f"elapsed {duration(now - view.start)}")
+    elif state is not None and state.is_terminal and view.start is not None:
+        end = view.finished_at
+        if end is not None and end >= view.start:
+            parts.append(f"ran {duration(end - view.start)}")
+    return parts
+
+
+def _status_note(view: JobView, now: float) -> str:
+    if view.retry_in_flight:
+        return "retry sending…"
+    if view.stale:
+        seen = view.entry.last.seen_at if view.entry.last is not None else None
+        return "stale · last seen " + ago_text(seen, now) if seen is not None else "not polled yet"
+    return "updated " + ago_text(view.updated_at, now)
+
+
+def _problem(view: JobView, styles: _Styles) -> tuple[str, Style]:
+    if view.outcome_unknown:
+        return "? retry outcome unknown: checking status", styles.poll_error
+    if view.poll_error:
+        return "⚠ " + plain(view.poll_error), styles.poll_error
+    if view.error and view.state is JobState.FAILED:
+        return "✗ " + plain(view.error), styles.error
+    if view.retries:
+        last = view.retries[-1]
+        return f"↻ last retry: {last.outcome}", styles.dim
+    return "", styles.dim
