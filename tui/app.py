@@ -34,7 +34,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.edit_label import EditLabelScreen
 from tui.screens.help import HelpScreen
 from tui.screens.theme_picker import ThemePicker
-from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables
+from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
 from tui.tracker import JobView, StatusClient, Tracker
 from tui.widgets.job_list import JobList
 from tui.widgets.status_header import StatusHeader
@@ -152,8 +152,12 @@ class ImageDiffApp(App[None]):
         self._client = client
         self.options = options
         self.watchlist = watchlist
+        if themes is None:
+            themes = load_catalog(None)
         self.theme_catalog = themes
         self._start_polling = start_polling
+        self._pending_changes: set[int] = set()
+        self._flush_scheduled = False
         self.tracker = Tracker(
             client,
             entries,
@@ -163,13 +167,10 @@ class ImageDiffApp(App[None]):
             on_finished=self._tracker_finished,
             save_status=watchlist.save_status,
         )
-        self._pending_changes: set[int] = set()
-        self._flush_scheduled = False
         self._last_visible: list[int] = []
-        self._closing = False
-        if themes is not None:
-            for source in themes.themes.values():
-                self.register_theme(source.theme)
+        self._quitting = False
+        for source in themes.themes.values():
+            self.register_theme(source.theme)
         self.theme = options.theme or DEFAULT_THEME
 
     # -- layout ---------------------------------------------------------------
@@ -258,7 +259,7 @@ class ImageDiffApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.name == "poller" and event.state == WorkerState.ERROR and not self._closing:
+        if worker.name == "poller" and event.state == WorkerState.ERROR and not self._quitting:
             log.error("polling stopped on an error: %r; restarting", worker.error)
             self.notify(
                 f"Polling hit an internal error ({type(worker.error).__name__}); restarting.",
@@ -269,7 +270,7 @@ class ImageDiffApp(App[None]):
 
     def _tracker_changed(self, diffids: set[int]) -> None:
         self._pending_changes |= diffids
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and self.is_running:
             self._flush_scheduled = True
             # Coalesce bursts of answers into one redraw.
             self.set_timer(0.05, self._flush_changes)
@@ -581,9 +582,9 @@ class ImageDiffApp(App[None]):
         self.push_screen(HelpScreen(rows))
 
     async def action_quit(self) -> None:
-        if self._closing:
+        if self._quitting:
             return
-        self._closing = True
+        self._quitting = True
         try:
             await asyncio.wait_for(self.tracker.close(), timeout=5)
         except Exception:
