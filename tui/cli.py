@@ -20,8 +20,17 @@ import traceback
 
 from tui import __version__, cli_jobs, cli_paths, cli_profile, cli_themes, cli_watchlist
 from tui.api import ApiError
-from tui.cli_common import PROG, CliError, ExitCode, connection_options, print_error
+from tui.cli_common import (
+    PROG,
+    CliError,
+    ExitCode,
+    connection_options,
+    print_error,
+    print_warning,
+)
 from tui.config import ConfigError
+from tui.logsetup import RedactingFormatter, redact, setup_logging
+from tui.paths import app_paths
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
@@ -85,13 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(debug: bool) -> None:
-    if debug:
-        logging.basicConfig(
-            level=logging.DEBUG,
-            stream=sys.stderr,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+def _configure_logging(debug: bool, *, tui: bool) -> None:
+    # The TUI draws on the terminal: its debug lines go to the log file only.
+    if debug and not tui:
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.DEBUG, handlers=[stderr])
+
+
+def _log_to_file(debug: bool) -> None:
+    # The TUI sets up its own log; a command that cannot open the log still runs.
+    try:
+        setup_logging(app_paths().log_file, debug=debug)
+    except OSError as exc:
+        print_warning(f"not logging to a file: {exc}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
-    _configure_logging(debug)
+    handler = getattr(args, "handler", None)
+    _configure_logging(debug, tui=handler is None)
+    if handler is not None:
+        _log_to_file(debug)
     try:
-        handler = getattr(args, "handler", None)
         if handler is None:
             from tui.launch import run_app
 
@@ -127,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        print_error(f"internal error: {type(exc).__name__}: {exc}")
+        print_error(f"internal error: {type(exc).__name__}: {redact(str(exc))}")
         if not debug:
             print(f"{PROG}: rerun with --debug to see the traceback", file=sys.stderr)
         return int(ExitCode.FAILED)

@@ -29,6 +29,7 @@ from tui.config import (
     parse_asid,
     resolve_secret,
 )
+from tui.logsetup import register_secret
 from tui.paths import AppPaths, app_paths
 from tui.poll_settings import PollSettings
 
@@ -175,6 +176,9 @@ def resolve_settings(
         assert chosen is not None
         secret_key = resolve_secret(chosen, env=environ)
 
+    if secret_key:
+        # Whatever logs a request or an error from here on must never show it.
+        register_secret(secret_key)
     return Settings(
         profile=name,
         api_url=url,
