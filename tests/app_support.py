@@ -1,0 +1,177 @@
+"""Shared helpers for tests of the live monitor (Pilot tests and snapshot tests).
+
+Keep this small and stable: other test files import it.
+
+* :class:`MemoryWatchlist`: an in-memory ``WatchlistPort`` that records every call.
+* :func:`make_app`: an :class:`~tui.app.ImageDiffApp` against a running simulator.
+* :func:`wait_until`: pump the Pilot until a condition holds (or fail after a timeout).
+* :func:`screen_text`: the text the terminal would show, line by line.
+
+Example::
+
+    async def test_something(simulator):
+        simulator.add_diff(1, state=5)
+        app = make_app(simulator, [1])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: not app.tracker.views[1].stale)
+            assert "#1" in screen_text(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from tui.api import ClanforgeClient
+from tui.app import AppOptions, ImageDiffApp
+from tui.clock import Clock, SystemClock
+from tui.models import LastStatus, WatchEntry
+from tui.poll_settings import PollSettings
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
+
+PROFILE = "test"
+
+FAST_POLL = PollSettings(
+    max_requests_per_second=50,
+    max_in_flight=4,
+    min_interval=0.05,
+    waiting_interval=0.2,
+    running_max_interval=0.5,
+    backoff_max=1.0,
+    timeout=2.0,
+)
+"""Polls quickly, so a test sees changes within a fraction of a second."""
+
+
+class MemoryWatchlist:
+    """A ``WatchlistPort`` in memory; ``calls`` and ``saves`` record what the app asked."""
+
+    def __init__(self, entries: Iterable[WatchEntry] = (), *, asid: int = 1234) -> None:
+        self.asid = asid
+        self.entries: dict[int, WatchEntry] = {entry.diffid: entry for entry in entries}
+        self.calls: list[tuple[str, object]] = []
+        self.saves: list[dict[int, LastStatus]] = []
+        self.fail_with: Exception | None = None
+        """Raise this from add, remove and relabel (a watchlist that cannot be written)."""
+
+    def _check(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def add(self, ids: Iterable[int], label: str) -> tuple[list[WatchEntry], list[int]]:
+        ids = list(ids)
+        self.calls.append(("add", (ids, label)))
+        self._check()
+        added: list[WatchEntry] = []
+        already: list[int] = []
+        for diffid in ids:
+            if diffid in self.entries:
+                already.append(diffid)
+                continue
+            entry = WatchEntry(diffid=diffid, asid=self.asid, profile=PROFILE, label=label)
+            self.entries[diffid] = entry
+            added.append(entry)
+        return added, already
+
+    def remove(self, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        self.calls.append(("remove", ids))
+        self._check()
+        for diffid in ids:
+            self.entries.pop(diffid, None)
+
+    def relabel(self, diffid: int, label: str) -> None:
+        self.calls.append(("relabel", (diffid, label)))
+        self._check()
+        entry = self.entries.get(diffid)
+        if entry is not None:
+            self.entries[diffid] = WatchEntry(
+                diffid=diffid, asid=entry.asid, profile=entry.profile, label=label, last=entry.last
+            )
+
+    def save_status(self, statuses: dict[int, LastStatus]) -> None:
+        self.calls.append(("save_status", dict(statuses)))
+        self.saves.append(dict(statuses))
+
+
+def make_app(
+    simulator: Simulator,
+    diffs: Iterable[int | tuple[int, str]],
+    *,
+    clock: Clock | None = None,
+    poll: PollSettings = FAST_POLL,
+    watchlist: MemoryWatchlist | None = None,
+    start_polling: bool = True,
+    **options: object,
+) -> ImageDiffApp:
+    """An app watching ``diffs`` (IDs, or ``(id, label)``) on ``simulator``.
+
+    ``options`` go to :class:`~tui.app.AppOptions` (``read_only``, ``keymap``,
+    ``compact``, ``theme`` ...). The watchlist is ``app.watchlist`` (a
+    :class:`MemoryWatchlist` unless one is given).
+    """
+    entries = []
+    for item in diffs:
+        diffid, label = item if isinstance(item, tuple) else (item, "")
+        entries.append(WatchEntry(diffid=diffid, asid=simulator.asid, profile=PROFILE, label=label))
+    if watchlist is None:
+        watchlist = MemoryWatchlist(entries, asid=simulator.asid)
+    client = ClanforgeClient(
+        simulator.url,
+        simulator.asid,
+        simulator.access_key,
+        simulator.secret_key,
+        read_timeout=poll.timeout,
+    )
+    app_options = AppOptions(
+        profile=PROFILE,
+        asid=simulator.asid,
+        host=simulator.url.removeprefix("http://"),
+        poll=poll,
+        **options,  # type: ignore[arg-type]
+    )
+    return ImageDiffApp(
+        client,
+        entries,
+        watchlist=watchlist,
+        clock=clock if clock is not None else SystemClock(),
+        options=app_options,
+        start_polling=start_polling,
+    )
+
+
+async def wait_until(
+    pilot: Pilot[object],
+    condition: Callable[[], object],
+    *,
+    limit: float = 5.0,
+    what: str = "",
+) -> None:
+    """Let the app run until ``condition()`` is true; fail after ``limit`` seconds."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached within {limit}s: {what or condition}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: ImageDiffApp, screen: Screen[object] | None = None) -> str:
+    """What the terminal shows of ``screen`` (default: the top one), as plain lines."""
+    target = screen if screen is not None else app.screen
+    strips = target._compositor.render_strips()
+    return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+def list_text(app: ImageDiffApp) -> str:
+    """The lines of the job list as drawn on the main screen."""
+    lines = screen_text(app, app.screen_stack[0]).split("\n")
+    region = app.job_list.region
+    return "\n".join(lines[region.y : region.y + region.height])
