@@ -665,7 +665,17 @@ def _problem(view: JobView, styles: _Styles) -> tuple[str, Style]:
         return "? retry outcome unknown: checking status", styles.poll_error
     if view.poll_error:
         return "⚠ " + plain(view.poll_error), styles.poll_error
-    if view.error and view.state is JobState.FAILED:
+    last_retry = view.retries[-1] if view.retries else None
+    state = view.state
+    if (
+        last_retry is not None
+        and last_retry.outcome in ("rejected", "failed")
+        and (state is None or state.is_terminal)
+    ):
+        # The diff is still where the refused retry left it: say why, above its old error.
+        prefix = "↻ retry " if last_retry.outcome == "rejected" else "↻ "
+        return prefix + plain(last_retry.message), styles.error
+    if view.error and state is JobState.FAILED:
         return "✗ " + plain(view.error), styles.error
     if view.retries:
         last = view.retries[-1]
