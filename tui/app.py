@@ -18,6 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.widgets import Footer, Input
@@ -278,6 +279,8 @@ class ImageDiffApp(App[None]):
     def _flush_changes(self) -> None:
         self._flush_scheduled = False
         changed, self._pending_changes = self._pending_changes, set()
+        if not self._widgets_alive():
+            return
         try:
             self.job_list.rows_changed(changed)
             self.header.set_counts(self.tracker.summary())
@@ -297,7 +300,17 @@ class ImageDiffApp(App[None]):
         if self.options.bell:
             self.bell()
 
+    def _widgets_alive(self) -> bool:
+        """False while the app shuts down (a timer may still fire after the list is gone)."""
+        try:
+            self.query_one("#jobs", JobList)
+        except NoMatches:
+            return False
+        return True
+
     def _tick(self) -> None:
+        if not self._widgets_alive():
+            return
         try:
             job_list = self.job_list
             job_list.tick()
@@ -324,7 +337,8 @@ class ImageDiffApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.options.read_only and action in ("retry", "remove"):
-            return None
+            # Hidden (False), not merely disabled (None): no footer key, no help row.
+            return False
         # Other screens (details, dialogs) have their own keys; the list's would act unseen.
         return action not in _LIST_ACTIONS or self.screen is self.screen_stack[0]
 
