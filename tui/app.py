@@ -419,12 +419,26 @@ class ImageDiffApp(App[None]):
                     markup=False,
                 )
                 return
-            self.tracker.add(entries)
-            self.job_list.rebuild(keep=entries[0].diffid if entries else None)
+            # Another instance may have put an ID in the file after this one started:
+            # "already watched", but not on this screen. Show it (its label is in the file).
+            elsewhere = [diffid for diffid in already if diffid not in self.tracker.views]
+            shown = [
+                WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
+                for diffid in elsewhere
+            ]
+            self.tracker.add([*entries, *shown])
+            keep = next((i for i in request.ids if i in self.tracker.views), None)
+            self.job_list.rebuild(keep=keep)
             self.header.set_counts(self.tracker.summary())
             note = f"Added {len(entries)} diff{'s' if len(entries) != 1 else ''}"
-            if already:
-                note += f"; already watched: {', '.join(f'#{i}' for i in already[:10])}"
+            if elsewhere:
+                note += (
+                    f"; now shown, added by another instance: "
+                    f"{', '.join(f'#{i}' for i in elsewhere[:10])}"
+                )
+            watched = [diffid for diffid in already if diffid not in elsewhere]
+            if watched:
+                note += f"; already watched: {', '.join(f'#{i}' for i in watched[:10])}"
             self.notify(note, markup=False)
 
         self.push_screen(AddDiffsScreen(), added)
