@@ -750,3 +750,39 @@ async def test_theme_picker_applies_and_saves(simulator: Simulator) -> None:
         assert saved == [app.theme]
         await pilot.press("t", "down", "escape")
         assert saved == [app.theme]
+
+
+async def test_tick_counts_down_to_the_next_try_after_a_poll_error() -> None:
+    import math
+
+    from tui.clock import FakeClock
+    from tui.poll_settings import PollSettings
+
+    clock = FakeClock(1_700_000_000.0)
+    # A long backoff: the next try is ~10-20 s away on the fake clock.
+    settings = PollSettings(
+        max_requests_per_second=50,
+        min_interval=10,
+        waiting_interval=600,
+        running_max_interval=600,
+        backoff_max=300,
+        timeout=2.0,
+    )
+    with Simulator(speed=1.0, seed_demo=False, clock=clock.now) as sim:
+        sim.add_diff(1, state=4, progress=10, duration=3600)
+        sim.inject("500")
+        app = make_app(sim, [1], clock=clock, poll=settings)
+        view = app.tracker.views[1]
+
+        def shown() -> str:
+            assert view.next_poll_at is not None
+            return f"server error 500, retrying in {math.ceil(view.next_poll_at - clock.now())}s"
+
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: view.poll_error is not None)
+            await wait_until(pilot, lambda: shown() in list_text(app))
+            first = shown()
+            clock.advance(3)
+            await wait_until(pilot, lambda: shown() in list_text(app), limit=3)
+            assert shown() != first
+            assert sim.count("status") == 1

@@ -83,6 +83,10 @@ class JobView:
     poll_error: str | None = None
     """Human words for the last failed poll (plain text), None once a poll succeeds."""
     poll_error_kind: str | None = None
+    poll_error_head: str | None = None
+    """What went wrong in the last failed poll, without the time to the next try."""
+    poll_error_verb: str | None = None
+    """How the next try is announced (``"retrying in"``), None when it is not."""
     next_poll_at: float | None = None
     """Wall time of the next poll; None when none is planned (confirmed terminal)."""
     retry_in_flight: bool = False
@@ -96,6 +100,19 @@ class JobView:
     def diffid(self) -> int:
         """The diff's ID."""
         return self.entry.diffid
+
+    def poll_error_text(self, now: float) -> str | None:
+        """``poll_error`` with the time to the next try counted from ``now``.
+
+        ``poll_error`` itself gives the wait as it was when the poll failed, which a
+        screen would show unchanged for the whole backoff.
+        """
+        head, verb, due = self.poll_error_head, self.poll_error_verb, self.next_poll_at
+        if self.poll_error is None or head is None or verb is None or due is None:
+            return self.poll_error
+        if due <= now:
+            return f"{head}, trying again now"
+        return f"{head}, {verb} {_seconds(due - now)}"
 
     @property
     def label(self) -> str:
@@ -178,29 +195,39 @@ def describe_poll_error(exc: ApiError, delay: float, asid: int | None = None) ->
     >>> describe_poll_error(RateLimited("slow down", retry_after=3), 3.0)
     'rate limited, next try in 3s'
     """
-    wait = _seconds(delay)
+    head, verb = poll_error_parts(exc, asid)
+    return head if verb is None else f"{head}, {verb} {_seconds(delay)}"
+
+
+def poll_error_parts(exc: ApiError, asid: int | None = None) -> tuple[str, str | None]:
+    """What went wrong, and how the next try is announced (None: it is not).
+
+    >>> from tui.api import ServerError
+    >>> poll_error_parts(ServerError("x", http_status=500))
+    ('server error 500', 'retrying in')
+    """
     status = exc.http_status
     kind = exc.kind
     if kind == "rate-limited":
-        return f"rate limited, next try in {wait}"
+        return "rate limited", "next try in"
     if kind == "auth":
-        return f"{status or 401}: check the profile's keys"
+        return f"{status or 401}: check the profile's keys", None
     if kind == "forbidden":
         where = f"account {asid}" if asid is not None else "this account"
-        return f"{status or 403}: the keys have no access to {where}"
+        return f"{status or 403}: the keys have no access to {where}", None
     if kind == "not-found":
-        return f"{status or 404}: no such diff on this account, next check in {wait}"
+        return f"{status or 404}: no such diff on this account", "next check in"
     if kind == "server":
-        return f"server error {status or ''}".rstrip() + f", retrying in {wait}"
+        return f"server error {status or ''}".rstrip(), "retrying in"
     if kind == "timeout":
-        return f"timed out, retrying in {wait}"
+        return "timed out", "retrying in"
     if kind == "network":
-        return f"cannot reach the server, retrying in {wait}"
+        return "cannot reach the server", "retrying in"
     if kind == "invalid-response":
-        return f"unreadable answer ({plain(str(exc), limit=120)}), retrying in {wait}"
+        return f"unreadable answer ({plain(str(exc), limit=120)})", "retrying in"
     if kind == "rejected":
-        return f"{status or 400}: {plain(str(exc), limit=120)}, retrying in {wait}"
-    return f"{plain(str(exc), limit=120)}, retrying in {wait}"
+        return f"{status or 400}: {plain(str(exc), limit=120)}", "retrying in"
+    return plain(str(exc), limit=120), "retrying in"
 
 
 def _last_status_key(status: LastStatus | None) -> tuple[object, ...] | None:
@@ -458,6 +485,7 @@ class Tracker:
         self._apply_job(view, job)
         view.poll_error = None
         view.poll_error_kind = None
+        view.poll_error_head = view.poll_error_verb = None
         view.next_poll_at = None if delay is None else self._clock.now() + delay
         if view.outcome_unknown:
             self._settle_unknown(view, job, still_polling=delay is not None)
@@ -501,6 +529,7 @@ class Tracker:
             return
         view.poll_error = describe_poll_error(exc, delay, view.entry.asid)
         view.poll_error_kind = exc.kind
+        view.poll_error_head, view.poll_error_verb = poll_error_parts(exc, view.entry.asid)
         view.next_poll_at = self._clock.now() + delay
         self._changed(view)
 

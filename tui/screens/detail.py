@@ -58,8 +58,9 @@ def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
         for key, value in sorted(job.extra.items()):
             row(key, json.dumps(value) if not isinstance(value, str) else value)
     row("last poll", _when(view.updated_at))
-    if view.poll_error:
-        row("poll error", view.poll_error)
+    poll_error = view.poll_error_text(now)
+    if poll_error:
+        row("poll error", poll_error)
     return table
 
 

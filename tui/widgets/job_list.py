@@ -572,7 +572,8 @@ def render_panel(
     ident = f" #{view.diffid} "
     label = plain(view.label) if view.label else ""
     status_note = _status_note(view, now)
-    note_style = styles.poll_error if view.poll_error else styles.dim
+    poll_error = view.poll_error_text(now)
+    note_style = styles.poll_error if poll_error else styles.dim
     if view.stale:
         note_style = styles.stale
 
@@ -584,7 +585,7 @@ def render_panel(
         ]
         right.append((f" {_percent(view.progress)} ", styles.dim))
         timing = eta_text(view.eta, now) if state is JobState.RUNNING else ""
-        detail = view.poll_error or view.error or timing
+        detail = poll_error or view.error or timing
         right_text = f"{detail} · {status_note}" if detail else status_note
         fixed = (
             cell_len(mark) + cell_len(badge) + cell_len(ident) + sum(cell_len(t) for t, _ in right)
@@ -600,9 +601,7 @@ def render_panel(
             *right,
             (
                 tail,
-                styles.poll_error
-                if view.poll_error
-                else (styles.error if view.error else note_style),
+                styles.poll_error if poll_error else (styles.error if view.error else note_style),
             ),
         ]
         return [line]
@@ -626,7 +625,7 @@ def render_panel(
         second.append(("   " + part, styles.dim))
     # Line 3: what went wrong, if anything.
     third: list[Piece] = [(mark[0] + "   ", styles.mark)]
-    problem, problem_style = _problem(view, styles)
+    problem, problem_style = _problem(view, poll_error, styles)
     third.append((_truncate(problem, width - 4), problem_style))
     return [first, second, third]
 
@@ -660,11 +659,11 @@ def _status_note(view: JobView, now: float) -> str:
     return "updated " + ago_text(view.updated_at, now)
 
 
-def _problem(view: JobView, styles: _Styles) -> tuple[str, Style]:
+def _problem(view: JobView, poll_error: str | None, styles: _Styles) -> tuple[str, Style]:
     if view.outcome_unknown:
         return "? retry outcome unknown: checking status", styles.poll_error
-    if view.poll_error:
-        return "⚠ " + plain(view.poll_error), styles.poll_error
+    if poll_error:
+        return "⚠ " + plain(poll_error), styles.poll_error
     last_retry = view.retries[-1] if view.retries else None
     state = view.state
     if (
