@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tui.simulator import DEMO_DIFFS, FAULT_KINDS, STATE_NAMES, Simulator, main_simulate
+from tui.simulator import (
+    DEMO_DIFFS,
+    ETA_ERROR_LIMIT,
+    FAULT_KINDS,
+    STATE_NAMES,
+    Simulator,
+    main_simulate,
+)
 
 ASID = 1234
 T0 = 1_700_000_000.0
@@ -248,9 +255,66 @@ def test_progress_is_non_linear_and_deterministic(clock: FakeClock) -> None:
     assert len(steps) >= 3, "moves in bursts, not at one steady rate"
 
 
+def _finish_misses(sim: Simulator, clock: FakeClock, ids: list[int]) -> dict[int, float]:
+    """Run every diff to its end; each one's miss as a signed fraction of its announced run."""
+    announced = {}
+    for diffid in ids:
+        job = sim.job(diffid)
+        assert job["jobstateid"] == 4
+        announced[diffid] = (float(job["jobstart"]), float(job["jobeta"]))
+    misses: dict[int, float] = {}
+    for _ in range(10_000):
+        for diffid in ids:
+            finished = sim.finished_at(diffid)
+            if diffid not in misses and finished is not None:
+                start, eta = announced[diffid]
+                misses[diffid] = (finished - eta) / (eta - start)
+        if len(misses) == len(ids):
+            return misses
+        clock.advance(1.0)
+    raise AssertionError("some diffs never finished")
+
+
+def test_real_finish_is_within_25_percent_of_the_announced_eta(clock: FakeClock) -> None:
+    """Like real ETAs: early or late by up to 25% of the announced run, spread, seeded."""
+
+    def misses(seed: int) -> dict[int, float]:
+        clock.now = T0
+        sim = Simulator(seed_demo=False, clock=clock, seed=seed)
+        ids = list(range(1, 201))
+        for diffid in ids:
+            sim.add_diff(diffid, state=4, progress=0, duration=60.0 + diffid)
+        return _finish_misses(sim, clock, ids)
+
+    first = misses(7)
+    # jobeta and jobstart are whole seconds: allow their rounding on a ~100 s run.
+    slack = 1.0 / 60
+    assert all(abs(miss) <= ETA_ERROR_LIMIT + slack for miss in first.values())
+    values = sorted(first.values())
+    assert values[0] < -0.15 and values[-1] > 0.15, "some finish early, some late"
+    assert sum(1 for v in values if abs(v) < 0.02) < 20, "an ETA is rarely right on"
+    assert first == misses(7), "deterministic under a seed"
+    assert first != misses(8)
+
+
+def test_each_retry_misses_its_eta_differently(sim: Simulator, clock: FakeClock) -> None:
+    sim.add_diff(21, state=5, duration=100.0)
+    seen = []
+    for _ in range(4):
+        assert call(sim, retry_path(21)).status == 200
+        jobs = poll_until_terminal(sim, clock, 21, step=0.5)
+        running = [job for job in jobs if job["jobstateid"] == 4]
+        start, eta = int(running[0]["jobstart"]), running[0]["jobeta"]
+        finished = sim.finished_at(21)
+        assert finished is not None
+        seen.append(round((finished - eta) / (eta - start), 2))
+        assert abs(finished - eta) <= ETA_ERROR_LIMIT * (eta - start) + 1.5
+    assert len(set(seen)) == len(seen), seen
+
+
 def test_speed_scales_the_run(clock: FakeClock) -> None:
     with Simulator(seed_demo=False, clock=clock, speed=20.0) as sim:
-        sim.add_diff(9, state=5, duration=60.0)
+        sim.add_diff(9, state=5, duration=60.0, eta_error=0.0)
         assert call(sim, retry_path(9)).status == 200
         jobs = poll_until_terminal(sim, clock, 9, step=0.05)
     running = [job for job in jobs if job["jobstateid"] == 4]

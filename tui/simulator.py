@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
     "DEMO_DIFFS",
+    "ETA_ERROR_LIMIT",
     "FAULT_KINDS",
     "STATE_NAMES",
     "RequestRecord",
@@ -88,6 +89,11 @@ _HTML_PAGE: Final = (
     b"</body>\r\n</html>\r\n"
 )
 _HUGE_SIZE: Final = 12 * 1024 * 1024
+
+ETA_ERROR_LIMIT: Final = 0.25
+"""How far a run's real finish may miss its announced ``jobeta``, as a fraction of the
+announced run time: a real ETA is an estimate, so by default every run misses it by a
+seeded random amount within +-25% (early or late), and its progress is not linear."""
 
 
 @dataclass(frozen=True)
@@ -274,7 +280,8 @@ def _solve_fraction(knots: Sequence[tuple[float, float]], progress: float) -> fl
 class _Diff:
     diffid: int
     duration: float
-    eta_error: float
+    eta_error: float | None
+    """None: each run draws its own error within +-ETA_ERROR_LIMIT."""
     run: _Run
     runs: int = 1
     retry_errors: list[str] = field(default_factory=list)
@@ -509,7 +516,7 @@ class Simulator:
         progress: int | None = None,
         duration: float = 60.0,
         fail_with: str | None = None,
-        eta_error: float = 0.0,
+        eta_error: float | None = None,
         started_ago: float = 0.0,
         retry_errors: Iterable[str] = (),
         files: int | None = None,
@@ -519,7 +526,9 @@ class Simulator:
         Non-terminal diffs are in flight and advance with the clock. ``duration`` is the
         announced run time (simulated seconds, divided by speed); ``fail_with`` is the
         joberror the run ends with (then it ends Failed); ``eta_error`` is the fraction by
-        which the real finish misses the announced ``jobeta`` (+0.2: 20% late).
+        which the real finish misses the announced ``jobeta`` (+0.2: 20% late, 0.0: exactly
+        on time); None (the default) gives every run, retries included, its own seeded
+        random error within +-``ETA_ERROR_LIMIT``, as real ETAs are.
         ``started_ago`` (clock seconds) moves the start of the current state into the past;
         for Running, ``progress`` instead places the job where the curve reaches it.
         ``retry_errors`` are the errors that the next retries end with, one per retry.
@@ -529,7 +538,7 @@ class Simulator:
             raise ValueError(f"state must be 1..6, not {state!r}")
         if not duration > 0:
             raise ValueError(f"duration must be positive, not {duration!r}")
-        if not eta_error > -1:
+        if eta_error is not None and not eta_error > -1:
             raise ValueError(f"eta_error must be above -1, not {eta_error!r}")
         if state == 6 and fail_with is None:
             fail_with = self._run_rng(diffid, 0).choice(REALISTIC_ERRORS)
@@ -571,7 +580,7 @@ class Simulator:
         rng = random.Random(f"many:{self.seed}:{first_id}:{count}")
         ids = list(range(first_id, first_id + count))
         for index, diffid in enumerate(ids):
-            eta_error = rng.uniform(-0.25, 0.25)
+            eta_error = rng.uniform(-ETA_ERROR_LIMIT, ETA_ERROR_LIMIT)
             if index < running:
                 self.add_diff(
                     diffid,
@@ -627,7 +636,7 @@ class Simulator:
                 progress=spec.progress,
                 duration=spec.duration,
                 fail_with=spec.fail_with,
-                eta_error=rng.uniform(-0.25, 0.25),
+                eta_error=rng.uniform(-ETA_ERROR_LIMIT, ETA_ERROR_LIMIT),
                 started_ago=rng.uniform(60, 7200) if spec.state in (5, 6) else 0.0,
                 retry_errors=spec.retry_errors,
                 files=spec.files,
@@ -707,11 +716,15 @@ class Simulator:
         state: int,
         progress: int | None,
         duration: float,
-        eta_error: float,
+        eta_error: float | None,
         error: str | None,
         started_ago: float,
     ) -> _Run:
         """A run that is in ``state`` at ``now``, built backwards or forwards from it."""
+        if eta_error is None:
+            # Its own stream, so that the run's curve and waits do not depend on it.
+            eta_rng = random.Random(f"eta:{self.seed}:{diffid}:{run_index}")
+            eta_error = eta_rng.uniform(-ETA_ERROR_LIMIT, ETA_ERROR_LIMIT)
         rng = self._run_rng(diffid, run_index)
         waits = [duration * rng.uniform(0.02, 0.05) / self.speed for _ in range(3)]
         announced = duration / self.speed
@@ -955,7 +968,7 @@ class Simulator:
                     return _error(400, f"Image locked by diffid {other.diffid}"), None
             diffid = max(self._diffs, default=4100) + 1
             duration = self._rng.uniform(60, 240)
-            eta_error = self._rng.uniform(-0.25, 0.25)
+            eta_error = self._rng.uniform(-ETA_ERROR_LIMIT, ETA_ERROR_LIMIT)
             run = self._placed_run(diffid, 1, now, 1, None, duration, eta_error, None, 0.0)
             diff = _Diff(diffid, duration, eta_error, run, imageid=imageid, machineid=machineid)
             self._diffs[diffid] = diff
