@@ -28,6 +28,9 @@ class StatusHeader(Widget):
         background: $panel;
         color: $foreground;
         padding: 0 1;
+        /* A long first line must not wrap and push the counts out of the two rows. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     StatusHeader .-title { text-style: bold; }
     """
