@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -211,6 +211,10 @@ class ImageDiffApp(App[None]):
     def on_mount(self) -> None:
         if self.options.keymap:
             self._apply_keymap(self.options.keymap)
+        self.job_list.empty_hint = (
+            f"Nothing watched yet: press {self._key_for('add')} to add diff IDs "
+            "(ctrl+p lists every action)."
+        )
         header = self.header
         header.read_only = self.options.read_only
         header.set_counts(self.tracker.summary())
@@ -240,6 +244,16 @@ class ImageDiffApp(App[None]):
                 markup=False,
             )
         self.set_keymap({key: value for key, value in keymap.items() if key in known})
+
+    def _key_for(self, action: str) -> str:
+        """The key that runs ``action`` on the list now (after the keymap), for hints."""
+        for active in self.screen_stack[0].active_bindings.values():
+            if active.binding.action == action:
+                return self.get_key_display(active.binding)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action == action:
+                return self.get_key_display(binding)
+        return action
 
     def _install_hangup_handler(self) -> None:
         # A dropped SSH connection sends SIGHUP: save and leave instead of spinning.
@@ -527,10 +541,12 @@ class ImageDiffApp(App[None]):
             event.input.remove_class("-active")
         self.job_list.focus()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", None)
+    def on_key(self, event: events.Key) -> None:
+        if event.key != "escape" or self.screen is not self.screen_stack[0]:
+            return
         box = self.query_one("#filter", Input)
-        if key == "escape" and box.has_focus:
+        # Escape clears the filter from its box, and from the list while one is set.
+        if box.has_focus or (box.has_class("-active") and self.job_list.has_focus):
             box.value = ""
             box.remove_class("-active")
             self.job_list.focus()
@@ -545,13 +561,17 @@ class ImageDiffApp(App[None]):
             self.notify("Polling resumed")
         else:
             self.tracker.pause()
-            self.notify("Polling paused: press p to resume")
+            self.notify(f"Polling paused: press {self._key_for('pause')} to resume", markup=False)
         self.header.poll_state = self.tracker.poll_state
 
     def action_refresh(self) -> None:
         ids = self._targets()
         if self.tracker.paused:
-            self.notify("Polling is paused: press p to resume", severity="warning")
+            self.notify(
+                f"Polling is paused: press {self._key_for('pause')} to resume",
+                severity="warning",
+                markup=False,
+            )
             return
         self.tracker.refresh(ids)
         if ids:

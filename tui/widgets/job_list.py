@@ -219,6 +219,8 @@ class JobList(ScrollView, can_focus=True):
         self._styles: _Styles | None = None
         self._cursor_placed = False
         """False until the user moves the cursor: until then it stays on the top row."""
+        self.empty_hint = "Nothing watched yet: press n to add diff IDs."
+        """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
 
     # -- geometry -------------------------------------------------------------
@@ -273,10 +275,20 @@ class JobList(ScrollView, can_focus=True):
             self.set_reactive(JobList.cursor, 0)
         if self.is_mounted:
             self._update_virtual_size()
-            if changed:
+            if changed or not order:
+                # (An empty list's hint names the filter: redraw it as the filter changes.)
                 self._painted.clear()
                 self.refresh()
             self._scroll_cursor_into_view()
+
+    def empty_text(self) -> str:
+        """What the list says when it shows no diff."""
+        if self._views:
+            return (
+                f"No watched diff matches the filter “{plain(self.filter_text.strip())}” "
+                "(ID, label or state): escape clears the filter."
+            )
+        return self.empty_hint
 
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
@@ -483,6 +495,9 @@ class JobList(ScrollView, can_focus=True):
         virtual_y = y + scroll_y
         row, line = divmod(virtual_y, self.row_height)
         styles = self._get_styles()
+        if not self.order and virtual_y == 1 and width > 0:
+            hint = _truncate(self.empty_text(), max(0, width - 2))
+            return _pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
         if row >= len(self.order) or width <= 0:
             return Strip.blank(width, styles.base)
         strip = self._row_strips(row, width, self._clock.now())[line]
