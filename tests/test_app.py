@@ -531,12 +531,13 @@ async def test_read_only_hides_retry_and_remove(simulator: Simulator) -> None:
 async def test_keymap_rebinds_a_key(simulator: Simulator) -> None:
     simulator.add_diff(1, state=5)
     app = make_app(simulator, [1], keymap={"pause": "x"})
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("p")
         assert not app.tracker.paused
         await pilot.press("x")
         assert app.tracker.paused
         await wait_until(pilot, lambda: "x Pause" in footer_text(app))
+        await wait_until(pilot, lambda: "Polling paused: press x to resume" in screen_text(app))
 
 
 # --------------------------------------------------------------------------- time
@@ -786,3 +787,48 @@ async def test_tick_counts_down_to_the_next_try_after_a_poll_error() -> None:
             await wait_until(pilot, lambda: shown() in list_text(app), limit=3)
             assert shown() != first
             assert sim.count("status") == 1
+
+
+async def test_an_empty_watchlist_says_how_to_add(simulator: Simulator) -> None:
+    simulator.add_diff(7, state=5)
+    app = make_app(simulator, [], keymap={"add": "plus"})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Nothing watched yet" in list_text(app))
+        assert "press + to add diff IDs" in list_text(app)
+        await pilot.press("plus")
+        await type_text(pilot, "7")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "COMPLETED  #7" in list_text(app))
+        assert "Nothing watched" not in list_text(app)
+
+
+async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [(1, "eu")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await type_text(pilot, "[b]zz")
+        await wait_until(pilot, lambda: "No watched diff matches the filter" in list_text(app))
+        assert "“[b]zz”" in list_text(app)
+        await pilot.press("backspace")
+        await wait_until(pilot, lambda: "“[b]z”" in list_text(app))
+        await pilot.press("enter")  # keep the filter, back to the list
+        assert app.job_list.has_focus
+        assert "filter: [b]z" in header_text(app)
+        await pilot.press("escape")  # from the list: clears it too
+        assert "filter:" not in header_text(app)
+        await wait_until(pilot, lambda: "#1 eu" in list_text(app))
+
+
+async def test_a_narrow_terminal_keeps_the_counts_in_the_header(simulator: Simulator) -> None:
+    simulator.add_diff(1, state=6)
+    app = make_app(simulator, [1])
+    async with app.run_test(size=(50, 16)) as pilot:
+        await wait_until(pilot, lambda: "✗ 1" in screen_text(app).split("\n")[1])
+        lines = screen_text(app).split("\n")
+        assert lines[0].startswith(" imagediff-tui") and lines[0].endswith("…")
+        assert lines[1].startswith(" ▶ 0 running")
+        assert "#1" in lines[2]
