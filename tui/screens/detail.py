@@ -34,6 +34,14 @@ def _when(stamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
 
 
+def _eta_note(eta: int | None, now: float) -> str:
+    if eta is None:
+        return ""
+    if eta >= now:
+        return f" (in {duration(eta - now)})"
+    return f" (overdue {duration(now - eta)})"
+
+
 def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -44,14 +52,15 @@ def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
 
     row("diff", f"#{view.diffid}")
     row("label", view.label or "—")
-    row("state", view.state_name + (" (stale: not polled yet)" if view.stale else ""))
-    row("progress", f"{view.progress}%")
+    state = view.state_name or "unknown"
+    row("state", state + (" (no answer yet this session)" if view.stale else ""))
+    row("progress", f"{view.progress}%" if view.progress is not None else "—")
     if job is not None:
         if job.progress_clamped_from is not None:
             row("progress (raw)", f"{job.progress_clamped_from} (clamped to 0..100)")
         row("created", _when(job.created))
         row("started", _when(job.start))
-        row("ETA", _when(job.eta) + (f" (in {duration(job.eta - now)})" if job.eta else ""))
+        row("ETA", _when(job.eta) + _eta_note(job.eta, now))
         row("updated", _when(job.updated))
         row("failed", "yes" if job.failed else "no")
         row("error", job.error or "—")
