@@ -832,3 +832,41 @@ async def test_a_narrow_terminal_keeps_the_counts_in_the_header(simulator: Simul
         assert lines[0].startswith(" imagediff-tui") and lines[0].endswith("…")
         assert lines[1].startswith(" ▶ 0 running")
         assert "#1" in lines[2]
+
+
+async def test_details_of_a_diff_that_cannot_be_read_say_why(simulator: Simulator) -> None:
+    from tui.screens.detail import DetailScreen
+
+    app = make_app(simulator, [(53, "gone")])  # the server has no diff 53
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[53].poll_error is not None)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await wait_until(pilot, lambda: "Could not load diff_info" in screen_text(app))
+        text = screen_text(app)
+        assert "Diff 53 not found" in text
+        assert "None" not in text
+        assert "progress    —" in text and "state       unknown" in text
+        assert "poll error  404: no such diff" in text
+        before = simulator.count("status", 53)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: simulator.count("status", 53) > before)
+        assert isinstance(app.screen, DetailScreen)
+
+
+async def test_details_say_when_the_eta_has_passed() -> None:
+    from tui.clock import FakeClock
+    from tui.screens.detail import DetailScreen
+
+    clock = FakeClock(1_700_000_000.0)
+    with Simulator(speed=1.0, seed_demo=False, clock=clock.now) as sim:
+        sim.add_diff(1, state=4, progress=50, duration=600, eta_error=1.0)
+        app = make_app(sim, [1], clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: all_polled(app))
+            eta = app.tracker.views[1].eta
+            assert eta is not None
+            clock.advance(eta - clock.now() + 90)  # late: the job runs twice as long
+            await pilot.press("enter")
+            assert isinstance(app.screen, DetailScreen)
+            await wait_until(pilot, lambda: "(overdue 1m 30s)" in screen_text(app))
