@@ -487,6 +487,11 @@ async def test_help_lists_the_bindings(simulator: Simulator) -> None:
             ("ctrl+p", "Command palette"),
         ):
             assert any(key in line and words in line for line in text.split("\n")), key
+        lines = [line.split() for line in text.strip().split("\n")]
+        # The app's own actions come first, ahead of Textual's scrolling keys.
+        assert lines[0][:2] == ["R", "Retry"], lines[:4]
+        assert ["↓", "j", "Down"] in lines  # aliases share a row
+        assert text.index("Select all") < text.index("Scroll")
         await pilot.press("escape")
         assert app.screen is app.screen_stack[0]
 

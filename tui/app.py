@@ -616,16 +616,25 @@ class ImageDiffApp(App[None]):
         self.push_screen(ThemePicker(names, original), picked)
 
     def action_help(self) -> None:
-        rows: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
+        # The app's actions first, then the list's keys, then Textual's own (scrolling,
+        # focus); on another screen, that screen's keys first. Aliases share a row.
+        ids = [
+            binding.id
+            for binding in (*self.BINDINGS, *JobList.BINDINGS)
+            if isinstance(binding, Binding) and binding.id
+        ]
+        order = {binding_id: index for index, binding_id in enumerate(ids)}
+        keys: dict[tuple[str, str], list[str]] = {}
+        rank: dict[tuple[str, str], int] = {}
+        for active in self.screen.active_bindings.values():
             binding = active.binding
-            if binding.action in seen and binding.id is None:
-                continue
             description = binding.description or binding.action.replace("_", " ")
-            rows.append((self.get_key_display(binding), description))
-            seen.add(binding.action)
-            del key
+            row = (binding.action, description)
+            keys.setdefault(row, []).append(self.get_key_display(binding))
+            if active.node is self.screen and self.screen is not self.screen_stack[0]:
+                rank.setdefault(row, -1)
+            rank.setdefault(row, order.get(binding.id or "", len(order)))
+        rows = [(" ".join(keys[row]), row[1]) for row in sorted(keys, key=rank.__getitem__)]
         rows.append(("ctrl+p", "Command palette: every action by name"))
         self.push_screen(HelpScreen(rows))
 
