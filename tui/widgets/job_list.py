@@ -103,6 +103,12 @@ def _truncate(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal cells (str.ljust counts
+    characters, and a wide CJK or emoji character takes two cells)."""
+    return text + " " * max(0, width - cell_len(text))
+
+
 class JobList(ScrollView, can_focus=True):
     """A scrolling list of diff panels with a cursor and a multi-selection.
 
@@ -628,7 +634,7 @@ def render_panel(
         (mark, styles.mark),
         (badge, styles.badge[family]),
         (ident, styles.label),
-        (_truncate(label, room).ljust(room), styles.dim),
+        (_pad(_truncate(label, room), room), styles.dim),
         (note, note_style),
     ]
     # Line 2: progress, percent, ETA or outcome, elapsed.
