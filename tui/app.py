@@ -673,7 +673,8 @@ class ImageDiffApp(App[None]):
             ("Copy diff ID", "Copy the focused diff's ID (OSC 52)", self.action_copy_id),
             ("Toggle compact mode", "One line per diff", self.action_compact),
             ("Pick theme", "Choose a theme with a live preview", self.action_pick_theme),
-            ("Keys", "Show every key binding", self.action_help),
+            # Not "Keys": Textual's own "Keys" (its help panel) is listed too.
+            ("Key bindings", "Show every key binding of the monitor", self.action_help),
         ]
         for title, help_text, callback in commands:
             if self.options.read_only and callback in (self.action_retry, self.action_remove):
