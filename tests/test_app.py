@@ -207,10 +207,15 @@ async def test_markup_and_escapes_in_remote_text_are_shown_literally(
     simulator: Simulator,
 ) -> None:
     simulator.add_diff(61, state=6, fail_with="[red]x[/red] \x1b[31mboom [bold]")
-    app = make_app(simulator, [(61, "[b]mine[/b]")])
+    simulator.add_diff(62, state=6)
+    simulator.inject("hostile", diffid=62, count=20)  # escapes in jobstatename and joberror
+    app = make_app(simulator, [(61, "[b]mine[/b]"), 62])
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "boom" in list_text(app))
+        await wait_until(pilot, lambda: "pwned" in list_text(app))
         text = list_text(app)
+        assert "[bold red]x[/] \\x1b[2J\\x1b[31m[bold red]x[/]" in text
+        assert "\\x1b]0;pwned\\x07" in text
         assert "[red]x[/red] \\x1b[31mboom [bold]" in text
         assert "[b]mine[/b]" in text
         assert "\x1b" not in text
@@ -503,6 +508,7 @@ async def test_command_palette_has_the_apps_commands(simulator: Simulator) -> No
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Retry selected diffs" in titles and "Add diffs" in titles
         assert "Quit" in titles  # Textual's own
+        assert titles.count("Keys") == 1 and "Key bindings" in titles  # no two "Keys"
         await pilot.press("ctrl+p")
         await type_text(pilot, "retry sel")
         await wait_until(pilot, lambda: "Retry selected diffs" in screen_text(app))
@@ -875,3 +881,18 @@ async def test_details_say_when_the_eta_has_passed() -> None:
             await pilot.press("enter")
             assert isinstance(app.screen, DetailScreen)
             await wait_until(pilot, lambda: "(overdue 1m 30s)" in screen_text(app))
+
+
+async def test_wide_characters_in_a_label_keep_the_panel_aligned(simulator: Simulator) -> None:
+    simulator.add_diff(1, state=5)
+    simulator.add_diff(2, state=5)
+    app = make_app(simulator, [(1, "東京ビルド 1.4 🚀"), (2, "plain label")])
+    async with app.run_test(size=(100, 20)) as pilot:
+        await wait_until(pilot, lambda: list_text(app).count("updated 0s ago") == 2)
+        from rich.cells import cell_len
+
+        lines = list_text(app).split("\n")
+        wide, narrow = lines[0], lines[3]
+        assert "東京ビルド" in wide and "plain label" in narrow
+        assert cell_len(wide) == cell_len(narrow)
+        assert wide.endswith("updated 0s ago") and narrow.endswith("updated 0s ago")
