@@ -275,6 +275,9 @@ class JobList(ScrollView, can_focus=True):
         self.selected &= set(self._views)
         if anchor is not None and anchor in self._index:
             self.set_reactive(JobList.cursor, self._index[anchor])
+            if keep is not None:
+                # Placed on purpose (e.g. on a diff just added): later re-sorts follow it.
+                self._cursor_placed = True
         elif self._cursor_placed:
             self.set_reactive(JobList.cursor, min(self.cursor, max(len(order) - 1, 0)))
         else:
@@ -676,7 +679,9 @@ def _status_note(view: JobView, now: float) -> str:
         return "retry sending…"
     if view.stale:
         seen = view.entry.last.seen_at if view.entry.last is not None else None
-        return "stale · last seen " + ago_text(seen, now) if seen is not None else "not polled yet"
+        if seen is not None:
+            return "stale · last seen " + ago_text(seen, now)
+        return "no answer yet" if view.poll_error else "not polled yet"
     return "updated " + ago_text(view.updated_at, now)
 
 
