@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.widgets import Input, Static, TextArea
 
-from tests.app_support import list_text, make_app, screen_text, wait_until
+from tests.app_support import FAST_POLL, list_text, make_app, screen_text, wait_until
 from tui.app import ImageDiffApp
 from tui.models import JobState
 from tui.screens.add_diffs import AddDiffsScreen
@@ -189,12 +190,22 @@ async def test_rate_limit_and_server_error_show_as_words_then_recover(
 async def test_poll_errors_of_every_kind_never_crash_the_app(simulator: Simulator) -> None:
     simulator.add_diff(51, state=4, duration=LONG)
     simulator.add_diff(52, state=5)
-    app = make_app(simulator, [51, 52, 53])  # 53 does not exist: 404
+    from dataclasses import replace
+
+    quick = replace(FAST_POLL, backoff_max=0.3)
+    app = make_app(simulator, [51, 52, 53], poll=quick)  # 53 does not exist: 404
+    seen: set[str] = set()
+
+    def faults_used() -> bool:
+        seen.add(app.tracker.views[51].poll_error or "")
+        return simulator.pending_faults() == 0
+
     async with app.run_test(size=SIZE) as pilot:
         for kind in ("malformed", "html", "empty", "text", "drop", "wrong-type", "502"):
             simulator.inject(kind, diffid=51)
-        await wait_until(pilot, lambda: simulator.pending_faults() == 0, limit=10)
+        await wait_until(pilot, faults_used, limit=10)
         await wait_until(pilot, lambda: app.tracker.views[51].poll_error is None, limit=5)
+        assert any(error.startswith("unreadable answer") for error in seen), seen
         assert "no such diff" in list_text(app)
         assert app.is_running
         assert app.return_code is None
@@ -284,7 +295,7 @@ async def test_add_reports_bad_tokens_inline_and_adds_good_ids_with_a_label(
         await wait_until(pilot, lambda: all_polled(app))
         await pilot.press("n")
         assert isinstance(app.screen, AddDiffsScreen)
-        await type_text(pilot, "901, 902 x -5")
+        await type_text(pilot, "901, x -5")
         problems = rich_text(app.screen.query_one("#problems", Static))
         assert "'x': use digits only" in problems
         assert "'-5': IDs are positive" in problems
@@ -294,19 +305,22 @@ async def test_add_reports_bad_tokens_inline_and_adds_good_ids_with_a_label(
         assert set(app.tracker.views) == {1}
         area = app.screen.query_one("#ids", TextArea)
         area.clear()
-        await type_text(pilot, "901\n902 901")
+        # Many IDs pasted at once, one a line, with a comment and a repeat.
+        app.post_message(events.Paste("901\n902  # eu\n901\n"))  # as a terminal does
         await pilot.pause()
         assert rich_text(app.screen.query_one("#problems", Static)).strip() == ""
         assert "2 IDs, 1 repeated" in rich_text(app.screen.query_one("#summary", Static))
         app.screen.query_one("#label", Input).focus()
-        await type_text(pilot, "eu build [b]2[/b]")
+        await type_text(pilot, "eu [b]2")
         await pilot.press("enter")
         assert not isinstance(app.screen, AddDiffsScreen)
-        assert app.watchlist.calls[-1] == ("add", ([901, 902], "eu build [b]2[/b]"))  # type: ignore[attr-defined]
+        assert app.watchlist.calls[-1] == ("add", ([901, 902], "eu [b]2"))  # type: ignore[attr-defined]
         assert set(app.tracker.views) == {1, 901, 902}
         await wait_until(pilot, lambda: all_polled(app))
+        await wait_until(pilot, lambda: app.job_list.order == [902, 1, 901])
+        assert app.job_list.highlighted == 901  # the cursor stays on the first diff added
         text = list_text(app)
-        assert "#901 eu build [b]2[/b]" in text and "#902 eu build [b]2[/b]" in text
+        assert "#901 eu [b]2" in text and "#902 eu [b]2" in text
 
 
 async def test_remove_asks_first_and_only_then_removes(simulator: Simulator) -> None:
@@ -691,6 +705,8 @@ async def test_an_id_another_instance_already_added_is_shown(simulator: Simulato
         assert app.job_list.highlighted == 2
         await wait_until(pilot, lambda: all_polled(app))
         await wait_until(pilot, lambda: "FAILED     #2" in list_text(app))
+        await pilot.pause(0.2)
+        assert app.job_list.highlighted == 2  # the re-sort after the poll follows it
         assert "added by another instance: #2" in screen_text(app)
 
 
@@ -859,6 +875,9 @@ async def test_details_of_a_diff_that_cannot_be_read_say_why(simulator: Simulato
         assert "None" not in text
         assert "progress    —" in text and "state       unknown" in text
         assert "poll error  404: no such diff" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "no answer yet" in list_text(app))
+        await pilot.press("enter")
         before = simulator.count("status", 53)
         await pilot.press("r")
         await wait_until(pilot, lambda: simulator.count("status", 53) > before)
