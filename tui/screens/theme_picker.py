@@ -52,8 +52,6 @@ class ThemePicker(ModalScreen[str | None]):
     ThemePicker OptionList {
         height: auto;
         max-height: 20;
-        border: none;
-        padding: 0;
     }
     """
 
@@ -72,10 +70,12 @@ class ThemePicker(ModalScreen[str | None]):
             yield Label("Theme: ↑↓ preview, Enter keep, Esc cancel")
             # Option ids are the names, so a highlight maps back to a theme even if
             # labels are ever decorated; markup is off because names come from
-            # user files.
+            # user files. Compact: no border of its own inside the dialog's border
+            # (plain CSS `border: none` loses to OptionList's own `:focus` rule).
             yield OptionList(
                 *(Option(name, id=name) for name in self._names),
                 markup=False,
+                compact=True,
             )
 
     def on_mount(self) -> None:
