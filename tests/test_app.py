@@ -452,6 +452,24 @@ async def test_compact_mode_shows_one_line_per_diff(simulator: Simulator) -> Non
         assert "#1" in lines[0] and "#2" in lines[1]
 
 
+async def test_compact_from_the_options_and_a_bell_when_a_diff_completes(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=4, progress=60, duration=60)  # ~0.5 s left at speed 50
+    simulator.add_diff(2, state=5)
+    app = make_app(simulator, [(1, "eu"), 2], compact=True, bell=True)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1].state is JobState.RUNNING)
+        lines = list_text(app).split("\n")
+        assert "RUNNING    #1 eu" in lines[0] and "#2" in lines[1]
+        await wait_until(pilot, lambda: "#1 (eu) completed" in screen_text(app), limit=5)
+        assert bells == [1]
+        await wait_until(pilot, lambda: "COMPLETED  #1 eu" in list_text(app).split("\n")[0])
+        assert "COMPLETED  #2" in list_text(app).split("\n")[1]
+
+
 # --------------------------------------------------------------------------- screens
 
 
