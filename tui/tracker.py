@@ -440,11 +440,16 @@ class Tracker:
             )
 
     async def _stop_tasks(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
+        tasks = dict(self._tasks)
+        for task in tasks.values():
             task.cancel()
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for diffid in tasks:
+            # A task cancelled before it first ran never reached its own clean-up, and
+            # the scheduler would count its diff as in flight for ever (no more polls
+            # for it after a restart of the loop). Idempotent for the others.
+            self._scheduler.cancelled(diffid)
         self._tasks.clear()
 
     async def _poll(self, diffid: int) -> None:
