@@ -933,3 +933,31 @@ async def test_wide_characters_in_a_label_keep_the_panel_aligned(simulator: Simu
         assert "東京ビルド" in wide and "plain label" in narrow
         assert cell_len(wide) == cell_len(narrow)
         assert wide.endswith("updated 0s ago") and narrow.endswith("updated 0s ago")
+
+
+async def test_an_internal_error_in_the_poller_restarts_it(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    simulator.add_diff(1, state=4, duration=LONG)
+    app = make_app(simulator, [1])
+    tracker = app.tracker
+    original = tracker._next_wake
+    calls = 0
+
+    def broken_once() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("a bug in the loop")
+        return original()
+
+    tracker._next_wake = broken_once  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: "Polling hit an internal error" in screen_text(app))
+        assert app.is_running
+        stopped_at = simulator.count("status")
+        await wait_until(pilot, lambda: simulator.count("status") > stopped_at + 2, limit=5)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "polling stopped on an error: RuntimeError('a bug in the loop'); restarting"
+    ]
+    caplog.clear()
