@@ -658,25 +658,31 @@ class ImageDiffApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        commands: list[tuple[str, str, Callable[[], object]]] = [
-            ("Retry selected diffs", "Retry the selected (or focused) diffs", self.action_retry),
-            ("Add diffs", "Add diff IDs to the watchlist", self.action_add),
-            ("Remove diffs", "Stop watching the selected diffs", self.action_remove),
-            ("Edit label", "Change the focused diff's label", self.action_edit_label),
-            ("Show details", "Open the focused diff's detail screen", self.action_details),
-            ("Filter", "Filter by ID, label or state", self.action_filter),
-            ("Cycle sort", "Sort by state, ID, ETA or last update", self.action_sort),
-            ("Pause / resume polling", "Stop or restart all status requests", self.action_pause),
-            ("Refresh now", "Poll the selected (or focused) diffs now", self.action_refresh),
-            ("Select all", "Select every diff the filter shows", self.action_select_all),
-            ("Select none", "Clear the selection", self.action_select_none),
-            ("Copy diff ID", "Copy the focused diff's ID (OSC 52)", self.action_copy_id),
-            ("Toggle compact mode", "One line per diff", self.action_compact),
-            ("Pick theme", "Choose a theme with a live preview", self.action_pick_theme),
+        commands: list[tuple[str, str, str]] = [
+            ("Retry selected diffs", "Retry the selected (or focused) diffs", "retry"),
+            ("Add diffs", "Add diff IDs to the watchlist", "add"),
+            ("Remove diffs", "Stop watching the selected diffs", "remove"),
+            ("Edit label", "Change the focused diff's label", "edit_label"),
+            ("Show details", "Open the focused diff's detail screen", "details"),
+            ("Filter", "Filter by ID, label or state", "filter"),
+            ("Cycle sort", "Sort by state, ID, ETA or last update", "sort"),
+            ("Pause / resume polling", "Stop or restart all status requests", "pause"),
+            ("Refresh now", "Poll the selected (or focused) diffs now", "refresh"),
+            ("Select all", "Select every diff the filter shows", "select_all"),
+            ("Select none", "Clear the selection", "select_none"),
+            ("Copy diff ID", "Copy the focused diff's ID (OSC 52)", "copy_id"),
+            ("Toggle compact mode", "One line per diff", "compact"),
+            ("Pick theme", "Choose a theme with a live preview", "pick_theme"),
             # Not "Keys": Textual's own "Keys" (its help panel) is listed too.
-            ("Key bindings", "Show every key binding of the monitor", self.action_help),
+            ("Key bindings", "Show every key binding of the monitor", "help"),
         ]
-        for title, help_text, callback in commands:
-            if self.options.read_only and callback in (self.action_retry, self.action_remove):
+        # The palette skips check_action: apply its rules here. ``screen`` is the one
+        # the palette was opened on; the list's actions would act unseen behind another.
+        on_list = screen is self.screen_stack[0]
+        for title, help_text, action in commands:
+            if self.options.read_only and action in ("retry", "remove"):
                 continue
+            if not on_list and (action in _LIST_ACTIONS or action == "details"):
+                continue
+            callback: Callable[[], object] = getattr(self, f"action_{action}")
             yield SystemCommand(title, help_text, callback)
