@@ -377,8 +377,12 @@ async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all_polled(app))
         await pilot.press("slash")
-        await type_text(pilot, "west")
+        await type_text(pilot, "westq")
+        await pilot.press("backspace")
         assert app.job_list.order == [101, 203]
+        # Letters typed into the box are text, not the list's keys (s, t; q quits).
+        assert app.is_running and app.screen is app.screen_stack[0]
+        assert "sort: state" in header_text(app) and not app.job_list.selected
         assert "filter: west" in header_text(app)
         text = list_text(app)
         assert "#101" in text and "#203" in text and "#102" not in text
@@ -546,6 +550,13 @@ async def test_command_palette_has_the_apps_commands(simulator: Simulator) -> No
         await wait_until(pilot, lambda: "Retry selected diffs" in screen_text(app))
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape", "enter")  # the detail screen
+        from tui.screens.detail import DetailScreen
+
+        assert isinstance(app.screen, DetailScreen)
+        on_details = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Remove diffs" not in on_details and "Filter" not in on_details
+        assert "Pause / resume polling" in on_details and "Key bindings" in on_details
 
 
 async def test_read_only_hides_retry_and_remove(simulator: Simulator) -> None:
