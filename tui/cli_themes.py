@@ -14,16 +14,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import platformdirs
-
-from tui.cli_common import PROG, ExitCode, print_warning
+from tui.cli_common import ExitCode, print_warning
+from tui.paths import app_paths
 from tui.safetext import plain
-from tui.themes import DEFAULT_THEME, load_catalog
+
+# tui.themes imports Textual (~0.2 s): it is imported by the handler that needs it,
+# so that every other command starts without it.
 
 
 def user_themes_dir() -> Path:
-    """The folder the user puts their own ``*.toml`` theme files in."""
-    return Path(platformdirs.user_config_dir(PROG)) / "themes"
+    """The folder the user puts their own ``*.toml`` theme files in (the one the TUI reads)."""
+    return app_paths().themes_dir
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -32,6 +33,8 @@ def run_list(args: argparse.Namespace) -> int:
     Broken user theme files are reported on stderr, one line each; the rest are
     still listed and the exit code stays 0, so one typo does not hide the others.
     """
+    from tui.themes import DEFAULT_THEME, load_catalog
+
     catalog = load_catalog(user_themes_dir())
     for error in catalog.errors:
         print_warning(str(error))
@@ -69,8 +72,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="list every theme (* marks the default)",
         description=(
             "Print each theme's name, dark or light, origin (built-in or user) and file. "
-            f"'*' marks the default theme ({DEFAULT_THEME}). Broken user theme files are "
-            "reported on stderr and skipped."
+            "'*' marks the default theme (used when config.toml names none). Broken user "
+            "theme files are reported on stderr and skipped."
         ),
     )
     listing.set_defaults(handler=run_list)
