@@ -28,24 +28,41 @@ DEMO_SPEED = 1.0
 """The demo's jobs run at real speed: a few finish within a minute, some take longer."""
 
 
+def requested_theme(args: argparse.Namespace, catalog: ThemeCatalog) -> str | None:
+    """The ``--theme NAME`` of this run, checked: an unknown name is a usage error.
+
+    Checked before anything else starts (credentials, the demo's simulator), so a
+    typo costs nothing and the message lists the names that would work.
+    """
+    requested = getattr(args, "theme", None)
+    if not requested:
+        return None
+    try:
+        return resolve_theme_name(requested, catalog)
+    except UnknownTheme as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from None
+
+
 def _theme_choice(
     args: argparse.Namespace, configured: str | None, catalog: ThemeCatalog
 ) -> tuple[str, list[str]]:
-    """The theme for this run, and notices about it."""
-    notices = [str(error) for error in catalog.errors]
-    requested = getattr(args, "theme", None)
-    if requested:
-        try:
-            return resolve_theme_name(requested, catalog), notices
-        except UnknownTheme as exc:
-            raise CliError(str(exc), ExitCode.USAGE) from None
+    """The theme for this run, and notices about it (each also logged)."""
+    notices: list[str] = []
+    for error in catalog.errors:
+        log.warning("%s", error)
+        notices.append(str(error))
+    requested = requested_theme(args, catalog)
+    if requested is not None:
+        return requested, notices
     if configured:
         try:
             return resolve_theme_name(configured, catalog), notices
         except UnknownTheme:
-            notices.append(
+            notice = (
                 f"theme {configured!r} from the config file is not available; using {DEFAULT_THEME}"
             )
+            log.warning("%s", notice)
+            notices.append(notice)
     return DEFAULT_THEME, notices
 
 
@@ -54,7 +71,7 @@ def _host(api_url: str) -> str:
     return parts.netloc or api_url
 
 
-def _run(
+def build_app(
     settings: Settings,
     args: argparse.Namespace,
     store: WatchlistStore,
@@ -62,7 +79,12 @@ def _run(
     *,
     persist_theme: bool,
     extra_notices: list[str],
-) -> int:
+) -> ImageDiffApp:
+    """The app for these settings, not yet running (tests drive it with Pilot).
+
+    ``persist_theme``: a theme picked with `t` is written to the config file, unless
+    this run has ``--theme`` (a choice for one run only).
+    """
     clock = SystemClock()
     register_secret(settings.secret_key)
     loaded = store.load()
@@ -99,13 +121,32 @@ def _run(
         save_theme=save_theme if persist_theme and not getattr(args, "theme", None) else None,
         poll=settings.poll,
     )
-    app = ImageDiffApp(
+    return ImageDiffApp(
         client,
         session.entries(),
         watchlist=session,
         clock=clock,
         options=options,
         themes=catalog,
+    )
+
+
+def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    store: WatchlistStore,
+    catalog: ThemeCatalog,
+    *,
+    persist_theme: bool,
+    extra_notices: list[str],
+) -> int:
+    app = build_app(
+        settings,
+        args,
+        store,
+        catalog,
+        persist_theme=persist_theme,
+        extra_notices=extra_notices,
     )
     app.run()
     return 0
@@ -117,13 +158,14 @@ def run_app(args: argparse.Namespace) -> int:
         return run_demo(args)
     paths = app_paths()
     setup_logging(paths.log_file, debug=bool(getattr(args, "debug", False)))
+    catalog = load_catalog(paths.themes_dir)
+    requested_theme(args, catalog)
     settings = resolve_settings(
         profile=getattr(args, "profile", None),
         api_url=getattr(args, "api_url", None),
         asid=getattr(args, "asid", None),
         env=os.environ,
     )
-    catalog = load_catalog(paths.themes_dir)
     store = WatchlistStore(paths.watchlist_file)
     return _run(settings, args, store, catalog, persist_theme=True, extra_notices=[])
 
@@ -132,6 +174,9 @@ def run_demo(args: argparse.Namespace) -> int:
     """The whole app against the embedded simulator, in a throwaway config and data dir."""
     from tui.simulator import DEMO_DIFFS, Simulator
 
+    # The demo reads no user file, so it offers the built-in themes only.
+    catalog = load_catalog(None)
+    requested_theme(args, catalog)
     with tempfile.TemporaryDirectory(prefix="imagediff-demo-") as tmp:
         # Point every XDG dir at the temporary folder, so the demo never reads or
         # writes the user's own config, watchlist, themes or log.
@@ -156,7 +201,6 @@ def run_demo(args: argparse.Namespace) -> int:
             )
             for diffid, label in DEMO_DIFFS:
                 session.add([diffid], label)
-            catalog = load_catalog(None)
             return _run(
                 settings,
                 args,
