@@ -416,6 +416,14 @@ class ImageDiffApp(App[None]):
         severity = "information"
         if outcomes.get("unknown") or outcomes.get("failed") or outcomes.get("rejected"):
             severity = "warning"
+        # The tracker checks again: a diff that changed while the dialog was open is not sent.
+        unsent = [diffid for diffid in ids if diffid not in results]
+        if unsent:
+            listed = ", ".join(f"#{diffid}" for diffid in unsent[:10])
+            summary = (summary + "; " if summary else "") + (
+                f"not sent (no longer Completed or Failed): {listed}"
+            )
+            severity = "warning"
         self.notify(f"Retry: {summary}", severity=severity, markup=False)  # type: ignore[arg-type]
         self.job_list.rows_changed(results.keys())
 
