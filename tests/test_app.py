@@ -44,6 +44,11 @@ def dialog_text(app: ImageDiffApp) -> str:
     return "\n".join(rich_text(static) for static in app.screen.query(Static))
 
 
+def toasts(app: ImageDiffApp) -> list[str]:
+    """The messages of the notifications on show (a long one wraps on screen)."""
+    return [notification.message for notification in app._notifications]
+
+
 def footer_text(app: ImageDiffApp) -> str:
     return screen_text(app).split("\n")[-1]
 
@@ -972,3 +977,28 @@ async def test_an_internal_error_in_the_poller_restarts_it(
         "polling stopped on an error: RuntimeError('a bug in the loop'); restarting"
     ]
     caplog.clear()
+
+
+async def test_a_diff_that_changed_while_the_dialog_was_open_is_not_retried(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=5)
+    simulator.add_diff(2, state=6)
+    app = make_app(simulator, [1, 2])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("a", "R")
+        assert "Retry 2 diffs?" in dialog_text(app)
+        # Meanwhile someone else retried #1: it is Running when the answer comes in.
+        simulator.add_diff(1, state=4, duration=LONG)
+        app.tracker.refresh([1])
+        await wait_until(pilot, lambda: app.tracker.views[1].state is JobState.RUNNING)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: simulator.count("retry", 2) == 1)
+        await wait_until(
+            pilot,
+            lambda: (
+                "Retry: 1 accepted; not sent (no longer Completed or Failed): #1" in toasts(app)
+            ),
+        )
+        assert simulator.count("retry", 1) == 0
