@@ -50,6 +50,11 @@ GLYPHS: Final[dict[JobState | None, str]] = {
 }
 """Every state has a glyph and a word, so it never depends on colour alone."""
 
+BAR_FULL: Final = "━"
+BAR_EMPTY_NO_COLOR: Final = "─"
+"""The empty part of a progress bar when no colour is drawn (else it is BAR_FULL in a
+dim colour): a light line beside the heavy one, so the fill still shows."""
+
 
 def state_class(state: JobState | None) -> StateClass:
     """The colour family of a state."""
@@ -74,6 +79,7 @@ class _Styles:
     poll_error: Style
     stale: Style
     bar_empty: Style
+    bar_empty_glyph: str
     badge: dict[str, Style]
     fg: dict[str, Style]
 
@@ -478,6 +484,12 @@ class JobList(ScrollView, can_focus=True):
                 start, end = span
                 self.refresh(Region(start - scroll_x, y - scroll_y, end - start, 1))
 
+    def _colours_dropped(self) -> bool:
+        """True when nothing on screen has a colour (NO_COLOR with an ANSI theme: the
+        app uses Textual's NoColor filter), so colour cannot tell bar parts apart."""
+        app = self.app
+        return bool(app.no_color) and app.native_ansi_color
+
     def _get_styles(self) -> _Styles:
         if self._styles is None:
             get = self.get_component_rich_style
@@ -493,6 +505,7 @@ class JobList(ScrollView, can_focus=True):
                 poll_error=get("job-list--poll-error"),
                 stale=get("job-list--stale"),
                 bar_empty=get("job-list--bar-empty"),
+                bar_empty_glyph=BAR_EMPTY_NO_COLOR if self._colours_dropped() else BAR_FULL,
                 badge={name: get(f"job-list--badge-{name}") for name in names},
                 fg={name: get(f"job-list--fg-{name}") for name in names},
             )
@@ -567,9 +580,10 @@ def _changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
     return start, end
 
 
-def _progress_bar(progress: int, width: int, fill: Style, empty: Style) -> list[Piece]:
+def _progress_bar(progress: int, width: int, fill: Style, styles: _Styles) -> list[Piece]:
     done = round(width * progress / 100)
-    return [("━" * done, fill), ("━" * (width - done), empty)]
+    empty = styles.bar_empty_glyph * (width - done)
+    return [(BAR_FULL * done, fill), (empty, styles.bar_empty)]
 
 
 def render_panel(
@@ -605,7 +619,7 @@ def render_panel(
         bar_width = max(6, min(20, width // 8))
         right = [
             ("  ", styles.base),
-            *_progress_bar(view.progress or 0, bar_width, fg, styles.bar_empty),
+            *_progress_bar(view.progress or 0, bar_width, fg, styles),
         ]
         right.append((f" {_percent(view.progress)} ", styles.dim))
         timing = eta_text(view.eta, now) if state is JobState.RUNNING else ""
@@ -643,7 +657,7 @@ def render_panel(
     # Line 2: progress, percent, ETA or outcome, elapsed.
     bar_width = max(10, min(40, width - 48))
     second: list[Piece] = [(mark[0] + "   ", styles.mark)]
-    second += _progress_bar(view.progress or 0, bar_width, fg, styles.bar_empty)
+    second += _progress_bar(view.progress or 0, bar_width, fg, styles)
     second.append((f" {_percent(view.progress)}", fg))
     for part in _timing_parts(view, now):
         second.append(("   " + part, styles.dim))
