@@ -1002,3 +1002,23 @@ async def test_a_diff_that_changed_while_the_dialog_was_open_is_not_retried(
             ),
         )
         assert simulator.count("retry", 1) == 0
+
+
+@pytest.mark.parametrize("theme", ["ansi-16", "imagediff-dark"])
+async def test_without_colour_the_progress_bar_still_shows_its_fill(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, theme: str
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # read when the app is built
+    simulator.add_diff(1, state=4, progress=40, duration=LONG)
+    app = make_app(simulator, [1], theme=theme)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "RUNNING" in list_text(app))
+        bar = list_text(app).split("\n")[1].split()[1]
+        done = round(40 * (app.tracker.views[1].progress or 0) / 100)
+        assert 10 <= done <= 30
+        if theme == "ansi-16":
+            # Every colour is dropped (NoColor): the empty part needs its own glyph.
+            assert bar == "━" * done + "─" * (40 - done)
+        else:
+            # Monochrome keeps grey levels apart: the bar is drawn as with colour.
+            assert bar == "━" * 40
