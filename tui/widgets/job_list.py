@@ -93,6 +93,18 @@ def _pieces_to_strip(pieces: Iterable[Piece], width: int, fill: Style) -> Strip:
     return strip.adjust_cell_length(width, fill)
 
 
+def _foreground_only(style: Style) -> Style:
+    return Style(
+        color=style.color,
+        bold=style.bold,
+        dim=style.dim,
+        italic=style.italic,
+        underline=style.underline,
+        strike=style.strike,
+        reverse=style.reverse,
+    )
+
+
 def _truncate(text: str, width: int) -> str:
     if width <= 0:
         return ""
@@ -492,13 +504,21 @@ class JobList(ScrollView, can_focus=True):
 
     def _get_styles(self) -> _Styles:
         if self._styles is None:
-            get = self.get_component_rich_style
             names = ("waiting", "running", "completed", "failed", "unknown")
+
+            def get(name: str) -> Style:
+                # Foreground only, so the row's cursor or selection tint shows behind it.
+                return _foreground_only(self.get_component_rich_style(name))
+
+            def tint(name: str) -> Style:
+                # The full style has the translucent tint already blended over the base.
+                return Style(bgcolor=self.get_component_rich_style(name).bgcolor)
+
             self._styles = _Styles(
                 base=self.rich_style,
                 dim=get("job-list--dim"),
-                cursor=get("job-list--cursor", partial=True),
-                selected=get("job-list--selected", partial=True),
+                cursor=tint("job-list--cursor"),
+                selected=tint("job-list--selected"),
                 mark=get("job-list--mark"),
                 label=get("job-list--label"),
                 error=get("job-list--error"),
@@ -506,7 +526,9 @@ class JobList(ScrollView, can_focus=True):
                 stale=get("job-list--stale"),
                 bar_empty=get("job-list--bar-empty"),
                 bar_empty_glyph=BAR_EMPTY_NO_COLOR if self._colours_dropped() else BAR_FULL,
-                badge={name: get(f"job-list--badge-{name}") for name in names},
+                badge={
+                    name: self.get_component_rich_style(f"job-list--badge-{name}") for name in names
+                },
                 fg={name: get(f"job-list--fg-{name}") for name in names},
             )
         return self._styles
