@@ -7,6 +7,7 @@ import random
 import statistics
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,14 +75,40 @@ def test_in_flight_cap() -> None:
     assert len(drain(sched)) == 1
 
 
+def answer_all(sched: PollScheduler, keys: list[int]) -> None:
+    for key in keys:
+        sched.succeeded(key, job(key, JobState.QUEUED))
+
+
 def test_rate_cap_spaces_a_burst() -> None:
     clock, sched = make(max_requests_per_second=2, max_in_flight=50)
     for key in range(6):
         sched.add(key, JobState.QUEUED)
-    assert len(drain(sched)) == 2
+    started = drain(sched)
+    assert len(started) == 2
+    answer_all(sched, started)
     wait = sched.seconds_until_next()
     assert wait is not None and 1.0 <= wait <= 1.1
     clock.advance(wait)
+    assert len(drain(sched)) == 2
+
+
+def test_the_cap_counts_a_request_from_its_answer() -> None:
+    """The server sees a request between its start and its answer: a request held back
+    (a busy event loop, a new connection) must not let the next ones crowd it."""
+    clock, sched = make(max_requests_per_second=2, max_in_flight=50)
+    for key in range(6):
+        sched.add(key, JobState.QUEUED)
+    first = drain(sched)
+    assert len(first) == 2
+    clock.advance(0.4)  # still unanswered: they may reach the server only now
+    assert sched.seconds_until_slot() == pytest.approx(1.05)
+    clock.advance(2.0)
+    assert drain(sched) == [], "in flight, they still count"
+    answer_all(sched, first)
+    clock.advance(1.0)
+    assert drain(sched) == []
+    clock.advance(0.06)
     assert len(drain(sched)) == 2
 
 
@@ -89,7 +116,9 @@ def test_fractional_rate_below_one() -> None:
     clock, sched = make(max_requests_per_second=0.5, max_in_flight=5)
     for key in range(3):
         sched.add(key, JobState.QUEUED)
-    assert len(drain(sched)) == 1
+    started = drain(sched)
+    assert len(started) == 1
+    answer_all(sched, started)
     clock.advance(1.9)
     assert drain(sched) == []
     clock.advance(0.2)
@@ -390,6 +419,15 @@ def max_in_window(times: list[float], window: float) -> int:
     return best
 
 
+def most_spans_in_a_window(spans: list[tuple[float, float]], window: float) -> int:
+    """The most (start, end) spans that meet one half-open window of ``window`` seconds."""
+    best = 0
+    for _, edge in spans:
+        # The busiest window may be taken to start at some span's end.
+        best = max(best, sum(1 for s, e in spans if s < edge + window and e >= edge))
+    return best
+
+
 @dataclass
 class Event:
     kind: str
@@ -445,6 +483,14 @@ def test_rate_cap_holds_in_every_window(
     rng = random.Random(seed)
     sends: list[float] = []
     flying: list[int] = []
+    # Each request reaches the server somewhere between its start and its answer.
+    opened: dict[int, float] = {}
+    spans: list[tuple[float, float]] = []
+
+    def close(key: int) -> None:
+        if key in opened:
+            spans.append((opened.pop(key), clock.monotonic()))
+
     states = list(JobState)
     for key in range(0, 13, 2):
         sched.add(key, states[key % len(states)])
@@ -456,20 +502,24 @@ def test_rate_cap_holds_in_every_window(
                 sched.started(ready)
                 sends.append(clock.monotonic())
                 flying.append(ready)
+                opened[ready] = clock.monotonic()
         elif event.kind == "cycle":
             # Start and answer at once, as a fast server would: the densest traffic.
             while (ready := sched.next_ready()) is not None:
                 sched.started(ready)
                 sends.append(clock.monotonic())
+                spans.append((clock.monotonic(), clock.monotonic()))
                 sched.succeeded(ready, job(ready, JobState.CREATED))
             clock.advance(event.value / 10)
         elif event.kind == "answer" and flying:
             key = flying.pop(rng.randrange(len(flying)))
+            close(key)
             state = states[event.key % len(states)]
             now = clock.now()
             sched.succeeded(key, job(key, state, event.key * 8, now + event.value * 30, now - 5))
         elif event.kind == "fail" and flying:
             key = flying.pop(0)
+            close(key)
             kind = ["network", "rate-limited", "server", "auth", "not-found"][event.key % 5]
             retry_after = event.value if event.key % 2 else None
             sched.failed(key, kind, retry_after, 503 if event.key % 3 == 0 else 500)
@@ -477,6 +527,7 @@ def test_rate_cap_holds_in_every_window(
             sched.add(event.key, states[event.key % len(states)])
         elif event.kind == "remove":
             sched.remove(event.key)
+            close(event.key)
             flying = [k for k in flying if k != event.key]
         elif event.kind == "refresh":
             sched.refresh_now([event.key, event.key + 1])
@@ -489,11 +540,16 @@ def test_rate_cap_holds_in_every_window(
         elif event.kind == "slot":
             if sched.take_slot():
                 sends.append(clock.monotonic())
+                spans.append((clock.monotonic(), clock.monotonic()))
         elif event.kind == "retried":
             sched.mark_retried(event.key)
         assert sched.in_flight <= in_flight
         assert sched.in_flight == len(set(flying) & set(sched.keys()))
     assert max_in_window(sends, 1.0) <= max(1, math.floor(rate))
+    for key in list(opened):
+        close(key)
+    # However each request's arrival falls within its span, no 1 s window holds more.
+    assert most_spans_in_a_window(spans, 1.0) <= max(1, math.floor(rate))
 
 
 @settings(max_examples=100, deadline=None)

@@ -7,21 +7,27 @@ testable with a :class:`~tui.clock.FakeClock`.
 
 The policy, in short:
 
-* **Global cap.** At most ``N = max(1, floor(rate))`` requests start in any window of
+* **Global cap.** At most ``N = max(1, floor(rate))`` requests in any window of
   ``W = max(1, N / rate)`` seconds (a sliding log, plus a small safety margin), so no
   1-second window ever holds more than ``max_requests_per_second`` requests, as the
-  server counts them. Status polls, retries and detail fetches share the cap.
+  server counts them. A request reaches the server some time between being started and
+  being answered (a busy event loop or a new connection can hold it back), so a status
+  poll counts from its answer, and as "now" while it is in flight. Status polls,
+  retries and detail fetches share the cap.
 * **In flight.** At most ``max_in_flight`` status polls are outstanding.
 * **Priorities.** Among the diffs that are due, the one with the earliest due time
   wins, minus a head start for an explicit refresh, for diffs on screen and for
   diffs inside their finish window; head starts are bounded, so nothing starves.
 * **Waiting** diffs (Created/Pending/Queued) are polled every ``waiting_interval``.
-* **Running** diffs are polled by their expected finish: from the progress rate seen
-  this session (two reads, on our own clock, so server clock skew does not matter)
-  or else from the ETA (assumed off by up to 25% of the job's length). Far from the
-  finish window the next poll halves the remaining lead (capped by
-  ``running_max_interval``); inside the window (or just overdue) every
-  ``2 * min_interval``; long overdue, the interval relaxes (10% of the overdue time).
+* **Running** diffs are polled by their expected finish window: the ETA's (assumed
+  off by up to 25% of the job's length), narrowed by the progress rate seen this
+  session (two reads on our own clock, so server clock skew does not matter; before
+  that, the average pace since the job started), with a margin of ``PACE_MARGIN``
+  because progress is not linear. Where the two disagree, both are watched; an ETA
+  window already over is ignored. Far from the window the next poll comes after a
+  share of the lead (capped by ``running_max_interval``); inside it about every
+  ``2 * min_interval``, ahead of other diffs; long overdue, the interval relaxes
+  (10% of the overdue time).
 * **Terminal** diffs are not polled again after a read that says so, until
   :meth:`PollScheduler.mark_retried` or :meth:`PollScheduler.refresh_now`.
 * **Errors** back a diff off exponentially with jitter; 429, 503 (or any answer with
@@ -57,18 +63,42 @@ RATE_RECOVERY_SECONDS: Final = 10.0
 CONFIRM_READS_AFTER_RETRY: Final = 3
 """Right after a retry the server may still say Completed; keep reading a little."""
 
+PACE_MARGIN: Final = 0.15
+"""How far the rest of a run may stray from the pace seen so far, as a share of the time
+that pace predicts. Progress is not linear, so a pace estimate is a window, not a point;
+but a wider window costs polls that a fleet under the rate cap cannot spare, and a
+finish outside the window is still caught by the polls that follow it."""
+"""How much faster or slower the rest of a run may go than the pace measured so far,
+as a share of the time that pace predicts (progress is not linear)."""
+
+MIN_GAIN: Final = 3
+"""Progress points two reads must be apart for a usable pace (they are integers)."""
+
 PROGRESS_LEAD_SHARE: Final = 0.75
 ETA_LEAD_SHARE: Final = 0.5
-"""Far from the finish window, the next poll comes after this share of the lead."""
+"""Far from the finish window, the next poll comes after this share of the lead (less
+for a window known from the ETA alone: an earlier read brings a pace)."""
 
 _REFRESH_HEAD_START: Final = 30.0
 _VISIBLE_HEAD_START: Final = 5.0
-_NEAR_FINISH_HEAD_START: Final = 3.0
+_IN_WINDOW_HEAD_START: Final = 30.0
+"""A diff inside its finish window goes before diffs due up to this much earlier: a late
+poll there is a late detection, while a late first read or waiting poll costs little."""
 
 GLOBAL_KINDS: Final = frozenset({"rate-limited", "auth", "forbidden"})
 """Error kinds that concern the whole account, not one diff."""
 SLOW_PER_DIFF_KINDS: Final = frozenset({"not-found", "rejected"})
 """Errors that will not go away soon: start the backoff higher."""
+
+
+@dataclass(slots=True)
+class _Send:
+    """One request in the cap's log."""
+
+    at: float
+    """When it may have reached the server, at the latest (once answered)."""
+    open: bool = False
+    """In flight: it may reach the server at any moment until answered."""
 
 
 @dataclass(slots=True)
@@ -85,6 +115,8 @@ class _Entry:
     last_sent: float | None = None
     errors: int = 0
     confirm_left: int = 1
+    send: _Send | None = None
+    """The cap's record of the request in flight."""
     samples: list[tuple[float, int]] = field(default_factory=list)
     """(monotonic time, progress) of running reads this session."""
 
@@ -122,7 +154,7 @@ class PollScheduler:
         self._settings = settings
         self._rng = rng if rng is not None else random.Random()
         self._entries: dict[int, _Entry] = {}
-        self._sends: deque[float] = deque(maxlen=256)
+        self._sends: deque[_Send] = deque()
         self._in_flight = 0
         self._paused = False
         self._global_until: float | None = None
@@ -187,8 +219,10 @@ class PollScheduler:
     def remove(self, key: int) -> None:
         """Forget ``key``; a request still in flight for it is then ignored."""
         entry = self._entries.pop(key, None)
-        if entry is not None and entry.in_flight:
-            self._in_flight -= 1
+        if entry is not None:
+            self._close_send(entry)
+            if entry.in_flight:
+                self._in_flight -= 1
 
     def set_visible(self, keys: Iterable[int]) -> None:
         """The diffs on screen now (they are polled first)."""
@@ -270,17 +304,36 @@ class PollScheduler:
     def seconds_until_slot(self) -> float:
         """Seconds until the requests-per-second cap allows another request."""
         burst, window = self._window()
-        if len(self._sends) < burst:
+        now = self._clock.monotonic()
+        recent = [now if s.open else s.at for s in self._sends if s.open or s.at + window > now]
+        if len(recent) < burst:
             return 0.0
-        return max(0.0, self._sends[-burst] + window - self._clock.monotonic())
+        recent.sort(reverse=True)
+        return max(0.0, recent[burst - 1] + window - now)
 
     def take_slot(self) -> bool:
         """For a request that is not a status poll (retry, details): True and counted
         when the cap allows it now, else False (ask again after :meth:`seconds_until_slot`)."""
         if self.seconds_until_slot() > 0:
             return False
-        self._sends.append(self._clock.monotonic())
+        self._log_send(_Send(self._clock.monotonic()))
         return True
+
+    def _log_send(self, send: _Send) -> None:
+        self._sends.append(send)
+        # Forget answered requests that no window can hold any more.
+        _, window = self._window()
+        horizon = send.at - 2 * window / MIN_RATE_FACTOR
+        while self._sends and not self._sends[0].open and self._sends[0].at < horizon:
+            self._sends.popleft()
+
+    def _close_send(self, entry: _Entry) -> None:
+        """The request for ``entry`` was answered (or given up): it counts from now."""
+        send = entry.send
+        if send is not None:
+            send.at = max(send.at, self._clock.monotonic())
+            send.open = False
+            entry.send = None
 
     # ------------------------------------------------------------------ choosing
     def _head_start(self, entry: _Entry, now_wall: float) -> float:
@@ -291,10 +344,12 @@ class PollScheduler:
             bonus += _VISIBLE_HEAD_START
         if entry.state is JobState.RUNNING:
             estimate = self._estimate(entry, now_wall)
-            if estimate is not None and estimate.remaining - estimate.uncertainty <= (
-                self.window_interval
-            ):
-                bonus += _NEAR_FINISH_HEAD_START
+            if estimate is not None:
+                # Inside its finish window a diff goes first; the nearer the window, the
+                # sooner (so a backlog, e.g. the first reads, is worked through by urgency).
+                lead = estimate.remaining - estimate.uncertainty
+                if lead <= self.window_interval:
+                    bonus += _IN_WINDOW_HEAD_START
         return bonus
 
     def _blocked_for(self) -> float | None:
@@ -354,10 +409,14 @@ class PollScheduler:
     def started(self, key: int) -> None:
         """A status request for ``key`` is being sent now (counts against the caps)."""
         now = self._clock.monotonic()
-        self._sends.append(now)
+        send = _Send(now, open=True)
+        self._log_send(send)
         entry = self._entries.get(key)
         if entry is None:
+            send.open = False
             return
+        self._close_send(entry)
+        entry.send = send
         if not entry.in_flight:
             self._in_flight += 1
         entry.in_flight = True
@@ -368,13 +427,17 @@ class PollScheduler:
     def cancelled(self, key: int) -> None:
         """A request that was started will never be answered (shutdown, removal)."""
         entry = self._entries.get(key)
-        if entry is None or not entry.in_flight:
+        if entry is None:
+            return
+        self._close_send(entry)
+        if not entry.in_flight:
             return
         entry.in_flight = False
         self._in_flight -= 1
         entry.due = self._not_before_min_interval(entry, self._clock.monotonic())
 
     def _finish(self, entry: _Entry) -> None:
+        self._close_send(entry)
         if entry.in_flight:
             entry.in_flight = False
             self._in_flight -= 1
@@ -498,26 +561,65 @@ class PollScheduler:
             return None
         return self._estimate(entry, self._clock.now())
 
+    def _eta_window(self, entry: _Entry, now_wall: float) -> tuple[float, float] | None:
+        """(earliest, latest) finish by the ETA, in seconds from now."""
+        if entry.eta is None:
+            return None
+        remaining = entry.eta - now_wall
+        if entry.start is not None and entry.eta > entry.start:
+            length = entry.eta - entry.start
+        else:
+            length = max(remaining, 0.0)
+        return remaining - ETA_ERROR * length, remaining + ETA_ERROR * length
+
+    def _pace_window(
+        self, entry: _Entry, now: float, now_wall: float
+    ) -> tuple[float, float] | None:
+        """(earliest, latest) finish at the pace seen so far, in seconds from now.
+
+        The pace is the one read this session (first and last reads, on our clock), or
+        before there are two such reads, the average since the job started.
+        """
+        if not entry.samples:
+            return None
+        t1, p1 = entry.samples[-1]
+        if p1 >= 100:
+            return None
+        t0, p0 = entry.samples[0]
+        if p1 - p0 >= MIN_GAIN and t1 > t0:
+            rate = (p1 - p0) / (t1 - t0)
+        elif entry.start is not None and p1 >= MIN_GAIN:
+            ran = now_wall - (now - t1) - entry.start
+            if ran <= 0:
+                return None
+            rate = p1 / ran
+        else:
+            return None
+        left = (100 - p1 - 0.5) / rate
+        spread = PACE_MARGIN * left + 1.0 / rate
+        elapsed = now - t1
+        return left - spread - elapsed, left + spread - elapsed
+
     def _estimate(self, entry: _Entry, now_wall: float) -> FinishEstimate | None:
         floor = self.window_interval / 2
-        if len(entry.samples) >= 2:
-            (t0, p0), (t1, p1) = entry.samples[0], entry.samples[-1]
-            gained = p1 - p0
-            # Integer percentages: a few points of progress are needed for a usable rate.
-            if gained >= 3 and t1 > t0 and p1 < 100:
-                rate = gained / (t1 - t0)
-                left_at_t1 = (100 - p1 - 0.5) / rate
-                remaining = left_at_t1 - (self._clock.monotonic() - t1)
-                uncertainty = max(floor, left_at_t1 / gained + 0.5 / rate)
-                return FinishEstimate(remaining, uncertainty, "progress")
-        if entry.eta is not None:
-            remaining = entry.eta - now_wall
-            if entry.start is not None and entry.eta > entry.start:
-                length = entry.eta - entry.start
-            else:
-                length = max(remaining, 0.0)
-            return FinishEstimate(remaining, max(floor, ETA_ERROR * length), "eta")
-        return None
+        by_eta = self._eta_window(entry, now_wall)
+        by_pace = self._pace_window(entry, self._clock.monotonic(), now_wall)
+        if by_pace is not None:
+            low, high = by_pace
+            source = "progress"
+            if by_eta is not None and by_eta[1] >= 0:
+                if by_eta[0] < high and low < by_eta[1]:
+                    # Both hold: the finish is where they overlap.
+                    low, high = max(low, by_eta[0]), min(high, by_eta[1])
+                else:
+                    # They disagree: either may be wrong, so watch both.
+                    low, high = min(low, by_eta[0]), max(high, by_eta[1])
+            # An ETA window already over says nothing more: the job is late; pace rules.
+        elif by_eta is not None:
+            (low, high), source = by_eta, "eta"
+        else:
+            return None
+        return FinishEstimate((low + high) / 2, max(floor, (high - low) / 2), source)
 
     def _interval(self, entry: _Entry, now_wall: float) -> float:
         settings = self._settings
@@ -529,15 +631,11 @@ class PollScheduler:
             return min(settings.running_max_interval, 5 * window)
         lead = estimate.remaining - estimate.uncertainty
         if lead > 2 * window:
-            # A progress rate measured on our clock is trusted more than an ETA, but a
-            # margin is kept in case the progress is not linear.
             share = PROGRESS_LEAD_SHARE if estimate.source == "progress" else ETA_LEAD_SHARE
             return min(settings.running_max_interval, max(window, lead * share))
         if lead > settings.min_interval:
             return lead
         overdue = -estimate.remaining - estimate.uncertainty
         if overdue <= 0:
-            # Inside the window: about one poll per second of uncertainty, so a sharp
-            # estimate costs two or three polls and still catches the finish quickly.
             return min(window, max(settings.min_interval, estimate.uncertainty))
         return min(settings.running_max_interval, max(window, 0.1 * overdue))
