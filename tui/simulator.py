@@ -93,7 +93,12 @@ _HUGE_SIZE: Final = 12 * 1024 * 1024
 ETA_ERROR_LIMIT: Final = 0.25
 """How far a run's real finish may miss its announced ``jobeta``, as a fraction of the
 announced run time: a real ETA is an estimate, so by default every run misses it by a
-seeded random amount within +-25% (early or late), and its progress is not linear."""
+seeded random amount within +-25% (early or late)."""
+
+PROGRESS_PACE: Final = (0.5, 1.5)
+"""Nor is progress linear: a run goes through 4 to 8 phases (scanning, hashing,
+comparing...), each at its own steady pace, from half to one and a half times the run's
+average. Progress is reported as of the worker's last heartbeat (about 1% of the run)."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,9 @@ class _Run:
         if state == 5:
             return 100
         length = max(self.full_end - self.running_at, 1e-9)
-        fraction = _curve(self.knots, (min(now, self.end) - self.running_at) / length)
+        # While running, progress is as of the last heartbeat (the same tick as jobupdated).
+        at = self.updated_at(now) if state == 4 else self.end
+        fraction = _curve(self.knots, (at - self.running_at) / length)
         # 100 only once Completed, never while Running or at a failure.
         return min(99, math.floor(fraction * 100))
 
@@ -236,7 +243,7 @@ class _Run:
 
 
 def _curve(knots: Sequence[tuple[float, float]], t: float) -> float:
-    """Progress fraction at time fraction t: eased within bursts, monotonic, 0 -> 1."""
+    """Progress fraction at time fraction t: piecewise linear through the knots, 0 -> 1."""
     if t <= 0:
         return 0.0
     if t >= 1:
@@ -245,14 +252,15 @@ def _curve(knots: Sequence[tuple[float, float]], t: float) -> float:
     i = bisect.bisect_right(times, t)
     (t0, p0), (t1, p1) = knots[i - 1], knots[i]
     u = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-    return p0 + (p1 - p0) * (u * u * (3 - 2 * u))
+    return p0 + (p1 - p0) * u
 
 
 def _make_knots(rng: random.Random) -> list[tuple[float, float]]:
-    segments = rng.randint(5, 9)
+    """The phases of one run: each lasts a random share of it and goes at its own pace."""
+    segments = rng.randint(4, 8)
     durations = [rng.uniform(0.5, 2.0) for _ in range(segments)]
-    # A quarter of the segments barely move: the job seems stuck, then bursts ahead.
-    gains = [0.03 if rng.random() < 0.25 else rng.uniform(0.5, 2.5) for _ in range(segments)]
+    low, high = PROGRESS_PACE
+    gains = [d * rng.uniform(low, high) for d in durations]
     total_t, total_p = sum(durations), sum(gains)
     knots = [(0.0, 0.0)]
     t = p = 0.0
