@@ -603,7 +603,8 @@ class ImageDiffApp(App[None]):
         self.job_list.compact = not self.job_list.compact
 
     def action_pick_theme(self) -> None:
-        names = sorted(self.available_themes)
+        # Only our catalog: a theme saved from here must be one the next start accepts.
+        names = self.theme_catalog.names()
         original = self.theme
 
         def picked(name: str | None) -> None:
