@@ -46,12 +46,20 @@ def machine() -> list[str]:
                 break
     except OSError:
         pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    averages = os.getloadavg()
+    load = ", ".join(f"{x:.2f}" for x in averages)
+    busy = []
+    if max(averages) > (os.cpu_count() or 1):
+        busy = [
+            "WARNING: other processes kept this machine busy (load average above the core "
+            "count): timings include their contention; baselines share it, absolute figures less so"
+        ]
     return [
         f"machine: {model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"python {platform.python_version()} ({sys.executable}), textual {version('textual')}, "
         f"imagediff-tui {version('imagediff-tui')}",
         f"terminal: {COLUMNS}x{LINES} pseudo-terminal, TERM=xterm-256color; load average {load}",
+        *busy,
     ]
 
 
