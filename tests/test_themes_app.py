@@ -219,24 +219,43 @@ async def test_escape_in_the_picker_saves_nothing(isolated_dirs: object) -> None
     assert saved_theme() is None
 
 
+async def palette(pilot: Pilot[None], app: ImageDiffApp, query: str) -> None:
+    """Open the command palette, type ``query``, wait for its hits, run the first."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    for _ in range(100):  # the palette searches in a worker
+        await pilot.pause(0.02)
+        if "Change the current theme" in screen_text(app) or ("Choose a theme" in screen_text(app)):
+            break
+    await pilot.press("enter")
+    for _ in range(100):
+        await pilot.pause(0.02)
+        if isinstance(app.screen, ThemePicker):
+            break
+
+
 async def test_picking_from_the_command_palette_is_saved(isolated_dirs: object) -> None:
     app = start()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"pick theme")
-        for _ in range(100):  # the palette searches in a worker
-            await pilot.pause(0.02)
-            if "Pick theme" in screen_text(app):
-                break
-        await pilot.press("enter")
-        for _ in range(100):
-            if isinstance(app.screen, ThemePicker):
-                break
-            await pilot.pause(0.02)
+        await palette(pilot, app, "pick theme")
         await pick(pilot, app, "imagediff-light")
     assert saved_theme() == "imagediff-light"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Textual's own palette command 'Theme' (App.get_system_commands) is still "
+    "offered: it opens Textual's theme search over every registered theme and saves "
+    "nothing; app.py could route action_change_theme to action_pick_theme",
+)
+async def test_the_palettes_theme_command_opens_the_saving_picker(isolated_dirs: object) -> None:
+    app = start()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await palette(pilot, app, "theme")
+        assert isinstance(app.screen, ThemePicker), type(app.screen).__name__
 
 
 async def test_every_theme_the_picker_offers_is_one_the_next_start_accepts(
