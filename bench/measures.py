@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -346,27 +347,31 @@ def cpu_and_output(
         waiter = minimal.watch(minimal_painted(0))
         minimal.start()
         minimal.wait_for(waiter, 60, "minimal app")
-        listing = [*app_command(), "status", *map(str, run_ids)]
-        watcher = stack.enter_context(
-            PtyProcess(["watch", "-n", "2", " ".join(listing)], watch_box.env)
-        )
-        last_id = str(run_ids[-1])
-        waiter = watcher.watch(lambda s: any(last_id in s.line(y) for y in range(s.lines)))
-        watcher.start()
-        watcher.wait_for(waiter, 30, "watch -n 2 listing")
+        procs = {"idle": app, "minimal": minimal}
+        if shutil.which("watch") is not None:
+            listing = [*app_command(), "status", *map(str, run_ids)]
+            watcher = stack.enter_context(
+                PtyProcess(["watch", "-n", "2", " ".join(listing)], watch_box.env)
+            )
+            last_id = str(run_ids[-1])
+            waiter = watcher.watch(lambda s: any(last_id in s.line(y) for y in range(s.lines)))
+            watcher.start()
+            watcher.wait_for(waiter, 30, "watch -n 2 listing")
+            procs["watch"] = watcher
+        else:
+            log("no `watch` here (procps): the output baseline is left out")
         log(f"waiting for the app to confirm {idle_count} terminal diffs")
         wait_polled(sim, idle_ids, since, timeout=idle_count / 2 + 60)
         time.sleep(2.0)
         log(f"measuring {window:g}s: every diff terminal; watch -n 2 beside it")
-        procs = {"idle": app, "minimal": minimal, "watch": watcher}
         cpu0 = {name: p.cpu_seconds() for name, p in procs.items() if name != "watch"}
         bytes0 = {name: p.bytes_read for name, p in procs.items()}
         time.sleep(window)
         cpu = {name: (p.cpu_seconds() - cpu0[name]) / window for name, p in procs.items()
                if name != "watch"}  # fmt: skip
         out = {name: (p.bytes_read - bytes0[name]) / window for name, p in procs.items()}
-        for proc in (app, minimal, watcher):
-            proc.quit(b"q" if proc is not watcher else b"\x03")
+        for name, proc in procs.items():
+            proc.quit(b"\x03" if name == "watch" else b"q")
             proc.close()
 
         # 20 diffs running.

@@ -171,7 +171,7 @@ def rows(results: Results) -> list[Row]:
             Row(
                 f"terminal output, {running_count} diffs running",
                 out_bytes["running"],
-                out_bytes["watch"],
+                out_bytes.get("watch"),
                 "watch -n 2 status",
                 "B/s",
                 "<= 1,500 B/s",
