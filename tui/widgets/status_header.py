@@ -71,14 +71,15 @@ class StatusHeader(Widget):
         }
         poll_glyph = {"live": "●", "paused": "⏸", "backing off": "◌"}.get(self.poll_state, "○")
         line1 = Text(no_wrap=True, overflow="ellipsis")
+        # Most important first: a narrow terminal cuts the end of the line.
         line1.append("imagediff-tui", style="bold")
         line1.append(f"  {self._profile}", style="bold")
-        line1.append(f" · ASID {self._asid} · {self._host}")
         line1.append("  ")
         line1.append(f"{poll_glyph} {self.poll_state}", style=poll_styles.get(self.poll_state, ""))
         if self.read_only:
             line1.append("  READ-ONLY", style="bold reverse")
         line1.append(f"  {self.clock_text}", style="dim")
+        line1.append(f"  ASID {self._asid} · {self._host}")
         counts = self.counts
         line2 = Text(no_wrap=True, overflow="ellipsis")
         parts = [
@@ -90,6 +91,9 @@ class StatusHeader(Widget):
         ]
         for glyph, key in parts:
             line2.append(f"{glyph} {counts.get(key, 0)} {key}  ")
+        if counts.get("unknown"):
+            # Until the first answer, so that the counts add up to the list.
+            line2.append(f"? {counts['unknown']} not yet known  ")
         if self.selected:
             line2.append(f"[{self.selected} selected]  ", style="bold")
         line2.append(f"sort: {self.sort_label}", style="dim")
