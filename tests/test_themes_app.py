@@ -244,12 +244,6 @@ async def test_picking_from_the_command_palette_is_saved(isolated_dirs: object) 
     assert saved_theme() == "imagediff-light"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Textual's own palette command 'Theme' (App.get_system_commands) is still "
-    "offered: it opens Textual's theme search over every registered theme and saves "
-    "nothing; app.py could route action_change_theme to action_pick_theme",
-)
 async def test_the_palettes_theme_command_opens_the_saving_picker(isolated_dirs: object) -> None:
     app = start()
     async with app.run_test(size=SIZE) as pilot:

@@ -61,6 +61,10 @@ _LIST_ACTIONS = frozenset(
 """Actions on the main list, hidden while another screen is on top."""
 
 
+_HELP_SKIPS = frozenset({"page_left", "page_right", "command_palette"})
+"""Inherited bindings that help leaves out: sideways paging, and the palette's (own row)."""
+
+
 class WatchlistPort(Protocol):
     """What the app needs from the watchlist: add, remove, relabel, save status.
 
@@ -624,6 +628,10 @@ class ImageDiffApp(App[None]):
 
         self.push_screen(ThemePicker(names, original), picked)
 
+    def action_change_theme(self) -> None:
+        # Textual's own palette command "Theme" lands here: the picker that saves.
+        self.action_pick_theme()
+
     def action_help(self) -> None:
         # The app's actions first, then the list's keys, then Textual's own (scrolling,
         # focus); on another screen, that screen's keys first. Aliases share a row.
@@ -637,6 +645,8 @@ class ImageDiffApp(App[None]):
         rank: dict[tuple[str, str], int] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
+            if binding.action.startswith("scroll_") or binding.action in _HELP_SKIPS:
+                continue  # the list's cursor keys scroll it; the palette has its own row
             description = binding.description or binding.action.replace("_", " ")
             row = (binding.action, description)
             keys.setdefault(row, []).append(self.get_key_display(binding))

@@ -131,7 +131,7 @@ class DetailScreen(Screen[None]):
     DEFAULT_CSS = """
     DetailScreen { background: $surface; }
     DetailScreen #title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
-    DetailScreen #fields, DetailScreen #info { padding: 0 1; height: auto; }
+    DetailScreen #fields, DetailScreen #info, DetailScreen #history { padding: 0 1; height: auto; }
     DetailScreen TabbedContent { height: 1fr; }
     DetailScreen OptionList { height: 1fr; }
     DetailScreen #raw { padding: 0 1; }
@@ -187,7 +187,8 @@ class DetailScreen(Screen[None]):
         if self._error is not None:
             info = Text(f"Could not load diff_info: {plain(self._error)}")
         self.query_one("#info", Static).update(info)
-        history = Text("\nRetry history\n", style="bold")
+        history = Text("\n")
+        history.append("Retry history\n", style="bold")
         history.append_text(_history_text(self._view))
         self.query_one("#history", Static).update(history)
         if job is not None and job.info is not None:

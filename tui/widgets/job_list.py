@@ -194,8 +194,9 @@ class JobList(ScrollView, can_focus=True):
         Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
         Binding("home,g", "first", "First", show=False, id="first"),
         Binding("end,G", "last", "Last", show=False, id="last"),
-        Binding("space", "toggle_select", "Select", id="toggle-select"),
-        Binding("enter", "activate", "Details", id="details"),
+        # Left out of the footer, which must fit 80 columns; `?` lists them.
+        Binding("space", "toggle_select", "Select", id="toggle-select", show=False),
+        Binding("enter", "activate", "Details", id="details", show=False),
     ]
 
     cursor: reactive[int] = reactive(0, init=False, always_update=True)

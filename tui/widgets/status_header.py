@@ -89,13 +89,14 @@ class StatusHeader(Widget):
             ("✗", "failed"),
             ("⚠", "erroring"),
         ]
+        if self.selected:
+            # First, so that a narrow terminal cuts the counts rather than the selection.
+            line2.append(f"[{self.selected} selected]  ", style="bold")
         for glyph, key in parts:
             line2.append(f"{glyph} {counts.get(key, 0)} {key}  ")
         if counts.get("unknown"):
             # Until the first answer, so that the counts add up to the list.
             line2.append(f"? {counts['unknown']} not yet known  ")
-        if self.selected:
-            line2.append(f"[{self.selected} selected]  ", style="bold")
         line2.append(f"sort: {self.sort_label}", style="dim")
         if self.filter_text:
             line2.append(f"  filter: {plain(self.filter_text)}", style="dim")
