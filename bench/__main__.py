@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -88,6 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     results.values["idle_count"] = plan.idle_count
     results.values["running_count"] = plan.running_count
     began = time.monotonic()
+    loads: list[float] = []
+    done = threading.Event()
+
+    def sample_load() -> None:
+        while not done.is_set():
+            loads.append(os.getloadavg()[0])
+            done.wait(5.0)
+
+    threading.Thread(target=sample_load, name="load", daemon=True).start()
     try:
         if "paint" in steps:
             log(f"first paint and peak RSS: {plan.paint_runs} runs each (+1 warm-up)")
@@ -117,11 +127,12 @@ def main(argv: list[str] | None = None) -> int:
             print(table(results))
         return 2
     finally:
+        done.set()
         if args.json is not None:
             raw = {"values": results.values, "busiest_1s": results.max_requests_per_second()}
             args.json.write_text(json.dumps(raw, indent=1, default=str))
     elapsed = time.monotonic() - began
-    print("\n".join(machine()))
+    print("\n".join(machine(loads)))
     print(f"run: {'--quick' if args.quick else 'full'}, seed {args.seed}, {elapsed:.0f}s")
     print()
     print(table(results))

@@ -36,8 +36,8 @@ class Row:
             self.ratio = self.value / self.baseline
 
 
-def machine() -> list[str]:
-    """Where the figures were measured."""
+def machine(loads: Sequence[float] = ()) -> list[str]:
+    """Where the figures were measured; ``loads``: 1-minute load averages seen during the run."""
     model = platform.processor() or "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -46,19 +46,21 @@ def machine() -> list[str]:
                 break
     except OSError:
         pass
-    averages = os.getloadavg()
-    load = ", ".join(f"{x:.2f}" for x in averages)
+    cores = os.cpu_count() or 1
+    seen = list(loads) or [os.getloadavg()[0]]
+    load = f"mean {sum(seen) / len(seen):.2f}, max {max(seen):.2f}"
     busy = []
-    if max(averages) > (os.cpu_count() or 1):
+    if sum(seen) / len(seen) > cores:
         busy = [
-            "WARNING: other processes kept this machine busy (load average above the core "
-            "count): timings include their contention; baselines share it, absolute figures less so"
+            "WARNING: the machine was busy during the run (load above the core count, the "
+            "benchmark's own processes included): absolute timings include contention"
         ]
     return [
-        f"machine: {model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"machine: {model}, {cores} cores, {platform.system()} {platform.release()}",
         f"python {platform.python_version()} ({sys.executable}), textual {version('textual')}, "
         f"imagediff-tui {version('imagediff-tui')}",
-        f"terminal: {COLUMNS}x{LINES} pseudo-terminal, TERM=xterm-256color; load average {load}",
+        f"terminal: {COLUMNS}x{LINES} pseudo-terminal, TERM=xterm-256color; "
+        f"1-minute load average during the run: {load}",
         *busy,
     ]
 
