@@ -11,6 +11,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -170,10 +171,12 @@ class ImageDiffApp(App[None]):
             settings=options.poll,
             on_change=self._tracker_changed,
             on_finished=self._tracker_finished,
-            save_status=watchlist.save_status,
+            save_status=self._save_status,
         )
         self._last_visible: list[int] = []
         self._quitting = False
+        # One writer thread: rewriting a big watchlist takes long enough to stall keys.
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watchlist-save")
         for source in themes.themes.values():
             self.register_theme(source.theme)
         self.theme = options.theme or DEFAULT_THEME
@@ -272,6 +275,20 @@ class ImageDiffApp(App[None]):
         self.call_later(self.action_quit)
 
     # -- tracker plumbing -----------------------------------------------------
+
+    def _save_status(self, statuses: dict[int, LastStatus]) -> None:
+        if self._quitting:
+            # The last save on the way out: done before the app exits, in order.
+            self._saver.shutdown(wait=True)
+            self._write_status(statuses)
+        else:
+            self._saver.submit(self._write_status, statuses)
+
+    def _write_status(self, statuses: dict[int, LastStatus]) -> None:
+        try:
+            self.watchlist.save_status(statuses)
+        except Exception:
+            log.exception("saving the last statuses to the watchlist failed")
 
     def _start_tracker(self) -> None:
         self.run_worker(self.tracker.run(), name="poller", group="poller", exit_on_error=False)
@@ -665,6 +682,7 @@ class ImageDiffApp(App[None]):
             await asyncio.wait_for(self.tracker.close(), timeout=5)
         except Exception:
             log.exception("closing the poller failed")
+        self._saver.shutdown(wait=True)
         closer = getattr(self._client, "aclose", None)
         if closer is not None:
             try:

@@ -121,9 +121,15 @@ def build_app(
         save_theme=save_theme if persist_theme and not getattr(args, "theme", None) else None,
         poll=settings.poll,
     )
+    # The file was just read: filter that copy rather than parse it again.
+    entries = [
+        entry
+        for entry in loaded.entries
+        if entry.profile == settings.profile and entry.asid == settings.asid
+    ]
     return ImageDiffApp(
         client,
-        session.entries(),
+        entries,
         watchlist=session,
         clock=clock,
         options=options,

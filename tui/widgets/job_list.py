@@ -280,14 +280,23 @@ class JobList(ScrollView, can_focus=True):
 
     # -- content --------------------------------------------------------------
 
-    def rebuild(self, *, keep: int | None = None) -> None:
-        """Re-apply the filter and sort, keeping the cursor on the same diff."""
+    def rebuild(self, *, keep: int | None = None, narrow: bool = False) -> None:
+        """Re-apply the filter and sort, keeping the cursor on the same diff.
+
+        ``narrow``: the filter only got stricter, so filter the rows shown now, in their
+        order, instead of the whole list (a keystroke in the filter box stays cheap).
+        """
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
         now = self._clock.now()
-        ids = [
-            diffid for diffid, view in self._views.items() if matches_filter(view, self.filter_text)
-        ]
-        order = sort_ids(ids, self._views, self.sort_key, now)
+        if narrow:
+            order = [d for d in self.order if matches_filter(self._views[d], self.filter_text)]
+        else:
+            ids = [
+                diffid
+                for diffid, view in self._views.items()
+                if matches_filter(view, self.filter_text)
+            ]
+            order = sort_ids(ids, self._views, self.sort_key, now)
         changed = order != self.order
         self.order = order
         self._index = {diffid: row for row, diffid in enumerate(order)}
@@ -320,8 +329,9 @@ class JobList(ScrollView, can_focus=True):
 
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
+        before = self.filter_text.strip().lower()
         self.filter_text = text
-        self.rebuild()
+        self.rebuild(narrow=bool(before) and before in text.strip().lower())
 
     def cycle_sort(self) -> SortKey:
         """Switch to the next sort order and return it."""
@@ -483,11 +493,16 @@ class JobList(ScrollView, can_focus=True):
         if width <= 0:
             return
         scroll_x, scroll_y = self.scroll_offset
+        height = self.scrollable_content_region.height
         now = self._clock.now()
         top = row * self.row_height
         new_lines = self._row_strips(row, width, now)
         for offset, new in enumerate(new_lines):
             y = top + offset
+            if not 0 <= y - scroll_y < height:
+                # A panel cut by the screen edge: its hidden lines are not drawn, and a
+                # refresh there would repaint whatever is below the list (the footer).
+                continue
             old = self._painted.get(y)
             if old is None:
                 self.refresh(Region(0, y - scroll_y, width, 1))
