@@ -719,7 +719,11 @@ async def test_a_watchlist_that_cannot_be_written_changes_nothing(
         assert "Could not save the watchlist: disk full" in screen_text(app)
         assert app.is_running
     logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert logged == ["adding to the watchlist failed", "removing from the watchlist failed"]
+    assert logged == [
+        "saving the watchlist failed",
+        "saving the watchlist failed",
+        "saving the label failed",
+    ]
     caplog.clear()  # expected errors: the autouse check is for unexpected ones
 
 

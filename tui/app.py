@@ -26,6 +26,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from tui.clock import Clock
+from tui.formatting import count_noun
 from tui.job_order import SORT_LABELS
 from tui.models import JobState, LastStatus, WatchEntry
 from tui.poll_settings import PollSettings
@@ -410,7 +411,7 @@ class ImageDiffApp(App[None]):
         if skipped.plain:
             text.append("Skipped:\n", style="bold")
             text.append_text(skipped)
-        title = f"Retry {len(send)} diff{'s' if len(send) != 1 else ''}?"
+        title = f"Retry {count_noun(len(send), 'diff')}?"
         if not send:
             title = "Nothing can be retried"
 
@@ -448,6 +449,15 @@ class ImageDiffApp(App[None]):
         self.notify(f"Retry: {summary}", severity=severity, markup=False)  # type: ignore[arg-type]
         self.job_list.rows_changed(results.keys())
 
+    def _not_saved(self, thing: str, exc: Exception) -> None:
+        # The list on screen is unchanged, so nothing is lost; say why and carry on.
+        log.exception("saving the %s failed", thing)
+        self.notify(
+            f"Could not save the {thing}: {plain(str(exc))}",
+            severity="error",
+            markup=False,
+        )
+
     def action_add(self) -> None:
         def added(request: AddRequest | None) -> None:
             if request is None:
@@ -455,12 +465,7 @@ class ImageDiffApp(App[None]):
             try:
                 entries, already = self.watchlist.add(request.ids, request.label)
             except Exception as exc:
-                log.exception("adding to the watchlist failed")
-                self.notify(
-                    f"Could not save the watchlist: {plain(str(exc))}",
-                    severity="error",
-                    markup=False,
-                )
+                self._not_saved("watchlist", exc)
                 return
             # Another instance may have put an ID in the file after this one started:
             # "already watched", but not on this screen. Show it (its label is in the file).
@@ -473,7 +478,7 @@ class ImageDiffApp(App[None]):
             keep = next((i for i in request.ids if i in self.tracker.views), None)
             self.job_list.rebuild(keep=keep)
             self.header.set_counts(self.tracker.summary())
-            note = f"Added {len(entries)} diff{'s' if len(entries) != 1 else ''}"
+            note = f"Added {count_noun(len(entries), 'diff')}"
             if elsewhere:
                 note += (
                     f"; now shown, added by another instance: "
@@ -504,12 +509,7 @@ class ImageDiffApp(App[None]):
             try:
                 self.watchlist.remove(ids)
             except Exception as exc:
-                log.exception("removing from the watchlist failed")
-                self.notify(
-                    f"Could not save the watchlist: {plain(str(exc))}",
-                    severity="error",
-                    markup=False,
-                )
+                self._not_saved("watchlist", exc)
                 return
             self.tracker.remove(ids)
             self.job_list.selected -= set(ids)
@@ -518,7 +518,7 @@ class ImageDiffApp(App[None]):
             self.header.set_counts(self.tracker.summary())
             self.notify(f"Removed {len(ids)} from the watchlist", markup=False)
 
-        title = f"Stop watching {len(ids)} diff{'s' if len(ids) != 1 else ''}?"
+        title = f"Stop watching {count_noun(len(ids), 'diff')}?"
         self.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
 
     def action_edit_label(self) -> None:
@@ -533,9 +533,7 @@ class ImageDiffApp(App[None]):
             try:
                 self.watchlist.relabel(diffid, label)
             except Exception as exc:
-                self.notify(
-                    f"Could not save the label: {plain(str(exc))}", severity="error", markup=False
-                )
+                self._not_saved("label", exc)
                 return
             self.tracker.relabel(diffid, label)
             self.job_list.rows_changed([diffid])
@@ -604,7 +602,7 @@ class ImageDiffApp(App[None]):
             return
         self.tracker.refresh(ids)
         if ids:
-            self.notify(f"Refreshing {len(ids)} diff{'s' if len(ids) != 1 else ''}")
+            self.notify(f"Refreshing {count_noun(len(ids), 'diff')}")
 
     def action_select_all(self) -> None:
         self.job_list.select_all()

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from tui.atomicfile import LockTimeout
 from tui.cli_common import CliError, ExitCode, connection_options, print_warning
+from tui.formatting import count_noun
 from tui.models import ParsedIds, WatchEntry, parse_id_list
 from tui.paths import app_paths
 from tui.safetext import plain
@@ -52,9 +53,7 @@ def _parse_or_fail(text: str, what: str) -> ParsedIds:
     if parsed.errors:
         listed = "; ".join(str(error) for error in parsed.errors)
         count = len(parsed.errors)
-        raise CliError(
-            f"{count} bad diff ID{'s' if count != 1 else ''} ({what}): {listed}", ExitCode.USAGE
-        )
+        raise CliError(f"{count_noun(count, 'bad diff ID')} ({what}): {listed}", ExitCode.USAGE)
     if not parsed.ids:
         raise CliError(f"no diff IDs given ({what})", ExitCode.USAGE)
     return parsed
@@ -85,7 +84,7 @@ def _add(args: argparse.Namespace, parsed: ParsedIds) -> int:
         print_warning(f"already on the watchlist, skipped: {_ids_text(skipped)}")
     where = f"profile {settings.profile}, ASID {settings.asid}"
     count = len(result.added)
-    print(plain(f"added {count} diff{'s' if count != 1 else ''} ({where})"), end="")
+    print(plain(f"added {count_noun(count, 'diff')} ({where})"), end="")
     print(f": {_ids_text(e.diffid for e in result.added)}" if result.added else "")
     return ExitCode.OK
 
@@ -124,7 +123,7 @@ def run_remove(args: argparse.Namespace) -> int:
     absent = [i for i in parsed.ids if i not in before]
     if absent:
         print_warning(f"not on the watchlist: {_ids_text(absent)}")
-    print(f"removed {removed} diff{'s' if removed != 1 else ''}")
+    print(f"removed {count_noun(removed, 'diff')}")
     return ExitCode.OK
 
 

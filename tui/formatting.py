@@ -54,3 +54,8 @@ def ago_text(when: float | None, now: float) -> str:
     if when is None:
         return "never"
     return f"{age(now - when)} ago"
+
+
+def count_noun(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: ``count_noun(3, "diff")`` is "3 diffs"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

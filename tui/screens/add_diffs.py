@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from tui.formatting import count_noun
 from tui.models import parse_id_list
 
 
@@ -84,7 +85,7 @@ class AddDiffsScreen(ModalScreen[AddRequest | None]):
         else:
             problems.update("")
         count = len(parsed.ids)
-        note = f"{count} ID{'s' if count != 1 else ''}"
+        note = count_noun(count, "ID")
         if parsed.duplicates:
             note += f", {len(parsed.duplicates)} repeated (kept once)"
         if parsed.errors:
