@@ -38,21 +38,31 @@ def age(seconds: float) -> str:
     Coarse on purpose: a monitor left open all day should not repaint every
     panel's age every second.
 
-    >>> age(4), age(192), age(7300)
-    ('4s', '3m', '2h 01m')
+    Under a minute it moves in 10-second steps after the first ten seconds.
+
+    >>> age(4), age(37), age(192), age(7300)
+    ('4s', '30s', '3m', '2h 01m')
     """
     total = max(0, int(seconds))
-    if total < 60:
+    if total < 10:
         return f"{total}s"
+    if total < 60:
+        return f"{total // 10 * 10}s"
     if total < 3600:
         return f"{total // 60}m"
     return duration(total)
 
 
 def ago_text(when: float | None, now: float) -> str:
-    """``4s ago`` style age; ``never`` without a time."""
+    """``20s ago`` style age; ``just now`` under ten seconds; ``never`` without a time.
+
+    Each panel's age is on screen all day: it changes every ten seconds at most, not
+    every second, so a quiet fleet costs no redraws (see README, Performance).
+    """
     if when is None:
         return "never"
+    if now - when < 10:
+        return "just now"
     return f"{age(now - when)} ago"
 
 
