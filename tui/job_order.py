@@ -40,24 +40,21 @@ def matches_filter(view: JobView, text: str) -> bool:
     return any(needle in haystack for haystack in haystacks)
 
 
+def sort_value(view: JobView, key: SortKey) -> tuple[float, ...]:
+    """Where ``view`` goes in the order of ``key`` (ties are broken by diff ID)."""
+    if key == "id":
+        return (view.diffid,)
+    if key == "state":
+        return (_STATE_RANK[view.state], view.diffid)
+    if key == "eta":
+        eta = view.eta
+        return (0, eta, view.diffid) if eta is not None else (1, 0.0, view.diffid)
+    seen = view.seen_at
+    return (-(seen if seen is not None else float("-inf")), view.diffid)
+
+
 def sort_ids(
     ids: Iterable[int], views: Mapping[int, JobView], key: SortKey, now: float
 ) -> list[int]:
     """``ids`` in the order of ``key``; ties are broken by diff ID."""
-    if key == "id":
-        return sorted(ids)
-    if key == "state":
-        return sorted(ids, key=lambda diffid: (_STATE_RANK[views[diffid].state], diffid))
-    if key == "eta":
-
-        def eta_key(diffid: int) -> tuple[int, float, int]:
-            eta = views[diffid].eta
-            return (0, eta, diffid) if eta is not None else (1, 0.0, diffid)
-
-        return sorted(ids, key=eta_key)
-
-    def updated_key(diffid: int) -> tuple[float, int]:
-        seen = views[diffid].seen_at
-        return (-(seen if seen is not None else float("-inf")), diffid)
-
-    return sorted(ids, key=updated_key)
+    return sorted(ids, key=lambda diffid: sort_value(views[diffid], key))

@@ -30,7 +30,7 @@ from textual.strip import Strip
 
 from tui.clock import Clock
 from tui.formatting import ago_text, duration, eta_text
-from tui.job_order import SORT_KEYS, SortKey, matches_filter, sort_ids
+from tui.job_order import SORT_KEYS, SortKey, matches_filter, sort_value
 from tui.models import JobState
 from tui.safetext import plain
 
@@ -243,6 +243,8 @@ class JobList(ScrollView, can_focus=True):
         self._painted: dict[int, Strip] = {}
         self._styles: _Styles | None = None
         self._cursor_placed = False
+        self._placement: dict[int, tuple[bool, tuple[float, ...]]] = {}
+        """Per diff, as of the last rebuild: shown by the filter, and its sort value."""
         """False until the user moves the cursor: until then it stays on the top row."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
@@ -287,16 +289,17 @@ class JobList(ScrollView, can_focus=True):
         order, instead of the whole list (a keystroke in the filter box stays cheap).
         """
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
-        now = self._clock.now()
         if narrow:
-            order = [d for d in self.order if matches_filter(self._views[d], self.filter_text)]
+            # The rows left out now were left out before too: their placement stands.
+            for diffid in self.order:
+                self._placement[diffid] = self._place(diffid)
+            order = [d for d in self.order if self._placement[d][0]]
         else:
-            ids = [
-                diffid
-                for diffid, view in self._views.items()
-                if matches_filter(view, self.filter_text)
-            ]
-            order = sort_ids(ids, self._views, self.sort_key, now)
+            self._placement = {diffid: self._place(diffid) for diffid in self._views}
+            order = sorted(
+                (d for d, (shown, _) in self._placement.items() if shown),
+                key=lambda d: self._placement[d][1],
+            )
         changed = order != self.order
         self.order = order
         self._index = {diffid: row for row, diffid in enumerate(order)}
@@ -327,6 +330,10 @@ class JobList(ScrollView, can_focus=True):
             )
         return self.empty_hint
 
+    def _place(self, diffid: int) -> tuple[bool, tuple[float, ...]]:
+        view = self._views[diffid]
+        return matches_filter(view, self.filter_text), sort_value(view, self.sort_key)
+
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
         before = self.filter_text.strip().lower()
@@ -343,7 +350,8 @@ class JobList(ScrollView, can_focus=True):
     def rows_changed(self, diffids: Iterable[int]) -> None:
         """Views changed: re-sort if the order depends on them, redraw what is on screen."""
         changed = set(diffids)
-        if self.sort_key != "id" or self.filter_text:
+        moved = any(self._placement.get(d) != self._place(d) for d in changed if d in self._views)
+        if moved:
             before = self.order
             self.rebuild()
             if self.order != before:

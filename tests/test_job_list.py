@@ -1,0 +1,98 @@
+"""JobList's ordering: answers re-sort the list only when a diff's place changed."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tui.clock import FakeClock
+from tui.models import WatchEntry, parse_job
+from tui.themes import default_app_variables
+from tui.tracker import JobView
+from tui.widgets.job_list import JobList
+
+NOW = 1_800_000_000.0
+
+
+def _view(diffid: int, state: int, progress: int) -> JobView:
+    view = JobView(WatchEntry(diffid=diffid, asid=1, profile="p"))
+    _answer(view, state, progress)
+    return view
+
+
+def _answer(view: JobView, state: int, progress: int) -> None:
+    view.job = parse_job(
+        {
+            "diffid": view.diffid,
+            "jobstateid": state,
+            "jobstatename": {4: "Running", 5: "Completed", 6: "Failed"}[state],
+            "jobprogress": progress,
+            "jobcreated": int(NOW) - 100,
+            "jobupdated": int(NOW),
+            "jobfailed": 0,
+            "jobstart": int(NOW) - 50,
+            "jobeta": int(NOW) + 60 if state == 4 else None,
+        }
+    )
+    view.stale = False
+    view.updated_at = NOW
+    view.version += 1
+
+
+class ListApp(App[None]):
+    def __init__(self, views: dict[int, JobView]) -> None:
+        super().__init__()
+        self.views = views
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return default_app_variables(self.current_theme)
+
+    def compose(self) -> ComposeResult:
+        yield JobList(self.views, clock=FakeClock(NOW), id="jobs")
+
+
+async def test_an_answer_that_moves_a_diff_reorders_and_one_that_does_not_keeps_the_order() -> None:
+    views = {1: _view(1, 4, 10), 2: _view(2, 4, 20), 3: _view(3, 5, 100)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        before = list(jobs.order)
+        assert set(before) == {1, 2, 3}
+
+        rebuilds = 0
+        original = jobs.rebuild
+
+        def counting(**kwargs: object) -> None:
+            nonlocal rebuilds
+            rebuilds += 1
+            original(**kwargs)  # type: ignore[arg-type]
+
+        jobs.rebuild = counting  # type: ignore[method-assign]
+        _answer(views[1], 4, 40)  # progress only: same state, same place
+        jobs.rows_changed([1])
+        await pilot.pause()
+        assert rebuilds == 0
+        assert jobs.order == before
+
+        _answer(views[1], 5, 100)  # finished: now sorts with the other Completed diff
+        jobs.rows_changed([1])
+        await pilot.pause()
+        assert rebuilds == 1
+        assert jobs.order.index(1) > jobs.order.index(2)
+        assert abs(jobs.order.index(1) - jobs.order.index(3)) == 1
+
+
+async def test_a_filter_hides_a_diff_whose_answer_stops_matching() -> None:
+    views = {1: _view(1, 4, 10), 2: _view(2, 6, 20)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        jobs.set_filter("run")
+        assert jobs.order == [1]
+        jobs.set_filter("runn")  # stricter: narrowed from the rows shown
+        assert jobs.order == [1]
+        _answer(views[1], 5, 100)  # Completed no longer contains "runn"
+        jobs.rows_changed([1])
+        await pilot.pause()
+        assert jobs.order == []
+        jobs.set_filter("")
+        assert sorted(jobs.order) == [1, 2]
