@@ -32,10 +32,9 @@ from bench.fixtures import (
     sandbox,
 )
 from bench.naive import shape_json
-from bench.stats import max_in_window
 from bench.term import Condition, PtyProcess
 from bench.vt import Screen
-from tui.simulator import Simulator
+from tui.simulator import Simulator, max_in_window
 
 COLUMNS, LINES = 120, 40
 

@@ -20,8 +20,7 @@ from typing import Any
 import httpx
 
 from bench.fixtures import Lifecycle, lifecycle
-from bench.stats import max_in_window
-from tui.simulator import Simulator
+from tui.simulator import Simulator, max_in_window
 
 
 async def poll_fixed(

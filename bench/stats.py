@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 
 def median(values: Sequence[float]) -> float:
@@ -25,18 +25,3 @@ def percentile(values: Sequence[float], share: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def max_in_window(times: Iterable[float], window: float) -> int:
-    """The most events within any ``window`` seconds (a half-open sliding window).
-
-    >>> max_in_window([0.0, 0.5, 0.99, 1.0, 1.5], 1.0)
-    3
-    """
-    ordered = sorted(times)
-    best = start = 0
-    for end, at in enumerate(ordered):
-        while at - ordered[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best

@@ -15,6 +15,7 @@ from tui.clock import FakeClock
 from tui.models import DiffJob, JobState
 from tui.poll_settings import PollSettings
 from tui.scheduler import PollScheduler
+from tui.simulator import max_in_window
 
 
 def job(
@@ -406,17 +407,6 @@ def test_finish_is_detected_quickly_with_a_third_of_fixed_polling() -> None:
 
 
 # --------------------------------------------------------------------------- properties
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best = 0
-    lo = 0
-    for hi, t in enumerate(times):
-        while t - times[lo] >= window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 def most_spans_in_a_window(spans: list[tuple[float, float]], window: float) -> int:

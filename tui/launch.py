@@ -137,27 +137,6 @@ def build_app(
     )
 
 
-def _run(
-    settings: Settings,
-    args: argparse.Namespace,
-    store: WatchlistStore,
-    catalog: ThemeCatalog,
-    *,
-    persist_theme: bool,
-    extra_notices: list[str],
-) -> int:
-    app = build_app(
-        settings,
-        args,
-        store,
-        catalog,
-        persist_theme=persist_theme,
-        extra_notices=extra_notices,
-    )
-    app.run()
-    return 0
-
-
 def run_app(args: argparse.Namespace) -> int:
     """``imagediff-tui`` with no subcommand."""
     if getattr(args, "demo", False):
@@ -173,7 +152,8 @@ def run_app(args: argparse.Namespace) -> int:
         env=os.environ,
     )
     store = WatchlistStore(paths.watchlist_file)
-    return _run(settings, args, store, catalog, persist_theme=True, extra_notices=[])
+    build_app(settings, args, store, catalog, persist_theme=True, extra_notices=[]).run()
+    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -207,7 +187,7 @@ def run_demo(args: argparse.Namespace) -> int:
             )
             for diffid, label in DEMO_DIFFS:
                 session.add([diffid], label)
-            return _run(
+            app = build_app(
                 settings,
                 args,
                 store,
@@ -218,3 +198,5 @@ def run_demo(args: argparse.Namespace) -> int:
                     f"{_host(simulator.url)}; nothing is saved after you quit."
                 ],
             )
+            app.run()
+            return 0

@@ -396,6 +396,21 @@ def _error(status: int, message: str) -> _Response:
     return _Response(status, _json_body({"error": message}))
 
 
+def max_in_window(times: Iterable[float], window: float) -> int:
+    """The most events within any ``window`` seconds (a half-open sliding window).
+
+    >>> max_in_window([0.0, 0.5, 0.99, 1.0, 1.5], 1.0)
+    3
+    """
+    ordered = sorted(times)
+    best = start = 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 class Simulator:
     """The four image-diff endpoints of API.md, on a loopback HTTP server in a daemon thread.
 
@@ -697,13 +712,8 @@ class Simulator:
     def max_requests_in_window(self, endpoint: str = "status", window: float = 1.0) -> int:
         """The most ``endpoint`` requests seen within any ``window`` seconds of clock time."""
         with self._lock:
-            times = sorted(r.at for r in self.requests if r.endpoint == endpoint)
-        best = start = 0
-        for end, at in enumerate(times):
-            while at - times[start] >= window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+            times = [r.at for r in self.requests if r.endpoint == endpoint]
+        return max_in_window(times, window)
 
     def reset_counters(self) -> None:
         """Forget the request log."""
