@@ -158,7 +158,10 @@ def describe(event: JournalEvent) -> str:
     """
     if event.kind == "state":
         before = event.old if event.old else "not known"
-        return f"{before} → {event.new or 'not known'}"
+        text = f"{before} → {event.new or 'not known'}"
+        if event.job_time is not None:
+            text += f" (job updated {_short_time(event.job_time, event.at)})"
+        return text
     if event.kind == "action":
         text = f"{event.action or 'action'} {event.outcome or 'sent'}"
     else:
@@ -169,6 +172,23 @@ def describe(event: JournalEvent) -> str:
 def clock_time(stamp: float) -> str:
     """A local date and time to the second, as every journal line shows it."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+
+
+def _short_time(stamp: float, beside: float) -> str:
+    """``stamp`` as a clock time, with its date only when it is not ``beside``'s day."""
+    if time.localtime(stamp)[:3] == time.localtime(beside)[:3]:
+        return time.strftime("%H:%M:%S", time.localtime(stamp))
+    return clock_time(stamp)
+
+
+def columns(event: JournalEvent) -> tuple[str, str, str, str]:
+    """(time, diff, label, what happened) of one line, as data: make it plain to show.
+
+    >>> columns(JournalEvent(at=0, kind="outage", phase="start"))[1:]
+    ('—', '', 'connection lost')
+    """
+    diff = f"#{event.diffid}" if event.diffid is not None else "—"
+    return clock_time(event.at), diff, event.label, describe(event)
 
 
 def new_ref() -> str:
