@@ -414,7 +414,7 @@ class OutageWatch:
             self._offline_since = last_answer_at if last_answer_at is not None else now
             reason = None
             if last_answer_at is not None:
-                reason = f"last answer at {clock_time(last_answer_at)}"
+                reason = f"last answer at {_short_time(last_answer_at, now)}"
             return JournalEvent(
                 at=now, kind="outage", asid=self._asid, phase="start", reason=reason
             )
