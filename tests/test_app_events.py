@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
 from tests.test_app import SIZE, all_polled, rich_text
@@ -13,7 +13,7 @@ from tui.journal import Journal, JournalEvent
 from tui.models import JobState
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
-from tui.screens.events import EventsScreen
+from tui.screens.events import EventLines, EventsScreen
 from tui.simulator import Simulator
 from tui.tracker import Tracker
 
@@ -22,8 +22,7 @@ def event_lines(app: object) -> list[str]:
     from tui.app import ImageDiffApp
 
     assert isinstance(app, ImageDiffApp) and isinstance(app.screen, EventsScreen)
-    options = app.screen.query_one("#events-list", OptionList)
-    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+    return list(app.screen.query_one(EventLines)._lines)
 
 
 async def test_l_shows_what_the_simulator_did_filters_and_enter_jumps_to_the_diff(

@@ -32,7 +32,7 @@ from tests.snapshot_apps.fleet import (
 from tui.app import ImageDiffApp
 from tui.journal import JournalEvent
 from tui.screens.detail import DetailScreen
-from tui.screens.events import EventsScreen
+from tui.screens.events import EventLines, EventsScreen
 from tui.themes import load_catalog
 
 SnapCompare = Callable[..., bool]
@@ -229,7 +229,7 @@ def test_event_view(snap_compare: SnapCompare) -> None:
         screen = app.screen
         assert isinstance(screen, EventsScreen)
         for _ in range(500):
-            if screen.query_one("#events-list", OptionList).option_count == 5:
+            if len(screen.query_one(EventLines)._lines) == 5:
                 break
             await pilot.pause(0.01)
         await pilot.pause()

@@ -66,10 +66,6 @@ _LIST_ACTIONS = frozenset(
 """Actions on the main list, hidden while another screen is on top."""
 
 
-EVENTS_LOADED = 5000
-"""The newest journal events the `l` view reads (and its filter searches)."""
-
-
 _HELP_SKIPS = frozenset({"page_left", "page_right", "command_palette"})
 """Inherited bindings that help leaves out: sideways paging, and the palette's (own row)."""
 
@@ -582,8 +578,8 @@ class ImageDiffApp(App[None]):
             self._open_details(diffid)
 
     def action_events(self) -> None:
-        def load() -> list[JournalEvent]:
-            return self.journal.read(asid=self.options.asid, limit=EVENTS_LOADED)
+        def load(limit: int) -> list[JournalEvent]:
+            return self.journal.read(asid=self.options.asid, limit=limit)
 
         self.push_screen(EventsScreen(load), self._show_diff)
 
