@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
-from tests.test_app import SIZE, all_polled, rich_text
+from tests.test_app import LONG, SIZE, all_polled, rich_text
 from tui.journal import Journal, JournalEvent
 from tui.models import JobState
 from tui.screens.confirm import ConfirmScreen
@@ -28,20 +28,17 @@ def event_lines(app: object) -> list[str]:
 async def test_l_shows_what_the_simulator_did_filters_and_enter_jumps_to_the_diff(
     simulator: Simulator,
 ) -> None:
-    simulator.add_diff(1, state=4, duration=60, eta_error=0.0, fail_with="disk full")
-    simulator.add_diff(2, state=4, duration=90, eta_error=0.0)
+    simulator.add_diff(1, state=4, duration=LONG)
+    simulator.add_diff(2, state=4, duration=LONG)
     simulator.add_diff(3, state=5)
     app = make_app(simulator, [(1, "alpha"), (2, "beta"), (3, "gamma")])
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
-        await wait_until(
-            pilot,
-            lambda: (
-                app.tracker.views[1].state is JobState.FAILED
-                and app.tracker.views[2].state is JobState.COMPLETED
-            ),
-            limit=10,
-        )
+        await wait_until(pilot, lambda: all_polled(app), limit=10)
+        # The server moves each job on; the next polls see it (one after the other).
+        simulator.add_diff(1, state=6, fail_with="disk full")
+        await wait_until(pilot, lambda: app.tracker.views[1].state is JobState.FAILED, limit=10)
+        simulator.add_diff(2, state=5)
+        await wait_until(pilot, lambda: app.tracker.views[2].state is JobState.COMPLETED, limit=10)
         # The list's filter hides diff 2; the jump must still land on it.
         await pilot.press("slash", *"gamma", "enter")
         assert app.job_list.order == [3]
@@ -49,7 +46,7 @@ async def test_l_shows_what_the_simulator_did_filters_and_enter_jumps_to_the_dif
         assert isinstance(app.screen, EventsScreen)
         await wait_until(pilot, lambda: len(event_lines(app)) == 2, what="two state changes")
         lines = event_lines(app)
-        # Newest first: diff 2 ran longer.
+        # Newest first.
         assert "#2" in lines[0] and "beta" in lines[0] and "Running → Completed" in lines[0]
         assert "#1" in lines[1] and "alpha" in lines[1] and "Running → Failed" in lines[1]
         assert "job updated" in lines[1]
@@ -118,9 +115,9 @@ async def test_outages_are_journaled_on_transitions_of_the_poll_state(
 
     async with app.run_test(size=SIZE) as pilot:
         state[0] = "offline"
-        await wait_until(pilot, lambda: len(outages()) == 1, limit=5)
+        await wait_until(pilot, lambda: len(outages()) == 1, limit=10)
         state[0] = "live"
-        await wait_until(pilot, lambda: len(outages()) == 2, limit=5)
+        await wait_until(pilot, lambda: len(outages()) == 2, limit=10)
     end, start = outages()
     assert (start.phase, end.phase) == ("start", "end")
     assert start.reason is not None and "last answer at" in start.reason
