@@ -387,6 +387,8 @@ def _with_time(event: JournalEvent, at: float) -> JournalEvent:
 
 OFFLINE: Final = "offline"
 """The tracker's ``poll_state`` while no request gets through."""
+PAUSED: Final = "paused"
+"""The tracker's ``poll_state`` while the user has paused polling."""
 
 
 class OutageWatch:
@@ -417,6 +419,9 @@ class OutageWatch:
         self, poll_state: str, *, now: float, last_answer_at: float | None = None
     ) -> JournalEvent | None:
         """The event this reading starts or ends, if any."""
+        if poll_state == PAUSED:
+            # Paused: no request goes out, so nothing tells whether the link is back.
+            return None
         if poll_state == OFFLINE and self._offline_since is None:
             # The outage began when the answers stopped, not when we noticed.
             self._offline_since = last_answer_at if last_answer_at is not None else now
