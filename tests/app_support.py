@@ -28,6 +28,7 @@ from textual.screen import Screen
 from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp
 from tui.clock import Clock, SystemClock
+from tui.journal import Journal
 from tui.models import LastStatus, WatchEntry
 from tui.poll_settings import PollSettings
 
@@ -107,13 +108,15 @@ def make_app(
     poll: PollSettings = FAST_POLL,
     watchlist: MemoryWatchlist | None = None,
     start_polling: bool = True,
+    journal: Journal | None = None,
     **options: object,
 ) -> ImageDiffApp:
     """An app watching ``diffs`` (IDs, or ``(id, label)``) on ``simulator``.
 
     ``options`` go to :class:`~tui.app.AppOptions` (``read_only``, ``keymap``,
     ``compact``, ``theme`` ...). The watchlist is ``app.watchlist`` (a
-    :class:`MemoryWatchlist` unless one is given).
+    :class:`MemoryWatchlist` unless one is given); the journal is in memory unless
+    one is given.
     """
     entries = []
     for item in diffs:
@@ -142,6 +145,7 @@ def make_app(
         clock=clock if clock is not None else SystemClock(),
         options=app_options,
         start_polling=start_polling,
+        journal=journal,
     )
 
 

@@ -531,6 +531,7 @@ async def test_help_lists_the_bindings(simulator: Simulator) -> None:
             ("p", "Pause"),
             ("q", "Quit"),
             ("/", "Filter"),
+            ("l", "Events: what happened"),
             ("ctrl+p", "Command palette"),
         ):
             assert any(key in line and words in line for line in text.split("\n")), key

@@ -82,10 +82,17 @@ def test_paths_prints_every_file(cli: Cli, xdg: dict[str, str]) -> None:
     code, out, _ = cli("paths")
     assert code == 0
     paths = app_paths()
-    for path in (paths.config_file, paths.watchlist_file, paths.log_file, paths.themes_dir):
+    for path in (
+        paths.config_file,
+        paths.watchlist_file,
+        paths.journal_file,
+        paths.log_file,
+        paths.themes_dir,
+    ):
         assert str(path) in out
     code, out, _ = cli("paths", "--json")
     assert json.loads(out)["watchlist"] == str(paths.watchlist_file)
+    assert json.loads(out)["journal"] == str(paths.journal_file)
 
 
 # --- profiles --------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_paths_follow_xdg_at_call_time(xdg: Path, monkeypatch: pytest.MonkeyPatc
     paths = app_paths()
     assert paths.config_file == xdg / "xdg_config_home" / "imagediff-tui" / "config.toml"
     assert paths.watchlist_file == xdg / "xdg_data_home" / "imagediff-tui" / "watchlist.toml"
+    assert paths.journal_file == paths.watchlist_file.with_name("journal.jsonl")
     assert paths.log_file.name == "imagediff-tui.log"
     assert paths.log_file.is_relative_to(xdg / "xdg_state_home")
     assert paths.themes_dir == paths.config_dir / "themes"

@@ -24,12 +24,15 @@ from textual.widgets import OptionList, TabbedContent
 from tests.snapshot_apps.fleet import (
     COMPLETED,
     FAILED,
+    NOW,
     RUNNING,
     build_app,
     settle,
 )
 from tui.app import ImageDiffApp
+from tui.journal import JournalEvent
 from tui.screens.detail import DetailScreen
+from tui.screens.events import EventLines, EventsScreen
 from tui.themes import load_catalog
 
 SnapCompare = Callable[..., bool]
@@ -171,6 +174,67 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
         await _press(pilot, "question_mark")
 
     assert snap_compare(build_app(), terminal_size=(100, 40), run_before=run_before)
+
+
+def test_event_view(snap_compare: SnapCompare) -> None:
+    """l: the journal newest first, state changes, retries with their outcome, an outage."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = _app(pilot)
+        for event in (
+            JournalEvent(
+                at=NOW - 3600,
+                kind="state",
+                diffid=FAILED,
+                asid=1234,
+                label="eu-west nightly",
+                old="Running",
+                new="Failed",
+                job_time=int(NOW - 3602),
+            ),
+            JournalEvent(
+                at=NOW - 1800,
+                kind="action",
+                diffid=FAILED,
+                asid=1234,
+                label="eu-west nightly",
+                action="retry",
+                outcome="refused",
+                reason="Image locked by diffid 4102\x1b[2J",
+                ref="a",
+            ),
+            JournalEvent(
+                at=NOW - 900,
+                kind="outage",
+                asid=1234,
+                phase="start",
+                reason="last answer at 12:04:40",
+            ),
+            JournalEvent(
+                at=NOW - 855, kind="outage", asid=1234, phase="end", reason="offline for 45s"
+            ),
+            JournalEvent(
+                at=NOW - 60,
+                kind="state",
+                diffid=RUNNING,
+                asid=1234,
+                label="a label far too long to fit",
+                old="Queued",
+                new="Running",
+                job_time=int(NOW - 61),
+            ),
+        ):
+            app.journal.append(event)
+        await _press(pilot, "l")
+        screen = app.screen
+        assert isinstance(screen, EventsScreen)
+        for _ in range(500):
+            if len(screen.query_one(EventLines)._lines) == 5:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(build_app(), terminal_size=(100, 16), run_before=run_before)
 
 
 def test_theme_picker(snap_compare: SnapCompare) -> None:

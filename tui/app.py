@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from tui.clock import Clock
 from tui.formatting import count_noun
 from tui.job_order import SORT_LABELS
+from tui.journal import Journal, JournalEvent, OutageWatch
 from tui.models import JobState, LastStatus, WatchEntry
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
@@ -35,6 +36,7 @@ from tui.screens.add_diffs import AddDiffsScreen, AddRequest
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.edit_label import EditLabelScreen
+from tui.screens.events import EventsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.theme_picker import ThemePicker
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
@@ -58,6 +60,7 @@ _LIST_ACTIONS = frozenset(
         "select_none",
         "copy_id",
         "compact",
+        "events",
     }
 )
 """Actions on the main list, hidden while another screen is on top."""
@@ -139,6 +142,7 @@ class ImageDiffApp(App[None]):
         Binding("c", "copy_id", "Copy ID", id="copy-id", show=False),
         Binding("m", "compact", "Compact", id="compact", show=False),
         Binding("t", "pick_theme", "Theme", id="theme", show=False),
+        Binding("l", "events", "Events: what happened", id="events", show=False),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -153,8 +157,12 @@ class ImageDiffApp(App[None]):
         options: AppOptions,
         themes: ThemeCatalog | None = None,
         start_polling: bool = True,
+        journal: Journal | None = None,
     ) -> None:
         super().__init__()
+        self.journal = journal if journal is not None else Journal(None)
+        """What happened (the `l` view, the retry history); in memory when None is given."""
+        self._outages = OutageWatch(options.asid)
         self.clock = clock
         self._client = client
         self.options = options
@@ -173,6 +181,7 @@ class ImageDiffApp(App[None]):
             on_change=self._tracker_changed,
             on_finished=self._tracker_finished,
             save_status=self._save_status,
+            on_event=self.journal.append,
         )
         self._last_visible: list[int] = []
         self._quitting = False
@@ -356,10 +365,21 @@ class ImageDiffApp(App[None]):
                 self.tracker.set_visible(visible)
             header = self.header
             header.poll_state = self.tracker.poll_state
+            self._note_outage()
             header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
         except Exception:
             # A timer that raises would take the app down; log it and carry on.
             log.exception("tick failed")
+
+    def _note_outage(self) -> None:
+        # last_answer_at: when the tracker knows it (wall time of the last success).
+        event = self._outages.observe(
+            self.tracker.poll_state,
+            now=self.clock.now(),
+            last_answer_at=getattr(self.tracker, "last_answer_at", None),
+        )
+        if event is not None:
+            self.journal.append(event)
 
     # -- list events ----------------------------------------------------------
 
@@ -544,13 +564,43 @@ class ImageDiffApp(App[None]):
         view = self.tracker.views.get(diffid)
         if view is not None:
             self.push_screen(
-                DetailScreen(view, fetch=self.tracker.fetch_details, now=self.clock.now)
+                DetailScreen(
+                    view,
+                    fetch=self.tracker.fetch_details,
+                    now=self.clock.now,
+                    history=lambda: self.journal.actions(diffid, self.options.asid),
+                )
             )
 
     def action_details(self) -> None:
         diffid = self.job_list.highlighted
         if diffid is not None:
             self._open_details(diffid)
+
+    def action_events(self) -> None:
+        def load(limit: int) -> list[JournalEvent]:
+            return self.journal.read(asid=self.options.asid, limit=limit)
+
+        self.push_screen(EventsScreen(load), self._show_diff)
+
+    def _show_diff(self, diffid: int | None) -> None:
+        """Put the list's cursor on ``diffid`` (clearing a filter that hides it)."""
+        if diffid is None:
+            return
+        if diffid not in self.tracker.views:
+            self.notify(f"#{diffid} is not on the watchlist any more.", severity="warning")
+            return
+        if diffid not in self.job_list.order:
+            self._clear_filter()
+        self.job_list.rebuild(keep=diffid)
+        self.job_list.focus()
+
+    def _clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("-active")
+        self.job_list.set_filter("")
+        self.header.filter_text = ""
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -708,6 +758,7 @@ class ImageDiffApp(App[None]):
             ("Copy diff ID", "Copy the focused diff's ID (OSC 52)", "copy_id"),
             ("Toggle compact mode", "One line per diff", "compact"),
             ("Pick theme", "Choose a theme with a live preview", "pick_theme"),
+            ("Events", "What happened: state changes, retries, outages", "events"),
             # Not "Keys": Textual's own "Keys" (its help panel) is listed too.
             ("Key bindings", "Show every key binding of the monitor", "help"),
         ]

@@ -18,7 +18,15 @@ import os
 import sys
 import traceback
 
-from tui import __version__, cli_jobs, cli_paths, cli_profile, cli_themes, cli_watchlist
+from tui import (
+    __version__,
+    cli_events,
+    cli_jobs,
+    cli_paths,
+    cli_profile,
+    cli_themes,
+    cli_watchlist,
+)
 from tui.api import ApiError
 from tui.cli_common import (
     PROG,
@@ -87,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Explicit, in the order of `--help`: no discovery, so what runs is what is listed.
     cli_jobs.register(subparsers)
     cli_watchlist.register(subparsers)
+    cli_events.register(subparsers)
     cli_profile.register(subparsers)
     cli_paths.register(subparsers)
     cli_themes.register(subparsers)

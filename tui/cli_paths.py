@@ -18,11 +18,13 @@ from tui.safetext import plain
 
 
 def run_paths(args: argparse.Namespace) -> int:
-    """Print the config file, watchlist, log file and user themes folder (they need not exist)."""
+    """Print the config file, watchlist, journal, log file and user themes folder (they need
+    not exist)."""
     paths = app_paths()
     rows = {
         "config": paths.config_file,
         "watchlist": paths.watchlist_file,
+        "journal": paths.journal_file,
         "log": paths.log_file,
         "themes": paths.themes_dir,
     }
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``paths``; it sets ``handler`` to ``fn(args) -> int``."""
     parser = subparsers.add_parser(
         "paths",
-        help="show where the config, watchlist, log and themes live",
+        help="show where the config, watchlist, journal, log and themes live",
         description=run_paths.__doc__,
     )
     parser.add_argument("--json", action="store_true", help="one JSON object")

@@ -15,6 +15,7 @@ from tui.app import AppOptions, ImageDiffApp
 from tui.cli_common import CliError, ExitCode
 from tui.clock import SystemClock
 from tui.config import Config, update_config
+from tui.journal import Journal
 from tui.logsetup import register_secret, setup_logging
 from tui.paths import app_paths
 from tui.session import WatchSession
@@ -134,6 +135,7 @@ def build_app(
         clock=clock,
         options=options,
         themes=catalog,
+        journal=Journal(app_paths().journal_file),
     )
 
 

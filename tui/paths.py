@@ -35,6 +35,11 @@ class AppPaths:
         return self.data_dir / "watchlist.toml"
 
     @property
+    def journal_file(self) -> Path:
+        """What happened to the watched diffs (JSON Lines; rotated files beside it)."""
+        return self.data_dir / "journal.jsonl"
+
+    @property
     def log_file(self) -> Path:
         """The rotating log of the TUI."""
         return self.log_dir / "imagediff-tui.log"

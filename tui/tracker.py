@@ -17,7 +17,7 @@ import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from tui.api import (
     ApiError,
@@ -28,6 +28,7 @@ from tui.api import (
 )
 from tui.clock import Clock
 from tui.formatting import duration
+from tui.journal import JournalEvent, new_ref
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
@@ -42,6 +43,15 @@ _MAX_WAIT: Final = 5.0
 """The loop wakes at least this often, whatever the scheduler says (belt and braces)."""
 
 RETRY_OUTCOMES: Final = ("sent", "accepted", "rejected", "unknown", "failed")
+
+_JOURNAL_OUTCOMES: Final = {
+    "sent": "sent",
+    "accepted": "accepted",
+    "rejected": "refused",
+    "failed": "not done",
+    "unknown": "unknown",
+}
+"""A retry's outcome in the journal's words (see :data:`tui.journal.ACTION_OUTCOMES`)."""
 
 
 class StatusClient(Protocol):
@@ -67,6 +77,10 @@ class RetryRecord:
     message: str
     """Human words, safe to show as plain text."""
     by: str = "this app"
+    reason: str | None = None
+    """The words behind the outcome alone (the server's reason when it gave one)."""
+    ref: str = field(default_factory=new_ref)
+    """Ties this retry's journal events together (its sending, its outcome)."""
 
 
 @dataclass
@@ -255,6 +269,7 @@ class Tracker:
         on_finished: Callable[[JobView], None] | None = None,
         save_status: Callable[[dict[int, LastStatus]], None] | None = None,
         save_interval: float = SAVE_INTERVAL,
+        on_event: Callable[[JournalEvent], None] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
@@ -264,6 +279,7 @@ class Tracker:
         self._on_finished = on_finished
         self._save_status = save_status
         self._save_interval = save_interval
+        self._on_event = on_event
         self.views: dict[int, JobView] = {}
         """Every watched diff's view, by diff ID."""
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -499,12 +515,18 @@ class Tracker:
             self._finished(view)
 
     def _apply_job(self, view: JobView, job: DiffJob) -> None:
+        # The saved state counts: a change while the app was closed is a change too.
+        before = view.state_name or None
         view.job = job
         view.stale = False
         view.updated_at = self._clock.now()
         saved = LastStatus.from_job(job, view.updated_at)
         if _last_status_key(saved) != _last_status_key(view.entry.last):
             self._dirty.add(view.diffid)
+        if before is not None and before != job.display_state:
+            self._journal(
+                view, kind="state", old=before, new=job.display_state, job_time=job.updated
+            )
 
     def _settle_unknown(self, view: JobView, job: DiffJob, *, still_polling: bool) -> None:
         record = next((r for r in reversed(view.retries) if r.outcome == "unknown"), None)
@@ -513,6 +535,8 @@ class Tracker:
             if record is not None:
                 record.outcome = "accepted"
                 record.message = f"the retry went through (status now {job.display_state})"
+                record.reason = f"status now {job.display_state}"
+                self._journal_retry(view, record)
         elif not still_polling:
             view.outcome_unknown = False
             if record is not None:
@@ -521,6 +545,8 @@ class Tracker:
                     f"the retry did not take effect (status still {job.display_state}); "
                     "retry again if needed"
                 )
+                record.reason = f"status still {job.display_state}"
+                self._journal_retry(view, record)
 
     def _poll_failed(self, diffid: int, exc: ApiError) -> None:
         retry_after = getattr(exc, "retry_after", None)
@@ -582,6 +608,7 @@ class Tracker:
                 await self._wait_for_slot()
                 record.at = self._clock.now()
                 self._retry_sent_at[diffid] = self._clock.monotonic()
+                self._journal_retry(view, record)
                 try:
                     job = await self._client.retry(diffid)
                 except asyncio.CancelledError:
@@ -592,6 +619,7 @@ class Tracker:
                 except BadRequest as exc:
                     record.outcome = "rejected"
                     record.message = f"rejected: {plain(str(exc))}"
+                    record.reason = str(exc)
                 except (ServerError, InvalidResponseError) as exc:
                     if isinstance(exc, ServerError) and (
                         exc.http_status == 503 or exc.retry_after is not None
@@ -608,11 +636,14 @@ class Tracker:
                 else:
                     record.outcome = "accepted"
                     record.message = f"retry accepted: {job.display_state}"
+                    record.reason = f"now {job.display_state}"
                     if job.diffid == diffid and diffid in self.views:
                         self._apply_job(view, job)
                     self._scheduler.mark_retried(diffid, job)
         finally:
             view.retry_in_flight = False
+            if record.outcome != "sent":
+                self._journal_retry(view, record)
             if diffid in self.views:
                 self._refresh_next_poll([diffid])
                 self._changed(view)
@@ -621,6 +652,7 @@ class Tracker:
     def _retry_unknown(self, view: JobView, record: RetryRecord, message: str) -> None:
         record.outcome = "unknown"
         record.message = f"outcome unknown: {message}"
+        record.reason = message
         view.outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
@@ -628,6 +660,7 @@ class Tracker:
         """The request was refused before it could act (auth, 429, 503, no connection)."""
         record.outcome = "failed"
         record.message = f"not retried: {plain(str(exc))}"
+        record.reason = str(exc)
         retry_after = getattr(exc, "retry_after", None)
         if exc.kind in ("rate-limited", "auth", "forbidden") or retry_after is not None:
             self._scheduler.failed(diffid, exc.kind, retry_after, exc.http_status)
@@ -671,6 +704,32 @@ class Tracker:
             self._on_change(diffids)
         except Exception:
             logger.exception("on_change callback failed")
+
+    def _journal_retry(self, view: JobView, record: RetryRecord) -> None:
+        self._journal(
+            view,
+            kind="action",
+            action="retry",
+            outcome=_JOURNAL_OUTCOMES.get(record.outcome, record.outcome),
+            reason=record.reason,
+            ref=record.ref,
+        )
+
+    def _journal(self, view: JobView, **fields: Any) -> None:
+        """Tell ``on_event`` what happened to ``view``'s diff (an exception is logged)."""
+        if self._on_event is None:
+            return
+        event = JournalEvent(
+            at=self._clock.now(),
+            diffid=view.diffid,
+            asid=view.entry.asid,
+            label=view.label,
+            **fields,
+        )
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("on_event callback failed")
 
     def _finished(self, view: JobView) -> None:
         if self._on_finished is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from tui.formatting import duration
+from tui.journal import JournalEvent, describe
 from tui.models import DiffJob, FileEntry
 from tui.safetext import plain
 
@@ -106,15 +108,14 @@ def _file_options(entries: tuple[FileEntry, ...]) -> list[Option]:
     return options
 
 
-def _history_text(view: JobView) -> Text:
-    if not view.retries:
-        return Text("No retries from this app in this session.")
+def _history_text(actions: list[JournalEvent] | None) -> Text:
+    if actions is None:
+        return Text("Reading the journal…")
+    if not actions:
+        return Text("No retry recorded in the journal.")
     text = Text()
-    for record in view.retries:
-        text.append(f"{_when(record.at)}  by {record.by}  {record.outcome}")
-        if record.message:
-            text.append(f"  {plain(record.message)}")
-        text.append("\n")
+    for action in actions:
+        text.append(f"{_when(action.at)}  {plain(describe(action))}\n")
     return text
 
 
@@ -122,10 +123,12 @@ class DetailScreen(Screen[None]):
     """Everything known about one diff. Escape goes back to the list.
 
     ``fetch`` loads the status with ``diff_info``; until it answers the screen
-    shows what the list already knew.
+    shows what the list already knew. ``history`` reads the diff's actions from the
+    journal (oldest first), so the retry history outlives the session.
 
     Example:
-        >>> # app.push_screen(DetailScreen(view, fetch=tracker.fetch_details, now=clock.now))
+        >>> # app.push_screen(DetailScreen(view, fetch=tracker.fetch_details, now=clock.now,
+        >>> #                              history=lambda: journal.actions(view.diffid)))
     """
 
     DEFAULT_CSS = """
@@ -148,11 +151,15 @@ class DetailScreen(Screen[None]):
         *,
         fetch: Callable[[int], Awaitable[DiffJob]],
         now: Callable[[], float],
+        history: Callable[[], list[JournalEvent]],
     ) -> None:
         super().__init__()
         self._view = view
         self._fetch = fetch
         self._now = now
+        self._read_history = history
+        self._history: list[JournalEvent] | None = None
+        self._history_error: str | None = None
         self._job: DiffJob | None = view.job
         self._error: str | None = None
 
@@ -189,7 +196,10 @@ class DetailScreen(Screen[None]):
         self.query_one("#info", Static).update(info)
         history = Text("\n")
         history.append("Retry history\n", style="bold")
-        history.append_text(_history_text(self._view))
+        if self._history_error is not None:
+            history.append(f"Could not read the journal: {plain(self._history_error)}")
+        else:
+            history.append_text(_history_text(self._history))
         self.query_one("#history", Static).update(history)
         if job is not None and job.info is not None:
             for name in ("added", "modified", "removed"):
@@ -207,6 +217,11 @@ class DetailScreen(Screen[None]):
 
     @work(exclusive=True, group="detail-fetch")
     async def _load(self) -> None:
+        try:
+            self._history = await asyncio.to_thread(self._read_history)
+        except Exception as exc:  # the fields still show; the history says why it is missing
+            self._history_error = str(exc) or type(exc).__name__
+        self._paint()
         try:
             self._job = await self._fetch(self._view.diffid)
             self._error = None

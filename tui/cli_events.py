@@ -1,0 +1,59 @@
+"""The ``events`` command: the journal of what happened, oldest first.
+
+Example:
+    >>> parser = argparse.ArgumentParser(prog="imagediff-tui")
+    >>> register(parser.add_subparsers())
+    >>> parser.parse_args(["events", "--since", "2h"]).since
+    '2h'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from tui.cli_common import CliError, ExitCode
+from tui.journal import Journal, columns, parse_since
+from tui.models import InvalidDiffId, parse_diff_id
+from tui.paths import app_paths
+from tui.safetext import plain
+
+
+def run_events(args: argparse.Namespace) -> int:
+    """Print the journal: state changes, actions and their outcomes, connection outages."""
+    since = None
+    if args.since is not None:
+        try:
+            since = parse_since(args.since, time.time())
+        except ValueError as exc:
+            raise CliError(f"--since: {exc}", ExitCode.USAGE) from None
+    diffid = None
+    if args.diff is not None:
+        try:
+            diffid = parse_diff_id(args.diff)
+        except InvalidDiffId as exc:
+            raise CliError(f"--diff: {exc}", ExitCode.USAGE) from None
+    events = Journal(app_paths().journal_file).read(since=since, diffid=diffid)
+    for event in reversed(events):
+        if args.json:
+            print(json.dumps(event.to_json(), ensure_ascii=False))
+        else:
+            when, diff, label, what = columns(event)
+            print(f"{when}  {diff:<9} {plain(label):<16} {plain(what)}".rstrip())
+    return ExitCode.OK
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``events``; it sets ``handler`` to ``fn(args) -> int``."""
+    parser = subparsers.add_parser(
+        "events",
+        help="show what happened: state changes, retries and outages (the journal)",
+        description=run_events.__doc__,
+    )
+    parser.add_argument(
+        "--since", metavar="WHEN", help="only newer events: 30m, 2h, 1d or an ISO time"
+    )
+    parser.add_argument("--diff", metavar="ID", help="only the events of this diff")
+    parser.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
+    parser.set_defaults(handler=run_events)
