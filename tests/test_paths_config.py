@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui import config as config_module
 from tui.atomicfile import LockTimeout, atomic_write_text, file_lock, lock_path
@@ -17,12 +19,13 @@ from tui.config import (
     Profile,
     UiSettings,
     load_config,
+    parse_config,
     resolve_secret,
     save_config,
     update_config,
 )
 from tui.paths import app_paths
-from tui.poll_settings import PollSettings
+from tui.poll_settings import POLL_RANGES, PollSettings
 
 
 @pytest.fixture
@@ -155,7 +158,7 @@ def test_group_writable_file_with_a_command_is_refused(tmp_path: Path) -> None:
         ("[ui]\ntheme = 3\n", r"\[ui\] theme: expected a string, got an integer"),
         ("[poll]\nmax_in_flight = 1.5\n", r"\[poll\] max_in_flight: expected an integer"),
         ("[poll]\ntimeout = '3'\n", r"\[poll\] timeout: expected a number, got a string"),
-        ("[poll]\ntimeout = 0\n", r"\[poll\]: timeout must be above 0"),
+        ("[poll]\ntimeout = 0\n", r"\[poll\] timeout: 0 is out of range \(expected 1 to 300 s"),
         ("profiles = 3\n", r"\[profiles\]: expected a table, got an integer"),
         ("[profiles.a]\nasid = 0\n", r"\[profiles\.a\] asid: expected an account service ID"),
         ("[profiles.a]\nasid = '12'\n", r"\[profiles\.a\] asid: expected an account service"),
@@ -177,6 +180,59 @@ def test_every_config_error_names_file_place_and_expectation(
     with pytest.raises(ConfigError, match=expected) as info:
         load_config(path)
     assert str(info.value).startswith(f"{path}: ")
+
+
+def toml_number(value: float) -> str:
+    """``value`` as TOML writes it (``nan``, ``inf``, ``-inf`` or Python's repr)."""
+    if value != value:
+        return "nan"
+    return repr(value)
+
+
+POLL_FLOATS = st.floats(
+    allow_nan=True, allow_infinity=True, allow_subnormal=True
+) | st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e-300, 5e-324, -0.0, 0.0, 1e300])
+
+
+@given(key=st.sampled_from(sorted(set(POLL_RANGES) - {"max_in_flight"})), value=POLL_FLOATS)
+def test_poll_numbers_are_within_their_range_or_refused_by_name(key: str, value: float) -> None:
+    allowed = POLL_RANGES[key]
+    text = f"[poll]\n{key} = {toml_number(value)}\n"
+    try:
+        poll = parse_config(text, Path("config.toml")).poll
+    except ConfigError as exc:
+        assert not allowed.low <= value <= allowed.high
+        assert str(exc) == (
+            f"config.toml: [poll] {key}: {value!r} is out of range (expected {allowed})"
+        )
+    else:
+        assert allowed.low <= getattr(poll, key) <= allowed.high
+
+
+@given(value=st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_max_in_flight_is_within_its_range_or_refused_by_name(value: int) -> None:
+    text = f"[poll]\nmax_in_flight = {value}\n"
+    if 1 <= value <= 64:
+        assert parse_config(text, Path("c.toml")).poll.max_in_flight == value
+    else:
+        with pytest.raises(ConfigError) as info:
+            parse_config(text, Path("c.toml"))
+        assert str(info.value) == (
+            f"c.toml: [poll] max_in_flight: {value} is out of range (expected 1 to 64 requests)"
+        )
+
+
+def test_every_poll_setting_has_a_range_holding_its_default() -> None:
+    defaults = PollSettings()
+    assert set(POLL_RANGES) == set(PollSettings.__dataclass_fields__)
+    for name, allowed in POLL_RANGES.items():
+        assert getattr(defaults, name) in allowed
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 0.0])
+def test_poll_settings_refuse_what_no_scheduler_can_use(bad: float) -> None:
+    with pytest.raises(ValueError, match="must be a finite number above 0"):
+        PollSettings(timeout=bad)
 
 
 def test_not_utf8_is_a_config_error(tmp_path: Path) -> None:

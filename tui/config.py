@@ -40,7 +40,7 @@ from typing import Any, Final
 import tomli_w
 
 from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
-from tui.poll_settings import PollSettings
+from tui.poll_settings import POLL_RANGES, PollSettings
 
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 SECRET_COMMAND_TIMEOUT: Final = 30.0
@@ -212,14 +212,15 @@ def _read_poll(reader: _Reader, raw: object) -> PollSettings:
     reader.unknown(data, names, "[poll]")
     values: dict[str, Any] = {}
     for key, value in data.items():
+        where = f"[poll] {key}"
         if key == "max_in_flight":
-            values[key] = reader.integer(value, f"[poll] {key}")
+            values[key] = reader.integer(value, where)
         else:
-            values[key] = reader.number(value, f"[poll] {key}")
-    try:
-        return PollSettings(**values)
-    except ValueError as exc:
-        raise reader.error("[poll]", str(exc)) from None
+            values[key] = reader.number(value, where)
+        allowed = POLL_RANGES[key]
+        if values[key] not in allowed:
+            raise reader.error(where, f"{value!r} is out of range (expected {allowed})")
+    return PollSettings(**values)
 
 
 def _read_ui(reader: _Reader, raw: object) -> UiSettings:

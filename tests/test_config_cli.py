@@ -1,0 +1,71 @@
+"""The config file's refusals as the real CLI shows them: one line, exit 3, file untouched.
+
+Each test starts one or two interpreters against a simulator in this process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(
+    env: dict[str, str], *args: str, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def config_file(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
+    path = Path(env["XDG_CONFIG_HOME"]) / "imagediff-tui" / "config.toml"
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def assert_one_line_config_error(result: subprocess.CompletedProcess[str], *parts: str) -> None:
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for part in parts:
+        assert part in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ("max_requests_per_second = 1e-300", "max_requests_per_second: 1e-300 is out of range"),
+        ("timeout = nan", "timeout: nan is out of range (expected 1 to 300 seconds)"),
+    ],
+)
+def test_poll_setting_out_of_range_exits_3_and_leaves_the_file(
+    cli_env: dict[str, str], simulator: Simulator, setting: str, shown: str
+) -> None:
+    simulator.add_diff(1, state=5)
+    path = config_file(cli_env, f"[poll]\n{setting}\n")
+    before = path.read_bytes()
+    assert_one_line_config_error(run_cli(cli_env, "status", "1"), str(path), shown)
+    added = run_cli(
+        cli_env, "profile", "add", "x", "--asid", "3", "--access-key", "AK", "--secret-env", "X"
+    )
+    assert_one_line_config_error(added, shown)
+    assert path.read_bytes() == before
+    assert simulator.count("status", 1) == 0
