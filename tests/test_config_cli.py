@@ -5,6 +5,9 @@ Each test starts one or two interpreters against a simulator in this process.
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +72,34 @@ def test_poll_setting_out_of_range_exits_3_and_leaves_the_file(
     assert_one_line_config_error(added, shown)
     assert path.read_bytes() == before
     assert simulator.count("status", 1) == 0
+
+
+def profile_with_a_marker_command(marker: Path) -> str:
+    """A profile whose secret_command leaves ``marker`` behind if it is ever run."""
+    command = shlex.join([sys.executable, "-c", f"open({str(marker)!r}, 'w'); print('s')"])
+    return f"[profiles.p]\nasid = 1\naccess_key = 'AK'\nsecret_command = {json.dumps(command)}\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root")
+def test_a_config_file_another_user_owns_is_refused_and_its_command_never_runs(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    env = {k: v for k, v in cli_env.items() if k != "CLANFORGE_SECRET_KEY"}
+    path = config_file(env, profile_with_a_marker_command(marker), 0o644)
+    os.chown(path, 65534, -1)
+    result = run_cli(env, "status", "1")
+    assert_one_line_config_error(result, f"{path} defines profiles but belongs to another user")
+    assert not marker.exists()
+
+
+def test_a_config_file_in_a_folder_others_can_write_is_refused(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    env = {k: v for k, v in cli_env.items() if k != "CLANFORGE_SECRET_KEY"}
+    path = config_file(env, profile_with_a_marker_command(marker))
+    path.parent.chmod(0o777)
+    result = run_cli(env, "status", "1")
+    assert_one_line_config_error(result, f"run: chmod go-w {path.parent}")
+    assert not marker.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import sys
 import textwrap
@@ -144,6 +145,56 @@ def test_group_writable_file_with_a_command_is_refused(tmp_path: Path) -> None:
     text = '[profiles.a]\nasid = 1\nsecret_command = "pass x"\n'
     path = write(tmp_path / "c.toml", text, 0o620)
     with pytest.raises(ConfigError, match="writable by other users; run: chmod 600"):
+        load_config(path)
+
+
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root"
+)
+NOBODY = 65534
+
+
+@needs_root
+def test_profiles_in_a_file_another_user_owns_are_refused(tmp_path: Path) -> None:
+    text = '[profiles.a]\nasid = 1\nsecret_command = "pass x"\n'
+    path = write(tmp_path / "c.toml", text, 0o644)
+    os.chown(path, NOBODY, -1)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(
+        f"{path} defines profiles but belongs to another user (uid {NOBODY})"
+    )
+    assert f"cp {path} {path}.mine && mv {path}.mine {path}" in str(info.value)
+
+
+@needs_root
+def test_a_file_another_user_owns_without_profiles_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", '[ui]\ntheme = "x"\n', 0o644)
+    os.chown(path, NOBODY, -1)
+    assert load_config(path).ui.theme == "x"
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o777, 0o1777])
+def test_profiles_in_a_folder_others_can_write_are_refused(tmp_path: Path, mode: int) -> None:
+    folder = tmp_path / "shared"
+    path = write(folder / "c.toml", "[profiles.a]\nasid = 1\nsecret_env = 'K'\n")
+    folder.chmod(mode)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path} defines profiles but its folder {folder} is writable by other users; "
+        f"run: chmod go-w {folder}"
+    )
+    folder.chmod(0o755)
+    assert load_config(path).profiles["a"].secret_env == "K"
+
+
+@needs_root
+def test_profiles_in_a_folder_another_user_owns_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "theirs"
+    path = write(folder / "c.toml", "[profiles.a]\nasid = 1\n")
+    os.chown(folder, NOBODY, -1)
+    with pytest.raises(ConfigError, match=f"belongs to another user \\(uid {NOBODY}\\)"):
         load_config(path)
 
 

@@ -20,8 +20,9 @@
     retry = "r,ctrl+r"
 
 Reading is strict: a typo is an error that names the file, the key and what was
-expected, rather than a setting silently ignored. A file that stores a secret and
-is readable by other users is refused, as OpenSSH refuses such a key.
+expected, rather than a setting silently ignored. As OpenSSH does with keys, a
+file that stores a secret and is readable by other users is refused, and so is a
+file with profiles that another user owns or can write, or in a folder they can write.
 """
 
 from __future__ import annotations
@@ -235,17 +236,52 @@ def _read_ui(reader: _Reader, raw: object) -> UiSettings:
     return ui
 
 
-def _check_permissions(path: Path, mode: int, config: Config) -> None:
+def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None:
+    if config.profiles:
+        # A profile says where the keys are sent and which command is run: only its
+        # owner may be able to change it, as OpenSSH requires of keys and ~/.ssh/config.
+        _check_owned_by_me(path, info)
+        _check_folder(path)
     has_secret = any(p.secret is not None for p in config.profiles.values())
-    if has_secret and mode & (stat.S_IRGRP | stat.S_IROTH):
+    if has_secret and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(
             f"{path} holds a secret key and is readable by other users; run: chmod 600 {path}"
         )
-    runs_commands = any(p.secret_command is not None for p in config.profiles.values())
-    if runs_commands and mode & (stat.S_IWGRP | stat.S_IWOTH):
-        # Whoever can write the file can choose the command we run.
+
+
+def _trusted_owner(uid: int) -> bool:
+    return uid in (os.getuid(), 0)
+
+
+def _check_owned_by_me(path: Path, info: os.stat_result) -> None:
+    if not _trusted_owner(info.st_uid):
         raise ConfigError(
-            f"{path} has a secret_command and is writable by other users; run: chmod 600 {path}"
+            f"{path} defines profiles but belongs to another user (uid {info.st_uid}), who "
+            "could send your keys elsewhere or choose the command that is run; check it, "
+            f"then make it yours: cp {path} {path}.mine && mv {path}.mine {path}"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"{path} defines profiles and is writable by other users; run: chmod 600 {path}"
+        )
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.absolute().parent
+    try:
+        info = folder.stat()
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot check the folder: {exc.strerror or exc}") from None
+    # Whoever can write the folder can put a file of their own in place of this one.
+    if not _trusted_owner(info.st_uid):
+        raise ConfigError(
+            f"{path} defines profiles but its folder {folder} belongs to another user "
+            f"(uid {info.st_uid}); move the file to a folder of your own"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"{path} defines profiles but its folder {folder} is writable by other users; "
+            f"run: chmod go-w {folder}"
         )
 
 
@@ -284,11 +320,12 @@ def load_config(path: Path) -> Config:
     """The config in ``path``; defaults when the file does not exist.
 
     Raises :class:`ConfigError` on a syntax error (with its line), an unknown key, a
-    wrong type, or a file holding a secret that other users can read.
+    wrong type, a file holding a secret that other users can read, or a file with
+    profiles that someone else owns or can write (or whose folder they can write).
     """
     try:
         with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
+            info = os.fstat(handle.fileno())
             raw = handle.read()
     except FileNotFoundError:
         return Config()
@@ -299,7 +336,7 @@ def load_config(path: Path) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     config = parse_config(text, path)
-    _check_permissions(path, mode, config)
+    _check_permissions(path, info, config)
     return config
 
 
