@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
+import signal
 import stat
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -358,3 +362,28 @@ def test_saving_removes_temp_copies_of_dead_writers(tmp_path: Path) -> None:
     other.write_text("not ours")
     save_config(path, full_config())
     assert not leftover.exists() and other.exists()
+
+
+def test_secret_is_taken_when_the_command_exits_whatever_it_left_running(
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    # The background child inherits the output pipe and keeps it open for 30 s.
+    command = shlex.join(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; printf SECRET"])
+    started = time.monotonic()
+    try:
+        assert resolve_secret(Profile("p", secret_command=command)) == "SECRET"
+        assert time.monotonic() - started < 2.0
+        # Not ours to end: a helper may leave a daemon (gpg-agent) running on purpose.
+        os.kill(int(pid_file.read_text()), 0)
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_secret_command_that_closes_its_output_early_is_still_waited_for() -> None:
+    code = "import os, sys, time; sys.stdout.write('late'); sys.stdout.close(); time.sleep(0.3)"
+    assert resolve_secret(Profile("p", secret_command=py_command(code))) == "late"
+    code = "import os, sys, time; sys.stdout.close(); time.sleep(0.3); sys.exit(3)"
+    with pytest.raises(ConfigError, match="exited with status 3"):
+        resolve_secret(Profile("p", secret_command=py_command(code)))

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import selectors
 import shlex
 import stat
 import subprocess
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -440,27 +442,26 @@ def _run_secret_command(name: str, command: str) -> str:
     try:
         # stderr is left to the terminal, as git does for credential helpers, so a
         # helper can explain itself; stdout (the secret) is captured.
-        result = subprocess.run(
-            argv,
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            timeout=SECRET_COMMAND_TIMEOUT,
-            check=False,
-        )
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise ConfigError(f"{where}: command not found: {argv[0]}") from None
     except PermissionError:
         raise ConfigError(f"{where}: not allowed to run {argv[0]}") from None
-    except subprocess.TimeoutExpired:
-        raise ConfigError(
-            f"{where}: {argv[0]} did not finish within {SECRET_COMMAND_TIMEOUT:g} s"
-        ) from None
     except OSError as exc:
         raise ConfigError(f"{where}: cannot run {argv[0]}: {exc.strerror or exc}") from None
-    if result.returncode != 0:
-        raise ConfigError(f"{where}: {argv[0]} exited with status {result.returncode}")
+    with process:
+        try:
+            output = _output_until_exit(process, SECRET_COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            # Only the command itself is ours to end; see _output_until_exit.
+            process.kill()
+            raise ConfigError(
+                f"{where}: {argv[0]} did not finish within {SECRET_COMMAND_TIMEOUT:g} s"
+            ) from None
+    if process.returncode != 0:
+        raise ConfigError(f"{where}: {argv[0]} exited with status {process.returncode}")
     try:
-        secret = result.stdout.decode("utf-8")
+        secret = output.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{where}: {argv[0]} printed something that is not UTF-8") from None
     secret = secret.removesuffix("\n").removesuffix("\r")
@@ -469,3 +470,50 @@ def _run_secret_command(name: str, command: str) -> str:
     if "\n" in secret:
         raise ConfigError(f"{where}: {argv[0]} printed more than one line")
     return secret
+
+
+_EXIT_CHECK_STEP: Final = 0.05
+"""Seconds between checks whether the secret command has exited."""
+
+
+def _output_until_exit(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """What ``process`` wrote to its standard output by the time it exited.
+
+    Not until end of file: a background child it left behind (a daemon such as
+    gpg-agent, started on purpose) inherits the pipe and may hold it open for hours.
+    That child is not killed: it is not ours, and it runs in the user's session
+    rather than a new one, so that a helper can still ask for a passphrase on the
+    terminal. Raises :class:`subprocess.TimeoutExpired` after ``timeout`` seconds.
+    """
+    assert process.stdout is not None
+    pipe = process.stdout.fileno()
+    os.set_blocking(pipe, False)
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(pipe, selectors.EVENT_READ)
+        while True:
+            # Checked before reading: all it wrote before exiting is then in the pipe.
+            exited = process.poll() is not None
+            if _read_available(pipe, chunks):
+                process.wait(max(0.0, deadline - time.monotonic()))
+                break
+            if exited:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(process.args, timeout)
+            selector.select(min(remaining, _EXIT_CHECK_STEP))
+    return b"".join(chunks)
+
+
+def _read_available(pipe: int, chunks: list[bytes]) -> bool:
+    """Append what can be read from the non-blocking ``pipe`` now; True at end of file."""
+    while True:
+        try:
+            data = os.read(pipe, 65536)
+        except BlockingIOError:
+            return False
+        if not data:
+            return True
+        chunks.append(data)
