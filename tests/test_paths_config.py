@@ -193,6 +193,15 @@ def test_profiles_in_a_folder_others_can_write_are_refused(tmp_path: Path, mode:
     assert load_config(path).profiles["a"].secret_env == "K"
 
 
+def test_profiles_are_not_written_to_a_folder_others_can_write(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    with pytest.raises(ConfigError, match="is writable by other users; run: chmod go-w"):
+        update_config(folder / "c.toml", lambda _: full_config())
+    assert not (folder / "c.toml").exists()
+
+
 @needs_root
 def test_profiles_in_a_folder_another_user_owns_are_refused(tmp_path: Path) -> None:
     folder = tmp_path / "theirs"

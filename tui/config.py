@@ -380,6 +380,9 @@ def config_to_toml(config: Config) -> str:
 
 def _write(path: Path, config: Config) -> None:
     ensure_private_dir(path.parent)
+    if config.profiles:
+        # Rather than write a file that the next read refuses.
+        _check_folder(path)
     # A writer killed mid-write leaves a temp copy, possibly holding secrets.
     sweep_temp_files(path)
     atomic_write_text(path, config_to_toml(config), 0o600)
