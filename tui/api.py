@@ -8,6 +8,10 @@ Retry and create change state on the server: they are sent once and never repeat
 here. When such a request may have reached the server but no answer came back,
 :class:`RetryOutcomeUnknown` says so; a status call settles it.
 
+Plain http is allowed only because it stays on this machine (an SSH tunnel): only
+to a loopback address, with ``localhost`` names sent to 127.0.0.1 rather than
+resolved, and never through a proxy from the environment (https keeps them).
+
 Example:
     >>> is_loopback("127.0.0.1"), is_loopback("[::1]"), is_loopback("example.com")
     (True, True, False)
@@ -142,7 +146,10 @@ class InsecureURL(ApiError):
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ::1 (brackets allowed around IPv6)."""
+    """True for ``localhost``, ``*.localhost``, 127.0.0.0/8 and ::1 (brackets allowed).
+
+    The names count only because the client never resolves them (see :class:`ApiUrl`).
+    """
     name = host.strip().lower().rstrip(".")
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]
