@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from tests.test_cli_jobs import run_cli
 from tui.api import ApiTimeout, ClanforgeClient, InsecureURL, NotFound, check_api_url
 
 if TYPE_CHECKING:
@@ -89,14 +90,7 @@ def test_the_cli_keeps_plain_http_off_the_proxy(
     env = {k: v for k, v in cli_env.items() if k.lower() != "no_proxy"}
     env.update(dict.fromkeys(PROXY_VARIABLES, silent.url))
     with silent.server:
-        result = subprocess.run(
-            [sys.executable, "-m", "tui", "status", str(DIFF)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_cli(env, "status", str(DIFF))
         assert result.returncode == 0, result.stderr
         assert not silent.was_used()
     assert simulator.count("status", DIFF) == 1

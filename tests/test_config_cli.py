@@ -15,25 +15,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.test_cli_jobs import assert_clean, run_cli
+
 if TYPE_CHECKING:
     from tui.simulator import Simulator
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run_cli(
-    env: dict[str, str], *args: str, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def config_file(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
@@ -44,12 +29,13 @@ def config_file(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
     return path
 
 
-def assert_one_line_config_error(result: subprocess.CompletedProcess[str], *parts: str) -> None:
-    assert result.returncode == 3, result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+def assert_one_line_config_error(result: subprocess.CompletedProcess[bytes], *parts: str) -> None:
+    assert_clean(result)
+    stderr = result.stderr.decode()
+    assert result.returncode == 3, stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
     for part in parts:
-        assert part in result.stderr
+        assert part in stderr
 
 
 @pytest.mark.parametrize(
