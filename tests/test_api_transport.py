@@ -75,7 +75,7 @@ async def test_plain_http_to_loopback_never_goes_through_a_proxy(
 
 async def test_https_still_goes_through_the_proxy_it_tunnels(proxy: SilentProxy) -> None:
     async with ClanforgeClient(
-        "https://api.example.test", 1, "AK", "SK", connect_timeout=0.5, read_timeout=0.5
+        "https://api.example.test", 1, "AK", "SK", connect_timeout=0.2, read_timeout=0.2
     ) as client:
         with pytest.raises(ApiTimeout):
             await client.status(DIFF)

@@ -391,8 +391,8 @@ def test_secret_is_taken_when_the_command_exits_whatever_it_left_running(
 
 
 def test_secret_command_that_closes_its_output_early_is_still_waited_for() -> None:
-    code = "import os, sys, time; sys.stdout.write('late'); sys.stdout.close(); time.sleep(0.3)"
+    code = "import os, sys, time; sys.stdout.write('late'); sys.stdout.close(); time.sleep(0.1)"
     assert resolve_secret(Profile("p", secret_command=py_command(code))) == "late"
-    code = "import os, sys, time; sys.stdout.close(); time.sleep(0.3); sys.exit(3)"
+    code = "import os, sys, time; sys.stdout.close(); time.sleep(0.1); sys.exit(3)"
     with pytest.raises(ConfigError, match="exited with status 3"):
         resolve_secret(Profile("p", secret_command=py_command(code)))
