@@ -3,6 +3,7 @@ idea of ``*.localhost``; and no HTTP machinery before the first request."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from tests.test_cli_jobs import run_cli
+from tui import api as api_module
 from tui.api import ApiTimeout, ClanforgeClient, InsecureURL, NotFound, check_api_url
 
 if TYPE_CHECKING:
@@ -160,12 +162,12 @@ def test_no_http_machinery_before_the_first_request() -> None:
     code = (
         "import sys, tui.api\n"
         "c = tui.api.ClanforgeClient('https://api.example.test', 1, 'AK', 'SK')\n"
-        "print('httpx' in sys.modules, c._client is None)\n"
+        "print('httpx' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     )
-    assert result.stdout.split() == ["False", "True"]
+    assert result.stdout.split() == ["False"]
 
 
 async def test_a_closed_client_sends_nothing() -> None:
@@ -173,3 +175,47 @@ async def test_a_closed_client_sends_nothing() -> None:
     await client.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await client.status(DIFF)
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
+    """Every httpx client the API clients build, in order."""
+    clients: list[httpx.AsyncClient] = []
+    real = api_module._http_client
+
+    def recording(*args: Any) -> httpx.AsyncClient:
+        clients.append(real(*args))
+        return clients[-1]
+
+    monkeypatch.setattr(api_module, "_http_client", recording)
+    return clients
+
+
+async def test_concurrent_first_requests_share_one_http_client(
+    simulator: Simulator, built: list[httpx.AsyncClient]
+) -> None:
+    ids = range(DIFF, DIFF + 5)
+    for diffid in ids:
+        simulator.add_diff(diffid, state=5)
+    client = make_client(simulator.url, simulator)
+    jobs = await asyncio.gather(*(client.status(diffid) for diffid in ids))
+    assert [job.diffid for job in jobs] == list(ids)
+    assert len(built) == 1
+    await client.aclose()
+    assert built[0].is_closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.status(DIFF)
+
+
+async def test_closing_while_the_first_request_is_cancelled_closes_its_client(
+    simulator: Simulator, built: list[httpx.AsyncClient]
+) -> None:
+    simulator.add_diff(DIFF, state=5)
+    client = make_client(simulator.url, simulator)
+    first = asyncio.ensure_future(client.status(DIFF))
+    await asyncio.sleep(0)
+    first.cancel()
+    await client.aclose()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert len(built) == 1 and built[0].is_closed

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
@@ -349,7 +350,7 @@ class ClanforgeClient:
 
         # Built on the first request (TLS context and all), not before the first paint.
         self._new_http_client: Callable[[], httpx.AsyncClient] | None = new_http_client
-        self._client: httpx.AsyncClient | None = None
+        self._creating: asyncio.Future[httpx.AsyncClient] | None = None
 
     def __repr__(self) -> str:
         return f"ClanforgeClient(api_url={self.api_url!r}, asid={self.asid})"
@@ -368,15 +369,23 @@ class ClanforgeClient:
     async def aclose(self) -> None:
         """Close the connection pool; no request can be sent after this."""
         self._new_http_client = None
-        if self._client is not None:
-            await self._client.aclose()
+        creating, self._creating = self._creating, None
+        if creating is not None:
+            try:
+                client = await creating
+            except Exception:  # its requests have reported it already
+                return
+            await client.aclose()
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
+    async def _http(self) -> httpx.AsyncClient:
+        if self._creating is None:
             if self._new_http_client is None:
                 raise RuntimeError("the API client is closed")
-            self._client = self._new_http_client()
-        return self._client
+            # In a thread: importing httpx and a TLS context take tens of milliseconds,
+            # and the first request comes while the app paints its first screen.
+            self._creating = asyncio.ensure_future(asyncio.to_thread(self._new_http_client))
+        # Shielded: a cancelled first request must not cancel the others' client.
+        return await asyncio.shield(self._creating)
 
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         """The diff's current state; with ``diff_info`` also game, machine, image and files."""
@@ -447,7 +456,8 @@ class ClanforgeClient:
 
         sent = False
         try:
-            async with self._http().stream("GET", path, params=query) as response:
+            client = await self._http()
+            async with client.stream("GET", path, params=query) as response:
                 sent = True
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_body_bytes:
