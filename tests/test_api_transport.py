@@ -7,6 +7,7 @@ import asyncio
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -179,11 +180,12 @@ async def test_a_closed_client_sends_nothing() -> None:
 
 @pytest.fixture
 def built(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
-    """Every httpx client the API clients build, in order."""
+    """Every httpx client the API clients build, in order (each off the event loop)."""
     clients: list[httpx.AsyncClient] = []
     real = api_module._http_client
 
     def recording(*args: Any) -> httpx.AsyncClient:
+        assert threading.current_thread() is not threading.main_thread()
         clients.append(real(*args))
         return clients[-1]
 

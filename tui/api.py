@@ -452,11 +452,11 @@ class ClanforgeClient:
         self, path: str, query: dict[str, str | int]
     ) -> tuple[int, str, str, httpx.Headers, bytes]:
         """Send one GET and read the body up to the cap; network failures become ApiErrors."""
-        import httpx
+        client = await self._http()
+        import httpx  # imported by now, in the thread that built the client
 
         sent = False
         try:
-            client = await self._http()
             async with client.stream("GET", path, params=query) as response:
                 sent = True
                 declared = response.headers.get("content-length", "")
