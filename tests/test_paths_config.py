@@ -382,7 +382,7 @@ def test_secret_is_taken_when_the_command_exits_whatever_it_left_running(
     started = time.monotonic()
     try:
         assert resolve_secret(Profile("p", secret_command=command)) == "SECRET"
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5.0  # not the 30 s the child holds the pipe
         # Not ours to end: a helper may leave a daemon (gpg-agent) running on purpose.
         os.kill(int(pid_file.read_text()), 0)
     finally:
