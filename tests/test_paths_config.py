@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
+import signal
 import stat
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui import config as config_module
 from tui.atomicfile import LockTimeout, atomic_write_text, file_lock, lock_path
@@ -17,12 +24,13 @@ from tui.config import (
     Profile,
     UiSettings,
     load_config,
+    parse_config,
     resolve_secret,
     save_config,
     update_config,
 )
 from tui.paths import app_paths
-from tui.poll_settings import PollSettings
+from tui.poll_settings import POLL_RANGES, PollSettings
 
 
 @pytest.fixture
@@ -145,6 +153,65 @@ def test_group_writable_file_with_a_command_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root"
+)
+NOBODY = 65534
+
+
+@needs_root
+def test_profiles_in_a_file_another_user_owns_are_refused(tmp_path: Path) -> None:
+    text = '[profiles.a]\nasid = 1\nsecret_command = "pass x"\n'
+    path = write(tmp_path / "c.toml", text, 0o644)
+    os.chown(path, NOBODY, -1)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(
+        f"{path} defines profiles but belongs to another user (uid {NOBODY})"
+    )
+    assert f"cp {path} {path}.mine && mv {path}.mine {path}" in str(info.value)
+
+
+@needs_root
+def test_a_file_another_user_owns_without_profiles_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", '[ui]\ntheme = "x"\n', 0o644)
+    os.chown(path, NOBODY, -1)
+    assert load_config(path).ui.theme == "x"
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o777, 0o1777])
+def test_profiles_in_a_folder_others_can_write_are_refused(tmp_path: Path, mode: int) -> None:
+    folder = tmp_path / "shared"
+    path = write(folder / "c.toml", "[profiles.a]\nasid = 1\nsecret_env = 'K'\n")
+    folder.chmod(mode)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path} defines profiles but its folder {folder} is writable by other users; "
+        f"run: chmod go-w {folder}"
+    )
+    folder.chmod(0o755)
+    assert load_config(path).profiles["a"].secret_env == "K"
+
+
+def test_profiles_are_not_written_to_a_folder_others_can_write(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    with pytest.raises(ConfigError, match="is writable by other users; run: chmod go-w"):
+        update_config(folder / "c.toml", lambda _: full_config())
+    assert not (folder / "c.toml").exists()
+
+
+@needs_root
+def test_profiles_in_a_folder_another_user_owns_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "theirs"
+    path = write(folder / "c.toml", "[profiles.a]\nasid = 1\n")
+    os.chown(folder, NOBODY, -1)
+    with pytest.raises(ConfigError, match=f"belongs to another user \\(uid {NOBODY}\\)"):
+        load_config(path)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -156,7 +223,7 @@ def test_group_writable_file_with_a_command_is_refused(tmp_path: Path) -> None:
         ("[ui]\ntheme = 3\n", r"\[ui\] theme: expected a string, got an integer"),
         ("[poll]\nmax_in_flight = 1.5\n", r"\[poll\] max_in_flight: expected an integer"),
         ("[poll]\ntimeout = '3'\n", r"\[poll\] timeout: expected a number, got a string"),
-        ("[poll]\ntimeout = 0\n", r"\[poll\]: timeout must be above 0"),
+        ("[poll]\ntimeout = 0\n", r"\[poll\] timeout: 0 is out of range \(expected 1 to 300 s"),
         ("profiles = 3\n", r"\[profiles\]: expected a table, got an integer"),
         ("[profiles.a]\nasid = 0\n", r"\[profiles\.a\] asid: expected an account service ID"),
         ("[profiles.a]\nasid = '12'\n", r"\[profiles\.a\] asid: expected an account service"),
@@ -178,6 +245,59 @@ def test_every_config_error_names_file_place_and_expectation(
     with pytest.raises(ConfigError, match=expected) as info:
         load_config(path)
     assert str(info.value).startswith(f"{path}: ")
+
+
+def toml_number(value: float) -> str:
+    """``value`` as TOML writes it (``nan``, ``inf``, ``-inf`` or Python's repr)."""
+    if value != value:
+        return "nan"
+    return repr(value)
+
+
+POLL_FLOATS = st.floats(
+    allow_nan=True, allow_infinity=True, allow_subnormal=True
+) | st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e-300, 5e-324, -0.0, 0.0, 1e300])
+
+
+@given(key=st.sampled_from(sorted(set(POLL_RANGES) - {"max_in_flight"})), value=POLL_FLOATS)
+def test_poll_numbers_are_within_their_range_or_refused_by_name(key: str, value: float) -> None:
+    allowed = POLL_RANGES[key]
+    text = f"[poll]\n{key} = {toml_number(value)}\n"
+    try:
+        poll = parse_config(text, Path("config.toml")).poll
+    except ConfigError as exc:
+        assert not allowed.low <= value <= allowed.high
+        assert str(exc) == (
+            f"config.toml: [poll] {key}: {value!r} is out of range (expected {allowed})"
+        )
+    else:
+        assert allowed.low <= getattr(poll, key) <= allowed.high
+
+
+@given(value=st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_max_in_flight_is_within_its_range_or_refused_by_name(value: int) -> None:
+    text = f"[poll]\nmax_in_flight = {value}\n"
+    if 1 <= value <= 64:
+        assert parse_config(text, Path("c.toml")).poll.max_in_flight == value
+    else:
+        with pytest.raises(ConfigError) as info:
+            parse_config(text, Path("c.toml"))
+        assert str(info.value) == (
+            f"c.toml: [poll] max_in_flight: {value} is out of range (expected 1 to 64 requests)"
+        )
+
+
+def test_every_poll_setting_has_a_range_holding_its_default() -> None:
+    defaults = PollSettings()
+    assert set(POLL_RANGES) == set(PollSettings.__dataclass_fields__)
+    for name, allowed in POLL_RANGES.items():
+        assert getattr(defaults, name) in allowed
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 0.0])
+def test_poll_settings_refuse_what_no_scheduler_can_use(bad: float) -> None:
+    with pytest.raises(ValueError, match="must be a finite number above 0"):
+        PollSettings(timeout=bad)
 
 
 def test_not_utf8_is_a_config_error(tmp_path: Path) -> None:
@@ -252,3 +372,28 @@ def test_saving_removes_temp_copies_of_dead_writers(tmp_path: Path) -> None:
     other.write_text("not ours")
     save_config(path, full_config())
     assert not leftover.exists() and other.exists()
+
+
+def test_secret_is_taken_when_the_command_exits_whatever_it_left_running(
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    # The background child inherits the output pipe and keeps it open for 30 s.
+    command = shlex.join(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; printf SECRET"])
+    started = time.monotonic()
+    try:
+        assert resolve_secret(Profile("p", secret_command=command)) == "SECRET"
+        assert time.monotonic() - started < 5.0  # not the 30 s the child holds the pipe
+        # Not ours to end: a helper may leave a daemon (gpg-agent) running on purpose.
+        os.kill(int(pid_file.read_text()), 0)
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_secret_command_that_closes_its_output_early_is_still_waited_for() -> None:
+    code = "import os, sys, time; sys.stdout.write('late'); sys.stdout.close(); time.sleep(0.1)"
+    assert resolve_secret(Profile("p", secret_command=py_command(code))) == "late"
+    code = "import os, sys, time; sys.stdout.close(); time.sleep(0.1); sys.exit(3)"
+    with pytest.raises(ConfigError, match="exited with status 3"):
+        resolve_secret(Profile("p", secret_command=py_command(code)))

@@ -8,6 +8,10 @@ Retry and create change state on the server: they are sent once and never repeat
 here. When such a request may have reached the server but no answer came back,
 :class:`RetryOutcomeUnknown` says so; a status call settles it.
 
+Plain http is allowed only because it stays on this machine (an SSH tunnel): only
+to a loopback address, with ``localhost`` names sent to 127.0.0.1 rather than
+resolved, and never through a proxy from the environment (https keeps them).
+
 Example:
     >>> is_loopback("127.0.0.1"), is_loopback("[::1]"), is_loopback("example.com")
     (True, True, False)
@@ -15,19 +19,24 @@ Example:
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
 import ipaddress
 import json
 import logging
+import string
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Final, Self
-
-import httpx
+from typing import TYPE_CHECKING, Any, Final, Self
+from urllib.parse import urlsplit
 
 from tui.models import MAX_DIFF_ID, DiffJob, InvalidResponse, parse_job
 from tui.safetext import plain
+
+if TYPE_CHECKING:
+    # Imported on the first request: the app's first paint does not wait for it.
+    import httpx
 
 logger = logging.getLogger("tui.api")
 
@@ -138,7 +147,10 @@ class InsecureURL(ApiError):
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ::1 (brackets allowed around IPv6)."""
+    """True for ``localhost``, ``*.localhost``, 127.0.0.0/8 and ::1 (brackets allowed).
+
+    The names count only because the client never resolves them (see :class:`ApiUrl`).
+    """
     name = host.strip().lower().rstrip(".")
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]
@@ -153,25 +165,110 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
-def check_api_url(api_url: str) -> httpx.URL:
-    """The URL, or :class:`InsecureURL` when keys would travel in clear text."""
+_URL_CHARACTERS: Final = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]!$&'()*+,;=%")
+"""What an API URL may contain: ASCII without spaces, backslashes or ``@``, so that the
+parser here and httpx's cannot disagree about the host the keys are sent to."""
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+PINNED_LOOPBACK: Final = "127.0.0.1"
+"""Where plain http to ``localhost`` or ``*.localhost`` goes, without asking a resolver."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUrl:
+    """An API base URL that :func:`check_api_url` accepted."""
+
+    text: str
+    scheme: str
+    host: str
+    """Lower case; an IPv6 address without brackets."""
+    port: int
+
+    @property
+    def pinned(self) -> bool:
+        """True for plain http to a loopback name, which is sent to :data:`PINNED_LOOPBACK`.
+
+        A resolver may send ``foo.localhost`` anywhere, and plain http is only allowed
+        because it stays on this machine.
+        """
+        return self.scheme == "http" and not _is_ip_address(self.host)
+
+
+def _is_ip_address(host: str) -> bool:
     try:
-        url = httpx.URL(api_url)
-    except (httpx.InvalidURL, TypeError, ValueError):
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def check_api_url(api_url: str) -> ApiUrl:
+    """The URL, or :class:`InsecureURL` when keys would travel in clear text."""
+    text = api_url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
         raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InsecureURL(
-            f"the API URL {plain(str(url.copy_with(username=None, password=None)))!r} "
-            "must start with https://"
-        )
-    if url.userinfo:
+    if "@" in parts.netloc:
         raise InsecureURL("the API URL must not contain credentials; use the profile's keys")
-    if url.scheme == "http" and not is_loopback(url.host):
+    if not text or not set(text) <= _URL_CHARACTERS:
+        raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL")
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise InsecureURL(f"the API URL {plain(text)!r} must start with https://")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InsecureURL(
-            f"refusing plain http:// to {plain(url.host)}: the access keys would be sent "
+            f"refusing plain http:// to {plain(parts.hostname)}: the access keys would be sent "
             "unencrypted; use https:// (plain http is only allowed to localhost)"
         )
-    return url
+    return ApiUrl(
+        text=text,
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port if port is not None else _DEFAULT_PORTS[parts.scheme],
+    )
+
+
+def _http_client(
+    target: ApiUrl,
+    access_key: str,
+    secret_key: str,
+    connect_timeout: float,
+    read_timeout: float,
+    transport: httpx.AsyncBaseTransport | None,
+) -> httpx.AsyncClient:
+    import httpx
+
+    url = httpx.URL(target.text)
+    if (url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme]) != (
+        target.scheme,
+        target.host,
+        target.port,
+    ):
+        raise InsecureURL(f"the API URL {plain(target.text)!r} is ambiguous; write it plainly")
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/json",
+        "User-Agent": "imagediff-tui",
+    }
+    if target.pinned:
+        headers["Host"] = url.netloc.decode("ascii")
+        url = url.copy_with(host=PINNED_LOOPBACK)
+    return httpx.AsyncClient(
+        base_url=url,
+        auth=httpx.BasicAuth(access_key, secret_key),
+        timeout=httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=read_timeout
+        ),
+        headers=headers,
+        # A redirect is reported, not followed: it may lead off to plain http.
+        follow_redirects=False,
+        # Proxy variables would send plain http, keys included, off this machine;
+        # https through a proxy is a tunnel, so it keeps them (and SSL_CERT_FILE).
+        trust_env=target.scheme == "https",
+        transport=transport,
+    )
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -190,6 +287,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     else:
         # NaN and infinities are not a wait anyone can honour.
         return max(0.0, seconds) if seconds == seconds and seconds < 1e9 else None
+    import email.utils  # 10-25 ms at start-up; only an HTTP-date needs it
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -237,27 +336,21 @@ class ClanforgeClient:
         max_body_bytes: int = 4 * 1024 * 1024,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        url = check_api_url(api_url)
+        target = check_api_url(api_url)
         if isinstance(asid, bool) or not isinstance(asid, int) or asid <= 0:
             raise InsecureURL("the account service ID must be a positive integer")
-        self.api_url = str(url)
+        self.api_url = target.text
         self.asid = asid
         self.max_body_bytes = max_body_bytes
-        self._client = httpx.AsyncClient(
-            base_url=url,
-            auth=httpx.BasicAuth(access_key, secret_key),
-            timeout=httpx.Timeout(
-                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=read_timeout
-            ),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
-                "User-Agent": "imagediff-tui",
-            },
-            # A redirect is reported, not followed: it may lead off to plain http.
-            follow_redirects=False,
-            transport=transport,
-        )
+
+        def new_http_client() -> httpx.AsyncClient:
+            return _http_client(
+                target, access_key, secret_key, connect_timeout, read_timeout, transport
+            )
+
+        # Built on the first request (TLS context and all), not before the first paint.
+        self._new_http_client: Callable[[], httpx.AsyncClient] | None = new_http_client
+        self._creating: asyncio.Future[httpx.AsyncClient] | None = None
 
     def __repr__(self) -> str:
         return f"ClanforgeClient(api_url={self.api_url!r}, asid={self.asid})"
@@ -274,8 +367,25 @@ class ClanforgeClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+        """Close the connection pool; no request can be sent after this."""
+        self._new_http_client = None
+        creating, self._creating = self._creating, None
+        if creating is not None:
+            try:
+                client = await creating
+            except Exception:  # its requests have reported it already
+                return
+            await client.aclose()
+
+    async def _http(self) -> httpx.AsyncClient:
+        if self._creating is None:
+            if self._new_http_client is None:
+                raise RuntimeError("the API client is closed")
+            # In a thread: importing httpx and a TLS context take tens of milliseconds,
+            # and the first request comes while the app paints its first screen.
+            self._creating = asyncio.ensure_future(asyncio.to_thread(self._new_http_client))
+        # Shielded: a cancelled first request must not cancel the others' client.
+        return await asyncio.shield(self._creating)
 
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         """The diff's current state; with ``diff_info`` also game, machine, image and files."""
@@ -342,9 +452,12 @@ class ClanforgeClient:
         self, path: str, query: dict[str, str | int]
     ) -> tuple[int, str, str, httpx.Headers, bytes]:
         """Send one GET and read the body up to the cap; network failures become ApiErrors."""
+        client = await self._http()
+        import httpx  # imported by now, in the thread that built the client
+
         sent = False
         try:
-            async with self._client.stream("GET", path, params=query) as response:
+            async with client.stream("GET", path, params=query) as response:
                 sent = True
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_body_bytes:

@@ -20,17 +20,20 @@
     retry = "r,ctrl+r"
 
 Reading is strict: a typo is an error that names the file, the key and what was
-expected, rather than a setting silently ignored. A file that stores a secret and
-is readable by other users is refused, as OpenSSH refuses such a key.
+expected, rather than a setting silently ignored. As OpenSSH does with keys, a
+file that stores a secret and is readable by other users is refused, and so is a
+file with profiles that another user owns or can write, or in a folder they can write.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import selectors
 import shlex
 import stat
 import subprocess
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +43,7 @@ from typing import Any, Final
 import tomli_w
 
 from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
-from tui.poll_settings import PollSettings
+from tui.poll_settings import POLL_RANGES, PollSettings
 
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 SECRET_COMMAND_TIMEOUT: Final = 30.0
@@ -212,14 +215,15 @@ def _read_poll(reader: _Reader, raw: object) -> PollSettings:
     reader.unknown(data, names, "[poll]")
     values: dict[str, Any] = {}
     for key, value in data.items():
+        where = f"[poll] {key}"
         if key == "max_in_flight":
-            values[key] = reader.integer(value, f"[poll] {key}")
+            values[key] = reader.integer(value, where)
         else:
-            values[key] = reader.number(value, f"[poll] {key}")
-    try:
-        return PollSettings(**values)
-    except ValueError as exc:
-        raise reader.error("[poll]", str(exc)) from None
+            values[key] = reader.number(value, where)
+        allowed = POLL_RANGES[key]
+        if values[key] not in allowed:
+            raise reader.error(where, f"{value!r} is out of range (expected {allowed})")
+    return PollSettings(**values)
 
 
 def _read_ui(reader: _Reader, raw: object) -> UiSettings:
@@ -234,17 +238,52 @@ def _read_ui(reader: _Reader, raw: object) -> UiSettings:
     return ui
 
 
-def _check_permissions(path: Path, mode: int, config: Config) -> None:
+def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None:
+    if config.profiles:
+        # A profile says where the keys are sent and which command is run: only its
+        # owner may be able to change it, as OpenSSH requires of keys and ~/.ssh/config.
+        _check_owned_by_me(path, info)
+        _check_folder(path)
     has_secret = any(p.secret is not None for p in config.profiles.values())
-    if has_secret and mode & (stat.S_IRGRP | stat.S_IROTH):
+    if has_secret and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(
             f"{path} holds a secret key and is readable by other users; run: chmod 600 {path}"
         )
-    runs_commands = any(p.secret_command is not None for p in config.profiles.values())
-    if runs_commands and mode & (stat.S_IWGRP | stat.S_IWOTH):
-        # Whoever can write the file can choose the command we run.
+
+
+def _trusted_owner(uid: int) -> bool:
+    return uid in (os.getuid(), 0)
+
+
+def _check_owned_by_me(path: Path, info: os.stat_result) -> None:
+    if not _trusted_owner(info.st_uid):
         raise ConfigError(
-            f"{path} has a secret_command and is writable by other users; run: chmod 600 {path}"
+            f"{path} defines profiles but belongs to another user (uid {info.st_uid}), who "
+            "could send your keys elsewhere or choose the command that is run; check it, "
+            f"then make it yours: cp {path} {path}.mine && mv {path}.mine {path}"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"{path} defines profiles and is writable by other users; run: chmod 600 {path}"
+        )
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.absolute().parent
+    try:
+        info = folder.stat()
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot check the folder: {exc.strerror or exc}") from None
+    # Whoever can write the folder can put a file of their own in place of this one.
+    if not _trusted_owner(info.st_uid):
+        raise ConfigError(
+            f"{path} defines profiles but its folder {folder} belongs to another user "
+            f"(uid {info.st_uid}); move the file to a folder of your own"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"{path} defines profiles but its folder {folder} is writable by other users; "
+            f"run: chmod go-w {folder}"
         )
 
 
@@ -283,11 +322,12 @@ def load_config(path: Path) -> Config:
     """The config in ``path``; defaults when the file does not exist.
 
     Raises :class:`ConfigError` on a syntax error (with its line), an unknown key, a
-    wrong type, or a file holding a secret that other users can read.
+    wrong type, a file holding a secret that other users can read, or a file with
+    profiles that someone else owns or can write (or whose folder they can write).
     """
     try:
         with path.open("rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
+            info = os.fstat(handle.fileno())
             raw = handle.read()
     except FileNotFoundError:
         return Config()
@@ -298,7 +338,7 @@ def load_config(path: Path) -> Config:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     config = parse_config(text, path)
-    _check_permissions(path, mode, config)
+    _check_permissions(path, info, config)
     return config
 
 
@@ -340,6 +380,9 @@ def config_to_toml(config: Config) -> str:
 
 def _write(path: Path, config: Config) -> None:
     ensure_private_dir(path.parent)
+    if config.profiles:
+        # Rather than write a file that the next read refuses.
+        _check_folder(path)
     # A writer killed mid-write leaves a temp copy, possibly holding secrets.
     sweep_temp_files(path)
     atomic_write_text(path, config_to_toml(config), 0o600)
@@ -402,27 +445,26 @@ def _run_secret_command(name: str, command: str) -> str:
     try:
         # stderr is left to the terminal, as git does for credential helpers, so a
         # helper can explain itself; stdout (the secret) is captured.
-        result = subprocess.run(
-            argv,
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            timeout=SECRET_COMMAND_TIMEOUT,
-            check=False,
-        )
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise ConfigError(f"{where}: command not found: {argv[0]}") from None
     except PermissionError:
         raise ConfigError(f"{where}: not allowed to run {argv[0]}") from None
-    except subprocess.TimeoutExpired:
-        raise ConfigError(
-            f"{where}: {argv[0]} did not finish within {SECRET_COMMAND_TIMEOUT:g} s"
-        ) from None
     except OSError as exc:
         raise ConfigError(f"{where}: cannot run {argv[0]}: {exc.strerror or exc}") from None
-    if result.returncode != 0:
-        raise ConfigError(f"{where}: {argv[0]} exited with status {result.returncode}")
+    with process:
+        try:
+            output = _output_until_exit(process, SECRET_COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            # Only the command itself is ours to end; see _output_until_exit.
+            process.kill()
+            raise ConfigError(
+                f"{where}: {argv[0]} did not finish within {SECRET_COMMAND_TIMEOUT:g} s"
+            ) from None
+    if process.returncode != 0:
+        raise ConfigError(f"{where}: {argv[0]} exited with status {process.returncode}")
     try:
-        secret = result.stdout.decode("utf-8")
+        secret = output.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{where}: {argv[0]} printed something that is not UTF-8") from None
     secret = secret.removesuffix("\n").removesuffix("\r")
@@ -431,3 +473,50 @@ def _run_secret_command(name: str, command: str) -> str:
     if "\n" in secret:
         raise ConfigError(f"{where}: {argv[0]} printed more than one line")
     return secret
+
+
+_EXIT_CHECK_STEP: Final = 0.05
+"""Seconds between checks whether the secret command has exited."""
+
+
+def _output_until_exit(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """What ``process`` wrote to its standard output by the time it exited.
+
+    Not until end of file: a background child it left behind (a daemon such as
+    gpg-agent, started on purpose) inherits the pipe and may hold it open for hours.
+    That child is not killed: it is not ours, and it runs in the user's session
+    rather than a new one, so that a helper can still ask for a passphrase on the
+    terminal. Raises :class:`subprocess.TimeoutExpired` after ``timeout`` seconds.
+    """
+    assert process.stdout is not None
+    pipe = process.stdout.fileno()
+    os.set_blocking(pipe, False)
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(pipe, selectors.EVENT_READ)
+        while True:
+            # Checked before reading: all it wrote before exiting is then in the pipe.
+            exited = process.poll() is not None
+            if _read_available(pipe, chunks):
+                process.wait(max(0.0, deadline - time.monotonic()))
+                break
+            if exited:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(process.args, timeout)
+            selector.select(min(remaining, _EXIT_CHECK_STEP))
+    return b"".join(chunks)
+
+
+def _read_available(pipe: int, chunks: list[bytes]) -> bool:
+    """Append what can be read from the non-blocking ``pipe`` now; True at end of file."""
+    while True:
+        try:
+            data = os.read(pipe, 65536)
+        except BlockingIOError:
+            return False
+        if not data:
+            return True
+        chunks.append(data)
