@@ -24,20 +24,28 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, TextIO
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TextIO, TypeVar
 
-from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
-from tui.cli_common import CliError, ExitCode, connection_options, print_error, print_warning
-from tui.clock import SystemClock
+from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
+from tui.cli_common import (
+    CliError,
+    ExitCode,
+    connection_options,
+    print_error,
+    print_warning,
+)
+from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
 from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
 from tui.poll_settings import PollSettings
+from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 from tui.safetext import plain
 from tui.settings import Settings, resolve_settings
 from tui.tracker import JobView, Tracker
@@ -48,6 +56,7 @@ PERMANENT_KINDS: Final = frozenset({"not-found", "rejected"})
 """Errors ``watch`` does not keep polling through."""
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 STATUS_CONCURRENCY: Final = 4
+_T = TypeVar("_T")
 
 
 # --- settings ---------------------------------------------------------------------
@@ -116,8 +125,8 @@ def watchlist_ids(conn: Settings) -> list[int]:
     ids = [e.diffid for e in loaded.entries if e.profile == conn.profile and e.asid == conn.asid]
     if not ids:
         raise CliError(
-            f"no diff IDs given and the watchlist of profile {conn.profile!r} "
-            f"(ASID {conn.asid}) is empty",
+            f"the watchlist of profile {conn.profile!r} (ASID {conn.asid}) is empty; "
+            "name diff IDs instead",
             ExitCode.USAGE,
         )
     return list(dict.fromkeys(ids))
@@ -186,56 +195,139 @@ def _report_error(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> N
         print_error(f"diff {diffid}: {error.message}")
 
 
-# --- status and retry -------------------------------------------------------------
+# --- pacing: the rate cap and the server's "wait" ---------------------------------
 
 
-class RateCap:
-    """At most ``rate`` request starts per second, with a burst of ``floor(rate)``.
+RETRY_AFTER_LIMIT: Final = 60.0
+"""Longest one request waits in all while the server answers 429 or 503 to it (seconds)."""
 
-    A token bucket: a short list goes out at once, a long watchlist is paced.
+
+class GaveUpWaiting(ApiError):
+    """The server kept asking to wait (429 or 503) for longer than ``RETRY_AFTER_LIMIT``."""
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(
+            f"{cause.message}; gave up (this command waits at most "
+            f"{RETRY_AFTER_LIMIT:.0f} s per request)",
+            http_status=cause.http_status,
+        )
+        self.kind = cause.kind
+
+
+def asks_to_wait(error: ApiError) -> bool:
+    """429, or 503 (or another 5xx with Retry-After): the server did nothing with it."""
+    if isinstance(error, RateLimited):
+        return True
+    return isinstance(error, ServerError) and (
+        error.http_status == 503 or error.retry_after is not None
+    )
+
+
+class Pacer:
+    """Every request of one command goes through here: the app's rate window, and a
+    pause for all of them while the server asks to wait.
+
+    A request answered 429 or 503 was not acted on, so it is sent again after the
+    wait, even a retry; a timeout or a dropped answer is not (the caller sees it).
     """
 
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._capacity = max(1.0, float(int(rate)))
-        self._tokens = self._capacity
-        self._stamp = time.monotonic()
-        self._lock = asyncio.Lock()
+    def __init__(self, clock: Clock, rate: float) -> None:
+        self._clock = clock
+        self.window = RateWindow(clock, rate)
+        self._paused_until = 0.0
 
-    async def wait(self) -> None:
-        """Return when one more request may start."""
-        async with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-            if self._tokens < 1.0:
-                await asyncio.sleep((1.0 - self._tokens) / self._rate)
-                self._stamp = time.monotonic()
-                self._tokens = 1.0
-            self._tokens -= 1.0
+    async def send(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        """``call()`` within the cap, sent again after each 429/503 for up to
+        ``RETRY_AFTER_LIMIT`` seconds; then :class:`GaveUpWaiting`."""
+        first_refusal: float | None = None
+        refusals = 0
+        while True:
+            send = await self._slot()
+            try:
+                return await call()
+            except ApiError as exc:
+                if not asks_to_wait(exc):
+                    raise
+                now = self._clock.monotonic()
+                first_refusal = now if first_refusal is None else first_refusal
+                wait = _retry_after(exc)
+                if wait is None:
+                    wait = float(2**refusals)
+                if now + wait - first_refusal > RETRY_AFTER_LIMIT:
+                    raise GaveUpWaiting(exc) from None
+                refusals += 1
+                self._pause(now, wait)
+            finally:
+                self.window.close(send)
+
+    def _pause(self, now: float, wait: float) -> None:
+        if now >= self._paused_until:
+            # The first refusal of a pause: our cap is above the server's, so halve it.
+            self.window.factor = max(MIN_RATE_FACTOR, self.window.factor / 2)
+        self._paused_until = max(self._paused_until, now + wait)
+
+    async def _slot(self) -> Send:
+        # The cap and the pause free up with time, not with an event: sleeping is right.
+        while True:
+            pause = self._paused_until - self._clock.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+                continue
+            send = self.window.acquire()
+            if send is not None:
+                return send
+            await asyncio.sleep(max(0.01, self.window.seconds_until_slot()))
+
+
+def _retry_after(error: ApiError) -> float | None:
+    value = getattr(error, "retry_after", None)
+    return float(value) if value is not None and value >= 0 else None
+
+
+# --- status -----------------------------------------------------------------------
+
+
+async def read_statuses(
+    client: ClanforgeClient, pacer: Pacer, ids: Sequence[int], *, info: bool, in_flight: int
+) -> AsyncGenerator[tuple[int, DiffJob | ApiError]]:
+    """Each diff's status (or the error), in the order asked, up to ``in_flight`` at once."""
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one(diffid: int) -> DiffJob | ApiError:
+        async with gate:
+            try:
+                return await pacer.send(lambda: client.status(diffid, diff_info=info))
+            except ApiError as exc:
+                return exc
+
+    tasks = [asyncio.create_task(one(diffid)) for diffid in ids]
+    try:
+        for diffid, task in zip(ids, tasks, strict=True):
+            yield diffid, await task
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _status_concurrency(conn: Settings) -> int:
+    return min(STATUS_CONCURRENCY, conn.poll.max_in_flight)
+
+
+def make_pacer(conn: Settings) -> Pacer:
+    """The pacing for one command, at the configured requests per second."""
+    return Pacer(SystemClock(), conn.poll.max_requests_per_second)
 
 
 async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
     async with make_client(conn) as client:
-        gate = asyncio.Semaphore(min(STATUS_CONCURRENCY, conn.poll.max_in_flight))
-        cap = RateCap(conn.poll.max_requests_per_second)
-
-        async def one(diffid: int) -> DiffJob | ApiError:
-            async with gate:
-                await cap.wait()
-                try:
-                    return await client.status(diffid, diff_info=args.info)
-                except ApiError as exc:
-                    return exc
-
-        tasks = [asyncio.create_task(one(diffid)) for diffid in ids]
-        try:
-            # Awaited in order so output order is the order asked, while up to
-            # STATUS_CONCURRENCY requests are in flight.
-            for diffid, task in zip(ids, tasks, strict=True):
-                outcome = await task
+        reads = read_statuses(
+            client, make_pacer(conn), ids, info=args.info, in_flight=_status_concurrency(conn)
+        )
+        async with contextlib.aclosing(reads):
+            async for diffid, outcome in reads:
                 if isinstance(outcome, ApiError):
                     _report_error(diffid, outcome, args.json, out)
                     if outcome.kind in CONFIG_KINDS:
@@ -247,9 +339,6 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
                     print(job_line(outcome, width, time.time()), file=out, flush=True)
                     if args.info:
                         print("\n".join(info_lines(outcome)), file=out, flush=True)
-        finally:
-            for task in tasks:
-                task.cancel()
     return result
 
 
@@ -259,16 +348,20 @@ def run_status(args: argparse.Namespace) -> int:
     return asyncio.run(_status_all(args, conn, ids, sys.stdout))
 
 
-async def _retry_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
+# --- retry ------------------------------------------------------------------------
+
+
+async def _send_retries(
+    args: argparse.Namespace, conn: Settings, pacer: Pacer, ids: Sequence[int], out: TextIO
+) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
-    cap = RateCap(conn.poll.max_requests_per_second)
     async with make_client(conn) as client:
-        # One at a time, once each: a retry is never sent twice, even on failure.
+        # One at a time, once each: a retry is never repeated unless the server said it
+        # did nothing with it (429, 503).
         for diffid in ids:
-            await cap.wait()
             try:
-                job = await client.retry(diffid)
+                job = await pacer.send(functools.partial(client.retry, diffid))
             except RetryOutcomeUnknown as exc:
                 result = ExitCode.FAILED
                 if args.json:
@@ -295,7 +388,7 @@ async def _retry_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
 def run_retry(args: argparse.Namespace) -> int:
     """``retry ID... [--json]``: each diff retried exactly once, in order."""
     ids, conn = _prepare(args)
-    return asyncio.run(_retry_all(args, conn, ids, sys.stdout))
+    return asyncio.run(_send_retries(args, conn, make_pacer(conn), ids, sys.stdout))
 
 
 # --- watch ------------------------------------------------------------------------
