@@ -8,9 +8,9 @@ testable with a :class:`~tui.clock.FakeClock`.
 The policy, in short:
 
 * **Global cap.** At most ``N = max(1, floor(rate))`` requests in any window of
-  ``W = max(1, N / rate)`` seconds (a sliding log, :mod:`tui.rate_window`, plus a small
-  safety margin), so no 1-second window ever holds more than ``max_requests_per_second``
-  requests, as the server counts them. A request reaches the server some time between being started and
+  ``W = max(1, N / rate)`` seconds (a sliding log, plus a small safety margin), so no
+  1-second window ever holds more than ``max_requests_per_second`` requests, as the
+  server counts them. A request reaches the server some time between being started and
   being answered (a busy event loop or a new connection can hold it back), so a status
   poll counts from its answer, and as "now" while it is in flight. Status polls,
   retries and detail fetches share the cap.
