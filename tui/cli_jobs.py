@@ -7,8 +7,17 @@ each, and the command exits 2. Output is one aligned line per diff, or with
     {"diffid": 4101, "jobstateid": 4, ...}                     # DiffJob.to_json()
     {"diffid": 4102, "error": {"kind": "not-found", "http_status": 404, "message": "..."}}
 
+``retry --all`` adds one object per diff it leaves out::
+
+    {"diffid": 4103, "skipped": "Running: only ...", "jobstateid": 4, "jobstatename": "Running"}
+
+Every request keeps to the app's rate window; one answered 429 or 503 (the server did
+nothing) is sent again after Retry-After, for at most ``RETRY_AFTER_LIMIT`` seconds.
+
 Exit codes: 0 all went well; 1 a call failed (or, with ``watch --exit-status``, a
-job ended Failed); 2 bad input; 3 credentials or configuration.
+job ended Failed; or ``retry --all`` was not confirmed); 2 bad input, or ``retry``
+without IDs or ``--all``, or ``--all`` off a terminal without ``--yes``; 3 credentials
+or configuration.
 
 Example:
     >>> import argparse
@@ -31,10 +40,12 @@ import shutil
 import sys
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
 from tui.cli_common import (
+    PROG,
     CliError,
     ExitCode,
     connection_options,
@@ -350,12 +361,127 @@ def run_status(args: argparse.Namespace) -> int:
 
 # --- retry ------------------------------------------------------------------------
 
+NOT_RETRYABLE: Final = "only Completed or Failed diffs can be retried"
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A diff ``retry`` leaves out, and why."""
+
+    diffid: int
+    reason: str
+    job: DiffJob | None = None
+    """The fresh status that decided it."""
+    error: ApiError | None = None
+    """The status read failed: the state is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    """What ``retry`` will send and what it skips: decided once, shown by the
+    confirmation, followed by the sender."""
+
+    send: tuple[int, ...]
+    skipped: tuple[Skip, ...] = ()
+    read: Mapping[int, DiffJob] = field(default_factory=dict)
+    """The fresh status of the diffs to send, when one was read (``--all``)."""
+
+
+def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> RetryPlan:
+    """``retry --all``: send what a fresh status shows Completed or Failed, skip the rest.
+
+    >>> from tui.models import parse_job
+    >>> running = parse_job({"diffid": 2, "jobstateid": 4, "jobstatename": "Running",
+    ...     "jobprogress": 5, "jobfailed": 0, "jobcreated": 0, "jobupdated": 0})
+    >>> plan = plan_from_statuses([(2, running)])
+    >>> plan.send, plan.skipped[0].reason
+    ((), 'Running: only Completed or Failed diffs can be retried')
+    """
+    send: dict[int, DiffJob] = {}
+    skipped: list[Skip] = []
+    for diffid, outcome in reads:
+        if isinstance(outcome, ApiError):
+            skipped.append(Skip(diffid, f"status unknown: {outcome.message}", error=outcome))
+        elif outcome.is_terminal:
+            send[diffid] = outcome
+        else:
+            reason = f"{plain(outcome.display_state, limit=40)}: {NOT_RETRYABLE}"
+            skipped.append(Skip(diffid, reason, job=outcome))
+    return RetryPlan(tuple(send), tuple(skipped), send)
+
+
+def skip_json(skip: Skip) -> dict[str, Any]:
+    """The ``--json`` object of a skipped diff (a failed status read is an error object)."""
+    if skip.error is not None:
+        return error_json(skip.diffid, skip.error)
+    job = skip.job.to_json() if skip.job is not None else {}
+    return {
+        "diffid": skip.diffid,
+        "skipped": skip.reason,
+        "jobstateid": job.get("jobstateid"),
+        "jobstatename": job.get("jobstatename"),
+    }
+
+
+def _report_skips(plan: RetryPlan, width: int, as_json: bool, out: TextIO) -> int:
+    result = ExitCode.OK
+    for skip in plan.skipped:
+        if skip.error is not None:
+            _report_error(skip.diffid, skip.error, as_json, out)
+            result = ExitCode.FAILED
+        elif as_json:
+            emit_json(skip_json(skip), out)
+        else:
+            state = _state_of(skip.job)
+            line = f"{skip.diffid:>{width}}  {state:<{STATE_WIDTH}}  skipped: {NOT_RETRYABLE}"
+            print(line, file=out, flush=True)
+    return result
+
+
+def _state_of(job: DiffJob | None) -> str:
+    return plain(job.display_state, limit=40) if job is not None else ""
+
+
+def confirm_plan(plan: RetryPlan, ask: TextIO, answer: TextIO) -> bool:
+    """List the plan on ``ask`` and read a yes from ``answer`` (anything else is a no)."""
+    width = max(len(str(i)) for i in [*plan.send, *(s.diffid for s in plan.skipped)])
+    lines = [f"{PROG}: retry --all will send {len(plan.send)} retries:"]
+    lines += [
+        f"  {diffid:>{width}}  {_state_of(plan.read.get(diffid))}".rstrip() for diffid in plan.send
+    ]
+    if plan.skipped:
+        lines.append(f"skipped ({len(plan.skipped)}):")
+        lines += [f"  {s.diffid:>{width}}  {plain(s.reason, limit=200)}" for s in plan.skipped]
+    ask.write("\n".join(lines) + f"\nRetry these {len(plan.send)} diffs? [y/N] ")
+    ask.flush()
+    return answer.readline().strip().lower() in ("y", "yes")
+
+
+async def _plan_all(conn: Settings, pacer: Pacer) -> RetryPlan:
+    """Fresh status of the watchlist; stops at once on a credentials error."""
+    ids = watchlist_ids(conn)
+    reads: list[tuple[int, DiffJob | ApiError]] = []
+    async with make_client(conn) as client:
+        statuses = read_statuses(
+            client, pacer, ids, info=False, in_flight=_status_concurrency(conn)
+        )
+        async with contextlib.aclosing(statuses):
+            async for diffid, outcome in statuses:
+                if isinstance(outcome, ApiError) and outcome.kind in CONFIG_KINDS:
+                    raise outcome
+                reads.append((diffid, outcome))
+    return plan_from_statuses(reads)
+
 
 async def _send_retries(
-    args: argparse.Namespace, conn: Settings, pacer: Pacer, ids: Sequence[int], out: TextIO
+    args: argparse.Namespace,
+    conn: Settings,
+    pacer: Pacer,
+    ids: Sequence[int],
+    width: int,
+    out: TextIO,
 ) -> int:
     result = ExitCode.OK
-    width = max(len(str(i)) for i in ids)
     async with make_client(conn) as client:
         # One at a time, once each: a retry is never repeated unless the server said it
         # did nothing with it (429, 503).
@@ -385,10 +511,48 @@ async def _send_retries(
     return result
 
 
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _retry_ids(args: argparse.Namespace) -> list[int]:
+    """The IDs asked for, after the checks that come before anything is sent."""
+    if args.all and args.ids:
+        raise CliError("give diff IDs or --all, not both; nothing was sent", ExitCode.USAGE)
+    ids = parse_ids(args.ids)
+    if not ids and not args.all:
+        raise CliError(
+            "no diff IDs given; nothing was sent. Name the diffs (retry ID...), or retry "
+            "every Completed or Failed diff of the watchlist with: retry --all",
+            ExitCode.USAGE,
+        )
+    if args.all and not args.yes and not _on_terminal():
+        raise CliError(
+            "retry --all asks for confirmation and this is not a terminal; "
+            "add --yes to retry without asking. Nothing was sent",
+            ExitCode.USAGE,
+        )
+    return ids
+
+
 def run_retry(args: argparse.Namespace) -> int:
-    """``retry ID... [--json]``: each diff retried exactly once, in order."""
-    ids, conn = _prepare(args)
-    return asyncio.run(_send_retries(args, conn, make_pacer(conn), ids, sys.stdout))
+    """``retry ID... | --all [--yes] [--json]``: each diff retried once, in order."""
+    ids = _retry_ids(args)
+    conn = load_connection(args)
+    pacer = make_pacer(conn)
+    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else RetryPlan(tuple(ids))
+    if args.all and plan.send and not args.yes and not confirm_plan(plan, sys.stderr, sys.stdin):
+        print_error("not confirmed; nothing was sent")
+        return ExitCode.FAILED
+    out = sys.stdout
+    width = max(len(str(i)) for i in [*plan.send, *(s.diffid for s in plan.skipped)])
+    result = _report_skips(plan, width, args.json, out)
+    if not plan.send:
+        if not args.json:
+            print_warning("nothing was sent: no diff is known to be Completed or Failed")
+        return result
+    sent = asyncio.run(_send_retries(args, conn, pacer, plan.send, width, out))
+    return max(result, sent)
 
 
 # --- watch ------------------------------------------------------------------------
@@ -597,7 +761,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ids_help = "diff IDs (default: the current profile's watchlist)"
 
     status = subparsers.add_parser(
-        "status", parents=[parent], help="show diffs' state, progress and ETA"
+        "status",
+        parents=[parent],
+        help="show diffs' state, progress and ETA",
+        description=(
+            "Show each diff's state, progress and ETA, in the order given. The requests "
+            "keep to [poll] max_requests_per_second; a 429 or 503 is waited out "
+            f"(Retry-After) for at most {RETRY_AFTER_LIMIT:.0f} s per request."
+        ),
     )
     status.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     status.add_argument("--info", action="store_true", help="also game, machine, image, files")
@@ -605,9 +776,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.set_defaults(handler=run_status)
 
     retry = subparsers.add_parser(
-        "retry", parents=[parent], help="retry Completed or Failed diffs (each sent once)"
+        "retry",
+        parents=[parent],
+        help="retry Completed or Failed diffs (each sent once)",
+        description=(
+            "Retry the diffs named, each once, in order (the server says why it refuses "
+            "one). --all retries every diff of the watchlist that a fresh status shows "
+            "Completed or Failed, after asking on a terminal (--yes: without asking). "
+            "The requests keep to [poll] max_requests_per_second; a 429 or 503 is waited "
+            f"out (Retry-After) and the request sent again, for at most {RETRY_AFTER_LIMIT:.0f} s "
+            "per request. A timeout or a lost answer is never re-sent."
+        ),
     )
-    retry.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
+    retry.add_argument("ids", nargs="*", metavar="ID", help="diff IDs to retry")
+    retry.add_argument(
+        "--all",
+        action="store_true",
+        help="every Completed or Failed diff of the current profile's watchlist",
+    )
+    retry.add_argument("--yes", action="store_true", help="with --all: do not ask first")
     retry.add_argument("--json", action="store_true", help="JSON Lines output")
     retry.set_defaults(handler=run_retry)
 
