@@ -677,15 +677,23 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
         view = _WatchView(ids, client.last_error, out, as_json=args.json)
         all_done = asyncio.Event()
         holder: list[Tracker] = []
+        reader_gone: list[BrokenPipeError] = []
 
         def on_change(changed: set[int]) -> None:
             # Called from inside the tracker's constructor too, before it is stored.
-            if not holder:
+            if not holder or reader_gone:
                 return
             views = holder[0].views
-            for diffid in sorted(changed, key=ids.index):
-                if diffid in views:
-                    view.changed(views[diffid], clock.now())
+            try:
+                for diffid in sorted(changed, key=ids.index):
+                    if diffid in views:
+                        view.changed(views[diffid], clock.now())
+            except BrokenPipeError as exc:
+                # The reader went away (``| head``). The tracker would log and swallow
+                # this, so it is kept here, and ends the command as ``status`` ends.
+                reader_gone.append(exc)
+                all_done.set()
+                return
             if any(v.poll_error_kind in CONFIG_KINDS for v in views.values()) or all(
                 _finished(v) for v in views.values()
             ):
@@ -709,6 +717,8 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
                 if runner.done():
                     runner.result()  # surfaces a crash of the loop; a clean end is a bug
                     break
+            if reader_gone:
+                raise reader_gone[0]
             view.redraw(tracker.views, clock.now())
         finally:
             await tracker.close()
