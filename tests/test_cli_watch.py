@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -9,8 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from tests.test_cli_jobs import REPO
+from tests.test_cli_retry import run_on_terminal
+from tui.cli_jobs import fit_cells
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -51,3 +57,53 @@ def test_watch_ends_at_once_and_quietly_when_its_reader_goes_away(
     for log in logs:
         text = log.read_text()
         assert "Traceback" not in text and "BrokenPipe" not in text
+
+
+@given(st.text(), st.integers(-2, 60))
+def test_a_fitted_line_never_takes_more_cells_than_the_width(text: str, width: int) -> None:
+    fitted = fit_cells(text, width)
+    assert cell_len(fitted) <= max(0, width)
+    if cell_len(text) <= width:
+        assert fitted == text
+    else:
+        assert fitted.endswith("…") or fitted == ""
+        assert text.startswith(fitted.removesuffix("…"))
+
+
+def test_wide_characters_are_cut_by_cells() -> None:
+    assert fit_cells("東京東京東京", 7) == "東京東…"
+    assert fit_cells("ok 🚀🚀", 7) == "ok 🚀🚀"
+    assert fit_cells("ok 🚀🚀🚀", 7) == "ok 🚀…"
+
+
+COLUMNS = 70
+CURSOR_UP = re.compile(r"(\x1b\[\d*F)")
+
+
+def rows_after_each_redraw(output: str, columns: int) -> list[int]:
+    """Where the cursor is before each move up, and at the end, in rows below where
+    the block began, as a terminal ``columns`` wide sees it (a wider line wraps)."""
+    row, rows = 0, []
+    for chunk in CURSOR_UP.split(output):
+        if CURSOR_UP.fullmatch(chunk):
+            rows.append(row)
+            row -= int(chunk[2:-1] or 1)
+            continue
+        for line in re.sub(r"\x1b\[\d*K", "", chunk).split("\n")[:-1]:
+            row += 1 + max(0, cell_len(line) - 1) // columns
+    rows.append(row)
+    return rows
+
+
+def test_the_live_block_stays_in_place_with_wide_text_on_a_terminal(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    simulator.add_diff(4101, state=6, fail_with="ビルド失敗: 東京のマシンに接続できません 🚫" * 2)
+    simulator.add_diff(4102, state=4, progress=60, duration=100.0)  # about a second to run
+    env = dict(cli_env, COLUMNS=str(COLUMNS))
+    code, screen = run_on_terminal(env, b"", "watch", "4101", "4102", "--interval", "0.2")
+    assert code == 0, screen
+    screen = screen.replace("\r\n", "\n")
+    rows = rows_after_each_redraw(screen, COLUMNS)
+    assert len(rows) >= 2, "the block was redrawn at least once"
+    assert all(row == 2 for row in rows), rows

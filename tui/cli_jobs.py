@@ -43,6 +43,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
+from rich.cells import cell_len, chop_cells
+
 from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
 from tui.cli_common import (
     PROG,
@@ -602,6 +604,21 @@ def _finished(view: JobView) -> bool:
     return view.poll_error is None and view.job is not None and view.job.is_terminal
 
 
+def fit_cells(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells, with "…" where it was cut.
+
+    Cells, not characters: a CJK or emoji character takes two.
+
+    >>> fit_cells("build 東京 ok", 9)
+    'build 東…'
+    """
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    return chop_cells(text, width - 1)[0] + "…"
+
+
 class _WatchView:
     """Where ``watch`` output goes: a redrawn block on a TTY, change lines otherwise."""
 
@@ -636,7 +653,7 @@ class _WatchView:
             return
         columns = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
         # Lines are cut to the terminal width so none wraps and cursor-up stays exact.
-        lines = [self._line(views[diffid], now)[:columns] for diffid in self.ids]
+        lines = [fit_cells(self._line(views[diffid], now), columns) for diffid in self.ids]
         if lines == self._drawn:
             return
         parts = [f"\x1b[{len(self._drawn)}F"] if self._drawn else []
