@@ -43,8 +43,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
-from rich.cells import cell_len, chop_cells
-
 from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
 from tui.cli_common import (
     PROG,
@@ -612,6 +610,9 @@ def fit_cells(text: str, width: int) -> str:
     >>> fit_cells("build 東京 ok", 9)
     'build 東…'
     """
+    # Imported here: only a live block needs Rich, and commands start faster without it.
+    from rich.cells import cell_len, chop_cells
+
     if cell_len(text) <= width:
         return text
     if width <= 1:
