@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import subprocess
-import sys
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.test_cli_jobs import REPO, assert_clean, check_line_schema, json_lines, run_cli
+from tests.test_cli_jobs import assert_clean, check_line_schema, json_lines, run_cli
+from tests.test_launch import TerminalRun
 from tui.api import NotFound
 from tui.cli_jobs import plan_from_statuses, skip_json
 from tui.models import DiffJob, WatchEntry, parse_job
@@ -107,42 +102,13 @@ def test_explicit_ids_are_sent_as_asked_and_a_refusal_shows_the_reason(
 
 def run_on_terminal(env: dict[str, str], answer: bytes, *args: str) -> tuple[int, str]:
     """Run the CLI with stdin and stdout on a pseudo-terminal; answer its prompt."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", *args],
-        env=env,
-        cwd=REPO,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        close_fds=True,
-    )
-    os.close(follower)
-    seen = b""
-    answered = False
-    deadline = time.monotonic() + 30
+    run = TerminalRun(env, *args)
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(leader, 4096)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-            if not answered and b"[y/N]" in seen:
-                os.write(leader, answer)
-                answered = True
-            if process.poll() is not None and not ready:
-                break
-        return process.wait(timeout=10), seen.decode(errors="replace")
+        run.read_until(b"[y/N]")
+        run.send(answer)
+        return run.wait_exit(), run.output.decode(errors="replace")
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(leader)
+        run.close()
 
 
 def test_all_on_a_terminal_asks_first_listing_the_plan(

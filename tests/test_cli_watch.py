@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from tests.test_cli_jobs import REPO
-from tests.test_cli_retry import run_on_terminal
+from tests.test_launch import COLUMNS, TerminalRun
 from tui.cli_jobs import fit_cells
 
 if TYPE_CHECKING:
@@ -76,7 +76,6 @@ def test_wide_characters_are_cut_by_cells() -> None:
     assert fit_cells("ok 🚀🚀🚀", 7) == "ok 🚀…"
 
 
-COLUMNS = 70
 CURSOR_UP = re.compile(r"(\x1b\[\d*F)")
 
 
@@ -98,12 +97,15 @@ def rows_after_each_redraw(output: str, columns: int) -> list[int]:
 def test_the_live_block_stays_in_place_with_wide_text_on_a_terminal(
     cli_env: dict[str, str], simulator: Simulator
 ) -> None:
-    simulator.add_diff(4101, state=6, fail_with="ビルド失敗: 東京のマシンに接続できません 🚫" * 2)
+    simulator.add_diff(4101, state=6, fail_with="ビルド失敗: 東京のマシンに接続できません 🚫" * 4)
     simulator.add_diff(4102, state=4, progress=60, duration=100.0)  # about a second to run
-    env = dict(cli_env, COLUMNS=str(COLUMNS))
-    code, screen = run_on_terminal(env, b"", "watch", "4101", "4102", "--interval", "0.2")
-    assert code == 0, screen
-    screen = screen.replace("\r\n", "\n")
+    run = TerminalRun(cli_env, "watch", "4101", "4102", "--interval", "0.2")
+    try:
+        code = run.wait_exit(timeout=30)
+    finally:
+        run.close()
+    assert code == 0, run.output
+    screen = run.output.decode().replace("\r\n", "\n")
     rows = rows_after_each_redraw(screen, COLUMNS)
     assert len(rows) >= 2, "the block was redrawn at least once"
     assert all(row == 2 for row in rows), rows
