@@ -896,7 +896,7 @@ class Simulator:
         if len(self._answered_at) < self.rate_limit:
             self._answered_at.append(now)
             return None
-        wait = max(1, math.ceil(min(self._answered_at) + 1.0 - now))
+        wait = max(1, math.ceil(min(self._answered_at, default=now) + 1.0 - now))
         return _Response(
             429, _json_body({"error": "Too many requests"}), headers=[("Retry-After", str(wait))]
         )
