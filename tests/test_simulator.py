@@ -722,3 +722,27 @@ def test_main_simulate_prints_what_to_export_and_stops_on_ctrl_c() -> None:
         assert name in export
     assert "CLANFORGE_ACCESS_KEY=demo-access-key" in export
     assert "CLANFORGE_SECRET_KEY=demo-secret-key" in export
+
+
+def test_a_server_wide_rate_limit_answers_429_with_retry_after(
+    sim: Simulator, clock: FakeClock
+) -> None:
+    sim.add_diff(40, state=5)
+    sim.rate_limit = 2
+    sim.inject("500", endpoint="retry", diffid=40)
+    assert call(sim, status_path(40)).status == 200
+    clock.advance(0.5)
+    assert call(sim, status_path(40)).status == 200
+    refused = call(sim, retry_path(40))
+    assert refused.status == 429
+    assert refused.headers["retry-after"] == "1"
+    assert sim.pending_faults() == 1, "a refused request does not consume a fault"
+    clock.advance(0.5)
+    assert call(sim, status_path(40)).status == 200, "the first request left the window"
+    assert call(sim, retry_path(40)).status == 429
+    clock.advance(1.0)
+    assert call(sim, retry_path(40)).status == 500
+    assert [r.status for r in sim.requests] == [200, 200, 429, 200, 429, 500]
+    clock.advance(5.0)
+    sim.rate_limit = 0
+    assert call(sim, status_path(40)).headers["retry-after"] == "1", "0: every request refused"

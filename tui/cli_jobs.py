@@ -7,8 +7,17 @@ each, and the command exits 2. Output is one aligned line per diff, or with
     {"diffid": 4101, "jobstateid": 4, ...}                     # DiffJob.to_json()
     {"diffid": 4102, "error": {"kind": "not-found", "http_status": 404, "message": "..."}}
 
+``retry --all`` adds one object per diff it leaves out::
+
+    {"diffid": 4103, "skipped": "Running: only ...", "jobstateid": 4, "jobstatename": "Running"}
+
+Every request keeps to the app's rate window; one answered 429 or 503 (the server did
+nothing) is sent again after Retry-After, for at most ``RETRY_AFTER_LIMIT`` seconds.
+
 Exit codes: 0 all went well; 1 a call failed (or, with ``watch --exit-status``, a
-job ended Failed); 2 bad input; 3 credentials or configuration.
+job ended Failed; or ``retry --all`` was not confirmed); 2 bad input, or ``retry``
+without IDs or ``--all``, or ``--all`` off a terminal without ``--yes``; 3 credentials
+or configuration.
 
 Example:
     >>> import argparse
@@ -24,20 +33,30 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, TextIO
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TextIO, TypeVar
 
-from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
-from tui.cli_common import CliError, ExitCode, connection_options, print_error, print_warning
-from tui.clock import SystemClock
+from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
+from tui.cli_common import (
+    PROG,
+    CliError,
+    ExitCode,
+    connection_options,
+    print_error,
+    print_warning,
+)
+from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
 from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
 from tui.poll_settings import PollSettings
+from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 from tui.safetext import plain
 from tui.settings import Settings, resolve_settings
 from tui.tracker import JobView, Tracker
@@ -48,6 +67,7 @@ PERMANENT_KINDS: Final = frozenset({"not-found", "rejected"})
 """Errors ``watch`` does not keep polling through."""
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 STATUS_CONCURRENCY: Final = 4
+_T = TypeVar("_T")
 
 
 # --- settings ---------------------------------------------------------------------
@@ -116,8 +136,8 @@ def watchlist_ids(conn: Settings) -> list[int]:
     ids = [e.diffid for e in loaded.entries if e.profile == conn.profile and e.asid == conn.asid]
     if not ids:
         raise CliError(
-            f"no diff IDs given and the watchlist of profile {conn.profile!r} "
-            f"(ASID {conn.asid}) is empty",
+            f"the watchlist of profile {conn.profile!r} (ASID {conn.asid}) is empty; "
+            "name diff IDs instead",
             ExitCode.USAGE,
         )
     return list(dict.fromkeys(ids))
@@ -186,56 +206,139 @@ def _report_error(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> N
         print_error(f"diff {diffid}: {error.message}")
 
 
-# --- status and retry -------------------------------------------------------------
+# --- pacing: the rate cap and the server's "wait" ---------------------------------
 
 
-class RateCap:
-    """At most ``rate`` request starts per second, with a burst of ``floor(rate)``.
+RETRY_AFTER_LIMIT: Final = 60.0
+"""Longest one request waits in all while the server answers 429 or 503 to it (seconds)."""
 
-    A token bucket: a short list goes out at once, a long watchlist is paced.
+
+class GaveUpWaiting(ApiError):
+    """The server kept asking to wait (429 or 503) for longer than ``RETRY_AFTER_LIMIT``."""
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(
+            f"{cause.message}; gave up (this command waits at most "
+            f"{RETRY_AFTER_LIMIT:.0f} s per request)",
+            http_status=cause.http_status,
+        )
+        self.kind = cause.kind
+
+
+def asks_to_wait(error: ApiError) -> bool:
+    """429, or 503 (or another 5xx with Retry-After): the server did nothing with it."""
+    if isinstance(error, RateLimited):
+        return True
+    return isinstance(error, ServerError) and (
+        error.http_status == 503 or error.retry_after is not None
+    )
+
+
+class Pacer:
+    """Every request of one command goes through here: the app's rate window, and a
+    pause for all of them while the server asks to wait.
+
+    A request answered 429 or 503 was not acted on, so it is sent again after the
+    wait, even a retry; a timeout or a dropped answer is not (the caller sees it).
     """
 
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._capacity = max(1.0, float(int(rate)))
-        self._tokens = self._capacity
-        self._stamp = time.monotonic()
-        self._lock = asyncio.Lock()
+    def __init__(self, clock: Clock, rate: float) -> None:
+        self._clock = clock
+        self.window = RateWindow(clock, rate)
+        self._paused_until = 0.0
 
-    async def wait(self) -> None:
-        """Return when one more request may start."""
-        async with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-            if self._tokens < 1.0:
-                await asyncio.sleep((1.0 - self._tokens) / self._rate)
-                self._stamp = time.monotonic()
-                self._tokens = 1.0
-            self._tokens -= 1.0
+    async def send(self, call: Callable[[], Awaitable[_T]]) -> _T:
+        """``call()`` within the cap, sent again after each 429/503 for up to
+        ``RETRY_AFTER_LIMIT`` seconds; then :class:`GaveUpWaiting`."""
+        first_refusal: float | None = None
+        refusals = 0
+        while True:
+            send = await self._slot()
+            try:
+                return await call()
+            except ApiError as exc:
+                if not asks_to_wait(exc):
+                    raise
+                now = self._clock.monotonic()
+                first_refusal = now if first_refusal is None else first_refusal
+                wait = _retry_after(exc)
+                if wait is None:
+                    wait = float(2**refusals)
+                if now + wait - first_refusal > RETRY_AFTER_LIMIT:
+                    raise GaveUpWaiting(exc) from None
+                refusals += 1
+                self._pause(now, wait)
+            finally:
+                self.window.close(send)
+
+    def _pause(self, now: float, wait: float) -> None:
+        if now >= self._paused_until:
+            # The first refusal of a pause: our cap is above the server's, so halve it.
+            self.window.factor = max(MIN_RATE_FACTOR, self.window.factor / 2)
+        self._paused_until = max(self._paused_until, now + wait)
+
+    async def _slot(self) -> Send:
+        # The cap and the pause free up with time, not with an event: sleeping is right.
+        while True:
+            pause = self._paused_until - self._clock.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+                continue
+            send = self.window.acquire()
+            if send is not None:
+                return send
+            await asyncio.sleep(max(0.01, self.window.seconds_until_slot()))
+
+
+def _retry_after(error: ApiError) -> float | None:
+    value = getattr(error, "retry_after", None)
+    return float(value) if value is not None and value >= 0 else None
+
+
+# --- status -----------------------------------------------------------------------
+
+
+async def read_statuses(
+    client: ClanforgeClient, pacer: Pacer, ids: Sequence[int], *, info: bool, in_flight: int
+) -> AsyncGenerator[tuple[int, DiffJob | ApiError]]:
+    """Each diff's status (or the error), in the order asked, up to ``in_flight`` at once."""
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one(diffid: int) -> DiffJob | ApiError:
+        async with gate:
+            try:
+                return await pacer.send(lambda: client.status(diffid, diff_info=info))
+            except ApiError as exc:
+                return exc
+
+    tasks = [asyncio.create_task(one(diffid)) for diffid in ids]
+    try:
+        for diffid, task in zip(ids, tasks, strict=True):
+            yield diffid, await task
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _status_concurrency(conn: Settings) -> int:
+    return min(STATUS_CONCURRENCY, conn.poll.max_in_flight)
+
+
+def make_pacer(conn: Settings) -> Pacer:
+    """The pacing for one command, at the configured requests per second."""
+    return Pacer(SystemClock(), conn.poll.max_requests_per_second)
 
 
 async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
     result = ExitCode.OK
     width = max(len(str(i)) for i in ids)
     async with make_client(conn) as client:
-        gate = asyncio.Semaphore(min(STATUS_CONCURRENCY, conn.poll.max_in_flight))
-        cap = RateCap(conn.poll.max_requests_per_second)
-
-        async def one(diffid: int) -> DiffJob | ApiError:
-            async with gate:
-                await cap.wait()
-                try:
-                    return await client.status(diffid, diff_info=args.info)
-                except ApiError as exc:
-                    return exc
-
-        tasks = [asyncio.create_task(one(diffid)) for diffid in ids]
-        try:
-            # Awaited in order so output order is the order asked, while up to
-            # STATUS_CONCURRENCY requests are in flight.
-            for diffid, task in zip(ids, tasks, strict=True):
-                outcome = await task
+        reads = read_statuses(
+            client, make_pacer(conn), ids, info=args.info, in_flight=_status_concurrency(conn)
+        )
+        async with contextlib.aclosing(reads):
+            async for diffid, outcome in reads:
                 if isinstance(outcome, ApiError):
                     _report_error(diffid, outcome, args.json, out)
                     if outcome.kind in CONFIG_KINDS:
@@ -247,9 +350,6 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
                     print(job_line(outcome, width, time.time()), file=out, flush=True)
                     if args.info:
                         print("\n".join(info_lines(outcome)), file=out, flush=True)
-        finally:
-            for task in tasks:
-                task.cancel()
     return result
 
 
@@ -259,16 +359,135 @@ def run_status(args: argparse.Namespace) -> int:
     return asyncio.run(_status_all(args, conn, ids, sys.stdout))
 
 
-async def _retry_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
+# --- retry ------------------------------------------------------------------------
+
+NOT_RETRYABLE: Final = "only Completed or Failed diffs can be retried"
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A diff ``retry`` leaves out, and why."""
+
+    diffid: int
+    reason: str
+    job: DiffJob | None = None
+    """The fresh status that decided it."""
+    error: ApiError | None = None
+    """The status read failed: the state is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    """What ``retry`` will send and what it skips: decided once, shown by the
+    confirmation, followed by the sender."""
+
+    send: tuple[int, ...]
+    skipped: tuple[Skip, ...] = ()
+    read: Mapping[int, DiffJob] = field(default_factory=dict)
+    """The fresh status of the diffs to send, when one was read (``--all``)."""
+
+
+def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> RetryPlan:
+    """``retry --all``: send what a fresh status shows Completed or Failed, skip the rest.
+
+    >>> from tui.models import parse_job
+    >>> running = parse_job({"diffid": 2, "jobstateid": 4, "jobstatename": "Running",
+    ...     "jobprogress": 5, "jobfailed": 0, "jobcreated": 0, "jobupdated": 0})
+    >>> plan = plan_from_statuses([(2, running)])
+    >>> plan.send, plan.skipped[0].reason
+    ((), 'Running: only Completed or Failed diffs can be retried')
+    """
+    send: dict[int, DiffJob] = {}
+    skipped: list[Skip] = []
+    for diffid, outcome in reads:
+        if isinstance(outcome, ApiError):
+            skipped.append(Skip(diffid, f"status unknown: {outcome.message}", error=outcome))
+        elif outcome.is_terminal:
+            send[diffid] = outcome
+        else:
+            reason = f"{plain(outcome.display_state, limit=40)}: {NOT_RETRYABLE}"
+            skipped.append(Skip(diffid, reason, job=outcome))
+    return RetryPlan(tuple(send), tuple(skipped), send)
+
+
+def skip_json(skip: Skip) -> dict[str, Any]:
+    """The ``--json`` object of a skipped diff (a failed status read is an error object)."""
+    if skip.error is not None:
+        return error_json(skip.diffid, skip.error)
+    job = skip.job.to_json() if skip.job is not None else {}
+    return {
+        "diffid": skip.diffid,
+        "skipped": skip.reason,
+        "jobstateid": job.get("jobstateid"),
+        "jobstatename": job.get("jobstatename"),
+    }
+
+
+def _report_skips(plan: RetryPlan, width: int, as_json: bool, out: TextIO) -> int:
     result = ExitCode.OK
-    width = max(len(str(i)) for i in ids)
-    cap = RateCap(conn.poll.max_requests_per_second)
+    for skip in plan.skipped:
+        if skip.error is not None:
+            _report_error(skip.diffid, skip.error, as_json, out)
+            result = ExitCode.FAILED
+        elif as_json:
+            emit_json(skip_json(skip), out)
+        else:
+            state = _state_of(skip.job)
+            line = f"{skip.diffid:>{width}}  {state:<{STATE_WIDTH}}  skipped: {NOT_RETRYABLE}"
+            print(line, file=out, flush=True)
+    return result
+
+
+def _state_of(job: DiffJob | None) -> str:
+    return plain(job.display_state, limit=40) if job is not None else ""
+
+
+def confirm_plan(plan: RetryPlan, ask: TextIO, answer: TextIO) -> bool:
+    """List the plan on ``ask`` and read a yes from ``answer`` (anything else is a no)."""
+    width = max(len(str(i)) for i in [*plan.send, *(s.diffid for s in plan.skipped)])
+    lines = [f"{PROG}: retry --all will send {len(plan.send)} retries:"]
+    lines += [
+        f"  {diffid:>{width}}  {_state_of(plan.read.get(diffid))}".rstrip() for diffid in plan.send
+    ]
+    if plan.skipped:
+        lines.append(f"skipped ({len(plan.skipped)}):")
+        lines += [f"  {s.diffid:>{width}}  {plain(s.reason, limit=200)}" for s in plan.skipped]
+    ask.write("\n".join(lines) + f"\nRetry these {len(plan.send)} diffs? [y/N] ")
+    ask.flush()
+    return answer.readline().strip().lower() in ("y", "yes")
+
+
+async def _plan_all(conn: Settings, pacer: Pacer) -> RetryPlan:
+    """Fresh status of the watchlist; stops at once on a credentials error."""
+    ids = watchlist_ids(conn)
+    reads: list[tuple[int, DiffJob | ApiError]] = []
     async with make_client(conn) as client:
-        # One at a time, once each: a retry is never sent twice, even on failure.
+        statuses = read_statuses(
+            client, pacer, ids, info=False, in_flight=_status_concurrency(conn)
+        )
+        async with contextlib.aclosing(statuses):
+            async for diffid, outcome in statuses:
+                if isinstance(outcome, ApiError) and outcome.kind in CONFIG_KINDS:
+                    raise outcome
+                reads.append((diffid, outcome))
+    return plan_from_statuses(reads)
+
+
+async def _send_retries(
+    args: argparse.Namespace,
+    conn: Settings,
+    pacer: Pacer,
+    ids: Sequence[int],
+    width: int,
+    out: TextIO,
+) -> int:
+    result = ExitCode.OK
+    async with make_client(conn) as client:
+        # One at a time, once each: a retry is never repeated unless the server said it
+        # did nothing with it (429, 503).
         for diffid in ids:
-            await cap.wait()
             try:
-                job = await client.retry(diffid)
+                job = await pacer.send(functools.partial(client.retry, diffid))
             except RetryOutcomeUnknown as exc:
                 result = ExitCode.FAILED
                 if args.json:
@@ -292,10 +511,48 @@ async def _retry_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
     return result
 
 
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _retry_ids(args: argparse.Namespace) -> list[int]:
+    """The IDs asked for, after the checks that come before anything is sent."""
+    if args.all and args.ids:
+        raise CliError("give diff IDs or --all, not both; nothing was sent", ExitCode.USAGE)
+    ids = parse_ids(args.ids)
+    if not ids and not args.all:
+        raise CliError(
+            "no diff IDs given; nothing was sent. Name the diffs (retry ID...), or retry "
+            "every Completed or Failed diff of the watchlist with: retry --all",
+            ExitCode.USAGE,
+        )
+    if args.all and not args.yes and not _on_terminal():
+        raise CliError(
+            "retry --all asks for confirmation and this is not a terminal; "
+            "add --yes to retry without asking. Nothing was sent",
+            ExitCode.USAGE,
+        )
+    return ids
+
+
 def run_retry(args: argparse.Namespace) -> int:
-    """``retry ID... [--json]``: each diff retried exactly once, in order."""
-    ids, conn = _prepare(args)
-    return asyncio.run(_retry_all(args, conn, ids, sys.stdout))
+    """``retry ID... | --all [--yes] [--json]``: each diff retried once, in order."""
+    ids = _retry_ids(args)
+    conn = load_connection(args)
+    pacer = make_pacer(conn)
+    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else RetryPlan(tuple(ids))
+    if args.all and plan.send and not args.yes and not confirm_plan(plan, sys.stderr, sys.stdin):
+        print_error("not confirmed; nothing was sent")
+        return ExitCode.FAILED
+    out = sys.stdout
+    width = max(len(str(i)) for i in [*plan.send, *(s.diffid for s in plan.skipped)])
+    result = _report_skips(plan, width, args.json, out)
+    if not plan.send:
+        if not args.json:
+            print_warning("nothing was sent: no diff is known to be Completed or Failed")
+        return result
+    sent = asyncio.run(_send_retries(args, conn, pacer, plan.send, width, out))
+    return max(result, sent)
 
 
 # --- watch ------------------------------------------------------------------------
@@ -345,6 +602,24 @@ def _finished(view: JobView) -> bool:
     return view.poll_error is None and view.job is not None and view.job.is_terminal
 
 
+def fit_cells(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells, with "…" where it was cut.
+
+    Cells, not characters: a CJK or emoji character takes two.
+
+    >>> fit_cells("build 東京 ok", 9)
+    'build 東…'
+    """
+    # Imported here: only a live block needs Rich, and commands start faster without it.
+    from rich.cells import cell_len, chop_cells
+
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    return chop_cells(text, width - 1)[0] + "…"
+
+
 class _WatchView:
     """Where ``watch`` output goes: a redrawn block on a TTY, change lines otherwise."""
 
@@ -379,7 +654,7 @@ class _WatchView:
             return
         columns = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
         # Lines are cut to the terminal width so none wraps and cursor-up stays exact.
-        lines = [self._line(views[diffid], now)[:columns] for diffid in self.ids]
+        lines = [fit_cells(self._line(views[diffid], now), columns) for diffid in self.ids]
         if lines == self._drawn:
             return
         parts = [f"\x1b[{len(self._drawn)}F"] if self._drawn else []
@@ -420,15 +695,23 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
         view = _WatchView(ids, client.last_error, out, as_json=args.json)
         all_done = asyncio.Event()
         holder: list[Tracker] = []
+        reader_gone: list[BrokenPipeError] = []
 
         def on_change(changed: set[int]) -> None:
             # Called from inside the tracker's constructor too, before it is stored.
-            if not holder:
+            if not holder or reader_gone:
                 return
             views = holder[0].views
-            for diffid in sorted(changed, key=ids.index):
-                if diffid in views:
-                    view.changed(views[diffid], clock.now())
+            try:
+                for diffid in sorted(changed, key=ids.index):
+                    if diffid in views:
+                        view.changed(views[diffid], clock.now())
+            except BrokenPipeError as exc:
+                # The reader went away (``| head``). The tracker would log and swallow
+                # this, so it is kept here, and ends the command as ``status`` ends.
+                reader_gone.append(exc)
+                all_done.set()
+                return
             if any(v.poll_error_kind in CONFIG_KINDS for v in views.values()) or all(
                 _finished(v) for v in views.values()
             ):
@@ -452,6 +735,8 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
                 if runner.done():
                     runner.result()  # surfaces a crash of the loop; a clean end is a bug
                     break
+            if reader_gone:
+                raise reader_gone[0]
             view.redraw(tracker.views, clock.now())
         finally:
             await tracker.close()
@@ -504,7 +789,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ids_help = "diff IDs (default: the current profile's watchlist)"
 
     status = subparsers.add_parser(
-        "status", parents=[parent], help="show diffs' state, progress and ETA"
+        "status",
+        parents=[parent],
+        help="show diffs' state, progress and ETA",
+        description=(
+            "Show each diff's state, progress and ETA, in the order given. The requests "
+            "keep to [poll] max_requests_per_second; a 429 or 503 is waited out "
+            f"(Retry-After) for at most {RETRY_AFTER_LIMIT:.0f} s per request."
+        ),
     )
     status.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     status.add_argument("--info", action="store_true", help="also game, machine, image, files")
@@ -512,9 +804,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.set_defaults(handler=run_status)
 
     retry = subparsers.add_parser(
-        "retry", parents=[parent], help="retry Completed or Failed diffs (each sent once)"
+        "retry",
+        parents=[parent],
+        help="retry Completed or Failed diffs (each sent once)",
+        description=(
+            "Retry the diffs named, each once, in order (the server says why it refuses "
+            "one). --all retries every diff of the watchlist that a fresh status shows "
+            "Completed or Failed, after asking on a terminal (--yes: without asking). "
+            "The requests keep to [poll] max_requests_per_second; a 429 or 503 is waited "
+            f"out (Retry-After) and the request sent again, for at most {RETRY_AFTER_LIMIT:.0f} s "
+            "per request. A timeout or a lost answer is never re-sent."
+        ),
     )
-    retry.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
+    retry.add_argument("ids", nargs="*", metavar="ID", help="diff IDs to retry")
+    retry.add_argument(
+        "--all",
+        action="store_true",
+        help="every Completed or Failed diff of the current profile's watchlist",
+    )
+    retry.add_argument("--yes", action="store_true", help="with --all: do not ask first")
     retry.add_argument("--json", action="store_true", help="JSON Lines output")
     retry.set_defaults(handler=run_retry)
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
@@ -48,15 +47,11 @@ from typing import Final
 from tui.clock import Clock
 from tui.models import DiffJob, JobState
 from tui.poll_settings import PollSettings
-
-RATE_WINDOW_MARGIN: Final = 0.05
-"""Extra seconds on the cap's window: a request leaves a few ms after it is started,
-so the server may see two requests closer together than we started them."""
+from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 
 ETA_ERROR: Final = 0.25
 """How far off an ETA is assumed to be, as a fraction of the job's length."""
 
-MIN_RATE_FACTOR: Final = 0.125
 RATE_RECOVERY_SECONDS: Final = 10.0
 """After a slow-down the rate doubles back every this many seconds of good answers."""
 
@@ -92,16 +87,6 @@ SLOW_PER_DIFF_KINDS: Final = frozenset({"not-found", "rejected"})
 
 
 @dataclass(slots=True)
-class _Send:
-    """One request in the cap's log."""
-
-    at: float
-    """When it may have reached the server, at the latest (once answered)."""
-    open: bool = False
-    """In flight: it may reach the server at any moment until answered."""
-
-
-@dataclass(slots=True)
 class _Entry:
     key: int
     state: JobState | None
@@ -115,7 +100,7 @@ class _Entry:
     last_sent: float | None = None
     errors: int = 0
     confirm_left: int = 1
-    send: _Send | None = None
+    send: Send | None = None
     """The cap's record of the request in flight."""
     samples: list[tuple[float, int]] = field(default_factory=list)
     """(monotonic time, progress) of running reads this session."""
@@ -154,12 +139,11 @@ class PollScheduler:
         self._settings = settings
         self._rng = rng if rng is not None else random.Random()
         self._entries: dict[int, _Entry] = {}
-        self._sends: deque[_Send] = deque()
+        self._window = RateWindow(clock, settings.max_requests_per_second)
         self._in_flight = 0
         self._paused = False
         self._global_until: float | None = None
         self._global_errors = 0
-        self._rate_factor = 1.0
         self._rate_changed_at = 0.0
 
     # ------------------------------------------------------------------ config
@@ -173,13 +157,17 @@ class PollScheduler:
         """Poll interval inside a running diff's finish window (and error backoff base)."""
         return 2.0 * self._settings.min_interval
 
-    def _rate(self) -> float:
-        return self._settings.max_requests_per_second * self._rate_factor
+    @property
+    def _rate_factor(self) -> float:
+        # The slow-down policy below sets it; the rate window applies it.
+        return self._window.factor
 
-    def _window(self) -> tuple[int, float]:
-        rate = self._rate()
-        burst = max(1, math.floor(rate))
-        return burst, max(1.0, burst / rate) + RATE_WINDOW_MARGIN
+    @_rate_factor.setter
+    def _rate_factor(self, value: float) -> None:
+        self._window.factor = value
+
+    def _rate(self) -> float:
+        return self._window.rate
 
     # ------------------------------------------------------------------ entries
     def __contains__(self, key: object) -> bool:
@@ -303,36 +291,17 @@ class PollScheduler:
     # ------------------------------------------------------------------ the cap
     def seconds_until_slot(self) -> float:
         """Seconds until the requests-per-second cap allows another request."""
-        burst, window = self._window()
-        now = self._clock.monotonic()
-        recent = [now if s.open else s.at for s in self._sends if s.open or s.at + window > now]
-        if len(recent) < burst:
-            return 0.0
-        recent.sort(reverse=True)
-        return max(0.0, recent[burst - 1] + window - now)
+        return self._window.seconds_until_slot()
 
     def take_slot(self) -> bool:
         """For a request that is not a status poll (retry, details): True and counted
         when the cap allows it now, else False (ask again after :meth:`seconds_until_slot`)."""
-        if self.seconds_until_slot() > 0:
-            return False
-        self._log_send(_Send(self._clock.monotonic()))
-        return True
-
-    def _log_send(self, send: _Send) -> None:
-        self._sends.append(send)
-        # Forget answered requests that no window can hold any more.
-        _, window = self._window()
-        horizon = send.at - 2 * window / MIN_RATE_FACTOR
-        while self._sends and not self._sends[0].open and self._sends[0].at < horizon:
-            self._sends.popleft()
+        return self._window.take_slot()
 
     def _close_send(self, entry: _Entry) -> None:
         """The request for ``entry`` was answered (or given up): it counts from now."""
-        send = entry.send
-        if send is not None:
-            send.at = max(send.at, self._clock.monotonic())
-            send.open = False
+        if entry.send is not None:
+            self._window.close(entry.send)
             entry.send = None
 
     # ------------------------------------------------------------------ choosing
@@ -409,11 +378,10 @@ class PollScheduler:
     def started(self, key: int) -> None:
         """A status request for ``key`` is being sent now (counts against the caps)."""
         now = self._clock.monotonic()
-        send = _Send(now, open=True)
-        self._log_send(send)
+        send = self._window.start()
         entry = self._entries.get(key)
         if entry is None:
-            send.open = False
+            self._window.close(send)
             return
         self._close_send(entry)
         entry.send = send

@@ -432,6 +432,7 @@ class Simulator:
         seed_demo: bool = True,
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
+        rate_limit: int | None = None,
     ) -> None:
         if not allow_remote and not _is_loopback(host):
             raise ValueError(
@@ -449,6 +450,9 @@ class Simulator:
         self.seed = seed
         self.clock = clock
         self.allow_remote = allow_remote
+        self.rate_limit = rate_limit
+        """Server-wide requests per second (any endpoint); beyond it 429 + Retry-After."""
+        self._answered_at: list[float] = []
         self.requests: list[RequestRecord] = []
         # Unexpected exceptions in request handlers (a simulator bug), for tests to check.
         self.errors: list[str] = []
@@ -835,9 +839,10 @@ class Simulator:
         endpoint, token = _route(parts.path)
         diffid = _int_or_none(token) if token is not None else _int_or_none(query.get("diffid"))
         with self._lock:
-            fault = self._take_fault(endpoint, diffid)
+            limited = self._over_rate_limit(now)
+            fault = self._take_fault(endpoint, diffid) if limited is None else None
         kind = fault.kind if fault is not None else None
-        response = self._fault_response(fault, diffid) if fault is not None else None
+        response = self._fault_response(fault, diffid) if fault is not None else limited
         if response is None:
             if method != "GET":
                 response = _error(405, f"Method {method} not allowed: every call is a GET")
@@ -881,6 +886,20 @@ class Simulator:
         except OSError:
             # The client gave up (e.g. a timeout on a slow answer): nothing to tell it.
             handler.close_connection = True
+
+    def _over_rate_limit(self, now: float) -> _Response | None:
+        """A 429 when ``rate_limit`` requests were let through in the second before
+        ``now``; else None, and this request counts."""
+        if self.rate_limit is None:
+            return None
+        self._answered_at = [at for at in self._answered_at if at > now - 1.0]
+        if len(self._answered_at) < self.rate_limit:
+            self._answered_at.append(now)
+            return None
+        wait = max(1, math.ceil(min(self._answered_at, default=now) + 1.0 - now))
+        return _Response(
+            429, _json_body({"error": "Too many requests"}), headers=[("Retry-After", str(wait))]
+        )
 
     def _take_fault(self, endpoint: str, diffid: int | None) -> _Fault | None:
         for index, fault in enumerate(self._faults):
