@@ -394,7 +394,10 @@ class ImageDiffApp(App[None]):
         return self.job_list.targets()
 
     def action_retry(self) -> None:
-        ids = self._targets()
+        self.confirm_retry(self._targets())
+
+    def confirm_retry(self, ids: list[int]) -> None:
+        """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
         if not ids:
             self.notify("Nothing to retry: the list is empty.", severity="warning")
             return
@@ -555,8 +558,11 @@ class ImageDiffApp(App[None]):
     def _open_details(self, diffid: int) -> None:
         view = self.tracker.views.get(diffid)
         if view is not None:
+            retry = None if self.options.read_only else self.confirm_retry
             self.push_screen(
-                DetailScreen(view, fetch=self.tracker.fetch_details, now=self.clock.now)
+                DetailScreen(
+                    view, fetch=self.tracker.fetch_details, now=self.clock.now, retry=retry
+                )
             )
 
     def action_details(self) -> None:
