@@ -57,7 +57,8 @@ def test_plain_and_json_exports_import_back_with_every_label(
     lines = json_export.stdout.splitlines()
     assert len(lines) == len(LABELS)
     assert json.loads(lines[0]) == {"diffid": 4101, "label": "eu build"}
-    for asid, exported in (("8", plain_export.stdout), ("9", json_export.stdout)):
+    commented_json = "# exported from 7\n\n" + json_export.stdout
+    for asid, exported in (("8", plain_export.stdout), ("9", commented_json)):
         imported = _cli(env, "import", "--asid", asid, "-", stdin=exported)
         assert imported.returncode == 0, imported.stderr
         assert _listed(env, asid) == LABELS

@@ -5,7 +5,8 @@ Both formats keep one diff to a line, so a mistake is named by its line number:
 - plain: ``4101  # eu build``; the comment after the IDs on a line is their label,
   a line that is only a comment is skipped;
 - JSON Lines: ``{"diffid": 4101, "label": "eu build"}``, one object a line (the
-  objects of ``watchlist list --json`` read back too: other keys are ignored).
+  objects of ``watchlist list --json`` read back too: other keys are ignored);
+  blank lines and ``#`` lines are skipped in both.
 
 No I/O here: the CLI reads the file and writes the watchlist.
 
@@ -81,7 +82,7 @@ def _plain_line(number: int, line: str) -> tuple[list[tuple[int, str]], list[Lin
 
 
 def _json_line(number: int, line: str) -> tuple[list[tuple[int, str]], list[LineError]]:
-    if not line.strip():
+    if not line.strip() or line.lstrip().startswith("#"):
         return [], []
     try:
         item = json.loads(line)
