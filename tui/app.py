@@ -65,7 +65,7 @@ _LIST_ACTIONS = frozenset(
 
 
 _HELP_SKIPS = frozenset({"page_left", "page_right", "command_palette", "read_only"})
-"""Inherited bindings that help leaves out: sideways paging, and the palette's (own row)."""
+"""Bindings that help leaves out: sideways paging, the palette's (own row), read-only notices."""
 
 
 class WatchlistPort(Protocol):
