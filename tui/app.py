@@ -61,13 +61,14 @@ _LIST_ACTIONS = frozenset(
         "copy_id",
         "compact",
         "events",
+        "read_only",
     }
 )
 """Actions on the main list, hidden while another screen is on top."""
 
 
-_HELP_SKIPS = frozenset({"page_left", "page_right", "command_palette"})
-"""Inherited bindings that help leaves out: sideways paging, and the palette's (own row)."""
+_HELP_SKIPS = frozenset({"page_left", "page_right", "command_palette", "read_only"})
+"""Bindings that help leaves out: sideways paging, the palette's (own row), read-only notices."""
 
 
 class WatchlistPort(Protocol):
@@ -145,6 +146,9 @@ class ImageDiffApp(App[None]):
         Binding("l", "events", "Events: what happened", id="events", show=False),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
+        # Read-only hides retry and remove; these say why their keys do nothing.
+        Binding("R", "read_only('retry')", show=False, id="retry-read-only"),
+        Binding("d", "read_only('remove')", show=False, id="remove-read-only"),
     ]
 
     def __init__(
@@ -260,7 +264,10 @@ class ImageDiffApp(App[None]):
                 timeout=15,
                 markup=False,
             )
-        self.set_keymap({key: value for key, value in keymap.items() if key in known})
+        keymap = {key: value for key, value in keymap.items() if key in known}
+        for moved in {"retry", "remove"} & set(keymap):
+            keymap.setdefault(f"{moved}-read-only", keymap[moved])
+        self.set_keymap(keymap)
 
     def _key_for(self, action: str) -> str:
         """The key that runs ``action`` on the list now (after the keymap), for hints."""
@@ -392,17 +399,25 @@ class ImageDiffApp(App[None]):
     # -- actions --------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.options.read_only and action in ("retry", "remove"):
+        if action in ("retry", "remove", "read_only") and (
+            self.options.read_only != (action == "read_only")
+        ):
             # Hidden (False), not merely disabled (None): no footer key, no help row.
             return False
         # Other screens (details, dialogs) have their own keys; the list's would act unseen.
         return action not in _LIST_ACTIONS or self.screen is self.screen_stack[0]
 
+    def action_read_only(self, what: str) -> None:
+        self.notify(f"read-only: {what} is disabled", severity="warning")
+
     def _targets(self) -> list[int]:
         return self.job_list.targets()
 
     def action_retry(self) -> None:
-        ids = self._targets()
+        self.confirm_retry(self._targets())
+
+    def confirm_retry(self, ids: list[int]) -> None:
+        """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
         if not ids:
             self.notify("Nothing to retry: the list is empty.", severity="warning")
             return
@@ -563,12 +578,14 @@ class ImageDiffApp(App[None]):
     def _open_details(self, diffid: int) -> None:
         view = self.tracker.views.get(diffid)
         if view is not None:
+            retry = None if self.options.read_only else self.confirm_retry
             self.push_screen(
                 DetailScreen(
                     view,
                     fetch=self.tracker.fetch_details,
                     now=self.clock.now,
                     history=lambda: self.journal.actions(diffid, self.options.asid),
+                    retry=retry,
                 )
             )
 
@@ -721,6 +738,15 @@ class ImageDiffApp(App[None]):
         rows = [(" ".join(keys[row]), row[1]) for row in sorted(keys, key=rank.__getitem__)]
         rows.append(("ctrl+p", "Command palette: every action by name"))
         self.push_screen(HelpScreen(rows))
+
+    def action_help_quit(self) -> None:
+        # Textual's own hint names only ctrl+q; this app's quit key is shorter.
+        keys = [
+            self.get_key_display(active.binding)
+            for active in self.screen_stack[0].active_bindings.values()
+            if active.binding.id == "quit"
+        ]
+        self.notify(f"Press {' or '.join([*keys, 'ctrl+q'])} to quit the app", markup=False)
 
     async def action_quit(self) -> None:
         if self._quitting:

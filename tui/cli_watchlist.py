@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from tui.atomicfile import LockTimeout
 from tui.cli_common import CliError, ExitCode, connection_options, print_warning
@@ -28,6 +28,7 @@ from tui.paths import app_paths
 from tui.safetext import plain
 from tui.settings import Settings, resolve_settings
 from tui.watchlist import WatchlistError, WatchlistStore
+from tui.watchlist_text import export_json_lines, export_plain, parse_import
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -65,13 +66,20 @@ def _flush_notices(store: WatchlistStore) -> None:
     store.notices.clear()
 
 
-def _add(args: argparse.Namespace, parsed: ParsedIds) -> int:
+def _add(args: argparse.Namespace, parsed: ParsedIds, labels: Mapping[int, str] = {}) -> int:
+    """Watch ``parsed.ids``; ``--label`` if given, else each ID's own label in ``labels``."""
     settings = _settings(args)
     store = _store()
     now = time.time()
     label = getattr(args, "label", None) or ""
     entries = [
-        WatchEntry(diffid, settings.asid, settings.profile, label=label, added_at=now)
+        WatchEntry(
+            diffid,
+            settings.asid,
+            settings.profile,
+            label=label or labels.get(diffid, ""),
+            added_at=now,
+        )
         for diffid in parsed.ids
     ]
     try:
@@ -95,7 +103,12 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    """Watch every ID in a file (or ``-`` for standard input); ``#`` starts a comment."""
+    """Watch every diff in a file (or ``-`` for standard input) as ``export`` writes it.
+
+    Plain: IDs, and after ``#`` on the same line their label (a line that is only a
+    comment is skipped). JSON Lines: one ``{"diffid": N, "label": "..."}`` a line.
+    ``--label`` replaces the file's labels.
+    """
     source: str = args.file
     try:
         if source == "-":
@@ -106,7 +119,15 @@ def run_import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CliError(f"cannot read {source}: {reason}", ExitCode.USAGE) from None
-    return _add(args, _parse_or_fail(text, f"in {source}; nothing was imported"))
+    imported = parse_import(text)
+    if imported.errors:
+        listed = "; ".join(str(error) for error in imported.errors)
+        count = count_noun(len(imported.errors), "error")
+        raise CliError(f"{count} in {source}, nothing was imported: {listed}", ExitCode.USAGE)
+    if not imported.ids:
+        raise CliError(f"no diff IDs in {source}; nothing was imported", ExitCode.USAGE)
+    parsed = ParsedIds(imported.ids, (), imported.duplicates)
+    return _add(args, parsed, imported.labels)
 
 
 def run_remove(args: argparse.Namespace) -> int:
@@ -179,20 +200,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Print this profile's IDs in a form ``watchlist import`` reads back (labels as comments)."""
-    settings, entries = _entries(args)
-    if args.json:
-        document = {
-            "profile": settings.profile,
-            "asid": settings.asid,
-            "diffs": [{"diffid": e.diffid, "label": e.label} for e in entries],
-        }
-        print(json.dumps(document, ensure_ascii=True, indent=2))
-        return ExitCode.OK
-    for entry in entries:
-        # plain() keeps the label on one line, so it stays inside its comment.
-        comment = f"  # {plain(entry.label)}" if entry.label else ""
-        print(f"{entry.diffid}{comment}")
+    """Print this profile's diffs as ``watchlist import`` reads them back, labels and all."""
+    _, entries = _entries(args)
+    pairs = ((entry.diffid, entry.label) for entry in entries)
+    for line in export_json_lines(pairs) if args.json else export_plain(pairs):
+        print(line)
     return ExitCode.OK
 
 
@@ -236,11 +248,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "import", parents=parent, help="watch every ID in a file", description=run_import.__doc__
     )
     imp.add_argument("file", metavar="FILE", help="a file of IDs, or - for standard input")
-    imp.add_argument("--label", metavar="TEXT", help="a label for every imported diff")
+    imp.add_argument(
+        "--label", metavar="TEXT", help="a label for every imported diff (replaces the file's)"
+    )
     imp.set_defaults(handler=run_import)
 
     export = commands.add_parser(
         "export", parents=parent, help="print watched IDs", description=run_export.__doc__
     )
-    export.add_argument("--json", action="store_true", help="one JSON document")
+    export.add_argument("--json", action="store_true", help="one JSON object per line")
     export.set_defaults(handler=run_export)

@@ -14,7 +14,7 @@ from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp
 from tui.cli_common import CliError, ExitCode
 from tui.clock import SystemClock
-from tui.config import Config, update_config
+from tui.config import Config, ConfigError, update_config
 from tui.journal import Journal
 from tui.logsetup import register_secret, setup_logging
 from tui.paths import app_paths
@@ -139,6 +139,21 @@ def build_app(
     )
 
 
+def _app_settings(args: argparse.Namespace, config_file: Path) -> Settings:
+    try:
+        return resolve_settings(
+            profile=getattr(args, "profile", None),
+            api_url=getattr(args, "api_url", None),
+            asid=getattr(args, "asid", None),
+            env=os.environ,
+        )
+    except ConfigError as exc:
+        if config_file.exists():
+            raise
+        # A first run: nothing is set up yet, and the demo needs nothing.
+        raise ConfigError(f"{exc}; or look around first: imagediff-tui --demo") from None
+
+
 def run_app(args: argparse.Namespace) -> int:
     """``imagediff-tui`` with no subcommand."""
     if getattr(args, "demo", False):
@@ -147,12 +162,7 @@ def run_app(args: argparse.Namespace) -> int:
     setup_logging(paths.log_file, debug=bool(getattr(args, "debug", False)))
     catalog = load_catalog(paths.themes_dir)
     requested_theme(args, catalog)
-    settings = resolve_settings(
-        profile=getattr(args, "profile", None),
-        api_url=getattr(args, "api_url", None),
-        asid=getattr(args, "asid", None),
-        env=os.environ,
-    )
+    settings = _app_settings(args, paths.config_file)
     store = WatchlistStore(paths.watchlist_file)
     build_app(settings, args, store, catalog, persist_theme=True, extra_notices=[]).run()
     return 0
@@ -162,12 +172,13 @@ def run_demo(args: argparse.Namespace) -> int:
     """The whole app against the embedded simulator, in a throwaway config and data dir."""
     from tui.simulator import DEMO_DIFFS, Simulator
 
-    # The demo reads no user file, so it offers the built-in themes only.
-    catalog = load_catalog(None)
+    # Read before the XDG folders move: a theme author previews their theme on every
+    # job state at once. Only read: the demo writes into its throwaway folder alone.
+    catalog = load_catalog(app_paths().themes_dir)
     requested_theme(args, catalog)
     with tempfile.TemporaryDirectory(prefix="imagediff-demo-") as tmp:
         # Point every XDG dir at the temporary folder, so the demo never reads or
-        # writes the user's own config, watchlist, themes or log.
+        # writes the user's own config, watchlist or log (themes were read above).
         for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             folder = Path(tmp) / name.lower()
             folder.mkdir(mode=0o700)

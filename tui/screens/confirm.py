@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -35,7 +35,8 @@ class ConfirmScreen(ModalScreen[bool]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "cancel", "Cancel", id="dialog-cancel"),
+        # q as well: it leaves every other screen of the app, and a modal swallows the app's keys.
+        Binding("escape,n,q", "cancel", "Cancel", id="dialog-cancel"),
         Binding("y", "confirm", "Confirm", id="dialog-confirm"),
     ]
 
@@ -54,13 +55,14 @@ class ConfirmScreen(ModalScreen[bool]):
             with VerticalScroll():
                 yield Static(self._body)
             with Horizontal():
-                yield Button("Cancel (n)", id="cancel")
-                yield Button(
-                    f"{self._confirm_label} (y)",
-                    id="confirm",
-                    variant="primary",
-                    disabled=not self._can_confirm,
-                )
+                if self._can_confirm:
+                    yield Button("Cancel (n)", id="cancel")
+                    yield Button(f"{self._confirm_label} (y)", id="confirm", variant="primary")
+                else:
+                    # Nothing to confirm: no dead button, one way out.
+                    yield Button("Close (n)", id="cancel")
+        # The list's footer behind a modal would offer keys that do nothing here.
+        yield Footer()
 
     def on_mount(self) -> None:
         button_id = "#confirm" if self._can_confirm else "#cancel"
@@ -69,9 +71,11 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "confirm" or self._can_confirm
+
     def action_confirm(self) -> None:
-        if self._can_confirm:
-            self.dismiss(True)
+        self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from tui.formatting import duration
@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 MAX_LISTED_FILES = 5000
 """A diff can touch tens of thousands of files; the list shows this many and says so."""
+
+NAME_WIDTH = 14
+"""The overview's field-name column, shared by its tables so their values line up."""
+
+FILE_TABS = ("added", "modified", "removed")
 
 
 def _when(stamp: float | None) -> str:
@@ -44,10 +49,39 @@ def _eta_note(eta: int | None, now: float) -> str:
     return f" (overdue {duration(now - eta)})"
 
 
-def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
+def human_size(size: int) -> str:
+    """A file size in binary units with one decimal: ``512 B``, ``1.5 KiB``, ``3.2 GiB``.
+
+    >>> human_size(1536)
+    '1.5 KiB'
+    """
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1024:.1f} TiB"
+
+
+def pretty_json(raw: str) -> str:
+    """``raw`` indented when it is JSON; anything else (an HTML error page) as it came."""
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except ValueError:
+        return raw
+
+
+def _name_value_grid() -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style="bold", no_wrap=True, min_width=NAME_WIDTH)
     table.add_column()
+    return table
+
+
+def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
+    table = _name_value_grid()
 
     def row(name: str, value: object) -> None:
         table.add_row(Text(name), Text(plain(str(value), one_line=False)))
@@ -79,9 +113,7 @@ def _info_table(job: DiffJob | None) -> Text | Table:
     if job is None or job.info is None:
         return Text("Loading diff_info…" if job is None else "The server sent no diff_info.")
     info = job.info
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table = _name_value_grid()
     for title, data in (("game", info.game), ("machine", info.machine), ("image", info.image)):
         summary = ", ".join(f"{key}={value}" for key, value in data.items()) or "—"
         table.add_row(Text(title), Text(plain(summary)))
@@ -94,10 +126,18 @@ def _info_table(job: DiffJob | None) -> Text | Table:
     return table
 
 
-def _file_options(entries: tuple[FileEntry, ...]) -> list[Option]:
+def _matching(entries: tuple[FileEntry, ...], pattern: str) -> tuple[FileEntry, ...]:
+    """The entries whose path contains ``pattern``, ignoring case (all without one)."""
+    folded = pattern.casefold()
+    return tuple(entry for entry in entries if folded in entry.path.casefold())
+
+
+def _file_options(entries: tuple[FileEntry, ...], *, exact: bool) -> list[Option]:
     options = []
     for entry in entries[:MAX_LISTED_FILES]:
-        size = f"  {entry.size:,} B" if entry.size is not None else ""
+        size = ""
+        if entry.size is not None:
+            size = f"  {entry.size:,} B" if exact else f"  {human_size(entry.size)}"
         options.append(Option(Text(plain(entry.path) + size)))
     if len(entries) > MAX_LISTED_FILES:
         options.append(
@@ -138,11 +178,17 @@ class DetailScreen(Screen[None]):
     DetailScreen TabbedContent { height: 1fr; }
     DetailScreen OptionList { height: 1fr; }
     DetailScreen #raw { padding: 0 1; }
+    DetailScreen #file-filter { dock: bottom; display: none; border: tall $accent; }
+    DetailScreen #file-filter.-active { display: block; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="detail-back"),
         Binding("r", "reload", "Reload", id="detail-reload"),
+        Binding("R", "retry", "Retry", id="detail-retry"),
+        Binding("R", "read_only", show=False, id="detail-retry-read-only"),
+        Binding("slash", "filter_files", "Filter files", id="detail-filter"),
+        Binding("b", "exact_sizes", "Exact sizes", id="detail-bytes"),
     ]
 
     def __init__(
@@ -152,7 +198,9 @@ class DetailScreen(Screen[None]):
         fetch: Callable[[int], Awaitable[DiffJob]],
         now: Callable[[], float],
         history: Callable[[], list[JournalEvent]],
+        retry: Callable[[list[int]], None] | None = None,
     ) -> None:
+        """``retry`` asks to retry these diffs (the list's dialog); None in read-only."""
         super().__init__()
         self._view = view
         self._fetch = fetch
@@ -160,8 +208,11 @@ class DetailScreen(Screen[None]):
         self._read_history = history
         self._history: list[JournalEvent] | None = None
         self._history_error: str | None = None
+        self._retry = retry
         self._job: DiffJob | None = view.job
         self._error: str | None = None
+        self._exact_sizes = False
+        self._file_filter = ""
 
     def compose(self) -> ComposeResult:
         title = f"Diff #{self._view.diffid}"
@@ -181,6 +232,7 @@ class DetailScreen(Screen[None]):
                 yield OptionList(id="removed")
             with TabPane("Raw response", id="tab-raw"), VerticalScroll():
                 yield Static(id="raw")
+        yield Input(placeholder="filter files by path · esc clears", id="file-filter")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -201,16 +253,25 @@ class DetailScreen(Screen[None]):
         else:
             history.append_text(_history_text(self._history))
         self.query_one("#history", Static).update(history)
-        if job is not None and job.info is not None:
-            for name in ("added", "modified", "removed"):
-                entries: tuple[FileEntry, ...] = getattr(job.info, name)
-                option_list = self.query_one(f"#{name}", OptionList)
-                option_list.clear_options()
-                option_list.add_options(_file_options(entries))
-                tab = self.query_one(TabbedContent).get_tab(f"tab-{name}")
-                tab.label = f"{name.capitalize()} ({len(entries):,})"
-        raw = job.raw_text if job is not None and job.raw_text else "No response yet."
+        self._paint_files()
+        raw = pretty_json(job.raw_text) if job is not None and job.raw_text else "No response yet."
         self.query_one("#raw", Static).update(Text(plain(raw, one_line=False, limit=200_000)))
+
+    def _paint_files(self) -> None:
+        job = self._job
+        if job is None or job.info is None:
+            return
+        for name in FILE_TABS:
+            entries: tuple[FileEntry, ...] = getattr(job.info, name)
+            shown = _matching(entries, self._file_filter)
+            option_list = self.query_one(f"#{name}", OptionList)
+            option_list.clear_options()
+            option_list.add_options(_file_options(shown, exact=self._exact_sizes))
+            count = f"{len(entries):,}"
+            if self._file_filter:
+                count = f"{len(shown):,} of {count}"
+            tab = self.query_one(TabbedContent).get_tab(f"tab-{name}")
+            tab.label = f"{name.capitalize()} ({count})"
 
     def action_reload(self) -> None:
         self._load()
@@ -229,5 +290,48 @@ class DetailScreen(Screen[None]):
             self._error = str(exc) or type(exc).__name__
         self._paint()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("retry", "read_only"):
+            return (self._retry is None) == (action == "read_only")
+        return True
+
+    def action_retry(self) -> None:
+        if self._retry is not None:
+            self._retry([self._view.diffid])
+
+    def action_read_only(self) -> None:
+        self.notify("read-only: retry is disabled", severity="warning")
+
+    def action_exact_sizes(self) -> None:
+        self._exact_sizes = not self._exact_sizes
+        self._paint_files()
+
+    def action_filter_files(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active.removeprefix("tab-") not in FILE_TABS:
+            tabs.active = "tab-added"
+        box = self.query_one("#file-filter", Input)
+        box.add_class("-active")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._file_filter = event.value.strip()
+        self._paint_files()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._focus_files()
+
+    def _focus_files(self) -> None:
+        active = self.query_one(TabbedContent).active.removeprefix("tab-")
+        if active in FILE_TABS:
+            self.query_one(f"#{active}", OptionList).focus()
+
     def action_close(self) -> None:
+        box = self.query_one("#file-filter", Input)
+        if box.has_class("-active"):
+            # Escape clears the filter first, as on the list; the next one goes back.
+            box.value = ""
+            box.remove_class("-active")
+            self._focus_files()
+            return
         self.dismiss(None)

@@ -30,7 +30,9 @@ class EditLabelScreen(ModalScreen[str | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="label-cancel")
+        Binding("escape", "cancel", "Cancel", id="label-cancel"),
+        # Priority: the field's own ctrl+a goes to the start, and home does that too.
+        Binding("ctrl+a", "select_all", "Select all", id="label-select-all", priority=True),
     ]
 
     def __init__(self, diffid: int, label: str) -> None:
@@ -41,11 +43,18 @@ class EditLabelScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(f"Label for diff #{self._diffid}"), classes="title")
-            yield Input(value=self._label, id="label", max_length=200)
-            yield Static("enter saves · escape cancels · empty clears", classes="hint")
+            # The cursor at the end: typing adds to the label (ctrl+a first to replace it).
+            yield Input(value=self._label, id="label", max_length=200, select_on_focus=False)
+            yield Static(
+                "enter saves · escape cancels · ctrl+a selects all · empty clears",
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    def action_select_all(self) -> None:
+        self.query_one(Input).select_all()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
