@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.pilot import Pilot
@@ -97,6 +98,12 @@ class MemoryWatchlist:
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
+
+    def listen(
+        self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
+    ) -> None:
+        self.on_lock_wait = on_lock_wait
+        self.on_notice = on_notice
 
 
 def make_app(
