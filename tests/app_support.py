@@ -27,7 +27,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from tui.api import ClanforgeClient
-from tui.app import AppOptions, ImageDiffApp
+from tui.app import AppOptions, ImageDiffApp, WatchlistPort
 from tui.clock import Clock, SystemClock
 from tui.models import LastStatus, WatchEntry
 from tui.poll_settings import PollSettings
@@ -112,7 +112,7 @@ def make_app(
     *,
     clock: Clock | None = None,
     poll: PollSettings = FAST_POLL,
-    watchlist: MemoryWatchlist | None = None,
+    watchlist: WatchlistPort | None = None,
     start_polling: bool = True,
     **options: object,
 ) -> ImageDiffApp:

@@ -93,7 +93,6 @@ def build_app(
         notices.append(loaded.notice)
     theme, theme_notices = _theme_choice(args, settings.ui.theme, catalog)
     notices += theme_notices
-    session = WatchSession(store, profile=settings.profile, asid=settings.asid, clock=clock)
     client = ClanforgeClient(
         settings.api_url,
         settings.asid,
@@ -127,6 +126,9 @@ def build_app(
         for entry in loaded.entries
         if entry.profile == settings.profile and entry.asid == settings.asid
     ]
+    session = WatchSession(
+        store, profile=settings.profile, asid=settings.asid, clock=clock, held=entries
+    )
     return ImageDiffApp(
         client,
         entries,
