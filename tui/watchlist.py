@@ -32,7 +32,7 @@ import os
 import re
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -41,6 +41,7 @@ import tomli_w
 
 from tui.atomicfile import (
     DEFAULT_LOCK_TIMEOUT,
+    LockTimeout,
     atomic_write_text,
     ensure_private_dir,
     file_lock,
@@ -174,7 +175,7 @@ def parse_watchlist(text: str) -> list[WatchEntry]:
         # Moving a newer version's file aside would lose it for that version.
         raise WatchlistError(
             f"the watchlist was written by a newer imagediff-tui (schema {schema}); "
-            "upgrade to use it"
+            "upgrade imagediff-tui to use it (the file is left as it is)"
         )
     if schema != SCHEMA:
         raise _Corrupt(f"schema must be {SCHEMA}, got {schema!r}")
@@ -222,6 +223,12 @@ def watchlist_to_toml(entries: Iterable[WatchEntry]) -> str:
             )
         diffs.append(item)
     return tomli_w.dumps({"schema": SCHEMA, "diff": diffs})
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file is where a folder should be"
+    return exc.strerror or str(exc)
 
 
 # --- the store ------------------------------------------------------------------------
@@ -276,7 +283,9 @@ class WatchlistStore:
         except FileNotFoundError:
             return [], None
         except IsADirectoryError:
-            raise WatchlistError(f"{self.path} is a folder, not a watchlist file") from None
+            raise WatchlistError(
+                f"{self.path} is a folder, not a watchlist file; move it away and try again"
+            ) from None
         except OSError as exc:
             raise WatchlistError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
@@ -285,12 +294,30 @@ class WatchlistStore:
             return [], self._move_aside(f"not UTF-8 text at byte {exc.start}")
         except _Corrupt as exc:
             return [], self._move_aside(str(exc))
+        except WatchlistError as exc:
+            raise WatchlistError(f"{self.path}: {exc}") from None
 
     def _write_locked(self, entries: list[WatchEntry]) -> None:
         atomic_write_text(self.path, watchlist_to_toml(entries), 0o600)
 
     def _lock(self) -> contextlib.AbstractContextManager[None]:
         return file_lock(self.path, timeout=self.lock_timeout, on_wait=self.on_lock_wait)
+
+    @contextlib.contextmanager
+    def _file_errors(self) -> Iterator[None]:
+        """The folder made if missing; an OSError (not a lock wait) said in words."""
+        try:
+            ensure_private_dir(self.path.parent)
+            yield
+        except LockTimeout:
+            raise
+        except OSError as exc:
+            where = exc.filename or self.path
+            reason = _os_reason(exc)
+            raise WatchlistError(
+                f"cannot use the watchlist {self.path}: {where}: {reason}; make "
+                f"{self.path.parent} a folder you can write to, or set XDG_DATA_HOME"
+            ) from None
 
     def _mutate(
         self, change: Callable[[list[WatchEntry]], tuple[list[WatchEntry] | None, _T]]
@@ -300,8 +327,7 @@ class WatchlistStore:
         A file found unreadable is moved aside; with :attr:`recover` set, the list it
         gives is changed and written in its place.
         """
-        ensure_private_dir(self.path.parent)
-        with self._lock():
+        with self._file_errors(), self._lock():
             sweep_temp_files(self.path)
             current, moved = self._read_locked()
             if moved is not None and self.recover is not None:
@@ -321,8 +347,7 @@ class WatchlistStore:
         """All entries; an unreadable file is moved aside and reported in ``notice``."""
         if not self.path.exists():
             return WatchlistLoad([])
-        ensure_private_dir(self.path.parent)
-        with self._lock():
+        with self._file_errors(), self._lock():
             entries, moved = self._read_locked()
         return WatchlistLoad(
             entries, None if moved is None else self._report(moved, "the list starts empty")
