@@ -123,7 +123,7 @@ async def test_a_watchlist_corrupted_while_running_is_written_back_and_reported(
         assert len(copies) == 1 and str(copies[0]) in toast
         assert "written back" in toast
         assert "broken" in copies[0].read_text(encoding="utf-8")
-        assert "could not be read" in screen_text(app)
+        await wait_until(pilot, lambda: "The watchlist" in screen_text(app), what="on screen")
     entries = {e.diffid: e for e in WatchlistStore(path).load().entries}
     assert set(entries) == {1, 2}
     assert entries[1].label.endswith("x")

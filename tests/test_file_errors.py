@@ -9,27 +9,19 @@ folder where the watchlist file should be.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.test_cli_jobs import run_cli
 from tests.test_launch import TerminalRun
 
 APP = "imagediff-tui"
 
 
 def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    return result.returncode, result.stdout, result.stderr
+    result = run_cli(env, *args)
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
 
 
 def _one_clear_line(stderr: str, *parts: str) -> None:
