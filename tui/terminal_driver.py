@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_GONE = frozenset({errno.EIO, errno.EPIPE, errno.ENXIO, errno.EBADF, errno.ENODEV})
+"""Write errors that mean the terminal is gone."""
+
 HungUp = Callable[[str], None]
 """Told (from any thread) why the terminal is gone; called once."""
 
@@ -51,9 +54,15 @@ class _GuardedOutput:
             return
         try:
             operation()
-        except (OSError, ValueError) as exc:
-            # ValueError: the file was closed under us, which means the same.
+        except ValueError as exc:  # the file was closed under us
             self._report(f"writing to the terminal failed ({_why(exc)})")
+        except OSError as exc:
+            if exc.errno in _GONE:
+                self._report(f"writing to the terminal failed ({_why(exc)})")
+            else:
+                # Not a hang-up (say EAGAIN on a terminal another program made
+                # non-blocking): this piece of output is lost, the thread lives on.
+                log.warning("a write to the terminal failed: %s", _why(exc))
 
     def write(self, text: str) -> None:
         self._guard(lambda: self._file.write(text))
