@@ -367,8 +367,8 @@ class ImageDiffApp(App[None]):
                 else ""
             )
             message = (
-                f"The watchlist could not be saved before exit{where}. The diffs watched are "
-                "as before; the statuses seen in this run were not written."
+                f"The watchlist could not be saved before exit{where}. Not written: the "
+                "statuses seen in this run, and any change still waiting to be saved."
             )
             log.error("%s", message)
             return message
