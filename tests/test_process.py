@@ -129,3 +129,20 @@ def test_sigterm_restores_the_terminal_and_saves(
         assert off > on >= 0, f"{what} was not restored after SIGTERM"
     last = _watchlist_ids(cli_env)[4101]["last"]
     assert isinstance(last, dict) and last["state_id"] == 4
+
+
+def test_a_hang_up_with_a_request_in_flight_does_not_wait_for_its_answer(
+    running: TerminalRun, cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    running.read_until(b"#4102")
+    running.read_until(b"RUNNING")
+    simulator.clear_faults()  # the 429s would be counted below
+    simulator.inject("slow", count=100, diffid=4101, delay=10.0)
+    running.send(b"r")  # poll the focused diff now: its answer takes 10 s
+    deadline = time.monotonic() + 5
+    while simulator.pending_faults() == 100 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert simulator.pending_faults() < 100, "no slow request was sent"
+    _hang_up(running, "close")
+    assert _seconds_to_exit(running, drain=False) < EXIT_BOUND
+    assert set(_watchlist_ids(cli_env)) == {4101, 4102}
