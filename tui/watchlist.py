@@ -40,7 +40,6 @@ from typing import Any, Final, TypeVar
 import tomli_w
 
 from tui.atomicfile import (
-    DEFAULT_LOCK_TIMEOUT,
     LockTimeout,
     atomic_write_text,
     ensure_private_dir,
@@ -246,7 +245,6 @@ class WatchlistStore:
 
         Set by an app that holds the list on screen: its list is not lost with the file.
         """
-        self.lock_timeout = DEFAULT_LOCK_TIMEOUT
         self.on_lock_wait: Callable[[Path], None] | None = None
         """Told the lock file when another process keeps this store waiting (see file_lock)."""
 
@@ -301,7 +299,7 @@ class WatchlistStore:
         atomic_write_text(self.path, watchlist_to_toml(entries), 0o600)
 
     def _lock(self) -> contextlib.AbstractContextManager[None]:
-        return file_lock(self.path, timeout=self.lock_timeout, on_wait=self.on_lock_wait)
+        return file_lock(self.path, on_wait=self.on_lock_wait)
 
     @contextlib.contextmanager
     def _file_errors(self) -> Iterator[None]:
