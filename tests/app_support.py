@@ -20,13 +20,14 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.pilot import Pilot
 from textual.screen import Screen
 
 from tui.api import ClanforgeClient
-from tui.app import AppOptions, ImageDiffApp
+from tui.app import AppOptions, ImageDiffApp, WatchlistPort
 from tui.clock import Clock, SystemClock
 from tui.journal import Journal
 from tui.models import LastStatus, WatchEntry
@@ -99,6 +100,12 @@ class MemoryWatchlist:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
 
+    def listen(
+        self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
+    ) -> None:
+        self.on_lock_wait = on_lock_wait
+        self.on_notice = on_notice
+
 
 def make_app(
     simulator: Simulator,
@@ -106,7 +113,7 @@ def make_app(
     *,
     clock: Clock | None = None,
     poll: PollSettings = FAST_POLL,
-    watchlist: MemoryWatchlist | None = None,
+    watchlist: WatchlistPort | None = None,
     start_polling: bool = True,
     journal: Journal | None = None,
     **options: object,

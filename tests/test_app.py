@@ -320,8 +320,9 @@ async def test_add_reports_bad_tokens_inline_and_adds_good_ids_with_a_label(
         await type_text(pilot, "eu [b]2")
         await pilot.press("enter")
         assert not isinstance(app.screen, AddDiffsScreen)
+        # The file work is done off the event loop: the list changes once it is saved.
+        await wait_until(pilot, lambda: set(app.tracker.views) == {1, 901, 902})
         assert app.watchlist.calls[-1] == ("add", ([901, 902], "eu [b]2"))  # type: ignore[attr-defined]
-        assert set(app.tracker.views) == {1, 901, 902}
         await wait_until(pilot, lambda: all_polled(app))
         await wait_until(pilot, lambda: app.job_list.order == [902, 1, 901])
         assert app.job_list.highlighted == 901  # the cursor stays on the first diff added
@@ -344,7 +345,7 @@ async def test_remove_asks_first_and_only_then_removes(simulator: Simulator) -> 
         await pilot.press("n")
         assert set(app.tracker.views) == {1, 2, 3}
         await pilot.press("d", "y")
-        assert set(app.tracker.views) == {3}
+        await wait_until(pilot, lambda: set(app.tracker.views) == {3})
         assert set(app.watchlist.entries) == {3}  # type: ignore[attr-defined]
         text = list_text(app)
         assert "#3" in text and "#1 " not in text and "#2 " not in text
@@ -367,7 +368,7 @@ async def test_edit_label(simulator: Simulator) -> None:
         app.screen.query_one(Input).value = ""
         await type_text(pilot, "new label")
         await pilot.press("enter")
-        assert app.tracker.views[1].label == "new label"
+        await wait_until(pilot, lambda: app.tracker.views[1].label == "new label")
         assert ("relabel", (1, "new label")) in app.watchlist.calls  # type: ignore[attr-defined]
         await wait_until(pilot, lambda: "#1 new label" in list_text(app))
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from pathlib import Path
+from typing import Any, ClassVar, Final, Protocol, TypeVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -39,12 +40,23 @@ from tui.screens.edit_label import EditLabelScreen
 from tui.screens.events import EventsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.theme_picker import ThemePicker
+from tui.session import FileThread
+from tui.terminal_driver import HangupAwareDriver
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
 from tui.tracker import JobView, StatusClient, Tracker
 from tui.widgets.job_list import JobList
 from tui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.app")
+
+_T = TypeVar("_T")
+
+STOP_POLLING_WAIT: Final = 1.0
+"""Seconds on the way out for the poller to cancel its requests in flight."""
+SAVE_ON_EXIT_WAIT: Final = 1.5
+"""Seconds on the way out for the watchlist writes still queued (another process's lock)."""
+CLOSE_CLIENT_WAIT: Final = 0.3
+"""Seconds on the way out for the HTTP client to close its connections."""
 
 
 _LIST_ACTIONS = frozenset(
@@ -92,6 +104,13 @@ class WatchlistPort(Protocol):
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         """Remember the last known status of these diffs."""
+        ...
+
+    def listen(
+        self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
+    ) -> None:
+        """Be told (from the file thread) of waits for another process's lock, and of
+        notices such as a corrupt file moved aside."""
         ...
 
 
@@ -163,7 +182,8 @@ class ImageDiffApp(App[None]):
         start_polling: bool = True,
         journal: Journal | None = None,
     ) -> None:
-        super().__init__()
+        # The terminal's hang-up (end of input, failed output) becomes a save and exit.
+        super().__init__(driver_class=HangupAwareDriver if os.name == "posix" else None)
         self.journal = journal if journal is not None else Journal(None)
         """What happened (the `l` view, the retry history); in memory when None is given."""
         self._outages = OutageWatch(options.asid)
@@ -189,8 +209,13 @@ class ImageDiffApp(App[None]):
         )
         self._last_visible: list[int] = []
         self._quitting = False
-        # One writer thread: rewriting a big watchlist takes long enough to stall keys.
-        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watchlist-save")
+        self._exit_reason: str | None = None
+        self._terminal_gone = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # All watchlist file work, in order, off the event loop: a big file or another
+        # process holding the lock must never stall keys or redraws.
+        self._files = FileThread()
+        self._lock_waited: Path | None = None
         for source in themes.themes.values():
             self.register_theme(source.theme)
         self.theme = options.theme or DEFAULT_THEME
@@ -243,10 +268,16 @@ class ImageDiffApp(App[None]):
         self.job_list.focus()
         for notice in self.options.notices:
             self.notify(plain(notice), severity="warning", timeout=15, markup=False)
+        self.watchlist.listen(
+            on_lock_wait=lambda lock: self._from_thread(self._lock_wait, lock),
+            on_notice=lambda notice: self._from_thread(self._file_notice, notice),
+        )
+        if self._exit_reason is not None:
+            self.call_later(self.action_quit)  # asked to leave during start-up
+            return
         if self._start_polling:
             self._start_tracker()
         self.set_interval(1.0, self._tick, name="tick")
-        self._install_hangup_handler()
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         known = {
@@ -279,27 +310,90 @@ class ImageDiffApp(App[None]):
                 return self.get_key_display(binding)
         return action
 
-    def _install_hangup_handler(self) -> None:
-        # A dropped SSH connection sends SIGHUP: save and leave instead of spinning.
-        try:
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
-        except (NotImplementedError, RuntimeError, ValueError):
-            log.debug("SIGHUP handler not available here")
+    # -- leaving: q, a hang-up, SIGTERM ------------------------------------------
 
-    def _on_hangup(self) -> None:
-        log.info("terminal hung up; saving and exiting")
+    def on_load(self) -> None:
+        # The earliest moment with a running loop: from here on a signal saves and exits.
+        self._loop = asyncio.get_running_loop()
+        handlers = {signal.SIGHUP: self._on_sighup, signal.SIGTERM: self._on_sigterm}
+        for signum, handler in handlers.items():
+            try:
+                self._loop.add_signal_handler(signum, handler)
+            except (NotImplementedError, RuntimeError, ValueError):
+                log.debug("no handler for %s here", signum)
+
+    def _on_sighup(self) -> None:
+        # A hang-up means the terminal is gone: writing to it could block for good.
+        driver = self._driver
+        if isinstance(driver, HangupAwareDriver):
+            driver.hang_up("SIGHUP")
+        else:
+            self.terminal_hung_up("SIGHUP")
+
+    def _on_sigterm(self) -> None:
+        self.request_exit("SIGTERM")
+
+    def request_exit(self, reason: str) -> None:
+        """Save and exit, as `q` does; ``reason`` is logged. Safe to call more than once."""
+        if self._exit_reason is not None or self._quitting:
+            return
+        self._exit_reason = reason
+        log.info("%s; saving and exiting", reason)
         self.call_later(self.action_quit)
+
+    def terminal_hung_up(self, reason: str) -> None:
+        """The terminal is gone (see :mod:`tui.terminal_driver`): nothing more is shown."""
+        self._terminal_gone = True
+        self.request_exit(f"the terminal hung up: {reason}")
+
+    def _from_thread(self, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` on the event loop, from another thread, without waiting."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    # -- the watchlist file -----------------------------------------------------
+
+    async def _in_file_thread(self, work: Callable[[], _T]) -> _T:
+        """``work()`` done on the file thread, after the file work already queued."""
+        return await asyncio.wrap_future(self._files.submit(work))
+
+    def _lock_wait(self, lock: Path) -> None:
+        self._lock_waited = lock
+        if not self._quitting:
+            self.notify(
+                f"Waiting for the watchlist lock: another process holds {lock}. "
+                "Keys keep working; the change is saved once it lets go.",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+
+    def _file_notice(self, notice: str) -> None:
+        if not self._quitting:
+            self.notify(plain(notice), severity="error", timeout=30, markup=False)
+
+    async def _save_on_exit(self) -> str | None:
+        """Wait (bounded) for the file work queued; what could not be saved, in words."""
+        try:
+            await asyncio.wait_for(self._in_file_thread(lambda: None), SAVE_ON_EXIT_WAIT)
+        except TimeoutError:
+            where = (
+                f": another process holds the lock {self._lock_waited}"
+                if self._lock_waited is not None
+                else ""
+            )
+            message = (
+                f"The watchlist could not be saved before exit{where}. Not written: the "
+                "statuses seen in this run, and any change still waiting to be saved."
+            )
+            log.error("%s", message)
+            return message
+        return None
 
     # -- tracker plumbing -----------------------------------------------------
 
     def _save_status(self, statuses: dict[int, LastStatus]) -> None:
-        if self._quitting:
-            # The last save on the way out: done before the app exits, in order.
-            self._saver.shutdown(wait=True)
-            self._write_status(statuses)
-        else:
-            self._saver.submit(self._write_status, statuses)
+        self._files.submit(lambda: self._write_status(statuses))
 
     def _write_status(self, statuses: dict[int, LastStatus]) -> None:
         try:
@@ -495,36 +589,42 @@ class ImageDiffApp(App[None]):
 
     def action_add(self) -> None:
         def added(request: AddRequest | None) -> None:
-            if request is None:
-                return
-            try:
-                entries, already = self.watchlist.add(request.ids, request.label)
-            except Exception as exc:
-                self._not_saved("watchlist", exc)
-                return
-            # Another instance may have put an ID in the file after this one started:
-            # "already watched", but not on this screen. Show it (its label is in the file).
-            elsewhere = [diffid for diffid in already if diffid not in self.tracker.views]
-            shown = [
-                WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
-                for diffid in elsewhere
-            ]
-            self.tracker.add([*entries, *shown])
-            keep = next((i for i in request.ids if i in self.tracker.views), None)
-            self.job_list.rebuild(keep=keep)
-            self.header.set_counts(self.tracker.summary())
-            note = f"Added {count_noun(len(entries), 'diff')}"
-            if elsewhere:
-                note += (
-                    f"; now shown, added by another instance: "
-                    f"{', '.join(f'#{i}' for i in elsewhere[:10])}"
-                )
-            watched = [diffid for diffid in already if diffid not in elsewhere]
-            if watched:
-                note += f"; already watched: {', '.join(f'#{i}' for i in watched[:10])}"
-            self.notify(note, markup=False)
+            if request is not None:
+                self.run_worker(self._add(request), group="watchlist")
 
         self.push_screen(AddDiffsScreen(), added)
+
+    async def _add(self, request: AddRequest) -> None:
+        try:
+            entries, already = await self._in_file_thread(
+                lambda: self.watchlist.add(request.ids, request.label)
+            )
+        except Exception as exc:
+            self._not_saved("watchlist", exc)
+            return
+        if self._quitting:
+            return
+        # Another instance may have put an ID in the file after this one started:
+        # "already watched", but not on this screen. Show it (its label is in the file).
+        elsewhere = [diffid for diffid in already if diffid not in self.tracker.views]
+        shown = [
+            WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
+            for diffid in elsewhere
+        ]
+        self.tracker.add([*entries, *shown])
+        keep = next((i for i in request.ids if i in self.tracker.views), None)
+        self.job_list.rebuild(keep=keep)
+        self.header.set_counts(self.tracker.summary())
+        note = f"Added {count_noun(len(entries), 'diff')}"
+        if elsewhere:
+            note += (
+                f"; now shown, added by another instance: "
+                f"{', '.join(f'#{i}' for i in elsewhere[:10])}"
+            )
+        watched = [diffid for diffid in already if diffid not in elsewhere]
+        if watched:
+            note += f"; already watched: {', '.join(f'#{i}' for i in watched[:10])}"
+        self.notify(note, markup=False)
 
     def action_remove(self) -> None:
         ids = self._targets()
@@ -539,22 +639,26 @@ class ImageDiffApp(App[None]):
         body.append("\nThe diffs themselves are not touched on the server.", style="italic")
 
         def confirmed(ok: bool | None) -> None:
-            if not ok:
-                return
-            try:
-                self.watchlist.remove(ids)
-            except Exception as exc:
-                self._not_saved("watchlist", exc)
-                return
-            self.tracker.remove(ids)
-            self.job_list.selected -= set(ids)
-            self.job_list.rebuild()
-            self.header.selected = len(self.job_list.selected)
-            self.header.set_counts(self.tracker.summary())
-            self.notify(f"Removed {len(ids)} from the watchlist", markup=False)
+            if ok:
+                self.run_worker(self._remove(ids), group="watchlist")
 
         title = f"Stop watching {count_noun(len(ids), 'diff')}?"
         self.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
+
+    async def _remove(self, ids: list[int]) -> None:
+        try:
+            await self._in_file_thread(lambda: self.watchlist.remove(ids))
+        except Exception as exc:
+            self._not_saved("watchlist", exc)
+            return
+        if self._quitting:
+            return
+        self.tracker.remove(ids)
+        self.job_list.selected -= set(ids)
+        self.job_list.rebuild()
+        self.header.selected = len(self.job_list.selected)
+        self.header.set_counts(self.tracker.summary())
+        self.notify(f"Removed {len(ids)} from the watchlist", markup=False)
 
     def action_edit_label(self) -> None:
         diffid = self.job_list.highlighted
@@ -563,17 +667,20 @@ class ImageDiffApp(App[None]):
         view = self.tracker.views[diffid]
 
         def edited(label: str | None) -> None:
-            if label is None:
-                return
-            try:
-                self.watchlist.relabel(diffid, label)
-            except Exception as exc:
-                self._not_saved("label", exc)
-                return
-            self.tracker.relabel(diffid, label)
-            self.job_list.rows_changed([diffid])
+            if label is not None:
+                self.run_worker(self._relabel(diffid, label), group="watchlist")
 
         self.push_screen(EditLabelScreen(diffid, view.label), edited)
+
+    async def _relabel(self, diffid: int, label: str) -> None:
+        try:
+            await self._in_file_thread(lambda: self.watchlist.relabel(diffid, label))
+        except Exception as exc:
+            self._not_saved("label", exc)
+            return
+        if not self._quitting:
+            self.tracker.relabel(diffid, label)
+            self.job_list.rows_changed([diffid])
 
     def _open_details(self, diffid: int) -> None:
         view = self.tracker.views.get(diffid)
@@ -749,21 +856,24 @@ class ImageDiffApp(App[None]):
         self.notify(f"Press {' or '.join([*keys, 'ctrl+q'])} to quit the app", markup=False)
 
     async def action_quit(self) -> None:
+        # Every wait is bounded: a hang-up must end the process within seconds.
         if self._quitting:
             return
         self._quitting = True
         try:
-            await asyncio.wait_for(self.tracker.close(), timeout=5)
+            # Its last act queues the final status save on the file thread.
+            await asyncio.wait_for(self.tracker.close(), STOP_POLLING_WAIT)
         except Exception:
             log.exception("closing the poller failed")
-        self._saver.shutdown(wait=True)
+        unsaved = await self._save_on_exit()
         closer = getattr(self._client, "aclose", None)
         if closer is not None:
             try:
-                await asyncio.wait_for(closer(), timeout=2)
+                await asyncio.wait_for(closer(), CLOSE_CLIENT_WAIT)
             except Exception:
                 log.exception("closing the HTTP client failed")
-        self.exit()
+        show = unsaved is not None and not self._terminal_gone
+        self.exit(message=Text(unsaved) if show and unsaved else None)
 
     # -- command palette ------------------------------------------------------
 

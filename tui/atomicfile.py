@@ -13,12 +13,16 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
 DEFAULT_LOCK_TIMEOUT: Final = 10.0
 """Seconds to wait for another process to finish writing before giving up."""
+
+
+WAIT_NOTICE: Final = 0.25
+"""Seconds of waiting for the lock before ``on_wait`` is told (a normal write takes less)."""
 
 
 class LockTimeout(OSError):
@@ -89,7 +93,12 @@ def lock_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+def file_lock(
+    path: Path,
+    *,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+    on_wait: Callable[[Path], None] | None = None,
+) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (via ``<name>.lock``) for the ``with`` block.
 
     The lock is on a sidecar file because ``path`` itself is replaced by renames,
@@ -97,19 +106,26 @@ def file_lock(path: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[
     process dies, so a crashed writer never leaves the file locked. Not reentrant:
     taking it twice in one process waits for itself and times out.
 
-    Raises :class:`LockTimeout` when another process holds it longer than ``timeout``.
+    ``on_wait`` is told the lock file's path once, when another process has held the
+    lock for ``WAIT_NOTICE`` seconds of this wait. Raises :class:`LockTimeout` when
+    another process holds it longer than ``timeout``.
     """
     sidecar = lock_path(path)
     ensure_private_dir(sidecar.parent)
     fd = os.open(sidecar, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         delay = 0.002
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if on_wait is not None and not told and time.monotonic() - started >= WAIT_NOTICE:
+                    told = True
+                    on_wait(sidecar)
                 if time.monotonic() >= deadline:
                     raise LockTimeout(
                         f"{path} is locked by another process (lock file {sidecar}); "

@@ -37,7 +37,7 @@ from tui.cli_common import (
     print_warning,
 )
 from tui.config import ConfigError
-from tui.logsetup import RedactingFormatter, redact, setup_logging
+from tui.logsetup import RedactingFormatter, log_to_file, redact
 from tui.paths import app_paths
 
 EXIT_INTERRUPTED = 130
@@ -113,10 +113,9 @@ def _configure_logging(debug: bool, *, tui: bool) -> None:
 
 def _log_to_file(debug: bool) -> None:
     # The TUI sets up its own log; a command that cannot open the log still runs.
-    try:
-        setup_logging(app_paths().log_file, debug=debug)
-    except OSError as exc:
-        print_warning(f"not logging to a file: {exc}")
+    notice = log_to_file(app_paths().log_file, debug=debug)
+    if notice is not None:
+        print_warning(notice)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -135,8 +135,8 @@ def run_remove(args: argparse.Namespace) -> int:
     parsed = _parse_or_fail("\n".join(args.ids), "nothing was removed")
     settings = _settings(args)
     store = _store()
-    before = {e.diffid for e in store.entries_for(settings.profile, settings.asid)}
     try:
+        before = {e.diffid for e in store.entries_for(settings.profile, settings.asid)}
         removed = store.remove((settings.profile, settings.asid, i) for i in parsed.ids)
     except (LockTimeout, WatchlistError) as exc:
         raise CliError(str(exc), ExitCode.FAILED) from None

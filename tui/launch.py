@@ -12,16 +12,17 @@ from urllib.parse import urlsplit
 
 from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp
+from tui.atomicfile import LockTimeout
 from tui.cli_common import CliError, ExitCode
 from tui.clock import SystemClock
 from tui.config import Config, ConfigError, update_config
 from tui.journal import Journal
-from tui.logsetup import register_secret, setup_logging
+from tui.logsetup import log_to_file, register_secret
 from tui.paths import app_paths
 from tui.session import WatchSession
 from tui.settings import Settings, resolve_settings
 from tui.themes import DEFAULT_THEME, ThemeCatalog, UnknownTheme, load_catalog, resolve_theme_name
-from tui.watchlist import WatchlistStore
+from tui.watchlist import WatchlistError, WatchlistStore
 
 log = logging.getLogger("tui.launch")
 
@@ -94,7 +95,6 @@ def build_app(
         notices.append(loaded.notice)
     theme, theme_notices = _theme_choice(args, settings.ui.theme, catalog)
     notices += theme_notices
-    session = WatchSession(store, profile=settings.profile, asid=settings.asid, clock=clock)
     client = ClanforgeClient(
         settings.api_url,
         settings.asid,
@@ -128,6 +128,9 @@ def build_app(
         for entry in loaded.entries
         if entry.profile == settings.profile and entry.asid == settings.asid
     ]
+    session = WatchSession(
+        store, profile=settings.profile, asid=settings.asid, clock=clock, held=entries
+    )
     return ImageDiffApp(
         client,
         entries,
@@ -159,12 +162,17 @@ def run_app(args: argparse.Namespace) -> int:
     if getattr(args, "demo", False):
         return run_demo(args)
     paths = app_paths()
-    setup_logging(paths.log_file, debug=bool(getattr(args, "debug", False)))
+    log_notice = log_to_file(paths.log_file, debug=bool(getattr(args, "debug", False)))
     catalog = load_catalog(paths.themes_dir)
     requested_theme(args, catalog)
     settings = _app_settings(args, paths.config_file)
     store = WatchlistStore(paths.watchlist_file)
-    build_app(settings, args, store, catalog, persist_theme=True, extra_notices=[]).run()
+    notices = [] if log_notice is None else [log_notice]
+    try:
+        app = build_app(settings, args, store, catalog, persist_theme=True, extra_notices=notices)
+    except (WatchlistError, LockTimeout) as exc:
+        raise CliError(str(exc), ExitCode.FAILED) from None
+    app.run()
     return 0
 
 
@@ -184,7 +192,7 @@ def run_demo(args: argparse.Namespace) -> int:
             folder.mkdir(mode=0o700)
             os.environ[name] = str(folder)
         paths = app_paths()
-        setup_logging(paths.log_file, debug=bool(getattr(args, "debug", False)))
+        log_notice = log_to_file(paths.log_file, debug=bool(getattr(args, "debug", False)))
         with Simulator(speed=DEMO_SPEED, seed_demo=True) as simulator:
             env = {
                 "CLANFORGE_API_URL": simulator.url,
@@ -208,7 +216,8 @@ def run_demo(args: argparse.Namespace) -> int:
                 persist_theme=False,
                 extra_notices=[
                     "Demo mode: an embedded simulator on "
-                    f"{_host(simulator.url)}; nothing is saved after you quit."
+                    f"{_host(simulator.url)}; nothing is saved after you quit.",
+                    *([] if log_notice is None else [log_notice]),
                 ],
             )
             app.run()

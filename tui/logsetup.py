@@ -107,6 +107,24 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 _installed: list[logging.Handler] = []
 
 
+def log_to_file(log_file: Path, *, debug: bool = False) -> str | None:
+    """:func:`setup_logging`, or (when the log cannot be written) why not, in one line.
+
+    An unwritable log folder never stops the app or a command: they run without a
+    log file and say so.
+    """
+    try:
+        setup_logging(log_file, debug=debug)
+    except OSError as exc:
+        where = exc.filename or log_file
+        reason = exc.strerror or str(exc)
+        return (
+            f"not logging to a file: cannot write {where} ({reason}); make {log_file.parent} "
+            "a folder you can write to, or set XDG_STATE_HOME"
+        )
+    return None
+
+
 def setup_logging(log_file: Path, *, debug: bool = False) -> None:
     """Send the root logger to ``log_file`` (rotating ~1 MB x 3, mode 0600).
 

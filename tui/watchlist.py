@@ -26,19 +26,26 @@ the caller is told where it went.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import tomli_w
 
-from tui.atomicfile import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
+from tui.atomicfile import (
+    LockTimeout,
+    atomic_write_text,
+    ensure_private_dir,
+    file_lock,
+    sweep_temp_files,
+)
 from tui.models import MAX_DIFF_ID, LastStatus, WatchEntry
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,14 @@ class WatchlistError(Exception):
 
 class _Corrupt(Exception):
     """The file's content is unreadable; the message says why."""
+
+
+@dataclass(frozen=True)
+class _MovedAside:
+    """An unreadable file, moved aside: why, and where it went."""
+
+    reason: str
+    target: Path
 
 
 @dataclass(frozen=True)
@@ -159,7 +174,7 @@ def parse_watchlist(text: str) -> list[WatchEntry]:
         # Moving a newer version's file aside would lose it for that version.
         raise WatchlistError(
             f"the watchlist was written by a newer imagediff-tui (schema {schema}); "
-            "upgrade to use it"
+            "upgrade imagediff-tui to use it (the file is left as it is)"
         )
     if schema != SCHEMA:
         raise _Corrupt(f"schema must be {SCHEMA}, got {schema!r}")
@@ -209,6 +224,12 @@ def watchlist_to_toml(entries: Iterable[WatchEntry]) -> str:
     return tomli_w.dumps({"schema": SCHEMA, "diff": diffs})
 
 
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file is where a folder should be"
+    return exc.strerror or str(exc)
+
+
 # --- the store ------------------------------------------------------------------------
 
 
@@ -219,8 +240,15 @@ class WatchlistStore:
         self.path = path
         self.notices: list[str] = []
         """Every "moved aside" notice this store produced, for callers of the mutations."""
+        self.recover: Callable[[], list[WatchEntry]] | None = None
+        """The list to write when a change finds the file unreadable (None: start empty).
 
-    def _move_aside(self, reason: str) -> str:
+        Set by an app that holds the list on screen: its list is not lost with the file.
+        """
+        self.on_lock_wait: Callable[[Path], None] | None = None
+        """Told the lock file when another process keeps this store waiting (see file_lock)."""
+
+    def _move_aside(self, reason: str) -> _MovedAside:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         base = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         target = base
@@ -235,22 +263,27 @@ class WatchlistStore:
         else:  # pragma: no cover - a thousand corrupt files in one second
             raise WatchlistError(f"cannot move the unreadable {self.path} aside")
         os.unlink(self.path)
+        return _MovedAside(reason, target)
+
+    def _report(self, moved: _MovedAside, outcome: str) -> str:
         notice = (
-            f"The watchlist {self.path} could not be read ({reason}); it was moved to "
-            f"{target} and the list starts empty."
+            f"The watchlist {self.path} could not be read ({moved.reason}); it was moved to "
+            f"{moved.target} and {outcome}."
         )
         log.warning("%s", notice)
         self.notices.append(notice)
         return notice
 
-    def _read_locked(self) -> tuple[list[WatchEntry], str | None]:
+    def _read_locked(self) -> tuple[list[WatchEntry], _MovedAside | None]:
         """The entries on disk; the caller holds the lock."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return [], None
         except IsADirectoryError:
-            raise WatchlistError(f"{self.path} is a folder, not a watchlist file") from None
+            raise WatchlistError(
+                f"{self.path} is a folder, not a watchlist file; move it away and try again"
+            ) from None
         except OSError as exc:
             raise WatchlistError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
@@ -259,18 +292,50 @@ class WatchlistStore:
             return [], self._move_aside(f"not UTF-8 text at byte {exc.start}")
         except _Corrupt as exc:
             return [], self._move_aside(str(exc))
+        except WatchlistError as exc:
+            raise WatchlistError(f"{self.path}: {exc}") from None
 
     def _write_locked(self, entries: list[WatchEntry]) -> None:
         atomic_write_text(self.path, watchlist_to_toml(entries), 0o600)
 
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.path, on_wait=self.on_lock_wait)
+
+    @contextlib.contextmanager
+    def _file_errors(self) -> Iterator[None]:
+        """The folder made if missing; an OSError (not a lock wait) said in words."""
+        try:
+            ensure_private_dir(self.path.parent)
+            yield
+        except LockTimeout:
+            raise
+        except OSError as exc:
+            where = exc.filename or self.path
+            reason = _os_reason(exc)
+            raise WatchlistError(
+                f"cannot use the watchlist {self.path}: {where}: {reason}; make "
+                f"{self.path.parent} a folder you can write to, or set XDG_DATA_HOME"
+            ) from None
+
     def _mutate(
         self, change: Callable[[list[WatchEntry]], tuple[list[WatchEntry] | None, _T]]
     ) -> _T:
-        """Read, ``change`` and write back under the lock; ``None`` entries means unchanged."""
-        ensure_private_dir(self.path.parent)
-        with file_lock(self.path):
+        """Read, ``change`` and write back under the lock; ``None`` entries means unchanged.
+
+        A file found unreadable is moved aside; with :attr:`recover` set, the list it
+        gives is changed and written in its place.
+        """
+        with self._file_errors(), self._lock():
             sweep_temp_files(self.path)
-            current, _notice = self._read_locked()
+            current, moved = self._read_locked()
+            if moved is not None and self.recover is not None:
+                current = self.recover()
+                updated, result = change(current)
+                self._write_locked(current if updated is None else updated)
+                self._report(moved, f"the list this instance holds was written back to {self.path}")
+                return result
+            if moved is not None:
+                self._report(moved, "the list starts empty")
             updated, result = change(current)
             if updated is not None:
                 self._write_locked(updated)
@@ -280,10 +345,11 @@ class WatchlistStore:
         """All entries; an unreadable file is moved aside and reported in ``notice``."""
         if not self.path.exists():
             return WatchlistLoad([])
-        ensure_private_dir(self.path.parent)
-        with file_lock(self.path):
-            entries, notice = self._read_locked()
-        return WatchlistLoad(entries, notice)
+        with self._file_errors(), self._lock():
+            entries, moved = self._read_locked()
+        return WatchlistLoad(
+            entries, None if moved is None else self._report(moved, "the list starts empty")
+        )
 
     def entries_for(self, profile: str, asid: int | None = None) -> list[WatchEntry]:
         """One profile's entries (and one account's, when ``asid`` is given), in file order."""
