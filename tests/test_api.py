@@ -22,6 +22,7 @@ from tui.api import (
     NotFound,
     RateLimited,
     RetryOutcomeUnknown,
+    ServerDisconnected,
     ServerError,
     is_loopback,
     parse_retry_after,
@@ -109,8 +110,8 @@ async def test_other_account_is_forbidden_and_names_the_asid(simulator: Simulato
         ("text", InvalidResponseError, None),
         ("huge", InvalidResponseError, None),
         ("wrong-type", InvalidResponseError, None),
-        ("drop", NetworkError, None),
-        ("drop-after", NetworkError, None),
+        ("drop", ServerDisconnected, None),
+        ("drop-after", ServerDisconnected, None),
         ("slow", ApiTimeout, None),
     ],
 )
@@ -132,6 +133,17 @@ async def test_injected_faults_become_typed_errors(
     assert "\x1b" not in error.message
     # The fault was one-shot: the next status call works.
     assert (await client.status(DIFF)).diffid == DIFF
+
+
+async def test_a_hang_up_without_answer_is_told_from_an_unreachable_server(
+    client: ClanforgeClient, simulator: Simulator
+) -> None:
+    simulator.inject("drop", endpoint="status", diffid=DIFF)
+    with pytest.raises(ServerDisconnected) as caught:
+        await client.status(DIFF)
+    assert caught.value.kind == "disconnected"
+    assert "without sending a response" in caught.value.message
+    assert isinstance(caught.value, NetworkError)  # still a network-level failure
 
 
 async def test_server_message_is_shown_for_a_rejected_request(
