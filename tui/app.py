@@ -320,7 +320,7 @@ class ImageDiffApp(App[None]):
         try:
             self.job_list.rows_changed(changed)
             self.header.set_counts(self.tracker.summary())
-            self.header.poll_state = self.tracker.poll_state
+            self._show_poll_state()
         except Exception:
             log.exception("redraw after a status change failed")
 
@@ -335,6 +335,10 @@ class ImageDiffApp(App[None]):
             self.notify(f"#{view.diffid}{label} completed", timeout=6, markup=False)
         if self.options.bell:
             self.bell()
+
+    def _show_poll_state(self) -> None:
+        tracker = self.tracker
+        self.header.show_poll_state(tracker.poll_state, tracker.last_answer_at, self.clock.now())
 
     def _widgets_alive(self) -> bool:
         """False while the app shuts down (a timer may still fire after the list is gone)."""
@@ -355,7 +359,7 @@ class ImageDiffApp(App[None]):
                 self._last_visible = visible
                 self.tracker.set_visible(visible)
             header = self.header
-            header.poll_state = self.tracker.poll_state
+            self._show_poll_state()
             header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
         except Exception:
             # A timer that raises would take the app down; log it and carry on.
@@ -589,7 +593,7 @@ class ImageDiffApp(App[None]):
         else:
             self.tracker.pause()
             self.notify(f"Polling paused: press {self._key_for('pause')} to resume", markup=False)
-        self.header.poll_state = self.tracker.poll_state
+        self._show_poll_state()
 
     def action_refresh(self) -> None:
         ids = self._targets()
