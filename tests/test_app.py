@@ -921,7 +921,7 @@ async def test_the_header_says_offline_in_words_then_live_again(simulator: Simul
             lambda: all(v.poll_error is None for v in app.tracker.views.values()),
             what="every diff current",
         )
-        assert "erroring" not in header_text(app)
+        await wait_until(pilot, lambda: "erroring" not in header_text(app), what="no errors")
 
 
 async def test_a_narrow_terminal_keeps_the_counts_in_the_header(simulator: Simulator) -> None:
