@@ -18,7 +18,6 @@ from tui.api import (
     Forbidden,
     InsecureURL,
     InvalidResponseError,
-    NetworkError,
     NotFound,
     RateLimited,
     RetryOutcomeUnknown,
@@ -133,17 +132,6 @@ async def test_injected_faults_become_typed_errors(
     assert "\x1b" not in error.message
     # The fault was one-shot: the next status call works.
     assert (await client.status(DIFF)).diffid == DIFF
-
-
-async def test_a_hang_up_without_answer_is_told_from_an_unreachable_server(
-    client: ClanforgeClient, simulator: Simulator
-) -> None:
-    simulator.inject("drop", endpoint="status", diffid=DIFF)
-    with pytest.raises(ServerDisconnected) as caught:
-        await client.status(DIFF)
-    assert caught.value.kind == "disconnected"
-    assert "without sending a response" in caught.value.message
-    assert isinstance(caught.value, NetworkError)  # still a network-level failure
 
 
 async def test_server_message_is_shown_for_a_rejected_request(
