@@ -441,10 +441,11 @@ async def test_sim_retry_only_terminal_diffs_once_each() -> None:
 async def test_sim_rate_limit_with_retry_after_slows_everything() -> None:
     async with simulated(*[(d, 4) for d in range(1, 9)]) as (sim, tracker, _):
         await wait_until(lambda: all(not v.stale for v in tracker.views.values()))
-        # The account is throttled: every diff gets 429 for a while (one diff's lone
-        # 429 is that diff's own, tested elsewhere).
-        sim.inject("429", count=10, retry_after=1.5)
-        await wait_until(lambda: tracker.poll_state == "backing off")
+        # The account is throttled: every request gets 429 for a while (one diff's
+        # lone 429 is that diff's own, tested elsewhere). Requests already in flight
+        # together prove nothing, so it takes a few answers to tell.
+        sim.inject("429", count=50, retry_after=1.5)
+        await wait_until(lambda: tracker.poll_state == "backing off", limit=5.0)
         hit = asyncio.get_running_loop().time()
         errors = [v.poll_error or "" for v in tracker.views.values()]
         assert any(e.startswith("rate limited, next try in") for e in errors)
