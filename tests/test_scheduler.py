@@ -276,6 +276,26 @@ def test_rate_limit_pauses_everything_for_retry_after_then_spreads() -> None:
     assert max_in_window(sends, 1.0) <= 4
 
 
+def test_after_a_pause_the_diff_that_caused_it_goes_last() -> None:
+    clock, sched = make(max_requests_per_second=4, max_in_flight=1)
+    for key in range(1, 6):
+        sched.add(key, JobState.QUEUED)
+    assert drain(sched) == [1]
+    sched.failed(1, "rate-limited", retry_after=2.0)  # one diff's own, so far
+    clock.advance(0.3)
+    assert drain(sched) == [2]
+    sched.failed(2, "rate-limited", retry_after=2.0)  # and now the account's
+    assert sched.global_wait == pytest.approx(2.0)
+    order: list[int] = []
+    while len(order) < 5 and clock.monotonic() < 60:
+        for key in drain(sched):
+            order.append(key)
+            sched.succeeded(key, job(key, JobState.QUEUED))
+        clock.advance(0.05)
+    assert order[:3] == [3, 4, 5], "those that waited go first"
+    assert order.index(2) == 4, "the diff that caused the pause goes last"
+
+
 def test_rate_recovers_after_good_answers() -> None:
     clock, sched = make(max_requests_per_second=4)
     sched.add(1, JobState.QUEUED)
