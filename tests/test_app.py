@@ -81,7 +81,7 @@ async def test_header_counts_every_state(simulator: Simulator) -> None:
     async with app.run_test(size=SIZE) as pilot:
         assert "1 running" not in header_text(app)
         await wait_until(pilot, lambda: all_polled(app))
-        counts = "▶ 1 running  ◑ 1 waiting  ✓ 1 completed  ✗ 2 failed  ⚠ 0 erroring"
+        counts = "▶ 1 running  ◑ 1 waiting  ✓ 1 completed  ✗ 2 failed  sort:"
         # The header is redrawn just after the last answer: wait for that redraw.
         await wait_until(pilot, lambda: counts in header_text(app))
         header = header_text(app)
@@ -183,8 +183,9 @@ async def test_rate_limit_and_server_error_show_as_words_then_recover(
         await wait_until(pilot, lambda: all_polled(app))
         simulator.inject("429", retry_after=1)
         await wait_until(pilot, lambda: "rate limited" in list_text(app), what="429 words")
-        assert "backing off" in header_text(app)
-        assert "⚠ 1 erroring" in header_text(app)
+        # One diff's 429 is its own: the account is not slowed down for it.
+        assert "● live" in header_text(app)
+        assert "│ ⚠ 1 of 1 erroring" in header_text(app)
         await wait_until(pilot, lambda: "rate limited" not in list_text(app), what="recovery")
         assert app.tracker.views[41].poll_error is None
         simulator.inject("500")
@@ -891,6 +892,39 @@ async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
         await pilot.press("escape")  # from the list: clears it too
         assert "filter:" not in header_text(app)
         await wait_until(pilot, lambda: "#1 eu" in list_text(app))
+
+
+async def test_the_header_counts_add_up_and_erroring_is_apart(simulator: Simulator) -> None:
+    """Seen: "1 completed, 3 erroring, 8 not yet known" for 9 diffs."""
+    simulator.add_diff(1, state=5)
+    for diffid in range(2, 5):
+        simulator.add_diff(diffid, state=4, duration=LONG)
+        simulator.break_diff(diffid, "500")
+    app = make_app(simulator, [1, 2, 3, 4, 5, 6, 7, 8, 9])  # 5 to 9 do not exist
+    async with app.run_test(size=SIZE) as pilot:
+        expected = "✓ 1 completed  ✗ 0 failed  ? 8 not yet known  │ ⚠ 8 of 9 erroring"
+        await wait_until(pilot, lambda: expected in header_text(app), what="counts")
+
+
+async def test_the_header_says_offline_in_words_then_live_again(simulator: Simulator) -> None:
+    for diffid in range(1, 5):
+        simulator.add_diff(diffid, state=4, duration=LONG)
+    app = make_app(simulator, [1, 2, 3, 4])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        simulator.start_outage("refused")
+        await wait_until(
+            pilot, lambda: "✕ offline, last answer just now" in header_text(app), what="offline"
+        )
+        assert "live" not in header_text(app)
+        simulator.end_outage()
+        await wait_until(pilot, lambda: "● live" in header_text(app), what="live again")
+        await wait_until(
+            pilot,
+            lambda: all(v.poll_error is None for v in app.tracker.views.values()),
+            what="every diff current",
+        )
+        await wait_until(pilot, lambda: "erroring" not in header_text(app), what="no errors")
 
 
 async def test_a_narrow_terminal_keeps_the_counts_in_the_header(simulator: Simulator) -> None:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import statistics
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.api import ApiError, ClanforgeClient
 from tui.clock import FakeClock
 from tui.models import DiffJob, JobState
 from tui.poll_settings import PollSettings
 from tui.scheduler import PollScheduler
-from tui.simulator import max_in_window
+from tui.simulator import Simulator, max_in_window
 
 
 def job(
@@ -211,7 +216,8 @@ def test_errors_back_off_exponentially_with_jitter_to_the_ceiling() -> None:
             assert wait is not None
             clock.advance(wait)
         sched.started(1)
-        delays.append(sched.failed(1, "network"))
+        # A diff's own fault: network failures in a row are an outage (tested below).
+        delays.append(sched.failed(1, "server", None, 500))
     base = sched.window_interval
     for n, delay in enumerate(delays):
         nominal = min(60.0, base * 2**n)
@@ -221,7 +227,7 @@ def test_errors_back_off_exponentially_with_jitter_to_the_ceiling() -> None:
     _, again = make(backoff_max=60, seed=7)
     again.add(1, JobState.RUNNING)
     again.started(1)
-    assert again.failed(1, "network") == delays[0]
+    assert again.failed(1, "server", None, 500) == delays[0]
 
 
 def test_a_success_resets_the_backoff() -> None:
@@ -245,8 +251,13 @@ def test_rate_limit_pauses_everything_for_retry_after_then_spreads() -> None:
     for key in range(1, 21):
         sched.add(key, JobState.QUEUED)
     started = drain(sched)
-    assert sched.failed(started[0], "rate-limited", retry_after=3.0) == 3.0
-    for key in started[1:]:
+    # The first is one diff's own; the second, from another diff with no success in
+    # between, is the account's.
+    assert sched.failed(started[0], "rate-limited", retry_after=3.0) >= 3.0
+    assert not sched.slowed_down
+    assert sched.failed(started[1], "rate-limited", retry_after=3.0) > 3.0
+    assert sched.global_wait == 3.0
+    for key in started[2:]:
         sched.succeeded(key, job(key, JobState.QUEUED))
     assert sched.slowed_down
     clock.advance(2.9)
@@ -265,12 +276,35 @@ def test_rate_limit_pauses_everything_for_retry_after_then_spreads() -> None:
     assert max_in_window(sends, 1.0) <= 4
 
 
+def test_after_a_pause_the_diff_that_caused_it_goes_last() -> None:
+    clock, sched = make(max_requests_per_second=4, max_in_flight=1)
+    for key in range(1, 6):
+        sched.add(key, JobState.QUEUED)
+    assert drain(sched) == [1]
+    sched.failed(1, "rate-limited", retry_after=2.0)  # one diff's own, so far
+    clock.advance(0.3)
+    assert drain(sched) == [2]
+    sched.failed(2, "rate-limited", retry_after=2.0)  # and now the account's
+    assert sched.global_wait == pytest.approx(2.0)
+    order: list[int] = []
+    while len(order) < 5 and clock.monotonic() < 60:
+        for key in drain(sched):
+            order.append(key)
+            sched.succeeded(key, job(key, JobState.QUEUED))
+        clock.advance(0.05)
+    assert order[:3] == [3, 4, 5], "those that waited go first"
+    assert order.index(2) == 4, "the diff that caused the pause goes last"
+
+
 def test_rate_recovers_after_good_answers() -> None:
     clock, sched = make(max_requests_per_second=4)
     sched.add(1, JobState.QUEUED)
+    sched.add(2, JobState.QUEUED)
     drain(sched)
     sched.failed(1, "rate-limited", retry_after=1.0)
+    sched.failed(2, "rate-limited", retry_after=1.0)
     assert sched.slowed_down
+    sched.remove(2)
     for _ in range(4):
         clock.advance(10)
         sched.refresh_now([1])
@@ -284,7 +318,10 @@ def test_503_without_retry_after_and_auth_errors_are_global() -> None:
     sched.add(1, JobState.QUEUED)
     sched.add(2, JobState.QUEUED)
     sched.started(1)
+    sched.started(2)
     sched.failed(1, "server", None, http_status=503)
+    assert sched.global_wait == 0, "one diff's 503 is its own"
+    sched.failed(2, "server", None, http_status=503)
     assert sched.global_wait > 0
     assert sched.next_ready() is None
     clock.advance(100)
@@ -638,3 +675,191 @@ def test_a_fleet_with_realistic_etas_is_followed_within_the_cap() -> None:
     assert delays[94] <= 3.5  # the bench's target is 3 s, with the screen's share in it
     assert len(spans) <= 0.35 * fixed
     assert most_spans_in_a_window(spans, 1.0) <= 4
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def in_process_client(sim: Simulator, down: Callable[[], bool] = lambda: False) -> ClanforgeClient:
+    """The real client, answered by ``sim`` in-process (faults included), on its clock;
+    while ``down()`` every connection is refused."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if down():
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        reply = sim.respond(
+            request.method, request.url.raw_path.decode(), request.headers["authorization"]
+        )
+        if reply.drop:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        headers = [("content-type", reply.content_type), *reply.headers]
+        return httpx.Response(reply.status, headers=headers, content=reply.body)
+
+    return ClanforgeClient(
+        "http://127.0.0.1:1",
+        sim.asid,
+        sim.access_key,
+        sim.secret_key,
+        transport=httpx.MockTransport(handle),
+    )
+
+
+@dataclass
+class Followed:
+    """What :func:`follow` saw: request times and good answers per diff."""
+
+    sent: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    answered: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    finished: dict[int, float] = field(default_factory=dict)
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+
+async def follow(
+    sched: PollScheduler,
+    clock: FakeClock,
+    client: ClanforgeClient,
+    seconds: float,
+    seen: Followed | None = None,
+    latency: float = 0.02,
+) -> Followed:
+    """Drive ``sched`` for ``seconds`` of fake time as the tracker does, each answer
+    ``latency`` after its request."""
+    seen = seen if seen is not None else Followed()
+    end = clock.monotonic() + seconds
+    pending: list[tuple[float, int, float]] = []
+    while clock.monotonic() < end:
+        while (key := sched.next_ready()) is not None:
+            sched.started(key)
+            seen.sent[key].append(clock.monotonic())
+            pending.append((clock.monotonic() + latency, key, clock.monotonic()))
+        wake = sched.seconds_until_next()
+        times = [at for at, _, _ in pending] + [clock.monotonic() + min(wake or 5.0, 5.0), end]
+        clock.advance(max(min(times) - clock.monotonic(), 1e-4))
+        for answer in [a for a in pending if a[0] <= clock.monotonic()]:
+            pending.remove(answer)
+            _, key, sent_at = answer
+            seen.spans.append((sent_at, clock.monotonic()))
+            try:
+                reply = await client.status(key)
+            except ApiError as exc:
+                retry_after = getattr(exc, "retry_after", None)
+                sched.failed(key, exc.kind, retry_after, exc.http_status)
+            else:
+                sched.succeeded(key, reply)
+                seen.answered[key].append(clock.monotonic())
+                if reply.is_terminal:
+                    seen.finished.setdefault(key, clock.now())
+    return seen
+
+
+async def test_a_diff_that_always_answers_429_does_not_starve_the_others() -> None:
+    """The issue's case: Completed, Running and an always-429 diff (Retry-After 3)."""
+    clock = FakeClock()
+    sim = Simulator(seed=4, seed_demo=False, clock=clock.now)
+    sim.add_diff(1, state=4, progress=40, duration=40.0, eta_error=0.0)
+    sim.add_diff(2, state=5)
+    sim.add_diff(3, state=4, progress=10, duration=600.0)
+    sim.break_diff(3, "429", retry_after=3)
+    clock_, sched = make(clock)
+    for diffid in (3, 2, 1):
+        sched.add(diffid)
+    async with in_process_client(sim) as client:
+        seen = await follow(sched, clock_, client, 48.0)
+    finished = sim.finished_at(1)
+    assert finished is not None
+    assert 2 in seen.finished and 1 in seen.finished
+    assert seen.finished[1] - finished <= 3.0
+    # The broken diff backs off on its own: a few requests, not all of them.
+    assert len(seen.sent[3]) <= 8
+    assert all(b - a >= 3.0 for a, b in itertools.pairwise(seen.sent[3]))
+    assert not sched.slowed_down
+
+
+def a_fleet(sim: Simulator, rng: random.Random, count: int) -> list[int]:
+    """``count`` healthy diffs: running ones finishing within two minutes, done ones,
+    waiting ones."""
+    ids = list(range(1, count + 1))
+    for diffid in ids:
+        pick = diffid % 4
+        if pick in (0, 1):
+            sim.add_diff(diffid, state=4, progress=rng.randint(10, 80), duration=120.0)
+        elif pick == 2:
+            sim.add_diff(diffid, state=rng.choice((5, 6)))
+        else:
+            sim.add_diff(diffid, state=3, duration=rng.uniform(60, 120))
+    return ids
+
+
+BROKEN = {901: ("429", 3.0), 902: ("503", 5.0), 903: ("500", None), 904: ("drop", None)}
+
+
+def schedule(clock: FakeClock, sim: Simulator, ids: list[int]) -> PollScheduler:
+    sched = PollScheduler(clock, PollSettings(), random.Random(9))
+    for diffid in ids:
+        sched.add(diffid)
+    return sched
+
+
+async def test_a_fleet_with_one_of_each_lasting_fault_is_followed_as_usual() -> None:
+    clock = FakeClock()
+    sim = Simulator(seed=9, seed_demo=False, clock=clock.now)
+    healthy = a_fleet(sim, random.Random(9), 20)
+    for diffid, (kind, retry_after) in BROKEN.items():
+        sim.add_diff(diffid, state=4, progress=5, duration=3600.0)
+        sim.break_diff(diffid, kind, retry_after=retry_after)
+    # The broken ones first: the worst case for the first round.
+    sched = schedule(clock, sim, [*BROKEN, *healthy])
+    begin, begin_wall = clock.monotonic(), clock.now()
+    async with in_process_client(sim) as client:
+        seen = await follow(sched, clock, client, 200.0)
+    assert all(seen.answered[d][0] - begin <= 10.0 for d in healthy)
+    delays = []
+    for diffid in healthy:
+        finished = sim.finished_at(diffid)
+        assert finished is not None and diffid in seen.finished
+        if finished > begin_wall:  # done before the start: not a detection
+            delays.append(seen.finished[diffid] - finished)
+    assert len(delays) >= 10
+    assert statistics.median(delays) <= 1.5
+    assert max(delays) <= 3.5
+    for diffid in BROKEN:
+        gaps = [b - a for a, b in itertools.pairwise(seen.sent[diffid])]
+        assert len(gaps) <= 12, "a broken diff backs off on its own"
+        assert gaps[-1] >= 30.0
+    assert most_spans_in_a_window(seen.spans, 1.0) <= 4
+
+
+async def outage_recovery(outage: float) -> tuple[float, int]:
+    """Seconds until every diff that failed in an outage of ``outage`` seconds is read
+    again, and how many requests went out during the outage."""
+    clock = FakeClock()
+    sim = Simulator(seed=5, seed_demo=False, clock=clock.now)
+    ids = list(range(1, 21))
+    for diffid in ids:
+        sim.add_diff(diffid, state=4 if diffid % 3 else 3, progress=5, duration=7200.0)
+    sched = schedule(clock, sim, ids)
+    down = False
+    async with in_process_client(sim, lambda: down) as client:
+        seen = await follow(sched, clock, client, 30.0)
+        down = True
+        start = clock.monotonic()
+        await follow(sched, clock, client, outage, seen)
+        assert sched.outage
+        during = sum(1 for times in seen.sent.values() for t in times if t >= start)
+        down = False
+        back = clock.monotonic()
+        await follow(sched, clock, client, 60.0, seen)
+    assert not sched.outage
+    recovered = [min(t for t in seen.answered[d] if t >= back) for d in ids]
+    assert most_spans_in_a_window(seen.spans, 1.0) <= 4
+    return max(recovered) - back, during
+
+
+@pytest.mark.parametrize("outage", [80.0, 480.0])
+async def test_after_an_outage_every_diff_is_current_within_seconds(outage: float) -> None:
+    recovery, during = await outage_recovery(outage)
+    assert recovery <= 10.0
+    # One probe at a time while the server is gone, a few seconds apart.
+    assert during <= 8 + outage / 2.0

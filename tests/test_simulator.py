@@ -484,6 +484,59 @@ def test_drop_after_performs_the_action_then_drops(sim: Simulator) -> None:
     assert sim.count("retry", 35) == 1
 
 
+def test_a_broken_diff_fails_every_time_and_the_others_answer(sim: Simulator) -> None:
+    for diffid in (40, 41, 42, 43, 44):
+        sim.add_diff(diffid, state=5)
+    sim.break_diff(40, "429", retry_after=3)
+    sim.break_diff(41, "503", retry_after=5)
+    sim.break_diff(42, "500")
+    sim.break_diff(43, "drop")
+    for _ in range(3):
+        throttled = call(sim, status_path(40))
+        assert (throttled.status, throttled.headers["retry-after"]) == (429, "3")
+        unavailable = call(sim, status_path(41))
+        assert (unavailable.status, unavailable.headers["retry-after"]) == (503, "5")
+        assert call(sim, status_path(42)).status == 500
+        with pytest.raises(http.client.RemoteDisconnected):
+            call(sim, status_path(43))
+        assert call(sim, status_path(44)).status == 200
+    assert sim.pending_faults() == 0, "lasting faults are not one-shot injections"
+    sim.inject("502", diffid=42)
+    assert call(sim, status_path(42)).status == 502, "one-shot faults come first"
+    sim.mend_diff(40)
+    assert call(sim, status_path(40)).status == 200
+    sim.clear_faults()
+    assert all(call(sim, status_path(d)).status == 200 for d in (41, 42, 43))
+    with pytest.raises(ValueError, match="fault kind"):
+        sim.break_diff(40, "teapot")
+
+
+def test_an_outage_refuses_connections_then_serves_on_the_same_address(
+    sim: Simulator,
+) -> None:
+    sim.add_diff(45, state=5)
+    url = sim.url
+    sim.start_outage("refused")
+    assert sim.in_outage
+    with pytest.raises(ConnectionRefusedError):
+        connection = http.client.HTTPConnection(*urlsplit(url).netloc.split(":"), timeout=2)
+        connection.request("GET", status_path(45))
+    sim.end_outage()
+    assert not sim.in_outage and sim.url == url
+    assert call(sim, status_path(45)).status == 200
+
+
+def test_a_resetting_outage_accepts_and_resets_without_an_answer(sim: Simulator) -> None:
+    sim.add_diff(46, state=5)
+    sim.start_outage("reset")
+    with pytest.raises(ConnectionResetError):
+        call(sim, status_path(46))
+    sim.end_outage()
+    assert call(sim, status_path(46)).status == 200
+    with pytest.raises(ValueError, match="outage mode"):
+        sim.start_outage("flood")
+
+
 def test_slow_answers_late_but_normally(sim: Simulator) -> None:
     sim.add_diff(36, state=5)
     sim.inject("slow", delay=0.3)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.api import (
     ApiError,
@@ -16,6 +19,7 @@ from tui.api import (
     BadRequest,
     ClanforgeClient,
     RetryOutcomeUnknown,
+    ServerDisconnected,
     ServerError,
 )
 from tui.clock import FakeClock, SystemClock
@@ -381,6 +385,10 @@ def test_poll_error_words() -> None:
         "server error 502, retrying in 8s"
     )
     assert describe_poll_error(ApiTimeout("x"), 4) == "timed out, retrying in 4s"
+    # The server was reached: it hung up, which is not "cannot reach the server".
+    assert describe_poll_error(ServerDisconnected("x"), 4) == (
+        "the server hung up without answering, retrying in 4s"
+    )
 
 
 def test_view_paints_from_saved_status_until_the_first_answer() -> None:
@@ -433,8 +441,11 @@ async def test_sim_retry_only_terminal_diffs_once_each() -> None:
 async def test_sim_rate_limit_with_retry_after_slows_everything() -> None:
     async with simulated(*[(d, 4) for d in range(1, 9)]) as (sim, tracker, _):
         await wait_until(lambda: all(not v.stale for v in tracker.views.values()))
-        sim.inject("429", count=1, retry_after=1.5)
-        await wait_until(lambda: tracker.poll_state == "backing off")
+        # The account is throttled: every request gets 429 for a while (one diff's
+        # lone 429 is that diff's own, tested elsewhere). Requests already in flight
+        # together prove nothing, so it takes a few answers to tell.
+        sim.inject("429", count=50, retry_after=1.5)
+        await wait_until(lambda: tracker.poll_state == "backing off", limit=5.0)
         hit = asyncio.get_running_loop().time()
         errors = [v.poll_error or "" for v in tracker.views.values()]
         assert any(e.startswith("rate limited, next try in") for e in errors)
@@ -490,3 +501,85 @@ async def test_sim_close_with_requests_in_flight_is_clean() -> None:
             await asyncio.wait_for(task, 2.0)
             assert tracker.scheduler.in_flight == 0
             assert all(v.poll_error is None for v in tracker.views.values())
+
+
+async def test_sim_an_always_429_diff_does_not_starve_a_running_and_a_done_one() -> None:
+    """The issue's case over loopback: Completed, Running (finishing in about 2 s) and a
+    diff that always answers 429 with Retry-After 3."""
+    simulator = pytest.importorskip("tui.simulator")
+    with simulator.Simulator(speed=1.0, seed_demo=False) as sim:
+        sim.add_diff(7, state=4, duration=3.0, progress=30, eta_error=0.0)
+        sim.add_diff(8, state=5)
+        sim.add_diff(9, state=4, duration=600.0)
+        sim.break_diff(9, "429", retry_after=3)
+        async with ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key) as client:
+            # The broken diff first, as in the watchlist of the report.
+            entries = [WatchEntry(diffid=d, asid=sim.asid, profile="sim") for d in (9, 8, 7)]
+            tracker = Tracker(
+                client, entries, clock=SystemClock(), settings=SIM_SETTINGS, rng=random.Random(5)
+            )
+            async with Running(tracker):
+                await wait_until(lambda: tracker.views[7].state is JobState.COMPLETED, 6.0)
+                finished = sim.finished_at(7)
+                assert finished is not None and time.time() - finished <= 2.0
+                assert tracker.views[8].state is JobState.COMPLETED
+                assert tracker.views[9].poll_error_kind == "rate-limited"
+                assert tracker.poll_state == "live", "one diff's 429 is not the account's"
+        assert sim.count("status", 9) <= 4
+
+
+async def test_sim_a_diff_whose_server_hangs_up_says_so_and_the_rest_stay_live() -> None:
+    async with simulated((1, 4), (2, 4), (3, 5)) as (sim, tracker, _):
+        sim.break_diff(1, "drop")
+        view = tracker.views[1]
+        await wait_until(lambda: view.poll_error is not None)
+        assert view.poll_error is not None
+        assert view.poll_error.startswith("the server hung up without answering")
+        await wait_until(lambda: all(not v.stale for v in tracker.views.values() if v.diffid > 1))
+        assert tracker.poll_state == "live"
+
+
+@pytest.mark.parametrize("mode", ["refused", "reset"])
+async def test_sim_an_outage_reads_offline_then_every_diff_is_current_again(mode: str) -> None:
+    async with simulated(*[(d, 4) for d in range(1, 7)]) as (sim, tracker, _):
+        await wait_until(lambda: all(not v.stale for v in tracker.views.values()))
+        answered = tracker.last_answer_at
+        assert answered is not None and tracker.poll_state == "live"
+        sim.start_outage(mode)
+        await wait_until(lambda: tracker.poll_state == "offline", 5.0)
+        assert tracker.last_answer_at is not None and tracker.last_answer_at < time.time()
+        errors = {v.poll_error_kind for v in tracker.views.values()} - {None}
+        assert errors <= {"network", "disconnected", "timeout"}
+        await asyncio.sleep(0.5)
+        assert tracker.poll_state == "offline"
+        sim.end_outage()
+        back = asyncio.get_running_loop().time()
+        await wait_until(lambda: all(v.poll_error is None for v in tracker.views.values()), 6.0)
+        assert tracker.poll_state != "offline"
+        # Within the probe interval (backoff_max 2 s here) plus the spread, not minutes.
+        assert asyncio.get_running_loop().time() - back <= 4.0
+        assert sim.max_requests_in_window("status", 1.0) <= SIM_SETTINGS.max_requests_per_second
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([None, *JobState]), st.booleans(), st.booleans()),
+        max_size=30,
+    )
+)
+def test_summary_counts_each_diff_once_and_erroring_apart(
+    cases: list[tuple[JobState | None, bool, bool]],
+) -> None:
+    tracker = tracker_for(FakeClient(), [], clock=FakeClock())
+    tracker.add(entry(diffid, state) for diffid, (state, _, _) in enumerate(cases, 1))
+    for diffid, (state, live, erroring) in enumerate(cases, 1):
+        view = tracker.views[diffid]
+        if live and state is not None:
+            view.job = make_job(diffid, state)
+        if erroring:
+            view.poll_error = "cannot reach the server"
+    counts = tracker.summary()
+    partition = ("running", "waiting", "completed", "failed", "unknown")
+    assert sum(counts[key] for key in partition) == len(cases)
+    assert counts["erroring"] == sum(1 for _, _, erroring in cases if erroring)

@@ -113,6 +113,16 @@ class NetworkError(ApiError):
     kind = "network"
 
 
+class ServerDisconnected(NetworkError):
+    """The server took the request and closed the connection without answering.
+
+    The server was reachable (unlike a refused connection): a crash, a restart or a
+    proxy cutting the request short.
+    """
+
+    kind = "disconnected"
+
+
 class ApiTimeout(NetworkError):
     """The connect or read timeout expired."""
 
@@ -492,6 +502,10 @@ class ClanforgeClient:
         except (httpx.TransportError, httpx.DecodingError) as exc:
             if self._may_have_changed_state(path):
                 raise self._unknown("the connection dropped before the answer") from None
+            if isinstance(exc, httpx.RemoteProtocolError) and not sent:
+                raise ServerDisconnected(
+                    "the server disconnected without sending a response"
+                ) from None
             raise NetworkError(f"the connection failed ({_reason(exc)})") from None
 
     @staticmethod

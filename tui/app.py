@@ -430,7 +430,7 @@ class ImageDiffApp(App[None]):
         try:
             self.job_list.rows_changed(changed)
             self.header.set_counts(self.tracker.summary())
-            self.header.poll_state = self.tracker.poll_state
+            self._show_poll_state()
         except Exception:
             log.exception("redraw after a status change failed")
 
@@ -445,6 +445,10 @@ class ImageDiffApp(App[None]):
             self.notify(f"#{view.diffid}{label} completed", timeout=6, markup=False)
         if self.options.bell:
             self.bell()
+
+    def _show_poll_state(self) -> None:
+        tracker = self.tracker
+        self.header.show_poll_state(tracker.poll_state, tracker.last_answer_at, self.clock.now())
 
     def _widgets_alive(self) -> bool:
         """False while the app shuts down (a timer may still fire after the list is gone)."""
@@ -465,7 +469,7 @@ class ImageDiffApp(App[None]):
                 self._last_visible = visible
                 self.tracker.set_visible(visible)
             header = self.header
-            header.poll_state = self.tracker.poll_state
+            self._show_poll_state()
             self._note_outage()
             header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
         except Exception:
@@ -473,11 +477,10 @@ class ImageDiffApp(App[None]):
             log.exception("tick failed")
 
     def _note_outage(self) -> None:
-        # last_answer_at: when the tracker knows it (wall time of the last success).
         event = self._outages.observe(
             self.tracker.poll_state,
             now=self.clock.now(),
-            last_answer_at=getattr(self.tracker, "last_answer_at", None),
+            last_answer_at=self.tracker.last_answer_at,
         )
         if event is not None:
             self.journal.append(event)
@@ -763,7 +766,7 @@ class ImageDiffApp(App[None]):
         else:
             self.tracker.pause()
             self.notify(f"Polling paused: press {self._key_for('pause')} to resume", markup=False)
-        self.header.poll_state = self.tracker.poll_state
+        self._show_poll_state()
 
     def action_refresh(self) -> None:
         ids = self._targets()

@@ -30,10 +30,21 @@ The policy, in short:
   (10% of the overdue time).
 * **Terminal** diffs are not polled again after a read that says so, until
   :meth:`PollScheduler.mark_retried` or :meth:`PollScheduler.refresh_now`.
-* **Errors** back a diff off exponentially with jitter; 429, 503 (or any answer with
-  Retry-After) and auth failures slow everything down: nothing is sent until the
-  pause ends (Retry-After honoured), the rate is halved for a while, and the due
-  times are spread out so that the end of a pause is not a burst.
+* **Errors** back a diff off exponentially with jitter (ceiling ``backoff_max``).
+  A slow-down answer (429, 503, any Retry-After) is the account's only when it is not
+  one diff's own: when a request sent after another diff's slow-down answer gets one
+  too, with no success in between (failures across diffs; requests that were already
+  in flight together prove nothing). Then, and on auth failures, everything slows
+  down: nothing is sent until the pause ends (Retry-After honoured), the rate is
+  halved for a while, and the due times are spread out so that the end of a pause is
+  not a burst. Otherwise only that diff backs off (no sooner than its Retry-After)
+  and the rest are polled as usual.
+  After a pause the diff that caused it goes last, so it cannot starve the others.
+* **Outages.** Network-level failures (refused, reset, timed out, hung up) in a row
+  from different diffs, with no success in between, mean the server is gone, not
+  the diffs: one probe at a time goes out, at most ``OUTAGE_PROBE_MAX`` apart, in turn
+  across the diffs, and the first success brings every diff that failed that way
+  forward again, spread under the rate cap.
 """
 
 from __future__ import annotations
@@ -80,8 +91,16 @@ _IN_WINDOW_HEAD_START: Final = 30.0
 """A diff inside its finish window goes before diffs due up to this much earlier: a late
 poll there is a late detection, while a late first read or waiting poll costs little."""
 
-GLOBAL_KINDS: Final = frozenset({"rate-limited", "auth", "forbidden"})
+ACCOUNT_KINDS: Final = frozenset({"auth", "forbidden"})
 """Error kinds that concern the whole account, not one diff."""
+NETWORK_KINDS: Final = frozenset({"network", "timeout", "disconnected"})
+"""Failures with no HTTP answer: the server, or the way to it, may be gone."""
+OUTAGE_FAILURES: Final = 2
+"""Network-level failures in a row (from different diffs, when there are several)
+that make an outage."""
+OUTAGE_PROBE_MAX: Final = 5.0
+"""During an outage the server is probed at least this often (seconds), so that the
+monitor is current again within seconds of the server coming back."""
 SLOW_PER_DIFF_KINDS: Final = frozenset({"not-found", "rejected"})
 """Errors that will not go away soon: start the backoff higher."""
 
@@ -99,6 +118,8 @@ class _Entry:
     forced: bool = False
     last_sent: float | None = None
     errors: int = 0
+    last_error: str | None = None
+    """The kind of the last failed poll, None once one succeeds."""
     confirm_left: int = 1
     send: Send | None = None
     """The cap's record of the request in flight."""
@@ -144,6 +165,14 @@ class PollScheduler:
         self._paused = False
         self._global_until: float | None = None
         self._global_errors = 0
+        self._slowed_by: int | None = None
+        """The diff of the last slow-down answer, until an answer succeeds."""
+        self._slowed_at = -math.inf
+        """When that answer came."""
+        self._network_failures = 0
+        """Network-level failures in a row, with no success in between."""
+        self._network_keys: set[int] = set()
+        self._outage = False
         self._rate_changed_at = 0.0
 
     # ------------------------------------------------------------------ config
@@ -275,6 +304,11 @@ class PollScheduler:
         if self._global_until is not None and now < self._global_until:
             return True
         return self._rate_factor < 1.0
+
+    @property
+    def outage(self) -> bool:
+        """True while the server looks unreachable (see the module's Outages)."""
+        return self._outage
 
     @property
     def global_wait(self) -> float:
@@ -420,7 +454,13 @@ class PollScheduler:
         now = self._clock.monotonic()
         now_wall = self._clock.now()
         entry.errors = 0
+        entry.last_error = None
         self._global_errors = 0
+        self._slowed_by = None
+        self._network_failures = 0
+        self._network_keys.clear()
+        if self._outage:
+            self._end_outage(now)
         if self._rate_factor < 1.0 and now - self._rate_changed_at >= RATE_RECOVERY_SECONDS:
             self._rate_factor = min(1.0, self._rate_factor * 2)
             self._rate_changed_at = now
@@ -459,62 +499,130 @@ class PollScheduler:
         """A status poll for ``key`` failed; returns seconds until it is tried again.
 
         Per-diff errors back off exponentially with jitter (ceiling ``backoff_max``).
-        Rate limiting (429), 503, any Retry-After and auth failures pause everything.
+        Auth failures, slow-down answers that are not one diff's own and outages pause
+        everything (see the module's notes).
         """
         entry = self._entries.get(key)
         if entry is not None:
             self._finish(entry)
+            entry.errors += 1
+            entry.last_error = error_kind
         now = self._clock.monotonic()
-        is_global = (
-            error_kind in GLOBAL_KINDS
+        if error_kind in ACCOUNT_KINDS:
+            return self._pause_all(now, entry, error_kind, None)
+        slow_down = (
+            error_kind == "rate-limited"
             or retry_after is not None
             or (error_kind == "server" and http_status == 503)
         )
-        if is_global:
-            self._slow_down(now, error_kind, retry_after)
-            assert self._global_until is not None
-            if entry is not None and entry.due is None:
-                entry.due = self._global_until
-            return max(0.0, self._global_until - now)
+        if slow_down:
+            # One diff's fault while others answer; the account's when other diffs get
+            # the same and nothing answers in between.
+            sent = entry.last_sent if entry is not None else None
+            across = (
+                self._slowed_by is not None
+                and self._slowed_by != key
+                and sent is not None
+                and sent >= self._slowed_at
+            )
+            self._slowed_by, self._slowed_at = key, now
+            if entry is None:
+                return self._pause_all(now, None, error_kind, retry_after)
+            if across:
+                # Its own backoff still holds: the pause must not bring it forward.
+                self._back_off(entry, now, error_kind, retry_after)
+                return self._pause_all(now, entry, error_kind, retry_after)
+        elif error_kind in NETWORK_KINDS:
+            self._network_failures += 1
+            self._network_keys.add(key)
+            if self._outage or self._looks_like_outage():
+                self._outage = True
+                return self._pause_all(now, entry, "outage", None)
         if entry is None:
             return 0.0
-        entry.errors += 1
-        exponent = entry.errors - 1 + (3 if error_kind in SLOW_PER_DIFF_KINDS else 0)
+        return self._back_off(entry, now, error_kind, retry_after)
+
+    def _looks_like_outage(self) -> bool:
+        spread = min(OUTAGE_FAILURES, len(self._entries))
+        return self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread
+
+    def _back_off(self, entry: _Entry, now: float, kind: str, retry_after: float | None) -> float:
+        """Back ``entry`` alone off: exponential with jitter, no sooner than Retry-After."""
+        exponent = entry.errors - 1 + (3 if kind in SLOW_PER_DIFF_KINDS else 0)
         delay = self._jittered(self.window_interval * 2.0**exponent)
+        if retry_after is not None:
+            delay = max(delay, min(self._settings.backoff_max, retry_after))
         entry.due = max(now + delay, self._not_before_min_interval(entry, now))
         return entry.due - now
+
+    def _pause_all(
+        self, now: float, culprit: _Entry | None, kind: str, retry_after: float | None
+    ) -> float:
+        """Pause every diff; the one that caused the pause goes after the others."""
+        self._slow_down(now, kind, retry_after, culprit)
+        assert self._global_until is not None
+        if culprit is None:
+            return max(0.0, self._global_until - now)
+        assert culprit.due is not None
+        return max(0.0, culprit.due - now)
 
     def _jittered(self, delay: float) -> float:
         """Equal jitter: half fixed, half random, below the backoff ceiling."""
         delay = min(self._settings.backoff_max, delay)
         return delay * (0.5 + 0.5 * self._rng.random())
 
-    def _slow_down(self, now: float, kind: str, retry_after: float | None) -> None:
-        self._global_errors += 1
-        if retry_after is not None and retry_after >= 0:
-            pause = min(self._settings.backoff_max, max(self._settings.min_interval, retry_after))
+    def _slow_down(
+        self, now: float, kind: str, retry_after: float | None, culprit: _Entry | None
+    ) -> None:
+        if kind == "outage":
+            # Probe, do not wait long: the first answer brings everything back.
+            ceiling = min(self._settings.backoff_max, OUTAGE_PROBE_MAX)
+            nominal = self.window_interval * 2.0 ** (self._network_failures - OUTAGE_FAILURES)
+            pause = min(ceiling, nominal) * (0.5 + 0.5 * self._rng.random())
         else:
-            pause = self._jittered(self.window_interval * 2.0 ** (self._global_errors - 1))
+            self._global_errors += 1
+            if retry_after is not None and retry_after >= 0:
+                pause = min(
+                    self._settings.backoff_max, max(self._settings.min_interval, retry_after)
+                )
+            else:
+                pause = self._jittered(self.window_interval * 2.0 ** (self._global_errors - 1))
         until = now + pause
         if self._global_until is None or until > self._global_until:
             self._global_until = until
-        if kind != "auth" and kind != "forbidden":
+        if kind not in ACCOUNT_KINDS and kind != "outage":
             self._rate_factor = max(MIN_RATE_FACTOR, self._rate_factor / 2)
             self._rate_changed_at = now
-        self._spread_overdue(self._global_until)
+        self._spread_overdue(self._global_until, last=culprit)
 
-    def _spread_overdue(self, start: float) -> None:
-        """Spread the diffs due before ``start`` over the time the cap needs for them."""
-        waiting = [e for e in self._entries.values() if e.due is not None and not e.in_flight]
+    def _end_outage(self, now: float) -> None:
+        """The server answers again: what failed for want of it is read again soon."""
+        self._outage = False
+        if self._global_until is not None and self._global_until > now:
+            self._global_until = now
+        for entry in self._entries.values():
+            if entry.last_error in NETWORK_KINDS and entry.due is not None and entry.due > now:
+                entry.due = self._not_before_min_interval(entry, now)
+        self._spread_overdue(now)
+
+    def _spread_overdue(self, start: float, last: _Entry | None = None) -> None:
+        """Spread the diffs due before ``start`` over the time the cap needs for them,
+        then ``last`` (if given) after them all."""
+        waiting = [
+            e
+            for e in self._entries.values()
+            if e.due is not None and not e.in_flight and e is not last
+        ]
         due_early = [e for e in waiting if e.due is not None and e.due <= start]
-        if not due_early:
-            return
-        now_wall = self._clock.now()
-        assert all(e.due is not None for e in due_early)
-        due_early.sort(key=lambda e: (e.due or 0.0) - self._head_start(e, now_wall))
         spacing = 1.0 / self._rate()
-        for index, entry in enumerate(due_early):
-            entry.due = start + index * spacing + self._rng.uniform(0.0, spacing)
+        if due_early:
+            now_wall = self._clock.now()
+            due_early.sort(key=lambda e: (e.due or 0.0) - self._head_start(e, now_wall))
+            for index, entry in enumerate(due_early):
+                entry.due = start + index * spacing + self._rng.uniform(0.0, spacing)
+        if last is not None and last.key in self._entries:
+            after = start + len(due_early) * spacing + self._rng.uniform(0.0, spacing)
+            last.due = max(after, last.due if last.due is not None else after)
 
     def _not_before_min_interval(self, entry: _Entry, now: float) -> float:
         if entry.last_sent is None:

@@ -16,6 +16,7 @@ import json
 import math
 import random
 import socket
+import struct
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ __all__ = [
     "ETA_ERROR_LIMIT",
     "FAULT_KINDS",
     "STATE_NAMES",
+    "Reply",
     "RequestRecord",
     "Simulator",
     "main_simulate",
@@ -301,7 +303,9 @@ class _Diff:
 
 
 @dataclass
-class _Response:
+class Reply:
+    """One answer of the simulator; ``drop``: the connection is closed without one."""
+
     status: int
     body: bytes
     content_type: str = _JSON
@@ -327,6 +331,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
         self.simulator = simulator
         self.open_sockets: set[socket.socket] = set()
+        self.resetting: set[socket.socket] = set()
+        """Connections to close with a TCP reset instead of an answer."""
         self.sockets_lock = threading.Lock()
         super().__init__(address, _Handler)
 
@@ -338,6 +344,14 @@ class _Server(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         with self.sockets_lock:
             self.open_sockets.discard(request)
+            resetting = request in self.resetting
+            self.resetting.discard(request)
+        if resetting:
+            # No shutdown(): its FIN would make the reset a polite close.
+            with contextlib.suppress(OSError):
+                request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                request.close()
+            return
         super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -392,8 +406,8 @@ def _json_body(data: object) -> bytes:
     return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _error(status: int, message: str) -> _Response:
-    return _Response(status, _json_body({"error": message}))
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, _json_body({"error": message}))
 
 
 def max_in_window(times: Iterable[float], window: float) -> int:
@@ -463,6 +477,10 @@ class Simulator:
         self._lock = threading.RLock()
         self._diffs: dict[int, _Diff] = {}
         self._faults: list[_Fault] = []
+        self._lasting: dict[int, _Fault] = {}
+        """Per-diff faults that answer every matching request until cleared."""
+        self._outage: str | None = None
+        self._bound_port: int | None = None
         self._rng = random.Random(f"simulator:{seed}")
         self._next_uninstall = 900_000
         self._server: _Server | None = None
@@ -683,21 +701,78 @@ class Simulator:
     ) -> None:
         """Make the next ``count`` requests matching ``endpoint`` (None: any) and ``diffid``
         (None: any) fail as ``kind`` (see FAULT_KINDS). Faults are used in the order given."""
+        self._check_fault(kind, endpoint)
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count!r}")
+        with self._lock:
+            self._faults.append(_Fault(kind, count, endpoint, diffid, retry_after, delay))
+
+    @staticmethod
+    def _check_fault(kind: str, endpoint: str | None) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(
                 f"unknown fault kind {kind!r}; known: {', '.join(sorted(FAULT_KINDS))}"
             )
         if endpoint is not None and endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; known: {', '.join(ENDPOINTS)}")
-        if count < 1:
-            raise ValueError(f"count must be at least 1, not {count!r}")
+
+    def break_diff(
+        self,
+        diffid: int,
+        kind: str,
+        *,
+        endpoint: str | None = "status",
+        retry_after: float | None = None,
+    ) -> None:
+        """Make every request for ``diffid`` (on ``endpoint``; None: any) fail as ``kind``
+        until :meth:`mend_diff` or :meth:`clear_faults`: a diff that always answers 429
+        with Retry-After, 503, 500, or has its connection dropped. One-shot faults from
+        :meth:`inject` still come first."""
+        self._check_fault(kind, endpoint)
         with self._lock:
-            self._faults.append(_Fault(kind, count, endpoint, diffid, retry_after, delay))
+            self._lasting[diffid] = _Fault(kind, 0, endpoint, diffid, retry_after, 0.0)
+
+    def mend_diff(self, diffid: int) -> None:
+        """Undo :meth:`break_diff` for ``diffid``."""
+        with self._lock:
+            self._lasting.pop(diffid, None)
 
     def clear_faults(self) -> None:
-        """Forget every pending injected fault."""
+        """Forget every pending injected fault and every broken diff."""
         with self._lock:
             self._faults.clear()
+            self._lasting.clear()
+
+    def start_outage(self, mode: str = "refused") -> None:
+        """Make the server unreachable until :meth:`end_outage`.
+
+        ``"refused"``: nothing listens on the port (connections are refused);
+        ``"reset"``: connections are accepted and reset before any answer. Connections
+        already open are cut either way.
+        """
+        if mode not in ("refused", "reset"):
+            raise ValueError(f"unknown outage mode {mode!r}; known: refused, reset")
+        server = self._server
+        if server is None:
+            raise RuntimeError("the simulator is not running: call start() first")
+        self._outage = mode
+        if mode == "refused":
+            self._bound_port = int(server.server_address[1])
+            self.stop()
+        else:
+            server.close_open_sockets()
+
+    def end_outage(self) -> None:
+        """Serve again, on the same address, after :meth:`start_outage`."""
+        mode, self._outage = self._outage, None
+        if mode == "refused" and self._bound_port is not None:
+            self.port = self._bound_port
+            self.start()
+
+    @property
+    def in_outage(self) -> bool:
+        """True between :meth:`start_outage` and :meth:`end_outage`."""
+        return self._outage is not None
 
     def pending_faults(self) -> int:
         """How many injected fault uses are left."""
@@ -833,8 +908,31 @@ class Simulator:
     # --- HTTP ------------------------------------------------------------------------------
 
     def _serve(self, handler: _Handler, method: str) -> None:
+        if self._outage == "reset":
+            with handler.server.sockets_lock:
+                handler.server.resetting.add(handler.connection)
+            handler.close_connection = True
+            return
+        response = self.respond(method, handler.path, handler.headers.get("Authorization", ""))
+        if self.verbose:
+            shown = response.status if not response.drop else "dropped"
+            path = urlsplit(handler.path).path
+            print(
+                f"{time.strftime('%H:%M:%S')} {method} {path} -> {shown}",
+                file=sys.stderr,
+                flush=True,
+            )
+        self._send(handler, response)
+
+    def respond(self, method: str, target: str, authorization: str) -> Reply:
+        """Answer one request (``target``: path and query) as the HTTP server would,
+        faults included, and log it; a fault's delay is slept here.
+
+        The HTTP server calls this for every request; a test on a fake clock can call it
+        directly (e.g. behind an in-process HTTP transport) to skip the sockets.
+        """
         now = self.clock()
-        parts = urlsplit(handler.path)
+        parts = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         endpoint, token = _route(parts.path)
         diffid = _int_or_none(token) if token is not None else _int_or_none(query.get("diffid"))
@@ -848,7 +946,7 @@ class Simulator:
                 response = _error(405, f"Method {method} not allowed: every call is a GET")
             else:
                 with self._lock:
-                    response, diffid = self._answer(handler, endpoint, token, query, now)
+                    response, diffid = self._answer(authorization, endpoint, token, query, now)
                 if kind in ("hostile", "wrong-type") and response.status == 200:
                     response = _tamper(response, kind)
             if kind == "drop-after":
@@ -860,17 +958,10 @@ class Simulator:
         if fault is not None and kind == "slow" and fault.delay > 0:
             # The action is already done; only the answer is late (an unknown outcome).
             time.sleep(fault.delay)
-        if self.verbose:
-            shown = response.status if not response.drop else "dropped"
-            print(
-                f"{time.strftime('%H:%M:%S')} {method} {parts.path} -> {shown}",
-                file=sys.stderr,
-                flush=True,
-            )
-        self._send(handler, response)
+        return response
 
     @staticmethod
-    def _send(handler: _Handler, response: _Response) -> None:
+    def _send(handler: _Handler, response: Reply) -> None:
         if response.drop:
             handler.close_connection = True
             return
@@ -887,7 +978,7 @@ class Simulator:
             # The client gave up (e.g. a timeout on a slow answer): nothing to tell it.
             handler.close_connection = True
 
-    def _over_rate_limit(self, now: float) -> _Response | None:
+    def _over_rate_limit(self, now: float) -> Reply | None:
         """A 429 when ``rate_limit`` requests were let through in the second before
         ``now``; else None, and this request counts."""
         if self.rate_limit is None:
@@ -897,7 +988,7 @@ class Simulator:
             self._answered_at.append(now)
             return None
         wait = max(1, math.ceil(min(self._answered_at, default=now) + 1.0 - now))
-        return _Response(
+        return Reply(
             429, _json_body({"error": "Too many requests"}), headers=[("Retry-After", str(wait))]
         )
 
@@ -910,18 +1001,21 @@ class Simulator:
                 if fault.remaining <= 0:
                     del self._faults[index]
                 return fault
+        lasting = self._lasting.get(diffid) if diffid is not None else None
+        if lasting is not None and (lasting.endpoint is None or lasting.endpoint == endpoint):
+            return lasting
         return None
 
-    def _fault_response(self, fault: _Fault, diffid: int | None) -> _Response | None:
+    def _fault_response(self, fault: _Fault, diffid: int | None) -> Reply | None:
         """The canned answer of a fault, or None for the faults that answer normally."""
         kind = fault.kind
         headers: list[tuple[str, str]] = []
         if fault.retry_after is not None:
             headers.append(("Retry-After", str(max(0, math.ceil(fault.retry_after)))))
         if kind == "429":
-            return _Response(429, _json_body({"error": "Too many requests"}), headers=headers)
+            return Reply(429, _json_body({"error": "Too many requests"}), headers=headers)
         if kind == "503":
-            return _Response(
+            return Reply(
                 503, _json_body({"error": "Service temporarily unavailable"}), headers=headers
             )
         if kind == "500":
@@ -931,35 +1025,34 @@ class Simulator:
         if kind == "400":
             return _error(400, f"Invalid request for diff {diffid}: parameters rejected")
         if kind == "drop":
-            return _Response(DROPPED, b"", drop=True)
+            return Reply(DROPPED, b"", drop=True)
         if kind == "malformed":
-            return _Response(200, b'{"diffid": ' + str(diffid).encode() + b', "jobstateid": 4,')
+            return Reply(200, b'{"diffid": ' + str(diffid).encode() + b', "jobstateid": 4,')
         if kind == "html":
-            return _Response(502, _HTML_PAGE, content_type="text/html")
+            return Reply(502, _HTML_PAGE, content_type="text/html")
         if kind == "empty":
-            return _Response(200, b"")
+            return Reply(200, b"")
         if kind == "text":
-            return _Response(200, b"OK - maintenance in progress\n", content_type="text/plain")
+            return Reply(200, b"OK - maintenance in progress\n", content_type="text/plain")
         if kind == "huge":
             head = _json_body({"diffid": diffid, "jobstateid": 5, "jobstatename": "Completed"})
             padding = b',"padding":"' + b"x" * _HUGE_SIZE + b'"}'
-            return _Response(200, head[:-1] + padding)
+            return Reply(200, head[:-1] + padding)
         return None
 
     def _answer(
         self,
-        handler: _Handler,
+        authorization: str,
         endpoint: str,
         token: str | None,
         query: dict[str, str],
         now: float,
-    ) -> tuple[_Response, int | None]:
+    ) -> tuple[Reply, int | None]:
         """Route, authenticate and perform one request (under the lock)."""
         diffid = _int_or_none(token) if token is not None else None
         if endpoint == "other":
             return _error(404, "Not found"), None
-        given = handler.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), self._expected_auth.encode()):
+        if not hmac.compare_digest(authorization.encode(), self._expected_auth.encode()):
             return _error(401, "Invalid credentials"), diffid
         asid = _int_or_none(query.get("accountserviceid"))
         if asid is None:
@@ -975,18 +1068,18 @@ class Simulator:
             return _error(404, f"Diff {diffid} not found"), diffid
         if endpoint == "status":
             info = query.get("diff_info", "0") not in ("", "0")
-            return _Response(200, _json_body(self._job(diff, now, info))), diffid
+            return Reply(200, _json_body(self._job(diff, now, info))), diffid
         if endpoint == "retry":
             return self._retry(diff, now), diffid
         return self._reject(diff, query, now), diffid
 
-    def _retry(self, diff: _Diff, now: float) -> _Response:
+    def _retry(self, diff: _Diff, now: float) -> Reply:
         if diff.run.state_at(now) < 5:
             return _error(400, f"Diff {diff.diffid} is not in a completed or failed state")
         self._start_run(diff, now)
-        return _Response(200, _json_body(self._job(diff, now)))
+        return Reply(200, _json_body(self._job(diff, now)))
 
-    def _create(self, query: dict[str, str], now: float) -> tuple[_Response, int | None]:
+    def _create(self, query: dict[str, str], now: float) -> tuple[Reply, int | None]:
         imageid = _int_or_none(query.get("imageid"))
         machineid = _int_or_none(query.get("machineid"))
         if imageid is None or machineid is None:
@@ -1009,12 +1102,12 @@ class Simulator:
             run = self._placed_run(diffid, 1, now, 1, None, duration, eta_error, None, 0.0)
             diff = _Diff(diffid, duration, eta_error, run, imageid=imageid, machineid=machineid)
             self._diffs[diffid] = diff
-            response = _Response(200, _json_body(self._job(diff, now)))
+            response = Reply(200, _json_body(self._job(diff, now)))
         if response.status == 200:
             response.body = _json_body({**json.loads(response.body), "success": True})
         return response, diffid
 
-    def _reject(self, diff: _Diff, query: dict[str, str], now: float) -> _Response:
+    def _reject(self, diff: _Diff, query: dict[str, str], now: float) -> Reply:
         reinstall = query.get("reinstall", "0")
         if reinstall not in ("0", "1"):
             return _error(400, f"reinstall must be 0 or 1, not {reinstall!r}")
@@ -1024,9 +1117,9 @@ class Simulator:
             return _error(400, f"Diff {diff.diffid} has already been rejected")
         diff.rejected = True
         if reinstall == "0":
-            return _Response(200, _json_body({**self._job(diff, now), "success": True}))
+            return Reply(200, _json_body({**self._job(diff, now), "success": True}))
         self._next_uninstall += 1
-        return _Response(
+        return Reply(
             200,
             _json_body(
                 {
@@ -1065,7 +1158,7 @@ def _int_or_none(text: str | None) -> int | None:
     return int(text)
 
 
-def _tamper(response: _Response, kind: str) -> _Response:
+def _tamper(response: Reply, kind: str) -> Reply:
     job = json.loads(response.body)
     if kind == "wrong-type":
         job["jobprogress"] = "lots"
@@ -1076,7 +1169,7 @@ def _tamper(response: _Response, kind: str) -> _Response:
         for key in ("game", "machine", "image"):
             if isinstance(job.get(key), dict):
                 job[key]["name"] = f"{job[key].get('name', '')}{HOSTILE_TEXT}"
-    return _Response(response.status, _json_body(job), response.content_type, response.headers)
+    return Reply(response.status, _json_body(job), response.content_type, response.headers)
 
 
 _GAMES: Final = ((1187, "Starfall Arena"), (2044, "Ironclad Tactics"), (3310, "Driftline"))

@@ -237,6 +237,8 @@ def poll_error_parts(exc: ApiError, asid: int | None = None) -> tuple[str, str |
         return "timed out", "retrying in"
     if kind == "network":
         return "cannot reach the server", "retrying in"
+    if kind == "disconnected":
+        return "the server hung up without answering", "retrying in"
     if kind == "invalid-response":
         return f"unreadable answer ({plain(str(exc), limit=120)})", "retrying in"
     if kind == "rejected":
@@ -291,6 +293,8 @@ class Tracker:
         self._closing = False
         self._running = False
         self._stopped = asyncio.Event()
+        self.last_answer_at: float | None = None
+        """Wall time of the last successful answer from the server (None: none yet)."""
         self.add(entries)
 
     # ------------------------------------------------------------------ state
@@ -306,9 +310,13 @@ class Tracker:
 
     @property
     def poll_state(self) -> str:
-        """``"live"``, ``"paused"`` or ``"backing off"`` (a global slow-down is on)."""
+        """``"live"``, ``"paused"``, ``"offline"`` (requests fail at the network level
+        across diffs and none succeeds: see :attr:`last_answer_at`) or ``"backing off"``
+        (a global slow-down is on)."""
         if self._scheduler.paused:
             return "paused"
+        if self._scheduler.outage:
+            return "offline"
         if self._scheduler.slowed_down:
             return "backing off"
         return "live"
@@ -493,6 +501,7 @@ class Tracker:
             self._wake.set()
 
     def _poll_answered(self, diffid: int, job: DiffJob, started: float) -> None:
+        self.last_answer_at = self._clock.now()
         view = self.views.get(diffid)
         if view is None:
             return
@@ -502,7 +511,11 @@ class Tracker:
             self._refresh_next_poll([diffid])
             return
         before = view.state if not view.stale else None
+        was_offline = self._scheduler.outage
         delay = self._scheduler.succeeded(diffid, job)
+        if was_offline:
+            # The first answer after an outage brought every other diff's poll forward.
+            self._refresh_next_poll([d for d in self.views if d != diffid])
         self._apply_job(view, job)
         view.poll_error = None
         view.poll_error_kind = None
@@ -634,6 +647,7 @@ class Tracker:
                     logger.exception("retry of diff %d failed unexpectedly", diffid)
                     self._retry_unknown(view, record, f"internal error: {type(exc).__name__}")
                 else:
+                    self.last_answer_at = self._clock.now()
                     record.outcome = "accepted"
                     record.message = f"retry accepted: {job.display_state}"
                     record.reason = f"now {job.display_state}"
@@ -670,6 +684,7 @@ class Tracker:
         """The diff's status with ``diff_info`` (for the detail screen); errors propagate."""
         await self._wait_for_slot()
         job = await self._client.status(diffid, diff_info=True)
+        self.last_answer_at = self._clock.now()
         view = self.views.get(diffid)
         if view is not None and job.diffid == diffid:
             self._apply_job(view, job)

@@ -1,4 +1,9 @@
-"""The two-line header: where the app is connected, and how the fleet is doing."""
+"""The two-line header: where the app is connected, and how the fleet is doing.
+
+The second line splits the diffs by state, each counted once, so its counts add up to
+the list; how many of them fail to be read ("erroring") is a different question and
+is shown apart, after a bar, only when some do.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,19 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.formatting import ago_text
 from tui.safetext import plain
+
+POLL_STYLES = {
+    "live": "bold green",
+    "paused": "bold yellow",
+    "backing off": "bold red",
+    "offline": "bold red",
+}
+POLL_GLYPHS = {"live": "●", "paused": "⏸", "backing off": "◌", "offline": "✕"}
+STATE_COUNTS = (("▶", "running"), ("◑", "waiting"), ("✓", "completed"), ("✗", "failed"))
+PARTITION = (*(key for _, key in STATE_COUNTS), "unknown")
+"""The counts that split the diffs by state: they add up to the number of diffs."""
 
 
 class StatusHeader(Widget):
@@ -36,6 +53,8 @@ class StatusHeader(Widget):
     """
 
     poll_state: reactive[str] = reactive("starting")
+    last_answer: reactive[str] = reactive("")
+    """When the server last answered, in words (shown while offline)."""
     counts: reactive[dict[str, int]] = reactive(dict, always_update=False)
     selected: reactive[int] = reactive(0)
     sort_label: reactive[str] = reactive("state")
@@ -63,40 +82,50 @@ class StatusHeader(Widget):
         if fresh != self.counts:
             self.counts = fresh
 
+    def show_poll_state(self, state: str, last_answer_at: float | None, now: float) -> None:
+        """The tracker's poll state, and when the server last answered (wall times)."""
+        self.poll_state = state
+        # Coarse (ago_text): while offline the header repaints every ten seconds, not
+        # every second.
+        self.last_answer = (
+            f"last answer {ago_text(last_answer_at, now)}"
+            if last_answer_at is not None
+            else "no answer yet"
+        )
+
+    def poll_words(self) -> str:
+        """The poll state in words: ``live``, ``offline, last answer 40s ago``..."""
+        if self.poll_state == "offline" and self.last_answer:
+            return f"offline, {self.last_answer}"
+        return self.poll_state
+
     def render(self) -> Text:
-        poll_styles = {
-            "live": "bold green",
-            "paused": "bold yellow",
-            "backing off": "bold red",
-        }
-        poll_glyph = {"live": "●", "paused": "⏸", "backing off": "◌"}.get(self.poll_state, "○")
+        poll_glyph = POLL_GLYPHS.get(self.poll_state, "○")
         line1 = Text(no_wrap=True, overflow="ellipsis")
         # Most important first: a narrow terminal cuts the end of the line.
         line1.append("imagediff-tui", style="bold")
         line1.append(f"  {self._profile}", style="bold")
         line1.append("  ")
-        line1.append(f"{poll_glyph} {self.poll_state}", style=poll_styles.get(self.poll_state, ""))
+        line1.append(
+            f"{poll_glyph} {self.poll_words()}", style=POLL_STYLES.get(self.poll_state, "")
+        )
         if self.read_only:
             line1.append("  READ-ONLY", style="bold reverse")
         line1.append(f"  {self.clock_text}", style="dim")
         line1.append(f"  ASID {self._asid} · {self._host}")
         counts = self.counts
         line2 = Text(no_wrap=True, overflow="ellipsis")
-        parts = [
-            ("▶", "running"),
-            ("◑", "waiting"),
-            ("✓", "completed"),
-            ("✗", "failed"),
-            ("⚠", "erroring"),
-        ]
         if self.selected:
             # First, so that a narrow terminal cuts the counts rather than the selection.
             line2.append(f"[{self.selected} selected]  ", style="bold")
-        for glyph, key in parts:
+        for glyph, key in STATE_COUNTS:
             line2.append(f"{glyph} {counts.get(key, 0)} {key}  ")
         if counts.get("unknown"):
             # Until the first answer, so that the counts add up to the list.
             line2.append(f"? {counts['unknown']} not yet known  ")
+        if counts.get("erroring"):
+            total = sum(counts.get(key, 0) for key in PARTITION)
+            line2.append(f"│ ⚠ {counts['erroring']} of {total} erroring  ")
         line2.append(f"sort: {self.sort_label}", style="dim")
         if self.filter_text:
             line2.append(f"  filter: {plain(self.filter_text)}", style="dim")
