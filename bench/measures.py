@@ -37,6 +37,8 @@ from bench.vt import Screen
 from tui.simulator import Simulator, max_in_window
 
 COLUMNS, LINES = 120, 40
+TOAST_SECONDS = 8.0
+"""The longest a completion or failure toast stays up."""
 
 # A panel's first line (or a compact row): state glyph, state word, then the diff ID.
 PANEL = re.compile(r"[○◔◑▶✓✗?] (\S+)\s+#(\d+)")
@@ -477,3 +479,40 @@ def finish_detection(results: Results, seed: int, shape: Lifecycle) -> None:
         "naive_missed": baseline["missed"],
         "naive_max_in_1s": baseline["max_in_1s"],
     }
+
+
+# --- 5. bytes while diffs run through to their completions ----------------------------------
+
+
+def completions_output(results: Results, seed: int, shape: Lifecycle) -> None:
+    """Bytes/s to the terminal while ``shape.count`` running diffs tick down to their
+    completions (toasts included): from the moment all were polled to the moment the last
+    completion is on screen and its toast has gone."""
+    first_id = 600_000
+    rng = random.Random(f"completions:{seed}")
+    with ExitStack() as stack:
+        sim = stack.enter_context(Simulator(seed=seed, seed_demo=False))
+        ids, labels = lifecycle(sim, shape, first_id, seed)
+        box = stack.enter_context(sandbox(sim, "completions"))
+        box.write_watchlist(entries_from(sim, ids, labels, rng))
+        since = time.time()
+        app = stack.enter_context(running_app(box, results, sim, ids))
+        waiter = app.watch(main_screen_painted(set(ids), min(shape.count, 12)))
+        app.start()
+        app.wait_for(waiter, 60, "completions app first paint")
+        wait_polled(sim, ids, since, timeout=shape.count / 2 + 30)
+        log(f"measuring {shape.count} diffs running through to completion")
+        began, bytes_before = time.monotonic(), app.bytes_read
+        while any(sim.finished_at(d) is None for d in ids):
+            if time.monotonic() - began > shape.last_finish + 60:
+                raise TimeoutError("the diffs did not all finish")
+            time.sleep(0.5)
+        # The last finish is seen within a few seconds; its toast lasts up to 8 s.
+        time.sleep(TOAST_SECONDS + 5.0)
+        span = time.monotonic() - began
+        results.values["completions"] = {
+            "count": shape.count,
+            "seconds": span,
+            "bytes_per_s": (app.bytes_read - bytes_before) / span,
+        }
+        app.quit()

@@ -180,6 +180,21 @@ def rows(results: Results) -> list[Row]:
                 out_bytes["running"] <= 1500,
             )
         )
+    if "completions" in v:
+        done = cast(dict[str, float], v["completions"])
+        per_second = done["bytes_per_s"]
+        watch = cast(dict[str, float], v.get("bytes_per_s", {})).get("watch")
+        out.append(
+            Row(
+                f"terminal output, {done['count']:.0f} running through to completion",
+                per_second,
+                watch,
+                "watch -n 2 status",
+                "B/s",
+                "<= 1,500 B/s",
+                per_second <= 1500,
+            )
+        )
     if "lifecycle" in v:
         life = cast(dict[str, Any], v["lifecycle"])
         count = life["count"]
