@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
+from tests.app_support import list_text, make_app, wait_until
 from tui.clock import FakeClock
 from tui.models import WatchEntry, parse_job
 from tui.themes import default_app_variables
 from tui.tracker import JobView
 from tui.widgets.job_list import JobList
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
 
 NOW = 1_800_000_000.0
 
@@ -39,15 +48,16 @@ def _answer(view: JobView, state: int, progress: int) -> None:
 
 
 class ListApp(App[None]):
-    def __init__(self, views: dict[int, JobView]) -> None:
+    def __init__(self, views: dict[int, JobView], clock: FakeClock | None = None) -> None:
         super().__init__()
         self.views = views
+        self.clock = clock if clock is not None else FakeClock(NOW)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return default_app_variables(self.current_theme)
 
     def compose(self) -> ComposeResult:
-        yield JobList(self.views, clock=FakeClock(NOW), id="jobs")
+        yield JobList(self.views, clock=self.clock, id="jobs")
 
 
 async def test_an_answer_that_moves_a_diff_reorders_and_one_that_does_not_keeps_the_order() -> None:
@@ -96,3 +106,50 @@ async def test_a_filter_hides_a_diff_whose_answer_stops_matching() -> None:
         assert jobs.order == []
         jobs.set_filter("")
         assert sorted(jobs.order) == [1, 2]
+
+
+async def test_a_panel_shows_the_jobs_own_time_not_when_it_was_polled(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=6, started_ago=23 * 60 + 5)
+    simulator.add_diff(2, state=5, started_ago=105 * 60 + 5)
+    simulator.add_diff(3, state=4, duration=3600)
+    app = make_app(simulator, [1, 2, 3])
+    async with app.run_test(size=(120, 20)) as pilot:
+        views = app.tracker.views
+        await wait_until(pilot, lambda: not any(view.stale for view in views.values()))
+        await wait_until(pilot, lambda: "failed 23m ago" in list_text(app))
+        text = list_text(app)
+        assert "finished 1h 45m ago" in text
+        assert re.search(r"#3 .* updated (just now|\d+s ago)\s*$", text, re.MULTILINE)
+
+
+async def test_a_minute_of_ticks_redraws_a_running_panel_once_or_twice() -> None:
+    """ETA and elapsed time are as precise as a glance needs (whole minutes here), so the
+    timing line of a diff 10 minutes from its ETA is redrawn once or twice a minute, not
+    every second."""
+    view = _view(1, 4, 30)
+    assert view.job is not None
+    view.job = replace(view.job, eta=int(NOW) + 600, start=int(NOW) - 300)
+    clock = FakeClock(NOW)
+    app = ListApp({1: view}, clock)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        await pilot.pause()
+        refreshed: list[Region] = []
+        original = jobs.refresh
+
+        def counting(*regions: Region, **kwargs: Any) -> JobList:
+            refreshed.extend(regions)
+            return original(*regions, **kwargs)
+
+        jobs.refresh = counting  # type: ignore[method-assign]
+        shown = []
+        for _ in range(60):
+            clock.advance(1.0)
+            jobs.tick()
+            await pilot.pause()
+            shown.append(jobs.render_line(1).text)
+        timing_line = [region for region in refreshed if region.y == 1]
+        assert 1 <= len(timing_line) <= 2, timing_line
+        assert "ETA 9m" in shown[-1] and "elapsed 6m" in shown[-1]

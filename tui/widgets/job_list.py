@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final, Literal
@@ -29,7 +30,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.clock import Clock
-from tui.formatting import ago_text, duration, eta_text
+from tui.formatting import age, ago_text, duration, eta_text
 from tui.job_order import SORT_KEYS, SortKey, matches_filter, sort_value
 from tui.models import JobState
 from tui.safetext import plain
@@ -726,7 +727,7 @@ def _timing_parts(view: JobView, now: float) -> list[str]:
         if text:
             parts.append(text)
         if view.start is not None:
-            parts.append(f"elapsed {duration(now - view.start)}")
+            parts.append(f"elapsed {age(now - view.start)}")
     elif state is not None and state.is_terminal and view.start is not None:
         end = view.finished_at
         if end is not None and end >= view.start:
@@ -742,7 +743,30 @@ def _status_note(view: JobView, now: float) -> str:
         if seen is not None:
             return "stale · last seen " + ago_text(seen, now)
         return "no answer yet" if view.poll_error else "not polled yet"
-    return "updated " + ago_text(view.updated_at, now)
+    return job_time_text(view, now)
+
+
+JOB_TIME_VERBS: Final[dict[JobState | None, str]] = {
+    JobState.COMPLETED: "finished",
+    JobState.FAILED: "failed",
+}
+
+CLOCK_TIME_AFTER: Final = 12 * 3600
+"""From this age on, a job's time reads as a date and clock time, not as hours ago."""
+
+
+def job_time_text(view: JobView, now: float) -> str:
+    """When the job itself last changed, by the server's ``jobupdated``: ``finished 1h
+    45m ago``, ``failed 23m ago``, ``updated 10s ago``, or ``finished 28 Nov 14:05`` when
+    long ago. Not when we last asked: a diff that failed an hour ago reads so however
+    recently it was polled (our data's freshness is the stale mark)."""
+    verb = JOB_TIME_VERBS.get(view.state, "updated")
+    when = view.job.updated if view.job is not None and view.job.updated else None
+    if when is None:
+        return f"checked {ago_text(view.updated_at, now)}"
+    if now - when >= CLOCK_TIME_AFTER:
+        return f"{verb} {time.strftime('%d %b %H:%M', time.localtime(when))}"
+    return f"{verb} {ago_text(when, now)}"
 
 
 def _problem(view: JobView, poll_error: str | None, styles: _Styles) -> tuple[str, Style]:
