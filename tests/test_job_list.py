@@ -14,7 +14,7 @@ from tui.clock import FakeClock
 from tui.models import WatchEntry, parse_job
 from tui.themes import default_app_variables
 from tui.tracker import JobView
-from tui.widgets.job_list import JobList
+from tui.widgets.job_list import RESORT_AFTER, JobList
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -60,13 +60,14 @@ class ListApp(App[None]):
         yield JobList(self.views, clock=self.clock, id="jobs")
 
 
-async def test_an_answer_that_moves_a_diff_reorders_and_one_that_does_not_keeps_the_order() -> None:
-    views = {1: _view(1, 4, 10), 2: _view(2, 4, 20), 3: _view(3, 5, 100)}
-    app = ListApp(views)
+async def test_an_answer_that_moves_a_diff_reorders_within_half_a_minute_in_one_move() -> None:
+    views = {1: _view(1, 4, 10), 2: _view(2, 4, 20), 3: _view(3, 5, 100), 4: _view(4, 4, 5)}
+    clock = FakeClock(NOW)
+    app = ListApp(views, clock)
     async with app.run_test(size=(100, 20)) as pilot:
         jobs = app.query_one(JobList)
         before = list(jobs.order)
-        assert set(before) == {1, 2, 3}
+        assert set(before) == {1, 2, 3, 4}
 
         rebuilds = 0
         original = jobs.rebuild
@@ -83,12 +84,24 @@ async def test_an_answer_that_moves_a_diff_reorders_and_one_that_does_not_keeps_
         assert rebuilds == 0
         assert jobs.order == before
 
-        _answer(views[1], 5, 100)  # finished: now sorts with the other Completed diff
+        # Finished: it now sorts with the other Completed diff, but keeps its row for now
+        # (redrawn in place), and a second finish a few seconds later joins the same move.
+        _answer(views[1], 5, 100)
         jobs.rows_changed([1])
         await pilot.pause()
+        assert jobs.order == before
+        assert "COMPLETED" in jobs.render_line(before.index(1) * 3).text
+        clock.advance(5)
+        _answer(views[4], 5, 100)
+        jobs.rows_changed([4])
+        jobs.tick()
+        assert rebuilds == 0 and jobs.order == before
+
+        clock.advance(RESORT_AFTER - 5)
+        jobs.tick()
+        await pilot.pause()
         assert rebuilds == 1
-        assert jobs.order.index(1) > jobs.order.index(2)
-        assert abs(jobs.order.index(1) - jobs.order.index(3)) == 1
+        assert jobs.order == [2, 1, 3, 4]
 
 
 async def test_a_filter_hides_a_diff_whose_answer_stops_matching() -> None:

@@ -38,6 +38,9 @@ from tui.safetext import plain
 if TYPE_CHECKING:
     from tui.tracker import JobView
 
+RESORT_AFTER: Final = 30.0
+"""Seconds at most before answers that move diffs in the sort order re-sort the list."""
+
 StateClass = Literal["waiting", "running", "completed", "failed", "unknown"]
 
 GLYPHS: Final[dict[JobState | None, str]] = {
@@ -244,9 +247,13 @@ class JobList(ScrollView, can_focus=True):
         self._painted: dict[int, Strip] = {}
         self._styles: _Styles | None = None
         self._cursor_placed = False
+        """False until the user moves the cursor: until then it stays on the top row."""
         self._placement: dict[int, tuple[bool, tuple[float, ...]]] = {}
         """Per diff, as of the last rebuild: shown by the filter, and its sort value."""
-        """False until the user moves the cursor: until then it stays on the top row."""
+        self._resort_at: float | None = None
+        self._unknown_placed: set[int] = set()
+        """Diffs shown, as of the last rebuild, without a known state."""
+        """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
@@ -287,10 +294,11 @@ class JobList(ScrollView, can_focus=True):
         """Re-apply the filter and sort, keeping the cursor on the same diff.
 
         ``narrow``: the filter only got stricter, so filter the rows shown now, in their
-        order, instead of the whole list (a keystroke in the filter box stays cheap).
+        order, instead of the whole list (a keystroke in the filter box stays cheap),
+        unless a re-sort is owed.
         """
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
-        if narrow:
+        if narrow and self._resort_at is None:
             # The rows left out now were left out before too: their placement stands.
             for diffid in self.order:
                 self._placement[diffid] = self._place(diffid)
@@ -302,6 +310,8 @@ class JobList(ScrollView, can_focus=True):
                 key=lambda d: self._placement[d][1],
             )
         changed = order != self.order
+        self._resort_at = None
+        self._unknown_placed = {d for d in order if self._views[d].state is None}
         self.order = order
         self._index = {diffid: row for row, diffid in enumerate(order)}
         self.selected &= set(self._views)
@@ -349,14 +359,29 @@ class JobList(ScrollView, can_focus=True):
         return self.sort_key
 
     def rows_changed(self, diffids: Iterable[int]) -> None:
-        """Views changed: re-sort if the order depends on them, redraw what is on screen."""
-        changed = set(diffids)
-        moved = any(self._placement.get(d) != self._place(d) for d in changed if d in self._views)
-        if moved:
+        """Views changed: redraw what is on screen; re-filter at once, re-sort soon.
+
+        A diff that now sorts elsewhere keeps its row, redrawn in place, until the list
+        re-sorts at most ``RESORT_AFTER`` seconds later (sooner on any rebuild): a burst
+        of completions moves the rows once, not once per answer, and a row does not jump
+        away from under the reader's eyes. One that the filter now leaves out (or lets
+        in) goes (or comes) at once: the filter never shows what it excludes; so does one
+        placed while its state was unknown (its first answer puts it where it belongs).
+        """
+        changed = {d for d in diffids if d in self._views}
+        placed = {d: self._place(d) for d in changed}
+        was = self._placement
+        if any(
+            d not in was or was[d][0] != place[0] or d in self._unknown_placed
+            for d, place in placed.items()
+            if was.get(d) != place
+        ):
             before = self.order
             self.rebuild()
             if self.order != before:
                 return
+        elif self._resort_at is None and any(was[d] != place for d, place in placed.items()):
+            self._resort_at = self._clock.monotonic() + RESORT_AFTER
         visible = self.visible_rows()
         for diffid in changed:
             row = self._index.get(diffid)
@@ -364,7 +389,13 @@ class JobList(ScrollView, can_focus=True):
                 self._refresh_row_cells(row)
 
     def tick(self) -> None:
-        """Once a second: refresh only the cells of visible rows that changed."""
+        """Once a second: re-sort when due, else refresh only the cells of visible rows
+        that changed."""
+        if self._resort_at is not None and self._clock.monotonic() >= self._resort_at:
+            before = self.order
+            self.rebuild()
+            if self.order != before:
+                return
         for row in self.visible_rows():
             self._refresh_row_cells(row)
 
