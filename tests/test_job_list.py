@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from tests.app_support import list_text, make_app, wait_until
 from tui.clock import FakeClock
+from tui.job_order import filter_haystack, sort_value
 from tui.models import WatchEntry, parse_job
 from tui.themes import default_app_variables
 from tui.tracker import JobView
+from tui.widgets import job_list as job_list_module
 from tui.widgets.job_list import RESORT_AFTER, JobList
 
 if TYPE_CHECKING:
@@ -166,3 +170,38 @@ async def test_a_minute_of_ticks_redraws_a_running_panel_once_or_twice() -> None
         timing_line = [region for region in refreshed if region.y == 1]
         assert 1 <= len(timing_line) <= 2, timing_line
         assert "ETA 9m" in shown[-1] and "elapsed 6m" in shown[-1]
+
+
+async def test_filter_keystrokes_reuse_the_sort_and_each_diffs_search_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    views = {diffid: _view(diffid, 4 if diffid % 3 else 5, 10) for diffid in range(1, 301)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        calls = {"sort": 0, "haystack": 0}
+
+        def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+            def wrapper(*args: Any) -> Any:
+                calls[name] += 1
+                return real(*args)
+
+            return wrapper
+
+        monkeypatch.setattr(job_list_module, "sort_value", counting("sort", sort_value))
+        monkeypatch.setattr(
+            job_list_module, "filter_haystack", counting("haystack", filter_haystack)
+        )
+        for text in ("1", "12", "1", "", "comp", ""):
+            jobs.set_filter(text)
+            await pilot.pause()
+        assert jobs.order == sorted(views, key=lambda d: (d % 3 == 0, d))
+        assert calls["sort"] == 0
+        assert calls["haystack"] == 0, "each diff's text was built once, at the start"
+
+        jobs.set_filter("comp")
+        _answer(views[1], 5, 100)  # a change: its text is built again, and it now matches
+        jobs.rows_changed([1])
+        await pilot.pause()
+        assert 1 in jobs.order and all(views[d].state_name == "Completed" for d in jobs.order)
+        assert calls["haystack"] == 1

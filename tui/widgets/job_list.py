@@ -31,7 +31,7 @@ from textual.strip import Strip
 
 from tui.clock import Clock
 from tui.formatting import age, ago_text, duration, eta_text
-from tui.job_order import SORT_KEYS, SortKey, matches_filter, sort_value
+from tui.job_order import SORT_KEYS, SortKey, filter_haystack, sort_value
 from tui.models import JobState
 from tui.safetext import plain
 
@@ -252,7 +252,11 @@ class JobList(ScrollView, can_focus=True):
         """Per diff, as of the last rebuild: shown by the filter, and its sort value."""
         self._resort_at: float | None = None
         self._unknown_placed: set[int] = set()
-        """Diffs shown, as of the last rebuild, without a known state."""
+        """Diffs without a known state as of the last re-sort."""
+        self._sorted: list[int] | None = None
+        """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
+        self._haystacks: dict[int, tuple[tuple[int, str], str]] = {}
+        """Per diff: the filter's text to search, and the (version, label) it is for."""
         """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
@@ -298,20 +302,24 @@ class JobList(ScrollView, can_focus=True):
         unless a re-sort is owed.
         """
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
-        if narrow and self._resort_at is None:
-            # The rows left out now were left out before too: their placement stands.
-            for diffid in self.order:
-                self._placement[diffid] = self._place(diffid)
-            order = [d for d in self.order if self._placement[d][0]]
-        else:
+        ranked = self._sorted
+        if ranked is None or self._resort_at is not None or not self._sorted_is_current():
+            # Every diff's place from its view now: the filter and the sort.
             self._placement = {diffid: self._place(diffid) for diffid in self._views}
-            order = sorted(
-                (d for d, (shown, _) in self._placement.items() if shown),
-                key=lambda d: self._placement[d][1],
-            )
+            candidates = sorted(self._placement, key=lambda d: self._placement[d][1])
+            self._sorted = candidates
+            self._unknown_placed = {d for d, view in self._views.items() if view.state is None}
+        else:
+            # Only the filter changed: the order stands. When it only got stricter, the
+            # rows left out now were left out before too: test only the rows shown.
+            candidates = self.order if narrow else ranked
+            needle = _needle(self.filter_text)
+            placement = self._placement
+            for diffid in candidates:
+                placement[diffid] = (needle in self._haystack(diffid), placement[diffid][1])
+        order = [d for d in candidates if self._placement[d][0]]
         changed = order != self.order
         self._resort_at = None
-        self._unknown_placed = {d for d in order if self._views[d].state is None}
         self.order = order
         self._index = {diffid: row for row, diffid in enumerate(order)}
         self.selected &= set(self._views)
@@ -342,8 +350,27 @@ class JobList(ScrollView, can_focus=True):
         return self.empty_hint
 
     def _place(self, diffid: int) -> tuple[bool, tuple[float, ...]]:
+        shown = _needle(self.filter_text) in self._haystack(diffid)
+        return shown, sort_value(self._views[diffid], self.sort_key)
+
+    def _haystack(self, diffid: int) -> str:
+        """What the filter searches in a diff, kept until its view changes."""
         view = self._views[diffid]
-        return matches_filter(view, self.filter_text), sort_value(view, self.sort_key)
+        key = (view.version, view.label)
+        cached = self._haystacks.get(diffid)
+        if cached is None or cached[0] != key:
+            cached = (key, filter_haystack(view))
+            self._haystacks[diffid] = cached
+        return cached[1]
+
+    def _sorted_is_current(self) -> bool:
+        """True when the sorted order of every diff still holds (no diff came or went,
+        no answer moved one, the sort key is the same)."""
+        ranked = self._sorted
+        if ranked is None or len(ranked) != len(self._views):
+            return False
+        views = self._views
+        return all(diffid in views for diffid in ranked)
 
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
@@ -355,6 +382,7 @@ class JobList(ScrollView, can_focus=True):
         """Switch to the next sort order and return it."""
         position = SORT_KEYS.index(self.sort_key)
         self.sort_key = SORT_KEYS[(position + 1) % len(SORT_KEYS)]
+        self._sorted = None
         self.rebuild()
         return self.sort_key
 
@@ -377,6 +405,7 @@ class JobList(ScrollView, can_focus=True):
             if was.get(d) != place
         ):
             before = self.order
+            self._sorted = None
             self.rebuild()
             if self.order != before:
                 return
@@ -628,6 +657,10 @@ class JobList(ScrollView, can_focus=True):
             )
             for line in lines
         ]
+
+
+def _needle(filter_text: str) -> str:
+    return filter_text.strip().lower()
 
 
 def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
