@@ -251,13 +251,13 @@ class JobList(ScrollView, can_focus=True):
         self._placement: dict[int, tuple[bool, tuple[float, ...]]] = {}
         """Per diff, as of the last rebuild: shown by the filter, and its sort value."""
         self._resort_at: float | None = None
+        """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
         self._unknown_placed: set[int] = set()
         """Diffs without a known state as of the last re-sort."""
         self._sorted: list[int] | None = None
         """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
         self._haystacks: dict[int, tuple[tuple[int, str], str]] = {}
         """Per diff: the filter's text to search, and the (version, label) it is for."""
-        """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
