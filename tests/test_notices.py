@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from tests.app_support import wait_until
+from tests.app_support import make_app, screen_text, wait_until
 from tui.themes import default_app_variables
 from tui.widgets.notices import MOST, Notices
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
 
 
 class NoticeApp(App[None]):
@@ -46,3 +51,15 @@ async def test_the_line_shows_the_newest_that_has_not_expired() -> None:
         for diffid in range(3, MOST + 5):
             notices.add(f"✓ #{diffid} completed", timeout=30)
         assert len(notices.shown) == MOST
+
+
+async def test_the_filter_box_shows_over_the_notice_line(simulator: Simulator) -> None:
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [1])
+    async with app.run_test(size=(100, 20)) as pilot:
+        await wait_until(pilot, lambda: not app.tracker.views[1].stale)
+        app.query_one(Notices).add("✓ #2 completed", timeout=30)
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: "filter by ID, label or state" in screen_text(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "✓ #2 completed" in screen_text(app))

@@ -192,8 +192,9 @@ class ImageDiffApp(App[None]):
         job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
         job_list.compact = self.options.compact
         yield job_list
-        yield Input(placeholder="filter by ID, label or state · esc clears", id="filter")
+        # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
+        yield Input(placeholder="filter by ID, label or state · esc clears", id="filter")
         yield Footer()
 
     def watch_theme(self, theme_name: str) -> None:
