@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.strip import Strip
 
 from tests.app_support import list_text, make_app, wait_until
 from tui.clock import FakeClock
@@ -205,3 +206,25 @@ async def test_filter_keystrokes_reuse_the_sort_and_each_diffs_search_text(
         await pilot.pause()
         assert 1 in jobs.order and all(views[d].state_name == "Completed" for d in jobs.order)
         assert calls["haystack"] == 1
+
+
+async def test_a_frame_builds_each_panel_on_screen_once() -> None:
+    views = {diffid: _view(diffid, 4, 10) for diffid in range(1, 101)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        await pilot.pause()
+        built: list[int] = []
+        original = jobs._row_strips
+
+        def counting(row: int, width: int, now: float) -> list[Strip]:
+            built.append(row)
+            return original(row, width, now)
+
+        jobs._row_strips = counting  # type: ignore[method-assign]
+        region = jobs.scrollable_content_region
+        jobs.refresh()
+        lines = jobs.render_lines(Region(0, 0, region.width, region.height))
+        assert len(lines) == region.height
+        assert sorted(built) == sorted(set(built)) == list(jobs.visible_rows())
+        assert "#1 " in lines[0].text and "ETA" in lines[1].text

@@ -258,6 +258,9 @@ class JobList(ScrollView, can_focus=True):
         """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
         self._haystacks: dict[int, tuple[tuple[int, str], str]] = {}
         """Per diff: the filter's text to search, and the (version, label) it is for."""
+        self._frame_rows: dict[int, list[Strip]] | None = None
+        """Each panel's lines while Textual draws one frame (else None)."""
+        self._frame_now = 0.0
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
@@ -618,6 +621,15 @@ class JobList(ScrollView, can_focus=True):
             )
         return self._styles
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # One frame draws up to three lines of each panel: build each panel once a frame.
+        self._frame_rows = {}
+        self._frame_now = self._clock.now()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_rows = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
@@ -629,7 +641,14 @@ class JobList(ScrollView, can_focus=True):
             return _pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
         if row >= len(self.order) or width <= 0:
             return Strip.blank(width, styles.base)
-        strip = self._row_strips(row, width, self._clock.now())[line]
+        frame = self._frame_rows
+        strips = frame.get(row) if frame is not None else None
+        if strips is None:
+            now = self._frame_now if frame is not None else self._clock.now()
+            strips = self._row_strips(row, width, now)
+            if frame is not None:
+                frame[row] = strips
+        strip = strips[line]
         self._painted[virtual_y] = strip
         return strip.crop(scroll_x, scroll_x + width)
 
