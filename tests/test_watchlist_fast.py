@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 import tomllib
 
+import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,14 +34,30 @@ _entry = st.builds(
 
 
 @given(st.lists(_entry, max_size=8))
-def test_what_the_app_writes_reads_back_the_same_fast(entries: list[WatchEntry]) -> None:
+def test_what_the_app_writes_is_toml_that_reads_back_the_same_fast(
+    entries: list[WatchEntry],
+) -> None:
     text = watchlist_to_toml(entries)
-    fast = _fast_toml(text)
-    if fast is not None:
-        assert fast == tomllib.loads(text)
+    data = tomllib.loads(text)
+    assert _fast_toml(text) == data
+    assert data == tomllib.loads(tomli_w.dumps(data))
+    firsts: dict[tuple[str, int, int], WatchEntry] = {}
+    for entry in entries:
+        firsts.setdefault(entry.key, entry)
+    assert parse_watchlist(text) == list(firsts.values())
 
 
-def test_a_plain_watchlist_takes_the_fast_path_and_is_fast() -> None:
+def test_odd_characters_and_numbers_are_written_as_toml() -> None:
+    last = LastStatus(6, "Failed", 0, -5, 'a\x7f"\\\n\t\x01é\u2028', float("inf"), 0)
+    entry = WatchEntry(7, 1, "p\x00", "x", -0.0, last)
+    text = watchlist_to_toml([entry])
+    data = tomllib.loads(text)
+    assert data["diff"][0]["last"]["error"] == 'a\x7f"\\\n\t\x01é\u2028'
+    assert data["diff"][0]["last"]["seen_at"] == float("inf")
+    assert parse_watchlist(text) == [entry]
+
+
+def test_a_plain_watchlist_takes_the_fast_path() -> None:
     last = LastStatus(5, "Completed", 100, None, 'disk "full"\n', 1.8e9, 1_799_999_000)
     entries = [
         WatchEntry(diffid, 1234, "prod", f"eu-west build {diffid}", 1.7e9, last)
@@ -49,10 +65,7 @@ def test_a_plain_watchlist_takes_the_fast_path_and_is_fast() -> None:
     ]
     text = watchlist_to_toml(entries)
     assert _fast_toml(text) == tomllib.loads(text)
-    started = time.process_time()
     assert parse_watchlist(text) == entries
-    # tomllib alone takes about a second here; the fast path about a tenth of that.
-    assert time.process_time() - started < 0.6
 
 
 _LINES = st.sampled_from(
