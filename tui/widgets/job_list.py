@@ -248,16 +248,17 @@ class JobList(ScrollView, can_focus=True):
         self._styles: _Styles | None = None
         self._cursor_placed = False
         """False until the user moves the cursor: until then it stays on the top row."""
-        self._placement: dict[int, tuple[bool, tuple[float, ...]]] = {}
-        """Per diff, as of the last rebuild: shown by the filter, and its sort value."""
+        self._sort_values: dict[int, tuple[float, ...]] = {}
+        """Per diff, its sort value as of the last re-sort."""
         self._resort_at: float | None = None
         """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
         self._unknown_placed: set[int] = set()
         """Diffs without a known state as of the last re-sort."""
         self._sorted: list[int] | None = None
         """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
-        self._haystacks: dict[int, tuple[tuple[int, str], str]] = {}
-        """Per diff: the filter's text to search, and the (version, label) it is for."""
+        self._haystacks: dict[int, str] = {}
+        """Per diff, the filter's text to search, until :meth:`rows_changed` says it
+        changed."""
         self._frame_rows: dict[int, list[Strip]] | None = None
         """Each panel's lines while Textual draws one frame (else None)."""
         self._frame_now = 0.0
@@ -307,20 +308,19 @@ class JobList(ScrollView, can_focus=True):
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
         ranked = self._sorted
         if ranked is None or self._resort_at is not None or not self._sorted_is_current():
-            # Every diff's place from its view now: the filter and the sort.
-            self._placement = {diffid: self._place(diffid) for diffid in self._views}
-            candidates = sorted(self._placement, key=lambda d: self._placement[d][1])
-            self._sorted = candidates
+            key = self.sort_key
+            values = {diffid: sort_value(view, key) for diffid, view in self._views.items()}
+            ranked = sorted(values, key=values.__getitem__)
+            self._sort_values, self._sorted = values, ranked
             self._unknown_placed = {d for d, view in self._views.items() if view.state is None}
+            candidates = ranked
         else:
             # Only the filter changed: the order stands. When it only got stricter, the
             # rows left out now were left out before too: test only the rows shown.
             candidates = self.order if narrow else ranked
-            needle = _needle(self.filter_text)
-            placement = self._placement
-            for diffid in candidates:
-                placement[diffid] = (needle in self._haystack(diffid), placement[diffid][1])
-        order = [d for d in candidates if self._placement[d][0]]
+        needle = _needle(self.filter_text)
+        haystack = self._haystack
+        order = [d for d in candidates if needle in haystack(d)] if needle else list(candidates)
         changed = order != self.order
         self._resort_at = None
         self.order = order
@@ -352,19 +352,12 @@ class JobList(ScrollView, can_focus=True):
             )
         return self.empty_hint
 
-    def _place(self, diffid: int) -> tuple[bool, tuple[float, ...]]:
-        shown = _needle(self.filter_text) in self._haystack(diffid)
-        return shown, sort_value(self._views[diffid], self.sort_key)
-
     def _haystack(self, diffid: int) -> str:
-        """What the filter searches in a diff, kept until its view changes."""
-        view = self._views[diffid]
-        key = (view.version, view.label)
-        cached = self._haystacks.get(diffid)
-        if cached is None or cached[0] != key:
-            cached = (key, filter_haystack(view))
-            self._haystacks[diffid] = cached
-        return cached[1]
+        """What the filter searches in a diff (kept until its row changes)."""
+        text = self._haystacks.get(diffid)
+        if text is None:
+            text = self._haystacks[diffid] = filter_haystack(self._views[diffid])
+        return text
 
     def _sorted_is_current(self) -> bool:
         """True when the sorted order of every diff still holds (no diff came or went,
@@ -400,19 +393,23 @@ class JobList(ScrollView, can_focus=True):
         placed while its state was unknown (its first answer puts it where it belongs).
         """
         changed = {d for d in diffids if d in self._views}
-        placed = {d: self._place(d) for d in changed}
-        was = self._placement
+        for diffid in changed:
+            self._haystacks.pop(diffid, None)
+        needle = _needle(self.filter_text)
+        key, was = self.sort_key, self._sort_values
+        moved = {d for d in changed if was.get(d) != sort_value(self._views[d], key)}
         if any(
-            d not in was or was[d][0] != place[0] or d in self._unknown_placed
-            for d, place in placed.items()
-            if was.get(d) != place
+            d not in was
+            or (needle in self._haystack(d)) != (d in self._index)
+            or (d in moved and d in self._unknown_placed)
+            for d in changed
         ):
             before = self.order
             self._sorted = None
             self.rebuild()
             if self.order != before:
                 return
-        elif self._resort_at is None and any(was[d] != place for d, place in placed.items()):
+        elif moved and self._resort_at is None:
             self._resort_at = self._clock.monotonic() + RESORT_AFTER
         visible = self.visible_rows()
         for diffid in changed:
