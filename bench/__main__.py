@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.fixtures import Lifecycle
-from bench.measures import Results, cpu_and_output, finish_detection, key_latency, log, startup
+from bench.measures import (
+    Results,
+    completions_output,
+    cpu_and_output,
+    finish_detection,
+    key_latency,
+    log,
+    startup,
+)
 from bench.report import machine, table
 
 
@@ -36,6 +44,8 @@ class Plan:
     running_count: int
     window: float
     lifecycle: Lifecycle
+    completions: Lifecycle
+    """The diffs that run through to completion while the output is counted."""
 
 
 FULL = Plan(
@@ -47,6 +57,9 @@ FULL = Plan(
     running_count=20,
     window=30.0,
     lifecycle=Lifecycle(count=100),
+    completions=Lifecycle(
+        count=20, shortest=120.0, longest=240.0, horizon=150.0, waiting_share=0.0
+    ),
 )
 QUICK = Plan(
     paint_runs=2,
@@ -57,9 +70,10 @@ QUICK = Plan(
     running_count=20,
     window=10.0,
     lifecycle=Lifecycle(count=40, shortest=60.0, longest=150.0, horizon=100.0),
+    completions=Lifecycle(count=20, shortest=60.0, longest=120.0, horizon=80.0, waiting_share=0.0),
 )
 
-STEPS = ("paint", "keys", "cpu", "lifecycle")
+STEPS = ("paint", "keys", "cpu", "completions", "lifecycle")
 
 
 def _catching(
@@ -116,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             lifecycle.start()
         if "cpu" in steps:
             cpu_and_output(results, args.seed, plan.idle_count, plan.running_count, plan.window)
+        if "completions" in steps:
+            completions_output(results, args.seed, plan.completions)
         if lifecycle.is_alive():
             log("waiting for the lifecycle to end")
             lifecycle.join()

@@ -37,6 +37,8 @@ from bench.vt import Screen
 from tui.simulator import Simulator, max_in_window
 
 COLUMNS, LINES = 120, 40
+TOAST_SECONDS = 8.0
+"""The longest a completion or failure toast stays up."""
 
 # A panel's first line (or a compact row): state glyph, state word, then the diff ID.
 PANEL = re.compile(r"[○◔◑▶✓✗?] (\S+)\s+#(\d+)")
@@ -195,20 +197,27 @@ def wait_polled(sim: Simulator, ids: list[int], since: float, timeout: float) ->
 # --- 1. first paint and memory --------------------------------------------------------------
 
 
+PAINT_FLEETS = ((10, 110_000), (1000, 200_000), (10_000, 1_000_000))
+"""Watchlist sizes of the first-paint runs, and the first diff ID of each."""
+KEY_FLEETS = ((1000, 100_000), (10_000, 2_000_000))
+"""Watchlist sizes of the key-to-screen runs, and the first diff ID of each."""
+
+
 def startup(results: Results, runs: int, seed: int, settle: float = 1.0) -> None:
     """Process start to first complete paint, and peak RSS, for the minimal app and the
-    app with 10 and 1,000 watched diffs (interleaved runs, one warm-up each)."""
+    app with 10, 1,000 and 10,000 watched diffs (interleaved runs, one warm-up each)."""
     with ExitStack() as stack:
         sim = stack.enter_context(Simulator(seed=seed, seed_demo=False))
         setups = {}
-        for count, first_id in ((10, 110_000), (1000, 200_000)):
+        for count, first_id in PAINT_FLEETS:
             rng = random.Random(f"startup:{seed}:{count}")
             ids, labels = fleet(sim, count, first_id, seed)
             box = stack.enter_context(sandbox(sim, f"paint{count}"))
             setups[count] = (box, ids, entries_from(sim, ids, labels, rng))
         minimal_box = stack.enter_context(sandbox(None, "minimal"))
-        paint: dict[str, list[float]] = {"minimal": [], "app10": [], "app1000": []}
-        peak: dict[str, list[float]] = {"minimal": [], "app10": [], "app1000": []}
+        names = ["minimal", *(f"app{count}" for count, _ in PAINT_FLEETS)]
+        paint: dict[str, list[float]] = {name: [] for name in names}
+        peak: dict[str, list[float]] = {name: [] for name in names}
         for run in range(runs + 1):
             warm_up = run == 0
             with PtyProcess(minimal_command(), minimal_box.env, cwd=REPO) as proc:
@@ -221,7 +230,7 @@ def startup(results: Results, runs: int, seed: int, settle: float = 1.0) -> None
             if not warm_up:
                 paint["minimal"].append(at - started)
                 peak["minimal"].append(hwm / 1024)
-            for count in (10, 1000):
+            for count, _ in PAINT_FLEETS:
                 box, ids, entries = setups[count]
                 box.write_watchlist(entries)
                 with running_app(box, results, sim, ids) as proc:
@@ -248,54 +257,14 @@ def startup(results: Results, runs: int, seed: int, settle: float = 1.0) -> None
 def key_latency(
     results: Results, seed: int, downs: int, filter_rounds: int, floor_presses: int
 ) -> None:
-    """Cursor down and filter keystrokes with 1,000 diffs; the minimal app's key as floor."""
+    """Cursor down and filter keystrokes with 1,000 and 10,000 diffs; the minimal app's
+    key as floor. Latencies by name: ``down``/``filter`` (1,000), ``down10000``/... ."""
     rng = random.Random(f"keys:{seed}")
-    latency: dict[str, list[float]] = {"down": [], "filter": [], "minimal": []}
-    with ExitStack() as stack:
-        sim = stack.enter_context(Simulator(seed=seed, seed_demo=False))
-        ids, labels = fleet(sim, 1000, 100_000, seed)
-        box = stack.enter_context(sandbox(sim, "keys"))
-        box.write_watchlist(entries_from(sim, ids, labels, rng))
-        proc = stack.enter_context(running_app(box, results, sim, ids))
-        waiter = proc.watch(main_screen_painted(set(ids), 12))
-        proc.start()
-        proc.wait_for(waiter, 60, "first paint with 1000 diffs")
-        time.sleep(2.0)
-        for _ in range(downs):
-            with proc._lock:
-                marked = cursor_ids(proc.screen)
-            before = marked[0] if marked else -1
-            waiter = proc.watch(cursor_moved_from(before))
-            sent = proc.send(DOWN)
-            latency["down"].append(proc.wait_for(waiter, 10, "cursor down") - sent)
-            _pause(proc, rng)
-        for target in rng.sample(ids, filter_rounds):
-            proc.send(b"/")
-            proc.wait_until(
-                lambda s: any(FILTER_PLACEHOLDER in s.line(y) for y in range(s.lines)),
-                10,
-                "filter box",
-            )
-            _pause(proc, rng)
-            text = str(target)
-            typed = [text[:k] for k in range(1, len(text) + 1)]
-            erased = [text[:k] for k in range(len(text) - 1, -1, -1)]
-            keys = [(t, t[-1].encode()) for t in typed] + [(t, BACKSPACE) for t in erased]
-            for shown, key in keys:
-                matches = {diffid for diffid in ids if shown in str(diffid)}
-                waiter = proc.watch(filtered(shown, matches, 10))
-                sent = proc.send(key)
-                latency["filter"].append(proc.wait_for(waiter, 10, f"filter {shown!r}") - sent)
-                _pause(proc, rng)
-            proc.send(ESCAPE)
-            proc.wait_until(
-                lambda s: not any(FILTER_PLACEHOLDER in s.line(y) for y in range(s.lines)),
-                10,
-                "filter box closed",
-            )
-            _pause(proc, rng)
-        _rss, hwm = proc.memory_kib()
-        results.values["peak_rss_keys_mib"] = hwm / 1024
+    latency: dict[str, list[float]] = {"minimal": []}
+    for count, first_id in KEY_FLEETS:
+        suffix = "" if count == 1000 else str(count)
+        down, typed = _keys_with(results, rng, seed, count, first_id, downs, filter_rounds)
+        latency["down" + suffix], latency["filter" + suffix] = down, typed
     with sandbox(None, "minimal-keys") as box, PtyProcess(minimal_command(), box.env) as proc:
         waiter = proc.watch(minimal_painted(0))
         proc.start()
@@ -308,6 +277,68 @@ def key_latency(
             _pause(proc, rng)
         proc.quit()
     results.values["latency"] = latency
+
+
+def _keys_with(
+    results: Results,
+    rng: random.Random,
+    seed: int,
+    count: int,
+    first_id: int,
+    downs: int,
+    filter_rounds: int,
+) -> tuple[list[float], list[float]]:
+    """Cursor-down and filter-keystroke latencies with ``count`` watched diffs; the
+    peak RSS after them goes in ``peak_rss_keys_mib`` (1,000) or ``..._{count}``."""
+    down: list[float] = []
+    typed: list[float] = []
+    with ExitStack() as stack:
+        sim = stack.enter_context(Simulator(seed=seed, seed_demo=False))
+        ids, labels = fleet(sim, count, first_id, seed)
+        box = stack.enter_context(sandbox(sim, f"keys{count}"))
+        box.write_watchlist(entries_from(sim, ids, labels, rng))
+        proc = stack.enter_context(running_app(box, results, sim, ids))
+        waiter = proc.watch(main_screen_painted(set(ids), 12))
+        proc.start()
+        proc.wait_for(waiter, 60, f"first paint with {count} diffs")
+        time.sleep(2.0)
+        for _ in range(downs):
+            with proc._lock:
+                marked = cursor_ids(proc.screen)
+            before = marked[0] if marked else -1
+            waiter = proc.watch(cursor_moved_from(before))
+            sent = proc.send(DOWN)
+            down.append(proc.wait_for(waiter, 10, "cursor down") - sent)
+            _pause(proc, rng)
+        for target in rng.sample(ids, filter_rounds):
+            proc.send(b"/")
+            proc.wait_until(
+                lambda s: any(FILTER_PLACEHOLDER in s.line(y) for y in range(s.lines)),
+                10,
+                "filter box",
+            )
+            _pause(proc, rng)
+            text = str(target)
+            typed_text = [text[:k] for k in range(1, len(text) + 1)]
+            erased = [text[:k] for k in range(len(text) - 1, -1, -1)]
+            keys = [(t, t[-1].encode()) for t in typed_text] + [(t, BACKSPACE) for t in erased]
+            for shown, key in keys:
+                matches = {diffid for diffid in ids if shown in str(diffid)}
+                waiter = proc.watch(filtered(shown, matches, 10))
+                sent = proc.send(key)
+                typed.append(proc.wait_for(waiter, 10, f"filter {shown!r}") - sent)
+                _pause(proc, rng)
+            proc.send(ESCAPE)
+            proc.wait_until(
+                lambda s: not any(FILTER_PLACEHOLDER in s.line(y) for y in range(s.lines)),
+                10,
+                "filter box closed",
+            )
+            _pause(proc, rng)
+        _rss, hwm = proc.memory_kib()
+        name = "peak_rss_keys_mib" if count == 1000 else f"peak_rss_keys_{count}_mib"
+        results.values[name] = hwm / 1024
+    return down, typed
 
 
 def _pause(proc: PtyProcess, rng: random.Random) -> None:
@@ -477,3 +508,40 @@ def finish_detection(results: Results, seed: int, shape: Lifecycle) -> None:
         "naive_missed": baseline["missed"],
         "naive_max_in_1s": baseline["max_in_1s"],
     }
+
+
+# --- 5. bytes while diffs run through to their completions ----------------------------------
+
+
+def completions_output(results: Results, seed: int, shape: Lifecycle) -> None:
+    """Bytes/s to the terminal while ``shape.count`` running diffs tick down to their
+    completions (toasts included): from the moment all were polled to the moment the last
+    completion is on screen and its toast has gone."""
+    first_id = 600_000
+    rng = random.Random(f"completions:{seed}")
+    with ExitStack() as stack:
+        sim = stack.enter_context(Simulator(seed=seed, seed_demo=False))
+        ids, labels = lifecycle(sim, shape, first_id, seed)
+        box = stack.enter_context(sandbox(sim, "completions"))
+        box.write_watchlist(entries_from(sim, ids, labels, rng))
+        since = time.time()
+        app = stack.enter_context(running_app(box, results, sim, ids))
+        waiter = app.watch(main_screen_painted(set(ids), min(shape.count, 12)))
+        app.start()
+        app.wait_for(waiter, 60, "completions app first paint")
+        wait_polled(sim, ids, since, timeout=shape.count / 2 + 30)
+        log(f"measuring {shape.count} diffs running through to completion")
+        began, bytes_before = time.monotonic(), app.bytes_read
+        while any(sim.finished_at(d) is None for d in ids):
+            if time.monotonic() - began > shape.last_finish + 60:
+                raise TimeoutError("the diffs did not all finish")
+            time.sleep(0.5)
+        # The last finish is seen within a few seconds; its toast lasts up to 8 s.
+        time.sleep(TOAST_SECONDS + 5.0)
+        span = time.monotonic() - began
+        results.values["completions"] = {
+            "count": shape.count,
+            "seconds": span,
+            "bytes_per_s": (app.bytes_read - bytes_before) / span,
+        }
+        app.quit()

@@ -76,7 +76,9 @@ def rows(results: Results) -> list[Row]:
     if "paint" in v:
         paint = cast(dict[str, list[float]], v["paint"])
         floor = _ms(paint["minimal"], median)
-        for count, limit in ((10, 1.5), (1000, 2.0)):
+        for count, limit in ((10, 1.5), (1000, 2.0), (10_000, 2.5)):
+            if f"app{count}" not in paint:
+                continue
             value = _ms(paint[f"app{count}"], median)
             out.append(
                 Row(
@@ -114,14 +116,34 @@ def rows(results: Results) -> list[Row]:
                 rss_1000 <= floor_rss + 40 * 1e6 / 2**20,
             )
         )
+        if "app10000" in peak:
+            rss_10k = max([*peak["app10000"], cast(float, v.get("peak_rss_keys_10000_mib", 0.0))])
+            out.append(
+                Row(
+                    "peak RSS, 10,000 diffs (incl. key run)",
+                    rss_10k,
+                    floor_rss,
+                    "minimal Textual app",
+                    "MiB",
+                    "<= base + 80 MB",
+                    rss_10k <= floor_rss + 80 * 1e6 / 2**20,
+                )
+            )
     if "latency" in v:
         latency = cast(dict[str, list[float]], v["latency"])
         floor_keys = latency["minimal"]
-        for key, label in (("down", "cursor down"), ("filter", "filter keystroke")):
+        for key, label, count in (
+            ("down", "cursor down", "1,000"),
+            ("filter", "filter keystroke", "1,000"),
+            ("down10000", "cursor down", "10,000"),
+            ("filter10000", "filter keystroke", "10,000"),
+        ):
+            if key not in latency:
+                continue
             samples = latency[key]
             out.append(
                 Row(
-                    f"key-to-screen, {label}, 1,000 diffs, median (n={len(samples)})",
+                    f"key-to-screen, {label}, {count} diffs, median (n={len(samples)})",
                     _ms(samples, median),
                     _ms(floor_keys, median),
                     "minimal app, key",
@@ -133,7 +155,7 @@ def rows(results: Results) -> list[Row]:
             p95 = _ms(samples, lambda s: percentile(s, 0.95))
             out.append(
                 Row(
-                    f"key-to-screen, {label}, 1,000 diffs, p95",
+                    f"key-to-screen, {label}, {count} diffs, p95",
                     p95,
                     _ms(floor_keys, lambda s: percentile(s, 0.95)),
                     "minimal app, key",
@@ -178,6 +200,21 @@ def rows(results: Results) -> list[Row]:
                 "B/s",
                 "<= 1,500 B/s",
                 out_bytes["running"] <= 1500,
+            )
+        )
+    if "completions" in v:
+        done = cast(dict[str, float], v["completions"])
+        per_second = done["bytes_per_s"]
+        watch = cast(dict[str, float], v.get("bytes_per_s", {})).get("watch")
+        out.append(
+            Row(
+                f"terminal output, {done['count']:.0f} running through to completion",
+                per_second,
+                watch,
+                "watch -n 2 status",
+                "B/s",
+                "<= 1,500 B/s",
+                per_second <= 1500,
             )
         )
     if "lifecycle" in v:

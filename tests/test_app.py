@@ -993,7 +993,7 @@ async def test_wide_characters_in_a_label_keep_the_panel_aligned(simulator: Simu
         wide, narrow = lines[0], lines[3]
         assert "東京ビルド" in wide and "plain label" in narrow
         assert cell_len(wide) == cell_len(narrow)
-        note = r"updated (just now|\d+s ago)$"
+        note = r"finished (just now|\d+s ago)$"
         assert re.search(note, wide) and re.search(note, narrow)
 
 

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+import pytest
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+
+from tests.app_support import list_text, make_app, wait_until
 from tui.clock import FakeClock
+from tui.job_order import filter_haystack, sort_value
 from tui.models import WatchEntry, parse_job
 from tui.themes import default_app_variables
 from tui.tracker import JobView
-from tui.widgets.job_list import JobList
+from tui.widgets import job_list as job_list_module
+from tui.widgets.job_list import RESORT_AFTER, JobList
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
 
 NOW = 1_800_000_000.0
 
@@ -39,24 +53,26 @@ def _answer(view: JobView, state: int, progress: int) -> None:
 
 
 class ListApp(App[None]):
-    def __init__(self, views: dict[int, JobView]) -> None:
+    def __init__(self, views: dict[int, JobView], clock: FakeClock | None = None) -> None:
         super().__init__()
         self.views = views
+        self.clock = clock if clock is not None else FakeClock(NOW)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return default_app_variables(self.current_theme)
 
     def compose(self) -> ComposeResult:
-        yield JobList(self.views, clock=FakeClock(NOW), id="jobs")
+        yield JobList(self.views, clock=self.clock, id="jobs")
 
 
-async def test_an_answer_that_moves_a_diff_reorders_and_one_that_does_not_keeps_the_order() -> None:
-    views = {1: _view(1, 4, 10), 2: _view(2, 4, 20), 3: _view(3, 5, 100)}
-    app = ListApp(views)
+async def test_an_answer_that_moves_a_diff_reorders_within_half_a_minute_in_one_move() -> None:
+    views = {1: _view(1, 4, 10), 2: _view(2, 4, 20), 3: _view(3, 5, 100), 4: _view(4, 4, 5)}
+    clock = FakeClock(NOW)
+    app = ListApp(views, clock)
     async with app.run_test(size=(100, 20)) as pilot:
         jobs = app.query_one(JobList)
         before = list(jobs.order)
-        assert set(before) == {1, 2, 3}
+        assert set(before) == {1, 2, 3, 4}
 
         rebuilds = 0
         original = jobs.rebuild
@@ -73,12 +89,24 @@ async def test_an_answer_that_moves_a_diff_reorders_and_one_that_does_not_keeps_
         assert rebuilds == 0
         assert jobs.order == before
 
-        _answer(views[1], 5, 100)  # finished: now sorts with the other Completed diff
+        # Finished: it now sorts with the other Completed diff, but keeps its row for now
+        # (redrawn in place), and a second finish a few seconds later joins the same move.
+        _answer(views[1], 5, 100)
         jobs.rows_changed([1])
         await pilot.pause()
+        assert jobs.order == before
+        assert "COMPLETED" in jobs.render_line(before.index(1) * 3).text
+        clock.advance(5)
+        _answer(views[4], 5, 100)
+        jobs.rows_changed([4])
+        jobs.tick()
+        assert rebuilds == 0 and jobs.order == before
+
+        clock.advance(RESORT_AFTER - 5)
+        jobs.tick()
+        await pilot.pause()
         assert rebuilds == 1
-        assert jobs.order.index(1) > jobs.order.index(2)
-        assert abs(jobs.order.index(1) - jobs.order.index(3)) == 1
+        assert jobs.order == [2, 1, 3, 4]
 
 
 async def test_a_filter_hides_a_diff_whose_answer_stops_matching() -> None:
@@ -96,3 +124,107 @@ async def test_a_filter_hides_a_diff_whose_answer_stops_matching() -> None:
         assert jobs.order == []
         jobs.set_filter("")
         assert sorted(jobs.order) == [1, 2]
+
+
+async def test_a_panel_shows_the_jobs_own_time_not_when_it_was_polled(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=6, started_ago=23 * 60 + 5)
+    simulator.add_diff(2, state=5, started_ago=105 * 60 + 5)
+    simulator.add_diff(3, state=4, duration=3600)
+    app = make_app(simulator, [1, 2, 3])
+    async with app.run_test(size=(120, 20)) as pilot:
+        views = app.tracker.views
+        await wait_until(pilot, lambda: not any(view.stale for view in views.values()))
+        await wait_until(pilot, lambda: "failed 23m ago" in list_text(app))
+        text = list_text(app)
+        assert "finished 1h 45m ago" in text
+        assert re.search(r"#3 .* updated (just now|\d+s ago)\s*$", text, re.MULTILINE)
+
+
+async def test_a_minute_of_ticks_redraws_a_running_panel_once_or_twice() -> None:
+    """ETA and elapsed time are as precise as a glance needs (whole minutes here), so the
+    timing line of a diff 10 minutes from its ETA is redrawn once or twice a minute, not
+    every second."""
+    view = _view(1, 4, 30)
+    assert view.job is not None
+    view.job = replace(view.job, eta=int(NOW) + 600, start=int(NOW) - 300)
+    clock = FakeClock(NOW)
+    app = ListApp({1: view}, clock)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        await pilot.pause()
+        refreshed: list[Region] = []
+        original = jobs.refresh
+
+        def counting(*regions: Region, **kwargs: Any) -> JobList:
+            refreshed.extend(regions)
+            return original(*regions, **kwargs)
+
+        jobs.refresh = counting  # type: ignore[method-assign]
+        shown = []
+        for _ in range(60):
+            clock.advance(1.0)
+            jobs.tick()
+            await pilot.pause()
+            shown.append(jobs.render_line(1).text)
+        timing_line = [region for region in refreshed if region.y == 1]
+        assert 1 <= len(timing_line) <= 2, timing_line
+        assert "ETA 9m" in shown[-1] and "elapsed 6m" in shown[-1]
+
+
+async def test_filter_keystrokes_reuse_the_sort_and_each_diffs_search_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    views = {diffid: _view(diffid, 4 if diffid % 3 else 5, 10) for diffid in range(1, 301)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        calls = {"sort": 0, "haystack": 0}
+
+        def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+            def wrapper(*args: Any) -> Any:
+                calls[name] += 1
+                return real(*args)
+
+            return wrapper
+
+        monkeypatch.setattr(job_list_module, "sort_value", counting("sort", sort_value))
+        monkeypatch.setattr(
+            job_list_module, "filter_haystack", counting("haystack", filter_haystack)
+        )
+        for text in ("1", "12", "1", "", "comp", ""):
+            jobs.set_filter(text)
+            await pilot.pause()
+        assert jobs.order == sorted(views, key=lambda d: (d % 3 == 0, d))
+        assert calls["sort"] == 0
+        assert calls["haystack"] == len(views), "each diff's text is built once"
+
+        jobs.set_filter("comp")
+        _answer(views[1], 5, 100)  # a change: its text is built again, and it now matches
+        jobs.rows_changed([1])
+        await pilot.pause()
+        assert 1 in jobs.order and all(views[d].state_name == "Completed" for d in jobs.order)
+        assert calls["haystack"] == len(views) + 1
+
+
+async def test_a_frame_builds_each_panel_on_screen_once() -> None:
+    views = {diffid: _view(diffid, 4, 10) for diffid in range(1, 101)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        await pilot.pause()
+        built: list[int] = []
+        original = jobs._row_strips
+
+        def counting(row: int, width: int, now: float) -> list[Strip]:
+            built.append(row)
+            return original(row, width, now)
+
+        jobs._row_strips = counting  # type: ignore[method-assign]
+        region = jobs.scrollable_content_region
+        jobs.refresh()
+        lines = jobs.render_lines(Region(0, 0, region.width, region.height))
+        assert len(lines) == region.height
+        assert sorted(built) == sorted(set(built)) == list(jobs.visible_rows())
+        assert "#1 " in lines[0].text and "ETA" in lines[1].text

@@ -45,6 +45,7 @@ from tui.terminal_driver import HangupAwareDriver
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
 from tui.tracker import JobView, StatusClient, Tracker
 from tui.widgets.job_list import JobList
+from tui.widgets.notices import Notices
 from tui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.app")
@@ -229,6 +230,8 @@ class ImageDiffApp(App[None]):
         job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
         job_list.compact = self.options.compact
         yield job_list
+        # Before the filter box: docked on the same edge, the later one is drawn on top.
+        yield Notices(id="notices")
         yield Input(placeholder="filter by ID, label or state · esc clears", id="filter")
         yield Footer()
 
@@ -438,11 +441,10 @@ class ImageDiffApp(App[None]):
         label = f" ({plain(view.label)})" if view.label else ""
         if view.state is JobState.FAILED:
             error = f": {plain(view.error)}" if view.error else ""
-            self.notify(
-                f"#{view.diffid}{label} failed{error}", severity="error", timeout=8, markup=False
-            )
+            notice = f"✗ #{view.diffid}{label} failed{error}"
+            self.query_one(Notices).add(notice, severity="error", timeout=8)
         else:
-            self.notify(f"#{view.diffid}{label} completed", timeout=6, markup=False)
+            self.query_one(Notices).add(f"✓ #{view.diffid}{label} completed", timeout=6)
         if self.options.bell:
             self.bell()
 

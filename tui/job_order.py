@@ -31,13 +31,10 @@ _STATE_RANK: Final[dict[JobState | None, int]] = {
 }
 
 
-def matches_filter(view: JobView, text: str) -> bool:
-    """True when the diff's ID, label or state name contains ``text`` (any case)."""
-    needle = text.strip().lower()
-    if not needle:
-        return True
-    haystacks = (str(view.diffid), view.label.lower(), view.state_name.lower())
-    return any(needle in haystack for haystack in haystacks)
+def filter_haystack(view: JobView) -> str:
+    """What the filter searches: ID, label and state name, lower case, apart (a line
+    break between them, which a filter typed on one line never contains)."""
+    return f"{view.diffid}\n{view.label.lower()}\n{view.state_name.lower()}"
 
 
 def sort_value(view: JobView, key: SortKey) -> tuple[float, ...]:

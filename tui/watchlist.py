@@ -27,7 +27,9 @@ the caller is told where it went.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import math
 import os
 import re
 import time
@@ -36,8 +38,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
-
-import tomli_w
 
 from tui.atomicfile import (
     LockTimeout,
@@ -163,12 +163,66 @@ def _read_entry(data: object, index: int) -> WatchEntry:
     )
 
 
+_FAST_LINE: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = (.*)")
+_FAST_INT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FAST_FLOAT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:e[+-]?[0-9]+)?|e[+-]?[0-9]+)")
+_FAST_STRING: Final = re.compile(
+    r'"(?:[^"\\\x00-\x1f\x7f]|\\[btnfr"\\]|\\u(?![dD][89a-fA-F])[0-9A-Fa-f]{4})*"'
+)
+
+
+def _fast_toml(text: str) -> dict[str, Any] | None:
+    """The data of a watchlist in the shape :func:`watchlist_to_toml` writes, read about
+    ten times faster than ``tomllib`` (10,000 diffs: 0.1 s instead of 1 s); None for
+    anything else (comments, other value kinds, a hand-edited layout), which ``tomllib``
+    then reads. Each accepted line means what TOML says it means (tests compare the two)."""
+    data: dict[str, Any] = {}
+    diffs: list[dict[str, Any]] = []
+    table = data
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:
+        return None
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if line == "[[diff]]":
+            if "diff" not in data:
+                data["diff"] = diffs
+            elif data["diff"] is not diffs:
+                return None
+            table = {}
+            diffs.append(table)
+            continue
+        if line == "[diff.last]":
+            if not diffs or "last" in diffs[-1]:
+                return None
+            table = diffs[-1]["last"] = {}
+            continue
+        match = _FAST_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, raw = match.groups()
+        if key in table:
+            return None
+        if _FAST_INT.fullmatch(raw):
+            table[key] = int(raw)
+        elif _FAST_FLOAT.fullmatch(raw):
+            table[key] = float(raw)
+        elif _FAST_STRING.fullmatch(raw):
+            table[key] = json.loads(raw) if "\\" in raw else raw[1:-1]
+        else:
+            return None
+    return data
+
+
 def parse_watchlist(text: str) -> list[WatchEntry]:
     """The entries of a watchlist file's text; raises ``_Corrupt`` or :class:`WatchlistError`."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _Corrupt(f"not valid TOML: {exc}") from None
+    data = _fast_toml(text)
+    if data is None:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _Corrupt(f"not valid TOML: {exc}") from None
     schema = data.get("schema")
     if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA:
         # Moving a newer version's file aside would lose it for that version.
@@ -221,7 +275,28 @@ def watchlist_to_toml(entries: Iterable[WatchEntry]) -> str:
                 }
             )
         diffs.append(item)
-    return tomli_w.dumps({"schema": SCHEMA, "diff": diffs})
+    # Written here rather than by tomli_w: always the one layout the fast reader above
+    # takes (tomli_w switches to inline tables for some values), in about half of
+    # tomli_w's time at 10,000 diffs. Tests compare both with tomllib.
+    out = [f"schema = {SCHEMA}\n"]
+    for item in diffs:
+        last = item.pop("last", None)
+        out.append("\n[[diff]]\n")
+        out.extend(f"{key} = {_toml_value(value)}\n" for key, value in item.items())
+        if last is not None:
+            out.append("\n[diff.last]\n")
+            out.extend(f"{key} = {_toml_value(value)}\n" for key, value in last.items())
+    return "".join(out)
+
+
+def _toml_value(value: str | int | float) -> str:
+    """One value in TOML: a basic string (JSON's escapes are TOML's, and DEL, which
+    TOML refuses raw, escaped too), an integer, or a float as Python spells it."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return repr(value)
 
 
 def _os_reason(exc: OSError) -> str:

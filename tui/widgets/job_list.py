@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final, Literal
@@ -29,13 +30,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.clock import Clock
-from tui.formatting import ago_text, duration, eta_text
-from tui.job_order import SORT_KEYS, SortKey, matches_filter, sort_value
+from tui.formatting import age, ago_text, duration, eta_text
+from tui.job_order import SORT_KEYS, SortKey, filter_haystack, sort_value
 from tui.models import JobState
 from tui.safetext import plain
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
+
+RESORT_AFTER: Final = 30.0
+"""Seconds at most before answers that move diffs in the sort order re-sort the list."""
 
 StateClass = Literal["waiting", "running", "completed", "failed", "unknown"]
 
@@ -243,9 +247,21 @@ class JobList(ScrollView, can_focus=True):
         self._painted: dict[int, Strip] = {}
         self._styles: _Styles | None = None
         self._cursor_placed = False
-        self._placement: dict[int, tuple[bool, tuple[float, ...]]] = {}
-        """Per diff, as of the last rebuild: shown by the filter, and its sort value."""
         """False until the user moves the cursor: until then it stays on the top row."""
+        self._sort_values: dict[int, tuple[float, ...]] = {}
+        """Per diff, its sort value as of the last re-sort."""
+        self._resort_at: float | None = None
+        """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
+        self._unknown_placed: set[int] = set()
+        """Diffs without a known state as of the last re-sort."""
+        self._sorted: list[int] | None = None
+        """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
+        self._haystacks: dict[int, str] = {}
+        """Per diff, the filter's text to search, until :meth:`rows_changed` says it
+        changed."""
+        self._frame_rows: dict[int, list[Strip]] | None = None
+        """Each panel's lines while Textual draws one frame (else None)."""
+        self._frame_now = 0.0
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
@@ -286,21 +302,27 @@ class JobList(ScrollView, can_focus=True):
         """Re-apply the filter and sort, keeping the cursor on the same diff.
 
         ``narrow``: the filter only got stricter, so filter the rows shown now, in their
-        order, instead of the whole list (a keystroke in the filter box stays cheap).
+        order, instead of the whole list (a keystroke in the filter box stays cheap),
+        unless a re-sort is owed.
         """
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
-        if narrow:
-            # The rows left out now were left out before too: their placement stands.
-            for diffid in self.order:
-                self._placement[diffid] = self._place(diffid)
-            order = [d for d in self.order if self._placement[d][0]]
+        ranked = self._sorted
+        if ranked is None or self._resort_at is not None or not self._sorted_is_current():
+            key = self.sort_key
+            values = {diffid: sort_value(view, key) for diffid, view in self._views.items()}
+            ranked = sorted(values, key=values.__getitem__)
+            self._sort_values, self._sorted = values, ranked
+            self._unknown_placed = {d for d, view in self._views.items() if view.state is None}
+            candidates = ranked
         else:
-            self._placement = {diffid: self._place(diffid) for diffid in self._views}
-            order = sorted(
-                (d for d, (shown, _) in self._placement.items() if shown),
-                key=lambda d: self._placement[d][1],
-            )
+            # Only the filter changed: the order stands. When it only got stricter, the
+            # rows left out now were left out before too: test only the rows shown.
+            candidates = self.order if narrow else ranked
+        needle = _needle(self.filter_text)
+        haystack = self._haystack
+        order = [d for d in candidates if needle in haystack(d)] if needle else list(candidates)
         changed = order != self.order
+        self._resort_at = None
         self.order = order
         self._index = {diffid: row for row, diffid in enumerate(order)}
         self.selected &= set(self._views)
@@ -330,9 +352,21 @@ class JobList(ScrollView, can_focus=True):
             )
         return self.empty_hint
 
-    def _place(self, diffid: int) -> tuple[bool, tuple[float, ...]]:
-        view = self._views[diffid]
-        return matches_filter(view, self.filter_text), sort_value(view, self.sort_key)
+    def _haystack(self, diffid: int) -> str:
+        """What the filter searches in a diff (kept until its row changes)."""
+        text = self._haystacks.get(diffid)
+        if text is None:
+            text = self._haystacks[diffid] = filter_haystack(self._views[diffid])
+        return text
+
+    def _sorted_is_current(self) -> bool:
+        """True when the sorted order of every diff still holds (no diff came or went,
+        no answer moved one, the sort key is the same)."""
+        ranked = self._sorted
+        if ranked is None or len(ranked) != len(self._views):
+            return False
+        views = self._views
+        return all(diffid in views for diffid in ranked)
 
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
@@ -344,18 +378,39 @@ class JobList(ScrollView, can_focus=True):
         """Switch to the next sort order and return it."""
         position = SORT_KEYS.index(self.sort_key)
         self.sort_key = SORT_KEYS[(position + 1) % len(SORT_KEYS)]
+        self._sorted = None
         self.rebuild()
         return self.sort_key
 
     def rows_changed(self, diffids: Iterable[int]) -> None:
-        """Views changed: re-sort if the order depends on them, redraw what is on screen."""
-        changed = set(diffids)
-        moved = any(self._placement.get(d) != self._place(d) for d in changed if d in self._views)
-        if moved:
+        """Views changed: redraw what is on screen; re-filter at once, re-sort soon.
+
+        A diff that now sorts elsewhere keeps its row, redrawn in place, until the list
+        re-sorts at most ``RESORT_AFTER`` seconds later (sooner on any rebuild): a burst
+        of completions moves the rows once, not once per answer, and a row does not jump
+        away from under the reader's eyes. One that the filter now leaves out (or lets
+        in) goes (or comes) at once: the filter never shows what it excludes; so does one
+        placed while its state was unknown (its first answer puts it where it belongs).
+        """
+        changed = {d for d in diffids if d in self._views}
+        for diffid in changed:
+            self._haystacks.pop(diffid, None)
+        needle = _needle(self.filter_text)
+        key, was = self.sort_key, self._sort_values
+        moved = {d for d in changed if was.get(d) != sort_value(self._views[d], key)}
+        if any(
+            d not in was
+            or (needle in self._haystack(d)) != (d in self._index)
+            or (d in moved and d in self._unknown_placed)
+            for d in changed
+        ):
             before = self.order
+            self._sorted = None
             self.rebuild()
             if self.order != before:
                 return
+        elif moved and self._resort_at is None:
+            self._resort_at = self._clock.monotonic() + RESORT_AFTER
         visible = self.visible_rows()
         for diffid in changed:
             row = self._index.get(diffid)
@@ -363,7 +418,13 @@ class JobList(ScrollView, can_focus=True):
                 self._refresh_row_cells(row)
 
     def tick(self) -> None:
-        """Once a second: refresh only the cells of visible rows that changed."""
+        """Once a second: re-sort when due, else refresh only the cells of visible rows
+        that changed."""
+        if self._resort_at is not None and self._clock.monotonic() >= self._resort_at:
+            before = self.order
+            self.rebuild()
+            if self.order != before:
+                return
         for row in self.visible_rows():
             self._refresh_row_cells(row)
 
@@ -557,6 +618,15 @@ class JobList(ScrollView, can_focus=True):
             )
         return self._styles
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # One frame draws up to three lines of each panel: build each panel once a frame.
+        self._frame_rows = {}
+        self._frame_now = self._clock.now()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_rows = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
@@ -568,7 +638,14 @@ class JobList(ScrollView, can_focus=True):
             return _pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
         if row >= len(self.order) or width <= 0:
             return Strip.blank(width, styles.base)
-        strip = self._row_strips(row, width, self._clock.now())[line]
+        frame = self._frame_rows
+        strips = frame.get(row) if frame is not None else None
+        if strips is None:
+            now = self._frame_now if frame is not None else self._clock.now()
+            strips = self._row_strips(row, width, now)
+            if frame is not None:
+                frame[row] = strips
+        strip = strips[line]
         self._painted[virtual_y] = strip
         return strip.crop(scroll_x, scroll_x + width)
 
@@ -596,6 +673,10 @@ class JobList(ScrollView, can_focus=True):
             )
             for line in lines
         ]
+
+
+def _needle(filter_text: str) -> str:
+    return filter_text.strip().lower()
 
 
 def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
@@ -726,7 +807,7 @@ def _timing_parts(view: JobView, now: float) -> list[str]:
         if text:
             parts.append(text)
         if view.start is not None:
-            parts.append(f"elapsed {duration(now - view.start)}")
+            parts.append(f"elapsed {age(now - view.start)}")
     elif state is not None and state.is_terminal and view.start is not None:
         end = view.finished_at
         if end is not None and end >= view.start:
@@ -742,7 +823,30 @@ def _status_note(view: JobView, now: float) -> str:
         if seen is not None:
             return "stale · last seen " + ago_text(seen, now)
         return "no answer yet" if view.poll_error else "not polled yet"
-    return "updated " + ago_text(view.updated_at, now)
+    return job_time_text(view, now)
+
+
+JOB_TIME_VERBS: Final[dict[JobState | None, str]] = {
+    JobState.COMPLETED: "finished",
+    JobState.FAILED: "failed",
+}
+
+CLOCK_TIME_AFTER: Final = 12 * 3600
+"""From this age on, a job's time reads as a date and clock time, not as hours ago."""
+
+
+def job_time_text(view: JobView, now: float) -> str:
+    """When the job itself last changed, by the server's ``jobupdated``: ``finished 1h
+    45m ago``, ``failed 23m ago``, ``updated 10s ago``, or ``finished 28 Nov 14:05`` when
+    long ago. Not when we last asked: a diff that failed an hour ago reads so however
+    recently it was polled (our data's freshness is the stale mark)."""
+    verb = JOB_TIME_VERBS.get(view.state, "updated")
+    when = view.job.updated if view.job is not None and view.job.updated else None
+    if when is None:
+        return f"checked {ago_text(view.updated_at, now)}"
+    if now - when >= CLOCK_TIME_AFTER:
+        return f"{verb} {time.strftime('%d %b %H:%M', time.localtime(when))}"
+    return f"{verb} {ago_text(when, now)}"
 
 
 def _problem(view: JobView, poll_error: str | None, styles: _Styles) -> tuple[str, Style]:

@@ -1,0 +1,111 @@
+"""The watchlist's fast reader agrees with tomllib on every text it accepts."""
+
+from __future__ import annotations
+
+import tomllib
+
+import tomli_w
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui.models import LastStatus, WatchEntry
+from tui.watchlist import _fast_toml, parse_watchlist, watchlist_to_toml
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+_last = st.builds(
+    LastStatus,
+    state_id=st.none() | st.integers(1, 6),
+    state_name=_text,
+    progress=st.integers(0, 100),
+    eta=st.none() | st.integers(0, 2**40),
+    error=st.none() | _text,
+    seen_at=st.floats(0, 2e9, allow_nan=False),
+    start=st.none() | st.integers(0, 2**40),
+)
+_entry = st.builds(
+    WatchEntry,
+    diffid=st.integers(1, 2**31),
+    asid=st.integers(1, 2**31),
+    profile=_text,
+    label=_text,
+    added_at=st.floats(0, 2e9, allow_nan=False),
+    last=st.none() | _last,
+)
+
+
+@given(st.lists(_entry, max_size=8))
+def test_what_the_app_writes_is_toml_that_reads_back_the_same_fast(
+    entries: list[WatchEntry],
+) -> None:
+    text = watchlist_to_toml(entries)
+    data = tomllib.loads(text)
+    assert _fast_toml(text) == data
+    assert data == tomllib.loads(tomli_w.dumps(data))
+    firsts: dict[tuple[str, int, int], WatchEntry] = {}
+    for entry in entries:
+        firsts.setdefault(entry.key, entry)
+    assert parse_watchlist(text) == list(firsts.values())
+
+
+def test_odd_characters_and_numbers_are_written_as_toml() -> None:
+    last = LastStatus(6, "Failed", 0, -5, 'a\x7f"\\\n\t\x01é\u2028', float("inf"), 0)
+    entry = WatchEntry(7, 1, "p\x00", "x", -0.0, last)
+    text = watchlist_to_toml([entry])
+    data = tomllib.loads(text)
+    assert data["diff"][0]["last"]["error"] == 'a\x7f"\\\n\t\x01é\u2028'
+    assert data["diff"][0]["last"]["seen_at"] == float("inf")
+    assert parse_watchlist(text) == [entry]
+
+
+def test_a_plain_watchlist_takes_the_fast_path() -> None:
+    last = LastStatus(5, "Completed", 100, None, 'disk "full"\n', 1.8e9, 1_799_999_000)
+    entries = [
+        WatchEntry(diffid, 1234, "prod", f"eu-west build {diffid}", 1.7e9, last)
+        for diffid in range(1, 10_001)
+    ]
+    text = watchlist_to_toml(entries)
+    assert _fast_toml(text) == tomllib.loads(text)
+    assert parse_watchlist(text) == entries
+
+
+_LINES = st.sampled_from(
+    [
+        "schema = 1",
+        "[[diff]]",
+        "[diff.last]",
+        "[diff]",
+        "diff = 3",
+        "diffid = 12",
+        "diffid = 012",
+        "asid = -0",
+        "added_at = 1.5",
+        "added_at = 1.5e3",
+        "added_at = 1.",
+        "added_at = inf",
+        'label = "a\\"b"',
+        'label = "a\\u00e9"',
+        'label = "a\\ud800"',
+        'label = "a\\U0001F600"',
+        'label = "tab\there"',
+        "label = 'literal'",
+        'label = "x" # comment',
+        "label=1",
+        "last = 1",
+        "",
+        " ",
+        "\r",
+        "x = 1\x0cy = 2",
+        'label = "\u2028"',
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_LINES, max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_any_text_the_fast_reader_accepts_means_the_same_to_tomllib(
+    lines: list[str], newline: str
+) -> None:
+    text = newline.join(lines)
+    fast = _fast_toml(text)
+    if fast is not None:
+        assert fast == tomllib.loads(text)
