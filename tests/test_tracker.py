@@ -18,14 +18,17 @@ from tui.api import (
     AuthenticationError,
     BadRequest,
     ClanforgeClient,
+    NetworkError,
+    RateLimited,
     RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
 from tui.clock import FakeClock, SystemClock
+from tui.formatting import describe_poll_error
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
 from tui.poll_settings import PollSettings
-from tui.tracker import JobView, Tracker, describe_poll_error
+from tui.tracker import JobView, PollFailure, Tracker
 
 FAST = PollSettings(
     max_requests_per_second=50,
@@ -216,6 +219,23 @@ async def test_retry_refused_by_auth_is_failed_not_unknown() -> None:
     assert tracker.poll_state == "backing off"
 
 
+@pytest.mark.parametrize("retry_after", [None, 4.0])
+async def test_a_retry_refused_with_503_backs_the_diff_off_like_a_polls_503(
+    retry_after: float | None,
+) -> None:
+    # 503 means "not now" with or without Retry-After, for a retry as for a status poll.
+    clock = FakeClock()
+    client = FakeClient()
+    client.retry_answers[8] = ServerError("busy", http_status=503, retry_after=retry_after)
+    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=clock)
+    before = tracker.views[8].next_poll_at
+    record = (await tracker.retry([8]))[8]
+    assert record.outcome == "failed"
+    after = tracker.views[8].next_poll_at
+    assert after is not None and after > clock.now()
+    assert after != before
+
+
 async def test_server_error_shows_on_the_view_then_recovers() -> None:
     client = FakeClient()
     client.states[1] = [
@@ -232,7 +252,7 @@ async def test_server_error_shows_on_the_view_then_recovers() -> None:
         errors.append(view.poll_error)
         await wait_until(lambda: view.job is not None)
     assert errors[0].startswith("server error 500, retrying in")
-    assert view.poll_error is None and view.poll_error_kind is None
+    assert view.poll_error is None and view.poll_failure is None
     assert not view.stale and view.state is JobState.RUNNING
     assert any(1 in c for c in changes)
 
@@ -523,7 +543,8 @@ async def test_sim_an_always_429_diff_does_not_starve_a_running_and_a_done_one()
                 finished = sim.finished_at(7)
                 assert finished is not None and time.time() - finished <= 2.0
                 assert tracker.views[8].state is JobState.COMPLETED
-                assert tracker.views[9].poll_error_kind == "rate-limited"
+                failure = tracker.views[9].poll_failure
+                assert failure is not None and isinstance(failure.error, RateLimited)
                 assert tracker.poll_state == "live", "one diff's 429 is not the account's"
         assert sim.count("status", 9) <= 4
 
@@ -548,8 +569,8 @@ async def test_sim_an_outage_reads_offline_then_every_diff_is_current_again(mode
         sim.start_outage(mode)
         await wait_until(lambda: tracker.poll_state == "offline", 5.0)
         assert tracker.last_answer_at is not None and tracker.last_answer_at < time.time()
-        errors = {v.poll_error_kind for v in tracker.views.values()} - {None}
-        assert errors <= {"network", "disconnected", "timeout"}
+        failures = [v.poll_failure for v in tracker.views.values() if v.poll_failure]
+        assert all(isinstance(failure.error, NetworkError) for failure in failures)
         await asyncio.sleep(0.5)
         assert tracker.poll_state == "offline"
         sim.end_outage()
@@ -578,7 +599,7 @@ def test_summary_counts_each_diff_once_and_erroring_apart(
         if live and state is not None:
             view.job = make_job(diffid, state)
         if erroring:
-            view.poll_error = "cannot reach the server"
+            view.poll_failure = PollFailure.of(NetworkError("x"), 1.0, None)
     counts = tracker.summary()
     partition = ("running", "waiting", "completed", "failed", "unknown")
     assert sum(counts[key] for key in partition) == len(cases)

@@ -43,7 +43,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
-from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
+from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
 from tui.cli_common import (
     PROG,
     CliError,
@@ -61,10 +61,6 @@ from tui.safetext import plain
 from tui.settings import Settings, resolve_settings
 from tui.tracker import JobView, Tracker
 
-CONFIG_KINDS: Final = frozenset({"auth", "forbidden", "config"})
-"""Errors that no other diff will escape either: stop at once, exit 3."""
-PERMANENT_KINDS: Final = frozenset({"not-found", "rejected"})
-"""Errors ``watch`` does not keep polling through."""
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 STATUS_CONCURRENCY: Final = 4
 _T = TypeVar("_T")
@@ -225,15 +221,6 @@ class GaveUpWaiting(ApiError):
         self.kind = cause.kind
 
 
-def asks_to_wait(error: ApiError) -> bool:
-    """429, or 503 (or another 5xx with Retry-After): the server did nothing with it."""
-    if isinstance(error, RateLimited):
-        return True
-    return isinstance(error, ServerError) and (
-        error.http_status == 503 or error.retry_after is not None
-    )
-
-
 class Pacer:
     """Every request of one command goes through here: the app's rate window, and a
     pause for all of them while the server asks to wait.
@@ -257,7 +244,7 @@ class Pacer:
             try:
                 return await call()
             except ApiError as exc:
-                if not asks_to_wait(exc):
+                if not exc.asks_to_wait:
                     raise
                 now = self._clock.monotonic()
                 first_refusal = now if first_refusal is None else first_refusal
@@ -291,8 +278,8 @@ class Pacer:
 
 
 def _retry_after(error: ApiError) -> float | None:
-    value = getattr(error, "retry_after", None)
-    return float(value) if value is not None and value >= 0 else None
+    value = error.retry_after
+    return value if value is not None and value >= 0 else None
 
 
 # --- status -----------------------------------------------------------------------
@@ -341,7 +328,7 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
             async for diffid, outcome in reads:
                 if isinstance(outcome, ApiError):
                     _report_error(diffid, outcome, args.json, out)
-                    if outcome.kind in CONFIG_KINDS:
+                    if outcome.stops_command:
                         return ExitCode.CONFIG
                     result = ExitCode.FAILED
                 elif args.json:
@@ -467,7 +454,7 @@ async def _plan_all(conn: Settings, pacer: Pacer) -> RetryPlan:
         )
         async with contextlib.aclosing(statuses):
             async for diffid, outcome in statuses:
-                if isinstance(outcome, ApiError) and outcome.kind in CONFIG_KINDS:
+                if isinstance(outcome, ApiError) and outcome.stops_command:
                     raise outcome
                 reads.append((diffid, outcome))
     return plan_from_statuses(reads)
@@ -500,7 +487,7 @@ async def _send_retries(
                 continue
             except ApiError as exc:
                 _report_error(diffid, exc, args.json, out)
-                if exc.kind in CONFIG_KINDS:
+                if exc.stops_command:
                     return ExitCode.CONFIG
                 result = ExitCode.FAILED
                 continue
@@ -597,9 +584,15 @@ class _RecordingClient:
 
 def _finished(view: JobView) -> bool:
     """Nothing more to wait for: terminal, or an error that polling will not cure."""
-    if view.poll_error_kind in PERMANENT_KINDS or view.poll_error_kind in CONFIG_KINDS:
-        return True
-    return view.poll_error is None and view.job is not None and view.job.is_terminal
+    failure = view.poll_failure
+    if failure is not None:
+        return failure.error.permanent or failure.error.stops_command
+    return view.job is not None and view.job.is_terminal
+
+
+def _stops_command(view: JobView) -> bool:
+    """The diff's last poll failed in a way no other diff will escape (the keys)."""
+    return view.poll_failure is not None and view.poll_failure.error.stops_command
 
 
 def fit_cells(text: str, width: int) -> str:
@@ -712,7 +705,7 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
                 reader_gone.append(exc)
                 all_done.set()
                 return
-            if any(v.poll_error_kind in CONFIG_KINDS for v in views.values()) or all(
+            if any(_stops_command(v) for v in views.values()) or all(
                 _finished(v) for v in views.values()
             ):
                 all_done.set()
@@ -757,9 +750,9 @@ def _watch_result(
         if live:
             # The block above shows it too, but a summary on stderr outlives the screen.
             print_error(f"diff {job_view.diffid}: {error.message}")
-        if error.kind in CONFIG_KINDS:
+        if error.stops_command:
             result = ExitCode.CONFIG
-        elif error.kind in PERMANENT_KINDS:
+        elif error.permanent:
             result = max(result, ExitCode.FAILED)
     return int(result)
 

@@ -49,12 +49,14 @@ The policy, in short:
 
 from __future__ import annotations
 
+import enum
 import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
+from tui.api import ApiError
 from tui.clock import Clock
 from tui.models import DiffJob, JobState
 from tui.poll_settings import PollSettings
@@ -91,18 +93,26 @@ _IN_WINDOW_HEAD_START: Final = 30.0
 """A diff inside its finish window goes before diffs due up to this much earlier: a late
 poll there is a late detection, while a late first read or waiting poll costs little."""
 
-ACCOUNT_KINDS: Final = frozenset({"auth", "forbidden"})
-"""Error kinds that concern the whole account, not one diff."""
-NETWORK_KINDS: Final = frozenset({"network", "timeout", "disconnected"})
-"""Failures with no HTTP answer: the server, or the way to it, may be gone."""
 OUTAGE_FAILURES: Final = 2
 """Network-level failures in a row (from different diffs, when there are several)
 that make an outage."""
 OUTAGE_PROBE_MAX: Final = 5.0
 """During an outage the server is probed at least this often (seconds), so that the
 monitor is current again within seconds of the server coming back."""
-SLOW_PER_DIFF_KINDS: Final = frozenset({"not-found", "rejected"})
-"""Errors that will not go away soon: start the backoff higher."""
+PERMANENT_BACKOFF_STEPS: Final = 3
+"""A permanent error (:attr:`tui.api.ApiError.permanent`) will not go away soon: its
+backoff starts this many doublings higher."""
+
+
+class _Pause(enum.Enum):
+    """Why every diff waits: each reason pauses, and slows down afterwards, its own way."""
+
+    ACCOUNT = "account"
+    """The keys were refused: wait, but the rate was not the problem."""
+    SLOW_DOWN = "slow-down"
+    """The server asked the account to slow down: wait, then send at half the rate."""
+    OUTAGE = "outage"
+    """The server is gone: probe it, and do not wait long."""
 
 
 @dataclass(slots=True)
@@ -118,8 +128,8 @@ class _Entry:
     forced: bool = False
     last_sent: float | None = None
     errors: int = 0
-    last_error: str | None = None
-    """The kind of the last failed poll, None once one succeeds."""
+    last_error: ApiError | None = None
+    """The last failed poll's error, None once one succeeds."""
     confirm_left: int = 1
     send: Send | None = None
     """The cap's record of the request in flight."""
@@ -489,13 +499,7 @@ class PollScheduler:
         entry.due = max(now + interval, self._not_before_min_interval(entry, now))
         return entry.due - now
 
-    def failed(
-        self,
-        key: int,
-        error_kind: str,
-        retry_after: float | None = None,
-        http_status: int | None = None,
-    ) -> float:
+    def failed(self, key: int, error: ApiError) -> float:
         """A status poll for ``key`` failed; returns seconds until it is tried again.
 
         Per-diff errors back off exponentially with jitter (ceiling ``backoff_max``).
@@ -506,16 +510,12 @@ class PollScheduler:
         if entry is not None:
             self._finish(entry)
             entry.errors += 1
-            entry.last_error = error_kind
+            entry.last_error = error
         now = self._clock.monotonic()
-        if error_kind in ACCOUNT_KINDS:
-            return self._pause_all(now, entry, error_kind, None)
-        slow_down = (
-            error_kind == "rate-limited"
-            or retry_after is not None
-            or (error_kind == "server" and http_status == 503)
-        )
-        if slow_down:
+        retry_after = error.retry_after
+        if error.account_wide:
+            return self._pause_all(now, entry, _Pause.ACCOUNT, None)
+        if error.asks_to_wait:
             # One diff's fault while others answer; the account's when other diffs get
             # the same and nothing answers in between.
             sent = entry.last_sent if entry is not None else None
@@ -527,39 +527,39 @@ class PollScheduler:
             )
             self._slowed_by, self._slowed_at = key, now
             if entry is None:
-                return self._pause_all(now, None, error_kind, retry_after)
+                return self._pause_all(now, None, _Pause.SLOW_DOWN, retry_after)
             if across:
                 # Its own backoff still holds: the pause must not bring it forward.
-                self._back_off(entry, now, error_kind, retry_after)
-                return self._pause_all(now, entry, error_kind, retry_after)
-        elif error_kind in NETWORK_KINDS:
+                self._back_off(entry, now, error)
+                return self._pause_all(now, entry, _Pause.SLOW_DOWN, retry_after)
+        elif error.no_answer:
             self._network_failures += 1
             self._network_keys.add(key)
             if self._outage or self._looks_like_outage():
                 self._outage = True
-                return self._pause_all(now, entry, "outage", None)
+                return self._pause_all(now, entry, _Pause.OUTAGE, None)
         if entry is None:
             return 0.0
-        return self._back_off(entry, now, error_kind, retry_after)
+        return self._back_off(entry, now, error)
 
     def _looks_like_outage(self) -> bool:
         spread = min(OUTAGE_FAILURES, len(self._entries))
         return self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread
 
-    def _back_off(self, entry: _Entry, now: float, kind: str, retry_after: float | None) -> float:
+    def _back_off(self, entry: _Entry, now: float, error: ApiError) -> float:
         """Back ``entry`` alone off: exponential with jitter, no sooner than Retry-After."""
-        exponent = entry.errors - 1 + (3 if kind in SLOW_PER_DIFF_KINDS else 0)
+        exponent = entry.errors - 1 + (PERMANENT_BACKOFF_STEPS if error.permanent else 0)
         delay = self._jittered(self.window_interval * 2.0**exponent)
-        if retry_after is not None:
-            delay = max(delay, min(self._settings.backoff_max, retry_after))
+        if error.retry_after is not None:
+            delay = max(delay, min(self._settings.backoff_max, error.retry_after))
         entry.due = max(now + delay, self._not_before_min_interval(entry, now))
         return entry.due - now
 
     def _pause_all(
-        self, now: float, culprit: _Entry | None, kind: str, retry_after: float | None
+        self, now: float, culprit: _Entry | None, why: _Pause, retry_after: float | None
     ) -> float:
         """Pause every diff; the one that caused the pause goes after the others."""
-        self._slow_down(now, kind, retry_after, culprit)
+        self._slow_down(now, why, retry_after, culprit)
         assert self._global_until is not None
         if culprit is None:
             return max(0.0, self._global_until - now)
@@ -572,9 +572,9 @@ class PollScheduler:
         return delay * (0.5 + 0.5 * self._rng.random())
 
     def _slow_down(
-        self, now: float, kind: str, retry_after: float | None, culprit: _Entry | None
+        self, now: float, why: _Pause, retry_after: float | None, culprit: _Entry | None
     ) -> None:
-        if kind == "outage":
+        if why is _Pause.OUTAGE:
             # Probe, do not wait long: the first answer brings everything back.
             ceiling = min(self._settings.backoff_max, OUTAGE_PROBE_MAX)
             nominal = self.window_interval * 2.0 ** (self._network_failures - OUTAGE_FAILURES)
@@ -590,7 +590,7 @@ class PollScheduler:
         until = now + pause
         if self._global_until is None or until > self._global_until:
             self._global_until = until
-        if kind not in ACCOUNT_KINDS and kind != "outage":
+        if why is _Pause.SLOW_DOWN:
             self._rate_factor = max(MIN_RATE_FACTOR, self._rate_factor / 2)
             self._rate_changed_at = now
         self._spread_overdue(self._global_until, last=culprit)
@@ -601,7 +601,8 @@ class PollScheduler:
         if self._global_until is not None and self._global_until > now:
             self._global_until = now
         for entry in self._entries.values():
-            if entry.last_error in NETWORK_KINDS and entry.due is not None and entry.due > now:
+            unanswered = entry.last_error is not None and entry.last_error.no_answer
+            if unanswered and entry.due is not None and entry.due > now:
                 entry.due = self._not_before_min_interval(entry, now)
         self._spread_overdue(now)
 
