@@ -27,6 +27,7 @@ from tui.api import (
 from tui.clock import FakeClock, SystemClock
 from tui.formatting import describe_poll_error
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.plan import RETRY
 from tui.poll_settings import PollSettings
 from tui.tracker import JobView, PollFailure, Tracker
 
@@ -137,6 +138,16 @@ def tracker_for(client: FakeClient, entries: list[WatchEntry], **kwargs: Any) ->
     )
 
 
+def first_answers(tracker: Tracker) -> Tracker:
+    """As if a first poll had answered each diff with its saved state."""
+    for view in tracker.views.values():
+        last = view.entry.last
+        if last is not None and last.state is not None:
+            view.job = make_job(view.diffid, last.state, last.progress)
+            view.stale = False
+    return tracker
+
+
 # --------------------------------------------------------------------------- fake client
 
 
@@ -149,7 +160,7 @@ async def test_retry_sends_only_for_terminal_diffs_once_each() -> None:
         entry(4, JobState.QUEUED),
         entry(5),
     ]
-    tracker = tracker_for(client, entries, clock=FakeClock())
+    tracker = first_answers(tracker_for(client, entries, clock=FakeClock()))
     records = await tracker.retry([1, 2, 3, 4, 5, 1, 3, 99])
     assert sorted(client.retry_calls) == [1, 3]
     assert set(records) == {1, 3}
@@ -162,6 +173,19 @@ async def test_retry_sends_only_for_terminal_diffs_once_each() -> None:
     assert sorted(client.retry_calls) == [1, 3]
 
 
+async def test_retry_follows_the_plan_a_dialog_shows_and_skips_a_state_only_saved() -> None:
+    client = FakeClient()
+    tracker = tracker_for(client, [entry(1, JobState.FAILED), entry(2, JobState.FAILED)])
+    first_answers(tracker).views[2].stale = True  # no answer yet this session for 2
+    plan = tracker.plan(RETRY, [2, 1, 2, 99])
+    assert plan.send == (1,)
+    assert [(s.diffid, s.reason) for s in plan.skipped] == [
+        (2, "state not known yet (wait for the first poll)")
+    ]
+    assert set(await tracker.retry([1, 2])) == {1}
+    assert client.retry_calls == [1]
+
+
 async def test_a_retry_in_flight_is_not_sent_twice() -> None:
     client = FakeClient()
     gate = asyncio.Event()
@@ -171,7 +195,7 @@ async def test_a_retry_in_flight_is_not_sent_twice() -> None:
         return make_job(1, JobState.PENDING)
 
     client.retry_answers[1] = slow
-    tracker = tracker_for(client, [entry(1, JobState.FAILED)], clock=FakeClock())
+    tracker = first_answers(tracker_for(client, [entry(1, JobState.FAILED)], clock=FakeClock()))
     first = asyncio.create_task(tracker.retry([1]))
     await wait_until(lambda: client.retry_calls == [1])
     assert tracker.views[1].retry_in_flight
@@ -186,7 +210,7 @@ async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> 
     client = FakeClient()
     client.retry_answers[7] = RetryOutcomeUnknown("timed out waiting for the answer")
     client.states[7] = [make_job(7, JobState.COMPLETED, 100), make_job(7, JobState.RUNNING, 3)]
-    tracker = tracker_for(client, [entry(7, JobState.COMPLETED)])
+    tracker = first_answers(tracker_for(client, [entry(7, JobState.COMPLETED)]))
     records = await tracker.retry([7])
     assert records[7].outcome == "unknown"
     view = tracker.views[7]
@@ -202,7 +226,7 @@ async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> 
 async def test_retry_rejected_keeps_the_servers_words_as_plain_text() -> None:
     client = FakeClient()
     client.retry_answers[8] = BadRequest("Image locked by diffid 4\x1b[2J", http_status=400)
-    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock())
+    tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock()))
     record = (await tracker.retry([8]))[8]
     assert record.outcome == "rejected"
     assert "Image locked by diffid 4" in record.message
@@ -213,7 +237,7 @@ async def test_retry_rejected_keeps_the_servers_words_as_plain_text() -> None:
 async def test_retry_refused_by_auth_is_failed_not_unknown() -> None:
     client = FakeClient()
     client.retry_answers[8] = AuthenticationError("bad keys", http_status=401)
-    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock())
+    tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock()))
     record = (await tracker.retry([8]))[8]
     assert record.outcome == "failed"
     assert tracker.poll_state == "backing off"
@@ -227,7 +251,7 @@ async def test_a_retry_refused_with_503_backs_the_diff_off_like_a_polls_503(
     clock = FakeClock()
     client = FakeClient()
     client.retry_answers[8] = ServerError("busy", http_status=503, retry_after=retry_after)
-    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=clock)
+    tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=clock))
     before = tracker.views[8].next_poll_at
     record = (await tracker.retry([8]))[8]
     assert record.outcome == "failed"

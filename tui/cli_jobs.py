@@ -40,7 +40,6 @@ import shutil
 import sys
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
@@ -55,6 +54,7 @@ from tui.cli_common import (
 from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
 from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
+from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 from tui.safetext import plain
@@ -348,33 +348,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 # --- retry ------------------------------------------------------------------------
 
-NOT_RETRYABLE: Final = "only Completed or Failed diffs can be retried"
 
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A diff ``retry`` leaves out, and why."""
-
-    diffid: int
-    reason: str
-    job: DiffJob | None = None
-    """The fresh status that decided it."""
-    error: ApiError | None = None
-    """The status read failed: the state is unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPlan:
-    """What ``retry`` will send and what it skips: decided once, shown by the
-    confirmation, followed by the sender."""
-
-    send: tuple[int, ...]
-    skipped: tuple[Skip, ...] = ()
-    read: Mapping[int, DiffJob] = field(default_factory=dict)
-    """The fresh status of the diffs to send, when one was read (``--all``)."""
-
-
-def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> RetryPlan:
+def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> Plan:
     """``retry --all``: send what a fresh status shows Completed or Failed, skip the rest.
 
     >>> from tui.models import parse_job
@@ -384,17 +359,7 @@ def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> Retry
     >>> plan.send, plan.skipped[0].reason
     ((), 'Running: only Completed or Failed diffs can be retried')
     """
-    send: dict[int, DiffJob] = {}
-    skipped: list[Skip] = []
-    for diffid, outcome in reads:
-        if isinstance(outcome, ApiError):
-            skipped.append(Skip(diffid, f"status unknown: {outcome.message}", error=outcome))
-        elif outcome.is_terminal:
-            send[diffid] = outcome
-        else:
-            reason = f"{plain(outcome.display_state, limit=40)}: {NOT_RETRYABLE}"
-            skipped.append(Skip(diffid, reason, job=outcome))
-    return RetryPlan(tuple(send), tuple(skipped), send)
+    return make_plan(RETRY, (Candidate.of_read(diffid, read) for diffid, read in reads))
 
 
 def skip_json(skip: Skip) -> dict[str, Any]:
@@ -410,7 +375,7 @@ def skip_json(skip: Skip) -> dict[str, Any]:
     }
 
 
-def _report_skips(plan: RetryPlan, width: int, as_json: bool, out: TextIO) -> int:
+def _report_skips(plan: Plan, width: int, as_json: bool, out: TextIO) -> int:
     result = ExitCode.OK
     for skip in plan.skipped:
         if skip.error is not None:
@@ -420,7 +385,7 @@ def _report_skips(plan: RetryPlan, width: int, as_json: bool, out: TextIO) -> in
             emit_json(skip_json(skip), out)
         else:
             state = _state_of(skip.job)
-            line = f"{skip.diffid:>{width}}  {state:<{STATE_WIDTH}}  skipped: {NOT_RETRYABLE}"
+            line = f"{skip.diffid:>{width}}  {state:<{STATE_WIDTH}}  skipped: {RETRY.rule}"
             print(line, file=out, flush=True)
     return result
 
@@ -429,7 +394,7 @@ def _state_of(job: DiffJob | None) -> str:
     return plain(job.display_state, limit=40) if job is not None else ""
 
 
-def confirm_plan(plan: RetryPlan, ask: TextIO, answer: TextIO) -> bool:
+def confirm_plan(plan: Plan, ask: TextIO, answer: TextIO) -> bool:
     """List the plan on ``ask`` and read a yes from ``answer`` (anything else is a no)."""
     width = max(len(str(i)) for i in [*plan.send, *(s.diffid for s in plan.skipped)])
     lines = [f"{PROG}: retry --all will send {len(plan.send)} retries:"]
@@ -444,7 +409,7 @@ def confirm_plan(plan: RetryPlan, ask: TextIO, answer: TextIO) -> bool:
     return answer.readline().strip().lower() in ("y", "yes")
 
 
-async def _plan_all(conn: Settings, pacer: Pacer) -> RetryPlan:
+async def _plan_all(conn: Settings, pacer: Pacer) -> Plan:
     """Fresh status of the watchlist; stops at once on a credentials error."""
     ids = watchlist_ids(conn)
     reads: list[tuple[int, DiffJob | ApiError]] = []
@@ -527,7 +492,7 @@ def run_retry(args: argparse.Namespace) -> int:
     ids = _retry_ids(args)
     conn = load_connection(args)
     pacer = make_pacer(conn)
-    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else RetryPlan(tuple(ids))
+    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else Plan(RETRY, tuple(ids))
     if args.all and plan.send and not args.yes and not confirm_plan(plan, sys.stderr, sys.stdin):
         print_error("not confirmed; nothing was sent")
         return ExitCode.FAILED

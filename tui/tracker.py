@@ -31,6 +31,7 @@ from tui.clock import Clock
 from tui.formatting import describe_poll_error, next_try_text, poll_error_parts
 from tui.journal import JournalEvent, new_ref
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.plan import RETRY, Action, Candidate, Plan, make_plan
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
 from tui.scheduler import PollScheduler
@@ -145,7 +146,7 @@ class JobView:
     @property
     def state(self) -> JobState | None:
         """The live state, else the saved one, else None."""
-        return self._live_or_saved(_live_state, lambda last: last.state)
+        return self._live_or_saved(lambda job: job.known_state, lambda last: last.state)
 
     @property
     def state_name(self) -> str:
@@ -192,13 +193,6 @@ class JobView:
         return self.entry.last.seen_at if self.entry.last is not None else None
 
 
-def _live_state(job: DiffJob) -> JobState | None:
-    """The job's state; an unknown state that says it failed counts as Failed."""
-    if job.state is not None:
-        return job.state
-    return JobState.FAILED if job.failed else None
-
-
 @dataclass(frozen=True, slots=True)
 class PollFailure:
     """The last failed status poll of a diff, and its words (plain text)."""
@@ -216,6 +210,16 @@ class PollFailure:
         """The failure of a poll that is tried again in ``delay`` seconds."""
         head, verb = poll_error_parts(error, asid)
         return cls(error, head, verb, describe_poll_error(error, delay, asid))
+
+
+def _candidate(view: JobView) -> Candidate:
+    return Candidate(
+        view.diffid,
+        view.state,
+        view.state_name,
+        saved_only=view.stale,
+        busy=view.retry_in_flight,
+    )
 
 
 def _last_status_key(status: LastStatus | None) -> tuple[object, ...] | None:
@@ -546,20 +550,13 @@ class Tracker:
 
     # ------------------------------------------------------------------ retry
     async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
-        """Retry the given diffs that can be retried (Completed / Failed, no retry in
-        flight), each sent exactly once and never repeated automatically.
+        """Retry the given diffs that :data:`~tui.plan.RETRY`'s plan sends (decided
+        again now: a diff may have changed since a dialog showed the plan), each sent
+        exactly once and never repeated automatically.
 
         Returns the record of each retry sent, by diff ID; other IDs are left out.
         """
-        chosen: list[JobView] = []
-        for diffid in dict.fromkeys(diffids):
-            view = self.views.get(diffid)
-            if view is None or view.retry_in_flight:
-                continue
-            state = view.state
-            if state is None or not state.can_retry:
-                continue
-            chosen.append(view)
+        chosen = [self.views[diffid] for diffid in self.plan(RETRY, diffids).send]
         records: dict[int, RetryRecord] = {}
         for view in chosen:
             record = RetryRecord(at=self._clock.now(), outcome="sent", message="retry sent")
@@ -573,6 +570,11 @@ class Tracker:
             *(self._retry_one(view, records[view.diffid], limit) for view in chosen)
         )
         return records
+
+    def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
+        """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
+        views = (self.views[diffid] for diffid in diffids if diffid in self.views)
+        return make_plan(action, (_candidate(view) for view in views))
 
     async def _wait_for_slot(self) -> None:
         # The cap frees up with time, not with an event: sleeping until then is right.
