@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.test_tracker import FakeClient, Running, entry, make_job, tracker_for, wait_until
+from tests.test_tracker import (
+    FakeClient,
+    Running,
+    entry,
+    first_answers,
+    make_job,
+    tracker_for,
+    wait_until,
+)
 from tui.api import BadRequest, RetryOutcomeUnknown
 from tui.journal import Journal, JournalEvent, OutageWatch, describe, parse_line, parse_since
 from tui.logsetup import redact
@@ -278,7 +286,7 @@ async def test_the_tracker_journals_each_retry_sent_and_its_outcome() -> None:
         [entry(7, JobState.FAILED), entry(8, JobState.FAILED), entry(9, JobState.COMPLETED)],
         on_event=events.append,
     )
-    await tracker.retry([7, 8, 9])
+    await first_answers(tracker).retry([7, 8, 9])
     async with Running(tracker):
         await wait_until(lambda: not tracker.views[9].outcome_unknown)
     actions = [(e.diffid, e.outcome, e.reason) for e in events if e.kind == "action"]

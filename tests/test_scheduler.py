@@ -15,7 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.api import ApiError, ClanforgeClient
+from tui.api import (
+    ApiError,
+    ApiTimeout,
+    AuthenticationError,
+    ClanforgeClient,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ServerError,
+)
 from tui.clock import FakeClock
 from tui.models import DiffJob, JobState
 from tui.poll_settings import PollSettings
@@ -217,7 +226,7 @@ def test_errors_back_off_exponentially_with_jitter_to_the_ceiling() -> None:
             clock.advance(wait)
         sched.started(1)
         # A diff's own fault: network failures in a row are an outage (tested below).
-        delays.append(sched.failed(1, "server", None, 500))
+        delays.append(sched.failed(1, ServerError("x", http_status=500)))
     base = sched.window_interval
     for n, delay in enumerate(delays):
         nominal = min(60.0, base * 2**n)
@@ -227,23 +236,23 @@ def test_errors_back_off_exponentially_with_jitter_to_the_ceiling() -> None:
     _, again = make(backoff_max=60, seed=7)
     again.add(1, JobState.RUNNING)
     again.started(1)
-    assert again.failed(1, "server", None, 500) == delays[0]
+    assert again.failed(1, ServerError("x", http_status=500)) == delays[0]
 
 
 def test_a_success_resets_the_backoff() -> None:
     clock, sched = make()
     sched.add(1, JobState.QUEUED)
     drain(sched)
-    sched.failed(1, "timeout")
+    sched.failed(1, ApiTimeout("x"))
     clock.advance(100)
     drain(sched)
-    sched.failed(1, "timeout")
+    sched.failed(1, ApiTimeout("x"))
     clock.advance(100)
     drain(sched)
     sched.succeeded(1, job(1, JobState.QUEUED))
     clock.advance(100)
     drain(sched)
-    assert sched.failed(1, "timeout") <= sched.window_interval
+    assert sched.failed(1, ApiTimeout("x")) <= sched.window_interval
 
 
 def test_rate_limit_pauses_everything_for_retry_after_then_spreads() -> None:
@@ -253,9 +262,9 @@ def test_rate_limit_pauses_everything_for_retry_after_then_spreads() -> None:
     started = drain(sched)
     # The first is one diff's own; the second, from another diff with no success in
     # between, is the account's.
-    assert sched.failed(started[0], "rate-limited", retry_after=3.0) >= 3.0
+    assert sched.failed(started[0], RateLimited("x", retry_after=3.0)) >= 3.0
     assert not sched.slowed_down
-    assert sched.failed(started[1], "rate-limited", retry_after=3.0) > 3.0
+    assert sched.failed(started[1], RateLimited("x", retry_after=3.0)) > 3.0
     assert sched.global_wait == 3.0
     for key in started[2:]:
         sched.succeeded(key, job(key, JobState.QUEUED))
@@ -281,10 +290,10 @@ def test_after_a_pause_the_diff_that_caused_it_goes_last() -> None:
     for key in range(1, 6):
         sched.add(key, JobState.QUEUED)
     assert drain(sched) == [1]
-    sched.failed(1, "rate-limited", retry_after=2.0)  # one diff's own, so far
+    sched.failed(1, RateLimited("x", retry_after=2.0))  # one diff's own, so far
     clock.advance(0.3)
     assert drain(sched) == [2]
-    sched.failed(2, "rate-limited", retry_after=2.0)  # and now the account's
+    sched.failed(2, RateLimited("x", retry_after=2.0))  # and now the account's
     assert sched.global_wait == pytest.approx(2.0)
     order: list[int] = []
     while len(order) < 5 and clock.monotonic() < 60:
@@ -301,8 +310,8 @@ def test_rate_recovers_after_good_answers() -> None:
     sched.add(1, JobState.QUEUED)
     sched.add(2, JobState.QUEUED)
     drain(sched)
-    sched.failed(1, "rate-limited", retry_after=1.0)
-    sched.failed(2, "rate-limited", retry_after=1.0)
+    sched.failed(1, RateLimited("x", retry_after=1.0))
+    sched.failed(2, RateLimited("x", retry_after=1.0))
     assert sched.slowed_down
     sched.remove(2)
     for _ in range(4):
@@ -319,19 +328,19 @@ def test_503_without_retry_after_and_auth_errors_are_global() -> None:
     sched.add(2, JobState.QUEUED)
     sched.started(1)
     sched.started(2)
-    sched.failed(1, "server", None, http_status=503)
+    sched.failed(1, ServerError("x", http_status=503))
     assert sched.global_wait == 0, "one diff's 503 is its own"
-    sched.failed(2, "server", None, http_status=503)
+    sched.failed(2, ServerError("x", http_status=503))
     assert sched.global_wait > 0
     assert sched.next_ready() is None
     clock.advance(100)
     drain(sched)
-    sched.failed(2, "auth")
+    sched.failed(2, AuthenticationError("x"))
     assert sched.global_wait > 0
     # A plain 500 is one diff's problem.
     clock.advance(1000)
     drain(sched)
-    sched.failed(1, "server", None, http_status=500)
+    sched.failed(1, ServerError("x", http_status=500))
     assert sched.global_wait == 0
 
 
@@ -547,9 +556,11 @@ def test_rate_cap_holds_in_every_window(
         elif event.kind == "fail" and flying:
             key = flying.pop(0)
             close(key)
-            kind = ["network", "rate-limited", "server", "auth", "not-found"][event.key % 5]
+            error_class = [NetworkError, RateLimited, ServerError, AuthenticationError, NotFound]
             retry_after = event.value if event.key % 2 else None
-            sched.failed(key, kind, retry_after, 503 if event.key % 3 == 0 else 500)
+            status = 503 if event.key % 3 == 0 else 500
+            error = error_class[event.key % 5]("x", http_status=status, retry_after=retry_after)
+            sched.failed(key, error)
         elif event.kind == "add":
             sched.add(event.key, states[event.key % len(states)])
         elif event.kind == "remove":
@@ -744,8 +755,7 @@ async def follow(
             try:
                 reply = await client.status(key)
             except ApiError as exc:
-                retry_after = getattr(exc, "retry_after", None)
-                sched.failed(key, exc.kind, retry_after, exc.http_status)
+                sched.failed(key, exc)
             else:
                 sched.succeeded(key, reply)
                 seen.answered[key].append(clock.monotonic())

@@ -18,14 +18,18 @@ from tui.api import (
     AuthenticationError,
     BadRequest,
     ClanforgeClient,
+    NetworkError,
+    RateLimited,
     RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
 from tui.clock import FakeClock, SystemClock
+from tui.formatting import describe_poll_error
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.plan import RETRY
 from tui.poll_settings import PollSettings
-from tui.tracker import JobView, Tracker, describe_poll_error
+from tui.tracker import JobView, PollFailure, Tracker
 
 FAST = PollSettings(
     max_requests_per_second=50,
@@ -134,6 +138,16 @@ def tracker_for(client: FakeClient, entries: list[WatchEntry], **kwargs: Any) ->
     )
 
 
+def first_answers(tracker: Tracker) -> Tracker:
+    """As if a first poll had answered each diff with its saved state."""
+    for view in tracker.views.values():
+        last = view.entry.last
+        if last is not None and last.state is not None:
+            view.job = make_job(view.diffid, last.state, last.progress)
+            view.stale = False
+    return tracker
+
+
 # --------------------------------------------------------------------------- fake client
 
 
@@ -146,7 +160,7 @@ async def test_retry_sends_only_for_terminal_diffs_once_each() -> None:
         entry(4, JobState.QUEUED),
         entry(5),
     ]
-    tracker = tracker_for(client, entries, clock=FakeClock())
+    tracker = first_answers(tracker_for(client, entries, clock=FakeClock()))
     records = await tracker.retry([1, 2, 3, 4, 5, 1, 3, 99])
     assert sorted(client.retry_calls) == [1, 3]
     assert set(records) == {1, 3}
@@ -159,6 +173,19 @@ async def test_retry_sends_only_for_terminal_diffs_once_each() -> None:
     assert sorted(client.retry_calls) == [1, 3]
 
 
+async def test_retry_follows_the_plan_a_dialog_shows_and_skips_a_state_only_saved() -> None:
+    client = FakeClient()
+    tracker = tracker_for(client, [entry(1, JobState.FAILED), entry(2, JobState.FAILED)])
+    first_answers(tracker).views[2].stale = True  # no answer yet this session for 2
+    plan = tracker.plan(RETRY, [2, 1, 2, 99])
+    assert plan.send == (1,)
+    assert [(s.diffid, s.reason) for s in plan.skipped] == [
+        (2, "state not known yet (wait for the first poll)")
+    ]
+    assert set(await tracker.retry([1, 2])) == {1}
+    assert client.retry_calls == [1]
+
+
 async def test_a_retry_in_flight_is_not_sent_twice() -> None:
     client = FakeClient()
     gate = asyncio.Event()
@@ -168,7 +195,7 @@ async def test_a_retry_in_flight_is_not_sent_twice() -> None:
         return make_job(1, JobState.PENDING)
 
     client.retry_answers[1] = slow
-    tracker = tracker_for(client, [entry(1, JobState.FAILED)], clock=FakeClock())
+    tracker = first_answers(tracker_for(client, [entry(1, JobState.FAILED)], clock=FakeClock()))
     first = asyncio.create_task(tracker.retry([1]))
     await wait_until(lambda: client.retry_calls == [1])
     assert tracker.views[1].retry_in_flight
@@ -183,7 +210,7 @@ async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> 
     client = FakeClient()
     client.retry_answers[7] = RetryOutcomeUnknown("timed out waiting for the answer")
     client.states[7] = [make_job(7, JobState.COMPLETED, 100), make_job(7, JobState.RUNNING, 3)]
-    tracker = tracker_for(client, [entry(7, JobState.COMPLETED)])
+    tracker = first_answers(tracker_for(client, [entry(7, JobState.COMPLETED)]))
     records = await tracker.retry([7])
     assert records[7].outcome == "unknown"
     view = tracker.views[7]
@@ -199,7 +226,7 @@ async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> 
 async def test_retry_rejected_keeps_the_servers_words_as_plain_text() -> None:
     client = FakeClient()
     client.retry_answers[8] = BadRequest("Image locked by diffid 4\x1b[2J", http_status=400)
-    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock())
+    tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock()))
     record = (await tracker.retry([8]))[8]
     assert record.outcome == "rejected"
     assert "Image locked by diffid 4" in record.message
@@ -210,10 +237,27 @@ async def test_retry_rejected_keeps_the_servers_words_as_plain_text() -> None:
 async def test_retry_refused_by_auth_is_failed_not_unknown() -> None:
     client = FakeClient()
     client.retry_answers[8] = AuthenticationError("bad keys", http_status=401)
-    tracker = tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock())
+    tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock()))
     record = (await tracker.retry([8]))[8]
     assert record.outcome == "failed"
     assert tracker.poll_state == "backing off"
+
+
+@pytest.mark.parametrize("retry_after", [None, 4.0])
+async def test_a_retry_refused_with_503_backs_the_diff_off_like_a_polls_503(
+    retry_after: float | None,
+) -> None:
+    # 503 means "not now" with or without Retry-After, for a retry as for a status poll.
+    clock = FakeClock()
+    client = FakeClient()
+    client.retry_answers[8] = ServerError("busy", http_status=503, retry_after=retry_after)
+    tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=clock))
+    before = tracker.views[8].next_poll_at
+    record = (await tracker.retry([8]))[8]
+    assert record.outcome == "failed"
+    after = tracker.views[8].next_poll_at
+    assert after is not None and after > clock.now()
+    assert after != before
 
 
 async def test_server_error_shows_on_the_view_then_recovers() -> None:
@@ -232,7 +276,7 @@ async def test_server_error_shows_on_the_view_then_recovers() -> None:
         errors.append(view.poll_error)
         await wait_until(lambda: view.job is not None)
     assert errors[0].startswith("server error 500, retrying in")
-    assert view.poll_error is None and view.poll_error_kind is None
+    assert view.poll_error is None and view.poll_failure is None
     assert not view.stale and view.state is JobState.RUNNING
     assert any(1 in c for c in changes)
 
@@ -523,7 +567,8 @@ async def test_sim_an_always_429_diff_does_not_starve_a_running_and_a_done_one()
                 finished = sim.finished_at(7)
                 assert finished is not None and time.time() - finished <= 2.0
                 assert tracker.views[8].state is JobState.COMPLETED
-                assert tracker.views[9].poll_error_kind == "rate-limited"
+                failure = tracker.views[9].poll_failure
+                assert failure is not None and isinstance(failure.error, RateLimited)
                 assert tracker.poll_state == "live", "one diff's 429 is not the account's"
         assert sim.count("status", 9) <= 4
 
@@ -548,8 +593,8 @@ async def test_sim_an_outage_reads_offline_then_every_diff_is_current_again(mode
         sim.start_outage(mode)
         await wait_until(lambda: tracker.poll_state == "offline", 5.0)
         assert tracker.last_answer_at is not None and tracker.last_answer_at < time.time()
-        errors = {v.poll_error_kind for v in tracker.views.values()} - {None}
-        assert errors <= {"network", "disconnected", "timeout"}
+        failures = [v.poll_failure for v in tracker.views.values() if v.poll_failure]
+        assert all(isinstance(failure.error, NetworkError) for failure in failures)
         await asyncio.sleep(0.5)
         assert tracker.poll_state == "offline"
         sim.end_outage()
@@ -578,7 +623,7 @@ def test_summary_counts_each_diff_once_and_erroring_apart(
         if live and state is not None:
             view.job = make_job(diffid, state)
         if erroring:
-            view.poll_error = "cannot reach the server"
+            view.poll_failure = PollFailure.of(NetworkError("x"), 1.0, None)
     counts = tracker.summary()
     partition = ("running", "waiting", "completed", "failed", "unknown")
     assert sum(counts[key] for key in partition) == len(cases)

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
 from urllib.parse import urlsplit
 
 from tui.models import MAX_DIFF_ID, DiffJob, InvalidResponse, parse_job
@@ -45,14 +45,43 @@ MAX_MESSAGE_LENGTH: Final = 300
 
 
 class ApiError(Exception):
-    """A failed API call. ``message`` is a human sentence with no secret in it."""
+    """A failed API call. ``message`` is a human sentence with no secret in it.
+
+    What a failure means is said by the class, as facts the callers act on (never by
+    comparing ``kind``, which is only the name the CLI's ``--json`` output gives it):
+
+    * ``account_wide``: no diff of this account can be read (the keys): everything waits.
+    * ``stops_command``: no other request with these settings can succeed either; the
+      command line stops at once with its configuration exit code.
+    * ``permanent``: this diff's requests will not succeed soon; polling slows down.
+    * ``no_answer``: no HTTP answer at all; the server, or the way to it, may be gone.
+    * :attr:`asks_to_wait`: the server did nothing with the request and asked to wait.
+    """
 
     kind: str = "error"
+    account_wide: ClassVar[bool] = False
+    stops_command: ClassVar[bool] = False
+    permanent: ClassVar[bool] = False
+    no_answer: ClassVar[bool] = False
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
+        self.retry_after = retry_after
+        """The server's wish to wait, in seconds (a Retry-After header), if it gave one."""
+
+    @property
+    def asks_to_wait(self) -> bool:
+        """The server refused to act now and asked to wait: it did nothing with the
+        request, and a slow-down answer may concern the whole account."""
+        return self.retry_after is not None
 
     def to_json(self) -> dict[str, Any]:
         """The error as the CLI's ``--json`` output shows it."""
@@ -63,24 +92,30 @@ class BadRequest(ApiError):
     """The server refused the request (400 and other 4xx, or ``success: false``)."""
 
     kind = "rejected"
+    permanent = True
 
 
 class AuthenticationError(ApiError):
     """401: the access/secret key pair was not accepted."""
 
     kind = "auth"
+    account_wide = True
+    stops_command = True
 
 
 class Forbidden(ApiError):
     """403: the keys have no access to the account service ID."""
 
     kind = "forbidden"
+    account_wide = True
+    stops_command = True
 
 
 class NotFound(ApiError):
     """404: no such diff (or not visible to this account)."""
 
     kind = "not-found"
+    permanent = True
 
 
 class RateLimited(ApiError):
@@ -91,8 +126,12 @@ class RateLimited(ApiError):
     def __init__(
         self, message: str, *, http_status: int | None = 429, retry_after: float | None = None
     ) -> None:
-        super().__init__(message, http_status=http_status)
-        self.retry_after = retry_after
+        super().__init__(message, http_status=http_status, retry_after=retry_after)
+
+    @property
+    def asks_to_wait(self) -> bool:
+        """Always: a 429 is a request to slow down, with or without Retry-After."""
+        return True
 
 
 class ServerError(ApiError):
@@ -100,17 +139,17 @@ class ServerError(ApiError):
 
     kind = "server"
 
-    def __init__(
-        self, message: str, *, http_status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message, http_status=http_status)
-        self.retry_after = retry_after
+    @property
+    def asks_to_wait(self) -> bool:
+        """A 503 (unavailable) or any 5xx with Retry-After; other 5xx may have acted."""
+        return self.http_status == 503 or self.retry_after is not None
 
 
 class NetworkError(ApiError):
     """No usable answer: connection refused or reset, DNS failure, TLS failure."""
 
     kind = "network"
+    no_answer = True
 
 
 class ServerDisconnected(NetworkError):
@@ -154,6 +193,7 @@ class InsecureURL(ApiError):
     """The API URL would send the keys in clear text (or is not a usable URL)."""
 
     kind = "config"
+    stops_command = True
 
 
 def is_loopback(host: str) -> bool:

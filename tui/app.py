@@ -31,6 +31,7 @@ from tui.formatting import count_noun
 from tui.job_order import SORT_LABELS
 from tui.journal import Journal, JournalEvent, OutageWatch
 from tui.models import JobState, LastStatus, WatchEntry
+from tui.plan import RETRY
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
 from tui.screens.add_diffs import AddDiffsScreen, AddRequest
@@ -39,6 +40,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.edit_label import EditLabelScreen
 from tui.screens.events import EventsScreen
 from tui.screens.help import HelpScreen
+from tui.screens.plan_text import plan_text
 from tui.screens.theme_picker import ThemePicker
 from tui.session import FileThread
 from tui.terminal_driver import HangupAwareDriver
@@ -520,31 +522,9 @@ class ImageDiffApp(App[None]):
         if not ids:
             self.notify("Nothing to retry: the list is empty.", severity="warning")
             return
-        send: list[int] = []
-        body = Text()
-        skipped = Text()
-        for diffid in ids:
-            view = self.tracker.views[diffid]
-            name = f"#{diffid}" + (f" {plain(view.label)}" if view.label else "")
-            state = view.state
-            if view.retry_in_flight:
-                skipped.append(f"  {name}: a retry is already being sent\n")
-            elif state is None or view.stale:
-                skipped.append(f"  {name}: state not known yet (wait for the first poll)\n")
-            elif not state.can_retry:
-                skipped.append(
-                    f"  {name}: {state.label}, only Completed or Failed can be retried\n"
-                )
-            else:
-                send.append(diffid)
-                body.append(f"  {name}  {state.label}\n")
-        text = Text()
-        if send:
-            text.append("Will retry (each sent once):\n", style="bold")
-            text.append_text(body)
-        if skipped.plain:
-            text.append("Skipped:\n", style="bold")
-            text.append_text(skipped)
+        plan = self.tracker.plan(RETRY, ids)
+        send = list(plan.send)
+        text = plan_text(plan, self.tracker.views)
         title = f"Retry {count_noun(len(send), 'diff')}?"
         if not send:
             title = "Nothing can be retried"

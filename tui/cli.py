@@ -35,8 +35,6 @@ from tui.paths import app_paths
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
 
-_CONFIG_KINDS = frozenset({"auth", "forbidden", "config"})
-
 
 def _run_simulate(args: argparse.Namespace) -> int:
     """Run the API simulator in the foreground until interrupted."""
@@ -149,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code)
     except ApiError as exc:
         print_error(exc.message)
-        return int(ExitCode.CONFIG if exc.kind in _CONFIG_KINDS else ExitCode.FAILED)
+        return int(ExitCode.CONFIG if exc.stops_command else ExitCode.FAILED)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -40,10 +40,9 @@ import shutil
 import sys
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
-from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
+from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
 from tui.cli_common import (
     PROG,
     CliError,
@@ -55,16 +54,13 @@ from tui.cli_common import (
 from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
 from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
+from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 from tui.safetext import plain
 from tui.settings import Settings, resolve_settings
 from tui.tracker import JobView, Tracker
 
-CONFIG_KINDS: Final = frozenset({"auth", "forbidden", "config"})
-"""Errors that no other diff will escape either: stop at once, exit 3."""
-PERMANENT_KINDS: Final = frozenset({"not-found", "rejected"})
-"""Errors ``watch`` does not keep polling through."""
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 STATUS_CONCURRENCY: Final = 4
 _T = TypeVar("_T")
@@ -225,15 +221,6 @@ class GaveUpWaiting(ApiError):
         self.kind = cause.kind
 
 
-def asks_to_wait(error: ApiError) -> bool:
-    """429, or 503 (or another 5xx with Retry-After): the server did nothing with it."""
-    if isinstance(error, RateLimited):
-        return True
-    return isinstance(error, ServerError) and (
-        error.http_status == 503 or error.retry_after is not None
-    )
-
-
 class Pacer:
     """Every request of one command goes through here: the app's rate window, and a
     pause for all of them while the server asks to wait.
@@ -257,7 +244,7 @@ class Pacer:
             try:
                 return await call()
             except ApiError as exc:
-                if not asks_to_wait(exc):
+                if not exc.asks_to_wait:
                     raise
                 now = self._clock.monotonic()
                 first_refusal = now if first_refusal is None else first_refusal
@@ -291,8 +278,8 @@ class Pacer:
 
 
 def _retry_after(error: ApiError) -> float | None:
-    value = getattr(error, "retry_after", None)
-    return float(value) if value is not None and value >= 0 else None
+    value = error.retry_after
+    return value if value is not None and value >= 0 else None
 
 
 # --- status -----------------------------------------------------------------------
@@ -341,7 +328,7 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
             async for diffid, outcome in reads:
                 if isinstance(outcome, ApiError):
                     _report_error(diffid, outcome, args.json, out)
-                    if outcome.kind in CONFIG_KINDS:
+                    if outcome.stops_command:
                         return ExitCode.CONFIG
                     result = ExitCode.FAILED
                 elif args.json:
@@ -361,33 +348,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 # --- retry ------------------------------------------------------------------------
 
-NOT_RETRYABLE: Final = "only Completed or Failed diffs can be retried"
 
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A diff ``retry`` leaves out, and why."""
-
-    diffid: int
-    reason: str
-    job: DiffJob | None = None
-    """The fresh status that decided it."""
-    error: ApiError | None = None
-    """The status read failed: the state is unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPlan:
-    """What ``retry`` will send and what it skips: decided once, shown by the
-    confirmation, followed by the sender."""
-
-    send: tuple[int, ...]
-    skipped: tuple[Skip, ...] = ()
-    read: Mapping[int, DiffJob] = field(default_factory=dict)
-    """The fresh status of the diffs to send, when one was read (``--all``)."""
-
-
-def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> RetryPlan:
+def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> Plan:
     """``retry --all``: send what a fresh status shows Completed or Failed, skip the rest.
 
     >>> from tui.models import parse_job
@@ -397,17 +359,7 @@ def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> Retry
     >>> plan.send, plan.skipped[0].reason
     ((), 'Running: only Completed or Failed diffs can be retried')
     """
-    send: dict[int, DiffJob] = {}
-    skipped: list[Skip] = []
-    for diffid, outcome in reads:
-        if isinstance(outcome, ApiError):
-            skipped.append(Skip(diffid, f"status unknown: {outcome.message}", error=outcome))
-        elif outcome.is_terminal:
-            send[diffid] = outcome
-        else:
-            reason = f"{plain(outcome.display_state, limit=40)}: {NOT_RETRYABLE}"
-            skipped.append(Skip(diffid, reason, job=outcome))
-    return RetryPlan(tuple(send), tuple(skipped), send)
+    return make_plan(RETRY, (Candidate.of_read(diffid, read) for diffid, read in reads))
 
 
 def skip_json(skip: Skip) -> dict[str, Any]:
@@ -423,7 +375,7 @@ def skip_json(skip: Skip) -> dict[str, Any]:
     }
 
 
-def _report_skips(plan: RetryPlan, width: int, as_json: bool, out: TextIO) -> int:
+def _report_skips(plan: Plan, width: int, as_json: bool, out: TextIO) -> int:
     result = ExitCode.OK
     for skip in plan.skipped:
         if skip.error is not None:
@@ -433,7 +385,7 @@ def _report_skips(plan: RetryPlan, width: int, as_json: bool, out: TextIO) -> in
             emit_json(skip_json(skip), out)
         else:
             state = _state_of(skip.job)
-            line = f"{skip.diffid:>{width}}  {state:<{STATE_WIDTH}}  skipped: {NOT_RETRYABLE}"
+            line = f"{skip.diffid:>{width}}  {state:<{STATE_WIDTH}}  skipped: {RETRY.rule}"
             print(line, file=out, flush=True)
     return result
 
@@ -442,7 +394,7 @@ def _state_of(job: DiffJob | None) -> str:
     return plain(job.display_state, limit=40) if job is not None else ""
 
 
-def confirm_plan(plan: RetryPlan, ask: TextIO, answer: TextIO) -> bool:
+def confirm_plan(plan: Plan, ask: TextIO, answer: TextIO) -> bool:
     """List the plan on ``ask`` and read a yes from ``answer`` (anything else is a no)."""
     width = max(len(str(i)) for i in [*plan.send, *(s.diffid for s in plan.skipped)])
     lines = [f"{PROG}: retry --all will send {len(plan.send)} retries:"]
@@ -457,7 +409,7 @@ def confirm_plan(plan: RetryPlan, ask: TextIO, answer: TextIO) -> bool:
     return answer.readline().strip().lower() in ("y", "yes")
 
 
-async def _plan_all(conn: Settings, pacer: Pacer) -> RetryPlan:
+async def _plan_all(conn: Settings, pacer: Pacer) -> Plan:
     """Fresh status of the watchlist; stops at once on a credentials error."""
     ids = watchlist_ids(conn)
     reads: list[tuple[int, DiffJob | ApiError]] = []
@@ -467,7 +419,7 @@ async def _plan_all(conn: Settings, pacer: Pacer) -> RetryPlan:
         )
         async with contextlib.aclosing(statuses):
             async for diffid, outcome in statuses:
-                if isinstance(outcome, ApiError) and outcome.kind in CONFIG_KINDS:
+                if isinstance(outcome, ApiError) and outcome.stops_command:
                     raise outcome
                 reads.append((diffid, outcome))
     return plan_from_statuses(reads)
@@ -500,7 +452,7 @@ async def _send_retries(
                 continue
             except ApiError as exc:
                 _report_error(diffid, exc, args.json, out)
-                if exc.kind in CONFIG_KINDS:
+                if exc.stops_command:
                     return ExitCode.CONFIG
                 result = ExitCode.FAILED
                 continue
@@ -540,7 +492,7 @@ def run_retry(args: argparse.Namespace) -> int:
     ids = _retry_ids(args)
     conn = load_connection(args)
     pacer = make_pacer(conn)
-    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else RetryPlan(tuple(ids))
+    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else Plan(RETRY, tuple(ids))
     if args.all and plan.send and not args.yes and not confirm_plan(plan, sys.stderr, sys.stdin):
         print_error("not confirmed; nothing was sent")
         return ExitCode.FAILED
@@ -597,9 +549,15 @@ class _RecordingClient:
 
 def _finished(view: JobView) -> bool:
     """Nothing more to wait for: terminal, or an error that polling will not cure."""
-    if view.poll_error_kind in PERMANENT_KINDS or view.poll_error_kind in CONFIG_KINDS:
-        return True
-    return view.poll_error is None and view.job is not None and view.job.is_terminal
+    failure = view.poll_failure
+    if failure is not None:
+        return failure.error.permanent or failure.error.stops_command
+    return view.job is not None and view.job.is_terminal
+
+
+def _stops_command(view: JobView) -> bool:
+    """The diff's last poll failed in a way no other diff will escape (the keys)."""
+    return view.poll_failure is not None and view.poll_failure.error.stops_command
 
 
 def fit_cells(text: str, width: int) -> str:
@@ -712,7 +670,7 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
                 reader_gone.append(exc)
                 all_done.set()
                 return
-            if any(v.poll_error_kind in CONFIG_KINDS for v in views.values()) or all(
+            if any(_stops_command(v) for v in views.values()) or all(
                 _finished(v) for v in views.values()
             ):
                 all_done.set()
@@ -757,9 +715,9 @@ def _watch_result(
         if live:
             # The block above shows it too, but a summary on stderr outlives the screen.
             print_error(f"diff {job_view.diffid}: {error.message}")
-        if error.kind in CONFIG_KINDS:
+        if error.stops_command:
             result = ExitCode.CONFIG
-        elif error.kind in PERMANENT_KINDS:
+        elif error.permanent:
             result = max(result, ExitCode.FAILED)
     return int(result)
 

@@ -239,6 +239,13 @@ class DiffJob:
         return self.failed
 
     @property
+    def known_state(self) -> JobState | None:
+        """The state; one this app does not know counts as Failed if it says it failed."""
+        if self.state is not None:
+            return self.state
+        return JobState.FAILED if self.failed else None
+
+    @property
     def display_state(self) -> str:
         """The state's name for display (the server's name when the id is unknown)."""
         return self.state.label if self.state is not None else self.state_name

@@ -19,15 +19,10 @@ The policy, in short:
   wins, minus a head start for an explicit refresh, for diffs on screen and for
   diffs inside their finish window; head starts are bounded, so nothing starves.
 * **Waiting** diffs (Created/Pending/Queued) are polled every ``waiting_interval``.
-* **Running** diffs are polled by their expected finish window: the ETA's (assumed
-  off by up to 25% of the job's length), narrowed by the progress rate seen this
-  session (two reads on our own clock, so server clock skew does not matter; before
-  that, the average pace since the job started), with a margin of ``PACE_MARGIN``
-  because progress is not linear. Where the two disagree, both are watched; an ETA
-  window already over is ignored. Far from the window the next poll comes after a
-  share of the lead (capped by ``running_max_interval``); inside it about every
-  ``2 * min_interval``, ahead of other diffs; long overdue, the interval relaxes
-  (10% of the overdue time).
+* **Running** diffs are polled by their expected finish window
+  (:class:`~tui.finish_estimate.FinishEstimator`: the ETA's, narrowed by the pace
+  seen): far from it after a share of the lead, inside it about every
+  ``2 * min_interval`` and ahead of other diffs, long overdue less often.
 * **Terminal** diffs are not polled again after a read that says so, until
   :meth:`PollScheduler.mark_retried` or :meth:`PollScheduler.refresh_now`.
 * **Errors** back a diff off exponentially with jitter (ceiling ``backoff_max``).
@@ -49,19 +44,19 @@ The policy, in short:
 
 from __future__ import annotations
 
+import enum
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
+from tui.api import ApiError
 from tui.clock import Clock
+from tui.finish_estimate import FinishEstimate, FinishEstimator, RunReads
 from tui.models import DiffJob, JobState
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
-
-ETA_ERROR: Final = 0.25
-"""How far off an ETA is assumed to be, as a fraction of the job's length."""
 
 RATE_RECOVERY_SECONDS: Final = 10.0
 """After a slow-down the rate doubles back every this many seconds of good answers."""
@@ -69,74 +64,51 @@ RATE_RECOVERY_SECONDS: Final = 10.0
 CONFIRM_READS_AFTER_RETRY: Final = 3
 """Right after a retry the server may still say Completed; keep reading a little."""
 
-PACE_MARGIN: Final = 0.15
-"""How far the rest of a run may stray from the pace seen so far, as a share of the time
-that pace predicts. Progress is not linear, so a pace estimate is a window, not a point;
-but a wider window costs polls that a fleet under the rate cap cannot spare, and a
-finish outside the window is still caught by the polls that follow it."""
-"""How much faster or slower the rest of a run may go than the pace measured so far,
-as a share of the time that pace predicts (progress is not linear)."""
-
-MIN_GAIN: Final = 3
-"""Progress points two reads must be apart for a usable pace (they are integers)."""
-
-PROGRESS_LEAD_SHARE: Final = 0.75
-ETA_LEAD_SHARE: Final = 0.5
-"""Far from the finish window, the next poll comes after this share of the lead (less
-for a window known from the ETA alone: an earlier read brings a pace)."""
-
 _REFRESH_HEAD_START: Final = 30.0
 _VISIBLE_HEAD_START: Final = 5.0
 _IN_WINDOW_HEAD_START: Final = 30.0
 """A diff inside its finish window goes before diffs due up to this much earlier: a late
 poll there is a late detection, while a late first read or waiting poll costs little."""
 
-ACCOUNT_KINDS: Final = frozenset({"auth", "forbidden"})
-"""Error kinds that concern the whole account, not one diff."""
-NETWORK_KINDS: Final = frozenset({"network", "timeout", "disconnected"})
-"""Failures with no HTTP answer: the server, or the way to it, may be gone."""
 OUTAGE_FAILURES: Final = 2
 """Network-level failures in a row (from different diffs, when there are several)
 that make an outage."""
 OUTAGE_PROBE_MAX: Final = 5.0
 """During an outage the server is probed at least this often (seconds), so that the
 monitor is current again within seconds of the server coming back."""
-SLOW_PER_DIFF_KINDS: Final = frozenset({"not-found", "rejected"})
-"""Errors that will not go away soon: start the backoff higher."""
+PERMANENT_BACKOFF_STEPS: Final = 3
+"""A permanent error (:attr:`tui.api.ApiError.permanent`) will not go away soon: its
+backoff starts this many doublings higher."""
+
+
+class _Pause(enum.Enum):
+    """Why every diff waits: each reason pauses, and slows down afterwards, its own way."""
+
+    ACCOUNT = "account"
+    """The keys were refused: wait, but the rate was not the problem."""
+    SLOW_DOWN = "slow-down"
+    """The server asked the account to slow down: wait, then send at half the rate."""
+    OUTAGE = "outage"
+    """The server is gone: probe it, and do not wait long."""
 
 
 @dataclass(slots=True)
 class _Entry:
     key: int
     state: JobState | None
-    eta: float | None
     progress: int
-    start: float | None
+    run: RunReads
     due: float | None
     visible: bool = False
     in_flight: bool = False
     forced: bool = False
     last_sent: float | None = None
     errors: int = 0
-    last_error: str | None = None
-    """The kind of the last failed poll, None once one succeeds."""
+    last_error: ApiError | None = None
+    """The last failed poll's error, None once one succeeds."""
     confirm_left: int = 1
     send: Send | None = None
     """The cap's record of the request in flight."""
-    samples: list[tuple[float, int]] = field(default_factory=list)
-    """(monotonic time, progress) of running reads this session."""
-
-
-@dataclass(frozen=True, slots=True)
-class FinishEstimate:
-    """When a running diff is expected to finish, seen from now."""
-
-    remaining: float
-    """Seconds until the expected finish (negative when overdue)."""
-    uncertainty: float
-    """Half-width of the window the finish is expected in (seconds)."""
-    source: str
-    """``"progress"`` or ``"eta"``."""
 
 
 class PollScheduler:
@@ -161,6 +133,7 @@ class PollScheduler:
         self._rng = rng if rng is not None else random.Random()
         self._entries: dict[int, _Entry] = {}
         self._window = RateWindow(clock, settings.max_requests_per_second)
+        self._estimator = FinishEstimator(clock, settings)
         self._in_flight = 0
         self._paused = False
         self._global_until: float | None = None
@@ -184,7 +157,7 @@ class PollScheduler:
     @property
     def window_interval(self) -> float:
         """Poll interval inside a running diff's finish window (and error backoff base)."""
-        return 2.0 * self._settings.min_interval
+        return self._estimator.window_interval
 
     @property
     def _rate_factor(self) -> float:
@@ -227,9 +200,8 @@ class PollScheduler:
         self._entries[key] = _Entry(
             key=key,
             state=state,
-            eta=eta,
             progress=progress,
-            start=start,
+            run=RunReads(eta, start),
             due=self._clock.monotonic(),
         )
 
@@ -271,9 +243,8 @@ class PollScheduler:
             entry.state = job.state
         else:
             entry.state = None
-        entry.eta = None
         entry.progress = 0
-        entry.samples.clear()
+        entry.run.forget()
         entry.confirm_left = CONFIRM_READS_AFTER_RETRY
         entry.errors = 0
         base = max(now + self._settings.min_interval, self._not_before_min_interval(entry, now))
@@ -346,7 +317,7 @@ class PollScheduler:
         if entry.visible:
             bonus += _VISIBLE_HEAD_START
         if entry.state is JobState.RUNNING:
-            estimate = self._estimate(entry, now_wall)
+            estimate = self._estimator.estimate(entry.run, now_wall)
             if estimate is not None:
                 # Inside its finish window a diff goes first; the nearer the window, the
                 # sooner (so a backlog, e.g. the first reads, is worked through by urgency).
@@ -467,15 +438,9 @@ class PollScheduler:
         state = job.state
         if state is None and job.failed:
             state = JobState.FAILED
-        if state is not JobState.RUNNING:
-            entry.samples.clear()
         entry.state = state
-        entry.eta = float(job.eta) if job.eta is not None else None
         entry.progress = job.progress
-        entry.start = float(job.start) if job.start is not None else None
-        if state is JobState.RUNNING:
-            entry.samples.append((now, job.progress))
-            del entry.samples[:-8]
+        entry.run.read(job, now, running=state is JobState.RUNNING)
         if job.is_terminal:
             entry.confirm_left -= 1
             if entry.confirm_left <= 0:
@@ -489,13 +454,7 @@ class PollScheduler:
         entry.due = max(now + interval, self._not_before_min_interval(entry, now))
         return entry.due - now
 
-    def failed(
-        self,
-        key: int,
-        error_kind: str,
-        retry_after: float | None = None,
-        http_status: int | None = None,
-    ) -> float:
+    def failed(self, key: int, error: ApiError) -> float:
         """A status poll for ``key`` failed; returns seconds until it is tried again.
 
         Per-diff errors back off exponentially with jitter (ceiling ``backoff_max``).
@@ -506,16 +465,12 @@ class PollScheduler:
         if entry is not None:
             self._finish(entry)
             entry.errors += 1
-            entry.last_error = error_kind
+            entry.last_error = error
         now = self._clock.monotonic()
-        if error_kind in ACCOUNT_KINDS:
-            return self._pause_all(now, entry, error_kind, None)
-        slow_down = (
-            error_kind == "rate-limited"
-            or retry_after is not None
-            or (error_kind == "server" and http_status == 503)
-        )
-        if slow_down:
+        retry_after = error.retry_after
+        if error.account_wide:
+            return self._pause_all(now, entry, _Pause.ACCOUNT, None)
+        if error.asks_to_wait:
             # One diff's fault while others answer; the account's when other diffs get
             # the same and nothing answers in between.
             sent = entry.last_sent if entry is not None else None
@@ -527,39 +482,39 @@ class PollScheduler:
             )
             self._slowed_by, self._slowed_at = key, now
             if entry is None:
-                return self._pause_all(now, None, error_kind, retry_after)
+                return self._pause_all(now, None, _Pause.SLOW_DOWN, retry_after)
             if across:
                 # Its own backoff still holds: the pause must not bring it forward.
-                self._back_off(entry, now, error_kind, retry_after)
-                return self._pause_all(now, entry, error_kind, retry_after)
-        elif error_kind in NETWORK_KINDS:
+                self._back_off(entry, now, error)
+                return self._pause_all(now, entry, _Pause.SLOW_DOWN, retry_after)
+        elif error.no_answer:
             self._network_failures += 1
             self._network_keys.add(key)
             if self._outage or self._looks_like_outage():
                 self._outage = True
-                return self._pause_all(now, entry, "outage", None)
+                return self._pause_all(now, entry, _Pause.OUTAGE, None)
         if entry is None:
             return 0.0
-        return self._back_off(entry, now, error_kind, retry_after)
+        return self._back_off(entry, now, error)
 
     def _looks_like_outage(self) -> bool:
         spread = min(OUTAGE_FAILURES, len(self._entries))
         return self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread
 
-    def _back_off(self, entry: _Entry, now: float, kind: str, retry_after: float | None) -> float:
+    def _back_off(self, entry: _Entry, now: float, error: ApiError) -> float:
         """Back ``entry`` alone off: exponential with jitter, no sooner than Retry-After."""
-        exponent = entry.errors - 1 + (3 if kind in SLOW_PER_DIFF_KINDS else 0)
+        exponent = entry.errors - 1 + (PERMANENT_BACKOFF_STEPS if error.permanent else 0)
         delay = self._jittered(self.window_interval * 2.0**exponent)
-        if retry_after is not None:
-            delay = max(delay, min(self._settings.backoff_max, retry_after))
+        if error.retry_after is not None:
+            delay = max(delay, min(self._settings.backoff_max, error.retry_after))
         entry.due = max(now + delay, self._not_before_min_interval(entry, now))
         return entry.due - now
 
     def _pause_all(
-        self, now: float, culprit: _Entry | None, kind: str, retry_after: float | None
+        self, now: float, culprit: _Entry | None, why: _Pause, retry_after: float | None
     ) -> float:
         """Pause every diff; the one that caused the pause goes after the others."""
-        self._slow_down(now, kind, retry_after, culprit)
+        self._slow_down(now, why, retry_after, culprit)
         assert self._global_until is not None
         if culprit is None:
             return max(0.0, self._global_until - now)
@@ -572,9 +527,9 @@ class PollScheduler:
         return delay * (0.5 + 0.5 * self._rng.random())
 
     def _slow_down(
-        self, now: float, kind: str, retry_after: float | None, culprit: _Entry | None
+        self, now: float, why: _Pause, retry_after: float | None, culprit: _Entry | None
     ) -> None:
-        if kind == "outage":
+        if why is _Pause.OUTAGE:
             # Probe, do not wait long: the first answer brings everything back.
             ceiling = min(self._settings.backoff_max, OUTAGE_PROBE_MAX)
             nominal = self.window_interval * 2.0 ** (self._network_failures - OUTAGE_FAILURES)
@@ -590,7 +545,7 @@ class PollScheduler:
         until = now + pause
         if self._global_until is None or until > self._global_until:
             self._global_until = until
-        if kind not in ACCOUNT_KINDS and kind != "outage":
+        if why is _Pause.SLOW_DOWN:
             self._rate_factor = max(MIN_RATE_FACTOR, self._rate_factor / 2)
             self._rate_changed_at = now
         self._spread_overdue(self._global_until, last=culprit)
@@ -601,7 +556,8 @@ class PollScheduler:
         if self._global_until is not None and self._global_until > now:
             self._global_until = now
         for entry in self._entries.values():
-            if entry.last_error in NETWORK_KINDS and entry.due is not None and entry.due > now:
+            unanswered = entry.last_error is not None and entry.last_error.no_answer
+            if unanswered and entry.due is not None and entry.due > now:
                 entry.due = self._not_before_min_interval(entry, now)
         self._spread_overdue(now)
 
@@ -635,83 +591,12 @@ class PollScheduler:
         entry = self._entries.get(key)
         if entry is None or entry.state is not JobState.RUNNING:
             return None
-        return self._estimate(entry, self._clock.now())
-
-    def _eta_window(self, entry: _Entry, now_wall: float) -> tuple[float, float] | None:
-        """(earliest, latest) finish by the ETA, in seconds from now."""
-        if entry.eta is None:
-            return None
-        remaining = entry.eta - now_wall
-        if entry.start is not None and entry.eta > entry.start:
-            length = entry.eta - entry.start
-        else:
-            length = max(remaining, 0.0)
-        return remaining - ETA_ERROR * length, remaining + ETA_ERROR * length
-
-    def _pace_window(
-        self, entry: _Entry, now: float, now_wall: float
-    ) -> tuple[float, float] | None:
-        """(earliest, latest) finish at the pace seen so far, in seconds from now.
-
-        The pace is the one read this session (first and last reads, on our clock), or
-        before there are two such reads, the average since the job started.
-        """
-        if not entry.samples:
-            return None
-        t1, p1 = entry.samples[-1]
-        if p1 >= 100:
-            return None
-        t0, p0 = entry.samples[0]
-        if p1 - p0 >= MIN_GAIN and t1 > t0:
-            rate = (p1 - p0) / (t1 - t0)
-        elif entry.start is not None and p1 >= MIN_GAIN:
-            ran = now_wall - (now - t1) - entry.start
-            if ran <= 0:
-                return None
-            rate = p1 / ran
-        else:
-            return None
-        left = (100 - p1 - 0.5) / rate
-        spread = PACE_MARGIN * left + 1.0 / rate
-        elapsed = now - t1
-        return left - spread - elapsed, left + spread - elapsed
-
-    def _estimate(self, entry: _Entry, now_wall: float) -> FinishEstimate | None:
-        floor = self.window_interval / 2
-        by_eta = self._eta_window(entry, now_wall)
-        by_pace = self._pace_window(entry, self._clock.monotonic(), now_wall)
-        if by_pace is not None:
-            low, high = by_pace
-            source = "progress"
-            if by_eta is not None and by_eta[1] >= 0:
-                if by_eta[0] < high and low < by_eta[1]:
-                    # Both hold: the finish is where they overlap.
-                    low, high = max(low, by_eta[0]), min(high, by_eta[1])
-                else:
-                    # They disagree: either may be wrong, so watch both.
-                    low, high = min(low, by_eta[0]), max(high, by_eta[1])
-            # An ETA window already over says nothing more: the job is late; pace rules.
-        elif by_eta is not None:
-            (low, high), source = by_eta, "eta"
-        else:
-            return None
-        return FinishEstimate((low + high) / 2, max(floor, (high - low) / 2), source)
+        return self._estimator.estimate(entry.run, self._clock.now())
 
     def _interval(self, entry: _Entry, now_wall: float) -> float:
-        settings = self._settings
-        if entry.state is None or entry.state.is_waiting:
-            return settings.waiting_interval if entry.state is not None else self.window_interval
-        estimate = self._estimate(entry, now_wall)
-        window = self.window_interval
-        if estimate is None:
-            return min(settings.running_max_interval, 5 * window)
-        lead = estimate.remaining - estimate.uncertainty
-        if lead > 2 * window:
-            share = PROGRESS_LEAD_SHARE if estimate.source == "progress" else ETA_LEAD_SHARE
-            return min(settings.running_max_interval, max(window, lead * share))
-        if lead > settings.min_interval:
-            return lead
-        overdue = -estimate.remaining - estimate.uncertainty
-        if overdue <= 0:
-            return min(window, max(settings.min_interval, estimate.uncertainty))
-        return min(settings.running_max_interval, max(window, 0.1 * overdue))
+        state = entry.state
+        if state is None:
+            return self.window_interval
+        if state.is_waiting:
+            return self._settings.waiting_interval
+        return self._estimator.interval(entry.run, now_wall)

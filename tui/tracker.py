@@ -17,24 +17,28 @@ import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from tui.api import (
     ApiError,
+    ApiTimeout,
     BadRequest,
     InvalidResponseError,
     RetryOutcomeUnknown,
     ServerError,
 )
 from tui.clock import Clock
-from tui.formatting import duration
+from tui.formatting import describe_poll_error, next_try_text, poll_error_parts
 from tui.journal import JournalEvent, new_ref
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.plan import RETRY, Action, Candidate, Plan, make_plan
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
 from tui.scheduler import PollScheduler
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 SAVE_INTERVAL: Final = 10.0
 """Seconds between write-backs of the last known statuses (plus one on close)."""
@@ -94,13 +98,8 @@ class JobView:
     """True until the first answer this session (paint from ``entry.last`` meanwhile)."""
     updated_at: float | None = None
     """Wall time of the last good answer."""
-    poll_error: str | None = None
-    """Human words for the last failed poll (plain text), None once a poll succeeds."""
-    poll_error_kind: str | None = None
-    poll_error_head: str | None = None
-    """What went wrong in the last failed poll, without the time to the next try."""
-    poll_error_verb: str | None = None
-    """How the next try is announced (``"retrying in"``), None when it is not."""
+    poll_failure: PollFailure | None = None
+    """The last failed poll, None once a poll succeeds."""
     next_poll_at: float | None = None
     """Wall time of the next poll; None when none is planned (confirmed terminal)."""
     retry_in_flight: bool = False
@@ -115,69 +114,69 @@ class JobView:
         """The diff's ID."""
         return self.entry.diffid
 
+    @property
+    def poll_error(self) -> str | None:
+        """Human words for the last failed poll (plain text), None once a poll succeeds."""
+        return self.poll_failure.words if self.poll_failure is not None else None
+
     def poll_error_text(self, now: float) -> str | None:
         """``poll_error`` with the time to the next try counted from ``now``.
 
         ``poll_error`` itself gives the wait as it was when the poll failed, which a
         screen would show unchanged for the whole backoff.
         """
-        head, verb, due = self.poll_error_head, self.poll_error_verb, self.next_poll_at
-        if self.poll_error is None or head is None or verb is None or due is None:
+        failure, due = self.poll_failure, self.next_poll_at
+        if failure is None or failure.verb is None or due is None:
             return self.poll_error
-        if due <= now:
-            return f"{head}, trying again now"
-        return f"{head}, {verb} {_seconds(due - now)}"
+        return next_try_text(failure.head, failure.verb, due - now)
 
     @property
     def label(self) -> str:
         """The user's label for the diff ("" when none)."""
         return self.entry.label
 
+    def _live_or_saved(
+        self, live: Callable[[DiffJob], _T], saved: Callable[[LastStatus], _T]
+    ) -> _T | None:
+        """The live job's value this session, else the saved status's, else None."""
+        if self.job is not None:
+            return live(self.job)
+        return saved(self.entry.last) if self.entry.last is not None else None
+
     @property
     def state(self) -> JobState | None:
         """The live state, else the saved one, else None."""
-        if self.job is not None:
-            return self.job.state if self.job.state is not None else _failed_or_none(self.job)
-        return self.entry.last.state if self.entry.last is not None else None
+        return self._live_or_saved(lambda job: job.known_state, lambda last: last.state)
 
     @property
     def state_name(self) -> str:
         """The state's name for display ("" when nothing is known)."""
-        if self.job is not None:
-            return self.job.display_state
-        if self.entry.last is not None:
-            state = self.entry.last.state
-            return state.label if state is not None else self.entry.last.state_name
-        return ""
+        name = self._live_or_saved(
+            lambda job: job.display_state,
+            lambda last: last.state.label if last.state is not None else last.state_name,
+        )
+        return name or ""
 
     @property
     def progress(self) -> int | None:
         """Percent done, live or saved."""
-        if self.job is not None:
-            return self.job.progress
-        return self.entry.last.progress if self.entry.last is not None else None
+        return self._live_or_saved(lambda job: job.progress, lambda last: last.progress)
 
     @property
     def eta(self) -> int | None:
         """The API's Unix ETA, live or saved."""
-        if self.job is not None:
-            return self.job.eta
-        return self.entry.last.eta if self.entry.last is not None else None
+        return self._live_or_saved(lambda job: job.eta, lambda last: last.eta)
 
     @property
     def error(self) -> str | None:
         """The job's own error (``joberror``) as safe plain text, live or saved."""
-        raw = self.job.error if self.job is not None else None
-        if self.job is None and self.entry.last is not None:
-            raw = self.entry.last.error
+        raw = self._live_or_saved(lambda job: job.error, lambda last: last.error)
         return plain(raw) if raw else None
 
     @property
     def start(self) -> int | None:
         """Unix time the job started, live or saved."""
-        if self.job is not None:
-            return self.job.start
-        return self.entry.last.start if self.entry.last is not None else None
+        return self._live_or_saved(lambda job: job.start, lambda last: last.start)
 
     @property
     def finished_at(self) -> int | None:
@@ -194,56 +193,33 @@ class JobView:
         return self.entry.last.seen_at if self.entry.last is not None else None
 
 
-def _failed_or_none(job: DiffJob) -> JobState | None:
-    return JobState.FAILED if job.failed else None
+@dataclass(frozen=True, slots=True)
+class PollFailure:
+    """The last failed status poll of a diff, and its words (plain text)."""
+
+    error: ApiError
+    head: str
+    """What went wrong, without the time to the next try."""
+    verb: str | None
+    """How the next try is announced (``"retrying in"``), None when it is not."""
+    words: str
+    """``head`` with the time to the next try as it was when the poll failed."""
+
+    @classmethod
+    def of(cls, error: ApiError, delay: float, asid: int | None) -> PollFailure:
+        """The failure of a poll that is tried again in ``delay`` seconds."""
+        head, verb = poll_error_parts(error, asid)
+        return cls(error, head, verb, describe_poll_error(error, delay, asid))
 
 
-def _seconds(value: float) -> str:
-    return duration(math.ceil(max(0.0, value)))
-
-
-def describe_poll_error(exc: ApiError, delay: float, asid: int | None = None) -> str:
-    """Short human words for a failed status poll, with when it is tried again.
-
-    >>> from tui.api import RateLimited
-    >>> describe_poll_error(RateLimited("slow down", retry_after=3), 3.0)
-    'rate limited, next try in 3s'
-    """
-    head, verb = poll_error_parts(exc, asid)
-    return head if verb is None else f"{head}, {verb} {_seconds(delay)}"
-
-
-def poll_error_parts(exc: ApiError, asid: int | None = None) -> tuple[str, str | None]:
-    """What went wrong, and how the next try is announced (None: it is not).
-
-    >>> from tui.api import ServerError
-    >>> poll_error_parts(ServerError("x", http_status=500))
-    ('server error 500', 'retrying in')
-    """
-    status = exc.http_status
-    kind = exc.kind
-    if kind == "rate-limited":
-        return "rate limited", "next try in"
-    if kind == "auth":
-        return f"{status or 401}: check the profile's keys", None
-    if kind == "forbidden":
-        where = f"account {asid}" if asid is not None else "this account"
-        return f"{status or 403}: the keys have no access to {where}", None
-    if kind == "not-found":
-        return f"{status or 404}: no such diff on this account", "next check in"
-    if kind == "server":
-        return f"server error {status or ''}".rstrip(), "retrying in"
-    if kind == "timeout":
-        return "timed out", "retrying in"
-    if kind == "network":
-        return "cannot reach the server", "retrying in"
-    if kind == "disconnected":
-        return "the server hung up without answering", "retrying in"
-    if kind == "invalid-response":
-        return f"unreadable answer ({plain(str(exc), limit=120)})", "retrying in"
-    if kind == "rejected":
-        return f"{status or 400}: {plain(str(exc), limit=120)}", "retrying in"
-    return plain(str(exc), limit=120), "retrying in"
+def _candidate(view: JobView) -> Candidate:
+    return Candidate(
+        view.diffid,
+        view.state,
+        view.state_name,
+        saved_only=view.stale,
+        busy=view.retry_in_flight,
+    )
 
 
 def _last_status_key(status: LastStatus | None) -> tuple[object, ...] | None:
@@ -489,10 +465,10 @@ class Tracker:
         except ApiError as exc:
             self._poll_failed(diffid, exc)
         except TimeoutError:
-            self._poll_failed(diffid, _Stuck("the request got no answer", "timeout"))
+            self._poll_failed(diffid, ApiTimeout("the request got no answer"))
         except Exception as exc:
             logger.exception("status poll of diff %d failed unexpectedly", diffid)
-            self._poll_failed(diffid, _Stuck(f"internal error: {type(exc).__name__}", "internal"))
+            self._poll_failed(diffid, _InternalError(f"internal error: {type(exc).__name__}"))
         else:
             self._poll_answered(diffid, job, started)
         finally:
@@ -517,9 +493,7 @@ class Tracker:
             # The first answer after an outage brought every other diff's poll forward.
             self._refresh_next_poll([d for d in self.views if d != diffid])
         self._apply_job(view, job)
-        view.poll_error = None
-        view.poll_error_kind = None
-        view.poll_error_head = view.poll_error_verb = None
+        view.poll_failure = None
         view.next_poll_at = None if delay is None else self._clock.now() + delay
         if view.outcome_unknown:
             self._settle_unknown(view, job, still_polling=delay is not None)
@@ -562,8 +536,7 @@ class Tracker:
                 self._journal_retry(view, record)
 
     def _poll_failed(self, diffid: int, exc: ApiError) -> None:
-        retry_after = getattr(exc, "retry_after", None)
-        delay = self._scheduler.failed(diffid, exc.kind, retry_after, exc.http_status)
+        delay = self._scheduler.failed(diffid, exc)
         view = self.views.get(diffid)
         logger.info("status poll of diff %d failed (%s): %s", diffid, exc.kind, exc)
         if self._scheduler.global_wait > 0:
@@ -571,28 +544,19 @@ class Tracker:
             self._refresh_next_poll([d for d in self.views if d != diffid])
         if view is None:
             return
-        view.poll_error = describe_poll_error(exc, delay, view.entry.asid)
-        view.poll_error_kind = exc.kind
-        view.poll_error_head, view.poll_error_verb = poll_error_parts(exc, view.entry.asid)
+        view.poll_failure = PollFailure.of(exc, delay, view.entry.asid)
         view.next_poll_at = self._clock.now() + delay
         self._changed(view)
 
     # ------------------------------------------------------------------ retry
     async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
-        """Retry the given diffs that can be retried (Completed / Failed, no retry in
-        flight), each sent exactly once and never repeated automatically.
+        """Retry the given diffs that :data:`~tui.plan.RETRY`'s plan sends (decided
+        again now: a diff may have changed since a dialog showed the plan), each sent
+        exactly once and never repeated automatically.
 
         Returns the record of each retry sent, by diff ID; other IDs are left out.
         """
-        chosen: list[JobView] = []
-        for diffid in dict.fromkeys(diffids):
-            view = self.views.get(diffid)
-            if view is None or view.retry_in_flight:
-                continue
-            state = view.state
-            if state is None or not state.can_retry:
-                continue
-            chosen.append(view)
+        chosen = [self.views[diffid] for diffid in self.plan(RETRY, diffids).send]
         records: dict[int, RetryRecord] = {}
         for view in chosen:
             record = RetryRecord(at=self._clock.now(), outcome="sent", message="retry sent")
@@ -606,6 +570,11 @@ class Tracker:
             *(self._retry_one(view, records[view.diffid], limit) for view in chosen)
         )
         return records
+
+    def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
+        """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
+        views = (self.views[diffid] for diffid in diffids if diffid in self.views)
+        return make_plan(action, (_candidate(view) for view in views))
 
     async def _wait_for_slot(self) -> None:
         # The cap frees up with time, not with an event: sleeping until then is right.
@@ -634,9 +603,7 @@ class Tracker:
                     record.message = f"rejected: {plain(str(exc))}"
                     record.reason = str(exc)
                 except (ServerError, InvalidResponseError) as exc:
-                    if isinstance(exc, ServerError) and (
-                        exc.http_status == 503 or exc.retry_after is not None
-                    ):
+                    if exc.asks_to_wait:
                         self._retry_refused(diffid, record, exc)
                     else:
                         # The server got the request and then broke: it may have run it.
@@ -675,9 +642,8 @@ class Tracker:
         record.outcome = "failed"
         record.message = f"not retried: {plain(str(exc))}"
         record.reason = str(exc)
-        retry_after = getattr(exc, "retry_after", None)
-        if exc.kind in ("rate-limited", "auth", "forbidden") or retry_after is not None:
-            self._scheduler.failed(diffid, exc.kind, retry_after, exc.http_status)
+        if exc.account_wide or exc.asks_to_wait:
+            self._scheduler.failed(diffid, exc)
 
     # ------------------------------------------------------------------ details
     async def fetch_details(self, diffid: int) -> DiffJob:
@@ -778,9 +744,7 @@ class Tracker:
             logger.exception("saving the last statuses failed")
 
 
-class _Stuck(ApiError):
-    """A poll that failed without an API error (outer timeout, a bug): shown, retried."""
+class _InternalError(ApiError):
+    """A poll that failed without an API error (a bug): shown, retried."""
 
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+    kind = "internal"

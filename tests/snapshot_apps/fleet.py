@@ -31,7 +31,7 @@ from tui.api import BadRequest, ServerError
 from tui.app import AppOptions, ImageDiffApp
 from tui.clock import FakeClock
 from tui.models import DiffJob, LastStatus, WatchEntry, parse_job
-from tui.tracker import JobView, describe_poll_error, poll_error_parts
+from tui.tracker import JobView, PollFailure
 
 NOW = 1_767_270_000.0
 """2026-01-01 12:20:00 UTC: the fake clock's time for every snapshot."""
@@ -215,16 +215,12 @@ def _answered(view: JobView, job: DiffJob, seen_at: float) -> None:
     view.job = job
     view.stale = False
     view.updated_at = seen_at
-    view.poll_error = None
+    view.poll_failure = None
 
 
 def _poll_failed(view: JobView, error: ServerError, retry_at: float) -> None:
     """What the tracker sets on a failed poll, with a fixed (not jittered) next try."""
-    head, verb = poll_error_parts(error, view.entry.asid)
-    view.poll_error = describe_poll_error(error, retry_at - NOW, view.entry.asid)
-    view.poll_error_kind = error.kind
-    view.poll_error_head = head
-    view.poll_error_verb = verb
+    view.poll_failure = PollFailure.of(error, retry_at - NOW, view.entry.asid)
     view.next_poll_at = retry_at
 
 

@@ -1,0 +1,82 @@
+"""One plan per action: each diff sent or skipped once, by the action's rule."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui.api import NotFound
+from tui.models import DiffJob, JobState
+from tui.plan import RETRY, Action, Candidate, make_plan
+
+
+def job(diffid: int, state: JobState | None, *, failed: bool = False) -> DiffJob:
+    return DiffJob(
+        diffid=diffid,
+        state=state,
+        state_name=state.label if state is not None else "Archived",
+        progress=0,
+        created=0,
+        updated=0,
+        failed=failed,
+    )
+
+
+def test_each_reason_to_skip_in_words() -> None:
+    plan = make_plan(
+        RETRY,
+        [
+            Candidate(1, JobState.FAILED, busy=True),
+            Candidate(2, JobState.COMPLETED, saved_only=True),
+            Candidate(3, None),
+            Candidate(4, JobState.QUEUED, "Queued"),
+            Candidate.of_read(5, NotFound("no such diff", http_status=404)),
+            Candidate.of_read(6, job(6, None)),
+            Candidate.of_read(7, job(7, None, failed=True)),
+            Candidate.of_read(8, job(8, JobState.COMPLETED)),
+        ],
+    )
+    assert plan.send == (7, 8)
+    assert set(plan.read) == {7, 8}
+    assert [(s.diffid, s.reason) for s in plan.skipped] == [
+        (1, "a retry is already being sent"),
+        (2, "state not known yet (wait for the first poll)"),
+        (3, "state not known yet (wait for the first poll)"),
+        (4, "Queued: only Completed or Failed diffs can be retried"),
+        (5, "status unknown: no such diff"),
+        (6, "Archived: only Completed or Failed diffs can be retried"),
+    ]
+    assert plan.skipped[4].error is not None and plan.skipped[5].job is not None
+
+
+def test_another_action_brings_its_own_rule() -> None:
+    accept = Action("accept", lambda state: state is JobState.COMPLETED, "only Completed")
+    plan = make_plan(accept, [Candidate(1, JobState.FAILED), Candidate(2, JobState.COMPLETED)])
+    assert plan.send == (2,)
+    assert plan.skipped[0].reason == "Failed: only Completed"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 6), st.sampled_from([None, *JobState]), st.booleans(), st.booleans()
+        ),
+        max_size=20,
+    )
+)
+def test_every_diff_is_sent_or_skipped_once_in_first_mention_order(
+    cases: list[tuple[int, JobState | None, bool, bool]],
+) -> None:
+    candidates = [Candidate(d, s, saved_only=old, busy=busy) for d, s, old, busy in cases]
+    plan = make_plan(RETRY, candidates)
+    decided = [*plan.send, *(s.diffid for s in plan.skipped)]
+    assert sorted(decided) == sorted(dict.fromkeys(d for d, *_ in cases))
+    first = {}
+    for candidate in candidates:
+        first.setdefault(candidate.diffid, candidate)
+    for diffid in plan.send:
+        chosen = first[diffid]
+        assert chosen.state is not None and chosen.state.can_retry
+        assert not chosen.busy and not chosen.saved_only
+    order = list(dict.fromkeys(d for d, *_ in cases))
+    assert list(plan.send) == [d for d in order if d in plan.send]

@@ -1,0 +1,122 @@
+"""What an action on some diffs will do, decided once: what is sent, what is skipped, why.
+
+The app's confirmation dialog shows a :class:`Plan`, the tracker sends it (deciding
+again with the same rule, since a diff may change while the dialog is open), and the
+command line's ``retry --all`` prints and follows one. An action is a name and a rule
+of which states it applies to; accept and reject will be two more.
+
+Example:
+    >>> from tui.models import JobState
+    >>> plan = make_plan(RETRY, [Candidate(1, JobState.FAILED), Candidate(2, JobState.RUNNING)])
+    >>> plan.send, plan.skipped[0].reason
+    ((1,), 'Running: only Completed or Failed diffs can be retried')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from tui.api import ApiError
+from tui.models import DiffJob, JobState
+from tui.safetext import plain
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something a user can do to a diff, and which diffs it applies to."""
+
+    name: str
+    """As the journal and messages name it: ``"retry"``."""
+    applies: Callable[[JobState], bool]
+    rule: str
+    """The rule in words, for a diff it does not apply to."""
+
+
+RETRY: Final = Action(
+    "retry", lambda state: state.can_retry, "only Completed or Failed diffs can be retried"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What is known of one diff when an action is planned."""
+
+    diffid: int
+    state: JobState | None
+    """None: not known (no answer, or one in a state this app does not know)."""
+    state_name: str = ""
+    """The state as shown (the server's name for a state this app does not know)."""
+    job: DiffJob | None = None
+    """The answer that tells the state, when there is one."""
+    error: ApiError | None = None
+    """The status read failed: the state is unknown."""
+    saved_only: bool = False
+    """The state is the one saved last session: no answer yet this session."""
+    busy: bool = False
+    """The same action is already being sent for this diff."""
+
+    @classmethod
+    def of_read(cls, diffid: int, read: DiffJob | ApiError) -> Candidate:
+        """A diff as a fresh status read (or its failure) shows it."""
+        if isinstance(read, ApiError):
+            return cls(diffid, None, error=read)
+        return cls(diffid, read.known_state, read.display_state, job=read)
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A diff an action leaves out, and why."""
+
+    diffid: int
+    reason: str
+    job: DiffJob | None = None
+    """The status that decided it, when one was read."""
+    error: ApiError | None = None
+    """The status read failed: the state is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What an action will send and what it skips: decided once, shown, then followed."""
+
+    action: Action
+    send: tuple[int, ...]
+    skipped: tuple[Skip, ...] = ()
+    read: Mapping[int, DiffJob] = field(default_factory=dict)
+    """The status of the diffs to send, when one was read."""
+
+
+def make_plan(action: Action, candidates: Iterable[Candidate]) -> Plan:
+    """Each diff (once, first mention first) to send or to skip, by ``action``'s rule."""
+    send: dict[int, DiffJob | None] = {}
+    skipped: dict[int, Skip] = {}
+    for candidate in candidates:
+        diffid = candidate.diffid
+        if diffid in send or diffid in skipped:
+            continue
+        reason = skip_reason(action, candidate)
+        if reason is None:
+            send[diffid] = candidate.job
+        else:
+            skipped[diffid] = Skip(diffid, reason, candidate.job, candidate.error)
+    read = {diffid: job for diffid, job in send.items() if job is not None}
+    return Plan(action, tuple(send), tuple(skipped.values()), read)
+
+
+def skip_reason(action: Action, candidate: Candidate) -> str | None:
+    """Why ``action`` leaves ``candidate`` out; None when it applies."""
+    if candidate.busy:
+        return f"a {action.name} is already being sent"
+    if candidate.error is not None:
+        return f"status unknown: {candidate.error.message}"
+    state = candidate.state
+    if state is None and candidate.job is not None:
+        # An answer in a state this app does not know: not one the action applies to.
+        return f"{plain(candidate.state_name, limit=40)}: {action.rule}"
+    if state is None or candidate.saved_only:
+        return "state not known yet (wait for the first poll)"
+    if not action.applies(state):
+        return f"{plain(candidate.state_name or state.label, limit=40)}: {action.rule}"
+    return None
