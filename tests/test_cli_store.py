@@ -14,8 +14,10 @@ from typing import Protocol
 
 import pytest
 
-from tui import cli_paths, cli_profile, cli_watchlist
-from tui.cli_common import CliError, ExitCode, connection_options
+from tui.cli import paths as cli_paths
+from tui.cli import profile as cli_profile
+from tui.cli import watchlist as cli_watchlist
+from tui.cli.common import CliError, ExitCode, connection_options
 from tui.config import ConfigError, load_config
 from tui.paths import app_paths
 from tui.watchlist import WatchlistStore

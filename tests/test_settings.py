@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli_common import CliError, ExitCode
+from tui.cli.common import CliError, ExitCode
 from tui.config import Config, ConfigError, Profile, UiSettings, save_config
 from tui.paths import AppPaths
 from tui.poll_settings import PollSettings

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp
 from tui.atomicfile import LockTimeout
-from tui.cli_common import CliError, ExitCode
+from tui.cli.common import CliError, ExitCode
 from tui.clock import SystemClock
 from tui.config import Config, ConfigError, update_config
 from tui.journal import Journal

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from tui.cli_common import CliError, ExitCode
+from tui.cli.common import CliError, ExitCode
 from tui.config import (
     DEFAULT_API_URL,
     Config,

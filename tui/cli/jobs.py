@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api import ApiError, ClanforgeClient, RateLimited, RetryOutcomeUnknown, ServerError
-from tui.cli_common import (
+from tui.cli.common import (
     PROG,
     CliError,
     ExitCode,

@@ -18,17 +18,15 @@ import os
 import sys
 import traceback
 
-from tui import (
-    __version__,
-    cli_events,
-    cli_jobs,
-    cli_paths,
-    cli_profile,
-    cli_themes,
-    cli_watchlist,
-)
+from tui import __version__
 from tui.api import ApiError
-from tui.cli_common import (
+from tui.cli import events as cli_events
+from tui.cli import jobs as cli_jobs
+from tui.cli import paths as cli_paths
+from tui.cli import profile as cli_profile
+from tui.cli import themes as cli_themes
+from tui.cli import watchlist as cli_watchlist
+from tui.cli.common import (
     PROG,
     CliError,
     ExitCode,

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from tui.atomicfile import LockTimeout
-from tui.cli_common import CliError, ExitCode, connection_options, print_warning
+from tui.cli.common import CliError, ExitCode, connection_options, print_warning
 from tui.formatting import count_noun
 from tui.models import ParsedIds, WatchEntry, parse_id_list
 from tui.paths import app_paths
