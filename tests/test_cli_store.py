@@ -17,8 +17,8 @@ import pytest
 from tui.cli import paths as cli_paths
 from tui.cli import profile as cli_profile
 from tui.cli import watchlist as cli_watchlist
-from tui.cli.common import CliError, ExitCode, connection_options
-from tui.config import ConfigError, load_config
+from tui.cli.common import connection_options, exit_code_for
+from tui.config import load_config
 from tui.paths import app_paths
 from tui.watchlist import WatchlistStore
 
@@ -54,12 +54,12 @@ def run(
     args = parser.parse_args(argv)
     try:
         code = int(args.handler(args))
-    except CliError as exc:
+    except Exception as exc:
+        known = exit_code_for(exc)
+        if known is None:
+            raise
         print(str(exc), file=sys.stderr)
-        code = int(exc.code)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        code = int(ExitCode.CONFIG)
+        code = int(known)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.api import ApiError
@@ -28,15 +29,18 @@ from tui.cli import themes as cli_themes
 from tui.cli import watchlist as cli_watchlist
 from tui.cli.common import (
     PROG,
-    CliError,
     ExitCode,
     connection_options,
+    exit_code_for,
     print_error,
     print_warning,
 )
 from tui.config import ConfigError
 from tui.logsetup import RedactingFormatter, log_to_file, redact
 from tui.paths import app_paths
+
+if TYPE_CHECKING:
+    from tui.launch import LaunchOptions
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
@@ -129,11 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             from tui.launch import run_app
 
-            return int(run_app(args))
+            return int(run_app(_launch_options(args)))
         return int(handler(args))
-    except CliError as exc:
-        print_error(str(exc))
-        return int(exc.code)
     except ApiError as exc:
         print_error(exc.message)
         return int(ExitCode.CONFIG if exc.kind in _CONFIG_KINDS else ExitCode.FAILED)
@@ -143,18 +144,32 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (``| head``): not worth a message; silence the flush too.
         _silence_stdout()
         return int(ExitCode.FAILED)
-    except ConfigError as exc:
-        if debug:
-            traceback.print_exc()
-        print_error(str(exc))
-        return int(ExitCode.CONFIG)
     except Exception as exc:
-        if debug:
+        code = exit_code_for(exc)
+        if debug and (code is None or isinstance(exc, ConfigError)):
             traceback.print_exc()
+        if code is not None:
+            print_error(str(exc))
+            return int(code)
         print_error(f"internal error: {type(exc).__name__}: {redact(str(exc))}")
         if not debug:
             print(f"{PROG}: rerun with --debug to see the traceback", file=sys.stderr)
         return int(ExitCode.FAILED)
+
+
+def _launch_options(args: argparse.Namespace) -> LaunchOptions:
+    # Connection flags default to SUPPRESS (see connection_options): absent, not None.
+    from tui.launch import LaunchOptions
+
+    return LaunchOptions(
+        demo=bool(args.demo),
+        read_only=bool(args.read_only),
+        theme=args.theme,
+        debug=bool(getattr(args, "debug", False)),
+        profile=getattr(args, "profile", None),
+        api_url=getattr(args, "api_url", None),
+        asid=getattr(args, "asid", None),
+    )
 
 
 def _silence_stdout() -> None:

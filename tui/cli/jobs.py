@@ -58,7 +58,7 @@ from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 from tui.safetext import plain
-from tui.settings import Settings, resolve_settings
+from tui.settings import Settings, make_client, resolve_settings
 from tui.tracker import JobView, Tracker
 
 CONFIG_KINDS: Final = frozenset({"auth", "forbidden", "config"})
@@ -84,17 +84,6 @@ def load_connection(args: argparse.Namespace) -> Settings:
         api_url=getattr(args, "api_url", None),
         asid=getattr(args, "asid", None),
         env=os.environ,
-    )
-
-
-def make_client(conn: Settings) -> ClanforgeClient:
-    """A client with the configured timeout."""
-    return ClanforgeClient(
-        conn.api_url,
-        conn.asid,
-        conn.access_key,
-        conn.secret_key,
-        read_timeout=conn.poll.timeout,
     )
 
 
@@ -124,7 +113,7 @@ def watchlist_ids(conn: Settings) -> list[int]:
     """The current profile's watchlist (this account's entries), in file order."""
     # Imported here: only the no-ID form of the commands needs the watchlist.
     from tui.paths import app_paths
-    from tui.watchlist import WatchlistError, WatchlistStore
+    from tui.watchlist import WatchlistError, WatchlistStore, account_entries
 
     store = WatchlistStore(app_paths().watchlist_file)
     try:
@@ -133,7 +122,7 @@ def watchlist_ids(conn: Settings) -> list[int]:
         raise CliError(str(exc), ExitCode.CONFIG) from None
     if loaded.notice:
         print_warning(loaded.notice)
-    ids = [e.diffid for e in loaded.entries if e.profile == conn.profile and e.asid == conn.asid]
+    ids = [e.diffid for e in account_entries(loaded.entries, conn.profile, conn.asid)]
     if not ids:
         raise CliError(
             f"the watchlist of profile {conn.profile!r} (ASID {conn.asid}) is empty; "
