@@ -1,8 +1,9 @@
 """The ``imagediff-tui`` command: the TUI by default, or one scriptable subcommand.
 
-Subcommands live in ``tui/cli_*.py`` modules; each exposes ``register(subparsers)``
+Subcommands live in this package's modules; each exposes ``register(subparsers)``
 and sets ``handler`` to ``fn(args) -> int``. This module only wires them together
-and turns every failure into one line on stderr and a documented exit code.
+and turns every failure into one line on stderr and a documented exit code
+(:func:`~tui.cli.common.exit_code_for` says which).
 Nothing here imports Textual: the TUI is imported only when it is launched.
 
 Example:
@@ -25,6 +26,7 @@ from tui.cli import events as cli_events
 from tui.cli import jobs as cli_jobs
 from tui.cli import paths as cli_paths
 from tui.cli import profile as cli_profile
+from tui.cli import simulate as cli_simulate
 from tui.cli import themes as cli_themes
 from tui.cli import watchlist as cli_watchlist
 from tui.cli.common import (
@@ -46,32 +48,6 @@ EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
 
 _CONFIG_KINDS = frozenset({"auth", "forbidden", "config"})
-
-
-def _run_simulate(args: argparse.Namespace) -> int:
-    """Run the API simulator in the foreground until interrupted."""
-    from tui.simulator import main_simulate
-
-    return main_simulate(args.host, args.port, args.speed, args.allow_remote)
-
-
-def _register_simulate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "simulate",
-        help="run a simulator of the Clanforge image-diff API on this machine",
-        description="Serve a simulated image-diff API (for demos and tests).",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8642, help="port to listen on")
-    parser.add_argument(
-        "--speed", type=float, default=1.0, help="how many times faster than real jobs"
-    )
-    parser.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow listening on a non-loopback address",
-    )
-    parser.set_defaults(handler=_run_simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_profile.register(subparsers)
     cli_paths.register(subparsers)
     cli_themes.register(subparsers)
-    _register_simulate(subparsers)
+    cli_simulate.register(subparsers)
     return parser
 
 
