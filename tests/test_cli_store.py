@@ -324,16 +324,9 @@ def test_corrupt_watchlist_is_reported_by_the_cli(cli: Cli) -> None:
     assert len(list(path.parent.glob("watchlist.toml.corrupt-*"))) == 1
 
 
-# --- the real command, once tui/cli.py registers these modules ----------------------------
+# --- the real command -----------------------------------------------------------------------
 
 
-def _registered(command: str) -> bool:
-    from tui.cli import build_parser
-
-    return command in build_parser().format_help()
-
-
-@pytest.mark.skipif(not _registered("watchlist"), reason="tui/cli.py does not register it yet")
 def test_real_cli_watchlist_in_a_subprocess(xdg: dict[str, str], tmp_path: Path) -> None:
     env = {**os.environ, **xdg, "PYTHONPATH": str(ROOT), "CLANFORGE_ASID": "7"}
 
@@ -358,7 +351,6 @@ def test_real_cli_watchlist_in_a_subprocess(xdg: dict[str, str], tmp_path: Path)
     assert missing.returncode == 3 and "CLANFORGE_ASID" in missing.stderr
 
 
-@pytest.mark.skipif(not _registered("profile"), reason="tui/cli.py does not register it yet")
 def test_real_cli_profile_and_paths_in_a_subprocess(xdg: dict[str, str], tmp_path: Path) -> None:
     env = {**os.environ, **xdg, "PYTHONPATH": str(ROOT)}
     for name in [n for n in env if n.startswith("CLANFORGE_")]:
