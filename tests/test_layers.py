@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 TUI = Path(__file__).resolve().parent.parent / "tui"
@@ -41,3 +44,27 @@ def test_nothing_below_the_command_line_imports_it() -> None:
 def test_the_walk_sees_imports_in_functions_and_from_the_package() -> None:
     tree = ast.parse("def f():\n    from tui import cli\n    import tui.cli.common\n")
     assert {"tui.cli", "tui.cli.common"} <= _imported(tree)
+
+
+def test_the_terminal_ui_starts_without_importing_the_commands(
+    isolated_dirs: dict[str, str],
+) -> None:
+    """The commands' modules (and what they import) cost the TUI's first paint nothing."""
+    code = (
+        "import sys\n"
+        "from tui.cli import main\n"
+        "code = main(['--theme', 'no-such-theme'])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('tui.cli.'))\n"
+        "print('EXIT', code, 'LOADED', loaded, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANFORGE_", "XDG_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, **isolated_dirs},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # The unknown theme stops the run before any screen (exit 2), after the TUI's start.
+    assert "EXIT 2 LOADED ['tui.cli.common']" in result.stderr, result.stderr

@@ -22,13 +22,6 @@ from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.api import ApiError
-from tui.cli import events as cli_events
-from tui.cli import jobs as cli_jobs
-from tui.cli import paths as cli_paths
-from tui.cli import profile as cli_profile
-from tui.cli import simulate as cli_simulate
-from tui.cli import themes as cli_themes
-from tui.cli import watchlist as cli_watchlist
 from tui.cli.common import (
     PROG,
     ExitCode,
@@ -50,8 +43,8 @@ EXIT_INTERRUPTED = 130
 _CONFIG_KINDS = frozenset({"auth", "forbidden", "config"})
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The root parser with every subcommand present in this tree."""
+def _root_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    """The options of the terminal UI and of every command, without the commands."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
@@ -59,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Without a command, opens the terminal UI."
         ),
         parents=[connection_options()],
+        add_help=add_help,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     tui_group = parser.add_argument_group("terminal UI")
@@ -69,6 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="disable retry and other changing actions"
     )
     tui_group.add_argument("--theme", metavar="NAME", help="colour theme (see `themes list`)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The root parser with every subcommand present in this tree."""
+    # Imported here, not at the top: the terminal UI needs none of them before its
+    # first paint (see README, Performance).
+    from tui.cli import events as cli_events
+    from tui.cli import jobs as cli_jobs
+    from tui.cli import paths as cli_paths
+    from tui.cli import profile as cli_profile
+    from tui.cli import simulate as cli_simulate
+    from tui.cli import themes as cli_themes
+    from tui.cli import watchlist as cli_watchlist
+
+    parser = _root_parser()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Explicit, in the order of `--help`: no discovery, so what runs is what is listed.
     cli_jobs.register(subparsers)
@@ -79,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     cli_themes.register(subparsers)
     cli_simulate.register(subparsers)
     return parser
+
+
+def _names_a_command(argv: list[str] | None) -> bool:
+    """False when ``argv`` holds only the terminal UI's options (then the commands'
+    modules are not imported); anything else (a command, ``--help``, a typo) gets the
+    whole parser and its usual answer."""
+    _known, rest = _root_parser(add_help=False).parse_known_args(argv)
+    return bool(rest)
 
 
 def _configure_logging(debug: bool, *, tui: bool) -> None:
@@ -98,7 +116,7 @@ def _log_to_file(debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see :class:`ExitCode`)."""
-    parser = build_parser()
+    parser = build_parser() if _names_a_command(argv) else _root_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     handler = getattr(args, "handler", None)
