@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tui import __version__, cli, cli_jobs
+from tui import __version__, cli
+from tui.cli import jobs as cli_jobs
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

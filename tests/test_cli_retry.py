@@ -10,7 +10,7 @@ import pytest
 from tests.test_cli_jobs import assert_clean, check_line_schema, json_lines, run_cli
 from tests.test_launch import TerminalRun
 from tui.api import NotFound
-from tui.cli_jobs import plan_from_statuses, skip_json
+from tui.cli.jobs import plan_from_statuses, skip_json
 from tui.models import DiffJob, WatchEntry, parse_job
 from tui.paths import app_paths
 from tui.settings import DEFAULT_PROFILE_NAME

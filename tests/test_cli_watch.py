@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from tests.test_cli_jobs import REPO
 from tests.test_launch import COLUMNS, TerminalRun
-from tui.cli_jobs import fit_cells
+from tui.cli.jobs import fit_cells
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

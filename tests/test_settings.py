@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli_common import CliError, ExitCode
+from tui.cli.common import ExitCode, exit_code_for
 from tui.config import Config, ConfigError, Profile, UiSettings, save_config
 from tui.paths import AppPaths
 from tui.poll_settings import PollSettings
-from tui.settings import resolve_settings
+from tui.settings import FlagError, resolve_settings
 
 FULL_ENV = {
     "CLANFORGE_ASID": "99",
@@ -153,9 +153,9 @@ def test_secret_command_not_run_without_need(paths: AppPaths, tmp_path: Path) ->
 
 @pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "١٢"])
 def test_bad_asid_flag_is_a_usage_error(paths: AppPaths, bad: str) -> None:
-    with pytest.raises(CliError) as info:
+    with pytest.raises(FlagError) as info:
         resolve_settings(env=FULL_ENV, paths=paths, asid=bad)
-    assert info.value.code is ExitCode.USAGE
+    assert exit_code_for(info.value) is ExitCode.USAGE
     assert repr(bad) in str(info.value)
 
 
@@ -165,7 +165,7 @@ def test_bad_asid_env_is_a_config_error(paths: AppPaths) -> None:
 
 
 def test_bad_urls(paths: AppPaths) -> None:
-    with pytest.raises(CliError, match="--api-url"):
+    with pytest.raises(FlagError, match="--api-url"):
         resolve_settings(env=FULL_ENV, paths=paths, api_url="api.example")
     with pytest.raises(ConfigError, match="CLANFORGE_API_URL"):
         resolve_settings(env={**FULL_ENV, "CLANFORGE_API_URL": "x"}, paths=paths)

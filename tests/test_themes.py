@@ -15,7 +15,7 @@ from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widgets import Static
 
-from tui import cli_themes
+from tui.cli import themes as cli_themes
 from tui.themes import (
     APP_VARIABLES,
     DEFAULT_THEME,

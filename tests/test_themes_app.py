@@ -10,7 +10,6 @@ that lists the available ones. The CLI parts run as subprocesses.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import re
@@ -26,7 +25,7 @@ from textual.widgets import OptionList
 
 from tests.app_support import screen_text
 from tui.app import ImageDiffApp
-from tui.launch import build_app
+from tui.launch import LaunchOptions, build_app
 from tui.paths import app_paths
 from tui.screens.theme_picker import ThemePicker
 from tui.settings import resolve_settings
@@ -80,11 +79,6 @@ def themes_dir(isolated_dirs: dict[str, str]) -> Path:
     return folder
 
 
-def args(theme: str | None = None) -> argparse.Namespace:
-    """What the command line gives ``run_app``: no subcommand, maybe ``--theme``."""
-    return argparse.Namespace(theme=theme, read_only=False, debug=False, demo=False)
-
-
 def start(theme: str | None = None) -> ImageDiffApp:
     """The app as ``imagediff-tui [--theme NAME]`` builds it from the current XDG folders."""
     paths = app_paths()
@@ -92,7 +86,7 @@ def start(theme: str | None = None) -> ImageDiffApp:
     catalog = load_catalog(paths.themes_dir)
     return build_app(
         settings,
-        args(theme),
+        LaunchOptions(theme=theme),
         WatchlistStore(paths.watchlist_file),
         catalog,
         persist_theme=True,

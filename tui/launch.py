@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp
-from tui.atomicfile import LockTimeout
-from tui.cli_common import CliError, ExitCode
 from tui.clock import SystemClock
 from tui.config import Config, ConfigError, update_config
 from tui.journal import Journal
 from tui.logsetup import log_to_file, register_secret
 from tui.paths import app_paths
 from tui.session import WatchSession
-from tui.settings import Settings, resolve_settings
+from tui.settings import Settings, make_client, resolve_settings
 from tui.themes import DEFAULT_THEME, ThemeCatalog, UnknownTheme, load_catalog, resolve_theme_name
-from tui.watchlist import WatchlistError, WatchlistStore
+from tui.watchlist import WatchlistStore, account_entries
 
 log = logging.getLogger("tui.launch")
 
@@ -30,30 +27,40 @@ DEMO_SPEED = 1.0
 """The demo's jobs run at real speed: a few finish within a minute, some take longer."""
 
 
-def requested_theme(args: argparse.Namespace, catalog: ThemeCatalog) -> str | None:
-    """The ``--theme NAME`` of this run, checked: an unknown name is a usage error.
+@dataclass(frozen=True)
+class LaunchOptions:
+    """What the command line asks of this run of the TUI."""
+
+    demo: bool = False
+    read_only: bool = False
+    theme: str | None = None
+    """``--theme NAME``: for this run only, never saved."""
+    debug: bool = False
+    profile: str | None = None
+    api_url: str | None = None
+    asid: str | None = None
+
+
+def requested_theme(launch: LaunchOptions, catalog: ThemeCatalog) -> str | None:
+    """The ``--theme NAME`` of this run, checked: an unknown name raises :class:`UnknownTheme`.
 
     Checked before anything else starts (credentials, the demo's simulator), so a
     typo costs nothing and the message lists the names that would work.
     """
-    requested = getattr(args, "theme", None)
-    if not requested:
+    if not launch.theme:
         return None
-    try:
-        return resolve_theme_name(requested, catalog)
-    except UnknownTheme as exc:
-        raise CliError(str(exc), ExitCode.USAGE) from None
+    return resolve_theme_name(launch.theme, catalog)
 
 
 def _theme_choice(
-    args: argparse.Namespace, configured: str | None, catalog: ThemeCatalog
+    launch: LaunchOptions, configured: str | None, catalog: ThemeCatalog
 ) -> tuple[str, list[str]]:
     """The theme for this run, and notices about it (each also logged)."""
     notices: list[str] = []
     for error in catalog.errors:
         log.warning("%s", error)
         notices.append(str(error))
-    requested = requested_theme(args, catalog)
+    requested = requested_theme(launch, catalog)
     if requested is not None:
         return requested, notices
     if configured:
@@ -75,7 +82,7 @@ def _host(api_url: str) -> str:
 
 def build_app(
     settings: Settings,
-    args: argparse.Namespace,
+    launch: LaunchOptions,
     store: WatchlistStore,
     catalog: ThemeCatalog,
     *,
@@ -93,15 +100,9 @@ def build_app(
     notices = list(extra_notices)
     if loaded.notice:
         notices.append(loaded.notice)
-    theme, theme_notices = _theme_choice(args, settings.ui.theme, catalog)
+    theme, theme_notices = _theme_choice(launch, settings.ui.theme, catalog)
     notices += theme_notices
-    client = ClanforgeClient(
-        settings.api_url,
-        settings.asid,
-        settings.access_key,
-        settings.secret_key,
-        read_timeout=settings.poll.timeout,
-    )
+    client = make_client(settings)
 
     def save_theme(name: str) -> None:
         def with_theme(config: Config) -> Config:
@@ -113,21 +114,17 @@ def build_app(
         profile=settings.profile,
         asid=settings.asid,
         host=_host(settings.api_url),
-        read_only=bool(getattr(args, "read_only", False)) or settings.ui.read_only,
+        read_only=launch.read_only or settings.ui.read_only,
         bell=settings.ui.bell,
         compact=settings.ui.compact,
         theme=theme,
         keymap=dict(settings.keymap),
         notices=notices,
-        save_theme=save_theme if persist_theme and not getattr(args, "theme", None) else None,
+        save_theme=save_theme if persist_theme and not launch.theme else None,
         poll=settings.poll,
     )
     # The file was just read: filter that copy rather than parse it again.
-    entries = [
-        entry
-        for entry in loaded.entries
-        if entry.profile == settings.profile and entry.asid == settings.asid
-    ]
+    entries = account_entries(loaded.entries, settings.profile, settings.asid)
     session = WatchSession(
         store, profile=settings.profile, asid=settings.asid, clock=clock, held=entries
     )
@@ -142,12 +139,12 @@ def build_app(
     )
 
 
-def _app_settings(args: argparse.Namespace, config_file: Path) -> Settings:
+def _app_settings(launch: LaunchOptions, config_file: Path) -> Settings:
     try:
         return resolve_settings(
-            profile=getattr(args, "profile", None),
-            api_url=getattr(args, "api_url", None),
-            asid=getattr(args, "asid", None),
+            profile=launch.profile,
+            api_url=launch.api_url,
+            asid=launch.asid,
             env=os.environ,
         )
     except ConfigError as exc:
@@ -157,33 +154,34 @@ def _app_settings(args: argparse.Namespace, config_file: Path) -> Settings:
         raise ConfigError(f"{exc}; or look around first: imagediff-tui --demo") from None
 
 
-def run_app(args: argparse.Namespace) -> int:
-    """``imagediff-tui`` with no subcommand."""
-    if getattr(args, "demo", False):
-        return run_demo(args)
+def run_app(launch: LaunchOptions) -> int:
+    """``imagediff-tui`` with no subcommand.
+
+    Raises what the core raises (:class:`UnknownTheme`, :class:`ConfigError`,
+    :class:`~tui.watchlist.WatchlistError`...): the command line says what it means.
+    """
+    if launch.demo:
+        return run_demo(launch)
     paths = app_paths()
-    log_notice = log_to_file(paths.log_file, debug=bool(getattr(args, "debug", False)))
+    log_notice = log_to_file(paths.log_file, debug=launch.debug)
     catalog = load_catalog(paths.themes_dir)
-    requested_theme(args, catalog)
-    settings = _app_settings(args, paths.config_file)
+    requested_theme(launch, catalog)
+    settings = _app_settings(launch, paths.config_file)
     store = WatchlistStore(paths.watchlist_file)
     notices = [] if log_notice is None else [log_notice]
-    try:
-        app = build_app(settings, args, store, catalog, persist_theme=True, extra_notices=notices)
-    except (WatchlistError, LockTimeout) as exc:
-        raise CliError(str(exc), ExitCode.FAILED) from None
+    app = build_app(settings, launch, store, catalog, persist_theme=True, extra_notices=notices)
     app.run()
     return 0
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def run_demo(launch: LaunchOptions) -> int:
     """The whole app against the embedded simulator, in a throwaway config and data dir."""
     from tui.simulator import DEMO_DIFFS, Simulator
 
     # Read before the XDG folders move: a theme author previews their theme on every
     # job state at once. Only read: the demo writes into its throwaway folder alone.
     catalog = load_catalog(app_paths().themes_dir)
-    requested_theme(args, catalog)
+    requested_theme(launch, catalog)
     with tempfile.TemporaryDirectory(prefix="imagediff-demo-") as tmp:
         # Point every XDG dir at the temporary folder, so the demo never reads or
         # writes the user's own config, watchlist or log (themes were read above).
@@ -192,7 +190,7 @@ def run_demo(args: argparse.Namespace) -> int:
             folder.mkdir(mode=0o700)
             os.environ[name] = str(folder)
         paths = app_paths()
-        log_notice = log_to_file(paths.log_file, debug=bool(getattr(args, "debug", False)))
+        log_notice = log_to_file(paths.log_file, debug=launch.debug)
         with Simulator(speed=DEMO_SPEED, seed_demo=True) as simulator:
             env = {
                 "CLANFORGE_API_URL": simulator.url,
@@ -210,7 +208,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 session.add([diffid], label)
             app = build_app(
                 settings,
-                args,
+                launch,
                 store,
                 catalog,
                 persist_theme=False,

@@ -16,9 +16,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from tui.cli_common import CliError, ExitCode
 from tui.config import (
     DEFAULT_API_URL,
     Config,
@@ -29,9 +28,13 @@ from tui.config import (
     parse_asid,
     resolve_secret,
 )
+from tui.errors import UsageError
 from tui.logsetup import register_secret
 from tui.paths import AppPaths, app_paths
 from tui.poll_settings import PollSettings
+
+if TYPE_CHECKING:
+    from tui.api import ClanforgeClient
 
 DEFAULT_PROFILE_NAME: Final = "default"
 """The profile name (watchlist namespace) when no profile is configured."""
@@ -41,6 +44,14 @@ ENV_API_URL: Final = "CLANFORGE_API_URL"
 ENV_ASID: Final = "CLANFORGE_ASID"
 ENV_ACCESS_KEY: Final = "CLANFORGE_ACCESS_KEY"
 ENV_SECRET_KEY: Final = "CLANFORGE_SECRET_KEY"  # noqa: S105 - a variable name
+
+
+class FlagError(UsageError):
+    """A value given as a flag (``--asid``, ``--api-url``) is unusable: a usage error.
+
+    Told apart from :class:`ConfigError` because the fix is in the command typed,
+    not in the config file or the environment.
+    """
 
 
 @dataclass(frozen=True)
@@ -96,12 +107,9 @@ def _select_profile(
     return DEFAULT_PROFILE_NAME, None
 
 
-def _check_url(url: str, source: str, code: ExitCode) -> str:
+def _check_url(url: str, source: str, error: type[Exception]) -> str:
     if not url.startswith(("https://", "http://")):
-        message = f"{source} {url!r} is not an http:// or https:// URL"
-        if code is ExitCode.USAGE:
-            raise CliError(message, code)
-        raise ConfigError(message)
+        raise error(f"{source} {url!r} is not an http:// or https:// URL")
     return url.rstrip("/")
 
 
@@ -118,8 +126,8 @@ def resolve_settings(
 
     ``need_credentials=False`` (watchlist commands) still needs an ASID but neither
     key; the secret command is then not run. Raises :class:`ConfigError` naming
-    what is missing and how to give it, or :class:`CliError` (usage, exit 2) for a
-    bad ``--asid`` or ``--api-url`` flag.
+    what is missing and how to give it, or :class:`FlagError` for a bad ``--asid``
+    or ``--api-url`` flag.
     """
     environ = os.environ if env is None else env
     where = paths if paths is not None else app_paths()
@@ -128,9 +136,9 @@ def resolve_settings(
     name, chosen = _select_profile(config, profile, environ, config_path)
 
     if api_url:
-        url = _check_url(api_url, "--api-url", ExitCode.USAGE)
+        url = _check_url(api_url, "--api-url", FlagError)
     elif (env_url := _env(environ, ENV_API_URL)) is not None:
-        url = _check_url(env_url, ENV_API_URL, ExitCode.CONFIG)
+        url = _check_url(env_url, ENV_API_URL, ConfigError)
     else:
         url = chosen.api_url.rstrip("/") if chosen is not None else DEFAULT_API_URL
 
@@ -138,9 +146,8 @@ def resolve_settings(
     if asid is not None and str(asid).strip():
         account = parse_asid(asid)
         if account is None:
-            raise CliError(
-                f"--asid {str(asid)!r} is not an account service ID (a positive integer)",
-                ExitCode.USAGE,
+            raise FlagError(
+                f"--asid {str(asid)!r} is not an account service ID (a positive integer)"
             )
     elif (env_asid := _env(environ, ENV_ASID)) is not None:
         account = parse_asid(env_asid)
@@ -189,6 +196,20 @@ def resolve_settings(
         ui=config.ui,
         keymap=dict(config.keymap),
         config_path=config_path,
+    )
+
+
+def make_client(settings: Settings) -> ClanforgeClient:
+    """The API client for these settings, with the configured read timeout."""
+    # Imported here: commands that never call the API (watchlist, profile) skip httpx.
+    from tui.api import ClanforgeClient
+
+    return ClanforgeClient(
+        settings.api_url,
+        settings.asid,
+        settings.access_key,
+        settings.secret_key,
+        read_timeout=settings.poll.timeout,
     )
 
 

@@ -47,6 +47,8 @@ from typing import Final, Literal
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
+from tui.errors import UsageError
+
 APP_VARIABLES: tuple[str, ...] = (
     "state-waiting",
     "state-running",
@@ -117,7 +119,7 @@ class ThemeError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
-class UnknownTheme(ValueError):
+class UnknownTheme(UsageError):
     """A theme name that is not in the catalog; the message lists the available names."""
 
     def __init__(self, name: str, available: list[str]) -> None:

@@ -94,6 +94,13 @@ class AddResult:
     """Entries already watched (or given twice); skipped."""
 
 
+def account_entries(
+    entries: Iterable[WatchEntry], profile: str, asid: int | None = None
+) -> list[WatchEntry]:
+    """One profile's entries (and one account's, when ``asid`` is given), in file order."""
+    return [e for e in entries if e.profile == profile and (asid is None or e.asid == asid)]
+
+
 def clean_label(label: str) -> str:
     """``label`` made storable: lone surrogates (undecodable argv bytes) become U+FFFD."""
     return _SURROGATES.sub("\ufffd", label)
@@ -428,11 +435,7 @@ class WatchlistStore:
 
     def entries_for(self, profile: str, asid: int | None = None) -> list[WatchEntry]:
         """One profile's entries (and one account's, when ``asid`` is given), in file order."""
-        return [
-            entry
-            for entry in self.load().entries
-            if entry.profile == profile and (asid is None or entry.asid == asid)
-        ]
+        return account_entries(self.load().entries, profile, asid)
 
     def add(self, entries: Iterable[WatchEntry]) -> AddResult:
         """Append entries not already watched; the others are returned as duplicates."""

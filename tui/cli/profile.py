@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 from tui.atomicfile import LockTimeout
-from tui.cli_common import CliError, ExitCode
+from tui.cli.common import CliError, ExitCode
 from tui.config import DEFAULT_API_URL, Config, Profile, load_config, parse_asid, update_config
 from tui.paths import app_paths
 from tui.safetext import plain

@@ -13,7 +13,7 @@ import argparse
 import json
 import time
 
-from tui.cli_common import CliError, ExitCode
+from tui.cli.common import CliError, ExitCode
 from tui.journal import Journal, columns, parse_since
 from tui.models import InvalidDiffId, parse_diff_id
 from tui.paths import app_paths

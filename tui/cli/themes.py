@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.cli_common import ExitCode, print_warning
+from tui.cli.common import ExitCode, print_warning
 from tui.paths import app_paths
 from tui.safetext import plain
 

@@ -43,7 +43,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
-from tui.cli_common import (
+from tui.cli.common import (
     PROG,
     CliError,
     ExitCode,
@@ -58,7 +58,7 @@ from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 from tui.safetext import plain
-from tui.settings import Settings, resolve_settings
+from tui.settings import Settings, make_client, resolve_settings
 from tui.tracker import JobView, Tracker
 
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
@@ -80,17 +80,6 @@ def load_connection(args: argparse.Namespace) -> Settings:
         api_url=getattr(args, "api_url", None),
         asid=getattr(args, "asid", None),
         env=os.environ,
-    )
-
-
-def make_client(conn: Settings) -> ClanforgeClient:
-    """A client with the configured timeout."""
-    return ClanforgeClient(
-        conn.api_url,
-        conn.asid,
-        conn.access_key,
-        conn.secret_key,
-        read_timeout=conn.poll.timeout,
     )
 
 
@@ -120,7 +109,7 @@ def watchlist_ids(conn: Settings) -> list[int]:
     """The current profile's watchlist (this account's entries), in file order."""
     # Imported here: only the no-ID form of the commands needs the watchlist.
     from tui.paths import app_paths
-    from tui.watchlist import WatchlistError, WatchlistStore
+    from tui.watchlist import WatchlistError, WatchlistStore, account_entries
 
     store = WatchlistStore(app_paths().watchlist_file)
     try:
@@ -129,7 +118,7 @@ def watchlist_ids(conn: Settings) -> list[int]:
         raise CliError(str(exc), ExitCode.CONFIG) from None
     if loaded.notice:
         print_warning(loaded.notice)
-    ids = [e.diffid for e in loaded.entries if e.profile == conn.profile and e.asid == conn.asid]
+    ids = [e.diffid for e in account_entries(loaded.entries, conn.profile, conn.asid)]
     if not ids:
         raise CliError(
             f"the watchlist of profile {conn.profile!r} (ASID {conn.asid}) is empty; "

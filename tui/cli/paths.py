@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tui.cli_common import ExitCode
+from tui.cli.common import ExitCode
 from tui.paths import app_paths
 from tui.safetext import plain
 

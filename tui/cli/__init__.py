@@ -1,8 +1,9 @@
 """The ``imagediff-tui`` command: the TUI by default, or one scriptable subcommand.
 
-Subcommands live in ``tui/cli_*.py`` modules; each exposes ``register(subparsers)``
+Subcommands live in this package's modules; each exposes ``register(subparsers)``
 and sets ``handler`` to ``fn(args) -> int``. This module only wires them together
-and turns every failure into one line on stderr and a documented exit code.
+and turns every failure into one line on stderr and a documented exit code
+(:func:`~tui.cli.common.exit_code_for` says which).
 Nothing here imports Textual: the TUI is imported only when it is launched.
 
 Example:
@@ -17,14 +18,15 @@ import logging
 import os
 import sys
 import traceback
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.api import ApiError
-from tui.cli_common import (
+from tui.cli.common import (
     PROG,
-    CliError,
     ExitCode,
     connection_options,
+    exit_code_for,
     print_error,
     print_warning,
 )
@@ -32,34 +34,11 @@ from tui.config import ConfigError
 from tui.logsetup import RedactingFormatter, log_to_file, redact
 from tui.paths import app_paths
 
+if TYPE_CHECKING:
+    from tui.launch import LaunchOptions
+
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
-
-
-def _run_simulate(args: argparse.Namespace) -> int:
-    """Run the API simulator in the foreground until interrupted."""
-    from tui.simulator import main_simulate
-
-    return main_simulate(args.host, args.port, args.speed, args.allow_remote)
-
-
-def _register_simulate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "simulate",
-        help="run a simulator of the Clanforge image-diff API on this machine",
-        description="Serve a simulated image-diff API (for demos and tests).",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8642, help="port to listen on")
-    parser.add_argument(
-        "--speed", type=float, default=1.0, help="how many times faster than real jobs"
-    )
-    parser.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow listening on a non-loopback address",
-    )
-    parser.set_defaults(handler=_run_simulate)
 
 
 def _root_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
@@ -89,7 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand present in this tree."""
     # Imported here, not at the top: the terminal UI needs none of them before its
     # first paint (see README, Performance).
-    from tui import cli_events, cli_jobs, cli_paths, cli_profile, cli_themes, cli_watchlist
+    from tui.cli import events as cli_events
+    from tui.cli import jobs as cli_jobs
+    from tui.cli import paths as cli_paths
+    from tui.cli import profile as cli_profile
+    from tui.cli import simulate as cli_simulate
+    from tui.cli import themes as cli_themes
+    from tui.cli import watchlist as cli_watchlist
 
     parser = _root_parser()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -100,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_profile.register(subparsers)
     cli_paths.register(subparsers)
     cli_themes.register(subparsers)
-    _register_simulate(subparsers)
+    cli_simulate.register(subparsers)
     return parser
 
 
@@ -140,32 +125,43 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             from tui.launch import run_app
 
-            return int(run_app(args))
+            return int(run_app(_launch_options(args)))
         return int(handler(args))
-    except CliError as exc:
-        print_error(str(exc))
-        return int(exc.code)
     except ApiError as exc:
         print_error(exc.message)
-        return int(ExitCode.CONFIG if exc.stops_command else ExitCode.FAILED)
+        return int(exit_code_for(exc) or ExitCode.FAILED)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``| head``): not worth a message; silence the flush too.
         _silence_stdout()
         return int(ExitCode.FAILED)
-    except ConfigError as exc:
-        if debug:
-            traceback.print_exc()
-        print_error(str(exc))
-        return int(ExitCode.CONFIG)
     except Exception as exc:
-        if debug:
+        code = exit_code_for(exc)
+        if debug and (code is None or isinstance(exc, ConfigError)):
             traceback.print_exc()
+        if code is not None:
+            print_error(str(exc))
+            return int(code)
         print_error(f"internal error: {type(exc).__name__}: {redact(str(exc))}")
         if not debug:
             print(f"{PROG}: rerun with --debug to see the traceback", file=sys.stderr)
         return int(ExitCode.FAILED)
+
+
+def _launch_options(args: argparse.Namespace) -> LaunchOptions:
+    # Connection flags default to SUPPRESS (see connection_options): absent, not None.
+    from tui.launch import LaunchOptions
+
+    return LaunchOptions(
+        demo=bool(args.demo),
+        read_only=bool(args.read_only),
+        theme=args.theme,
+        debug=bool(getattr(args, "debug", False)),
+        profile=getattr(args, "profile", None),
+        api_url=getattr(args, "api_url", None),
+        asid=getattr(args, "asid", None),
+    )
 
 
 def _silence_stdout() -> None:

@@ -7,7 +7,12 @@ import sys
 from enum import IntEnum
 from typing import TextIO
 
+from tui.api import ApiError
+from tui.atomicfile import LockTimeout
+from tui.config import ConfigError
+from tui.errors import UsageError
 from tui.safetext import plain
+from tui.watchlist import WatchlistError
 
 PROG = "imagediff-tui"
 
@@ -30,6 +35,21 @@ class CliError(Exception):
     def __init__(self, message: str, code: ExitCode) -> None:
         super().__init__(message)
         self.code = code
+
+
+def exit_code_for(exc: BaseException) -> ExitCode | None:
+    """The exit code for an error the core raises on purpose; None for a defect."""
+    if isinstance(exc, CliError):
+        return exc.code
+    if isinstance(exc, ApiError):
+        return ExitCode.CONFIG if exc.stops_command else ExitCode.FAILED
+    if isinstance(exc, UsageError):
+        return ExitCode.USAGE
+    if isinstance(exc, ConfigError):
+        return ExitCode.CONFIG
+    if isinstance(exc, (WatchlistError, LockTimeout)):
+        return ExitCode.FAILED
+    return None
 
 
 def print_error(message: str, *, stream: TextIO | None = None) -> None:

@@ -21,13 +21,13 @@ import time
 from collections.abc import Iterable, Mapping
 
 from tui.atomicfile import LockTimeout
-from tui.cli_common import CliError, ExitCode, connection_options, print_warning
+from tui.cli.common import CliError, ExitCode, connection_options, print_warning
 from tui.formatting import count_noun
 from tui.models import ParsedIds, WatchEntry, parse_id_list
 from tui.paths import app_paths
 from tui.safetext import plain
 from tui.settings import Settings, resolve_settings
-from tui.watchlist import WatchlistError, WatchlistStore
+from tui.watchlist import WatchlistError, WatchlistStore, account_entries
 from tui.watchlist_text import export_json_lines, export_plain, parse_import
 
 
@@ -157,7 +157,7 @@ def _entries(args: argparse.Namespace) -> tuple[Settings, list[WatchEntry]]:
         raise CliError(str(exc), ExitCode.FAILED) from None
     if loaded.notice:
         print_warning(loaded.notice)
-    mine = [e for e in loaded.entries if e.profile == settings.profile and e.asid == settings.asid]
+    mine = account_entries(loaded.entries, settings.profile, settings.asid)
     return settings, mine
 
 

@@ -1,0 +1,31 @@
+"""The ``simulate`` command: the API simulator in the foreground, for demos and tests."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Run the API simulator in the foreground until interrupted."""
+    from tui.simulator import main_simulate
+
+    return main_simulate(args.host, args.port, args.speed, args.allow_remote)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run a simulator of the Clanforge image-diff API on this machine",
+        description="Serve a simulated image-diff API (for demos and tests).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8642, help="port to listen on")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="how many times faster than real jobs"
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow listening on a non-loopback address",
+    )
+    parser.set_defaults(handler=run_simulate)

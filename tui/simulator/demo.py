@@ -1,0 +1,94 @@
+"""The demo set: a dozen diffs in every state, with operator-like labels and errors."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from tui.simulator.runs import ETA_ERROR_LIMIT
+
+if TYPE_CHECKING:
+    from tui.simulator.core import Simulator
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    diffid: int
+    label: str
+    state: int
+    duration: float
+    progress: int | None = None
+    fail_with: str | None = None
+    retry_errors: tuple[str, ...] = ()
+    files: int = 40
+
+
+DEMO_SPECS: Final[tuple[DemoSpec, ...]] = (
+    DemoSpec(4101, "eu-west build 1.4.2", 5, 180.0, files=120),
+    DemoSpec(
+        4102,
+        "us-east hotfix 1.4.1a",
+        6,
+        150.0,
+        fail_with="Checksum mismatch on /game/bin/server.pak",
+        retry_errors=("Checksum mismatch on /game/bin/server.pak",),
+    ),
+    DemoSpec(4103, "ap-south map pack", 4, 480.0, progress=12, files=300),
+    DemoSpec(4104, "eu-central anticheat update", 4, 200.0, progress=55, files=8),
+    DemoSpec(4105, "us-west build 1.4.2", 3, 240.0),
+    DemoSpec(
+        4106,
+        "sa-east build 1.4.2",
+        6,
+        240.0,
+        fail_with="Machine 7712 unreachable",
+        retry_errors=("Machine 7712 unreachable",),
+    ),
+    DemoSpec(4107, "eu-west config tweak", 2, 60.0, files=3),
+    DemoSpec(
+        4108,
+        "ap-northeast rollback 1.4.0",
+        6,
+        120.0,
+        fail_with="Image locked by diffid 4107",
+        retry_errors=("Image locked by diffid 4107",),
+    ),
+    DemoSpec(4109, "us-east staging 1.5.0-rc1", 1, 300.0, files=200),
+    DemoSpec(
+        4110,
+        "oce build 1.4.2",
+        6,
+        180.0,
+        fail_with="Write failed: [red]disk[/red] full \x1b[31m on /dev/sdb1",
+    ),
+    DemoSpec(
+        4111,
+        "eu-west build 1.4.3-beta",
+        4,
+        360.0,
+        progress=4,
+        fail_with="Checksum mismatch on /game/maps/harbor.bsp",
+    ),
+    DemoSpec(4112, "me-central build 1.4.2", 5, 240.0, files=260),
+)
+
+DEMO_DIFFS: Final[list[tuple[int, str]]] = [(spec.diffid, spec.label) for spec in DEMO_SPECS]
+"""The seeded demo set as (diffid, operator-like label), to seed the ``--demo`` watchlist."""
+
+
+def add_demo_diffs(simulator: Simulator) -> None:
+    """Add the diffs of ``DEMO_DIFFS``, covering every state."""
+    rng = random.Random(f"demo:{simulator.seed}")
+    for spec in DEMO_SPECS:
+        simulator.add_diff(
+            spec.diffid,
+            state=spec.state,
+            progress=spec.progress,
+            duration=spec.duration,
+            fail_with=spec.fail_with,
+            eta_error=rng.uniform(-ETA_ERROR_LIMIT, ETA_ERROR_LIMIT),
+            started_ago=rng.uniform(60, 7200) if spec.state in (5, 6) else 0.0,
+            retry_errors=spec.retry_errors,
+            files=spec.files,
+        )

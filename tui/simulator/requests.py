@@ -1,0 +1,61 @@
+"""What the simulator was asked: which endpoint and diff a path names, and the request log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+ENDPOINTS: Final[tuple[str, ...]] = ("status", "retry", "create", "reject", "other")
+
+
+_PREFIX: Final = "/cfp/v1/imagediff/"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the simulator saw: clock time, endpoint, diff (if any) and HTTP status.
+
+    ``status`` is 0 when the connection was dropped without an answer.
+    """
+
+    at: float
+    endpoint: str
+    diffid: int | None
+    status: int
+
+
+def route(path: str) -> tuple[str, str | None]:
+    """(endpoint, diffid token) for a request path; ("other", None) if it is not an endpoint."""
+    if not path.startswith(_PREFIX):
+        return "other", None
+    rest = path[len(_PREFIX) :].rstrip("/").split("/")
+    if rest == ["create"]:
+        return "create", None
+    if len(rest) == 2 and rest[1] in ("status", "retry", "reject") and rest[0]:
+        return rest[1], rest[0]
+    return "other", None
+
+
+def int_or_none(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if not text or not text.lstrip("-").isdigit() or not text.isascii():
+        return None
+    return int(text)
+
+
+def max_in_window(times: Iterable[float], window: float) -> int:
+    """The most events within any ``window`` seconds (a half-open sliding window).
+
+    >>> max_in_window([0.0, 0.5, 0.99, 1.0, 1.5], 1.0)
+    3
+    """
+    ordered = sorted(times)
+    best = start = 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
