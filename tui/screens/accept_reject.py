@@ -1,0 +1,236 @@
+"""The accept and reject dialogs: what will be sent, and a choice the operator must make.
+
+Accepting a diff (creating an image version) needs ``restart`` and rejecting one needs
+``reinstall``, each 0 or 1. Neither is ever defaulted: the dialog opens with nothing
+chosen and ``y`` does nothing (and says so) until ``0`` or ``1`` is pressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Input, RadioButton, RadioSet, Static
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptChoice:
+    """How to create the image versions, as the operator chose it."""
+
+    restart: bool
+    full: bool = False
+    game_build: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RejectChoice:
+    """How to reject the diffs, as the operator chose it."""
+
+    reinstall: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryChoice:
+    """A required 0/1 parameter and what each value does, in the operator's words."""
+
+    name: str
+    zero: str
+    one: str
+
+
+RESTART_CHOICE = BinaryChoice(
+    "restart",
+    "servers pick the new version up when they next exit or reallocate",
+    "stop every game server using the image during the install, restart them after",
+)
+REINSTALL_CHOICE = BinaryChoice(
+    "reinstall",
+    "only unlock the image; the build machine keeps its files",
+    "also reinstall the build machine to the image's last good version",
+)
+
+_T = TypeVar("_T")
+
+
+class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
+    """A plan, a required 0/1 choice, optional extras; dismisses with the choice or None."""
+
+    DEFAULT_CSS = """
+    _ChoiceDialog { align: center middle; }
+    _ChoiceDialog > Vertical {
+        width: 80; max-width: 95%; height: auto; max-height: 95%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    _ChoiceDialog .title { text-style: bold; margin-bottom: 1; }
+    _ChoiceDialog #plan { height: auto; max-height: 10; }
+    _ChoiceDialog .heading { text-style: bold; margin-top: 1; }
+    _ChoiceDialog RadioSet { width: 100%; border: none; padding: 0; }
+    _ChoiceDialog .help { color: $text-muted; padding-left: 4; }
+    _ChoiceDialog Checkbox { border: none; padding: 0; }
+    _ChoiceDialog Input { width: 100%; }
+    _ChoiceDialog #hint { color: $warning; height: auto; }
+    _ChoiceDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    _ChoiceDialog Button { margin-left: 2; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n,q", "cancel", "Cancel", id="dialog-cancel"),
+        Binding("0", "choose(False)", "Choose 0", id="dialog-choose-0"),
+        Binding("1", "choose(True)", "Choose 1", id="dialog-choose-1"),
+        Binding("y", "confirm", "Confirm", id="dialog-confirm"),
+    ]
+
+    def __init__(
+        self, title: str, plan: Text, choice: BinaryChoice, *, confirm: str, can_send: bool
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._plan = plan
+        self._choice = choice
+        self._confirm_label = confirm
+        self._can_send = can_send
+        self.chosen: bool | None = None
+        """The required choice: None until the operator presses 0 or 1."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self._title), classes="title")
+            with VerticalScroll(id="plan"):
+                yield Static(self._plan)
+            if self._can_send:
+                name = self._choice.name
+                yield Static(f"{name} (required, nothing chosen yet): press 0 or 1", id="ask")
+                with RadioSet(id="choice"):
+                    yield RadioButton(f"0: {self._choice.zero}", id="choice-0")
+                    yield RadioButton(f"1: {self._choice.one}", id="choice-1")
+                yield from self.compose_options()
+                yield Static("", id="hint")
+            with Horizontal():
+                if self._can_send:
+                    yield Button("Cancel (n)", id="cancel")
+                    yield Button(
+                        f"{self._confirm_label} (y)", id="confirm", variant="primary", disabled=True
+                    )
+                else:
+                    yield Button("Close (n)", id="cancel")
+        yield Footer()
+
+    def compose_options(self) -> ComposeResult:
+        """Optional extras below the required choice (none by default)."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("confirm", "choose"):
+            return self._can_send
+        return True
+
+    def action_choose(self, value: bool) -> None:
+        self.query_one(f"#choice-{int(value)}", RadioButton).value = True
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.chosen = event.pressed.id == "choice-1"
+        ask = self.query_one("#ask", Static)
+        ask.update(f"{self._choice.name}: {int(self.chosen)} chosen (0 or 1 to change)")
+        self.query_one("#hint", Static).update("")
+        self.query_one("#confirm", Button).disabled = False
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter leaves the text field, so that y, 0 and 1 are keys again.
+        self.query_one("#cancel", Button).focus()
+
+    def action_confirm(self) -> None:
+        if self.chosen is None:
+            self.query_one("#hint", Static).update(
+                f"Choose {self._choice.name} first: press 0 or 1. Nothing was sent."
+            )
+            return
+        self.dismiss(self.result(self.chosen))
+
+    def result(self, chosen: bool) -> _T:
+        """The dialog's answer once the required choice is made."""
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AcceptScreen(_ChoiceDialog[AcceptChoice]):
+    """Accept diffs (create image versions): restart chosen explicitly, three options.
+
+    Example:
+        >>> screen = AcceptScreen("Accept 1 diff?", Text("#4101 Completed"), can_send=True)
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "toggle('full')", "Full image", id="accept-full"),
+        Binding("o", "toggle('force')", "Force", id="accept-force"),
+        Binding("b", "game_build", "Game build", id="accept-game-build"),
+    ]
+
+    def __init__(self, title: str, plan: Text, *, can_send: bool) -> None:
+        super().__init__(title, plan, RESTART_CHOICE, confirm="Accept", can_send=can_send)
+
+    def compose_options(self) -> ComposeResult:
+        yield Static("Options", classes="heading")
+        yield Checkbox("full image (f)", id="full")
+        yield Static(
+            "a full (rolled-up) image instead of a differential one; "
+            "needed when the diff found no changes",
+            classes="help",
+        )
+        yield Checkbox("force (o)", id="force")
+        yield Static(
+            "create it even while servers are allocated (else refused while they are)",
+            classes="help",
+        )
+        yield Input(placeholder="game build (b): the game's own build string", id="game-build")
+        yield Static("becomes the game version's version; leave empty for none", classes="help")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle", "game_build"):
+            return self._can_send
+        return super().check_action(action, parameters)
+
+    def action_toggle(self, name: str) -> None:
+        self.query_one(f"#{name}", Checkbox).toggle()
+
+    def action_game_build(self) -> None:
+        self.query_one("#game-build", Input).focus()
+
+    def result(self, chosen: bool) -> AcceptChoice:
+        build = self.query_one("#game-build", Input).value.strip()
+        return AcceptChoice(
+            restart=chosen,
+            full=self.query_one("#full", Checkbox).value,
+            game_build=build or None,
+            force=self.query_one("#force", Checkbox).value,
+        )
+
+
+class RejectScreen(_ChoiceDialog[RejectChoice]):
+    """Reject diffs (unlocking their images): reinstall chosen explicitly.
+
+    Example:
+        >>> screen = RejectScreen("Reject 1 diff?", Text("#4101 Completed"), can_send=True)
+    """
+
+    def __init__(self, title: str, plan: Text, *, can_send: bool) -> None:
+        super().__init__(title, plan, REINSTALL_CHOICE, confirm="Reject", can_send=can_send)
+
+    def result(self, chosen: bool) -> RejectChoice:
+        return RejectChoice(reinstall=chosen)
