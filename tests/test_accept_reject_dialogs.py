@@ -34,7 +34,9 @@ class DialogApp(App[None]):
 
 
 def _accept(can_send: bool = True) -> AcceptScreen:
-    return AcceptScreen("Accept 1 diff?", Text("Will accept:\n  #1  Completed\n"), can_send=can_send)
+    return AcceptScreen(
+        "Accept 1 diff?", Text("Will accept:\n  #1  Completed\n"), can_send=can_send
+    )
 
 
 def _hint(app: DialogApp) -> str:
