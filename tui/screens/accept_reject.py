@@ -177,8 +177,8 @@ class AcceptScreen(_ChoiceDialog[AcceptChoice]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "toggle('full')", "Full image", id="accept-full"),
-        Binding("o", "toggle('force')", "Force", id="accept-force"),
+        Binding("f", "toggle_option('full')", "Full image", id="accept-full"),
+        Binding("o", "toggle_option('force')", "Force", id="accept-force"),
         Binding("b", "game_build", "Game build", id="accept-game-build"),
     ]
 
@@ -202,11 +202,11 @@ class AcceptScreen(_ChoiceDialog[AcceptChoice]):
         yield Static("becomes the game version's version; leave empty for none", classes="help")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle", "game_build"):
+        if action in ("toggle_option", "game_build"):
             return self._can_send
         return super().check_action(action, parameters)
 
-    def action_toggle(self, name: str) -> None:
+    def action_toggle_option(self, name: str) -> None:
         self.query_one(f"#{name}", Checkbox).toggle()
 
     def action_game_build(self) -> None:
