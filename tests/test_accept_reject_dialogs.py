@@ -8,12 +8,8 @@ from rich.text import Text
 from textual.app import App
 from textual.widgets import Button, Static
 
-from tui.screens.accept_reject import (
-    AcceptChoice,
-    AcceptScreen,
-    RejectChoice,
-    RejectScreen,
-)
+from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
+from tui.tracker import AcceptOptions
 
 _UNSET = object()
 
@@ -56,7 +52,7 @@ async def test_y_does_nothing_until_restart_is_chosen_and_says_so() -> None:
         assert not app.dialog.query_one("#confirm", Button).disabled
         assert _hint(app) == ""
         await pilot.press("y")
-    assert app.result == AcceptChoice(restart=False)
+    assert app.result == AcceptOptions(restart=False)
 
 
 async def test_accept_options_come_back_as_chosen() -> None:
@@ -66,14 +62,16 @@ async def test_accept_options_come_back_as_chosen() -> None:
         await pilot.press(*"1.4.2-rc y0")  # typed into the field: not keys of the dialog
         assert app.result is _UNSET
         await pilot.press("enter", "y")
-    assert app.result == AcceptChoice(restart=True, full=True, game_build="1.4.2-rc y0", force=True)
+    assert app.result == AcceptOptions(
+        restart=True, full=True, game_build="1.4.2-rc y0", force=True
+    )
 
 
 async def test_changing_the_choice_keeps_the_last_one() -> None:
     app = DialogApp(_accept())
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("1", "0", "y")
-    assert app.result == AcceptChoice(restart=False)
+    assert app.result == AcceptOptions(restart=False)
 
 
 async def test_cancel_sends_nothing_even_after_a_choice() -> None:

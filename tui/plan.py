@@ -37,6 +37,14 @@ class Action:
 RETRY: Final = Action(
     "retry", lambda state: state.can_retry, "only Completed or Failed diffs can be retried"
 )
+ACCEPT: Final = Action(
+    "accept", lambda state: state is JobState.COMPLETED, "only Completed diffs can be accepted"
+)
+REJECT: Final = Action(
+    "reject", lambda state: state.is_terminal, "only Completed or Failed diffs can be rejected"
+)
+DECISIONS: Final = frozenset({"accept", "reject"})
+"""Actions a diff takes once: after either, neither applies again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,8 @@ class Candidate:
     """The state is the one saved last session: no answer yet this session."""
     busy: bool = False
     """The same action is already being sent for this diff."""
+    decided: str = ""
+    """``"accepted"`` or ``"rejected"`` when the diff already was (else "")."""
 
     @classmethod
     def of_read(cls, diffid: int, read: DiffJob | ApiError) -> Candidate:
@@ -109,6 +119,8 @@ def skip_reason(action: Action, candidate: Candidate) -> str | None:
     """Why ``action`` leaves ``candidate`` out; None when it applies."""
     if candidate.busy:
         return f"a {action.name} is already being sent"
+    if action.name in DECISIONS and candidate.decided:
+        return f"already {candidate.decided}"
     if candidate.error is not None:
         return f"status unknown: {candidate.error.message}"
     state = candidate.state

@@ -53,7 +53,15 @@ from tui.cli.common import (
 )
 from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
-from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
+from tui.models import (
+    DiffJob,
+    InvalidDiffId,
+    JobState,
+    UninstallJob,
+    VersionJob,
+    WatchEntry,
+    parse_diff_id,
+)
 from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
@@ -534,6 +542,22 @@ class _RecordingClient:
     async def retry(self, diffid: int) -> DiffJob:
         # watch never retries; present only to satisfy the tracker's client protocol.
         raise NotImplementedError("watch does not retry")
+
+    async def accept(
+        self,
+        diffid: int,
+        restart: bool,
+        full: bool = False,
+        game_build: str | None = None,
+        force: bool = False,
+    ) -> VersionJob:
+        raise NotImplementedError("watch does not accept")
+
+    async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
+        raise NotImplementedError("watch does not reject")
+
+    async def version_status(self, imageversionid: int) -> VersionJob:
+        return await self._client.version_status(imageversionid)
 
 
 def _finished(view: JobView) -> bool:

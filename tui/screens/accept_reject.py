@@ -17,15 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, RadioButton, RadioSet, Static
 
-
-@dataclass(frozen=True, slots=True)
-class AcceptChoice:
-    """How to create the image versions, as the operator chose it."""
-
-    restart: bool
-    full: bool = False
-    game_build: str | None = None
-    force: bool = False
+from tui.tracker import AcceptOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +161,7 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
         self.dismiss(None)
 
 
-class AcceptScreen(_ChoiceDialog[AcceptChoice]):
+class AcceptScreen(_ChoiceDialog[AcceptOptions]):
     """Accept diffs (create image versions): restart chosen explicitly, three options.
 
     Example:
@@ -212,9 +204,9 @@ class AcceptScreen(_ChoiceDialog[AcceptChoice]):
     def action_game_build(self) -> None:
         self.query_one("#game-build", Input).focus()
 
-    def result(self, chosen: bool) -> AcceptChoice:
+    def result(self, chosen: bool) -> AcceptOptions:
         build = self.query_one("#game-build", Input).value.strip()
-        return AcceptChoice(
+        return AcceptOptions(
             restart=chosen,
             full=self.query_one("#full", Checkbox).value,
             game_build=build or None,
