@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import math
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
@@ -87,6 +88,26 @@ class StatusClient(Protocol):
     async def version_status(self, imageversionid: int) -> VersionJob:
         """An image-version job's current state."""
         ...
+
+
+_LOCKED_BY: Final = re.compile(r"\bimage locked by diffid\s+#?(\d{1,19})\b", re.IGNORECASE)
+
+
+def locked_by(text: str | None) -> int | None:
+    """The diff named by an "Image locked by diffid N" message, else None.
+
+    >>> locked_by("Image locked by diffid 4113")
+    4113
+    >>> locked_by("checksum mismatch") is None
+    True
+    """
+    if not text:
+        return None
+    match = _LOCKED_BY.search(text)
+    if match is None:
+        return None
+    diffid = int(match.group(1))
+    return diffid if 0 < diffid < 2**63 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +290,21 @@ class JobView:
         """The job's own error (``joberror``) as safe plain text, live or saved."""
         raw = self._live_or_saved(lambda job: job.error, lambda last: last.error)
         return plain(raw) if raw else None
+
+    @property
+    def locked_by(self) -> int | None:
+        """The diff that holds this diff's image locked, when the diff failed with
+        "Image locked by diffid N" or its last retry was refused with it; else None."""
+        state = self.state
+        last = self.retries[-1] if self.retries else None
+        if last is not None and last.outcome == "rejected" and (state is None or state.is_terminal):
+            holder = locked_by(last.reason)
+            if holder is not None:
+                return holder
+        if state is JobState.FAILED:
+            raw = self._live_or_saved(lambda job: job.error, lambda saved: saved.error)
+            return locked_by(raw)
+        return None
 
     @property
     def start(self) -> int | None:
