@@ -89,6 +89,10 @@ class StatusClient(Protocol):
         """An image-version job's current state."""
         ...
 
+    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
+        """Start a new diff of ``machineid`` against ``imageid`` (state-changing: sent once)."""
+        ...
+
 
 _LOCKED_BY: Final = re.compile(r"\bimage locked by diffid\s+#?(\d{1,19})\b", re.IGNORECASE)
 
@@ -984,6 +988,47 @@ class Tracker:
         record.reason = str(exc)
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
+
+    # ------------------------------------------------------------------ create
+    async def create(self, imageid: int, machineid: int) -> DiffJob:
+        """Start a new diff of ``machineid`` against ``imageid``: sent once, under the cap,
+        never repeated, and journaled (refusals too). The caller watches the new diff.
+
+        Errors propagate: :class:`~tui.api.BadRequest` carries the server's reason ("Image
+        locked by diffid N"), :class:`~tui.api.RetryOutcomeUnknown` means it may exist.
+        """
+        asked = f"image {imageid} on machine {machineid}"
+        await self._wait_for_slot()
+        try:
+            job = await self._client.create(imageid, machineid)
+        except RetryOutcomeUnknown as exc:
+            self._journal_create(None, "unknown", f"{asked}: {exc}")
+            raise
+        except BadRequest as exc:
+            self._journal_create(None, "refused", f"{asked}: {exc}")
+            raise
+        except ApiError as exc:
+            self._journal_create(None, "not done", f"{asked}: {exc}")
+            raise
+        self.last_answer_at = self._clock.now()
+        self._journal_create(job.diffid, "accepted", asked)
+        return job
+
+    def _journal_create(self, diffid: int | None, outcome: str, reason: str) -> None:
+        if self._on_event is None:
+            return
+        event = JournalEvent(
+            at=self._clock.now(),
+            kind="action",
+            diffid=diffid,
+            action="create",
+            outcome=outcome,
+            reason=reason,
+        )
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("on_event callback failed")
 
     # ------------------------------------------------------------------ details
     async def fetch_details(self, diffid: int) -> DiffJob:

@@ -559,6 +559,9 @@ class _RecordingClient:
     async def version_status(self, imageversionid: int) -> VersionJob:
         return await self._client.version_status(imageversionid)
 
+    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
+        raise NotImplementedError("watch does not create diffs")
+
 
 def _finished(view: JobView) -> bool:
     """Nothing more to wait for: terminal, or an error that polling will not cure."""
