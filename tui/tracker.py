@@ -1072,9 +1072,10 @@ class Tracker:
             logger.exception("on_change callback failed")
 
     def _journal_action(self, view: JobView, record: RetryRecord) -> None:
+        # Each outcome replaces the sending in the lifecycle: keep what was asked in it.
         reason = record.reason
-        if record.options and record.outcome == "sent":
-            reason = record.options
+        if record.options:
+            reason = f"{record.options}; {reason}" if reason else record.options
         self._journal(
             view,
             kind="action",
