@@ -209,7 +209,7 @@ def parse_diff_info(data: Mapping[str, Any]) -> DiffInfo | None:
     )
 
 
-class _JobView:
+class Job:
     """What every job (diff, image version, uninstall) says about its state.
 
     A mixin of the job dataclasses below: they share the job fields of API.md and
@@ -262,7 +262,7 @@ class _JobView:
 
 
 @dataclass(frozen=True, slots=True)
-class DiffJob(_JobView):
+class DiffJob(Job):
     """A diff job as the server last described it, with normalized types."""
 
     diffid: int
@@ -299,7 +299,7 @@ class DiffJob(_JobView):
 
 
 @dataclass(frozen=True, slots=True)
-class VersionJob(_JobView):
+class VersionJob(Job):
     """An image-version job (what accepting a diff starts), keyed by ``imageversionid``."""
 
     imageversionid: int
@@ -330,7 +330,7 @@ class VersionJob(_JobView):
 
 
 @dataclass(frozen=True, slots=True)
-class UninstallJob(_JobView):
+class UninstallJob(Job):
     """The uninstall job a reject with ``reinstall=1`` starts, keyed by ``uninstalljobid``."""
 
     uninstalljobid: int
@@ -563,7 +563,7 @@ class LastStatus:
     start: int | None = None
 
     @classmethod
-    def from_job(cls, job: DiffJob, seen_at: float) -> LastStatus:
+    def from_job(cls, job: Job, seen_at: float) -> LastStatus:
         """What the watchlist keeps of a job."""
         return cls(
             state_id=int(job.state) if job.state is not None else None,
@@ -585,8 +585,38 @@ class LastStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Accepted:
+    """A diff was accepted: the image version it became, and the options it was sent with."""
+
+    imageversionid: int
+    restart: bool
+    full: bool = False
+    force: bool = False
+    game_build: str | None = None
+    at: float = 0.0
+    """When it was accepted (Unix time)."""
+    last: LastStatus | None = None
+    """The version job's last status, so its line paints at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A diff was rejected; with ``reinstall``, the uninstall job that started."""
+
+    reinstall: bool
+    uninstalljobid: int | None = None
+    at: float = 0.0
+    last: LastStatus | None = None
+    """The uninstall job as the reject answered it (API.md has no status call for it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class WatchEntry:
-    """One diff on a profile's watchlist."""
+    """One diff on a profile's watchlist, and what became of it (accepted or rejected).
+
+    An image version is watched as part of the diff it was created from: ``accepted``
+    links the two, one version per diff (a diff can be accepted once).
+    """
 
     diffid: int
     asid: int
@@ -594,8 +624,16 @@ class WatchEntry:
     label: str = ""
     added_at: float = 0.0
     last: LastStatus | None = None
+    accepted: Accepted | None = None
+    rejected: Rejected | None = None
 
     @property
     def key(self) -> tuple[str, int, int]:
         """Entries are unique per profile, account and diff."""
         return (self.profile, self.asid, self.diffid)
+
+    @property
+    def decided(self) -> bool:
+        """Accepted or rejected: the diff no longer locks its image, and is not offered
+        either action again."""
+        return self.accepted is not None or self.rejected is not None
