@@ -39,16 +39,22 @@ class Seen:
     def __init__(self) -> None:
         self.events: list[JournalEvent] = []
         self.finished: list[tuple[int, FollowedJob]] = []
+        self.saved: list[WatchEntry] = []
 
     def finish(self, view: JobView, followed: FollowedJob) -> None:
         self.finished.append((view.diffid, followed))
 
 
 @contextlib.asynccontextmanager
-async def tracked(sim: Simulator, *diffids: int) -> AsyncIterator[tuple[Tracker, Seen]]:
+async def tracked(
+    sim: Simulator, *diffids: int | WatchEntry
+) -> AsyncIterator[tuple[Tracker, Seen]]:
     client = ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key)
     seen = Seen()
-    entries = [WatchEntry(diffid=d, asid=sim.asid, profile="sim", last=None) for d in diffids]
+    entries = [
+        d if isinstance(d, WatchEntry) else WatchEntry(diffid=d, asid=sim.asid, profile="sim")
+        for d in diffids
+    ]
     tracker = Tracker(
         client,
         entries,
@@ -57,6 +63,7 @@ async def tracked(sim: Simulator, *diffids: int) -> AsyncIterator[tuple[Tracker,
         rng=random.Random(3),
         on_event=seen.events.append,
         on_followed_finished=seen.finish,
+        save_decision=seen.saved.append,
     )
     try:
         async with Running(tracker):
@@ -97,9 +104,16 @@ async def test_accept_sends_once_per_completed_diff_and_follows_the_version_to_i
         assert simulator.count("version-status") == polls
         assert simulator.count("accept") == 1
         # Accepted already: a second accept is skipped, not sent.
-        assert tracker.plan(ACCEPT, [1]).skipped[0].reason == "already accepted"
+        assert tracker.plan(ACCEPT, [1]).skipped[0].reason == (
+            f"already accepted (image version {vid}): a diff is accepted or rejected once"
+        )
         assert await tracker.accept([1], AcceptOptions(restart=False)) == {}
         assert simulator.count("accept") == 1
+    # The watchlist is told, with the options, and again with the version's end.
+    assert [e.accepted.imageversionid for e in seen.saved if e.accepted] == [vid, vid]
+    first, last = seen.saved[0].accepted, seen.saved[-1].accepted
+    assert first is not None and first.restart and not first.force
+    assert last is not None and last.last is not None and last.last.state is JobState.COMPLETED
     actions = [(e.action, e.outcome, e.reason) for e in seen.events if e.kind == "action"]
     assert actions[0] == ("accept", "sent", "restart=1")
     assert actions[1][:2] == ("accept", "accepted")
@@ -149,7 +163,8 @@ async def test_reject_with_reinstall_shows_the_uninstall_job_and_unlocks(
         assert tracker.views[2].followed is None
         assert simulator.count("reject") == 2
         assert simulator.decision(1) == ("rejected", None)
-        assert tracker.plan(REJECT, [1]).skipped[0].reason == "already rejected"
+        reason = tracker.plan(REJECT, [1]).skipped[0].reason
+        assert reason == "already rejected: a diff is accepted or rejected once"
         assert simulator.count("version-status") == 0
 
 
@@ -186,3 +201,38 @@ def test_locked_by_reads_the_diff_id_from_the_message(diffid: int, mark: str) ->
 def test_locked_by_never_reads_text_without_the_phrase(text: str) -> None:
     if "locked by diffid" not in text.lower():
         assert locked_by(text) is None
+
+
+async def test_a_saved_acceptance_paints_at_once_and_its_version_is_followed_again(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=5)
+    async with tracked(simulator, 1) as (tracker, seen):
+        await tracker.accept([1], AcceptOptions(restart=False, game_build="b7"))
+        saved = seen.saved[0]
+    # The next session: the version job was still running when the app quit.
+    assert saved.accepted is not None
+    async with tracked(simulator, saved) as (tracker, seen):
+        view = tracker.views[1]
+        assert view.decision is not None and view.decision.options == "restart=0, game build 'b7'"
+        assert view.followed is not None and view.followed.jobid == saved.accepted.imageversionid
+        await wait_until(lambda: seen.finished, limit=10.0)
+        assert ACCEPT.name not in [e.action for e in seen.events]
+        assert tracker.plan(ACCEPT, [1]).send == ()
+    assert simulator.count("accept") == 1
+
+
+async def test_a_saved_rejection_is_shown_and_nothing_is_polled_for_it(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=6, fail_with="x")
+    async with tracked(simulator, 1) as (tracker, seen):
+        await tracker.reject([1], reinstall=True)
+        saved = seen.saved[0]
+    simulator.reset_counters()
+    async with tracked(simulator, saved) as (tracker, _):
+        view = tracker.views[1]
+        assert view.decision is not None and view.decision.options == "reinstall=1"
+        assert view.followed is not None and view.followed.kind == "uninstall"
+        await asyncio.sleep(0.3)
+        assert simulator.count("version-status") == 0

@@ -16,10 +16,10 @@ the interval relaxes (10% of the overdue time).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol
+from typing import Final, Literal
 
 from tui.clock import Clock
-from tui.models import JobState
+from tui.models import Job
 from tui.poll_settings import PollSettings
 
 ETA_ERROR: Final = 0.25
@@ -41,40 +41,6 @@ for a window known from the ETA alone: an earlier read brings a pace)."""
 
 KEPT_READS: Final = 8
 """Running reads kept per diff: the first and last of them give the pace."""
-
-
-class JobReading(Protocol):
-    """What any job's answer (a diff, an image version) says of its run."""
-
-    @property
-    def state(self) -> JobState | None:
-        """The state, None for a state id this app does not know."""
-        ...
-
-    @property
-    def failed(self) -> bool:
-        """The job failed (``jobfailed``, or the Failed state)."""
-        ...
-
-    @property
-    def progress(self) -> int:
-        """Percent done."""
-        ...
-
-    @property
-    def eta(self) -> int | None:
-        """The API's Unix ETA."""
-        ...
-
-    @property
-    def start(self) -> int | None:
-        """Unix time the job started."""
-        ...
-
-    @property
-    def is_terminal(self) -> bool:
-        """Completed or Failed."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +66,7 @@ class RunReads:
     samples: list[tuple[float, int]] = field(default_factory=list)
     """(monotonic time, progress) of running reads this session."""
 
-    def read(self, job: JobReading, now: float, *, running: bool) -> None:
+    def read(self, job: Job, now: float, *, running: bool) -> None:
         """Take in an answer read at monotonic time ``now``."""
         if not running:
             self.samples.clear()

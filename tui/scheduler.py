@@ -53,8 +53,8 @@ from typing import Final, Generic, TypeVar
 
 from tui.api import ApiError
 from tui.clock import Clock
-from tui.finish_estimate import FinishEstimate, FinishEstimator, JobReading, RunReads
-from tui.models import JobState
+from tui.finish_estimate import FinishEstimate, FinishEstimator, RunReads
+from tui.models import Job, JobState
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 
@@ -234,7 +234,7 @@ class PollScheduler(Generic[K]):
             entry.forced = True
             entry.due = self._not_before_min_interval(entry, now)
 
-    def mark_retried(self, key: K, job: JobReading | None = None) -> None:
+    def mark_retried(self, key: K, job: Job | None = None) -> None:
         """A retry was accepted (``job`` is its answer) or its outcome is unknown.
 
         The diff is polled again soon, and a terminal read right after does not stop
@@ -420,7 +420,7 @@ class PollScheduler(Generic[K]):
             entry.in_flight = False
             self._in_flight -= 1
 
-    def succeeded(self, key: K, job: JobReading) -> float | None:
+    def succeeded(self, key: K, job: Job) -> float | None:
         """The server answered for ``key``; returns seconds until its next poll, or
         None when it will not be polled again (confirmed terminal)."""
         entry = self._entries.get(key)

@@ -31,8 +31,26 @@ from tui.api import (
 from tui.clock import Clock
 from tui.formatting import describe_poll_error, next_try_text, poll_error_parts
 from tui.journal import JournalEvent, new_ref
-from tui.models import DiffJob, JobState, LastStatus, UninstallJob, VersionJob, WatchEntry
-from tui.plan import ACCEPT, DECISIONS, REJECT, RETRY, Action, Candidate, Plan, make_plan
+from tui.models import (
+    Accepted,
+    DiffJob,
+    JobState,
+    LastStatus,
+    Rejected,
+    UninstallJob,
+    VersionJob,
+    WatchEntry,
+)
+from tui.plan import (
+    ACCEPT,
+    REJECT,
+    RETRY,
+    Action,
+    Candidate,
+    Plan,
+    decision_words,
+    make_plan,
+)
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
 from tui.scheduler import PollScheduler
@@ -354,12 +372,14 @@ _PAST: Final = {"accept": "accepted", "reject": "rejected"}
 
 def _candidate(view: JobView, action: Action) -> Candidate:
     decision = view.decision
-    decided = ""
-    if decision is not None and decision.outcome in ("accepted", "unknown"):
-        decided = _PAST.get(decision.action, decision.action)
+    decided = decision_words(view.entry)
+    if not decided and decision is not None and decision.outcome in ("accepted", "unknown"):
+        # Sent this session and not (or not yet) in the entry: an unknown outcome too,
+        # since it may have happened and is never sent again automatically.
+        decided = _PAST[decision.action]
         if decision.outcome == "unknown":
             decided += " (outcome unknown: check it before sending again)"
-    busy = view.decision_in_flight if action.name in DECISIONS else view.retry_in_flight
+    busy = view.decision_in_flight if action.once else view.retry_in_flight
     return Candidate(
         view.diffid,
         view.state,
@@ -368,6 +388,41 @@ def _candidate(view: JobView, action: Action) -> Candidate:
         busy=busy,
         decided=decided,
     )
+
+
+def _saved_record(action: str, at: float, options: str) -> RetryRecord:
+    past = _PAST[action]
+    return RetryRecord(
+        at=at, outcome="accepted", message=past, by="saved", reason=past, action=action,
+        options=options,
+    )  # fmt: skip
+
+
+def _saved_fields(last: LastStatus | None) -> dict[str, Any]:
+    """A job's fields as the watchlist saved them (nothing known: state None)."""
+    if last is None:
+        return {"state": None, "state_name": "", "progress": 0, "created": 0, "updated": 0,
+                "failed": False}  # fmt: skip
+    state = last.state
+    return {
+        "state": state,
+        "state_name": last.state_name,
+        "progress": last.progress,
+        "created": 0,
+        "updated": 0,
+        "failed": state is JobState.FAILED,
+        "start": last.start,
+        "eta": last.eta,
+        "error": last.error,
+    }
+
+
+def _saved_version(imageversionid: int, last: LastStatus | None) -> VersionJob:
+    return VersionJob(imageversionid=imageversionid, **_saved_fields(last))
+
+
+def _saved_uninstall(uninstalljobid: int, last: LastStatus) -> UninstallJob:
+    return UninstallJob(uninstalljobid=uninstalljobid, **_saved_fields(last))
 
 
 def _last_status_key(status: LastStatus | None) -> tuple[object, ...] | None:
@@ -397,6 +452,7 @@ class Tracker:
         save_interval: float = SAVE_INTERVAL,
         on_event: Callable[[JournalEvent], None] | None = None,
         on_followed_finished: Callable[[JobView, FollowedJob], None] | None = None,
+        save_decision: Callable[[WatchEntry], None] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
@@ -408,6 +464,7 @@ class Tracker:
         self._save_interval = save_interval
         self._on_event = on_event
         self._on_followed_finished = on_followed_finished
+        self._save_decision = save_decision
         self.views: dict[int, JobView] = {}
         """Every watched diff's view, by diff ID."""
         self._followed: dict[FollowKey, int] = {}
@@ -514,6 +571,7 @@ class Tracker:
                 float(last.start) if last is not None and last.start is not None else None,
             )
             added.add(entry.diffid)
+            self._restore_decision(self.views[entry.diffid])
         if added:
             self._refresh_next_poll(added)
             self._notify(added)
@@ -734,6 +792,33 @@ class Tracker:
         self._refresh_next_poll([view.diffid])
         self._wake.set()
 
+    def _restore_decision(self, view: JobView) -> None:
+        """Show a decision saved in the watchlist; follow its version job if not ended."""
+        accepted, rejected = view.entry.accepted, view.entry.rejected
+        if accepted is not None:
+            options = AcceptOptions(
+                accepted.restart, accepted.full, accepted.game_build, accepted.force
+            )
+            view.decision = _saved_record("accept", accepted.at, options.words())
+            job = _saved_version(accepted.imageversionid, accepted.last)
+            self._follow(view, FollowedJob("version", accepted.imageversionid, job))
+        elif rejected is not None:
+            words = f"reinstall={int(rejected.reinstall)}"
+            view.decision = _saved_record("reject", rejected.at, words)
+            if rejected.uninstalljobid is not None and rejected.last is not None:
+                uninstall = _saved_uninstall(rejected.uninstalljobid, rejected.last)
+                view.followed = FollowedJob("uninstall", rejected.uninstalljobid, uninstall)
+
+    def _record_decision(self, view: JobView, entry: WatchEntry) -> None:
+        """Keep ``entry``'s decision on the view and hand it to the watchlist."""
+        view.entry = entry
+        if self._save_decision is None:
+            return
+        try:
+            self._save_decision(entry)
+        except Exception:
+            logger.exception("saving a decision failed")
+
     def _unfollow(self, key: FollowKey) -> None:
         self._followed.pop(key, None)
         self._scheduler.remove(key)
@@ -766,6 +851,13 @@ class Tracker:
             )
         if delay is None:
             self._unfollow(key)
+        accepted = view.entry.accepted
+        if job.is_terminal and accepted is not None and accepted.imageversionid == key.jobid:
+            last = LastStatus.from_job(job, self._clock.now())
+            entry = dataclasses.replace(
+                view.entry, accepted=dataclasses.replace(accepted, last=last)
+            )
+            self._record_decision(view, entry)
         self._changed(view)
         if not before.is_terminal and job.is_terminal and self._on_followed_finished is not None:
             try:
@@ -901,6 +993,17 @@ class Tracker:
             record.outcome = "accepted"
             record.message = f"accepted: {followed.title} {job.display_state}"
             record.reason = f"{followed.title} {job.display_state}"
+            now = self._clock.now()
+            accepted = Accepted(
+                job.imageversionid,
+                options.restart,
+                full=options.full,
+                force=options.force,
+                game_build=options.game_build,
+                at=now,
+                last=LastStatus.from_job(job, now),
+            )
+            self._record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
             self._follow(view, followed)
 
         return await self._decide(ACCEPT, diffids, options.words(), send, answered)
@@ -917,6 +1020,14 @@ class Tracker:
             record.outcome = "accepted"
             record.message = "rejected: the image is unlocked"
             record.reason = "rejected"
+            now = self._clock.now()
+            rejected = Rejected(
+                reinstall,
+                job.uninstalljobid if job is not None else None,
+                at=now,
+                last=LastStatus.from_job(job, now) if job is not None else None,
+            )
+            self._record_decision(view, dataclasses.replace(view.entry, rejected=rejected))
             if job is not None:
                 followed = FollowedJob("uninstall", job.uninstalljobid, job)
                 record.message += f"; {followed.title} {job.display_state}"
