@@ -100,6 +100,12 @@ class MemoryWatchlist:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
 
+    def save_decision(self, entry: WatchEntry) -> None:
+        self.calls.append(("save_decision", entry))
+        self._check()
+        if entry.diffid in self.entries:
+            self.entries[entry.diffid] = entry
+
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
     ) -> None:

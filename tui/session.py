@@ -119,6 +119,20 @@ class WatchSession:
             if diffid in self._held:
                 self._held[diffid] = dataclasses.replace(self._held[diffid], last=status)
 
+    def save_decision(self, entry: WatchEntry) -> None:
+        """Remember that ``entry``'s diff was accepted or rejected (and how)."""
+        try:
+            self._store.record_decision(
+                dataclasses.replace(entry, profile=self.profile, asid=self.asid)
+            )
+        finally:
+            self._tell_notices()
+        held = self._held.get(entry.diffid)
+        if held is not None:
+            self._held[entry.diffid] = dataclasses.replace(
+                held, accepted=entry.accepted, rejected=entry.rejected
+            )
+
 
 class FileThread:
     """One daemon thread that does file work in the order given, off the event loop.
