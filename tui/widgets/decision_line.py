@@ -8,12 +8,14 @@ image names that diff and the key that goes to it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui.formatting import ago_text, eta_text
 from tui.models import JobState
 from tui.safetext import plain
-from tui.tracker import FollowedJob, JobView, RetryRecord
+
+if TYPE_CHECKING:
+    from tui.tracker import FollowedJob, JobView, RetryRecord
 
 Tone = Literal["busy", "done", "error", "unknown", "dim"]
 """How the line reads: the renderer picks its style from this."""
