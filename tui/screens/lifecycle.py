@@ -43,7 +43,7 @@ class LifecycleHost(Protocol):
         """The selected diffs in list order, else the focused one."""
         ...
 
-    def focused(self) -> int | None:
+    def focused_diff(self) -> int | None:
         """The diff under the cursor."""
         ...
 
@@ -51,7 +51,7 @@ class LifecycleHost(Protocol):
         """Put the cursor on ``diffid`` (a watched diff)."""
         ...
 
-    async def watch(self, diffid: int, label: str) -> bool:
+    async def watch_diff(self, diffid: int, label: str) -> bool:
         """Add ``diffid`` to the watchlist with ``label``; False when it could not be saved."""
         ...
 
@@ -138,7 +138,7 @@ class Lifecycle:
 
     def go_to_lock(self) -> None:
         """Go to the diff that locks the focused diff's image, watching it if needed."""
-        diffid = self._host.focused()
+        diffid = self._host.focused_diff()
         view = self._tracker.views.get(diffid) if diffid is not None else None
         holder = view.locked_by if view is not None else None
         if view is None or holder is None:
@@ -155,7 +155,7 @@ class Lifecycle:
         async def add() -> None:
             imageid = await self._image_of(locked) if locked is not None else None
             label = lock_label(imageid, locked.diffid if locked is not None else holder)
-            if await self._host.watch(holder, label):
+            if await self._host.watch_diff(holder, label):
                 self._host.show_diff(holder)
                 self._notify(f"#{holder} {label}: now watched. Accept (V) or reject (X) it.")
 
@@ -186,7 +186,7 @@ class Lifecycle:
         self._host.app.run_worker(run(), group="create")
 
     async def _offer(self) -> tuple[Offer | None, str]:
-        diffid = self._host.focused()
+        diffid = self._host.focused_diff()
         if diffid is None:
             return None, ""
         view = self._tracker.views[diffid]
@@ -220,7 +220,7 @@ class Lifecycle:
                 self.go_to(holder, None)
             return
         label = request.label or asked
-        if await self._host.watch(job.diffid, label):
+        if await self._host.watch_diff(job.diffid, label):
             self._host.show_diff(job.diffid)
             self._notify(f"New diff #{job.diffid} of {asked}: {job.display_state}, now watched.")
 
