@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Literal, Protocol
 
 from textual.app import App
 from textual.notifications import SeverityLevel
@@ -225,7 +225,9 @@ class Lifecycle:
             self._notify(f"New diff #{job.diffid} of {asked}: {job.display_state}, now watched.")
 
 
-def followed_notice(view: JobView, followed: FollowedJob) -> tuple[str, SeverityLevel]:
+def followed_notice(
+    view: JobView, followed: FollowedJob
+) -> tuple[str, Literal["information", "error"]]:
     """The notice for a followed job that ended (completed or failed)."""
     label = f" ({plain(view.label)})" if view.label else ""
     job = followed.job
