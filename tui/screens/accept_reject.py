@@ -13,7 +13,7 @@ from typing import ClassVar, Generic, TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, RadioButton, RadioSet, Static
 
@@ -38,13 +38,13 @@ class BinaryChoice:
 
 RESTART_CHOICE = BinaryChoice(
     "restart",
-    "servers pick the new version up when they next exit or reallocate",
-    "stop every game server using the image during the install, restart them after",
+    "game servers pick the new version up when they next exit",
+    "stop and restart every game server using the image",
 )
 REINSTALL_CHOICE = BinaryChoice(
     "reinstall",
-    "only unlock the image; the build machine keeps its files",
-    "also reinstall the build machine to the image's last good version",
+    "only unlock the image (the build machine keeps its files)",
+    "also reinstall the build machine to the last good image",
 )
 
 _T = TypeVar("_T")
@@ -55,15 +55,15 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
 
     DEFAULT_CSS = """
     _ChoiceDialog { align: center middle; }
-    _ChoiceDialog > Vertical {
+    _ChoiceDialog > VerticalScroll {
         width: 80; max-width: 95%; height: auto; max-height: 95%;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     _ChoiceDialog .title { text-style: bold; margin-bottom: 1; }
     _ChoiceDialog #plan { height: auto; max-height: 10; }
+    _ChoiceDialog #ask { margin-top: 1; }
     _ChoiceDialog .heading { text-style: bold; margin-top: 1; }
     _ChoiceDialog RadioSet { width: 100%; border: none; padding: 0; }
-    _ChoiceDialog .help { color: $text-muted; padding-left: 4; }
     _ChoiceDialog Checkbox { border: none; padding: 0; }
     _ChoiceDialog Input { width: 100%; }
     _ChoiceDialog #hint { color: $warning; height: auto; }
@@ -91,7 +91,8 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
         """The required choice: None until the operator presses 0 or 1."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        # The frame scrolls: the buttons stay reachable on a 24-line terminal.
+        with VerticalScroll(id="frame"):
             yield Static(Text(self._title), classes="title")
             with VerticalScroll(id="plan"):
                 yield Static(self._plan)
@@ -118,7 +119,8 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
         yield from ()
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # Not scrolled to the button: on a small terminal the plan must show first.
+        self.set_focus(self.query_one("#cancel", Button), scroll_visible=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "choose"):
@@ -147,9 +149,9 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
 
     def action_confirm(self) -> None:
         if self.chosen is None:
-            self.query_one("#hint", Static).update(
-                f"Choose {self._choice.name} first: press 0 or 1. Nothing was sent."
-            )
+            hint = self.query_one("#hint", Static)
+            hint.update(f"Choose {self._choice.name} first: press 0 or 1. Nothing was sent.")
+            hint.scroll_visible()
             return
         self.dismiss(self.result(self.chosen))
 
@@ -178,20 +180,13 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
         super().__init__(title, plan, RESTART_CHOICE, confirm="Accept", can_send=can_send)
 
     def compose_options(self) -> ComposeResult:
-        yield Static("Options", classes="heading")
-        yield Checkbox("full image (f)", id="full")
-        yield Static(
-            "a full (rolled-up) image instead of a differential one; "
-            "needed when the diff found no changes",
-            classes="help",
+        yield Static("Options (each off unless chosen)", classes="heading")
+        yield Checkbox("full (f): a full image, not differential (needed if no changes)", id="full")
+        yield Checkbox("force (o): create it even while game servers are allocated", id="force")
+        yield Input(
+            placeholder="game build (b): the game's build string, shown as its version",
+            id="game-build",
         )
-        yield Checkbox("force (o)", id="force")
-        yield Static(
-            "create it even while servers are allocated (else refused while they are)",
-            classes="help",
-        )
-        yield Input(placeholder="game build (b): the game's own build string", id="game-build")
-        yield Static("becomes the game version's version; leave empty for none", classes="help")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_option", "game_build"):
