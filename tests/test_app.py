@@ -31,7 +31,7 @@ def all_polled(app: ImageDiffApp) -> bool:
 
 
 def header_text(app: ImageDiffApp) -> str:
-    return str(app.header.render())
+    return str(app.monitor.header.render())
 
 
 def rich_text(static: Static) -> str:
@@ -325,8 +325,8 @@ async def test_add_reports_bad_tokens_inline_and_adds_good_ids_with_a_label(
         await wait_until(pilot, lambda: set(app.tracker.views) == {1, 901, 902})
         assert app.watchlist.calls[-1] == ("add", ([901, 902], "eu [b]2"))  # type: ignore[attr-defined]
         await wait_until(pilot, lambda: all_polled(app))
-        await wait_until(pilot, lambda: app.job_list.order == [902, 1, 901])
-        assert app.job_list.highlighted == 901  # the cursor stays on the first diff added
+        await wait_until(pilot, lambda: app.monitor.job_list.order == [902, 1, 901])
+        assert app.monitor.job_list.highlighted == 901  # the cursor stays on the first diff added
         text = list_text(app)
         assert "#901 eu [b]2" in text and "#902 eu [b]2" in text
 
@@ -387,20 +387,20 @@ async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
         await pilot.press("slash")
         await type_text(pilot, "westq")
         await pilot.press("backspace")
-        assert app.job_list.order == [101, 203]
+        assert app.monitor.job_list.order == [101, 203]
         # Letters typed into the box are text, not the list's keys (s, t; q quits).
         assert app.is_running and app.screen is app.screen_stack[0]
-        assert "sort: state" in header_text(app) and not app.job_list.selected
+        assert "sort: state" in header_text(app) and not app.monitor.job_list.selected
         assert "filter: west" in header_text(app)
         text = list_text(app)
         assert "#101" in text and "#203" in text and "#102" not in text
         await pilot.press("backspace", "backspace", "backspace", "backspace")
         await type_text(pilot, "failed")
-        assert app.job_list.order == [102]
+        assert app.monitor.job_list.order == [102]
         await pilot.press("escape")
-        assert app.job_list.order == [102, 101, 203]
+        assert app.monitor.job_list.order == [102, 101, 203]
         assert "filter:" not in header_text(app)
-        assert app.job_list.has_focus
+        assert app.monitor.job_list.has_focus
         assert "#101" in list_text(app)
 
 
@@ -412,21 +412,21 @@ async def test_sort_cycles_and_changes_the_order(simulator: Simulator) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all_polled(app))
         # Failed, running, completed (re-sorted just after the last answer).
-        await wait_until(pilot, lambda: app.job_list.order == [2, 1, 3])
+        await wait_until(pilot, lambda: app.monitor.job_list.order == [2, 1, 3])
         assert "sort: state" in header_text(app)
         await pilot.press("s")
-        assert app.job_list.order == [1, 2, 3]
+        assert app.monitor.job_list.order == [1, 2, 3]
         assert "sort: ID" in header_text(app)
         text = list_text(app)
         assert text.index("#1") < text.index("#2") < text.index("#3")
         await pilot.press("s")
         assert "sort: ETA" in header_text(app)
-        assert app.job_list.order[0] == 1  # the only one with an ETA
+        assert app.monitor.job_list.order[0] == 1  # the only one with an ETA
         await pilot.press("s")
         assert "sort: last update" in header_text(app)
         await pilot.press("s")
         assert "sort: state" in header_text(app)
-        assert app.job_list.order == [2, 1, 3]
+        assert app.monitor.job_list.order == [2, 1, 3]
 
 
 async def test_selection_with_space_a_and_shift_a(simulator: Simulator) -> None:
@@ -436,18 +436,18 @@ async def test_selection_with_space_a_and_shift_a(simulator: Simulator) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all_polled(app))
         await pilot.press("space")
-        assert app.job_list.selected == {1}
+        assert app.monitor.job_list.selected == {1}
         assert "[1 selected]" in header_text(app)
         await pilot.press("down", "space")
-        assert app.job_list.selected == {1, 3}
+        assert app.monitor.job_list.selected == {1, 3}
         await pilot.press("a")
-        assert app.job_list.selected == {1, 2, 3, 4}
+        assert app.monitor.job_list.selected == {1, 2, 3, 4}
         assert "[4 selected]" in header_text(app)
         await pilot.press("A")
-        assert app.job_list.selected == set()
+        assert app.monitor.job_list.selected == set()
         assert "selected]" not in header_text(app)
         await pilot.press("up", "space")
-        assert app.job_list.selected == {3}  # space had moved the cursor on to #4
+        assert app.monitor.job_list.selected == {3}  # space had moved the cursor on to #4
         assert "●" in list_text(app)
 
 
@@ -748,11 +748,11 @@ async def test_an_id_another_instance_already_added_is_shown(simulator: Simulato
         await type_text(pilot, "2")
         await pilot.press("ctrl+s")
         assert 2 in app.tracker.views
-        assert app.job_list.highlighted == 2
+        assert app.monitor.job_list.highlighted == 2
         await wait_until(pilot, lambda: all_polled(app))
         await wait_until(pilot, lambda: "FAILED     #2" in list_text(app))
         await pilot.pause(0.2)
-        assert app.job_list.highlighted == 2  # the re-sort after the poll follows it
+        assert app.monitor.job_list.highlighted == 2  # the re-sort after the poll follows it
         assert "added by another instance: #2" in screen_text(app)
 
 
@@ -765,14 +765,16 @@ async def test_a_long_list_scrolls_and_polls_what_is_on_screen(simulator: Simula
         assert "COMPLETED  #1000" in list_text(app)
         await pilot.press("s")  # by ID
         await pilot.press("end")
-        assert app.job_list.highlighted == 1059
+        assert app.monitor.job_list.highlighted == 1059
         text = list_text(app)
         assert "#1059" in text and "#1000" not in text
-        await wait_until(pilot, lambda: 1059 in app._last_visible, limit=3)
+        await wait_until(pilot, lambda: 1059 in app.monitor._last_visible, limit=3)
         await pilot.press("pageup")
-        assert app.job_list.highlighted is not None and app.job_list.highlighted < 1059
+        assert (
+            app.monitor.job_list.highlighted is not None and app.monitor.job_list.highlighted < 1059
+        )
         await pilot.press("home")
-        assert app.job_list.highlighted == 1000
+        assert app.monitor.job_list.highlighted == 1000
         assert "#1000" in list_text(app)
 
 
@@ -788,8 +790,8 @@ async def test_mouse_click_on_the_mark_selects_and_double_click_opens(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all_polled(app))
         await pilot.click(JobList, offset=(0, 3))
-        assert app.job_list.selected == {2}
-        assert app.job_list.highlighted == 2
+        assert app.monitor.job_list.selected == {2}
+        assert app.monitor.job_list.highlighted == 2
         assert "[1 selected]" in header_text(app)
         await pilot.click(JobList, offset=(20, 0), times=2)
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen))
@@ -887,7 +889,7 @@ async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
         await pilot.press("backspace")
         await wait_until(pilot, lambda: "“[b]z”" in list_text(app))
         await pilot.press("enter")  # keep the filter, back to the list
-        assert app.job_list.has_focus
+        assert app.monitor.job_list.has_focus
         assert "filter: [b]z" in header_text(app)
         await pilot.press("escape")  # from the list: clears it too
         assert "filter:" not in header_text(app)
