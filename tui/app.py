@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final
 
 from rich.text import Text
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.dom import DOMNode
+from textual.binding import BindingType
 from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -26,23 +24,21 @@ from textual.worker import Worker, WorkerState
 from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
 from tui.journal import Journal
-from tui.models import LastStatus, WatchEntry
+from tui.models import WatchEntry
 from tui.safetext import plain
-from tui.screens.actions import ACTIONS, bindings, read_only_keymap
-from tui.screens.help import HelpScreen
+from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap
+from tui.screens.help import HelpScreen, help_rows
 from tui.screens.monitor import MonitorScreen
-from tui.screens.theme_picker import ThemePicker
-from tui.session import FileThread
-from tui.terminal_driver import HangupAwareDriver
+from tui.screens.theme_picker import ThemePicker, theme_saver
+from tui.terminal_driver import HangupAwareDriver, handle_signals
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
 from tui.tracker import JobView, StatusClient, Tracker
-from tui.widgets.job_list import JobList
+from tui.watchlist_writes import WatchlistWrites
 
 __all__ = ["AppOptions", "ImageDiffApp", "WatchlistPort"]
 
 log = logging.getLogger("tui.app")
 
-_T = TypeVar("_T")
 
 STOP_POLLING_WAIT: Final = 1.0
 """Seconds on the way out for the poller to cancel its requests in flight."""
@@ -50,10 +46,6 @@ SAVE_ON_EXIT_WAIT: Final = 1.5
 """Seconds on the way out for the watchlist writes still queued (another process's lock)."""
 CLOSE_CLIENT_WAIT: Final = 0.3
 """Seconds on the way out for the HTTP client to close its connections."""
-
-
-_HELP_SKIPS = frozenset({"page_left", "page_right", "command_palette", "read_only"})
-"""Bindings that help leaves out: sideways paging, the palette's (own row), read-only notices."""
 
 
 class ImageDiffApp(App[None]):
@@ -99,17 +91,15 @@ class ImageDiffApp(App[None]):
             settings=options.poll,
             on_change=self._tracker_changed,
             on_finished=self._tracker_finished,
-            save_status=self._save_status,
+            save_status=lambda statuses: self.writes.save_status(statuses),
             on_event=self.journal.append,
         )
         self._quitting = False
         self._exit_reason: str | None = None
         self._terminal_gone = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        # All watchlist file work, in order, off the event loop: a big file or another
-        # process holding the lock must never stall keys or redraws.
-        self._files = FileThread()
-        self._lock_waited: Path | None = None
+        self.writes = WatchlistWrites(watchlist)
+        """All watchlist file work, in order, off the event loop."""
         for source in themes.themes.values():
             self.register_theme(source.theme)
         self.theme = options.theme or DEFAULT_THEME
@@ -154,29 +144,17 @@ class ImageDiffApp(App[None]):
             self._start_tracker()
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
-        known = {row.id for row in ACTIONS if row.key is not None} | set(_binding_ids(JobList))
-        unknown = sorted(set(keymap) - known)
-        if unknown:
-            self.notify(
-                f"[keymap] has unknown binding ids: {', '.join(unknown)}. "
-                f"Known: {', '.join(sorted(known))}",
-                severity="warning",
-                timeout=15,
-                markup=False,
-            )
-        self.set_keymap(read_only_keymap({k: v for k, v in keymap.items() if k in known}))
+        keymap, warning = checked_keymap(keymap)
+        if warning:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
+        self.set_keymap(keymap)
 
     # -- leaving: q, a hang-up, SIGTERM ------------------------------------------
 
     def on_load(self) -> None:
         # The earliest moment with a running loop: from here on a signal saves and exits.
         self._loop = asyncio.get_running_loop()
-        handlers = {signal.SIGHUP: self._on_sighup, signal.SIGTERM: self._on_sigterm}
-        for signum, handler in handlers.items():
-            try:
-                self._loop.add_signal_handler(signum, handler)
-            except (NotImplementedError, RuntimeError, ValueError):
-                log.debug("no handler for %s here", signum)
+        handle_signals(self._loop, {"SIGHUP": self._on_sighup, "SIGTERM": self._on_sigterm})
 
     def _on_sighup(self) -> None:
         # A hang-up means the terminal is gone: writing to it could block for good.
@@ -214,53 +192,16 @@ class ImageDiffApp(App[None]):
         """True once `q` (or a signal) started the way out."""
         return self._quitting
 
-    async def in_file_thread(self, work: Callable[[], _T]) -> _T:
-        """``work()`` done on the file thread, after the file work already queued."""
-        return await asyncio.wrap_future(self._files.submit(work))
-
     def _lock_wait(self, lock: Path) -> None:
-        self._lock_waited = lock
+        notice = self.writes.waiting_for(lock)
         if not self._quitting:
-            self.notify(
-                f"Waiting for the watchlist lock: another process holds {lock}. "
-                "Keys keep working; the change is saved once it lets go.",
-                severity="warning",
-                timeout=8,
-                markup=False,
-            )
+            self.notify(notice, severity="warning", timeout=8, markup=False)
 
     def _file_notice(self, notice: str) -> None:
         if not self._quitting:
             self.notify(plain(notice), severity="error", timeout=30, markup=False)
 
-    async def _save_on_exit(self) -> str | None:
-        """Wait (bounded) for the file work queued; what could not be saved, in words."""
-        try:
-            await asyncio.wait_for(self.in_file_thread(lambda: None), SAVE_ON_EXIT_WAIT)
-        except TimeoutError:
-            where = (
-                f": another process holds the lock {self._lock_waited}"
-                if self._lock_waited is not None
-                else ""
-            )
-            message = (
-                f"The watchlist could not be saved before exit{where}. Not written: the "
-                "statuses seen in this run, and any change still waiting to be saved."
-            )
-            log.error("%s", message)
-            return message
-        return None
-
     # -- tracker plumbing -----------------------------------------------------
-
-    def _save_status(self, statuses: dict[int, LastStatus]) -> None:
-        self._files.submit(lambda: self._write_status(statuses))
-
-    def _write_status(self, statuses: dict[int, LastStatus]) -> None:
-        try:
-            self.watchlist.save_status(statuses)
-        except Exception:
-            log.exception("saving the last statuses to the watchlist failed")
 
     def _start_tracker(self) -> None:
         self.run_worker(self.tracker.run(), name="poller", group="poller", exit_on_error=False)
@@ -301,21 +242,7 @@ class ImageDiffApp(App[None]):
         names = self.theme_catalog.names()
         original = self.theme
 
-        def picked(name: str | None) -> None:
-            if name is None or name == original:
-                return
-            if self.options.save_theme is not None:
-                try:
-                    self.options.save_theme(name)
-                except Exception as exc:
-                    self.notify(
-                        f"Theme applied, but not saved: {plain(str(exc))}",
-                        severity="warning",
-                        markup=False,
-                    )
-                    return
-            self.notify(f"Theme: {name}")
-
+        picked = theme_saver(self, original, self.options.save_theme)
         self.push_screen(ThemePicker(names, original), picked)
 
     def action_change_theme(self) -> None:
@@ -323,24 +250,8 @@ class ImageDiffApp(App[None]):
         self.action_pick_theme()
 
     def action_help(self) -> None:
-        # The app's actions first, then the list's keys, then Textual's own (scrolling,
-        # focus); on another screen, that screen's keys first. Aliases share a row.
-        ids = [row.id for row in ACTIONS if row.key is not None] + _binding_ids(JobList)
-        order = {binding_id: index for index, binding_id in enumerate(ids)}
-        keys: dict[tuple[str, str], list[str]] = {}
-        rank: dict[tuple[str, str], int] = {}
-        for active in self.screen.active_bindings.values():
-            binding = active.binding
-            if binding.action.startswith("scroll_") or binding.action in _HELP_SKIPS:
-                continue  # the list's cursor keys scroll it; the palette has its own row
-            description = binding.description or binding.action.replace("_", " ")
-            row = (binding.action, description)
-            keys.setdefault(row, []).append(self.get_key_display(binding))
-            if active.node is self.screen and binding.id not in order and not _textuals(binding):
-                rank.setdefault(row, -1)
-            rank.setdefault(row, order.get(binding.id or "", len(order)))
-        rows = [(" ".join(keys[row]), row[1]) for row in sorted(keys, key=rank.__getitem__)]
-        rows.append(("ctrl+p", "Command palette: every action by name"))
+        # The monitor's actions in table order, then the list's keys, then Textual's own.
+        rows = help_rows(self.screen, binding_ids(), self.get_key_display)
         self.push_screen(HelpScreen(rows))
 
     def action_help_quit(self) -> None:
@@ -362,7 +273,7 @@ class ImageDiffApp(App[None]):
             await asyncio.wait_for(self.tracker.close(), STOP_POLLING_WAIT)
         except Exception:
             log.exception("closing the poller failed")
-        unsaved = await self._save_on_exit()
+        unsaved = await self.writes.drain(SAVE_ON_EXIT_WAIT)
         closer = getattr(self._client, "aclose", None)
         if closer is not None:
             try:
@@ -383,18 +294,3 @@ class ImageDiffApp(App[None]):
         # The list's commands only on the list: behind another screen they would act unseen.
         if isinstance(screen, MonitorScreen):
             yield from screen.commands()
-
-
-def _binding_ids(node: type[DOMNode]) -> list[str]:
-    """The binding ids of a widget class (the keymap's names for its keys), in order."""
-    return [b.id for b in node.BINDINGS if isinstance(b, Binding) and b.id]
-
-
-_TEXTUAL_SCREEN_ACTIONS: Final = frozenset(
-    binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)
-)
-
-
-def _textuals(binding: Binding) -> bool:
-    """One of the keys every Textual screen has (focus, copy), not a screen's own."""
-    return binding.action in _TEXTUAL_SCREEN_ACTIONS

@@ -12,6 +12,8 @@ from typing import Final
 
 from textual.binding import Binding, BindingType
 
+from tui.widgets.job_list import JobList
+
 
 @dataclass(frozen=True)
 class MonitorAction:
@@ -129,10 +131,25 @@ def bindings(*, app_wide: bool) -> list[BindingType]:
     return keys
 
 
-def read_only_keymap(keymap: dict[str, str]) -> dict[str, str]:
-    """``keymap`` with each writing action's key also moving its read-only twin."""
-    moved = dict(keymap)
+def binding_ids() -> list[str]:
+    """Every id the `[keymap]` table may name, in the order help lists them."""
+    rows = [row.id for row in ACTIONS if row.key is not None]
+    return rows + [b.id for b in JobList.BINDINGS if isinstance(b, Binding) and b.id]
+
+
+def checked_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """The `[keymap]` entries that name a binding, each writing action's key also
+    moving its read-only twin; and a warning in words naming the unknown ids."""
+    known = set(binding_ids())
+    unknown = sorted(set(keymap) - known)
+    warning = None
+    if unknown:
+        warning = (
+            f"[keymap] has unknown binding ids: {', '.join(unknown)}. "
+            f"Known: {', '.join(sorted(known))}"
+        )
+    moved = {key: value for key, value in keymap.items() if key in known}
     for row in ACTIONS:
-        if row.writes and row.id in keymap:
-            moved.setdefault(f"{row.id}-read-only", keymap[row.id])
-    return moved
+        if row.writes and row.id in moved:
+            moved.setdefault(f"{row.id}-read-only", moved[row.id])
+    return moved, warning

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import ClassVar, Protocol, TypeVar
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -34,14 +36,14 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.edit_label import EditLabelScreen
 from tui.screens.events import EventsScreen
-from tui.tracker import JobView, Tracker
+from tui.tracker import JobView, RetryRecord, Tracker
+from tui.watchlist_writes import WatchlistWrites
+from tui.widgets.filter_box import FilterBox
 from tui.widgets.job_list import JobList
 from tui.widgets.notices import Notices
 from tui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.app")
-
-_T = TypeVar("_T")
 
 
 class MonitorHost(Protocol):
@@ -52,14 +54,11 @@ class MonitorHost(Protocol):
     clock: Clock
     options: AppOptions
     watchlist: WatchlistPort
+    writes: WatchlistWrites
 
     @property
     def quitting(self) -> bool:
         """True once the app is on its way out: results that arrive late are dropped."""
-        ...
-
-    def in_file_thread(self, work: Callable[[], _T]) -> Awaitable[_T]:
-        """``work()`` done on the file thread, after the file work already queued."""
         ...
 
 
@@ -98,7 +97,7 @@ class MonitorScreen(Screen[None]):
         yield job_list
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
-        yield Input(placeholder="filter by ID, label or state · esc clears", id="filter")
+        yield FilterBox(id="filter")
         yield Footer()
 
     @property
@@ -244,34 +243,7 @@ class MonitorScreen(Screen[None]):
         if not ids:
             self.notify("Nothing to retry: the list is empty.", severity="warning")
             return
-        send: list[int] = []
-        body = Text()
-        skipped = Text()
-        for diffid in ids:
-            view = self.tracker.views[diffid]
-            name = f"#{diffid}" + (f" {plain(view.label)}" if view.label else "")
-            state = view.state
-            if view.retry_in_flight:
-                skipped.append(f"  {name}: a retry is already being sent\n")
-            elif state is None or view.stale:
-                skipped.append(f"  {name}: state not known yet (wait for the first poll)\n")
-            elif not state.can_retry:
-                skipped.append(
-                    f"  {name}: {state.label}, only Completed or Failed can be retried\n"
-                )
-            else:
-                send.append(diffid)
-                body.append(f"  {name}  {state.label}\n")
-        text = Text()
-        if send:
-            text.append("Will retry (each sent once):\n", style="bold")
-            text.append_text(body)
-        if skipped.plain:
-            text.append("Skipped:\n", style="bold")
-            text.append_text(skipped)
-        title = f"Retry {count_noun(len(send), 'diff')}?"
-        if not send:
-            title = "Nothing can be retried"
+        send, title, text = _retry_dialog([self.tracker.views[diffid] for diffid in ids])
 
         def confirmed(ok: bool | None) -> None:
             if ok and send:
@@ -289,22 +261,8 @@ class MonitorScreen(Screen[None]):
             log.exception("retry failed")
             self.notify(f"Retry failed: {plain(str(exc))}", severity="error", markup=False)
             return
-        outcomes: dict[str, int] = {}
-        for record in results.values():
-            outcomes[record.outcome] = outcomes.get(record.outcome, 0) + 1
-        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
-        severity = "information"
-        if outcomes.get("unknown") or outcomes.get("failed") or outcomes.get("rejected"):
-            severity = "warning"
-        # The tracker checks again: a diff that changed while the dialog was open is not sent.
-        unsent = [diffid for diffid in ids if diffid not in results]
-        if unsent:
-            listed = ", ".join(f"#{diffid}" for diffid in unsent[:10])
-            summary = (summary + "; " if summary else "") + (
-                f"not sent (no longer Completed or Failed): {listed}"
-            )
-            severity = "warning"
-        self.notify(f"Retry: {summary}", severity=severity, markup=False)  # type: ignore[arg-type]
+        summary, severity = _retry_summary(ids, results)
+        self.notify(f"Retry: {summary}", severity=severity, markup=False)
         self.job_list.rows_changed(results.keys())
 
     def _not_saved(self, thing: str, exc: Exception) -> None:
@@ -325,7 +283,7 @@ class MonitorScreen(Screen[None]):
 
     async def _add(self, request: AddRequest) -> None:
         try:
-            entries, already = await self._host.in_file_thread(
+            entries, already = await self._host.writes.run(
                 lambda: self._host.watchlist.add(request.ids, request.label)
             )
         except Exception as exc:
@@ -344,28 +302,14 @@ class MonitorScreen(Screen[None]):
         keep = next((i for i in request.ids if i in self.tracker.views), None)
         self.job_list.rebuild(keep=keep)
         self.header.set_counts(self.tracker.summary())
-        note = f"Added {count_noun(len(entries), 'diff')}"
-        if elsewhere:
-            note += (
-                f"; now shown, added by another instance: "
-                f"{', '.join(f'#{i}' for i in elsewhere[:10])}"
-            )
         watched = [diffid for diffid in already if diffid not in elsewhere]
-        if watched:
-            note += f"; already watched: {', '.join(f'#{i}' for i in watched[:10])}"
-        self.notify(note, markup=False)
+        self.notify(_added_note(len(entries), elsewhere, watched), markup=False)
 
     def action_remove(self) -> None:
         ids = self._targets()
         if not ids:
             return
-        body = Text()
-        for diffid in ids[:50]:
-            view = self.tracker.views[diffid]
-            body.append(f"  #{diffid} {plain(view.label)}  {view.state_name}\n")
-        if len(ids) > 50:
-            body.append(f"  … and {len(ids) - 50} more\n")
-        body.append("\nThe diffs themselves are not touched on the server.", style="italic")
+        body = _removal_body([self.tracker.views[diffid] for diffid in ids])
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -376,7 +320,7 @@ class MonitorScreen(Screen[None]):
 
     async def _remove(self, ids: list[int]) -> None:
         try:
-            await self._host.in_file_thread(lambda: self._host.watchlist.remove(ids))
+            await self._host.writes.run(lambda: self._host.watchlist.remove(ids))
         except Exception as exc:
             self._not_saved("watchlist", exc)
             return
@@ -403,7 +347,7 @@ class MonitorScreen(Screen[None]):
 
     async def _relabel(self, diffid: int, label: str) -> None:
         try:
-            await self._host.in_file_thread(lambda: self._host.watchlist.relabel(diffid, label))
+            await self._host.writes.run(lambda: self._host.watchlist.relabel(diffid, label))
         except Exception as exc:
             self._not_saved("label", exc)
             return
@@ -449,16 +393,12 @@ class MonitorScreen(Screen[None]):
         self.job_list.focus()
 
     def _clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.remove_class("-active")
+        self.query_one(FilterBox).close()
         self.job_list.set_filter("")
         self.header.filter_text = ""
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("-active")
-        box.focus()
+        self.query_one(FilterBox).open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -468,17 +408,14 @@ class MonitorScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         if not event.value:
-            event.input.remove_class("-active")
+            self.query_one(FilterBox).close()
         self.job_list.focus()
 
     def on_key(self, event: events.Key) -> None:
-        if event.key != "escape":
-            return
-        box = self.query_one("#filter", Input)
+        box = self.query_one(FilterBox)
         # Escape clears the filter from its box, and from the list while one is set.
-        if box.has_focus or (box.has_class("-active") and self.job_list.has_focus):
-            box.value = ""
-            box.remove_class("-active")
+        if event.key == "escape" and (box.has_focus or (box.is_open and self.job_list.has_focus)):
+            box.close()
             self.job_list.focus()
 
     def action_sort(self) -> None:
@@ -523,3 +460,76 @@ class MonitorScreen(Screen[None]):
             if row.title is not None and not row.app_wide and self.allows(row.action):
                 callback: Callable[[], object] = getattr(self, f"action_{row.action}")
                 yield SystemCommand(row.title, row.help, callback)
+
+
+def _listed(ids: list[int]) -> str:
+    return ", ".join(f"#{diffid}" for diffid in ids[:10])
+
+
+def _retry_summary(
+    asked: list[int], results: Mapping[int, RetryRecord]
+) -> tuple[str, SeverityLevel]:
+    """The retry's outcome in words, counted by outcome, and how loud to say it."""
+    counts = Counter(record.outcome for record in results.values())
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    severity: SeverityLevel = "information"
+    if counts["unknown"] or counts["failed"] or counts["rejected"]:
+        severity = "warning"
+    # The tracker checks again: a diff that changed while the dialog was open is not sent.
+    unsent = [diffid for diffid in asked if diffid not in results]
+    if unsent:
+        summary = (summary + "; " if summary else "") + (
+            f"not sent (no longer Completed or Failed): {_listed(unsent)}"
+        )
+        severity = "warning"
+    return summary, severity
+
+
+def _added_note(added: int, elsewhere: list[int], watched: list[int]) -> str:
+    """What an add did: how many added, shown from another instance, already watched."""
+    note = f"Added {count_noun(added, 'diff')}"
+    if elsewhere:
+        note += f"; now shown, added by another instance: {_listed(elsewhere)}"
+    if watched:
+        note += f"; already watched: {_listed(watched)}"
+    return note
+
+
+def _removal_body(views: list[JobView]) -> Text:
+    """The remove dialog's list of diffs (the first 50) and what removing does not do."""
+    body = Text()
+    for view in views[:50]:
+        body.append(f"  #{view.diffid} {plain(view.label)}  {view.state_name}\n")
+    if len(views) > 50:
+        body.append(f"  … and {len(views) - 50} more\n")
+    body.append("\nThe diffs themselves are not touched on the server.", style="italic")
+    return body
+
+
+def _retry_dialog(views: list[JobView]) -> tuple[list[int], str, Text]:
+    """What a retry of ``views`` would send, the dialog's title, and its text: each
+    diff to send, then each skipped with the reason."""
+    send: list[int] = []
+    body = Text()
+    skipped = Text()
+    for view in views:
+        name = f"#{view.diffid}" + (f" {plain(view.label)}" if view.label else "")
+        state = view.state
+        if view.retry_in_flight:
+            skipped.append(f"  {name}: a retry is already being sent\n")
+        elif state is None or view.stale:
+            skipped.append(f"  {name}: state not known yet (wait for the first poll)\n")
+        elif not state.can_retry:
+            skipped.append(f"  {name}: {state.label}, only Completed or Failed can be retried\n")
+        else:
+            send.append(view.diffid)
+            body.append(f"  {name}  {state.label}\n")
+    text = Text()
+    if send:
+        text.append("Will retry (each sent once):\n", style="bold")
+        text.append_text(body)
+    if skipped.plain:
+        text.append("Skipped:\n", style="bold")
+        text.append_text(skipped)
+    title = f"Retry {count_noun(len(send), 'diff')}?" if send else "Nothing can be retried"
+    return send, title, text
