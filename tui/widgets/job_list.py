@@ -206,25 +206,37 @@ class JobList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, init=False, always_update=True)
     compact: reactive[bool] = reactive(False, init=False)
 
-    class Highlighted(Message):
+    class _ListMessage(Message):
+        """A message from a JobList; ``control`` is the list (as OptionList's are)."""
+
+        def __init__(self, job_list: JobList) -> None:
+            super().__init__()
+            self.job_list = job_list
+
+        @property
+        def control(self) -> JobList:
+            """The list that sent this message."""
+            return self.job_list
+
+    class Highlighted(_ListMessage):
         """The cursor moved to another diff."""
 
-        def __init__(self, diffid: int | None) -> None:
-            super().__init__()
+        def __init__(self, job_list: JobList, diffid: int | None) -> None:
+            super().__init__(job_list)
             self.diffid = diffid
 
-    class SelectionChanged(Message):
+    class SelectionChanged(_ListMessage):
         """Diffs were selected or unselected."""
 
-        def __init__(self, count: int) -> None:
-            super().__init__()
+        def __init__(self, job_list: JobList, count: int) -> None:
+            super().__init__(job_list)
             self.count = count
 
-    class Activated(Message):
+    class Activated(_ListMessage):
         """Enter (or a double click) on a diff: open its details."""
 
-        def __init__(self, diffid: int) -> None:
-            super().__init__()
+        def __init__(self, job_list: JobList, diffid: int) -> None:
+            super().__init__(job_list)
             self.diffid = diffid
 
     def __init__(
@@ -437,14 +449,14 @@ class JobList(ScrollView, can_focus=True):
         else:
             self.selected.add(diffid)
         self._refresh_row(diffid)
-        self.post_message(self.SelectionChanged(len(self.selected)))
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def select_all(self) -> None:
         """Select every diff that the filter shows."""
         self.selected.update(self.order)
         self._painted.clear()
         self.refresh()
-        self.post_message(self.SelectionChanged(len(self.selected)))
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def select_none(self) -> None:
         """Clear the selection."""
@@ -452,7 +464,7 @@ class JobList(ScrollView, can_focus=True):
             self.selected.clear()
             self._painted.clear()
             self.refresh()
-        self.post_message(self.SelectionChanged(0))
+        self.post_message(self.SelectionChanged(self, 0))
 
     def targets(self) -> list[int]:
         """What an action applies to: the selection in list order, else the cursor's diff."""
@@ -494,7 +506,7 @@ class JobList(ScrollView, can_focus=True):
     def action_activate(self) -> None:
         highlighted = self.highlighted
         if highlighted is not None:
-            self.post_message(self.Activated(highlighted))
+            self.post_message(self.Activated(self, highlighted))
 
     def _move_cursor(self, row: int) -> None:
         if not self.order:
@@ -507,7 +519,7 @@ class JobList(ScrollView, can_focus=True):
             if 0 <= row < len(self.order):
                 self._refresh_row(self.order[row])
         self._scroll_cursor_into_view()
-        self.post_message(self.Highlighted(self.highlighted))
+        self.post_message(self.Highlighted(self, self.highlighted))
 
     def watch_compact(self) -> None:
         self._painted.clear()
@@ -530,7 +542,7 @@ class JobList(ScrollView, can_focus=True):
         if event.x <= 1:
             self.toggle(diffid)
         if event.chain >= 2:
-            self.post_message(self.Activated(diffid))
+            self.post_message(self.Activated(self, diffid))
         self.cursor = row
 
     def on_resize(self) -> None:
