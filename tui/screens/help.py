@@ -10,8 +10,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from tui.screens.dialog import Dialog
 
 _SKIPS: Final = frozenset({"page_left", "page_right", "command_palette", "read_only"})
 """Bindings help leaves out: sideways paging, the palette's (own row), read-only notices."""
@@ -49,7 +51,7 @@ def help_rows(
     return rows
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """A scrollable table of (keys, what they do).
 
     Example:
@@ -57,13 +59,9 @@ class HelpScreen(ModalScreen[None]):
     """
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 76; max-width: 95%; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    HelpScreen .title { text-style: bold; padding: 1 1 0 1; }
-    HelpScreen .hint { color: $text-muted; padding: 0 1; }
+    HelpScreen > Vertical { width: 76; height: 90%; padding: 0 1; }
+    HelpScreen .title { padding: 1 1 0 1; }
+    HelpScreen .hint { padding: 0 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
