@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
-from tests.test_app import LONG, SIZE, all_polled, rich_text
+from tests.monitor.steps import LONG, SIZE, all_polled, rich_text
 from tui.journal import Journal, JournalEvent
 from tui.models import JobState
 from tui.screens.confirm import ConfirmScreen
