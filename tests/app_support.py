@@ -190,5 +190,5 @@ def screen_text(app: ImageDiffApp, screen: Screen[object] | None = None) -> str:
 def list_text(app: ImageDiffApp) -> str:
     """The lines of the job list as drawn on the main screen."""
     lines = screen_text(app, app.screen_stack[0]).split("\n")
-    region = app.job_list.region
+    region = app.monitor.job_list.region
     return "\n".join(lines[region.y : region.y + region.height])

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
-from tests.test_app import LONG, SIZE, all_polled, rich_text
+from tests.monitor.steps import LONG, SIZE, all_polled, rich_text
 from tui.journal import Journal, JournalEvent
 from tui.models import JobState
 from tui.screens.confirm import ConfirmScreen
@@ -41,7 +41,7 @@ async def test_l_shows_what_the_simulator_did_filters_and_enter_jumps_to_the_dif
         await wait_until(pilot, lambda: app.tracker.views[2].state is JobState.COMPLETED, limit=10)
         # The list's filter hides diff 2; the jump must still land on it.
         await pilot.press("slash", *"gamma", "enter")
-        assert app.job_list.order == [3]
+        assert app.monitor.job_list.order == [3]
         await pilot.press("l")
         assert isinstance(app.screen, EventsScreen)
         await wait_until(pilot, lambda: len(event_lines(app)) == 2, what="two state changes")
@@ -58,9 +58,9 @@ async def test_l_shows_what_the_simulator_did_filters_and_enter_jumps_to_the_dif
         assert isinstance(app.screen, EventsScreen) and len(event_lines(app)) == 2
         await pilot.press("enter")  # on the newest: diff 2
         await wait_until(pilot, lambda: not isinstance(app.screen, EventsScreen))
-        assert app.job_list.highlighted == 2
-        assert set(app.job_list.order) == {1, 2, 3}
-        assert app.job_list.has_focus
+        assert app.monitor.job_list.highlighted == 2
+        assert set(app.monitor.job_list.order) == {1, 2, 3}
+        assert app.monitor.job_list.has_focus
 
 
 async def test_the_view_says_so_when_nothing_is_recorded_and_escape_leaves(

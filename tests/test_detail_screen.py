@@ -9,7 +9,7 @@ import json
 from textual.widgets import OptionList, Static, TabbedContent
 
 from tests.app_support import make_app, screen_text, wait_until
-from tests.test_app import SIZE, all_polled, dialog_text, rich_text, toasts, type_text
+from tests.monitor.steps import SIZE, all_polled, dialog_text, rich_text, toasts, type_text
 from tui.app import ImageDiffApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen, human_size

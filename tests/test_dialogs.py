@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import Button, Input
 
 from tests.app_support import make_app, wait_until
-from tests.test_app import SIZE, all_polled, footer_text, toasts, type_text
+from tests.monitor.steps import SIZE, all_polled, footer_text, toasts, type_text
 from tui.screens.confirm import ConfirmScreen
 from tui.simulator import Simulator
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 
 from tests.app_support import list_text, make_app, wait_until
@@ -228,3 +229,26 @@ async def test_a_frame_builds_each_panel_on_screen_once() -> None:
         assert len(lines) == region.height
         assert sorted(built) == sorted(set(built)) == list(jobs.visible_rows())
         assert "#1 " in lines[0].text and "ETA" in lines[1].text
+
+
+async def test_the_lists_messages_name_the_list_as_their_control() -> None:
+    views = {1: _view(1, 5, 100), 2: _view(2, 6, 100)}
+    app = ListApp(views)
+    seen: list[Message] = []
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        original = jobs.post_message
+
+        def record(message: Any) -> bool:
+            if isinstance(
+                message, JobList.Highlighted | JobList.SelectionChanged | JobList.Activated
+            ):
+                seen.append(message)
+            return original(message)
+
+        jobs.post_message = record  # type: ignore[method-assign]
+        await pilot.press("down", "space", "enter")
+        await pilot.pause()
+    kinds = {type(message) for message in seen}
+    assert {JobList.Highlighted, JobList.SelectionChanged, JobList.Activated} <= kinds
+    assert all(message.control is jobs for message in seen)

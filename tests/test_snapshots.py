@@ -60,7 +60,7 @@ def _app(pilot: Pilot[Any]) -> ImageDiffApp:
 
 
 async def _cursor_to(pilot: Pilot[Any], diffid: int) -> None:
-    job_list = _app(pilot).job_list
+    job_list = _app(pilot).monitor.job_list
     job_list.cursor = job_list.order.index(diffid)
     await pilot.pause()
 
@@ -157,7 +157,7 @@ def test_retry_confirmation_skips_a_running_diff(snap_compare: SnapCompare) -> N
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        job_list = _app(pilot).job_list
+        job_list = _app(pilot).monitor.job_list
         for diffid in (FAILED, RUNNING, COMPLETED):
             job_list.toggle(diffid)
         await pilot.pause()
@@ -252,7 +252,7 @@ def test_theme_picker(snap_compare: SnapCompare) -> None:
 async def _select_completed(pilot: Pilot[Any]) -> None:
     """The cursor on the first panel and the completed diff selected."""
     await settle(pilot)
-    _app(pilot).job_list.toggle(COMPLETED)
+    _app(pilot).monitor.job_list.toggle(COMPLETED)
     await pilot.pause()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final, Literal
 
 from tui.models import JobState
@@ -48,10 +47,3 @@ def sort_value(view: JobView, key: SortKey) -> tuple[float, ...]:
         return (0, eta, view.diffid) if eta is not None else (1, 0.0, view.diffid)
     seen = view.seen_at
     return (-(seen if seen is not None else float("-inf")), view.diffid)
-
-
-def sort_ids(
-    ids: Iterable[int], views: Mapping[int, JobView], key: SortKey, now: float
-) -> list[int]:
-    """``ids`` in the order of ``key``; ties are broken by diff ID."""
-    return sorted(ids, key=lambda diffid: sort_value(views[diffid], key))

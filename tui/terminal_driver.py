@@ -10,11 +10,13 @@ saves and exits), and once the terminal is gone nothing more is written to it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import logging
 import os
 import selectors
+import signal
 import threading
 from codecs import getincrementaldecoder
 from collections.abc import Callable
@@ -143,3 +145,18 @@ class HangupAwareDriver(LinuxDriver):
                     self.process_message(event)
         finally:
             selector.close()
+
+
+def handle_signals(
+    loop: asyncio.AbstractEventLoop, handlers: dict[str, Callable[[], None]]
+) -> None:
+    """Run ``handlers[name]`` on ``loop`` when signal ``name`` arrives, where the
+    platform has that signal and the loop can take it (e.g. not on Windows)."""
+    for name, handler in handlers.items():
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            loop.add_signal_handler(signum, handler)
+        except (NotImplementedError, RuntimeError, ValueError):
+            log.debug("no handler for %s here", name)

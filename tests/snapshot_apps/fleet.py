@@ -263,5 +263,5 @@ async def settle(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ImageDiffApp)
     await pilot.pause()
-    app.header.poll_state = app.tracker.poll_state
+    app.monitor.header.poll_state = app.tracker.poll_state
     await pilot.pause()

@@ -9,11 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from tui.formatting import count_noun
 from tui.models import parse_id_list
+from tui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class AddRequest:
     label: str
 
 
-class AddDiffsScreen(ModalScreen[AddRequest | None]):
+class AddDiffsScreen(Dialog[AddRequest | None]):
     """Paste IDs separated by spaces, commas or newlines; give them an optional label.
 
     Every bad token is listed inline with its position; nothing is added until the
@@ -35,17 +35,10 @@ class AddDiffsScreen(ModalScreen[AddRequest | None]):
     """
 
     DEFAULT_CSS = """
-    AddDiffsScreen { align: center middle; }
-    AddDiffsScreen > Vertical {
-        width: 72; max-width: 95%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    AddDiffsScreen .title { text-style: bold; }
+    AddDiffsScreen > Vertical { width: 72; max-height: 95%; }
     AddDiffsScreen TextArea { height: 6; }
     AddDiffsScreen #problems { color: $error; height: auto; max-height: 6; }
     AddDiffsScreen #summary { color: $text-muted; height: 1; }
-    AddDiffsScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    AddDiffsScreen Button { margin-left: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from tui.screens.dialog import Dialog
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Dialog[bool]):
     """Ask before a state-changing action; dismisses with True to go ahead.
 
     The body is a Rich ``Text`` built by the caller from plain strings, so remote
@@ -23,15 +24,9 @@ class ConfirmScreen(ModalScreen[bool]):
     """
 
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 72; max-width: 95%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    ConfirmScreen .title { text-style: bold; margin-bottom: 1; }
+    ConfirmScreen > Vertical { width: 72; max-height: 90%; }
+    ConfirmScreen .title { margin-bottom: 1; }
     ConfirmScreen VerticalScroll { height: auto; max-height: 16; }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmScreen Button { margin-left: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.screens.dialog import Dialog
 
-class EditLabelScreen(ModalScreen[str | None]):
+
+class EditLabelScreen(Dialog[str | None]):
     """Enter saves the label (empty clears it); escape leaves it as it was.
 
     Example:
@@ -20,13 +21,8 @@ class EditLabelScreen(ModalScreen[str | None]):
     """
 
     DEFAULT_CSS = """
-    EditLabelScreen { align: center middle; }
-    EditLabelScreen > Vertical {
-        width: 64; max-width: 95%; height: auto;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    EditLabelScreen .title { text-style: bold; margin-bottom: 1; }
-    EditLabelScreen .hint { color: $text-muted; }
+    EditLabelScreen > Vertical { width: 64; }
+    EditLabelScreen .title { margin-bottom: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input, Static
 
 from tui.journal import JournalEvent, columns
 from tui.safetext import plain
-from tui.widgets.job_list import _truncate
+from tui.widgets.panel import truncate
 
 MAX_LOADED: Final = 5000
 """The newest events the view reads (and its filter searches); the CLI shows all."""
@@ -133,9 +133,7 @@ class EventLines(ScrollView, can_focus=True):
         else:
             return Strip.blank(width, base)
         # One row per event, cut at the edge: a wrapped line would read as two events.
-        return Strip([Segment(_truncate(" " + text, width), style)]).adjust_cell_length(
-            width, style
-        )
+        return Strip([Segment(truncate(" " + text, width), style)]).adjust_cell_length(width, style)
 
 
 def event_line(event: JournalEvent) -> str:

@@ -2,18 +2,56 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar, Final
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.screens.dialog import Dialog
 
-class HelpScreen(ModalScreen[None]):
+_SKIPS: Final = frozenset({"page_left", "page_right", "command_palette", "read_only"})
+"""Bindings help leaves out: sideways paging, the palette's (own row), read-only notices."""
+
+_TEXTUAL_SCREEN_ACTIONS: Final = frozenset(
+    binding.action for binding in Screen.BINDINGS if isinstance(binding, Binding)
+)
+"""The keys every Textual screen has (focus, copy): ranked with Textual's own."""
+
+
+def help_rows(
+    screen: Screen[object], order: Sequence[str], key_display: Callable[[Binding], str]
+) -> list[tuple[str, str]]:
+    """(keys, what they do) for every key active on ``screen``.
+
+    Bindings whose id is in ``order`` come in that order; a dialog's own keys (not in
+    ``order``) come first, Textual's own (scrolling, focus) last. Aliases share a row.
+    """
+    rank_of = {binding_id: index for index, binding_id in enumerate(order)}
+    keys: dict[tuple[str, str], list[str]] = {}
+    rank: dict[tuple[str, str], int] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.action.startswith("scroll_") or binding.action in _SKIPS:
+            continue  # the list's cursor keys scroll it; the palette has its own row
+        description = binding.description or binding.action.replace("_", " ")
+        row = (binding.action, description)
+        keys.setdefault(row, []).append(key_display(binding))
+        own = active.node is screen and binding.action not in _TEXTUAL_SCREEN_ACTIONS
+        if own and binding.id not in rank_of:
+            rank.setdefault(row, -1)
+        rank.setdefault(row, rank_of.get(binding.id or "", len(rank_of)))
+    rows = [(" ".join(keys[row]), row[1]) for row in sorted(keys, key=rank.__getitem__)]
+    rows.append(("ctrl+p", "Command palette: every action by name"))
+    return rows
+
+
+class HelpScreen(Dialog[None]):
     """A scrollable table of (keys, what they do).
 
     Example:
@@ -21,13 +59,9 @@ class HelpScreen(ModalScreen[None]):
     """
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 76; max-width: 95%; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    HelpScreen .title { text-style: bold; padding: 1 1 0 1; }
-    HelpScreen .hint { color: $text-muted; padding: 0 1; }
+    HelpScreen > Vertical { width: 76; height: 90%; padding: 0 1; }
+    HelpScreen .title { padding: 1 1 0 1; }
+    HelpScreen .hint { padding: 0 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

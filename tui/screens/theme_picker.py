@@ -17,14 +17,17 @@ Example:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
+
+from tui.safetext import plain
 
 
 class ThemePicker(ModalScreen[str | None]):
@@ -110,3 +113,27 @@ class ThemePicker(ModalScreen[str | None]):
         if self.app.theme != self._original and self._original in self.app.available_themes:
             self.app.theme = self._original
         self.dismiss(None)
+
+
+def theme_saver(
+    app: App[Any], original: str, save: Callable[[str], None] | None
+) -> Callable[[str | None], None]:
+    """The picker's callback: a theme other than ``original`` is saved (when ``save``
+    is given: not in demo mode or under --theme), and the app says so in words."""
+
+    def picked(name: str | None) -> None:
+        if name is None or name == original:
+            return
+        if save is not None:
+            try:
+                save(name)
+            except Exception as exc:
+                app.notify(
+                    f"Theme applied, but not saved: {plain(str(exc))}",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+        app.notify(f"Theme: {name}")
+
+    return picked

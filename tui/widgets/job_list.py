@@ -13,13 +13,10 @@ Example:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -30,105 +27,23 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.clock import Clock
-from tui.formatting import age, ago_text, duration, eta_text
 from tui.job_order import SORT_KEYS, SortKey, filter_haystack, sort_value
-from tui.models import JobState
 from tui.safetext import plain
+from tui.widgets.panel import (
+    PANEL_COMPONENT_CLASSES,
+    PANEL_CSS,
+    PanelStyles,
+    panel_strips,
+    panel_styles,
+    pieces_to_strip,
+    truncate,
+)
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
 
 RESORT_AFTER: Final = 30.0
 """Seconds at most before answers that move diffs in the sort order re-sort the list."""
-
-StateClass = Literal["waiting", "running", "completed", "failed", "unknown"]
-
-GLYPHS: Final[dict[JobState | None, str]] = {
-    JobState.CREATED: "○",
-    JobState.PENDING: "◔",
-    JobState.QUEUED: "◑",
-    JobState.RUNNING: "▶",
-    JobState.COMPLETED: "✓",
-    JobState.FAILED: "✗",
-    None: "?",
-}
-"""Every state has a glyph and a word, so it never depends on colour alone."""
-
-BAR_FULL: Final = "━"
-BAR_EMPTY_NO_COLOR: Final = "─"
-"""The empty part of a progress bar when no colour is drawn (else it is BAR_FULL in a
-dim colour): a light line beside the heavy one, so the fill still shows."""
-
-
-def state_class(state: JobState | None) -> StateClass:
-    """The colour family of a state."""
-    if state is None:
-        return "unknown"
-    if state.is_waiting:
-        return "waiting"
-    if state is JobState.RUNNING:
-        return "running"
-    return "completed" if state is JobState.COMPLETED else "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class _Styles:
-    base: Style
-    dim: Style
-    cursor: Style
-    selected: Style
-    mark: Style
-    label: Style
-    error: Style
-    poll_error: Style
-    stale: Style
-    bar_empty: Style
-    bar_empty_glyph: str
-    badge: dict[str, Style]
-    fg: dict[str, Style]
-
-
-Piece = tuple[str, Style]
-
-
-def _pieces_to_strip(pieces: Iterable[Piece], width: int, fill: Style) -> Strip:
-    segments = [Segment(text, style) for text, style in pieces if text]
-    strip = Strip(segments)
-    return strip.adjust_cell_length(width, fill)
-
-
-def _foreground_only(style: Style) -> Style:
-    return Style(
-        color=style.color,
-        bold=style.bold,
-        dim=style.dim,
-        italic=style.italic,
-        underline=style.underline,
-        strike=style.strike,
-        reverse=style.reverse,
-    )
-
-
-def _truncate(text: str, width: int) -> str:
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return text
-    out: list[str] = []
-    used = 0
-    for char in text:
-        char_width = cell_len(char)
-        if used + char_width > width - 1:
-            break
-        out.append(char)
-        used += char_width
-    return "".join(out) + "…"
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal cells (str.ljust counts
-    characters, and a wide CJK or emoji character takes two cells)."""
-    return text + " " * max(0, width - cell_len(text))
 
 
 class JobList(ScrollView, can_focus=True):
@@ -138,58 +53,9 @@ class JobList(ScrollView, can_focus=True):
     and elapsed time; the job or poll error); compact mode gives it one line.
     """
 
-    DEFAULT_CSS = """
-    JobList {
-        background: $surface;
-        scrollbar-gutter: stable;
-    }
-    JobList:focus { background-tint: $foreground 2%; }
-    JobList > .job-list--dim { color: $text-muted; }
-    JobList > .job-list--label { color: $foreground; text-style: bold; }
-    JobList > .job-list--cursor { background: $primary 25%; }
-    JobList > .job-list--selected { background: $accent 15%; }
-    JobList > .job-list--mark { color: $accent; text-style: bold; }
-    JobList > .job-list--error { color: $state-failed; }
-    JobList > .job-list--poll-error { color: $state-poll-error; text-style: bold; }
-    JobList > .job-list--stale { color: $state-stale; text-style: italic; }
-    JobList > .job-list--bar-empty { color: $foreground 20%; }
-    JobList > .job-list--fg-waiting { color: $state-waiting; }
-    JobList > .job-list--fg-running { color: $state-running; }
-    JobList > .job-list--fg-completed { color: $state-completed; }
-    JobList > .job-list--fg-failed { color: $state-failed; }
-    JobList > .job-list--fg-unknown { color: $state-stale; }
-    JobList > .job-list--badge-waiting {
-        background: $state-waiting; color: $background; text-style: bold;
-    }
-    JobList > .job-list--badge-running {
-        background: $state-running; color: $background; text-style: bold;
-    }
-    JobList > .job-list--badge-completed {
-        background: $state-completed; color: $background; text-style: bold;
-    }
-    JobList > .job-list--badge-failed {
-        background: $state-failed; color: $background; text-style: bold;
-    }
-    JobList > .job-list--badge-unknown {
-        background: $state-stale; color: $background; text-style: bold;
-    }
-    """
+    DEFAULT_CSS = PANEL_CSS
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "job-list--dim",
-        "job-list--label",
-        "job-list--cursor",
-        "job-list--selected",
-        "job-list--mark",
-        "job-list--error",
-        "job-list--poll-error",
-        "job-list--stale",
-        "job-list--bar-empty",
-        *(f"job-list--fg-{name}" for name in ("waiting", "running", "completed", "failed")),
-        "job-list--fg-unknown",
-        *(f"job-list--badge-{name}" for name in ("waiting", "running", "completed", "failed")),
-        "job-list--badge-unknown",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = PANEL_COMPONENT_CLASSES
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="cursor-down"),
@@ -206,25 +72,37 @@ class JobList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, init=False, always_update=True)
     compact: reactive[bool] = reactive(False, init=False)
 
-    class Highlighted(Message):
+    class _ListMessage(Message):
+        """A message from a JobList; ``control`` is the list (as OptionList's are)."""
+
+        def __init__(self, job_list: JobList) -> None:
+            super().__init__()
+            self.job_list = job_list
+
+        @property
+        def control(self) -> JobList:
+            """The list that sent this message."""
+            return self.job_list
+
+    class Highlighted(_ListMessage):
         """The cursor moved to another diff."""
 
-        def __init__(self, diffid: int | None) -> None:
-            super().__init__()
+        def __init__(self, job_list: JobList, diffid: int | None) -> None:
+            super().__init__(job_list)
             self.diffid = diffid
 
-    class SelectionChanged(Message):
+    class SelectionChanged(_ListMessage):
         """Diffs were selected or unselected."""
 
-        def __init__(self, count: int) -> None:
-            super().__init__()
+        def __init__(self, job_list: JobList, count: int) -> None:
+            super().__init__(job_list)
             self.count = count
 
-    class Activated(Message):
+    class Activated(_ListMessage):
         """Enter (or a double click) on a diff: open its details."""
 
-        def __init__(self, diffid: int) -> None:
-            super().__init__()
+        def __init__(self, job_list: JobList, diffid: int) -> None:
+            super().__init__(job_list)
             self.diffid = diffid
 
     def __init__(
@@ -245,7 +123,7 @@ class JobList(ScrollView, can_focus=True):
         self.sort_key: SortKey = "state"
         self._index: dict[int, int] = {}
         self._painted: dict[int, Strip] = {}
-        self._styles: _Styles | None = None
+        self._styles: PanelStyles | None = None
         self._cursor_placed = False
         """False until the user moves the cursor: until then it stays on the top row."""
         self._sort_values: dict[int, tuple[float, ...]] = {}
@@ -437,14 +315,14 @@ class JobList(ScrollView, can_focus=True):
         else:
             self.selected.add(diffid)
         self._refresh_row(diffid)
-        self.post_message(self.SelectionChanged(len(self.selected)))
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def select_all(self) -> None:
         """Select every diff that the filter shows."""
         self.selected.update(self.order)
         self._painted.clear()
         self.refresh()
-        self.post_message(self.SelectionChanged(len(self.selected)))
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def select_none(self) -> None:
         """Clear the selection."""
@@ -452,7 +330,7 @@ class JobList(ScrollView, can_focus=True):
             self.selected.clear()
             self._painted.clear()
             self.refresh()
-        self.post_message(self.SelectionChanged(0))
+        self.post_message(self.SelectionChanged(self, 0))
 
     def targets(self) -> list[int]:
         """What an action applies to: the selection in list order, else the cursor's diff."""
@@ -494,7 +372,7 @@ class JobList(ScrollView, can_focus=True):
     def action_activate(self) -> None:
         highlighted = self.highlighted
         if highlighted is not None:
-            self.post_message(self.Activated(highlighted))
+            self.post_message(self.Activated(self, highlighted))
 
     def _move_cursor(self, row: int) -> None:
         if not self.order:
@@ -507,7 +385,7 @@ class JobList(ScrollView, can_focus=True):
             if 0 <= row < len(self.order):
                 self._refresh_row(self.order[row])
         self._scroll_cursor_into_view()
-        self.post_message(self.Highlighted(self.highlighted))
+        self.post_message(self.Highlighted(self, self.highlighted))
 
     def watch_compact(self) -> None:
         self._painted.clear()
@@ -530,7 +408,7 @@ class JobList(ScrollView, can_focus=True):
         if event.x <= 1:
             self.toggle(diffid)
         if event.chain >= 2:
-            self.post_message(self.Activated(diffid))
+            self.post_message(self.Activated(self, diffid))
         self.cursor = row
 
     def on_resize(self) -> None:
@@ -587,34 +465,12 @@ class JobList(ScrollView, can_focus=True):
         app = self.app
         return bool(app.no_color) and app.native_ansi_color
 
-    def _get_styles(self) -> _Styles:
+    def _get_styles(self) -> PanelStyles:
         if self._styles is None:
-            names = ("waiting", "running", "completed", "failed", "unknown")
-
-            def get(name: str) -> Style:
-                # Foreground only, so the row's cursor or selection tint shows behind it.
-                return _foreground_only(self.get_component_rich_style(name))
-
-            def tint(name: str) -> Style:
-                # The full style has the translucent tint already blended over the base.
-                return Style(bgcolor=self.get_component_rich_style(name).bgcolor)
-
-            self._styles = _Styles(
-                base=self.rich_style,
-                dim=get("job-list--dim"),
-                cursor=tint("job-list--cursor"),
-                selected=tint("job-list--selected"),
-                mark=get("job-list--mark"),
-                label=get("job-list--label"),
-                error=get("job-list--error"),
-                poll_error=get("job-list--poll-error"),
-                stale=get("job-list--stale"),
-                bar_empty=get("job-list--bar-empty"),
-                bar_empty_glyph=BAR_EMPTY_NO_COLOR if self._colours_dropped() else BAR_FULL,
-                badge={
-                    name: self.get_component_rich_style(f"job-list--badge-{name}") for name in names
-                },
-                fg={name: get(f"job-list--fg-{name}") for name in names},
+            self._styles = panel_styles(
+                self.get_component_rich_style,
+                self.rich_style,
+                colours_dropped=self._colours_dropped(),
             )
         return self._styles
 
@@ -634,8 +490,8 @@ class JobList(ScrollView, can_focus=True):
         row, line = divmod(virtual_y, self.row_height)
         styles = self._get_styles()
         if not self.order and virtual_y == 1 and width > 0:
-            hint = _truncate(self.empty_text(), max(0, width - 2))
-            return _pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
+            hint = truncate(self.empty_text(), max(0, width - 2))
+            return pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
         if row >= len(self.order) or width <= 0:
             return Strip.blank(width, styles.base)
         frame = self._frame_rows
@@ -651,28 +507,15 @@ class JobList(ScrollView, can_focus=True):
 
     def _row_strips(self, row: int, width: int, now: float) -> list[Strip]:
         diffid = self.order[row]
-        view = self._views[diffid]
-        styles = self._get_styles()
-        background = styles.base
-        if row == self.cursor:
-            background = background + styles.cursor
-        elif diffid in self.selected:
-            background = background + styles.selected
-        lines = render_panel(
-            view,
+        return panel_strips(
+            self._views[diffid],
             now=now,
             width=width,
             compact=self.compact,
             selected=diffid in self.selected,
             cursor=row == self.cursor,
-            styles=styles,
+            styles=self._get_styles(),
         )
-        return [
-            _pieces_to_strip(
-                ((text, background + style) for text, style in line), width, background
-            )
-            for line in lines
-        ]
 
 
 def _needle(filter_text: str) -> str:
@@ -705,168 +548,3 @@ def _changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
     while end > start and old_cells[end - 1] == new_cells[end - 1]:
         end -= 1
     return start, end
-
-
-def _progress_bar(progress: int, width: int, fill: Style, styles: _Styles) -> list[Piece]:
-    done = round(width * progress / 100)
-    empty = styles.bar_empty_glyph * (width - done)
-    return [(BAR_FULL * done, fill), (empty, styles.bar_empty)]
-
-
-def render_panel(
-    view: JobView,
-    *,
-    now: float,
-    width: int,
-    compact: bool,
-    selected: bool,
-    cursor: bool,
-    styles: _Styles,
-) -> list[list[Piece]]:
-    """The lines of one diff's panel, as (text, style) pieces.
-
-    All remote text goes through :func:`tui.safetext.plain` and is drawn as plain
-    segments, so markup or escape sequences in it are shown, never obeyed.
-    """
-    state = view.state
-    family = state_class(state)
-    fg = styles.fg[family]
-    mark = ("▌" if cursor else " ") + ("●" if selected else " ")
-    word = state.label.upper() if state is not None else plain(view.state_name or "unknown")[:9]
-    badge = f" {GLYPHS.get(state, '?')} {word:<9} "
-    ident = f" #{view.diffid} "
-    label = plain(view.label) if view.label else ""
-    status_note = _status_note(view, now)
-    poll_error = view.poll_error_text(now)
-    note_style = styles.poll_error if poll_error else styles.dim
-    if view.stale:
-        note_style = styles.stale
-
-    if compact:
-        bar_width = max(6, min(20, width // 8))
-        right = [
-            ("  ", styles.base),
-            *_progress_bar(view.progress or 0, bar_width, fg, styles),
-        ]
-        right.append((f" {_percent(view.progress)} ", styles.dim))
-        timing = eta_text(view.eta, now) if state is JobState.RUNNING else ""
-        detail = poll_error or view.error or timing
-        right_text = f"{detail} · {status_note}" if detail else status_note
-        fixed = (
-            cell_len(mark) + cell_len(badge) + cell_len(ident) + sum(cell_len(t) for t, _ in right)
-        )
-        room = max(0, width - fixed - 1)
-        label_room = max(0, min(cell_len(label), room // 2)) if label else 0
-        tail = _truncate(plain(right_text), max(0, room - label_room - 1))
-        line: list[Piece] = [
-            (mark, styles.mark),
-            (badge, styles.badge[family]),
-            (ident, styles.label),
-            (_truncate(label, label_room), styles.dim),
-            *right,
-            (
-                tail,
-                styles.poll_error if poll_error else (styles.error if view.error else note_style),
-            ),
-        ]
-        return [line]
-
-    # Line 1: badge, ID, label; the poll health note on the right.
-    note = f" {status_note} "
-    room = max(0, width - cell_len(mark) - cell_len(badge) - cell_len(ident) - cell_len(note))
-    first: list[Piece] = [
-        (mark, styles.mark),
-        (badge, styles.badge[family]),
-        (ident, styles.label),
-        (_pad(_truncate(label, room), room), styles.dim),
-        (note, note_style),
-    ]
-    # Line 2: progress, percent, ETA or outcome, elapsed.
-    bar_width = max(10, min(40, width - 48))
-    second: list[Piece] = [(mark[0] + "   ", styles.mark)]
-    second += _progress_bar(view.progress or 0, bar_width, fg, styles)
-    second.append((f" {_percent(view.progress)}", fg))
-    for part in _timing_parts(view, now):
-        second.append(("   " + part, styles.dim))
-    # Line 3: what went wrong, if anything.
-    third: list[Piece] = [(mark[0] + "   ", styles.mark)]
-    problem, problem_style = _problem(view, poll_error, styles)
-    third.append((_truncate(problem, width - 4), problem_style))
-    return [first, second, third]
-
-
-def _percent(progress: int | None) -> str:
-    return f"{progress:>3}%" if progress is not None else "  -%"
-
-
-def _timing_parts(view: JobView, now: float) -> list[str]:
-    state = view.state
-    parts: list[str] = []
-    if state is JobState.RUNNING or (state is not None and state.is_waiting):
-        text = eta_text(view.eta, now)
-        if text:
-            parts.append(text)
-        if view.start is not None:
-            parts.append(f"elapsed {age(now - view.start)}")
-    elif state is not None and state.is_terminal and view.start is not None:
-        end = view.finished_at
-        if end is not None and end >= view.start:
-            parts.append(f"ran {duration(end - view.start)}")
-    return parts
-
-
-def _status_note(view: JobView, now: float) -> str:
-    if view.retry_in_flight:
-        return "retry sending…"
-    if view.stale:
-        seen = view.entry.last.seen_at if view.entry.last is not None else None
-        if seen is not None:
-            return "stale · last seen " + ago_text(seen, now)
-        return "no answer yet" if view.poll_error else "not polled yet"
-    return job_time_text(view, now)
-
-
-JOB_TIME_VERBS: Final[dict[JobState | None, str]] = {
-    JobState.COMPLETED: "finished",
-    JobState.FAILED: "failed",
-}
-
-CLOCK_TIME_AFTER: Final = 12 * 3600
-"""From this age on, a job's time reads as a date and clock time, not as hours ago."""
-
-
-def job_time_text(view: JobView, now: float) -> str:
-    """When the job itself last changed, by the server's ``jobupdated``: ``finished 1h
-    45m ago``, ``failed 23m ago``, ``updated 10s ago``, or ``finished 28 Nov 14:05`` when
-    long ago. Not when we last asked: a diff that failed an hour ago reads so however
-    recently it was polled (our data's freshness is the stale mark)."""
-    verb = JOB_TIME_VERBS.get(view.state, "updated")
-    when = view.job.updated if view.job is not None and view.job.updated else None
-    if when is None:
-        return f"checked {ago_text(view.updated_at, now)}"
-    if now - when >= CLOCK_TIME_AFTER:
-        return f"{verb} {time.strftime('%d %b %H:%M', time.localtime(when))}"
-    return f"{verb} {ago_text(when, now)}"
-
-
-def _problem(view: JobView, poll_error: str | None, styles: _Styles) -> tuple[str, Style]:
-    if view.outcome_unknown:
-        return "? retry outcome unknown: checking status", styles.poll_error
-    if poll_error:
-        return "⚠ " + plain(poll_error), styles.poll_error
-    last_retry = view.retries[-1] if view.retries else None
-    state = view.state
-    if (
-        last_retry is not None
-        and last_retry.outcome in ("rejected", "failed")
-        and (state is None or state.is_terminal)
-    ):
-        # The diff is still where the refused retry left it: say why, above its old error.
-        prefix = "↻ retry " if last_retry.outcome == "rejected" else "↻ "
-        return prefix + plain(last_retry.message), styles.error
-    if view.error and state is JobState.FAILED:
-        return "✗ " + plain(view.error), styles.error
-    if view.retries:
-        last = view.retries[-1]
-        return f"↻ last retry: {last.outcome}", styles.dim
-    return "", styles.dim

@@ -8,6 +8,7 @@ is shown apart, after a bar, only when some do.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -16,12 +17,13 @@ from textual.widget import Widget
 from tui.formatting import ago_text
 from tui.safetext import plain
 
-POLL_STYLES = {
-    "live": "bold green",
-    "paused": "bold yellow",
-    "backing off": "bold red",
-    "offline": "bold red",
+POLL_CLASSES = {
+    "live": "status-header--live",
+    "paused": "status-header--paused",
+    "backing off": "status-header--trouble",
+    "offline": "status-header--trouble",
 }
+"""The component class of each poll state's words: colours from the theme."""
 POLL_GLYPHS = {"live": "●", "paused": "⏸", "backing off": "◌", "offline": "✕"}
 STATE_COUNTS = (("▶", "running"), ("◑", "waiting"), ("✓", "completed"), ("✗", "failed"))
 PARTITION = (*(key for _, key in STATE_COUNTS), "unknown")
@@ -50,7 +52,12 @@ class StatusHeader(Widget):
         text-overflow: ellipsis;
     }
     StatusHeader .-title { text-style: bold; }
+    StatusHeader > .status-header--live { color: $success; text-style: bold; }
+    StatusHeader > .status-header--paused { color: $warning; text-style: bold; }
+    StatusHeader > .status-header--trouble { color: $error; text-style: bold; }
     """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(POLL_CLASSES.values())
 
     poll_state: reactive[str] = reactive("starting")
     last_answer: reactive[str] = reactive("")
@@ -106,9 +113,9 @@ class StatusHeader(Widget):
         line1.append("imagediff-tui", style="bold")
         line1.append(f"  {self._profile}", style="bold")
         line1.append("  ")
-        line1.append(
-            f"{poll_glyph} {self.poll_words()}", style=POLL_STYLES.get(self.poll_state, "")
-        )
+        component = POLL_CLASSES.get(self.poll_state)
+        poll_style = self.get_component_rich_style(component) if component else ""
+        line1.append(f"{poll_glyph} {self.poll_words()}", style=poll_style)
         if self.read_only:
             line1.append("  READ-ONLY", style="bold reverse")
         line1.append(f"  {self.clock_text}", style="dim")

@@ -1,0 +1,89 @@
+"""Filter and sort the list.
+
+Driven with Textual's Pilot against the real simulator on loopback.
+"""
+
+from __future__ import annotations
+
+from tests.app_support import list_text, make_app, wait_until
+from tests.monitor.steps import (
+    LONG,
+    SIZE,
+    all_polled,
+    header_text,
+    type_text,
+)
+from tui.simulator import Simulator
+
+
+async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
+    simulator.add_diff(101, state=5)
+    simulator.add_diff(102, state=6)
+    simulator.add_diff(203, state=5)
+    app = make_app(simulator, [(101, "eu-west"), (102, "eu-east"), (203, "us-west")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await type_text(pilot, "westq")
+        await pilot.press("backspace")
+        assert app.monitor.job_list.order == [101, 203]
+        # Letters typed into the box are text, not the list's keys (s, t; q quits).
+        assert app.is_running and app.screen is app.screen_stack[0]
+        assert "sort: state" in header_text(app) and not app.monitor.job_list.selected
+        assert "filter: west" in header_text(app)
+        text = list_text(app)
+        assert "#101" in text and "#203" in text and "#102" not in text
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await type_text(pilot, "failed")
+        assert app.monitor.job_list.order == [102]
+        await pilot.press("escape")
+        assert app.monitor.job_list.order == [102, 101, 203]
+        assert "filter:" not in header_text(app)
+        assert app.monitor.job_list.has_focus
+        assert "#101" in list_text(app)
+
+
+async def test_sort_cycles_and_changes_the_order(simulator: Simulator) -> None:
+    simulator.add_diff(3, state=5)
+    simulator.add_diff(1, state=4, duration=LONG)
+    simulator.add_diff(2, state=6)
+    app = make_app(simulator, [3, 1, 2])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        # Failed, running, completed (re-sorted just after the last answer).
+        await wait_until(pilot, lambda: app.monitor.job_list.order == [2, 1, 3])
+        assert "sort: state" in header_text(app)
+        await pilot.press("s")
+        assert app.monitor.job_list.order == [1, 2, 3]
+        assert "sort: ID" in header_text(app)
+        text = list_text(app)
+        assert text.index("#1") < text.index("#2") < text.index("#3")
+        await pilot.press("s")
+        assert "sort: ETA" in header_text(app)
+        assert app.monitor.job_list.order[0] == 1  # the only one with an ETA
+        await pilot.press("s")
+        assert "sort: last update" in header_text(app)
+        await pilot.press("s")
+        assert "sort: state" in header_text(app)
+        assert app.monitor.job_list.order == [2, 1, 3]
+
+
+async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [(1, "eu")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await type_text(pilot, "[b]zz")
+        await wait_until(pilot, lambda: "No watched diff matches the filter" in list_text(app))
+        assert "“[b]zz”" in list_text(app)
+        await pilot.press("backspace")
+        await wait_until(pilot, lambda: "“[b]z”" in list_text(app))
+        await pilot.press("enter")  # keep the filter, back to the list
+        assert app.monitor.job_list.has_focus
+        assert "filter: [b]z" in header_text(app)
+        await pilot.press("escape")  # from the list: clears it too
+        assert "filter:" not in header_text(app)
+        await wait_until(pilot, lambda: "#1 eu" in list_text(app))

@@ -1,0 +1,511 @@
+"""The monitor screen: the list of watched diffs, its keys, filter box and header.
+
+The app (:mod:`tui.app`) owns what outlives a screen: settings, theme, the tracker
+and the journal, the watchlist file thread, signals and quitting. This screen draws
+what the tracker knows and turns the list's keys into tracker and watchlist calls.
+Textual's binding chain hides its keys while a dialog is on top.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import BindingType
+from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from tui.app_options import AppOptions, WatchlistPort
+from tui.clock import Clock
+from tui.formatting import count_noun
+from tui.job_order import SORT_LABELS
+from tui.journal import Journal, JournalEvent, OutageWatch
+from tui.models import JobState, WatchEntry
+from tui.plan import RETRY
+from tui.safetext import plain
+from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings
+from tui.screens.add_diffs import AddDiffsScreen, AddRequest
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.detail import DetailScreen
+from tui.screens.edit_label import EditLabelScreen
+from tui.screens.events import EventsScreen
+from tui.screens.plan_text import plan_text
+from tui.tracker import JobView, RetryRecord, Tracker
+from tui.watchlist_writes import WatchlistWrites
+from tui.widgets.filter_box import FilterBox
+from tui.widgets.job_list import JobList
+from tui.widgets.notices import Notices
+from tui.widgets.status_header import StatusHeader
+
+log = logging.getLogger("tui.app")
+
+
+class MonitorHost(Protocol):
+    """What the monitor screen needs from the app (:class:`tui.app.ImageDiffApp`)."""
+
+    tracker: Tracker
+    journal: Journal
+    clock: Clock
+    options: AppOptions
+    watchlist: WatchlistPort
+    writes: WatchlistWrites
+
+    @property
+    def quitting(self) -> bool:
+        """True once the app is on its way out: results that arrive late are dropped."""
+        ...
+
+
+class MonitorScreen(Screen[None]):
+    """The list of watched diffs with its header, filter box, notices and footer.
+
+    Example:
+        >>> # In the app: def get_default_screen(self): return MonitorScreen(self)
+    """
+
+    DEFAULT_CSS = """
+    MonitorScreen #filter { dock: bottom; display: none; border: tall $accent; }
+    MonitorScreen #filter.-active { display: block; }
+    MonitorScreen #empty { padding: 2 4; color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings(app_wide=False)
+
+    def __init__(self, host: MonitorHost) -> None:
+        super().__init__()
+        self._host = host
+        self.tracker = host.tracker
+        self.options = host.options
+        self.clock = host.clock
+        self._outages = OutageWatch(host.options.asid)
+        self._pending_changes: set[int] = set()
+        self._flush_scheduled = False
+        self._last_visible: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(
+            profile=self.options.profile, asid=self.options.asid, host=self.options.host
+        )
+        job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
+        job_list.compact = self.options.compact
+        yield job_list
+        # Before the filter box: docked on the same edge, the later one is drawn on top.
+        yield Notices(id="notices")
+        yield FilterBox(id="filter")
+        yield Footer()
+
+    @property
+    def job_list(self) -> JobList:
+        """The list of panels."""
+        return self.query_one("#jobs", JobList)
+
+    @property
+    def header(self) -> StatusHeader:
+        """The two-line header."""
+        return self.query_one(StatusHeader)
+
+    def on_mount(self) -> None:
+        self.job_list.empty_hint = (
+            f"Nothing watched yet: press {self.key_for('add')} to add diff IDs "
+            "(ctrl+p lists every action)."
+        )
+        header = self.header
+        header.read_only = self.options.read_only
+        header.set_counts(self.tracker.summary())
+        header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
+        self.job_list.focus()
+        self.set_interval(1.0, self._tick, name="tick")
+
+    def key_for(self, action: str) -> str:
+        """The key that runs ``action`` here now (after the keymap), for hints."""
+        for active in self.active_bindings.values():
+            if active.binding.action == action:
+                return self.app.get_key_display(active.binding)
+        for row in ACTIONS:
+            if row.action == action and row.key is not None:
+                return self.app.get_key_display(row.binding())
+        return action
+
+    # -- tracker changes --------------------------------------------------------
+
+    def tracker_changed(self, diffids: set[int]) -> None:
+        """The tracker has news of ``diffids``: redraw them soon (bursts coalesce)."""
+        self._pending_changes |= diffids
+        if not self._flush_scheduled and self.is_running:
+            self._flush_scheduled = True
+            # Coalesce bursts of answers into one redraw.
+            self.set_timer(0.05, self._flush_changes)
+
+    def _flush_changes(self) -> None:
+        self._flush_scheduled = False
+        changed, self._pending_changes = self._pending_changes, set()
+        if not self._widgets_alive():
+            return
+        try:
+            self.job_list.rows_changed(changed)
+            self.header.set_counts(self.tracker.summary())
+            self.show_poll_state()
+        except Exception:
+            log.exception("redraw after a status change failed")
+
+    def tracker_finished(self, view: JobView) -> None:
+        """A diff finished during this session: a notice, and the bell if asked."""
+        label = f" ({plain(view.label)})" if view.label else ""
+        if view.state is JobState.FAILED:
+            error = f": {plain(view.error)}" if view.error else ""
+            notice = f"✗ #{view.diffid}{label} failed{error}"
+            self.query_one(Notices).add(notice, severity="error", timeout=8)
+        else:
+            self.query_one(Notices).add(f"✓ #{view.diffid}{label} completed", timeout=6)
+        if self.options.bell:
+            self.app.bell()
+
+    def show_poll_state(self) -> None:
+        """The header's live / paused / offline words, as the tracker has them now."""
+        tracker = self.tracker
+        self.header.show_poll_state(tracker.poll_state, tracker.last_answer_at, self.clock.now())
+
+    def _widgets_alive(self) -> bool:
+        """False while the app shuts down (a timer may still fire after the list is gone)."""
+        try:
+            self.query_one("#jobs", JobList)
+        except NoMatches:
+            return False
+        return True
+
+    def _tick(self) -> None:
+        if not self._widgets_alive():
+            return
+        try:
+            job_list = self.job_list
+            job_list.tick()
+            visible = job_list.visible_ids()
+            if visible != self._last_visible:
+                self._last_visible = visible
+                self.tracker.set_visible(visible)
+            header = self.header
+            self.show_poll_state()
+            self._note_outage()
+            header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
+        except Exception:
+            # A timer that raises would take the app down; log it and carry on.
+            log.exception("tick failed")
+
+    def _note_outage(self) -> None:
+        event = self._outages.observe(
+            self.tracker.poll_state,
+            now=self.clock.now(),
+            last_answer_at=self.tracker.last_answer_at,
+        )
+        if event is not None:
+            self._host.journal.append(event)
+
+    # -- list events ----------------------------------------------------------
+
+    def on_job_list_selection_changed(self, event: JobList.SelectionChanged) -> None:
+        self.header.selected = event.count
+
+    def on_job_list_activated(self, event: JobList.Activated) -> None:
+        self._open_details(event.diffid)
+
+    # -- actions --------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden (False), not merely disabled (None): no footer key, no help row. Under
+        # a dialog Textual's binding chain already stops these keys; hiding them keeps
+        # the dimmed footer behind it to the keys that work (the app's).
+        return self.is_active and self.allows(action)
+
+    def allows(self, action: str) -> bool:
+        """Whether ``action`` is offered: read-only mode hides the writing ones, and
+        offers instead the notice that says why their keys do nothing."""
+        if action == "read_only":
+            return self.options.read_only
+        return not (self.options.read_only and action in WRITE_ACTIONS)
+
+    def action_read_only(self, what: str) -> None:
+        self.notify(f"read-only: {what} is disabled", severity="warning")
+
+    def _targets(self) -> list[int]:
+        return self.job_list.targets()
+
+    def action_retry(self) -> None:
+        self.confirm_retry(self._targets())
+
+    def confirm_retry(self, ids: list[int]) -> None:
+        """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
+        if not ids:
+            self.notify("Nothing to retry: the list is empty.", severity="warning")
+            return
+        plan = self.tracker.plan(RETRY, ids)
+        send = list(plan.send)
+        text = plan_text(plan, self.tracker.views)
+        title = f"Retry {count_noun(len(send), 'diff')}?" if send else "Nothing can be retried"
+
+        def confirmed(ok: bool | None) -> None:
+            if ok and send:
+                self._send_retries(send)
+
+        self.app.push_screen(
+            ConfirmScreen(title, text, confirm="Retry", can_confirm=bool(send)), confirmed
+        )
+
+    @work(group="retry")
+    async def _send_retries(self, ids: list[int]) -> None:
+        try:
+            results = await self.tracker.retry(ids)
+        except Exception as exc:
+            log.exception("retry failed")
+            self.notify(f"Retry failed: {plain(str(exc))}", severity="error", markup=False)
+            return
+        summary, severity = _retry_summary(ids, results)
+        self.notify(f"Retry: {summary}", severity=severity, markup=False)
+        self.job_list.rows_changed(results.keys())
+
+    def _not_saved(self, thing: str, exc: Exception) -> None:
+        # The list on screen is unchanged, so nothing is lost; say why and carry on.
+        log.exception("saving the %s failed", thing)
+        self.notify(
+            f"Could not save the {thing}: {plain(str(exc))}",
+            severity="error",
+            markup=False,
+        )
+
+    def action_add(self) -> None:
+        def added(request: AddRequest | None) -> None:
+            if request is not None:
+                self.run_worker(self._add(request), group="watchlist")
+
+        self.app.push_screen(AddDiffsScreen(), added)
+
+    async def _add(self, request: AddRequest) -> None:
+        try:
+            entries, already = await self._host.writes.run(
+                lambda: self._host.watchlist.add(request.ids, request.label)
+            )
+        except Exception as exc:
+            self._not_saved("watchlist", exc)
+            return
+        if self._host.quitting:
+            return
+        # Another instance may have put an ID in the file after this one started:
+        # "already watched", but not on this screen. Show it (its label is in the file).
+        elsewhere = [diffid for diffid in already if diffid not in self.tracker.views]
+        shown = [
+            WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
+            for diffid in elsewhere
+        ]
+        self.tracker.add([*entries, *shown])
+        keep = next((i for i in request.ids if i in self.tracker.views), None)
+        self.job_list.rebuild(keep=keep)
+        self.header.set_counts(self.tracker.summary())
+        watched = [diffid for diffid in already if diffid not in elsewhere]
+        self.notify(_added_note(len(entries), elsewhere, watched), markup=False)
+
+    def action_remove(self) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+        body = _removal_body([self.tracker.views[diffid] for diffid in ids])
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._remove(ids), group="watchlist")
+
+        title = f"Stop watching {count_noun(len(ids), 'diff')}?"
+        self.app.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
+
+    async def _remove(self, ids: list[int]) -> None:
+        try:
+            await self._host.writes.run(lambda: self._host.watchlist.remove(ids))
+        except Exception as exc:
+            self._not_saved("watchlist", exc)
+            return
+        if self._host.quitting:
+            return
+        self.tracker.remove(ids)
+        self.job_list.selected -= set(ids)
+        self.job_list.rebuild()
+        self.header.selected = len(self.job_list.selected)
+        self.header.set_counts(self.tracker.summary())
+        self.notify(f"Removed {len(ids)} from the watchlist", markup=False)
+
+    def action_edit_label(self) -> None:
+        diffid = self.job_list.highlighted
+        if diffid is None:
+            return
+        view = self.tracker.views[diffid]
+
+        def edited(label: str | None) -> None:
+            if label is not None:
+                self.run_worker(self._relabel(diffid, label), group="watchlist")
+
+        self.app.push_screen(EditLabelScreen(diffid, view.label), edited)
+
+    async def _relabel(self, diffid: int, label: str) -> None:
+        try:
+            await self._host.writes.run(lambda: self._host.watchlist.relabel(diffid, label))
+        except Exception as exc:
+            self._not_saved("label", exc)
+            return
+        if not self._host.quitting:
+            self.tracker.relabel(diffid, label)
+            self.job_list.rows_changed([diffid])
+
+    def _open_details(self, diffid: int) -> None:
+        view = self.tracker.views.get(diffid)
+        if view is not None:
+            retry = self.confirm_retry if self.allows("retry") else None
+            self.app.push_screen(
+                DetailScreen(
+                    view,
+                    fetch=self.tracker.fetch_details,
+                    now=self.clock.now,
+                    history=lambda: self._host.journal.actions(diffid, self.options.asid),
+                    retry=retry,
+                )
+            )
+
+    def action_details(self) -> None:
+        diffid = self.job_list.highlighted
+        if diffid is not None:
+            self._open_details(diffid)
+
+    def action_events(self) -> None:
+        def load(limit: int) -> list[JournalEvent]:
+            return self._host.journal.read(asid=self.options.asid, limit=limit)
+
+        self.app.push_screen(EventsScreen(load), self._show_diff)
+
+    def _show_diff(self, diffid: int | None) -> None:
+        """Put the list's cursor on ``diffid`` (clearing a filter that hides it)."""
+        if diffid is None:
+            return
+        if diffid not in self.tracker.views:
+            self.notify(f"#{diffid} is not on the watchlist any more.", severity="warning")
+            return
+        if diffid not in self.job_list.order:
+            self._clear_filter()
+        self.job_list.rebuild(keep=diffid)
+        self.job_list.focus()
+
+    def _clear_filter(self) -> None:
+        self.query_one(FilterBox).close()
+        self.job_list.set_filter("")
+        self.header.filter_text = ""
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBox).open()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.job_list.set_filter(event.value)
+        self.header.filter_text = event.value
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.query_one(FilterBox).close()
+        self.job_list.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        box = self.query_one(FilterBox)
+        # Escape clears the filter from its box, and from the list while one is set.
+        if event.key == "escape" and (box.has_focus or (box.is_open and self.job_list.has_focus)):
+            box.close()
+            self.job_list.focus()
+
+    def action_sort(self) -> None:
+        key = self.job_list.cycle_sort()
+        self.header.sort_label = SORT_LABELS[key]
+
+    def action_refresh(self) -> None:
+        ids = self._targets()
+        if self.tracker.paused:
+            self.notify(
+                f"Polling is paused: press {self.key_for('pause')} to resume",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.tracker.refresh(ids)
+        if ids:
+            self.notify(f"Refreshing {count_noun(len(ids), 'diff')}")
+
+    def action_select_all(self) -> None:
+        self.job_list.select_all()
+
+    def action_select_none(self) -> None:
+        self.job_list.select_none()
+
+    def action_copy_id(self) -> None:
+        diffid = self.job_list.highlighted
+        if diffid is None:
+            return
+        # Textual copies with OSC 52, which reaches the local clipboard over SSH.
+        self.app.copy_to_clipboard(str(diffid))
+        self.notify(f"Copied {diffid}")
+
+    def action_compact(self) -> None:
+        self.job_list.compact = not self.job_list.compact
+
+    # -- command palette ------------------------------------------------------
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """The palette's commands for the list (the palette skips check_action)."""
+        for row in ACTIONS:
+            if row.title is not None and not row.app_wide and self.allows(row.action):
+                callback: Callable[[], object] = getattr(self, f"action_{row.action}")
+                yield SystemCommand(row.title, row.help, callback)
+
+
+def _listed(ids: list[int]) -> str:
+    return ", ".join(f"#{diffid}" for diffid in ids[:10])
+
+
+def _retry_summary(
+    asked: list[int], results: Mapping[int, RetryRecord]
+) -> tuple[str, SeverityLevel]:
+    """The retry's outcome in words, counted by outcome, and how loud to say it."""
+    counts = Counter(record.outcome for record in results.values())
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    severity: SeverityLevel = "information"
+    if counts["unknown"] or counts["failed"] or counts["rejected"]:
+        severity = "warning"
+    # The tracker checks again: a diff that changed while the dialog was open is not sent.
+    unsent = [diffid for diffid in asked if diffid not in results]
+    if unsent:
+        summary = (summary + "; " if summary else "") + (
+            f"not sent (no longer Completed or Failed): {_listed(unsent)}"
+        )
+        severity = "warning"
+    return summary, severity
+
+
+def _added_note(added: int, elsewhere: list[int], watched: list[int]) -> str:
+    """What an add did: how many added, shown from another instance, already watched."""
+    note = f"Added {count_noun(added, 'diff')}"
+    if elsewhere:
+        note += f"; now shown, added by another instance: {_listed(elsewhere)}"
+    if watched:
+        note += f"; already watched: {_listed(watched)}"
+    return note
+
+
+def _removal_body(views: list[JobView]) -> Text:
+    """The remove dialog's list of diffs (the first 50) and what removing does not do."""
+    body = Text()
+    for view in views[:50]:
+        body.append(f"  #{view.diffid} {plain(view.label)}  {view.state_name}\n")
+    if len(views) > 50:
+        body.append(f"  … and {len(views) - 50} more\n")
+    body.append("\nThe diffs themselves are not touched on the server.", style="italic")
+    return body
