@@ -30,6 +30,10 @@ class WatchlistPort(Protocol):
         """Set a diff's label."""
         ...
 
+    def save_decision(self, entry: WatchEntry) -> None:
+        """Remember that ``entry``'s diff was accepted or rejected (and how)."""
+        ...
+
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         """Remember the last known status of these diffs."""
         ...
