@@ -317,7 +317,7 @@ class VersionJob(Job):
     diffid: int | None = None
     """The diff it was created from, when the answer names it."""
     success: bool | None = None
-    """The create call's ``success`` (status answers have none)."""
+    """The create call's ``success`` (status answers have none; then JSON omits it)."""
 
     def to_json(self) -> dict[str, Any]:
         """The job with the API's field names (for ``--json``)."""
@@ -325,7 +325,8 @@ class VersionJob(Job):
         if self.diffid is not None:
             out["diffid"] = self.diffid
         out.update(self._job_json())
-        out["success"] = self.success
+        if self.success is not None:
+            out["success"] = self.success
         return out
 
 
@@ -354,7 +355,8 @@ class UninstallJob(Job):
         if self.diffid is not None:
             out["diffid"] = self.diffid
         out.update(self._job_json())
-        out["success"] = self.success
+        if self.success is not None:
+            out["success"] = self.success
         return out
 
 
