@@ -299,10 +299,10 @@ class DiffJob(Job):
 
 
 @dataclass(frozen=True, slots=True)
-class VersionJob(Job):
-    """An image-version job (what accepting a diff starts), keyed by ``imageversionid``."""
+class _StartedJob(Job):
+    """The job fields of a job an action on a diff started (an image version, an
+    uninstall): its own ID field is the subclass's."""
 
-    imageversionid: int
     state: JobState | None
     state_name: str
     progress: int
@@ -315,13 +315,12 @@ class VersionJob(Job):
     progress_clamped_from: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     diffid: int | None = None
-    """The diff it was created from, when the answer names it."""
+    """The diff it was started from, when the answer names it."""
     success: bool | None = None
-    """The create call's ``success`` (status answers have none; then JSON omits it)."""
+    """The starting call's ``success`` (status answers have none; then JSON omits it)."""
 
-    def to_json(self) -> dict[str, Any]:
-        """The job with the API's field names (for ``--json``)."""
-        out: dict[str, Any] = {"imageversionid": self.imageversionid}
+    def _keyed_json(self, key: str, jobid: int) -> dict[str, Any]:
+        out: dict[str, Any] = {key: jobid}
         if self.diffid is not None:
             out["diffid"] = self.diffid
         out.update(self._job_json())
@@ -331,33 +330,25 @@ class VersionJob(Job):
 
 
 @dataclass(frozen=True, slots=True)
-class UninstallJob(Job):
-    """The uninstall job a reject with ``reinstall=1`` starts, keyed by ``uninstalljobid``."""
+class VersionJob(_StartedJob):
+    """An image-version job (what accepting a diff starts), keyed by ``imageversionid``."""
 
-    uninstalljobid: int
-    state: JobState | None
-    state_name: str
-    progress: int
-    created: int
-    updated: int
-    failed: bool
-    start: int | None = None
-    eta: int | None = None
-    error: str | None = None
-    progress_clamped_from: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    diffid: int | None = None
-    success: bool | None = None
+    imageversionid: int = field(kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
         """The job with the API's field names (for ``--json``)."""
-        out: dict[str, Any] = {"uninstalljobid": self.uninstalljobid}
-        if self.diffid is not None:
-            out["diffid"] = self.diffid
-        out.update(self._job_json())
-        if self.success is not None:
-            out["success"] = self.success
-        return out
+        return self._keyed_json("imageversionid", self.imageversionid)
+
+
+@dataclass(frozen=True, slots=True)
+class UninstallJob(_StartedJob):
+    """The uninstall job a reject with ``reinstall=1`` starts, keyed by ``uninstalljobid``."""
+
+    uninstalljobid: int = field(kw_only=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job with the API's field names (for ``--json``)."""
+        return self._keyed_json("uninstalljobid", self.uninstalljobid)
 
 
 def _parse_job_fields(data: object, key: str, skip: frozenset[str]) -> tuple[int, dict[str, Any]]:

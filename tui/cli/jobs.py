@@ -771,6 +771,17 @@ def run_watch(args: argparse.Namespace) -> int:
 # --- registration -----------------------------------------------------------------
 
 
+def add_interval_option(parser: argparse.ArgumentParser) -> None:
+    """``--interval S``, the base poll interval of ``watch`` and ``version watch``."""
+    parser.add_argument(
+        "--interval",
+        type=interval_seconds,
+        default=None,
+        metavar="S",
+        help="base poll interval in seconds (default: the [poll] settings)",
+    )
+
+
 def interval_seconds(text: str) -> float:
     """``--interval``: seconds between 0.1 and 3600."""
     try:
@@ -831,11 +842,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     watch.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     watch.add_argument("--exit-status", action="store_true", help="exit 1 if a diff ended Failed")
     watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
-    watch.add_argument(
-        "--interval",
-        type=interval_seconds,
-        default=None,
-        metavar="S",
-        help="base poll interval in seconds (default: the [poll] settings)",
-    )
+    add_interval_option(watch)
     watch.set_defaults(handler=run_watch)

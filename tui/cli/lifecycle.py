@@ -33,7 +33,7 @@ import dataclasses
 import functools
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api import (
@@ -47,10 +47,10 @@ from tui.cli.jobs import (
     Followed,
     Pacer,
     RecordingClient,
+    add_interval_option,
     any_job_line,
     emit_json,
     error_json,
-    interval_seconds,
     load_connection,
     make_pacer,
     parse_ids,
@@ -200,48 +200,67 @@ def accept_options(args: argparse.Namespace) -> AcceptOptions:
     return AcceptOptions(args.restart == "1", args.full, game_build, args.force)
 
 
-async def _accept_all(
-    args: argparse.Namespace, conn: Settings, ids: Sequence[int], options: AcceptOptions
+async def send_each(
+    args: argparse.Namespace,
+    conn: Settings,
+    ids: Sequence[int],
+    action: str,
+    what: str,
+    call: Callable[[ClanforgeClient, int], Awaitable[_T]],
+    done: Callable[[ActionRecords, int, _T, Line], None],
 ) -> int:
+    """``action`` on each diff, once, in order; ``done`` records and prints each answer."""
     out = sys.stdout
     result = ExitCode.OK
     records = ActionRecords(conn)
     pacer = make_pacer(conn)
-    width = _width(ids)
+    line = Line(_width(ids), args.json, out)
     async with make_client(conn) as client:
         for diffid in ids:
-            call = functools.partial(
-                client.accept,
-                diffid,
-                restart=options.restart,
-                full=options.full,
-                game_build=options.game_build,
-                force=options.force,
-            )
-            answer = await send_action(pacer, records, diffid, "accept", call, options.words())
+            send = functools.partial(call, client, diffid)
+            answer = await send_action(pacer, records, diffid, action, send, what)
             if isinstance(answer, ApiError):
                 report_failure(diffid, answer, args.json, out)
                 if answer.stops_command:
                     return ExitCode.CONFIG
                 result = ExitCode.FAILED
                 continue
-            now = time.time()
-            accepted = Accepted(
-                answer.imageversionid,
-                options.restart,
-                options.full,
-                options.force,
-                options.game_build,
-                at=now,
-                last=LastStatus.from_job(answer, now),
-            )
-            records.store.record_decision(records.entry(diffid, accepted=accepted))
-            if args.json:
-                emit_json(answer.to_json(), out)
-            else:
-                line = any_job_line(answer.imageversionid, answer, 0, now)
-                print(f"{diffid:>{width}}  accepted: image version {line}", file=out, flush=True)
+            done(records, diffid, answer, line)
     return result
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    """Where and how an action's answer is printed."""
+
+    id_width: int
+    as_json: bool
+    out: TextIO
+
+    def show(self, diffid: int, text: str, job: Mapping[str, Any]) -> None:
+        """``job`` as a JSON line, or ``diffid`` and ``text`` as a human one."""
+        if self.as_json:
+            emit_json(job, self.out)
+        else:
+            print(f"{diffid:>{self.id_width}}  {text}".rstrip(), file=self.out, flush=True)
+
+
+def _accepted(
+    options: AcceptOptions, records: ActionRecords, diffid: int, job: VersionJob, line: Line
+) -> None:
+    now = time.time()
+    accepted = Accepted(
+        job.imageversionid,
+        options.restart,
+        options.full,
+        options.force,
+        options.game_build,
+        at=now,
+        last=LastStatus.from_job(job, now),
+    )
+    records.store.record_decision(records.entry(diffid, accepted=accepted))
+    text = any_job_line(job.imageversionid, job, 0, now)
+    line.show(diffid, f"accepted: image version {text}", job.to_json())
 
 
 def run_accept(args: argparse.Namespace) -> int:
@@ -249,43 +268,25 @@ def run_accept(args: argparse.Namespace) -> int:
     options = accept_options(args)
     ids = parse_ids(args.ids)
     conn = load_connection(args)
-    return asyncio.run(_accept_all(args, conn, ids, options))
+
+    def accept(client: ClanforgeClient, diffid: int) -> Awaitable[VersionJob]:
+        return client.accept(
+            diffid,
+            restart=options.restart,
+            full=options.full,
+            game_build=options.game_build,
+            force=options.force,
+        )
+
+    done = functools.partial(_accepted, options)
+    return asyncio.run(send_each(args, conn, ids, "accept", options.words(), accept, done))
 
 
 # --- reject -------------------------------------------------------------------------
 
 
-async def _reject_all(
-    args: argparse.Namespace, conn: Settings, ids: Sequence[int], reinstall: bool
-) -> int:
-    out = sys.stdout
-    result = ExitCode.OK
-    records = ActionRecords(conn)
-    pacer = make_pacer(conn)
-    width = _width(ids)
-    async with make_client(conn) as client:
-        for diffid in ids:
-            call = functools.partial(client.reject, diffid, reinstall=reinstall)
-            what = f"reinstall={int(reinstall)}"
-            answer = await send_action(pacer, records, diffid, "reject", call, what)
-            if isinstance(answer, ApiError):
-                report_failure(diffid, answer, args.json, out)
-                if answer.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            _rejected(records, diffid, reinstall, answer, args.json, width, out)
-    return result
-
-
 def _rejected(
-    records: ActionRecords,
-    diffid: int,
-    reinstall: bool,
-    job: UninstallJob | None,
-    as_json: bool,
-    width: int,
-    out: TextIO,
+    reinstall: bool, records: ActionRecords, diffid: int, job: UninstallJob | None, line: Line
 ) -> None:
     now = time.time()
     rejected = Rejected(
@@ -295,13 +296,11 @@ def _rejected(
         last=LastStatus.from_job(job, now) if job is not None else None,
     )
     records.store.record_decision(records.entry(diffid, rejected=rejected))
-    if as_json:
-        emit_json(job.to_json() if job is not None else {"diffid": diffid, "success": True}, out)
-    elif job is None:
-        print(f"{diffid:>{width}}  rejected", file=out, flush=True)
+    if job is None:
+        line.show(diffid, "rejected", {"diffid": diffid, "success": True})
     else:
-        line = any_job_line(job.uninstalljobid, job, 0, now)
-        print(f"{diffid:>{width}}  rejected: uninstall job {line}", file=out, flush=True)
+        text = any_job_line(job.uninstalljobid, job, 0, now)
+        line.show(diffid, f"rejected: uninstall job {text}", job.to_json())
 
 
 def run_reject(args: argparse.Namespace) -> int:
@@ -313,7 +312,14 @@ def run_reject(args: argparse.Namespace) -> int:
         )
     ids = parse_ids(args.ids)
     conn = load_connection(args)
-    return asyncio.run(_reject_all(args, conn, ids, args.reinstall == "1"))
+    reinstall = args.reinstall == "1"
+
+    def reject(client: ClanforgeClient, diffid: int) -> Awaitable[UninstallJob | None]:
+        return client.reject(diffid, reinstall=reinstall)
+
+    done = functools.partial(_rejected, reinstall)
+    what = f"reinstall={int(reinstall)}"
+    return asyncio.run(send_each(args, conn, ids, "reject", what, reject, done))
 
 
 # --- create -------------------------------------------------------------------------
@@ -557,11 +563,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--exit-status", action="store_true", help="exit 1 if a version ended Failed"
     )
     watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
-    watch.add_argument(
-        "--interval",
-        type=interval_seconds,
-        default=None,
-        metavar="S",
-        help="base poll interval in seconds (default: the [poll] settings)",
-    )
+    add_interval_option(watch)
     watch.set_defaults(handler=run_version_watch)
