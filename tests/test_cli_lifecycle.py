@@ -210,7 +210,7 @@ tui watch 4108 --exit-status --interval 0.2
 def demo_env(cli_env: dict[str, str]) -> Iterator[dict[str, str]]:
     from tui.simulator import Simulator
 
-    with Simulator(speed=50.0) as demo:
+    with Simulator(speed=200.0) as demo:
         yield dict(cli_env, CLANFORGE_API_URL=demo.url, PYTHON=sys.executable)
 
 
