@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp, WatchlistPort
 from tui.clock import Clock, SystemClock
 from tui.journal import Journal
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.poll_settings import PollSettings
 
 if TYPE_CHECKING:
@@ -100,11 +101,15 @@ class MemoryWatchlist:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
 
-    def save_decision(self, entry: WatchEntry) -> None:
-        self.calls.append(("save_decision", entry))
+    def record_decision(
+        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
+    ) -> WatchEntry:
         self._check()
-        if entry.diffid in self.entries:
-            self.entries[entry.diffid] = entry
+        entry = self.entries.get(diffid) or WatchEntry(diffid, self.asid, PROFILE)
+        entry = replace(entry, accepted=accepted, rejected=rejected)
+        self.entries[diffid] = entry
+        self.calls.append(("record_decision", entry))
+        return entry
 
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]

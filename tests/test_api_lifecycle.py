@@ -159,3 +159,24 @@ async def test_state_changing_calls_are_sent_exactly_once_whatever_happens(
     if isinstance(caught.value, RetryOutcomeUnknown):
         assert "outcome is unknown" in caught.value.message
         assert "not repeated" in caught.value.message
+
+
+def test_which_errors_may_have_left_the_change_done() -> None:
+    from tui.api import ApiTimeout, InvalidResponseError, NetworkError
+
+    maybe = [
+        RetryOutcomeUnknown("lost"),
+        ServerError("500", http_status=500),
+        InvalidResponseError("not JSON", http_status=200),
+    ]
+    not_done = [
+        BadRequest("no", http_status=400),
+        NotFound("gone", http_status=404),
+        RateLimited("slow down"),
+        ServerError("503", http_status=503),
+        NetworkError("refused"),
+        ApiTimeout("connect timed out"),
+        InvalidResponseError("redirect", http_status=302),
+    ]
+    assert [error.may_have_acted for error in maybe] == [True] * len(maybe)
+    assert [error.may_have_acted for error in not_done] == [False] * len(not_done)

@@ -636,15 +636,20 @@ def test_a_completed_diff_neither_accepted_nor_rejected_locks_its_image(
     sim: Simulator, clock: FakeClock
 ) -> None:
     first = call(sim, create_path("imageid=77&machineid=7712")).json()["diffid"]
-    # In flight, it does not lock yet (API.md: a Completed diff does).
-    assert call(sim, create_path("imageid=78&machineid=7712")).status == 200
-    poll_until_terminal(sim, clock, first, step=30.0)
-    assert sim.job(first)["jobstateid"] == 5
-    locked = call(sim, create_path("imageid=77&machineid=7713"))
+    # In flight, it does not lock (API.md: a Completed diff does).
+    second = call(sim, create_path("imageid=77&machineid=7713"))
+    assert second.status == 200
+    for diffid in (first, second.json()["diffid"]):
+        poll_until_terminal(sim, clock, diffid, step=30.0)
+        assert sim.job(diffid)["jobstateid"] == 5
+    locked = call(sim, create_path("imageid=77&machineid=7714"))
     assert locked.status == 400
     assert locked.json() == {"error": f"Image locked by diffid {first}"}
     assert call(sim, reject_path(first)).status == 200
-    assert call(sim, create_path("imageid=77&machineid=7713")).status == 200
+    still = call(sim, create_path("imageid=77&machineid=7714")).json()
+    assert still == {"error": f"Image locked by diffid {second.json()['diffid']}"}
+    assert call(sim, accept_path(second.json()["diffid"], "restart=0&force=1")).status == 200
+    assert call(sim, create_path("imageid=77&machineid=7714")).status == 200
 
 
 def test_reject_with_and_without_reinstall(sim: Simulator) -> None:

@@ -242,3 +242,23 @@ def test_a_bad_decision_table_counts_as_corrupt(
     loaded = store.load()
     assert loaded.entries == []
     assert loaded.notice is not None and message in loaded.notice
+
+
+def test_the_apps_session_records_decisions_and_version_status(store: WatchlistStore) -> None:
+    from tui.clock import SystemClock
+    from tui.session import WatchSession
+
+    store.add([entry(1, "one")])
+    session = WatchSession(
+        store, profile="prod", asid=1, clock=SystemClock(), held=store.load().entries
+    )
+    accepted = Accepted(700_001, restart=False)
+    assert session.record_decision(1, accepted=accepted).label == "one"
+    added = session.record_decision(2, rejected=Rejected(reinstall=False))
+    assert (added.diffid, added.profile, added.asid) == (2, "prod", 1)
+    done = LastStatus(5, "Completed", 100, None, None, 9.0)
+    session.save_version_status({1: done, 2: done})
+    loaded = {e.diffid: e for e in store.load().entries}
+    assert loaded[1].accepted == replace(accepted, last=done)
+    assert loaded[2].rejected == Rejected(reinstall=False) and loaded[2].accepted is None
+    assert {e.diffid: e for e in session.entries()} == loaded

@@ -93,6 +93,12 @@ class ApiError(Exception):
         request, and a slow-down answer may concern the whole account."""
         return self.retry_after is not None
 
+    @property
+    def may_have_acted(self) -> bool:
+        """For a state-changing call: the server may have done it despite this error
+        (no answer after sending, or a server fault once it had the request)."""
+        return False
+
     def to_json(self) -> dict[str, Any]:
         """The error as the CLI's ``--json`` output shows it."""
         return {"kind": self.kind, "http_status": self.http_status, "message": self.message}
@@ -154,6 +160,11 @@ class ServerError(ApiError):
         """A 503 (unavailable) or any 5xx with Retry-After; other 5xx may have acted."""
         return self.http_status == 503 or self.retry_after is not None
 
+    @property
+    def may_have_acted(self) -> bool:
+        """A fault after the server took the request, unless it asked to wait."""
+        return not self.asks_to_wait
+
 
 class NetworkError(ApiError):
     """No usable answer: connection refused or reset, DNS failure, TLS failure."""
@@ -183,6 +194,11 @@ class InvalidResponseError(ApiError):
 
     kind = "invalid-response"
 
+    @property
+    def may_have_acted(self) -> bool:
+        """An unreadable answer (not a redirect): the server had the request."""
+        return self.http_status is None or self.http_status < 300 or self.http_status >= 400
+
     def __init__(
         self, message: str, *, http_status: int | None = None, field_name: str | None = None
     ) -> None:
@@ -198,6 +214,11 @@ class RetryOutcomeUnknown(ApiError):
     """
 
     kind = "outcome-unknown"
+
+    @property
+    def may_have_acted(self) -> bool:
+        """Always: that is what an unknown outcome is."""
+        return True
 
 
 class InsecureURL(ApiError):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.poll_settings import PollSettings
 
 
@@ -30,8 +30,10 @@ class WatchlistPort(Protocol):
         """Set a diff's label."""
         ...
 
-    def save_decision(self, entry: WatchEntry) -> None:
-        """Remember that ``entry``'s diff was accepted or rejected (and how)."""
+    def record_decision(
+        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
+    ) -> WatchEntry:
+        """Remember that a diff was accepted or rejected (and how)."""
         ...
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:

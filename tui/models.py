@@ -209,23 +209,25 @@ def parse_diff_info(data: Mapping[str, Any]) -> DiffInfo | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
 class Job:
-    """What every job (diff, image version, uninstall) says about its state.
+    """The job fields of API.md, with normalized types: what every job (a diff, an
+    image version, an uninstall) says about its state. The subclasses add the field
+    that names the job."""
 
-    A mixin of the job dataclasses below: they share the job fields of API.md and
-    differ in the field that names them.
-    """
-
-    __slots__ = ()
     state: JobState | None
     state_name: str
     progress: int
     created: int
     updated: int
     failed: bool
-    start: int | None
-    eta: int | None
-    error: str | None
+    start: int | None = None
+    eta: int | None = None
+    error: str | None = None
+    progress_clamped_from: int | None = None
+    """The out-of-range progress the server sent, when it had to be clamped."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Fields the API documentation does not list, kept for the detail view."""
 
     @property
     def is_terminal(self) -> bool:
@@ -265,20 +267,7 @@ class Job:
 class DiffJob(Job):
     """A diff job as the server last described it, with normalized types."""
 
-    diffid: int
-    state: JobState | None
-    state_name: str
-    progress: int
-    created: int
-    updated: int
-    failed: bool
-    start: int | None = None
-    eta: int | None = None
-    error: str | None = None
-    progress_clamped_from: int | None = None
-    """The out-of-range progress the server sent, when it had to be clamped."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Fields the API documentation does not list, kept for the detail view."""
+    diffid: int = field(kw_only=True)
     info: DiffInfo | None = None
     raw_text: str = field(default="", repr=False, compare=False)
     """The response body this job was read from (for the detail view)."""
@@ -299,63 +288,45 @@ class DiffJob(Job):
 
 
 @dataclass(frozen=True, slots=True)
-class VersionJob(Job):
-    """An image-version job (what accepting a diff starts), keyed by ``imageversionid``."""
+class _StartedJob(Job):
+    """A job an action on a diff started (an image version, an uninstall): its own ID
+    field is the subclass's."""
 
-    imageversionid: int
-    state: JobState | None
-    state_name: str
-    progress: int
-    created: int
-    updated: int
-    failed: bool
-    start: int | None = None
-    eta: int | None = None
-    error: str | None = None
-    progress_clamped_from: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     diffid: int | None = None
-    """The diff it was created from, when the answer names it."""
+    """The diff it was started from, when the answer names it."""
     success: bool | None = None
-    """The create call's ``success`` (status answers have none)."""
+    """The starting call's ``success`` (status answers have none; then JSON omits it)."""
 
-    def to_json(self) -> dict[str, Any]:
-        """The job with the API's field names (for ``--json``)."""
-        out: dict[str, Any] = {"imageversionid": self.imageversionid}
+    def _keyed_json(self, key: str, jobid: int) -> dict[str, Any]:
+        out: dict[str, Any] = {key: jobid}
         if self.diffid is not None:
             out["diffid"] = self.diffid
         out.update(self._job_json())
-        out["success"] = self.success
+        if self.success is not None:
+            out["success"] = self.success
         return out
 
 
 @dataclass(frozen=True, slots=True)
-class UninstallJob(Job):
-    """The uninstall job a reject with ``reinstall=1`` starts, keyed by ``uninstalljobid``."""
+class VersionJob(_StartedJob):
+    """An image-version job (what accepting a diff starts), keyed by ``imageversionid``."""
 
-    uninstalljobid: int
-    state: JobState | None
-    state_name: str
-    progress: int
-    created: int
-    updated: int
-    failed: bool
-    start: int | None = None
-    eta: int | None = None
-    error: str | None = None
-    progress_clamped_from: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    diffid: int | None = None
-    success: bool | None = None
+    imageversionid: int = field(kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
         """The job with the API's field names (for ``--json``)."""
-        out: dict[str, Any] = {"uninstalljobid": self.uninstalljobid}
-        if self.diffid is not None:
-            out["diffid"] = self.diffid
-        out.update(self._job_json())
-        out["success"] = self.success
-        return out
+        return self._keyed_json("imageversionid", self.imageversionid)
+
+
+@dataclass(frozen=True, slots=True)
+class UninstallJob(_StartedJob):
+    """The uninstall job a reject with ``reinstall=1`` starts, keyed by ``uninstalljobid``."""
+
+    uninstalljobid: int = field(kw_only=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job with the API's field names (for ``--json``)."""
+        return self._keyed_json("uninstalljobid", self.uninstalljobid)
 
 
 def _parse_job_fields(data: object, key: str, skip: frozenset[str]) -> tuple[int, dict[str, Any]]:

@@ -55,7 +55,9 @@ class WatchlistWrites:
 
         def write() -> None:
             try:
-                self._watchlist.save_decision(entry)
+                self._watchlist.record_decision(
+                    entry.diffid, accepted=entry.accepted, rejected=entry.rejected
+                )
             except Exception:
                 log.exception("saving the decision on #%d to the watchlist failed", entry.diffid)
 

@@ -65,7 +65,7 @@ async def test_cancelling_the_reject_dialog_sends_nothing_and_y_then_sends_once(
         await wait_until(pilot, lambda: _panel_has(app, "⊘ rejected (reinstall=0)"))
         assert simulator.count("reject") == 1
         assert simulator.decision(31) == ("rejected", None)
-        assert ("save_decision", app.tracker.views[31].entry) in app.watchlist.calls  # type: ignore[attr-defined]
+        assert ("record_decision", app.tracker.views[31].entry) in app.watchlist.calls  # type: ignore[attr-defined]
 
 
 async def test_read_only_says_accept_reject_and_new_diff_are_disabled(

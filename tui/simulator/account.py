@@ -74,12 +74,18 @@ VERSION_FAILURE_RATE: Final = 0.2
 ALLOCATED_RATE: Final = 0.25
 
 
-def seeded_traits(seed: int, diffid: int) -> tuple[bool, str | None]:
-    """Whether a diff's image has allocated servers, and how its version ends, by seed."""
-    rng = random.Random(f"traits:{seed}:{diffid}")
-    allocations = rng.random() < ALLOCATED_RATE
+def seeded_traits(seed: int, diffid: int, imageid: int) -> tuple[bool, str | None]:
+    """Whether the image has allocated servers (some images do), and how the version
+    made from the diff ends (some fail), drawn from the seed."""
+    allocations = random.Random(f"allocations:{seed}:{imageid}").random() < ALLOCATED_RATE
+    rng = random.Random(f"version-outcome:{seed}:{diffid}")
     failing = rng.random() < VERSION_FAILURE_RATE
     return allocations, rng.choice(VERSION_ERRORS) if failing else None
+
+
+def image_of(diffid: int) -> int:
+    """The image of a diff added without one: its own, derived from its ID."""
+    return 50_000 + diffid % 10_000
 
 
 class Account:
@@ -165,7 +171,7 @@ class Account:
             eta_error,
             run,
             retry_errors=list(retry_errors),
-            imageid=imageid if imageid is not None else 50_000 + diffid % 10_000,
+            imageid=imageid if imageid is not None else image_of(diffid),
             machineid=machineid if machineid is not None else 7_000 + diffid % 1_000,
             files=files,
             allocations=allocations,
@@ -217,7 +223,7 @@ class Account:
 
     def seed_traits(self, diff: Diff) -> None:
         """Give ``diff`` seeded allocations and version outcome (some versions fail)."""
-        diff.allocations, diff.version_error = seeded_traits(self.seed, diff.diffid)
+        diff.allocations, diff.version_error = seeded_traits(self.seed, diff.diffid, diff.imageid)
 
     def job(self, diff: Diff, now: float, diff_info: bool = False) -> dict[str, Any]:
         job = {"diffid": diff.diffid, **run_fields(diff.run, now)}

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from tui.simulator.account import seeded_traits
+from tui.simulator.account import image_of, seeded_traits
 from tui.simulator.runs import ETA_ERROR_LIMIT
 
 if TYPE_CHECKING:
@@ -105,8 +105,9 @@ def add_demo_diffs(simulator: Simulator) -> None:
     """Add the diffs of ``DEMO_DIFFS``, covering every state, and the lock chain."""
     rng = random.Random(f"demo:{simulator.seed}")
     for spec in DEMO_SPECS:
+        imageid = spec.imageid if spec.imageid is not None else image_of(spec.diffid)
         allocations, version_error = (
-            seeded_traits(simulator.seed, spec.diffid) if spec.seeded else (False, None)
+            seeded_traits(simulator.seed, spec.diffid, imageid) if spec.seeded else (False, None)
         )
         simulator.add_diff(
             spec.diffid,
@@ -118,7 +119,7 @@ def add_demo_diffs(simulator: Simulator) -> None:
             started_ago=rng.uniform(60, 7200) if spec.state in (5, 6) else 0.0,
             retry_errors=spec.retry_errors,
             files=spec.files,
-            imageid=spec.imageid,
+            imageid=imageid,
             allocations=allocations,
             version_error=version_error,
         )
