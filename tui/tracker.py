@@ -24,9 +24,6 @@ from tui.api import (
     ApiError,
     ApiTimeout,
     BadRequest,
-    InvalidResponseError,
-    RetryOutcomeUnknown,
-    ServerError,
 )
 from tui.clock import Clock
 from tui.formatting import describe_poll_error, next_try_text, poll_error_parts
@@ -949,22 +946,17 @@ class Tracker:
                 except asyncio.CancelledError:
                     unknown("cancelled before the answer arrived")
                     raise
-                except RetryOutcomeUnknown as exc:
-                    unknown(plain(str(exc)))
                 except BadRequest as exc:
                     record.outcome = "rejected"
                     # "retry rejected" as the panels always said; "accept refused".
                     said = "rejected" if record.action == "retry" else "refused"
                     record.message = f"{said}: {plain(str(exc))}"
                     record.reason = str(exc)
-                except (ServerError, InvalidResponseError) as exc:
-                    if exc.asks_to_wait:
-                        self._action_refused(diffid, record, exc)
-                    else:
-                        # The server got the request and then broke: it may have run it.
-                        unknown(plain(str(exc)))
                 except ApiError as exc:
-                    self._action_refused(diffid, record, exc)
+                    if exc.may_have_acted:
+                        unknown(plain(str(exc)))
+                    else:
+                        self._action_refused(diffid, record, exc)
                 except Exception as exc:
                     logger.exception("%s of diff %d failed unexpectedly", record.action, diffid)
                     unknown(f"internal error: {type(exc).__name__}")
@@ -1112,14 +1104,12 @@ class Tracker:
         await self._wait_for_slot()
         try:
             job = await self._client.create(imageid, machineid)
-        except RetryOutcomeUnknown as exc:
-            self._journal_create(None, "unknown", f"{asked}: {exc}")
-            raise
         except BadRequest as exc:
             self._journal_create(None, "refused", f"{asked}: {exc}")
             raise
         except ApiError as exc:
-            self._journal_create(None, "not done", f"{asked}: {exc}")
+            outcome = "unknown" if exc.may_have_acted else "not done"
+            self._journal_create(None, outcome, f"{asked}: {exc}")
             raise
         self.last_answer_at = self._clock.now()
         self._journal_create(job.diffid, "accepted", asked)

@@ -146,3 +146,20 @@ async def test_a_new_diff_of_the_focused_diffs_image_is_created_and_watched(
         assert simulator.count("create") == 1
         assert app.tracker.views[new].label == "again"
         assert app.monitor.job_list.highlighted == new
+
+
+async def test_a_new_diff_refused_for_a_lock_goes_to_the_diff_that_holds_it(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(61, state=6, fail_with="boom", imageid=900, machineid=80)
+    simulator.add_diff(62, state=5, imageid=900)  # Completed, undecided: locks image 900
+    app = make_app(simulator, [61])
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("N")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewDiffScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.monitor.job_list.highlighted == 62)
+        assert simulator.count("create") == 1
+        assert app.tracker.views[62].label == "locks image 900"
+        assert any("refused: Image locked by diffid 62; going to #62" in t for t in toasts(app))

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from textual.app import App
 from textual.notifications import SeverityLevel
 
-from tui.api import ApiError, RetryOutcomeUnknown
+from tui.api import ApiError
 from tui.formatting import count_noun
 from tui.models import DiffJob
 from tui.plan import ACCEPT, REJECT, Action
@@ -60,9 +60,11 @@ class LifecycleHost(Protocol):
         ...
 
 
-def lock_label(imageid: int | None, locked: int) -> str:
-    """The label of a diff added because it locks an image."""
-    return f"locks image {imageid}" if imageid is not None else f"locks the image of #{locked}"
+def lock_label(imageid: int | None, locked: int | None) -> str:
+    """The label of a diff added because it locks an image (``locked``'s, when known)."""
+    if imageid is not None:
+        return f"locks image {imageid}"
+    return f"locks the image of #{locked}" if locked is not None else "locks an image"
 
 
 class Lifecycle:
@@ -144,17 +146,19 @@ class Lifecycle:
         if view is None or holder is None:
             self._notify("The focused diff is not locked by another diff.", "warning")
             return
-        self.go_to(holder, view)
+        self.go_to(holder, lambda: self._image_of(view), view.diffid)
 
-    def go_to(self, holder: int, locked: JobView | None) -> None:
-        """Show ``holder``; add it (labelled "locks image I") when it is not watched."""
+    def go_to(
+        self, holder: int, image: Callable[[], Awaitable[int | None]], locked: int | None
+    ) -> None:
+        """Show ``holder``; add it (labelled "locks image I", ``image()`` telling I) when
+        it is not watched. ``locked``: the diff it locks, when one is known."""
         if holder in self._tracker.views:
             self._host.show_diff(holder)
             return
 
         async def add() -> None:
-            imageid = await self._image_of(locked) if locked is not None else None
-            label = lock_label(imageid, locked.diffid if locked is not None else holder)
+            label = lock_label(await image(), locked)
             if await self._host.watch_diff(holder, label):
                 self._host.show_diff(holder)
                 self._notify(f"#{holder} {label}: now watched. Accept (V) or reject (X) it.")
@@ -205,24 +209,28 @@ class Lifecycle:
         asked = f"image {request.imageid} on machine {request.machineid}"
         try:
             job = await self._tracker.create(request.imageid, request.machineid)
-        except RetryOutcomeUnknown as exc:
-            self._notify(
-                f"New diff of {asked}: outcome unknown ({plain(str(exc))}); not sent again. "
-                "Check the dashboard before creating it again.",
-                "warning",
-            )
-            return
         except ApiError as exc:
+            if exc.may_have_acted:
+                self._notify(
+                    f"New diff of {asked}: outcome unknown ({plain(str(exc))}); not sent "
+                    "again. Check the dashboard before creating it again.",
+                    "warning",
+                )
+                return
             holder = locked_by(str(exc))
-            hint = f" Press L on a diff it locks, or add #{holder}." if holder else ""
-            self._notify(f"New diff of {asked} refused: {plain(str(exc))}.{hint}", "error")
+            then = f"; going to #{holder}, which holds the lock" if holder is not None else ""
+            self._notify(f"New diff of {asked} refused: {plain(str(exc))}{then}", "error")
             if holder is not None:
-                self.go_to(holder, None)
+                self.go_to(holder, lambda: _known(request.imageid), None)
             return
         label = request.label or asked
         if await self._host.watch_diff(job.diffid, label):
             self._host.show_diff(job.diffid)
             self._notify(f"New diff #{job.diffid} of {asked}: {job.display_state}, now watched.")
+
+
+async def _known(imageid: int) -> int | None:
+    return imageid
 
 
 def followed_notice(
