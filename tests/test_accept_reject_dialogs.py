@@ -5,28 +5,11 @@ nothing to send offers no choice."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import App
 from textual.widgets import Button, Static
 
+from tests.dialog_host import UNSET, DialogApp
 from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
 from tui.tracker import AcceptOptions
-
-_UNSET = object()
-
-
-class DialogApp(App[None]):
-    """Pushes one dialog and keeps what it dismissed with."""
-
-    def __init__(self, screen: AcceptScreen | RejectScreen) -> None:
-        super().__init__()
-        self.dialog = screen
-        self.result: object = _UNSET
-
-    def on_mount(self) -> None:
-        self.push_screen(self.dialog, self._done)
-
-    def _done(self, result: object) -> None:
-        self.result = result
 
 
 def _accept(can_send: bool = True) -> AcceptScreen:
@@ -45,7 +28,7 @@ async def test_y_does_nothing_until_restart_is_chosen_and_says_so() -> None:
         assert app.dialog.chosen is None
         assert app.dialog.query_one("#confirm", Button).disabled
         await pilot.press("y")
-        assert app.result is _UNSET
+        assert app.result is UNSET
         assert app.screen is app.dialog
         assert "Choose restart first: press 0 or 1" in _hint(app)
         await pilot.press("0")
@@ -60,7 +43,7 @@ async def test_accept_options_come_back_as_chosen() -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("1", "f", "o", "b")
         await pilot.press(*"1.4.2-rc y0")  # typed into the field: not keys of the dialog
-        assert app.result is _UNSET
+        assert app.result is UNSET
         await pilot.press("enter", "y")
     assert app.result == AcceptOptions(
         restart=True, full=True, game_build="1.4.2-rc y0", force=True
@@ -86,7 +69,7 @@ async def test_reject_needs_reinstall_chosen() -> None:
     app = DialogApp(RejectScreen("Reject 1 diff?", Text("#1"), can_send=True))
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("y")
-        assert app.result is _UNSET
+        assert app.result is UNSET
         assert "Choose reinstall first" in _hint(app)
         await pilot.press("1", "y")
     assert app.result == RejectChoice(reinstall=True)
@@ -98,6 +81,6 @@ async def test_nothing_to_send_offers_only_close() -> None:
         labels = [str(button.label) for button in app.dialog.query(Button)]
         assert labels == ["Close (n)"]
         await pilot.press("1", "y")
-        assert app.result is _UNSET
+        assert app.result is UNSET
         await pilot.press("n")
     assert app.result is None

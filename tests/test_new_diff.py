@@ -5,30 +5,14 @@ refusal carrying the server's words)."""
 from __future__ import annotations
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, Static
 
+from tests.dialog_host import UNSET, DialogApp
 from tests.test_tracker_lifecycle import tracked
 from tui.api import BadRequest
 from tui.models import DiffInfo
 from tui.screens.new_diff import NewDiffRequest, NewDiffScreen, Offer
 from tui.simulator import Simulator
-
-_UNSET = object()
-
-
-class DialogApp(App[None]):
-    def __init__(self, screen: NewDiffScreen) -> None:
-        super().__init__()
-        self.dialog = screen
-        self.result: object = _UNSET
-
-    def on_mount(self) -> None:
-        self.push_screen(self.dialog, self._done)
-
-    def _done(self, result: object) -> None:
-        self.result = result
-
 
 INFO = DiffInfo(
     machine={"machineid": 7101, "name": "build-us-01"},
@@ -56,13 +40,13 @@ async def test_both_ids_are_required_and_nothing_is_returned_until_they_are() ->
     app = DialogApp(NewDiffScreen(None))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("x", "1", "2", "enter")  # x is refused by the field
-        assert app.result is _UNSET
+        assert app.result is UNSET
         problem = str(app.dialog.query_one("#problem", Static).render())
         assert problem == "machine ID: required"
         assert app.dialog.query_one("#imageid", Input).value == "12"
         app.dialog.query_one("#machineid", Input).value = "0"
         await pilot.press("ctrl+s")
-        assert app.result is _UNSET
+        assert app.result is UNSET
         assert "machine ID:" in str(app.dialog.query_one("#problem", Static).render())
         app.dialog.query_one("#machineid", Input).value = "7"
         await pilot.press("ctrl+s")

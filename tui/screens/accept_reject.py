@@ -13,10 +13,10 @@ from typing import ClassVar, Generic, TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, RadioButton, RadioSet, Static
 
+from tui.screens.dialog import Dialog
 from tui.tracker import AcceptOptions
 
 
@@ -50,16 +50,13 @@ REINSTALL_CHOICE = BinaryChoice(
 _T = TypeVar("_T")
 
 
-class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
+class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
     """A plan, a required 0/1 choice, optional extras; dismisses with the choice or None."""
 
     DEFAULT_CSS = """
-    _ChoiceDialog { align: center middle; }
-    _ChoiceDialog > VerticalScroll {
-        width: 80; max-width: 95%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    _ChoiceDialog .title { text-style: bold; margin-bottom: 1; }
+    /* The frame scrolls: the buttons stay reachable on a 24-line terminal. */
+    _ChoiceDialog > Vertical { width: 80; max-height: 95%; overflow-y: auto; }
+    _ChoiceDialog .title { margin-bottom: 1; }
     _ChoiceDialog #plan { height: auto; max-height: 10; }
     _ChoiceDialog #ask { margin-top: 1; }
     _ChoiceDialog .heading { text-style: bold; margin-top: 1; }
@@ -67,8 +64,6 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
     _ChoiceDialog Checkbox { border: none; padding: 0; }
     _ChoiceDialog Input { width: 100%; }
     _ChoiceDialog #hint { color: $warning; height: auto; }
-    _ChoiceDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    _ChoiceDialog Button { margin-left: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,8 +86,7 @@ class _ChoiceDialog(ModalScreen[_T | None], Generic[_T]):
         """The required choice: None until the operator presses 0 or 1."""
 
     def compose(self) -> ComposeResult:
-        # The frame scrolls: the buttons stay reachable on a 24-line terminal.
-        with VerticalScroll(id="frame"):
+        with Vertical():
             yield Static(Text(self._title), classes="title")
             with VerticalScroll(id="plan"):
                 yield Static(self._plan)

@@ -10,11 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from tui.models import DiffInfo, InvalidDiffId, parse_diff_id
 from tui.safetext import plain
+from tui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def _name(obj: dict[str, object], number: int) -> str:
     return f"{plain(name, limit=40)} ({number})" if isinstance(name, str) and name else str(number)
 
 
-class NewDiffScreen(ModalScreen[NewDiffRequest | None]):
+class NewDiffScreen(Dialog[NewDiffRequest | None]):
     """Ask for an image ID and a machine ID (both required) and an optional label.
 
     Example:
@@ -73,16 +73,8 @@ class NewDiffScreen(ModalScreen[NewDiffRequest | None]):
     """
 
     DEFAULT_CSS = """
-    NewDiffScreen { align: center middle; }
-    NewDiffScreen > Vertical {
-        width: 72; max-width: 95%; height: auto; max-height: 95%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    NewDiffScreen .title { text-style: bold; }
-    NewDiffScreen .hint { color: $text-muted; }
+    NewDiffScreen > Vertical { width: 72; max-height: 95%; overflow-y: auto; }
     NewDiffScreen #problem { color: $error; height: auto; }
-    NewDiffScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    NewDiffScreen Button { margin-left: 2; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
