@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeAlias, TypeVar
 
+from rich.text import Text
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen
 
 from tui.api import ApiError
 from tui.formatting import count_noun
@@ -27,6 +29,10 @@ from tui.screens.plan_text import plan_text
 from tui.tracker import AcceptOptions, FollowedJob, JobView, RetryRecord, Tracker, locked_by
 
 log = logging.getLogger("tui.app")
+
+Sent: TypeAlias = Awaitable[dict[int, RetryRecord]]
+"""An accept's or reject's sending: each diff's record when done."""
+_C = TypeVar("_C")
 
 
 class LifecycleHost(Protocol):
@@ -84,45 +90,50 @@ class Lifecycle:
 
     def accept(self) -> None:
         """The accept dialog for the selected (or focused) diffs; sent once confirmed."""
-        ids = self._host.targets()
-        if not ids:
-            self._notify("Nothing to accept: the list is empty.", "warning")
-            return
-        plan = self._tracker.plan(ACCEPT, ids)
-        send = list(plan.send)
-        title = _title(ACCEPT, len(send), "create image versions")
 
-        def chosen(options: AcceptOptions | None) -> None:
-            if options is not None and send:
-                self._send(ACCEPT, lambda: self._tracker.accept(send, options), send)
+        def dialog(title: str, text: Text, can_send: bool) -> AcceptScreen:
+            return AcceptScreen(title, text, can_send=can_send)
 
-        dialog = AcceptScreen(title, plan_text(plan, self._tracker.views), can_send=bool(send))
-        self._host.app.push_screen(dialog, chosen)
+        def send(ids: list[int], options: AcceptOptions) -> Sent:
+            return self._tracker.accept(ids, options)
+
+        self._decide(ACCEPT, "create image versions", dialog, send)
 
     def reject(self) -> None:
         """The reject dialog for the selected (or focused) diffs; sent once confirmed."""
-        ids = self._host.targets()
-        if not ids:
-            self._notify("Nothing to reject: the list is empty.", "warning")
-            return
-        plan = self._tracker.plan(REJECT, ids)
-        send = list(plan.send)
-        title = _title(REJECT, len(send), "unlock their images")
 
-        def chosen(choice: RejectChoice | None) -> None:
-            if choice is not None and send:
-                reinstall = choice.reinstall
-                self._send(REJECT, lambda: self._tracker.reject(send, reinstall), send)
+        def dialog(title: str, text: Text, can_send: bool) -> RejectScreen:
+            return RejectScreen(title, text, can_send=can_send)
 
-        dialog = RejectScreen(title, plan_text(plan, self._tracker.views), can_send=bool(send))
-        self._host.app.push_screen(dialog, chosen)
+        def send(ids: list[int], choice: RejectChoice) -> Sent:
+            return self._tracker.reject(ids, choice.reinstall)
 
-    def _send(
+        self._decide(REJECT, "unlock their images", dialog, send)
+
+    def _decide(
         self,
         action: Action,
-        call: Callable[[], Awaitable[dict[int, RetryRecord]]],
-        ids: list[int],
+        what: str,
+        dialog: Callable[[str, Text, bool], ModalScreen[_C | None]],
+        send: Callable[[list[int], _C], Sent],
     ) -> None:
+        """The plan of ``action`` on the targets in its dialog; sent once confirmed."""
+        ids = self._host.targets()
+        if not ids:
+            self._notify(f"Nothing to {action.name}: the list is empty.", "warning")
+            return
+        plan = self._tracker.plan(action, ids)
+        chosen_ids = list(plan.send)
+
+        def chosen(choice: _C | None) -> None:
+            if choice is not None and chosen_ids:
+                self._send(action, lambda: send(chosen_ids, choice), chosen_ids)
+
+        title = _title(action, len(chosen_ids), what)
+        text = plan_text(plan, self._tracker.views)
+        self._host.app.push_screen(dialog(title, text, bool(chosen_ids)), chosen)
+
+    def _send(self, action: Action, call: Callable[[], Sent], ids: list[int]) -> None:
         async def run() -> None:
             try:
                 records = await call()
