@@ -163,3 +163,26 @@ async def test_a_new_diff_refused_for_a_lock_goes_to_the_diff_that_holds_it(
         assert simulator.count("create") == 1
         assert app.tracker.views[62].label == "locks image 900"
         assert any("refused: Image locked by diffid 62; going to #62" in t for t in toasts(app))
+
+
+async def test_the_add_dialog_offers_a_new_diff_but_not_in_read_only(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(71, state=5, imageid=910, machineid=81)
+    app = make_app(simulator, [71])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("n")
+        assert "ctrl+n: start a new diff instead" in dialog_text(app)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewDiffScreen))
+        assert "From #71: diff this image on the same machine again" in dialog_text(app)
+        await pilot.press("escape")
+    assert simulator.count("create") == 0
+    app = make_app(simulator, [71], read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert "new diff" not in dialog_text(app)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not isinstance(app.screen, NewDiffScreen)

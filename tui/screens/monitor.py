@@ -341,7 +341,8 @@ class MonitorScreen(Screen[None]):
             if request is not None:
                 self.run_worker(self._add(request), group="watchlist")
 
-        self.app.push_screen(AddDiffsScreen(), added)
+        new_diff = self.lifecycle.new_diff if self.allows("new_diff") else None
+        self.app.push_screen(AddDiffsScreen(new_diff), added)
 
     async def _add(self, request: AddRequest) -> None:
         try:
