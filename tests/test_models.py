@@ -16,6 +16,8 @@ from tui.models import (
     parse_diff_id,
     parse_id_list,
     parse_job,
+    parse_uninstall_job,
+    parse_version_job,
 )
 
 INT_FIELDS = ("diffid", "jobcreated", "jobupdated", "jobeta", "jobstart", "jobprogress")
@@ -202,3 +204,82 @@ def test_id_list_roundtrip_keeps_order_and_drops_duplicates(values: list[int]) -
     assert list(parsed.ids) == list(dict.fromkeys(values))
     assert parsed.errors == ()
     assert len(parsed.duplicates) == len(values) - len(set(values))
+
+
+# --- image-version and uninstall jobs: the same job fields, another key --------------------
+
+JOB_PARSERS = {
+    "imageversionid": parse_version_job,
+    "uninstalljobid": parse_uninstall_job,
+}
+
+
+def keyed(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """A diff job object turned into a ``key`` job of that diff, as accept/reject answer."""
+    return {**data, key: data["diffid"] + 1, "success": True}
+
+
+@given(job_objects(), st.sampled_from(sorted(JOB_PARSERS)), st.booleans())
+def test_version_and_uninstall_jobs_read_the_job_fields_like_a_diff(
+    data: dict[str, Any], key: str, as_strings: bool
+) -> None:
+    sent = keyed(data, key)
+    if as_strings:
+        sent = {name: as_text(value) for name, value in sent.items()}
+    job = JOB_PARSERS[key](sent)
+    diff = parse_job(data)
+    assert (job.state, job.progress, job.eta, job.start, job.error, job.failed) == (
+        diff.state,
+        diff.progress,
+        diff.eta,
+        diff.start,
+        diff.error,
+        diff.failed,
+    )
+    assert job.diffid == data["diffid"] and job.success is True
+    out = job.to_json()
+    assert out[key] == data["diffid"] + 1
+    assert {name: out[name] for name in diff.to_json() if name != "diffid"} == {
+        name: value for name, value in diff.to_json().items() if name != "diffid"
+    }
+    assert "diffid" not in job.extra and "success" not in job.extra
+
+
+@given(job_objects(), st.sampled_from(sorted(JOB_PARSERS)))
+def test_a_job_without_its_key_is_refused_naming_the_key(data: dict[str, Any], key: str) -> None:
+    with pytest.raises(InvalidResponse) as caught:
+        JOB_PARSERS[key](data)
+    assert caught.value.field_name == key
+    assert key in str(caught.value)
+
+
+@given(
+    job_objects(),
+    st.sampled_from(sorted(JOB_PARSERS)),
+    st.sampled_from(["jobstateid", "jobprogress", "jobfailed", "success"]),
+    st.one_of(st.text(min_size=1, alphabet="abc"), st.lists(st.integers(), max_size=2)),
+)
+def test_version_and_uninstall_jobs_are_as_strict_as_diffs(
+    data: dict[str, Any], key: str, name: str, value: object
+) -> None:
+    with pytest.raises(InvalidResponse) as caught:
+        JOB_PARSERS[key]({**keyed(data, key), name: value})
+    assert caught.value.field_name == name
+
+
+def test_a_version_status_answer_has_no_success_and_may_omit_the_diff() -> None:
+    job = parse_version_job(
+        {
+            "imageversionid": "88",
+            "jobcreated": 1,
+            "jobfailed": 0,
+            "jobprogress": 140,
+            "jobstatename": "Running",
+            "jobupdated": 2,
+            "jobstateid": 4,
+            "machine": "x",
+        }
+    )
+    assert (job.imageversionid, job.diffid, job.success, job.progress) == (88, None, None, 100)
+    assert job.progress_clamped_from == 140 and job.extra == {"machine": "x"}
+    assert "success" not in job.to_json()

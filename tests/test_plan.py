@@ -80,3 +80,35 @@ def test_every_diff_is_sent_or_skipped_once_in_first_mention_order(
         assert not chosen.busy and not chosen.saved_only
     order = list(dict.fromkeys(d for d, *_ in cases))
     assert list(plan.send) == [d for d in order if d in plan.send]
+
+
+def test_accept_and_reject_apply_once_and_say_why_they_skip() -> None:
+    from dataclasses import replace
+
+    from tui.models import Accepted, Rejected, WatchEntry
+    from tui.plan import ACCEPT, REJECT, decision_words
+
+    watched = WatchEntry(9, 1, "prod")
+    accepted = decision_words(replace(watched, accepted=Accepted(700_001, restart=False)))
+    rejected = decision_words(replace(watched, rejected=Rejected(reinstall=False)))
+    assert (accepted, rejected) == ("accepted (image version 700001)", "rejected")
+    assert decision_words(watched) == decision_words(None) == ""
+    candidates = [
+        Candidate.of_read(1, job(1, JobState.COMPLETED)),
+        Candidate.of_read(2, job(2, JobState.FAILED)),
+        Candidate.of_read(3, job(3, JobState.RUNNING)),
+        Candidate.of_read(4, job(4, JobState.COMPLETED), decided=accepted),
+        Candidate.of_read(5, job(5, JobState.FAILED), decided=rejected),
+    ]
+    accept = make_plan(ACCEPT, candidates)
+    assert accept.send == (1,)
+    assert [(s.diffid, s.reason) for s in accept.skipped] == [
+        (2, "Failed: only Completed diffs can be accepted"),
+        (3, "Running: only Completed diffs can be accepted"),
+        (4, "already accepted (image version 700001): a diff is accepted or rejected once"),
+        (5, "already rejected: a diff is accepted or rejected once"),
+    ]
+    reject = make_plan(REJECT, candidates)
+    assert reject.send == (1, 2)
+    assert reject.skipped[0].reason == ("Running: only Completed or Failed diffs can be rejected")
+    assert make_plan(RETRY, candidates).send == (1, 2, 4, 5), "retry has no such rule"

@@ -610,7 +610,7 @@ def test_request_log_counts_and_windows(sim: Simulator, clock: FakeClock) -> Non
 # --- create and reject --------------------------------------------------------------------
 
 
-def test_create_starts_a_new_diff_or_retries_one(sim: Simulator) -> None:
+def test_create_starts_a_new_diff_or_retries_one(sim: Simulator, clock: FakeClock) -> None:
     sim.add_diff(4101, state=5)
     sim.add_diff(4102, state=4, progress=20)
     reply = call(sim, create_path("imageid=77&machineid=7712"))
@@ -621,10 +621,6 @@ def test_create_starts_a_new_diff_or_retries_one(sim: Simulator) -> None:
     assert job["jobstateid"] == 1
     assert call(sim, status_path(job["diffid"])).json()["jobstateid"] == 1
 
-    locked = call(sim, create_path("imageid=77&machineid=7713"))
-    assert locked.status == 400
-    assert locked.json() == {"error": f"Image locked by diffid {job['diffid']}"}
-
     retried = call(sim, create_path("imageid=1&machineid=2&diffid=4101"))
     assert retried.status == 200
     assert retried.json()["success"] is True and retried.json()["jobstateid"] == 1
@@ -632,8 +628,28 @@ def test_create_starts_a_new_diff_or_retries_one(sim: Simulator) -> None:
     assert call(sim, create_path("imageid=1&machineid=2&diffid=9")).status == 404
     assert call(sim, create_path("imageid=1")).status == 400
     assert call(sim, create_path("imageid=x&machineid=2")).status == 400
-    assert sim.count("create") == 7
+    assert sim.count("create") == 6
     assert sim.count("create", 4101) == 1
+
+
+def test_a_completed_diff_neither_accepted_nor_rejected_locks_its_image(
+    sim: Simulator, clock: FakeClock
+) -> None:
+    first = call(sim, create_path("imageid=77&machineid=7712")).json()["diffid"]
+    # In flight, it does not lock (API.md: a Completed diff does).
+    second = call(sim, create_path("imageid=77&machineid=7713"))
+    assert second.status == 200
+    for diffid in (first, second.json()["diffid"]):
+        poll_until_terminal(sim, clock, diffid, step=30.0)
+        assert sim.job(diffid)["jobstateid"] == 5
+    locked = call(sim, create_path("imageid=77&machineid=7714"))
+    assert locked.status == 400
+    assert locked.json() == {"error": f"Image locked by diffid {first}"}
+    assert call(sim, reject_path(first)).status == 200
+    still = call(sim, create_path("imageid=77&machineid=7714")).json()
+    assert still == {"error": f"Image locked by diffid {second.json()['diffid']}"}
+    assert call(sim, accept_path(second.json()["diffid"], "restart=0&force=1")).status == 200
+    assert call(sim, create_path("imageid=77&machineid=7714")).status == 200
 
 
 def test_reject_with_and_without_reinstall(sim: Simulator) -> None:
@@ -641,11 +657,13 @@ def test_reject_with_and_without_reinstall(sim: Simulator) -> None:
     sim.add_diff(51, state=6)
     reply = call(sim, reject_path(50))
     assert reply.status == 200
-    assert reply.json()["success"] is True
-    assert reply.json()["diffid"] == 50
+    assert reply.json() == {"success": True}
     again = call(sim, reject_path(50))
     assert again.status == 400
     assert "already been rejected" in again.json()["error"]
+    assert call(sim, accept_path(50, "restart=0")).json() == {
+        "error": "Diff 50 has already been rejected"
+    }
 
     reply = call(sim, reject_path(51, "1"))
     assert reply.status == 200
@@ -657,12 +675,126 @@ def test_reject_with_and_without_reinstall(sim: Simulator) -> None:
     assert sim.count("reject") == 4
 
 
+# --- accept: image version create and status -----------------------------------------------
+
+
+def accept_path(diffid: int | str, query: str) -> str:
+    return f"/cfp/v1/imageversion/create?accountserviceid={ASID}&diffid={diffid}&{query}"
+
+
+def version_path(imageversionid: int | str) -> str:
+    return f"/cfp/v1/imageversion/{imageversionid}/status?accountserviceid={ASID}"
+
+
+def poll_version(sim: Simulator, clock: FakeClock, vid: int) -> list[dict[str, Any]]:
+    jobs = []
+    for _ in range(1000):
+        job = call(sim, version_path(vid)).json()
+        jobs.append(job)
+        if job["jobstateid"] in (5, 6):
+            return jobs
+        clock.now += 5.0
+    raise AssertionError("the version job never ended")
+
+
+def test_accept_creates_a_version_job_that_runs_to_completion(
+    sim: Simulator, clock: FakeClock
+) -> None:
+    sim.add_diff(60, state=5)
+    reply = call(sim, accept_path(60, "restart=1&game_build=1.4.2"))
+    assert reply.status == 200
+    job = reply.json()
+    assert job["success"] is True and job["diffid"] == 60
+    assert type(job["imageversionid"]) is int
+    assert set(job) >= (JOB_KEYS - {"diffid"}) and job["jobstateid"] == 1
+    jobs = poll_version(sim, clock, job["imageversionid"])
+    states = [seen["jobstateid"] for seen in jobs]
+    assert states == sorted(states) and 4 in states and states[-1] == 5
+    assert jobs[-1]["jobprogress"] == 100 and "success" not in jobs[-1]
+    assert sim.decision(60) == ("accepted", job["imageversionid"])
+    again = call(sim, accept_path(60, "restart=1"))
+    assert again.status == 400
+    assert again.json()["error"] == (
+        f"Diff 60 has already been accepted (image version {job['imageversionid']})"
+    )
+    assert call(sim, reject_path(60)).status == 400
+    assert sim.count("accept", 60) == 2
+    assert sim.count("version-status", job["imageversionid"]) == len(jobs)
+
+
+def test_a_version_job_can_fail(sim: Simulator, clock: FakeClock) -> None:
+    sim.add_diff(61, state=5, version_error="Timed out distributing the image version")
+    vid = call(sim, accept_path(61, "restart=0")).json()["imageversionid"]
+    last = poll_version(sim, clock, vid)[-1]
+    assert (last["jobstateid"], last["jobfailed"]) == (6, 1)
+    assert last["joberror"] == "Timed out distributing the image version"
+
+
+def test_some_seeded_version_jobs_fail_and_some_images_have_allocations(clock: FakeClock) -> None:
+    sim = Simulator(seed_demo=False, clock=clock)
+    ids = sim.add_many(200)
+    with sim._lock:
+        diffs = [sim._account.diffs[diffid] for diffid in ids]
+    failing = sum(diff.version_error is not None for diff in diffs)
+    allocated = sum(diff.allocations for diff in diffs)
+    assert 10 < failing < 80 and 20 < allocated < 90
+
+
+@pytest.mark.parametrize(
+    ("setup", "query", "message"),
+    [
+        ({"state": 6}, "restart=0", "diff 62 is not completed"),
+        ({"state": 4, "progress": 30}, "restart=0", "diff 62 is not completed"),
+        ({"allocations": True}, "restart=0", "image has active allocations; use force=1"),
+        ({"files": 0}, "restart=1", "diff 62 found no changes; use full=1"),
+        ({}, "", "restart is required and must be 0 or 1"),
+        ({}, "restart=2", "restart is required and must be 0 or 1"),
+        ({}, "restart=1&full=yes", "full is required and must be 0 or 1"),
+    ],
+)
+def test_accept_refusals_say_why(
+    sim: Simulator, setup: dict[str, Any], query: str, message: str
+) -> None:
+    sim.add_diff(62, **setup)
+    reply = call(sim, accept_path(62, query))
+    assert (reply.status, reply.json()) == (400, {"error": message})
+    assert sim.decision(62) is None
+
+
+def test_force_and_full_let_the_accept_through(sim: Simulator) -> None:
+    sim.add_diff(63, allocations=True, files=0)
+    assert call(sim, accept_path(63, "restart=0&force=1")).status == 400  # still no full
+    assert call(sim, accept_path(63, "restart=0&full=1")).status == 400  # still allocated
+    assert call(sim, accept_path(63, "restart=0&full=1&force=1")).status == 200
+
+
+def test_accept_and_version_status_of_unknown_ids(sim: Simulator) -> None:
+    assert call(sim, accept_path(9, "restart=0")).status == 404
+    assert call(sim, accept_path("x", "restart=0")).status == 400
+    assert call(sim, version_path(9)).json() == {"error": "Image version 9 not found"}
+    assert call(sim, version_path("x")).status == 400
+
+
+def test_a_retry_while_another_diff_locks_the_image_fails_with_the_lock(
+    sim: Simulator, clock: FakeClock
+) -> None:
+    sim.add_diff(70, state=5, imageid=5)
+    sim.add_diff(71, state=6, imageid=5, fail_with="Image locked by diffid 70")
+    assert call(sim, retry_path(71)).status == 200
+    assert poll_until_terminal(sim, clock, 71, step=5.0)[-1]["joberror"] == (
+        "Image locked by diffid 70"
+    )
+    assert call(sim, accept_path(70, "restart=0")).status == 200
+    assert call(sim, retry_path(71)).status == 200
+    assert poll_until_terminal(sim, clock, 71, step=5.0)[-1]["jobstateid"] == 5
+
+
 # --- demo set, bulk, server ---------------------------------------------------------------
 
 
 def test_demo_set_covers_every_state(clock: FakeClock) -> None:
     with Simulator(clock=clock) as sim:
-        assert [diffid for diffid, _ in DEMO_DIFFS] == list(range(4101, 4113))
+        assert [diffid for diffid, _ in DEMO_DIFFS] == list(range(4101, 4114))
         assert len({label for _, label in DEMO_DIFFS}) == len(DEMO_DIFFS)
         jobs = [call(sim, status_path(diffid)).json() for diffid, _ in DEMO_DIFFS]
         assert {job["jobstateid"] for job in jobs} == set(STATE_NAMES)
@@ -677,6 +809,19 @@ def test_demo_set_covers_every_state(clock: FakeClock) -> None:
         assert call(sim, retry_path(4102)).status == 200
         last = poll_until_terminal(sim, clock, 4102, step=2.0)[-1]
         assert last["joberror"] == "Checksum mismatch on /game/bin/server.pak"
+
+
+def test_the_demo_lock_chain_can_be_resolved(clock: FakeClock) -> None:
+    with Simulator(clock=clock) as sim:
+        locked = call(sim, status_path(4108)).json()
+        assert locked["joberror"] == "Image locked by diffid 4113"
+        assert "locks 4108" in dict(DEMO_DIFFS)[4113]
+        assert call(sim, status_path(4113)).json()["jobstateid"] == 5
+        accepted = call(sim, accept_path(4113, "restart=1"))
+        assert accepted.status == 200
+        assert poll_version(sim, clock, accepted.json()["imageversionid"])[-1]["jobstateid"] == 5
+        assert call(sim, retry_path(4108)).status == 200
+        assert poll_until_terminal(sim, clock, 4108, step=5.0)[-1]["jobstateid"] == 5
 
 
 def test_add_many_for_benchmarks(clock: FakeClock) -> None:

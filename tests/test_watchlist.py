@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.watchlist import WatchlistError, WatchlistStore, watchlist_to_toml
 
 HOSTILE_LABELS = [
@@ -160,3 +160,105 @@ def test_newer_schema_is_left_alone(store: WatchlistStore) -> None:
     with pytest.raises(WatchlistError):
         store.add([entry(1)])
     assert store.path.read_text(encoding="utf-8") == "schema = 2\n"
+
+
+# --- accepted and rejected diffs -----------------------------------------------------------
+
+# A file as imagediff-tui wrote it before accept and reject existed (the same layout).
+BEFORE_ACCEPT = """schema = 1
+
+[[diff]]
+diffid = 4101
+asid = 1234
+profile = "prod"
+label = "EU build 812"
+added_at = 1764340000.0
+
+[diff.last]
+state_id = 5
+state_name = "Completed"
+progress = 100
+seen_at = 1764340100.0
+start = 1764340050
+
+[[diff]]
+diffid = 4102
+asid = 1234
+profile = "prod"
+label = ""
+added_at = 1764340000.5
+"""
+
+
+def test_a_watchlist_from_before_accept_and_reject_still_loads(store: WatchlistStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(BEFORE_ACCEPT, encoding="utf-8")
+    loaded = store.load()
+    assert loaded.notice is None
+    assert [(e.diffid, e.label, e.accepted, e.rejected) for e in loaded.entries] == [
+        (4101, "EU build 812", None, None),
+        (4102, "", None, None),
+    ]
+    assert loaded.entries[0].last == LastStatus(
+        5, "Completed", 100, None, None, 1764340100.0, 1764340050
+    )
+    assert not any(e.decided for e in loaded.entries)
+
+
+def test_a_decision_is_recorded_on_its_diff_or_adds_it(store: WatchlistStore) -> None:
+    store.add([entry(1, "one"), entry(2)])
+    accepted = Accepted(700_001, restart=True, game_build="1.4.2", at=3.0)
+    store.record_decision(replace(entry(1, "ignored"), accepted=accepted))
+    rejected = Rejected(reinstall=True, uninstalljobid=900_001, at=4.0)
+    store.record_decision(replace(entry(3, "new"), rejected=rejected))
+    running = LastStatus(4, "Running", 40, 99, None, 5.0)
+    store.update_version_status({("prod", 1, 1): running, ("prod", 1, 2): running})
+    loaded = store.load().entries
+    assert [(e.diffid, e.label, e.decided) for e in loaded] == [
+        (1, "one", True),
+        (2, "", False),
+        (3, "new", True),
+    ]
+    assert loaded[0].accepted == replace(accepted, last=running)
+    assert loaded[1].accepted is None and loaded[1].last is None
+    assert loaded[2].rejected == rejected
+    text = store.path.read_text(encoding="utf-8")
+    assert "[diff.accepted]\nimageversionid = 700001\nrestart = true\n" in text
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("[diff.accepted]\nrestart = true\n", "accepted: imageversionid must be an integer"),
+        ("[diff.accepted]\nimageversionid = 5\nrestart = 1\n", "restart must be true or false"),
+        ('[diff.rejected]\nreinstall = true\nuninstalljobid = "x"\n', "uninstalljobid"),
+    ],
+)
+def test_a_bad_decision_table_counts_as_corrupt(
+    store: WatchlistStore, table: str, message: str
+) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(BEFORE_ACCEPT + "\n" + table, encoding="utf-8")
+    loaded = store.load()
+    assert loaded.entries == []
+    assert loaded.notice is not None and message in loaded.notice
+
+
+def test_the_apps_session_records_decisions_and_version_status(store: WatchlistStore) -> None:
+    from tui.clock import SystemClock
+    from tui.session import WatchSession
+
+    store.add([entry(1, "one")])
+    session = WatchSession(
+        store, profile="prod", asid=1, clock=SystemClock(), held=store.load().entries
+    )
+    accepted = Accepted(700_001, restart=False)
+    assert session.record_decision(1, accepted=accepted).label == "one"
+    added = session.record_decision(2, rejected=Rejected(reinstall=False))
+    assert (added.diffid, added.profile, added.asid) == (2, "prod", 1)
+    done = LastStatus(5, "Completed", 100, None, None, 9.0)
+    session.save_version_status({1: done, 2: done})
+    loaded = {e.diffid: e for e in store.load().entries}
+    assert loaded[1].accepted == replace(accepted, last=done)
+    assert loaded[2].rejected == Rejected(reinstall=False) and loaded[2].accepted is None
+    assert {e.diffid: e for e in session.entries()} == loaded

@@ -8,7 +8,7 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.watchlist import _fast_toml, parse_watchlist, watchlist_to_toml
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
@@ -22,6 +22,23 @@ _last = st.builds(
     seen_at=st.floats(0, 2e9, allow_nan=False),
     start=st.none() | st.integers(0, 2**40),
 )
+_accepted = st.builds(
+    Accepted,
+    imageversionid=st.integers(1, 2**40),
+    restart=st.booleans(),
+    full=st.booleans(),
+    force=st.booleans(),
+    game_build=st.none() | _text,
+    at=st.floats(0, 2e9, allow_nan=False),
+    last=st.none() | _last,
+)
+_rejected = st.builds(
+    Rejected,
+    reinstall=st.booleans(),
+    uninstalljobid=st.none() | st.integers(1, 2**40),
+    at=st.floats(0, 2e9, allow_nan=False),
+    last=st.none() | _last,
+)
 _entry = st.builds(
     WatchEntry,
     diffid=st.integers(1, 2**31),
@@ -30,6 +47,8 @@ _entry = st.builds(
     label=_text,
     added_at=st.floats(0, 2e9, allow_nan=False),
     last=st.none() | _last,
+    accepted=st.none() | _accepted,
+    rejected=st.none() | _rejected,
 )
 
 
@@ -59,8 +78,19 @@ def test_odd_characters_and_numbers_are_written_as_toml() -> None:
 
 def test_a_plain_watchlist_takes_the_fast_path() -> None:
     last = LastStatus(5, "Completed", 100, None, 'disk "full"\n', 1.8e9, 1_799_999_000)
+    accepted = Accepted(700_001, True, game_build="1.4.2", at=1.8e9, last=last)
+    rejected = Rejected(True, 900_001, 1.8e9, last)
     entries = [
-        WatchEntry(diffid, 1234, "prod", f"eu-west build {diffid}", 1.7e9, last)
+        WatchEntry(
+            diffid,
+            1234,
+            "prod",
+            f"eu-west build {diffid}",
+            1.7e9,
+            last,
+            accepted if diffid % 3 == 1 else None,
+            rejected if diffid % 3 == 2 else None,
+        )
         for diffid in range(1, 10_001)
     ]
     text = watchlist_to_toml(entries)
@@ -73,6 +103,15 @@ _LINES = st.sampled_from(
         "schema = 1",
         "[[diff]]",
         "[diff.last]",
+        "[diff.accepted]",
+        "[diff.accepted.last]",
+        "[diff.rejected]",
+        "[diff.rejected.last]",
+        "[diff.accepted.other]",
+        "restart = true",
+        "full = false",
+        "force = True",
+        "accepted = 1",
         "[diff]",
         "diff = 3",
         "diffid = 12",

@@ -4,9 +4,10 @@ Every call is a GET with Basic auth and ``accountserviceid``. Responses are read
 a stream and abandoned past a size cap; every failure becomes one :class:`ApiError`
 subclass whose ``message`` is a sentence safe to show (no secret, no raw escapes).
 
-Retry and create change state on the server: they are sent once and never repeated
-here. When such a request may have reached the server but no answer came back,
-:class:`RetryOutcomeUnknown` says so; a status call settles it.
+Retry, create, accept (image version create) and reject change state on the server:
+they are sent once and never repeated here. When such a request may have reached the
+server but no answer came back, :class:`RetryOutcomeUnknown` says so; a status call
+settles it.
 
 Plain http is allowed only because it stays on this machine (an SSH tunnel): only
 to a loopback address, with ``localhost`` names sent to 127.0.0.1 rather than
@@ -28,10 +29,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self, TypeVar
 from urllib.parse import urlsplit
 
-from tui.models import MAX_DIFF_ID, DiffJob, InvalidResponse, parse_job
+from tui.models import (
+    MAX_DIFF_ID,
+    DiffJob,
+    InvalidResponse,
+    UninstallJob,
+    VersionJob,
+    parse_job,
+    parse_uninstall_job,
+    parse_version_job,
+)
 from tui.safetext import plain
 
 if TYPE_CHECKING:
@@ -82,6 +92,12 @@ class ApiError(Exception):
         """The server refused to act now and asked to wait: it did nothing with the
         request, and a slow-down answer may concern the whole account."""
         return self.retry_after is not None
+
+    @property
+    def may_have_acted(self) -> bool:
+        """For a state-changing call: the server may have done it despite this error
+        (no answer after sending, or a server fault once it had the request)."""
+        return False
 
     def to_json(self) -> dict[str, Any]:
         """The error as the CLI's ``--json`` output shows it."""
@@ -144,6 +160,11 @@ class ServerError(ApiError):
         """A 503 (unavailable) or any 5xx with Retry-After; other 5xx may have acted."""
         return self.http_status == 503 or self.retry_after is not None
 
+    @property
+    def may_have_acted(self) -> bool:
+        """A fault after the server took the request, unless it asked to wait."""
+        return not self.asks_to_wait
+
 
 class NetworkError(ApiError):
     """No usable answer: connection refused or reset, DNS failure, TLS failure."""
@@ -173,6 +194,11 @@ class InvalidResponseError(ApiError):
 
     kind = "invalid-response"
 
+    @property
+    def may_have_acted(self) -> bool:
+        """An unreadable answer (not a redirect): the server had the request."""
+        return self.http_status is None or self.http_status < 300 or self.http_status >= 400
+
     def __init__(
         self, message: str, *, http_status: int | None = None, field_name: str | None = None
     ) -> None:
@@ -181,12 +207,18 @@ class InvalidResponseError(ApiError):
 
 
 class RetryOutcomeUnknown(ApiError):
-    """A state-changing request may have reached the server, but no answer came back.
+    """A state-changing request (retry, create, accept, reject) may have reached the
+    server, but no answer came back.
 
-    It is never re-sent: check the diff's status to learn what happened.
+    It is never re-sent: a status read (of the diff, or of what it started) settles it.
     """
 
     kind = "outcome-unknown"
+
+    @property
+    def may_have_acted(self) -> bool:
+        """Always: that is what an unknown outcome is."""
+        return True
 
 
 class InsecureURL(ApiError):
@@ -440,7 +472,7 @@ class ClanforgeClient:
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         """The diff's current state; with ``diff_info`` also game, machine, image and files."""
         params: dict[str, str | int] = {"diff_info": 1} if diff_info else {}
-        job = await self._call(f"/cfp/v1/imagediff/{_check_id(diffid)}/status", params, False)
+        job = await self._call(f"/cfp/v1/imagediff/{_check_id(diffid)}/status", params)
         if job.diffid != diffid:
             raise InvalidResponseError(
                 f"asked for diff {diffid} but the server answered about diff {job.diffid}",
@@ -450,16 +482,7 @@ class ClanforgeClient:
 
     async def retry(self, diffid: int) -> DiffJob:
         """Recalculate a Completed or Failed diff. Sent once; never repeated here."""
-        return await self._call(f"/cfp/v1/imagediff/{_check_id(diffid)}/retry", {}, True)
-
-    async def reject(self, diffid: int, reinstall: bool = False) -> DiffJob:
-        """Reject a Completed or Failed diff; ``reinstall`` also reinstalls the machine."""
-        return await self._call(
-            f"/cfp/v1/imagediff/{_check_id(diffid)}/reject",
-            {"reinstall": 1 if reinstall else 0},
-            True,
-            default_diffid=diffid,
-        )
+        return await self._call(f"/cfp/v1/imagediff/{_check_id(diffid)}/retry", {})
 
     async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
         """Start a diff of ``machineid`` against ``imageid`` (or retry ``diffid``). Sent once."""
@@ -469,16 +492,82 @@ class ClanforgeClient:
         }
         if diffid is not None:
             params["diffid"] = _check_id(diffid)
-        return await self._call("/cfp/v1/imagediff/create", params, True)
+        return await self._call("/cfp/v1/imagediff/create", params)
 
-    async def _call(
+    async def accept(
         self,
-        path: str,
-        params: dict[str, str | int],
-        changes_state: bool,
-        *,
-        default_diffid: int | None = None,
-    ) -> DiffJob:
+        diffid: int,
+        restart: bool,
+        full: bool = False,
+        game_build: str | None = None,
+        force: bool = False,
+    ) -> VersionJob:
+        """Create an image version from a Completed diff: the version job. Sent once.
+
+        ``restart`` has no default: restarting every server of the image, or not, is
+        the operator's choice (API.md).
+        """
+        if not isinstance(restart, bool):
+            raise ValueError(f"restart must be True or False, got {restart!r}")
+        params: dict[str, str | int] = {"diffid": _check_id(diffid), "restart": int(restart)}
+        if full:
+            params["full"] = 1
+        if game_build is not None:
+            params["game_build"] = check_game_build(game_build)
+        if force:
+            params["force"] = 1
+        status, data, _ = await self._get_json(
+            "/cfp/v1/imageversion/create", params, key="imageversionid"
+        )
+        return _parsed(status, data, parse_version_job)
+
+    async def version_status(self, imageversionid: int) -> VersionJob:
+        """An image-version job's current state (read-only, safe to repeat)."""
+        vid = _check_id(imageversionid, "image version ID")
+        status, data, _ = await self._get_json(
+            f"/cfp/v1/imageversion/{vid}/status", {}, key="imageversionid"
+        )
+        job = _parsed(status, data, parse_version_job)
+        if job.imageversionid != vid:
+            raise InvalidResponseError(
+                f"asked for image version {vid} but the server answered about "
+                f"image version {job.imageversionid}",
+                field_name="imageversionid",
+            )
+        return job
+
+    async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
+        """Reject a Completed or Failed diff. Sent once; never repeated here.
+
+        With ``reinstall`` the machine is put back to the last good image: the answer
+        is that uninstall job. Without, the server answers only ``success`` (None here).
+        """
+        if not isinstance(reinstall, bool):
+            raise ValueError(f"reinstall must be True or False, got {reinstall!r}")
+        status, data, _ = await self._get_json(
+            f"/cfp/v1/imagediff/{_check_id(diffid)}/reject",
+            {"reinstall": int(reinstall)},
+            key="uninstalljobid",
+        )
+        if not reinstall and not (isinstance(data, dict) and "uninstalljobid" in data):
+            return None
+        job = _parsed(status, data, parse_uninstall_job)
+        return job if job.diffid is not None else replace(job, diffid=diffid)
+
+    async def _call(self, path: str, params: dict[str, str | int]) -> DiffJob:
+        """A diff job from ``path`` (whether it changes state is said by the path: _fetch)."""
+        status, data, body = await self._get_json(path, params, key="diffid")
+        job = _parsed(status, data, parse_job)
+        return replace(job, raw_text=body.decode("utf-8", errors="replace"))
+
+    async def _get_json(
+        self, path: str, params: dict[str, str | int], *, key: str
+    ) -> tuple[int, object, bytes]:
+        """One GET: the HTTP status, the JSON answer and its body; every failure an ApiError.
+
+        An answer that says it failed (``success: false``, or an error message without
+        the ``key`` a job answer has) is the server refusing: :class:`BadRequest`.
+        """
         query: dict[str, str | int] = {"accountserviceid": self.asid, **params}
         started = time.monotonic()
         try:
@@ -496,7 +585,7 @@ class ClanforgeClient:
         logger.log(level, "GET %s -> %d in %.0f ms", path, status, elapsed_ms)
         if not 200 <= status < 300:
             raise self._http_error(status, reason, content_type, headers, body)
-        return self._read_job(status, content_type, body, default_diffid)
+        return status, self._read_json(status, content_type, body, key), body
 
     async def _fetch(
         self, path: str, query: dict[str, str | int]
@@ -613,9 +702,7 @@ class ClanforgeClient:
             )
         return BadRequest(server_text or summary, http_status=status)
 
-    def _read_job(
-        self, status: int, content_type: str, body: bytes, default_diffid: int | None
-    ) -> DiffJob:
+    def _read_json(self, status: int, content_type: str, body: bytes, key: str) -> object:
         if not body.strip():
             raise InvalidResponseError("the server sent an empty response", http_status=status)
         if _is_html(content_type, body):
@@ -627,26 +714,43 @@ class ClanforgeClient:
             kind = plain(content_type.split(";", 1)[0].strip(), limit=60)
             raise InvalidResponseError(f"expected JSON, got {kind}", http_status=status)
         try:
-            data = json.loads(body)
+            data: object = json.loads(body)
         except (ValueError, RecursionError):
             raise InvalidResponseError(
                 "the response is not valid JSON", http_status=status
             ) from None
         if isinstance(data, dict):
             message = _server_message(data)
-            if data.get("success") is False or (message is not None and "diffid" not in data):
+            if data.get("success") is False or (message is not None and key not in data):
                 raise BadRequest(message or "the server reported failure", http_status=status)
-            if default_diffid is not None and "diffid" not in data:
-                data = {**data, "diffid": default_diffid}
-        try:
-            job = parse_job(data)
-        except InvalidResponse as exc:
-            raise InvalidResponseError(
-                f"unreadable job in the response: {plain(str(exc), limit=MAX_MESSAGE_LENGTH)}",
-                http_status=status,
-                field_name=exc.field_name,
-            ) from None
-        return replace(job, raw_text=body.decode("utf-8", errors="replace"))
+        return data
+
+
+_Job = TypeVar("_Job")
+
+
+def _parsed(status: int, data: object, parse: Callable[[object], _Job]) -> _Job:
+    """``parse(data)``, its complaint made an :class:`InvalidResponseError`."""
+    try:
+        return parse(data)
+    except InvalidResponse as exc:
+        raise InvalidResponseError(
+            f"unreadable job in the response: {plain(str(exc), limit=MAX_MESSAGE_LENGTH)}",
+            http_status=status,
+            field_name=exc.field_name,
+        ) from None
+
+
+def check_game_build(text: str) -> str:
+    """A game build string as sent: one non-empty line of printable text.
+
+    >>> check_game_build(" 1.4.2 ")
+    '1.4.2'
+    """
+    value = text.strip()
+    if not value or not value.isprintable() or len(value) > 200:
+        raise ValueError("the game build must be one line of printable text, at most 200 long")
+    return value
 
 
 def _check_id(value: int, what: str = "diff ID") -> int:

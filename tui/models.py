@@ -210,10 +210,11 @@ def parse_diff_info(data: Mapping[str, Any]) -> DiffInfo | None:
 
 
 @dataclass(frozen=True, slots=True)
-class DiffJob:
-    """A diff job as the server last described it, with normalized types."""
+class Job:
+    """The job fields of API.md, with normalized types: what every job (a diff, an
+    image version, an uninstall) says about its state. The subclasses add the field
+    that names the job."""
 
-    diffid: int
     state: JobState | None
     state_name: str
     progress: int
@@ -227,9 +228,6 @@ class DiffJob:
     """The out-of-range progress the server sent, when it had to be clamped."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Fields the API documentation does not list, kept for the detail view."""
-    info: DiffInfo | None = None
-    raw_text: str = field(default="", repr=False, compare=False)
-    """The response body this job was read from (for the detail view)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -250,10 +248,9 @@ class DiffJob:
         """The state's name for display (the server's name when the id is unknown)."""
         return self.state.label if self.state is not None else self.state_name
 
-    def to_json(self) -> dict[str, Any]:
-        """The job with the API's field names and normalized types (for ``--json``)."""
-        out: dict[str, Any] = {
-            "diffid": self.diffid,
+    def _job_json(self) -> dict[str, Any]:
+        """The job fields with the API's names and normalized types."""
+        return {
             "jobcreated": self.created,
             "joberror": self.error,
             "jobeta": self.eta,
@@ -264,6 +261,20 @@ class DiffJob:
             "jobstatename": self.state_name,
             "jobupdated": self.updated,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DiffJob(Job):
+    """A diff job as the server last described it, with normalized types."""
+
+    diffid: int = field(kw_only=True)
+    info: DiffInfo | None = None
+    raw_text: str = field(default="", repr=False, compare=False)
+    """The response body this job was read from (for the detail view)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The job with the API's field names and normalized types (for ``--json``)."""
+        out: dict[str, Any] = {"diffid": self.diffid, **self._job_json()}
         if self.info is not None:
             out["diff_info"] = {
                 "game": self.info.game,
@@ -276,12 +287,57 @@ class DiffJob:
         return out
 
 
-def parse_job(data: object) -> DiffJob:
-    """Parse a job object (status, retry or create response) into a :class:`DiffJob`."""
+@dataclass(frozen=True, slots=True)
+class _StartedJob(Job):
+    """A job an action on a diff started (an image version, an uninstall): its own ID
+    field is the subclass's."""
+
+    diffid: int | None = None
+    """The diff it was started from, when the answer names it."""
+    success: bool | None = None
+    """The starting call's ``success`` (status answers have none; then JSON omits it)."""
+
+    def _keyed_json(self, key: str, jobid: int) -> dict[str, Any]:
+        out: dict[str, Any] = {key: jobid}
+        if self.diffid is not None:
+            out["diffid"] = self.diffid
+        out.update(self._job_json())
+        if self.success is not None:
+            out["success"] = self.success
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class VersionJob(_StartedJob):
+    """An image-version job (what accepting a diff starts), keyed by ``imageversionid``."""
+
+    imageversionid: int = field(kw_only=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job with the API's field names (for ``--json``)."""
+        return self._keyed_json("imageversionid", self.imageversionid)
+
+
+@dataclass(frozen=True, slots=True)
+class UninstallJob(_StartedJob):
+    """The uninstall job a reject with ``reinstall=1`` starts, keyed by ``uninstalljobid``."""
+
+    uninstalljobid: int = field(kw_only=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job with the API's field names (for ``--json``)."""
+        return self._keyed_json("uninstalljobid", self.uninstalljobid)
+
+
+def _parse_job_fields(data: object, key: str, skip: frozenset[str]) -> tuple[int, dict[str, Any]]:
+    """The job's ``key`` ID and its job fields (as keyword arguments), checked.
+
+    ``skip`` names fields that the caller reads itself (kept out of ``extra``).
+    """
     if not isinstance(data, dict):
         raise InvalidResponse(f"expected a job object, got {_type_name(data)}")
-    diffid = _read_int(data, "diffid", optional=False)
-    assert diffid is not None
+    jobid = _read_int(data, key, optional=False)
+    assert jobid is not None
     state_id = _read_int(data, "jobstateid", optional=True)
     state: JobState | None = None
     if state_id is not None:
@@ -309,25 +365,70 @@ def parse_job(data: object) -> DiffJob:
     created = _read_int(data, "jobcreated", optional=True)
     updated = _read_int(data, "jobupdated", optional=True)
     extra = {
-        key: value
-        for key, value in data.items()
-        if key not in _KNOWN_JOB_FIELDS and key not in _DIFF_INFO_FIELDS
+        name: value
+        for name, value in data.items()
+        if name != key and name not in _KNOWN_JOB_FIELDS and name not in skip
     }
     error = _read_str(data, "joberror", optional=True)
-    return DiffJob(
-        diffid=diffid,
-        state=state,
-        state_name=state_name,
-        progress=progress,
-        created=created or 0,
-        updated=updated or created or 0,
-        failed=failed_flag == 1 or state is JobState.FAILED,
-        start=_read_int(data, "jobstart", optional=True),
-        eta=_read_int(data, "jobeta", optional=True),
-        error=error if error else None,
-        progress_clamped_from=clamped_from,
-        extra=extra,
-        info=parse_diff_info(data),
+    return jobid, {
+        "state": state,
+        "state_name": state_name,
+        "progress": progress,
+        "created": created or 0,
+        "updated": updated or created or 0,
+        "failed": failed_flag == 1 or state is JobState.FAILED,
+        "start": _read_int(data, "jobstart", optional=True),
+        "eta": _read_int(data, "jobeta", optional=True),
+        "error": error if error else None,
+        "progress_clamped_from": clamped_from,
+        "extra": extra,
+    }
+
+
+def parse_job(data: object) -> DiffJob:
+    """Parse a job object (status, retry or create response) into a :class:`DiffJob`."""
+    diffid, fields = _parse_job_fields(data, "diffid", _DIFF_INFO_FIELDS)
+    assert isinstance(data, dict)
+    return DiffJob(diffid=diffid, **fields, info=parse_diff_info(data))
+
+
+_LINKED_FIELDS: Final = frozenset({"diffid", "success"})
+
+
+def _read_success(data: Mapping[str, Any]) -> bool | None:
+    value = data.get("success")
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1, "0", "1", "true", "false"):
+        return value in (1, "1", "true")
+    raise InvalidResponse(
+        f"field 'success' must be a boolean, got {_type_name(value)}", field_name="success"
+    )
+
+
+def parse_version_job(data: object) -> VersionJob:
+    """Parse an image-version job (``imageversion/create`` or its status)."""
+    jobid, fields = _parse_job_fields(data, "imageversionid", _LINKED_FIELDS)
+    assert isinstance(data, dict)
+    return VersionJob(
+        imageversionid=jobid,
+        **fields,
+        diffid=_read_int(data, "diffid", optional=True),
+        success=_read_success(data),
+    )
+
+
+def parse_uninstall_job(data: object) -> UninstallJob:
+    """Parse the uninstall job of a reject with ``reinstall=1``."""
+    jobid, fields = _parse_job_fields(data, "uninstalljobid", _LINKED_FIELDS)
+    assert isinstance(data, dict)
+    return UninstallJob(
+        uninstalljobid=jobid,
+        **fields,
+        diffid=_read_int(data, "diffid", optional=True),
+        success=_read_success(data),
     )
 
 
@@ -433,7 +534,7 @@ class LastStatus:
     start: int | None = None
 
     @classmethod
-    def from_job(cls, job: DiffJob, seen_at: float) -> LastStatus:
+    def from_job(cls, job: Job, seen_at: float) -> LastStatus:
         """What the watchlist keeps of a job."""
         return cls(
             state_id=int(job.state) if job.state is not None else None,
@@ -455,8 +556,38 @@ class LastStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Accepted:
+    """A diff was accepted: the image version it became, and the options it was sent with."""
+
+    imageversionid: int
+    restart: bool
+    full: bool = False
+    force: bool = False
+    game_build: str | None = None
+    at: float = 0.0
+    """When it was accepted (Unix time)."""
+    last: LastStatus | None = None
+    """The version job's last status, so its line paints at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A diff was rejected; with ``reinstall``, the uninstall job that started."""
+
+    reinstall: bool
+    uninstalljobid: int | None = None
+    at: float = 0.0
+    last: LastStatus | None = None
+    """The uninstall job as the reject answered it (API.md has no status call for it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class WatchEntry:
-    """One diff on a profile's watchlist."""
+    """One diff on a profile's watchlist, and what became of it (accepted or rejected).
+
+    An image version is watched as part of the diff it was created from: ``accepted``
+    links the two, one version per diff (a diff can be accepted once).
+    """
 
     diffid: int
     asid: int
@@ -464,8 +595,16 @@ class WatchEntry:
     label: str = ""
     added_at: float = 0.0
     last: LastStatus | None = None
+    accepted: Accepted | None = None
+    rejected: Rejected | None = None
 
     @property
     def key(self) -> tuple[str, int, int]:
         """Entries are unique per profile, account and diff."""
         return (self.profile, self.asid, self.diffid)
+
+    @property
+    def decided(self) -> bool:
+        """Accepted or rejected: the diff no longer locks its image, and is not offered
+        either action again."""
+        return self.accepted is not None or self.rejected is not None

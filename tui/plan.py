@@ -3,7 +3,8 @@
 The app's confirmation dialog shows a :class:`Plan`, the tracker sends it (deciding
 again with the same rule, since a diff may change while the dialog is open), and the
 command line's ``retry --all`` prints and follows one. An action is a name and a rule
-of which states it applies to; accept and reject will be two more.
+of which states it applies to: retry, accept (image version create) and reject; the
+last two apply once per diff (a diff is accepted or rejected once).
 
 Example:
     >>> from tui.models import JobState
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from tui.api import ApiError
-from tui.models import DiffJob, JobState
+from tui.models import DiffJob, JobState, WatchEntry
 from tui.safetext import plain
 
 
@@ -32,11 +33,36 @@ class Action:
     applies: Callable[[JobState], bool]
     rule: str
     """The rule in words, for a diff it does not apply to."""
+    once: bool = False
+    """Only for diffs neither accepted nor rejected yet."""
 
 
 RETRY: Final = Action(
     "retry", lambda state: state.can_retry, "only Completed or Failed diffs can be retried"
 )
+ACCEPT: Final = Action(
+    "accept",
+    lambda state: state is JobState.COMPLETED,
+    "only Completed diffs can be accepted",
+    once=True,
+)
+REJECT: Final = Action(
+    "reject",
+    lambda state: state.is_terminal,
+    "only Completed or Failed diffs can be rejected",
+    once=True,
+)
+
+
+def decision_words(entry: WatchEntry | None) -> str:
+    """What became of a watched diff, in words ("" while it is undecided or unwatched)."""
+    if entry is None:
+        return ""
+    if entry.accepted is not None:
+        return f"accepted (image version {entry.accepted.imageversionid})"
+    if entry.rejected is not None:
+        return "rejected"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +82,15 @@ class Candidate:
     """The state is the one saved last session: no answer yet this session."""
     busy: bool = False
     """The same action is already being sent for this diff."""
+    decided: str = ""
+    """What became of it, when it was accepted or rejected (see :func:`decision_words`)."""
 
     @classmethod
-    def of_read(cls, diffid: int, read: DiffJob | ApiError) -> Candidate:
+    def of_read(cls, diffid: int, read: DiffJob | ApiError, decided: str = "") -> Candidate:
         """A diff as a fresh status read (or its failure) shows it."""
         if isinstance(read, ApiError):
-            return cls(diffid, None, error=read)
-        return cls(diffid, read.known_state, read.display_state, job=read)
+            return cls(diffid, None, error=read, decided=decided)
+        return cls(diffid, read.known_state, read.display_state, job=read, decided=decided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +137,8 @@ def skip_reason(action: Action, candidate: Candidate) -> str | None:
     """Why ``action`` leaves ``candidate`` out; None when it applies."""
     if candidate.busy:
         return f"a {action.name} is already being sent"
+    if action.once and candidate.decided:
+        return f"already {candidate.decided}: a diff is accepted or rejected once"
     if candidate.error is not None:
         return f"status unknown: {candidate.error.message}"
     state = candidate.state

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tui.clock import Clock
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.watchlist import WatchlistStore
 
 _T = TypeVar("_T")
@@ -118,6 +118,39 @@ class WatchSession:
         for diffid, status in statuses.items():
             if diffid in self._held:
                 self._held[diffid] = dataclasses.replace(self._held[diffid], last=status)
+
+    def record_decision(
+        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
+    ) -> WatchEntry:
+        """Note that a diff was accepted (its image version linked) or rejected; a diff
+        not on the list is added with it. Returns the entry as now held."""
+        held = self._held.get(diffid)
+        if held is None:
+            held = WatchEntry(diffid, self.asid, self.profile, added_at=self._clock.now())
+        entry = dataclasses.replace(held, accepted=accepted, rejected=rejected)
+        try:
+            self._store.record_decision(entry)
+        finally:
+            self._tell_notices()
+        self._held[diffid] = entry
+        return entry
+
+    def save_version_status(self, statuses: dict[int, LastStatus]) -> None:
+        """Remember the last known status of the image versions of these diffs."""
+        if not statuses:
+            return
+        try:
+            self._store.update_version_status(
+                {self._key(diffid): status for diffid, status in statuses.items()}
+            )
+        finally:
+            self._tell_notices()
+        for diffid, status in statuses.items():
+            accepted = self._held[diffid].accepted if diffid in self._held else None
+            if accepted is not None:
+                self._held[diffid] = dataclasses.replace(
+                    self._held[diffid], accepted=dataclasses.replace(accepted, last=status)
+                )
 
 
 class FileThread:

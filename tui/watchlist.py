@@ -18,6 +18,26 @@
     eta = 1764340600
     seen_at = 1764340100.0
 
+    [diff.accepted]      # optional: the diff became an image version (its job's ID)
+    imageversionid = 700001
+    restart = true
+    full = false
+    force = false
+    game_build = "1.4.2"
+    at = 1764340700.0
+
+    [diff.accepted.last] # optional: the version job's last status, as [diff.last]
+    ...
+
+    [diff.rejected]      # optional, instead of accepted
+    reinstall = true
+    uninstalljobid = 900001
+    at = 1764340700.0
+
+    [diff.rejected.last] # optional: the uninstall job as the reject answered it
+
+Files written before accept and reject existed have neither table and load as they are.
+
 The list is never lost: every change is a read-modify-write under a lock that
 merges with what is on disk now (another instance may have changed it), then an
 atomic replace. A file that cannot be read is moved aside, never overwritten, and
@@ -46,7 +66,7 @@ from tui.atomicfile import (
     file_lock,
     sweep_temp_files,
 )
-from tui.models import MAX_DIFF_ID, LastStatus, WatchEntry
+from tui.models import MAX_DIFF_ID, Accepted, LastStatus, Rejected, WatchEntry
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +169,55 @@ def _read_last(data: object, where: str) -> LastStatus:
     )
 
 
+def _bool(data: Mapping[str, Any], name: str, where: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise _Corrupt(f"{where}: {name} must be true or false")
+    return value
+
+
+def _table(data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any] | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Corrupt(f"{where}: {name} must be a table")
+    return value
+
+
+def _read_accepted(data: Mapping[str, Any], where: str) -> Accepted | None:
+    table = _table(data, "accepted", where)
+    if table is None:
+        return None
+    where = f"{where} accepted"
+    vid = _int(table, "imageversionid", where)
+    assert vid is not None
+    if not 0 < vid <= MAX_DIFF_ID:
+        raise _Corrupt(f"{where}: imageversionid must be positive")
+    return Accepted(
+        imageversionid=vid,
+        restart=_bool(table, "restart", where),
+        full=_bool(table, "full", where),
+        force=_bool(table, "force", where),
+        game_build=_str(table, "game_build", where, optional=True),
+        at=_float(table, "at", where),
+        last=_read_last(table["last"], where) if "last" in table else None,
+    )
+
+
+def _read_rejected(data: Mapping[str, Any], where: str) -> Rejected | None:
+    table = _table(data, "rejected", where)
+    if table is None:
+        return None
+    where = f"{where} rejected"
+    return Rejected(
+        reinstall=_bool(table, "reinstall", where),
+        uninstalljobid=_int(table, "uninstalljobid", where, optional=True),
+        at=_float(table, "at", where),
+        last=_read_last(table["last"], where) if "last" in table else None,
+    )
+
+
 def _read_entry(data: object, index: int) -> WatchEntry:
     where = f"diff #{index}"
     if not isinstance(data, dict):
@@ -167,6 +236,8 @@ def _read_entry(data: object, index: int) -> WatchEntry:
         label=_str(data, "label", where, optional=True) or "",
         added_at=_float(data, "added_at", where),
         last=_read_last(data["last"], where) if "last" in data else None,
+        accepted=_read_accepted(data, where),
+        rejected=_read_rejected(data, where),
     )
 
 
@@ -178,6 +249,33 @@ _FAST_STRING: Final = re.compile(
 )
 
 
+_FAST_SUBTABLES: Final = {
+    "[diff.last]": ("last",),
+    "[diff.accepted]": ("accepted",),
+    "[diff.accepted.last]": ("accepted", "last"),
+    "[diff.rejected]": ("rejected",),
+    "[diff.rejected.last]": ("rejected", "last"),
+}
+
+
+def _fast_subtable(
+    diff: dict[str, Any], path: tuple[str, ...], defined: set[int]
+) -> dict[str, Any] | None:
+    """The new table ``path`` of ``diff``; None where TOML would read the header otherwise
+    (a table defined twice, a key of that name, a parent this reader did not open)."""
+    parent = diff
+    for name in path[:-1]:
+        child = parent.get(name)
+        if not isinstance(child, dict) or id(child) not in defined:
+            return None
+        parent = child
+    if path[-1] in parent:
+        return None
+    table: dict[str, Any] = {}
+    parent[path[-1]] = table
+    return table
+
+
 def _fast_toml(text: str) -> dict[str, Any] | None:
     """The data of a watchlist in the shape :func:`watchlist_to_toml` writes, read about
     ten times faster than ``tomllib`` (10,000 diffs: 0.1 s instead of 1 s); None for
@@ -186,6 +284,8 @@ def _fast_toml(text: str) -> dict[str, Any] | None:
     data: dict[str, Any] = {}
     diffs: list[dict[str, Any]] = []
     table = data
+    # Tables opened by a header: TOML lets a [a.b] header follow [a] (not the reverse here).
+    defined: set[int] = set()
     text = text.replace("\r\n", "\n")
     if "\r" in text:
         return None
@@ -200,10 +300,14 @@ def _fast_toml(text: str) -> dict[str, Any] | None:
             table = {}
             diffs.append(table)
             continue
-        if line == "[diff.last]":
-            if not diffs or "last" in diffs[-1]:
+        if line in _FAST_SUBTABLES:
+            if not diffs:
                 return None
-            table = diffs[-1]["last"] = {}
+            opened = _fast_subtable(diffs[-1], _FAST_SUBTABLES[line], defined)
+            if opened is None:
+                return None
+            defined.add(id(opened))
+            table = opened
             continue
         match = _FAST_LINE.fullmatch(line)
         if match is None:
@@ -211,7 +315,9 @@ def _fast_toml(text: str) -> dict[str, Any] | None:
         key, raw = match.groups()
         if key in table:
             return None
-        if _FAST_INT.fullmatch(raw):
+        if raw in ("true", "false"):
+            table[key] = raw == "true"
+        elif _FAST_INT.fullmatch(raw):
             table[key] = int(raw)
         elif _FAST_FLOAT.fullmatch(raw):
             table[key] = float(raw)
@@ -257,48 +363,81 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def _last_table(last: LastStatus) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "state_id": last.state_id,
+            "state_name": clean_label(last.state_name),
+            "progress": last.progress,
+            "eta": last.eta,
+            "error": clean_label(last.error) if last.error is not None else None,
+            "seen_at": float(last.seen_at),
+            "start": last.start,
+        }
+    )
+
+
+def _entry_tables(entry: WatchEntry) -> list[tuple[str, dict[str, Any]]]:
+    """The entry's tables, each with its header (the first, ``[[diff]]``)."""
+    tables: list[tuple[str, dict[str, Any]]] = [
+        (
+            "[[diff]]",
+            {
+                "diffid": entry.diffid,
+                "asid": entry.asid,
+                "profile": clean_label(entry.profile),
+                "label": clean_label(entry.label),
+                "added_at": float(entry.added_at),
+            },
+        )
+    ]
+    if entry.last is not None:
+        tables.append(("[diff.last]", _last_table(entry.last)))
+    accepted = entry.accepted
+    if accepted is not None:
+        game_build = accepted.game_build
+        table = {
+            "imageversionid": accepted.imageversionid,
+            "restart": accepted.restart,
+            "full": accepted.full,
+            "force": accepted.force,
+            "game_build": clean_label(game_build) if game_build is not None else None,
+            "at": float(accepted.at),
+        }
+        tables.append(("[diff.accepted]", _drop_none(table)))
+        if accepted.last is not None:
+            tables.append(("[diff.accepted.last]", _last_table(accepted.last)))
+    rejected = entry.rejected
+    if rejected is not None:
+        table = {
+            "reinstall": rejected.reinstall,
+            "uninstalljobid": rejected.uninstalljobid,
+            "at": float(rejected.at),
+        }
+        tables.append(("[diff.rejected]", _drop_none(table)))
+        if rejected.last is not None:
+            tables.append(("[diff.rejected.last]", _last_table(rejected.last)))
+    return tables
+
+
 def watchlist_to_toml(entries: Iterable[WatchEntry]) -> str:
     """The file text for ``entries``."""
-    diffs: list[dict[str, Any]] = []
-    for entry in entries:
-        item: dict[str, Any] = {
-            "diffid": entry.diffid,
-            "asid": entry.asid,
-            "profile": clean_label(entry.profile),
-            "label": clean_label(entry.label),
-            "added_at": float(entry.added_at),
-        }
-        if entry.last is not None:
-            last = entry.last
-            item["last"] = _drop_none(
-                {
-                    "state_id": last.state_id,
-                    "state_name": clean_label(last.state_name),
-                    "progress": last.progress,
-                    "eta": last.eta,
-                    "error": clean_label(last.error) if last.error is not None else None,
-                    "seen_at": float(last.seen_at),
-                    "start": last.start,
-                }
-            )
-        diffs.append(item)
     # Written here rather than by tomli_w: always the one layout the fast reader above
     # takes (tomli_w switches to inline tables for some values), in about half of
     # tomli_w's time at 10,000 diffs. Tests compare both with tomllib.
     out = [f"schema = {SCHEMA}\n"]
-    for item in diffs:
-        last = item.pop("last", None)
-        out.append("\n[[diff]]\n")
-        out.extend(f"{key} = {_toml_value(value)}\n" for key, value in item.items())
-        if last is not None:
-            out.append("\n[diff.last]\n")
-            out.extend(f"{key} = {_toml_value(value)}\n" for key, value in last.items())
+    for entry in entries:
+        for header, table in _entry_tables(entry):
+            out.append(f"\n{header}\n")
+            out.extend(f"{key} = {_toml_value(value)}\n" for key, value in table.items())
     return "".join(out)
 
 
 def _toml_value(value: str | int | float) -> str:
     """One value in TOML: a basic string (JSON's escapes are TOML's, and DEL, which
-    TOML refuses raw, escaped too), an integer, or a float as Python spells it."""
+    TOML refuses raw, escaped too), a boolean, an integer, or a float as Python spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, float) and not math.isfinite(value):
@@ -490,3 +629,36 @@ class WatchlistStore:
             ], None
 
         self._mutate(change)
+
+    def record_decision(self, entry: WatchEntry) -> None:
+        """Note that ``entry``'s diff was accepted or rejected (its ``accepted`` or
+        ``rejected``); a diff not on the list is added with it."""
+
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
+            if not any(e.key == entry.key for e in current):
+                return [*current, replace(entry, label=clean_label(entry.label))], None
+            return [
+                replace(e, accepted=entry.accepted, rejected=entry.rejected)
+                if e.key == entry.key
+                else e
+                for e in current
+            ], None
+
+        self._mutate(change)
+
+    def update_version_status(self, statuses: Mapping[Key, LastStatus]) -> None:
+        """Remember the last status of the image versions of these (accepted) diffs."""
+
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
+            touched = [e for e in current if e.key in statuses and e.accepted is not None]
+            if not touched:
+                return None, None
+            return [
+                replace(e, accepted=replace(e.accepted, last=statuses[e.key]))
+                if e.key in statuses and e.accepted is not None
+                else e
+                for e in current
+            ], None
+
+        if statuses:
+            self._mutate(change)

@@ -46,7 +46,7 @@ def _root_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
-            "Watch and retry Multiplay Clanforge image-diff jobs. "
+            "Watch, retry, accept and reject Multiplay Clanforge image-diff jobs. "
             "Without a command, opens the terminal UI."
         ),
         parents=[connection_options()],
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     # first paint (see README, Performance).
     from tui.cli import events as cli_events
     from tui.cli import jobs as cli_jobs
+    from tui.cli import lifecycle as cli_lifecycle
     from tui.cli import paths as cli_paths
     from tui.cli import profile as cli_profile
     from tui.cli import simulate as cli_simulate
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     # Explicit, in the order of `--help`: no discovery, so what runs is what is listed.
     cli_jobs.register(subparsers)
+    cli_lifecycle.register(subparsers)
     cli_watchlist.register(subparsers)
     cli_events.register(subparsers)
     cli_profile.register(subparsers)

@@ -53,7 +53,7 @@ from tui.cli.common import (
 )
 from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
-from tui.models import DiffJob, InvalidDiffId, JobState, WatchEntry, parse_diff_id
+from tui.models import DiffJob, InvalidDiffId, Job, JobState, WatchEntry, parse_diff_id
 from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
@@ -64,6 +64,21 @@ from tui.tracker import JobView, Tracker
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 STATUS_CONCURRENCY: Final = 4
 _T = TypeVar("_T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Followed:
+    """What a command reads and watches: diffs, or image versions (the same job fields)."""
+
+    key: str
+    """The API's name of the job's ID: ``diffid``, ``imageversionid``."""
+    noun: str
+    """How a line names one: ``diff``, ``image version``."""
+    to_json: Callable[[DiffJob], dict[str, Any]]
+    """The ``--json`` object of a job as the tracker holds it."""
+
+
+DIFFS: Final = Followed("diffid", "diff", DiffJob.to_json)
 
 
 # --- settings ---------------------------------------------------------------------
@@ -140,9 +155,14 @@ def _prepare(args: argparse.Namespace) -> tuple[list[int], Settings]:
 
 def job_line(job: DiffJob, id_width: int, now: float) -> str:
     """One aligned human line: id, state, progress, ETA, error (made safe)."""
+    return any_job_line(job.diffid, job, id_width, now)
+
+
+def any_job_line(ident: int, job: Job, id_width: int, now: float) -> str:
+    """:func:`job_line` for any job (a diff, an image version, an uninstall job)."""
     state = plain(job.display_state, limit=40)
     eta = "" if job.is_terminal else eta_text(job.eta, now)
-    parts = [f"{job.diffid:>{id_width}}", f"{state:<{STATE_WIDTH}}", f"{job.progress:>3}%"]
+    parts = [f"{ident:>{id_width}}", f"{state:<{STATE_WIDTH}}", f"{job.progress:>3}%"]
     parts.append(f"{eta:<14}")
     if job.error:
         parts.append(plain(job.error, limit=300))
@@ -173,9 +193,9 @@ def info_lines(job: DiffJob) -> list[str]:
     ]
 
 
-def error_json(diffid: int, error: ApiError) -> dict[str, Any]:
-    """The ``--json`` object for a failed call."""
-    return {"diffid": diffid, "error": error.to_json()}
+def error_json(diffid: int, error: ApiError, key: str = "diffid") -> dict[str, Any]:
+    """The ``--json`` object for a failed call about ``key`` (an image version's, say)."""
+    return {key: diffid, "error": error.to_json()}
 
 
 def emit_json(obj: Mapping[str, Any], out: TextIO) -> None:
@@ -184,11 +204,15 @@ def emit_json(obj: Mapping[str, Any], out: TextIO) -> None:
     out.flush()
 
 
-def _report_error(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> None:
+def report_error(
+    diffid: int, error: ApiError, as_json: bool, out: TextIO, kind: Followed | None = None
+) -> None:
+    """A failed call: a JSON object on ``out``, or one line on stderr."""
+    kind = kind or DIFFS
     if as_json:
-        emit_json(error_json(diffid, error), out)
+        emit_json(error_json(diffid, error, kind.key), out)
     else:
-        print_error(f"diff {diffid}: {error.message}")
+        print_error(f"{kind.noun} {diffid}: {error.message}")
 
 
 # --- pacing: the rate cap and the server's "wait" ---------------------------------
@@ -316,7 +340,7 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
         async with contextlib.aclosing(reads):
             async for diffid, outcome in reads:
                 if isinstance(outcome, ApiError):
-                    _report_error(diffid, outcome, args.json, out)
+                    report_error(diffid, outcome, args.json, out)
                     if outcome.stops_command:
                         return ExitCode.CONFIG
                     result = ExitCode.FAILED
@@ -368,7 +392,7 @@ def _report_skips(plan: Plan, width: int, as_json: bool, out: TextIO) -> int:
     result = ExitCode.OK
     for skip in plan.skipped:
         if skip.error is not None:
-            _report_error(skip.diffid, skip.error, as_json, out)
+            report_error(skip.diffid, skip.error, as_json, out)
             result = ExitCode.FAILED
         elif as_json:
             emit_json(skip_json(skip), out)
@@ -440,7 +464,7 @@ async def _send_retries(
                     )
                 continue
             except ApiError as exc:
-                _report_error(diffid, exc, args.json, out)
+                report_error(diffid, exc, args.json, out)
                 if exc.stops_command:
                     return ExitCode.CONFIG
                 result = ExitCode.FAILED
@@ -515,16 +539,24 @@ def watch_poll_settings(poll: PollSettings, interval: float | None) -> PollSetti
     )
 
 
-class _RecordingClient:
-    """The client as the tracker sees it, keeping each diff's last error for ``--json``."""
+class RecordingClient:
+    """The client as the tracker sees it, keeping each job's last error for ``--json``.
 
-    def __init__(self, client: ClanforgeClient) -> None:
+    ``read`` reads one job's status: a diff's by default; ``version watch`` gives one
+    that reads an image version's, in the shape the tracker follows (the job fields are
+    the same; the ID is the version's).
+    """
+
+    def __init__(
+        self, client: ClanforgeClient, read: Callable[[int], Awaitable[DiffJob]] | None = None
+    ) -> None:
         self._client = client
+        self._read = read if read is not None else client.status
         self.last_error: dict[int, ApiError] = {}
 
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         try:
-            job = await self._client.status(diffid, diff_info)
+            job = await (self._client.status(diffid, True) if diff_info else self._read(diffid))
         except ApiError as exc:
             self.last_error[diffid] = exc
             raise
@@ -571,8 +603,15 @@ class _WatchView:
     """Where ``watch`` output goes: a redrawn block on a TTY, change lines otherwise."""
 
     def __init__(
-        self, ids: list[int], errors: Mapping[int, ApiError], out: TextIO, *, as_json: bool
+        self,
+        ids: list[int],
+        errors: Mapping[int, ApiError],
+        out: TextIO,
+        *,
+        as_json: bool,
+        kind: Followed = DIFFS,
     ) -> None:
+        self.kind = kind
         self.ids = ids
         self.errors = errors
         self.out = out
@@ -626,20 +665,28 @@ class _WatchView:
             return
         self._last_emitted[view.diffid] = key
         if error is not None:
-            _report_error(view.diffid, error, self.as_json, self.out)
+            report_error(view.diffid, error, self.as_json, self.out, self.kind)
         elif view.job is not None:
             if self.as_json:
-                emit_json(view.job.to_json(), self.out)
+                emit_json(self.kind.to_json(view.job), self.out)
             else:
                 print(job_line(view.job, self.width, now), file=self.out, flush=True)
 
 
-async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
+async def watch_all(
+    args: argparse.Namespace,
+    conn: Settings,
+    ids: list[int],
+    out: TextIO,
+    follow: Callable[[ClanforgeClient], tuple[RecordingClient, Followed]] | None = None,
+) -> int:
+    """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
+    default) and gives the client that reads them."""
     clock = SystemClock()
     entries = [WatchEntry(diffid, conn.asid, conn.profile) for diffid in ids]
     async with make_client(conn) as api:
-        client = _RecordingClient(api)
-        view = _WatchView(ids, client.last_error, out, as_json=args.json)
+        client, kind = follow(api) if follow is not None else (RecordingClient(api), DIFFS)
+        view = _WatchView(ids, client.last_error, out, as_json=args.json, kind=kind)
         all_done = asyncio.Event()
         holder: list[Tracker] = []
         reader_gone: list[BrokenPipeError] = []
@@ -688,11 +735,15 @@ async def _watch_all(args: argparse.Namespace, conn: Settings, ids: list[int], o
         finally:
             await tracker.close()
             await asyncio.gather(runner, return_exceptions=True)
-    return _watch_result(tracker.views.values(), client.last_error, args, view.live)
+    return _watch_result(tracker.views.values(), client.last_error, args, view.live, kind)
 
 
 def _watch_result(
-    views: Iterable[JobView], errors: Mapping[int, ApiError], args: argparse.Namespace, live: bool
+    views: Iterable[JobView],
+    errors: Mapping[int, ApiError],
+    args: argparse.Namespace,
+    live: bool,
+    kind: Followed,
 ) -> int:
     result = ExitCode.OK
     for job_view in views:
@@ -703,7 +754,7 @@ def _watch_result(
             continue
         if live:
             # The block above shows it too, but a summary on stderr outlives the screen.
-            print_error(f"diff {job_view.diffid}: {error.message}")
+            print_error(f"{kind.noun} {job_view.diffid}: {error.message}")
         if error.stops_command:
             result = ExitCode.CONFIG
         elif error.permanent:
@@ -714,13 +765,25 @@ def _watch_result(
 def run_watch(args: argparse.Namespace) -> int:
     """``watch ID... [--exit-status] [--json] [--interval S]``: poll until all are done."""
     ids, conn = _prepare(args)
-    return asyncio.run(_watch_all(args, conn, ids, sys.stdout))
+    return asyncio.run(watch_all(args, conn, ids, sys.stdout))
 
 
 # --- registration -----------------------------------------------------------------
 
 
-def _interval(text: str) -> float:
+def add_interval_option(parser: argparse.ArgumentParser) -> None:
+    """``--interval S``, the base poll interval of ``watch`` and ``version watch``."""
+    parser.add_argument(
+        "--interval",
+        type=interval_seconds,
+        default=None,
+        metavar="S",
+        help="base poll interval in seconds (default: the [poll] settings)",
+    )
+
+
+def interval_seconds(text: str) -> float:
+    """``--interval``: seconds between 0.1 and 3600."""
     try:
         value = float(text)
     except ValueError:
@@ -779,11 +842,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     watch.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     watch.add_argument("--exit-status", action="store_true", help="exit 1 if a diff ended Failed")
     watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
-    watch.add_argument(
-        "--interval",
-        type=_interval,
-        default=None,
-        metavar="S",
-        help="base poll interval in seconds (default: the [poll] settings)",
-    )
+    add_interval_option(watch)
     watch.set_defaults(handler=run_watch)

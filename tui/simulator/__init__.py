@@ -4,11 +4,12 @@ Standard library only, so that ``--demo``, the tests and the benchmarks run it w
 anything else. Job state is computed lazily from an injectable clock at request time, so a
 test can fast-forward a job by moving its fake clock; nothing ticks in the background.
 
-One job per module: ``runs`` (a run's phases and progress curve), ``account`` (the diffs
-and what each endpoint does to them), ``diff_info`` (made-up file lists), ``faults``
-(injected failures), ``requests`` and ``replies`` (what is asked and answered),
-``server`` (HTTP on loopback), ``core`` (the :class:`Simulator` tying them together),
-``demo`` (the seeded demo set) and ``foreground`` (``imagediff-tui simulate``).
+One job per module: ``runs`` (a run's phases and progress curve), ``account`` (the
+diffs, their image versions, what each endpoint does to them and the lock rule),
+``diff_info`` (made-up file lists), ``faults`` (injected failures), ``requests`` and
+``replies`` (what is asked and answered), ``server`` (HTTP on loopback), ``core`` (the
+:class:`Simulator` tying them together), ``demo`` (the seeded demo set, with a lock
+chain) and ``foreground`` (``imagediff-tui simulate``).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from tui.simulator.server import SimulatorServer, is_loopback, make_server
 
 
 class Simulator:
-    """The four image-diff endpoints of API.md, on a loopback HTTP server in a daemon thread.
+    """The image-diff and image-version endpoints of API.md, on a loopback HTTP server in a
+    daemon thread.
 
     ``speed`` multiplies how fast jobs advance (speed=20: a 60 s job takes 3 s). ``clock``
     gives the time every job is computed from, so tests can fast-forward. With
@@ -155,6 +156,10 @@ class Simulator:
         started_ago: float = 0.0,
         retry_errors: Iterable[str] = (),
         files: int | None = None,
+        imageid: int | None = None,
+        machineid: int | None = None,
+        allocations: bool = False,
+        version_error: str | None = None,
     ) -> None:
         """Add (or replace) a diff in ``state`` (1..6) as of now.
 
@@ -167,7 +172,12 @@ class Simulator:
         ``started_ago`` (clock seconds) moves the start of the current state into the past;
         for Running, ``progress`` instead places the job where the curve reaches it.
         ``retry_errors`` are the errors that the next retries end with, one per retry.
-        ``files`` sets roughly how many files ``diff_info`` lists.
+        ``files`` sets roughly how many files ``diff_info`` lists (0: the diff found no
+        changes, so an accept needs full=1). ``imageid`` and ``machineid`` default to
+        numbers derived from the diff's ID (each diff its own image); diffs of one image
+        lock each other (API.md, Locks). ``allocations``: servers of the image are
+        allocated, so an accept is refused without force=1. ``version_error``: the image
+        version created from this diff fails with it (None: it completes).
         """
         with self._lock:
             self._account.add(
@@ -181,6 +191,10 @@ class Simulator:
                 started_ago=started_ago,
                 retry_errors=retry_errors,
                 files=files,
+                imageid=imageid,
+                machineid=machineid,
+                allocations=allocations,
+                version_error=version_error,
             )
 
     def add_many(
@@ -224,6 +238,20 @@ class Simulator:
         with self._lock:
             diff = self._account.diffs[diffid]
             return self._account.job(diff, self.clock(), diff_info)
+
+    def version_job(self, imageversionid: int) -> dict[str, Any]:
+        """The job object image version status would answer now (no request is recorded)."""
+        with self._lock:
+            version = self._account.versions[imageversionid]
+            return self._account.version_job(version, self.clock())
+
+    def decision(self, diffid: int) -> tuple[str, int | None] | None:
+        """``("accepted", version ID)``, ``("rejected", None)`` or None (undecided)."""
+        with self._lock:
+            diff = self._account.diffs[diffid]
+            if diff.accepted is not None:
+                return "accepted", diff.accepted
+            return ("rejected", None) if diff.rejected else None
 
     def finished_at(self, diffid: int) -> float | None:
         """Clock time the diff's current run reached Completed/Failed, or None if in flight."""

@@ -1,4 +1,9 @@
-"""The demo set: a dozen diffs in every state, with operator-like labels and errors."""
+"""The demo set: a dozen diffs in every state, with operator-like labels and errors.
+
+It holds a lock chain (API.md, Locks): 4108 failed with "Image locked by diffid 4113",
+and 4113, Completed on the same image, neither accepted nor rejected, holds the lock.
+Accepting (or rejecting) 4113 releases the image; a retry of 4108 then runs.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from tui.simulator.account import image_of, seeded_traits
 from tui.simulator.runs import ETA_ERROR_LIMIT
 
 if TYPE_CHECKING:
@@ -22,6 +28,14 @@ class DemoSpec:
     fail_with: str | None = None
     retry_errors: tuple[str, ...] = ()
     files: int = 40
+    imageid: int | None = None
+    """Shared by the lock chain; None: the diff's own image."""
+    seeded: bool = True
+    """Allocations and the version's outcome drawn from the seed; False: none, it completes."""
+
+
+LOCKED_IMAGE: Final = 58_108
+LOCK_HOLDER: Final = 4113
 
 
 DEMO_SPECS: Final[tuple[DemoSpec, ...]] = (
@@ -51,8 +65,9 @@ DEMO_SPECS: Final[tuple[DemoSpec, ...]] = (
         "ap-northeast rollback 1.4.0",
         6,
         120.0,
-        fail_with="Image locked by diffid 4107",
-        retry_errors=("Image locked by diffid 4107",),
+        fail_with=f"Image locked by diffid {LOCK_HOLDER}",
+        imageid=LOCKED_IMAGE,
+        seeded=False,
     ),
     DemoSpec(4109, "us-east staging 1.5.0-rc1", 1, 300.0, files=200),
     DemoSpec(
@@ -71,6 +86,15 @@ DEMO_SPECS: Final[tuple[DemoSpec, ...]] = (
         fail_with="Checksum mismatch on /game/maps/harbor.bsp",
     ),
     DemoSpec(4112, "me-central build 1.4.2", 5, 240.0, files=260),
+    DemoSpec(
+        LOCK_HOLDER,
+        "ap-northeast build 1.3.9: locks 4108's image, accept or reject it",
+        5,
+        90.0,
+        files=12,
+        imageid=LOCKED_IMAGE,
+        seeded=False,
+    ),
 )
 
 DEMO_DIFFS: Final[list[tuple[int, str]]] = [(spec.diffid, spec.label) for spec in DEMO_SPECS]
@@ -78,9 +102,13 @@ DEMO_DIFFS: Final[list[tuple[int, str]]] = [(spec.diffid, spec.label) for spec i
 
 
 def add_demo_diffs(simulator: Simulator) -> None:
-    """Add the diffs of ``DEMO_DIFFS``, covering every state."""
+    """Add the diffs of ``DEMO_DIFFS``, covering every state, and the lock chain."""
     rng = random.Random(f"demo:{simulator.seed}")
     for spec in DEMO_SPECS:
+        imageid = spec.imageid if spec.imageid is not None else image_of(spec.diffid)
+        allocations, version_error = (
+            seeded_traits(simulator.seed, spec.diffid, imageid) if spec.seeded else (False, None)
+        )
         simulator.add_diff(
             spec.diffid,
             state=spec.state,
@@ -91,4 +119,7 @@ def add_demo_diffs(simulator: Simulator) -> None:
             started_ago=rng.uniform(60, 7200) if spec.state in (5, 6) else 0.0,
             retry_errors=spec.retry_errors,
             files=spec.files,
+            imageid=imageid,
+            allocations=allocations,
+            version_error=version_error,
         )

@@ -6,10 +6,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-ENDPOINTS: Final[tuple[str, ...]] = ("status", "retry", "create", "reject", "other")
+ENDPOINTS: Final[tuple[str, ...]] = (
+    "status",
+    "retry",
+    "create",
+    "reject",
+    "accept",
+    "version-status",
+    "other",
+)
+"""``accept`` is image version create; ``version-status`` names the version by its ID."""
 
 
 _PREFIX: Final = "/cfp/v1/imagediff/"
+_VERSION_PREFIX: Final = "/cfp/v1/imageversion/"
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,17 @@ class RequestRecord:
 
 
 def route(path: str) -> tuple[str, str | None]:
-    """(endpoint, diffid token) for a request path; ("other", None) if it is not an endpoint."""
+    """(endpoint, ID token) for a request path; ("other", None) if it is not an endpoint.
+
+    The token is the diff's ID, or the image version's for ``version-status``.
+    """
+    if path.startswith(_VERSION_PREFIX):
+        parts = path[len(_VERSION_PREFIX) :].rstrip("/").split("/")
+        if parts == ["create"]:
+            return "accept", None
+        if len(parts) == 2 and parts[1] == "status" and parts[0]:
+            return "version-status", parts[0]
+        return "other", None
     if not path.startswith(_PREFIX):
         return "other", None
     rest = path[len(_PREFIX) :].rstrip("/").split("/")

@@ -1,0 +1,567 @@
+"""The ``accept``, ``reject``, ``create`` and ``version`` commands: the rest of a diff's life.
+
+A Completed diff that is neither accepted nor rejected keeps its image locked (API.md,
+Locks). ``accept`` turns it into an image version (a job, followed with ``version
+watch``), ``reject`` drops it (with ``--reinstall 1`` the machine is put back, an
+uninstall job). Both need their choice said: ``--restart`` and ``--reinstall`` have
+no default, and without them nothing is sent (exit 2).
+
+Each diff named is sent once, in order; a 429 or 503 (the server did nothing) is sent
+again after the wait, a timeout or lost answer never (its outcome is unknown: check
+with ``status``). The server's refusal is shown as it said it. Every action goes to
+the journal (sent, then its outcome), and the watchlist records it: ``accept`` links
+the image version to its diff's entry, ``reject`` notes it, ``create`` adds the diff.
+
+JSON Lines, with the API's field names::
+
+    {"imageversionid": 700001, "diffid": 4113, "jobstateid": 1, ..., "success": true}
+    {"diffid": 4108, "success": true}                          # reject --reinstall 0
+    {"uninstalljobid": 900001, "diffid": 4108, "jobstateid": 1, ..., "success": true}
+    {"diffid": 4114, "jobstateid": 1, ..., "success": true}    # create
+    {"diffid": 4113, "error": {"kind": "rejected", "http_status": 400, "message": "..."}}
+
+Exit codes as every command: 0 all done, 1 a call failed, was refused or its outcome is
+unknown (``version watch --exit-status``: a version ended Failed), 2 bad input or a
+missing choice (nothing sent), 3 credentials or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import functools
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TextIO, TypeVar
+
+from tui.api import (
+    ApiError,
+    BadRequest,
+    ClanforgeClient,
+    check_game_build,
+)
+from tui.cli.common import CliError, ExitCode, connection_options, print_error
+from tui.cli.jobs import (
+    Followed,
+    Pacer,
+    RecordingClient,
+    add_interval_option,
+    any_job_line,
+    emit_json,
+    error_json,
+    load_connection,
+    make_pacer,
+    parse_ids,
+    report_error,
+    watch_all,
+)
+from tui.journal import Journal, JournalEvent, new_ref
+from tui.models import (
+    Accepted,
+    DiffJob,
+    InvalidDiffId,
+    LastStatus,
+    Rejected,
+    UninstallJob,
+    VersionJob,
+    WatchEntry,
+    parse_diff_id,
+)
+from tui.paths import app_paths
+from tui.settings import Settings, make_client
+from tui.watchlist import WatchlistStore, clean_label
+
+_T = TypeVar("_T")
+
+RESTART_CHOICE: Final = (
+    "1 stops every game server using the image during the install and restarts them "
+    "after; 0 lets them pick the new version up when they next exit or reallocate"
+)
+REINSTALL_CHOICE: Final = (
+    "1 also puts the build machine back to the last good image (an uninstall job); "
+    "0 only rejects the diff"
+)
+
+
+# --- what every action does besides sending: the journal and the watchlist -------------
+
+
+class ActionRecords:
+    """The journal and the watchlist of one command's actions."""
+
+    def __init__(self, conn: Settings) -> None:
+        paths = app_paths()
+        self.conn = conn
+        self.journal = Journal(paths.journal_file)
+        self.store = WatchlistStore(paths.watchlist_file)
+
+    def event(self, diffid: int | None, action: str, outcome: str, reason: str, ref: str) -> None:
+        """One action event (see :data:`tui.journal.ACTION_OUTCOMES`)."""
+        self.journal.append(
+            JournalEvent(
+                at=time.time(),
+                kind="action",
+                diffid=diffid,
+                asid=self.conn.asid,
+                action=action,
+                outcome=outcome,
+                reason=reason,
+                ref=ref,
+            )
+        )
+
+    def entry(self, diffid: int, **fields: Any) -> WatchEntry:
+        """A watchlist entry of this account's ``diffid`` with ``fields`` set."""
+        return WatchEntry(diffid, self.conn.asid, self.conn.profile, added_at=time.time(), **fields)
+
+
+def action_outcome(error: ApiError) -> str:
+    """A failed action's outcome in the journal's words."""
+    if isinstance(error, BadRequest):
+        return "refused"
+    return "unknown" if error.may_have_acted else "not done"
+
+
+async def send_action(
+    pacer: Pacer,
+    records: ActionRecords,
+    diffid: int,
+    action: str,
+    call: Callable[[], Awaitable[_T]],
+    what: str,
+) -> _T | ApiError:
+    """Send one action (once: see :class:`Pacer`), journalled before and after."""
+    ref = new_ref()
+    records.event(diffid, action, "sent", what, ref)
+    try:
+        answer = await pacer.send(call)
+    except ApiError as exc:
+        records.event(diffid, action, action_outcome(exc), exc.message, ref)
+        return exc
+    records.event(diffid, action, "accepted", what, ref)
+    return answer
+
+
+def report_failure(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> None:
+    """The refusal as the server said it; an outcome that may be done says how to check."""
+    if error.may_have_acted and not as_json:
+        print_error(
+            f"diff {diffid}: {error.message}; it may have been done: check with "
+            f"imagediff-tui status {diffid}"
+        )
+        return
+    report_error(diffid, error, as_json, out)
+
+
+def _failed(error: ApiError) -> ExitCode:
+    return ExitCode.CONFIG if error.stops_command else ExitCode.FAILED
+
+
+def _width(ids: Sequence[int]) -> int:
+    return max(len(str(i)) for i in ids)
+
+
+# --- accept -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AcceptOptions:
+    """What ``accept`` sends besides the diff: the operator's choices."""
+
+    restart: bool
+    full: bool = False
+    game_build: str | None = None
+    force: bool = False
+
+    def words(self) -> str:
+        """The options as the journal keeps them."""
+        parts = [f"restart={int(self.restart)}"]
+        parts += ["full=1"] if self.full else []
+        parts += [f"game_build={self.game_build}"] if self.game_build is not None else []
+        parts += ["force=1"] if self.force else []
+        return " ".join(parts)
+
+
+def accept_options(args: argparse.Namespace) -> AcceptOptions:
+    """The options, checked before anything is sent (a missing choice exits 2)."""
+    if args.restart is None:
+        raise CliError(
+            f"accept needs --restart 0 or 1 ({RESTART_CHOICE}); nothing was sent",
+            ExitCode.USAGE,
+        )
+    game_build = None
+    if args.game_build is not None:
+        try:
+            game_build = check_game_build(args.game_build)
+        except ValueError as exc:
+            raise CliError(f"--game-build: {exc}; nothing was sent", ExitCode.USAGE) from None
+    return AcceptOptions(args.restart == "1", args.full, game_build, args.force)
+
+
+async def send_each(
+    args: argparse.Namespace,
+    conn: Settings,
+    ids: Sequence[int],
+    action: str,
+    what: str,
+    call: Callable[[ClanforgeClient, int], Awaitable[_T]],
+    done: Callable[[ActionRecords, int, _T, Line], None],
+) -> int:
+    """``action`` on each diff, once, in order; ``done`` records and prints each answer."""
+    out = sys.stdout
+    result = ExitCode.OK
+    records = ActionRecords(conn)
+    pacer = make_pacer(conn)
+    line = Line(_width(ids), args.json, out)
+    async with make_client(conn) as client:
+        for diffid in ids:
+            send = functools.partial(call, client, diffid)
+            answer = await send_action(pacer, records, diffid, action, send, what)
+            if isinstance(answer, ApiError):
+                report_failure(diffid, answer, args.json, out)
+                if answer.stops_command:
+                    return ExitCode.CONFIG
+                result = ExitCode.FAILED
+                continue
+            done(records, diffid, answer, line)
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class Line:
+    """Where and how an action's answer is printed."""
+
+    id_width: int
+    as_json: bool
+    out: TextIO
+
+    def show(self, diffid: int, text: str, job: Mapping[str, Any]) -> None:
+        """``job`` as a JSON line, or ``diffid`` and ``text`` as a human one."""
+        if self.as_json:
+            emit_json(job, self.out)
+        else:
+            print(f"{diffid:>{self.id_width}}  {text}".rstrip(), file=self.out, flush=True)
+
+
+def _accepted(
+    options: AcceptOptions, records: ActionRecords, diffid: int, job: VersionJob, line: Line
+) -> None:
+    now = time.time()
+    accepted = Accepted(
+        job.imageversionid,
+        options.restart,
+        options.full,
+        options.force,
+        options.game_build,
+        at=now,
+        last=LastStatus.from_job(job, now),
+    )
+    records.store.record_decision(records.entry(diffid, accepted=accepted))
+    text = any_job_line(job.imageversionid, job, 0, now)
+    line.show(diffid, f"accepted: image version {text}", job.to_json())
+
+
+def run_accept(args: argparse.Namespace) -> int:
+    """``accept ID... --restart 0|1 [--full] [--game-build S] [--force] [--json]``."""
+    options = accept_options(args)
+    ids = parse_ids(args.ids)
+    conn = load_connection(args)
+
+    def accept(client: ClanforgeClient, diffid: int) -> Awaitable[VersionJob]:
+        return client.accept(
+            diffid,
+            restart=options.restart,
+            full=options.full,
+            game_build=options.game_build,
+            force=options.force,
+        )
+
+    done = functools.partial(_accepted, options)
+    return asyncio.run(send_each(args, conn, ids, "accept", options.words(), accept, done))
+
+
+# --- reject -------------------------------------------------------------------------
+
+
+def _rejected(
+    reinstall: bool, records: ActionRecords, diffid: int, job: UninstallJob | None, line: Line
+) -> None:
+    now = time.time()
+    rejected = Rejected(
+        reinstall,
+        job.uninstalljobid if job is not None else None,
+        at=now,
+        last=LastStatus.from_job(job, now) if job is not None else None,
+    )
+    records.store.record_decision(records.entry(diffid, rejected=rejected))
+    if job is None:
+        line.show(diffid, "rejected", {"diffid": diffid, "success": True})
+    else:
+        text = any_job_line(job.uninstalljobid, job, 0, now)
+        line.show(diffid, f"rejected: uninstall job {text}", job.to_json())
+
+
+def run_reject(args: argparse.Namespace) -> int:
+    """``reject ID... --reinstall 0|1 [--json]``."""
+    if args.reinstall is None:
+        raise CliError(
+            f"reject needs --reinstall 0 or 1 ({REINSTALL_CHOICE}); nothing was sent",
+            ExitCode.USAGE,
+        )
+    ids = parse_ids(args.ids)
+    conn = load_connection(args)
+    reinstall = args.reinstall == "1"
+
+    def reject(client: ClanforgeClient, diffid: int) -> Awaitable[UninstallJob | None]:
+        return client.reject(diffid, reinstall=reinstall)
+
+    done = functools.partial(_rejected, reinstall)
+    what = f"reinstall={int(reinstall)}"
+    return asyncio.run(send_each(args, conn, ids, "reject", what, reject, done))
+
+
+# --- create -------------------------------------------------------------------------
+
+
+def _positive_id(what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return parse_diff_id(text)
+        except InvalidDiffId as exc:
+            raise argparse.ArgumentTypeError(f"{what} {text!r}: {exc.reason}") from None
+
+    return parse
+
+
+async def _create(args: argparse.Namespace, conn: Settings) -> int:
+    out = sys.stdout
+    records = ActionRecords(conn)
+    what = f"image {args.image} on machine {args.machine}"
+    ref = new_ref()
+    # No diff to name until the server answers with the new one.
+    records.event(None, "create", "sent", what, ref)
+    async with make_client(conn) as client:
+        try:
+            job = await make_pacer(conn).send(
+                functools.partial(client.create, args.image, args.machine)
+            )
+        except ApiError as exc:
+            records.event(None, "create", action_outcome(exc), f"{what}: {exc.message}", ref)
+            if exc.may_have_acted and not args.json:
+                print_error(
+                    f"create: {exc.message}; a diff may have been created: look for it in "
+                    "the web dashboard before creating again"
+                )
+            elif args.json:
+                emit_json({"imageid": args.image, "error": exc.to_json()}, out)
+            else:
+                print_error(f"create: {exc.message}")
+            return _failed(exc)
+    records.event(job.diffid, "create", "accepted", what, ref)
+    label = clean_label(args.label or "")
+    records.store.add([records.entry(job.diffid, label=label)])
+    if args.json:
+        emit_json({**job.to_json(), "success": job.extra.get("success", True)}, out)
+    else:
+        print(any_job_line(job.diffid, job, 0, time.time()), file=out, flush=True)
+    return ExitCode.OK
+
+
+def run_create(args: argparse.Namespace) -> int:
+    """``create --image I --machine M [--label T] [--json]``."""
+    conn = load_connection(args)
+    return asyncio.run(_create(args, conn))
+
+
+# --- version status / watch -----------------------------------------------------------
+
+
+async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[int]) -> int:
+    out = sys.stdout
+    result = ExitCode.OK
+    pacer = make_pacer(conn)
+    width = _width(ids)
+    async with make_client(conn) as client:
+        for vid in ids:
+            try:
+                job = await pacer.send(functools.partial(client.version_status, vid))
+            except ApiError as exc:
+                if args.json:
+                    emit_json(error_json(vid, exc, VERSIONS_KEY), out)
+                else:
+                    print_error(f"image version {vid}: {exc.message}")
+                if exc.stops_command:
+                    return ExitCode.CONFIG
+                result = ExitCode.FAILED
+                continue
+            if args.json:
+                emit_json(job.to_json(), out)
+            else:
+                print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
+    return result
+
+
+VERSIONS_KEY: Final = "imageversionid"
+
+
+def as_tracked(job: VersionJob) -> DiffJob:
+    """An image-version job in the shape the tracker follows, under the version's ID.
+
+    The job fields are the same (API.md); the watch machinery then paces, backs off
+    and ends on it as on a diff.
+    """
+    return DiffJob(
+        diffid=job.imageversionid,
+        state=job.state,
+        state_name=job.state_name,
+        progress=job.progress,
+        created=job.created,
+        updated=job.updated,
+        failed=job.failed,
+        start=job.start,
+        eta=job.eta,
+        error=job.error,
+        progress_clamped_from=job.progress_clamped_from,
+        extra=job.extra,
+    )
+
+
+def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
+    """What ``version watch`` gives ``watch``: a client reading image versions, and
+    their JSON as the API names it."""
+    last: dict[int, VersionJob] = {}
+
+    async def read(vid: int) -> DiffJob:
+        job = await api.version_status(vid)
+        last[vid] = job
+        return as_tracked(job)
+
+    def to_json(tracked: DiffJob) -> dict[str, Any]:
+        return last[tracked.diffid].to_json()
+
+    return RecordingClient(api, read), Followed(VERSIONS_KEY, "image version", to_json)
+
+
+def _version_ids(tokens: Sequence[str]) -> list[int]:
+    ids = parse_ids(tokens)
+    if not ids:
+        raise CliError("name the image version IDs; nothing was sent", ExitCode.USAGE)
+    return ids
+
+
+def run_version_status(args: argparse.Namespace) -> int:
+    """``version status VID... [--json]``."""
+    ids = _version_ids(args.ids)
+    conn = load_connection(args)
+    return asyncio.run(_version_statuses(args, conn, ids))
+
+
+def run_version_watch(args: argparse.Namespace) -> int:
+    """``version watch VID... [--exit-status] [--json]``: poll until each has ended."""
+    ids = _version_ids(args.ids)
+    conn = load_connection(args)
+    return asyncio.run(watch_all(args, conn, ids, sys.stdout, follow_versions))
+
+
+# --- registration -------------------------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``accept``, ``reject``, ``create`` and ``version``; each sets ``handler``."""
+    parent = connection_options()
+
+    accept = subparsers.add_parser(
+        "accept",
+        parents=[parent],
+        help="accept Completed diffs: create image versions (--restart required)",
+        description=(
+            "Create an image version from each Completed diff named, once, in order; "
+            "this releases the image's lock. --restart must be given: "
+            f"{RESTART_CHOICE}. The version job is added to the watchlist with its "
+            "diff; follow it with `version watch`."
+        ),
+    )
+    accept.add_argument("ids", nargs="+", metavar="ID", help="Completed diff IDs")
+    accept.add_argument(
+        "--restart", choices=("0", "1"), default=None, help="required: " + RESTART_CHOICE
+    )
+    accept.add_argument(
+        "--full",
+        action="store_true",
+        help="make a full (rolled-up) image, not a differential one; "
+        "required when the diff found no changes",
+    )
+    accept.add_argument(
+        "--game-build",
+        metavar="S",
+        default=None,
+        help="the game's own build string; becomes the game version's version",
+    )
+    accept.add_argument(
+        "--force",
+        action="store_true",
+        help="create it even while servers of the image are allocated",
+    )
+    accept.add_argument("--json", action="store_true", help="JSON Lines output")
+    accept.set_defaults(handler=run_accept)
+
+    reject = subparsers.add_parser(
+        "reject",
+        parents=[parent],
+        help="reject Completed or Failed diffs (--reinstall required)",
+        description=(
+            "Reject each diff named, once, in order; this releases the image's lock. "
+            f"--reinstall must be given: {REINSTALL_CHOICE}."
+        ),
+    )
+    reject.add_argument("ids", nargs="+", metavar="ID", help="Completed or Failed diff IDs")
+    reject.add_argument(
+        "--reinstall", choices=("0", "1"), default=None, help="required: " + REINSTALL_CHOICE
+    )
+    reject.add_argument("--json", action="store_true", help="JSON Lines output")
+    reject.set_defaults(handler=run_reject)
+
+    create = subparsers.add_parser(
+        "create",
+        parents=[parent],
+        help="start a new diff of an image on a machine, and watch it",
+        description=(
+            "Start a diff of the machine's files against the image's latest version "
+            '(sent once) and add it to the watchlist. Refused with "Image locked by '
+            'diffid N" while diff N is neither accepted nor rejected.'
+        ),
+    )
+    create.add_argument(
+        "--image", type=_positive_id("image ID"), required=True, metavar="I", help="image ID"
+    )
+    create.add_argument(
+        "--machine",
+        type=_positive_id("machine ID"),
+        required=True,
+        metavar="M",
+        help="build machine ID",
+    )
+    create.add_argument("--label", metavar="T", default=None, help="the watchlist label")
+    create.add_argument("--json", action="store_true", help="JSON Lines output")
+    create.set_defaults(handler=run_create)
+
+    version = subparsers.add_parser(
+        "version", help="image version jobs (what accept starts): status, watch"
+    )
+    verbs = version.add_subparsers(dest="version_command", metavar="VERB", required=True)
+    status = verbs.add_parser("status", parents=[parent], help="show image version jobs")
+    status.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
+    status.add_argument("--json", action="store_true", help="JSON Lines output")
+    status.set_defaults(handler=run_version_status)
+    watch = verbs.add_parser(
+        "watch", parents=[parent], help="poll image version jobs until each has ended"
+    )
+    watch.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
+    watch.add_argument(
+        "--exit-status", action="store_true", help="exit 1 if a version ended Failed"
+    )
+    watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
+    add_interval_option(watch)
+    watch.set_defaults(handler=run_version_watch)
