@@ -89,7 +89,7 @@ async def test_the_demos_locked_diff_is_resolved_from_the_keyboard() -> None:
     """Done-when of issue 13, on the demo's seeded lock chain (4108 failed, locked by
     4113): go to the locking diff, accept it with an explicit restart choice, watch the
     version job finish, retry the diff that was locked."""
-    with Simulator(speed=50.0, seed_demo=True) as simulator:
+    with Simulator(speed=150.0, seed_demo=True) as simulator:
         await _resolve_the_lock(simulator)
 
 
