@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp, WatchlistPort
 from tui.clock import Clock, SystemClock
 from tui.journal import Journal
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.poll_settings import PollSettings
 
 if TYPE_CHECKING:
@@ -99,6 +100,16 @@ class MemoryWatchlist:
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
+
+    def record_decision(
+        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
+    ) -> WatchEntry:
+        self._check()
+        entry = self.entries.get(diffid) or WatchEntry(diffid, self.asid, PROFILE)
+        entry = replace(entry, accepted=accepted, rejected=rejected)
+        self.entries[diffid] = entry
+        self.calls.append(("record_decision", entry))
+        return entry
 
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,9 +32,11 @@ from tests.snapshot_apps.fleet import (
 )
 from tui.app import ImageDiffApp
 from tui.journal import JournalEvent
+from tui.models import JobState, VersionJob
 from tui.screens.detail import DetailScreen
 from tui.screens.events import EventLines, EventsScreen
 from tui.themes import load_catalog
+from tui.tracker import FollowedJob, RetryRecord
 
 SnapCompare = Callable[..., bool]
 
@@ -289,3 +292,68 @@ def test_no_color_ansi_16_details(
     monkeypatch.setenv("NO_COLOR", "1")
     app = build_app(theme="ansi-16")
     assert snap_compare(app, terminal_size=(100, 30), run_before=_open_failed_details)
+
+
+# -- accept, reject, locks ------------------------------------------------------------------
+
+
+def _lifecycle_app() -> ImageDiffApp:
+    """Completed, accepted: its image version installing; failed on another diff's lock."""
+    app = build_app(diffs=[RUNNING, COMPLETED, FAILED])
+    views = app.tracker.views
+    accepted = views[COMPLETED]
+    accepted.decision = RetryRecord(
+        at=NOW - 60, outcome="accepted", message="accepted", action="accept", options="restart=1"
+    )
+    version = VersionJob(
+        imageversionid=700001,
+        state=JobState.RUNNING,
+        state_name="Running",
+        progress=45,
+        created=int(NOW) - 60,
+        updated=int(NOW) - 5,
+        failed=False,
+        start=int(NOW) - 55,
+        eta=int(NOW) + 130,
+    )
+    accepted.followed = FollowedJob("version", 700001, version)
+    locked = views[FAILED]
+    assert locked.job is not None
+    locked.job = replace(locked.job, error="Image locked by diffid 4113")
+    return app
+
+
+def test_panel_lines_of_an_accepted_and_a_locked_diff(snap_compare: SnapCompare) -> None:
+    """The version job on its diff's panel; the lock named, with the key that goes to it."""
+    assert snap_compare(_lifecycle_app(), terminal_size=(100, 16), run_before=settle)
+
+
+def test_accept_dialog_with_nothing_chosen(snap_compare: SnapCompare) -> None:
+    """V on a completed and a running diff: one accepted, one skipped; restart unchosen."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        job_list = _app(pilot).monitor.job_list
+        for diffid in (RUNNING, COMPLETED):
+            job_list.toggle(diffid)
+        await pilot.pause()
+        await pilot.press("V")
+        await pilot.pause()
+
+    app = build_app(diffs=[RUNNING, COMPLETED, FAILED])
+    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+def test_reject_dialog_after_y_without_a_choice(snap_compare: SnapCompare) -> None:
+    """X on a failed diff, then y: the dialog says to choose reinstall first."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await _cursor_to(pilot, FAILED)
+        await pilot.press("X")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+
+    app = build_app(diffs=[RUNNING, COMPLETED, FAILED])
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

@@ -32,7 +32,7 @@ from tui.screens.monitor import MonitorScreen
 from tui.screens.theme_picker import ThemePicker, theme_saver
 from tui.terminal_driver import HangupAwareDriver, handle_signals
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
-from tui.tracker import JobView, StatusClient, Tracker
+from tui.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.watchlist_writes import WatchlistWrites
 
 __all__ = ["AppOptions", "ImageDiffApp", "WatchlistPort"]
@@ -93,6 +93,8 @@ class ImageDiffApp(App[None]):
             on_finished=self._tracker_finished,
             save_status=lambda statuses: self.writes.save_status(statuses),
             on_event=self.journal.append,
+            on_followed_finished=self._followed_finished,
+            save_decision=lambda entry: self.writes.save_decision(entry),
         )
         self._quitting = False
         self._exit_reason: str | None = None
@@ -224,6 +226,10 @@ class ImageDiffApp(App[None]):
     def _tracker_finished(self, view: JobView) -> None:
         if self._monitor is not None:
             self._monitor.tracker_finished(view)
+
+    def _followed_finished(self, view: JobView, followed: FollowedJob) -> None:
+        if self._monitor is not None:
+            self._monitor.followed_finished(view, followed)
 
     # -- app-wide actions (under dialogs too) -------------------------------------
 

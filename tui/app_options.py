@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tui.models import LastStatus, WatchEntry
+from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.poll_settings import PollSettings
 
 
@@ -28,6 +28,12 @@ class WatchlistPort(Protocol):
 
     def relabel(self, diffid: int, label: str) -> None:
         """Set a diff's label."""
+        ...
+
+    def record_decision(
+        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
+    ) -> WatchEntry:
+        """Remember that a diff was accepted or rejected (and how)."""
         ...
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from tui.clock import Clock
-from tui.models import DiffJob
+from tui.models import Job
 from tui.poll_settings import PollSettings
 
 ETA_ERROR: Final = 0.25
@@ -66,7 +66,7 @@ class RunReads:
     samples: list[tuple[float, int]] = field(default_factory=list)
     """(monotonic time, progress) of running reads this session."""
 
-    def read(self, job: DiffJob, now: float, *, running: bool) -> None:
+    def read(self, job: Job, now: float, *, running: bool) -> None:
         """Take in an answer read at monotonic time ``now``."""
         if not running:
             self.samples.clear()

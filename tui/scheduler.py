@@ -47,14 +47,14 @@ from __future__ import annotations
 import enum
 import math
 import random
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from tui.api import ApiError
 from tui.clock import Clock
 from tui.finish_estimate import FinishEstimate, FinishEstimator, RunReads
-from tui.models import DiffJob, JobState
+from tui.models import Job, JobState
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
 
@@ -81,6 +81,11 @@ PERMANENT_BACKOFF_STEPS: Final = 3
 backoff starts this many doublings higher."""
 
 
+K = TypeVar("K", bound=Hashable)
+"""What names a polled job: a diff's ID, or anything that never equals one (a version
+job's key), so that one scheduler and one cap serve every kind of job."""
+
+
 class _Pause(enum.Enum):
     """Why every diff waits: each reason pauses, and slows down afterwards, its own way."""
 
@@ -93,8 +98,8 @@ class _Pause(enum.Enum):
 
 
 @dataclass(slots=True)
-class _Entry:
-    key: int
+class _Entry(Generic[K]):
+    key: K
     state: JobState | None
     progress: int
     run: RunReads
@@ -111,7 +116,7 @@ class _Entry:
     """The cap's record of the request in flight."""
 
 
-class PollScheduler:
+class PollScheduler(Generic[K]):
     """Decides which diff to poll next; the caller does the I/O and reports back.
 
     The loop that drives it::
@@ -131,20 +136,20 @@ class PollScheduler:
         self._clock = clock
         self._settings = settings
         self._rng = rng if rng is not None else random.Random()
-        self._entries: dict[int, _Entry] = {}
+        self._entries: dict[K, _Entry[K]] = {}
         self._window = RateWindow(clock, settings.max_requests_per_second)
         self._estimator = FinishEstimator(clock, settings)
         self._in_flight = 0
         self._paused = False
         self._global_until: float | None = None
         self._global_errors = 0
-        self._slowed_by: int | None = None
+        self._slowed_by: K | None = None
         """The diff of the last slow-down answer, until an answer succeeds."""
         self._slowed_at = -math.inf
         """When that answer came."""
         self._network_failures = 0
         """Network-level failures in a row, with no success in between."""
-        self._network_keys: set[int] = set()
+        self._network_keys: set[K] = set()
         self._outage = False
         self._rate_changed_at = 0.0
 
@@ -178,13 +183,13 @@ class PollScheduler:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def keys(self) -> list[int]:
+    def keys(self) -> list[K]:
         """The keys being scheduled."""
         return list(self._entries)
 
     def add(
         self,
-        key: int,
+        key: K,
         state: JobState | None = None,
         eta: float | None = None,
         progress: int = 0,
@@ -205,7 +210,7 @@ class PollScheduler:
             due=self._clock.monotonic(),
         )
 
-    def remove(self, key: int) -> None:
+    def remove(self, key: K) -> None:
         """Forget ``key``; a request still in flight for it is then ignored."""
         entry = self._entries.pop(key, None)
         if entry is not None:
@@ -213,13 +218,13 @@ class PollScheduler:
             if entry.in_flight:
                 self._in_flight -= 1
 
-    def set_visible(self, keys: Iterable[int]) -> None:
+    def set_visible(self, keys: Iterable[K]) -> None:
         """The diffs on screen now (they are polled first)."""
         wanted = set(keys)
         for entry in self._entries.values():
             entry.visible = entry.key in wanted
 
-    def refresh_now(self, keys: Iterable[int]) -> None:
+    def refresh_now(self, keys: Iterable[K]) -> None:
         """Poll these diffs as soon as the caps allow, terminal ones included."""
         now = self._clock.monotonic()
         for key in keys:
@@ -229,7 +234,7 @@ class PollScheduler:
             entry.forced = True
             entry.due = self._not_before_min_interval(entry, now)
 
-    def mark_retried(self, key: int, job: DiffJob | None = None) -> None:
+    def mark_retried(self, key: K, job: Job | None = None) -> None:
         """A retry was accepted (``job`` is its answer) or its outcome is unknown.
 
         The diff is polled again soon, and a terminal read right after does not stop
@@ -303,14 +308,14 @@ class PollScheduler:
         when the cap allows it now, else False (ask again after :meth:`seconds_until_slot`)."""
         return self._window.take_slot()
 
-    def _close_send(self, entry: _Entry) -> None:
+    def _close_send(self, entry: _Entry[K]) -> None:
         """The request for ``entry`` was answered (or given up): it counts from now."""
         if entry.send is not None:
             self._window.close(entry.send)
             entry.send = None
 
     # ------------------------------------------------------------------ choosing
-    def _head_start(self, entry: _Entry, now_wall: float) -> float:
+    def _head_start(self, entry: _Entry[K], now_wall: float) -> float:
         bonus = 0.0
         if entry.forced:
             bonus += _REFRESH_HEAD_START
@@ -332,14 +337,14 @@ class PollScheduler:
             return None
         return max(self.global_wait, self.seconds_until_slot())
 
-    def next_ready(self) -> int | None:
+    def next_ready(self) -> K | None:
         """The diff to poll now, or None when nothing may or needs to be sent now."""
         blocked = self._blocked_for()
         if blocked is None or blocked > 0:
             return None
         now = self._clock.monotonic()
         now_wall = self._clock.now()
-        best: int | None = None
+        best: K | None = None
         best_rank = math.inf
         for entry in self._entries.values():
             if entry.in_flight or entry.due is None or entry.due > now:
@@ -363,7 +368,7 @@ class PollScheduler:
             return None
         return max(blocked, min(dues) - self._clock.monotonic(), 0.0)
 
-    def due_in(self, key: int) -> float | None:
+    def due_in(self, key: K) -> float | None:
         """Seconds until ``key`` is due (None: not scheduled, e.g. confirmed terminal)."""
         entry = self._entries.get(key)
         if entry is None or entry.due is None:
@@ -374,13 +379,13 @@ class PollScheduler:
             due = max(due, self._global_until)
         return max(0.0, due - now)
 
-    def is_scheduled(self, key: int) -> bool:
+    def is_scheduled(self, key: K) -> bool:
         """True when ``key`` will be polled again without being asked to."""
         entry = self._entries.get(key)
         return entry is not None and entry.due is not None
 
     # ------------------------------------------------------------------ reports
-    def started(self, key: int) -> None:
+    def started(self, key: K) -> None:
         """A status request for ``key`` is being sent now (counts against the caps)."""
         now = self._clock.monotonic()
         send = self._window.start()
@@ -397,7 +402,7 @@ class PollScheduler:
         entry.last_sent = now
         entry.due = None
 
-    def cancelled(self, key: int) -> None:
+    def cancelled(self, key: K) -> None:
         """A request that was started will never be answered (shutdown, removal)."""
         entry = self._entries.get(key)
         if entry is None:
@@ -409,13 +414,13 @@ class PollScheduler:
         self._in_flight -= 1
         entry.due = self._not_before_min_interval(entry, self._clock.monotonic())
 
-    def _finish(self, entry: _Entry) -> None:
+    def _finish(self, entry: _Entry[K]) -> None:
         self._close_send(entry)
         if entry.in_flight:
             entry.in_flight = False
             self._in_flight -= 1
 
-    def succeeded(self, key: int, job: DiffJob) -> float | None:
+    def succeeded(self, key: K, job: Job) -> float | None:
         """The server answered for ``key``; returns seconds until its next poll, or
         None when it will not be polled again (confirmed terminal)."""
         entry = self._entries.get(key)
@@ -454,7 +459,7 @@ class PollScheduler:
         entry.due = max(now + interval, self._not_before_min_interval(entry, now))
         return entry.due - now
 
-    def failed(self, key: int, error: ApiError) -> float:
+    def failed(self, key: K, error: ApiError) -> float:
         """A status poll for ``key`` failed; returns seconds until it is tried again.
 
         Per-diff errors back off exponentially with jitter (ceiling ``backoff_max``).
@@ -501,7 +506,7 @@ class PollScheduler:
         spread = min(OUTAGE_FAILURES, len(self._entries))
         return self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread
 
-    def _back_off(self, entry: _Entry, now: float, error: ApiError) -> float:
+    def _back_off(self, entry: _Entry[K], now: float, error: ApiError) -> float:
         """Back ``entry`` alone off: exponential with jitter, no sooner than Retry-After."""
         exponent = entry.errors - 1 + (PERMANENT_BACKOFF_STEPS if error.permanent else 0)
         delay = self._jittered(self.window_interval * 2.0**exponent)
@@ -511,7 +516,7 @@ class PollScheduler:
         return entry.due - now
 
     def _pause_all(
-        self, now: float, culprit: _Entry | None, why: _Pause, retry_after: float | None
+        self, now: float, culprit: _Entry[K] | None, why: _Pause, retry_after: float | None
     ) -> float:
         """Pause every diff; the one that caused the pause goes after the others."""
         self._slow_down(now, why, retry_after, culprit)
@@ -527,7 +532,7 @@ class PollScheduler:
         return delay * (0.5 + 0.5 * self._rng.random())
 
     def _slow_down(
-        self, now: float, why: _Pause, retry_after: float | None, culprit: _Entry | None
+        self, now: float, why: _Pause, retry_after: float | None, culprit: _Entry[K] | None
     ) -> None:
         if why is _Pause.OUTAGE:
             # Probe, do not wait long: the first answer brings everything back.
@@ -561,7 +566,7 @@ class PollScheduler:
                 entry.due = self._not_before_min_interval(entry, now)
         self._spread_overdue(now)
 
-    def _spread_overdue(self, start: float, last: _Entry | None = None) -> None:
+    def _spread_overdue(self, start: float, last: _Entry[K] | None = None) -> None:
         """Spread the diffs due before ``start`` over the time the cap needs for them,
         then ``last`` (if given) after them all."""
         waiting = [
@@ -580,20 +585,20 @@ class PollScheduler:
             after = start + len(due_early) * spacing + self._rng.uniform(0.0, spacing)
             last.due = max(after, last.due if last.due is not None else after)
 
-    def _not_before_min_interval(self, entry: _Entry, now: float) -> float:
+    def _not_before_min_interval(self, entry: _Entry[K], now: float) -> float:
         if entry.last_sent is None:
             return now
         return max(now, entry.last_sent + self._settings.min_interval)
 
     # ------------------------------------------------------------------ running
-    def estimate(self, key: int) -> FinishEstimate | None:
+    def estimate(self, key: K) -> FinishEstimate | None:
         """When the running diff ``key`` is expected to finish, if that can be told."""
         entry = self._entries.get(key)
         if entry is None or entry.state is not JobState.RUNNING:
             return None
         return self._estimator.estimate(entry.run, self._clock.now())
 
-    def _interval(self, entry: _Entry, now_wall: float) -> float:
+    def _interval(self, entry: _Entry[K], now_wall: float) -> float:
         state = entry.state
         if state is None:
             return self.window_interval

@@ -15,23 +15,39 @@ import dataclasses
 import logging
 import math
 import random
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
 from tui.api import (
     ApiError,
     ApiTimeout,
     BadRequest,
-    InvalidResponseError,
-    RetryOutcomeUnknown,
-    ServerError,
 )
 from tui.clock import Clock
 from tui.formatting import describe_poll_error, next_try_text, poll_error_parts
 from tui.journal import JournalEvent, new_ref
-from tui.models import DiffJob, JobState, LastStatus, WatchEntry
-from tui.plan import RETRY, Action, Candidate, Plan, make_plan
+from tui.models import (
+    Accepted,
+    DiffJob,
+    JobState,
+    LastStatus,
+    Rejected,
+    UninstallJob,
+    VersionJob,
+    WatchEntry,
+)
+from tui.plan import (
+    ACCEPT,
+    REJECT,
+    RETRY,
+    Action,
+    Candidate,
+    Plan,
+    decision_words,
+    make_plan,
+)
 from tui.poll_settings import PollSettings
 from tui.safetext import plain
 from tui.scheduler import PollScheduler
@@ -69,10 +85,89 @@ class StatusClient(Protocol):
         """Recalculate a terminal diff (state-changing: sent once)."""
         ...
 
+    async def accept(
+        self,
+        diffid: int,
+        restart: bool,
+        full: bool = False,
+        game_build: str | None = None,
+        force: bool = False,
+    ) -> VersionJob:
+        """Create an image version from a Completed diff (state-changing: sent once)."""
+        ...
+
+    async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
+        """Reject a terminal diff (state-changing: sent once)."""
+        ...
+
+    async def version_status(self, imageversionid: int) -> VersionJob:
+        """An image-version job's current state."""
+        ...
+
+    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
+        """Start a new diff of ``machineid`` against ``imageid`` (state-changing: sent once)."""
+        ...
+
+
+_LOCKED_BY: Final = re.compile(r"\bimage locked by diffid\s+#?(\d{1,19})\b", re.IGNORECASE)
+
+
+def locked_by(text: str | None) -> int | None:
+    """The diff named by an "Image locked by diffid N" message, else None.
+
+    >>> locked_by("Image locked by diffid 4113")
+    4113
+    >>> locked_by("checksum mismatch") is None
+    True
+    """
+    if not text:
+        return None
+    match = _LOCKED_BY.search(text)
+    if match is None:
+        return None
+    diffid = int(match.group(1))
+    return diffid if 0 < diffid < 2**63 else None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowKey:
+    """Names a job that an action on a diff started, for the scheduler: never equal to
+    a diff ID (the diffs' keys), so both kinds share one scheduler and one cap."""
+
+    kind: Literal["version"]
+    jobid: int
+
+
+PollKey: TypeAlias = int | FollowKey
+"""What the tracker's scheduler polls: a diff (by ID) or a job followed for a diff."""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptOptions:
+    """How to create an image version from a diff (API.md, Accept); ``restart`` has no
+    default, by design: the operator chooses it."""
+
+    restart: bool
+    full: bool = False
+    game_build: str | None = None
+    force: bool = False
+
+    def words(self) -> str:
+        """The options as the journal and the detail screen say them."""
+        parts = [f"restart={int(self.restart)}"]
+        if self.full:
+            parts.append("full image")
+        if self.force:
+            parts.append("force")
+        if self.game_build:
+            parts.append(f"game build {plain(self.game_build, limit=60)!r}")
+        return ", ".join(parts)
+
 
 @dataclass
 class RetryRecord:
-    """One retry this app sent (or learned about), newest last in ``JobView.retries``."""
+    """One action this app sent (or learned about): a retry (newest last in
+    ``JobView.retries``), or the diff's accept or reject (``JobView.decision``)."""
 
     at: float
     """Wall time the retry was sent."""
@@ -85,6 +180,43 @@ class RetryRecord:
     """The words behind the outcome alone (the server's reason when it gave one)."""
     ref: str = field(default_factory=new_ref)
     """Ties this retry's journal events together (its sending, its outcome)."""
+    action: str = "retry"
+    """``"retry"``, ``"accept"`` or ``"reject"``."""
+    options: str = ""
+    """What was asked with it, in words (``"restart=1, force"``); "" for a retry."""
+
+
+@dataclass
+class FollowedJob:
+    """A job an accept or reject of a diff started, shown on the diff's panel.
+
+    An image-version job is polled (by the diffs' scheduler) until it ends; an uninstall
+    job is shown as the reject's answer described it, since the API has no status call
+    for it.
+    """
+
+    kind: Literal["version", "uninstall"]
+    jobid: int
+    job: VersionJob | UninstallJob
+    """The last answer about it."""
+    poll_failure: PollFailure | None = None
+    """The last failed poll, None once one succeeds."""
+    next_poll_at: float | None = None
+    """Wall time of its next poll; None when none is planned."""
+
+    @property
+    def followed(self) -> bool:
+        """True when its status can be read (an image-version job)."""
+        return self.kind == "version"
+
+    @property
+    def title(self) -> str:
+        """``image version 7001`` or ``uninstall job 88``."""
+        return (
+            f"image version {self.jobid}"
+            if self.kind == "version"
+            else (f"uninstall job {self.jobid}")
+        )
 
 
 @dataclass
@@ -106,6 +238,11 @@ class JobView:
     outcome_unknown: bool = False
     """A retry may or may not have happened; status polls are settling it."""
     retries: list[RetryRecord] = field(default_factory=list)
+    decision: RetryRecord | None = None
+    """The accept or reject this app sent for the diff (one per diff, by the API)."""
+    decision_in_flight: bool = False
+    followed: FollowedJob | None = None
+    """The image-version (or uninstall) job the decision started."""
     version: int = 0
     """Bumped on every change, so the UI redraws only the rows that changed."""
 
@@ -174,6 +311,21 @@ class JobView:
         return plain(raw) if raw else None
 
     @property
+    def locked_by(self) -> int | None:
+        """The diff that holds this diff's image locked, when the diff failed with
+        "Image locked by diffid N" or its last retry was refused with it; else None."""
+        state = self.state
+        last = self.retries[-1] if self.retries else None
+        if last is not None and last.outcome == "rejected" and (state is None or state.is_terminal):
+            holder = locked_by(last.reason)
+            if holder is not None:
+                return holder
+        if state is JobState.FAILED:
+            raw = self._live_or_saved(lambda job: job.error, lambda saved: saved.error)
+            return locked_by(raw)
+        return None
+
+    @property
     def start(self) -> int | None:
         """Unix time the job started, live or saved."""
         return self._live_or_saved(lambda job: job.start, lambda last: last.start)
@@ -212,14 +364,62 @@ class PollFailure:
         return cls(error, head, verb, describe_poll_error(error, delay, asid))
 
 
-def _candidate(view: JobView) -> Candidate:
+_PAST: Final = {"accept": "accepted", "reject": "rejected"}
+
+
+def _candidate(view: JobView, action: Action) -> Candidate:
+    decision = view.decision
+    decided = decision_words(view.entry)
+    if not decided and decision is not None and decision.outcome in ("accepted", "unknown"):
+        # Sent this session and not (or not yet) in the entry: an unknown outcome too,
+        # since it may have happened and is never sent again automatically.
+        decided = _PAST[decision.action]
+        if decision.outcome == "unknown":
+            decided += " (outcome unknown: check it before sending again)"
+    busy = view.decision_in_flight if action.once else view.retry_in_flight
     return Candidate(
         view.diffid,
         view.state,
         view.state_name,
         saved_only=view.stale,
-        busy=view.retry_in_flight,
+        busy=busy,
+        decided=decided,
     )
+
+
+def _saved_record(action: str, at: float, options: str) -> RetryRecord:
+    past = _PAST[action]
+    return RetryRecord(
+        at=at, outcome="accepted", message=past, by="saved", reason=past, action=action,
+        options=options,
+    )  # fmt: skip
+
+
+def _saved_fields(last: LastStatus | None) -> dict[str, Any]:
+    """A job's fields as the watchlist saved them (nothing known: state None)."""
+    if last is None:
+        return {"state": None, "state_name": "", "progress": 0, "created": 0, "updated": 0,
+                "failed": False}  # fmt: skip
+    state = last.state
+    return {
+        "state": state,
+        "state_name": last.state_name,
+        "progress": last.progress,
+        "created": 0,
+        "updated": 0,
+        "failed": state is JobState.FAILED,
+        "start": last.start,
+        "eta": last.eta,
+        "error": last.error,
+    }
+
+
+def _saved_version(imageversionid: int, last: LastStatus | None) -> VersionJob:
+    return VersionJob(imageversionid=imageversionid, **_saved_fields(last))
+
+
+def _saved_uninstall(uninstalljobid: int, last: LastStatus) -> UninstallJob:
+    return UninstallJob(uninstalljobid=uninstalljobid, **_saved_fields(last))
 
 
 def _last_status_key(status: LastStatus | None) -> tuple[object, ...] | None:
@@ -248,19 +448,25 @@ class Tracker:
         save_status: Callable[[dict[int, LastStatus]], None] | None = None,
         save_interval: float = SAVE_INTERVAL,
         on_event: Callable[[JournalEvent], None] | None = None,
+        on_followed_finished: Callable[[JobView, FollowedJob], None] | None = None,
+        save_decision: Callable[[WatchEntry], None] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._settings = settings
-        self._scheduler = PollScheduler(clock, settings, rng)
+        self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng)
         self._on_change = on_change
         self._on_finished = on_finished
         self._save_status = save_status
         self._save_interval = save_interval
         self._on_event = on_event
+        self._on_followed_finished = on_followed_finished
+        self._save_decision = save_decision
         self.views: dict[int, JobView] = {}
         """Every watched diff's view, by diff ID."""
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._followed: dict[FollowKey, int] = {}
+        """The diff each followed job was started from."""
+        self._tasks: dict[PollKey, asyncio.Task[None]] = {}
         self._retry_sent_at: dict[int, float] = {}
         """Monotonic time of the last retry per diff: older poll answers are dropped."""
         self._dirty: set[int] = set()
@@ -275,7 +481,7 @@ class Tracker:
 
     # ------------------------------------------------------------------ state
     @property
-    def scheduler(self) -> PollScheduler:
+    def scheduler(self) -> PollScheduler[PollKey]:
         """The scheduler (read-only use: estimates, due times)."""
         return self._scheduler
 
@@ -337,7 +543,7 @@ class Tracker:
     def refresh(self, diffids: Iterable[int]) -> None:
         """Poll these diffs as soon as the caps allow (terminal ones too)."""
         ids = [d for d in diffids if d in self.views]
-        self._scheduler.refresh_now(ids)
+        self._scheduler.refresh_now([*ids, *(k for k, d in self._followed.items() if d in ids)])
         self._refresh_next_poll(ids)
         self._wake.set()
 
@@ -362,6 +568,7 @@ class Tracker:
                 float(last.start) if last is not None and last.start is not None else None,
             )
             added.add(entry.diffid)
+            self._restore_decision(self.views[entry.diffid])
         if added:
             self._refresh_next_poll(added)
             self._notify(added)
@@ -374,6 +581,8 @@ class Tracker:
             if self.views.pop(diffid, None) is None:
                 continue
             self._scheduler.remove(diffid)
+            for key in [k for k, d in self._followed.items() if d == diffid]:
+                self._unfollow(key)
             self._dirty.discard(diffid)
             self._retry_sent_at.pop(diffid, None)
             task = self._tasks.pop(diffid, None)
@@ -433,11 +642,9 @@ class Tracker:
         return max(0.005, timeout)
 
     def _launch_ready(self) -> None:
-        while (diffid := self._scheduler.next_ready()) is not None:
-            self._scheduler.started(diffid)
-            self._tasks[diffid] = asyncio.create_task(
-                self._poll(diffid), name=f"poll diff {diffid}"
-            )
+        while (key := self._scheduler.next_ready()) is not None:
+            self._scheduler.started(key)
+            self._tasks[key] = asyncio.create_task(self._poll(key), name=f"poll {key}")
 
     async def _stop_tasks(self) -> None:
         tasks = dict(self._tasks)
@@ -445,35 +652,41 @@ class Tracker:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks.values(), return_exceptions=True)
-        for diffid in tasks:
+        for key in tasks:
             # A task cancelled before it first ran never reached its own clean-up, and
             # the scheduler would count its diff as in flight for ever (no more polls
             # for it after a restart of the loop). Idempotent for the others.
-            self._scheduler.cancelled(diffid)
+            self._scheduler.cancelled(key)
         self._tasks.clear()
 
-    async def _poll(self, diffid: int) -> None:
+    async def _poll(self, key: PollKey) -> None:
         started = self._clock.monotonic()
         try:
             # The client has its own timeouts; this guard only keeps a stuck call from
             # holding an in-flight slot for ever.
             async with asyncio.timeout(self._settings.timeout * 2 + 5):
-                job = await self._client.status(diffid)
+                if isinstance(key, FollowKey):
+                    version = await self._client.version_status(key.jobid)
+                else:
+                    job = await self._client.status(key)
         except asyncio.CancelledError:
-            self._scheduler.cancelled(diffid)
+            self._scheduler.cancelled(key)
             raise
         except ApiError as exc:
-            self._poll_failed(diffid, exc)
+            self._poll_failed(key, exc)
         except TimeoutError:
-            self._poll_failed(diffid, ApiTimeout("the request got no answer"))
+            self._poll_failed(key, ApiTimeout("the request got no answer"))
         except Exception as exc:
-            logger.exception("status poll of diff %d failed unexpectedly", diffid)
-            self._poll_failed(diffid, _InternalError(f"internal error: {type(exc).__name__}"))
+            logger.exception("status poll of %s failed unexpectedly", key)
+            self._poll_failed(key, _InternalError(f"internal error: {type(exc).__name__}"))
         else:
-            self._poll_answered(diffid, job, started)
+            if isinstance(key, FollowKey):
+                self._followed_answered(key, version)
+            else:
+                self._poll_answered(key, job, started)
         finally:
-            if self._tasks.get(diffid) is asyncio.current_task():
-                del self._tasks[diffid]
+            if self._tasks.get(key) is asyncio.current_task():
+                del self._tasks[key]
             self._wake.set()
 
     def _poll_answered(self, diffid: int, job: DiffJob, started: float) -> None:
@@ -523,7 +736,7 @@ class Tracker:
                 record.outcome = "accepted"
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
-                self._journal_retry(view, record)
+                self._journal_action(view, record)
         elif not still_polling:
             view.outcome_unknown = False
             if record is not None:
@@ -533,20 +746,121 @@ class Tracker:
                     "retry again if needed"
                 )
                 record.reason = f"status still {job.display_state}"
-                self._journal_retry(view, record)
+                self._journal_action(view, record)
 
-    def _poll_failed(self, diffid: int, exc: ApiError) -> None:
-        delay = self._scheduler.failed(diffid, exc)
-        view = self.views.get(diffid)
-        logger.info("status poll of diff %d failed (%s): %s", diffid, exc.kind, exc)
+    def _poll_failed(self, key: PollKey, exc: ApiError) -> None:
+        delay = self._scheduler.failed(key, exc)
+        logger.info("status poll of %s failed (%s): %s", key, exc.kind, exc)
         if self._scheduler.global_wait > 0:
             # A global slow-down moved every diff's next poll.
-            self._refresh_next_poll([d for d in self.views if d != diffid])
+            self._refresh_next_poll([d for d in self.views if d != key])
+        if isinstance(key, FollowKey):
+            view = self.views.get(self._followed.get(key, 0))
+            followed = view.followed if view is not None else None
+            if view is None or followed is None or followed.jobid != key.jobid:
+                return
+            followed.poll_failure = PollFailure.of(exc, delay, view.entry.asid)
+            followed.next_poll_at = self._clock.now() + delay
+            self._changed(view)
+            return
+        view = self.views.get(key)
         if view is None:
             return
         view.poll_failure = PollFailure.of(exc, delay, view.entry.asid)
         view.next_poll_at = self._clock.now() + delay
         self._changed(view)
+
+    # ------------------------------------------------------------------ followed jobs
+    def _follow(self, view: JobView, followed: FollowedJob) -> None:
+        """Show ``followed`` on ``view``'s panel; poll it until it ends when it can be."""
+        view.followed = followed
+        if followed.kind != "version" or followed.job.is_terminal:
+            return
+        key = FollowKey("version", followed.jobid)
+        self._followed[key] = view.diffid
+        job = followed.job
+        self._scheduler.add(
+            key,
+            job.state,
+            float(job.eta) if job.eta is not None else None,
+            job.progress,
+            float(job.start) if job.start is not None else None,
+        )
+        self._refresh_next_poll([view.diffid])
+        self._wake.set()
+
+    def _restore_decision(self, view: JobView) -> None:
+        """Show a decision saved in the watchlist; follow its version job if not ended."""
+        accepted, rejected = view.entry.accepted, view.entry.rejected
+        if accepted is not None:
+            options = AcceptOptions(
+                accepted.restart, accepted.full, accepted.game_build, accepted.force
+            )
+            view.decision = _saved_record("accept", accepted.at, options.words())
+            job = _saved_version(accepted.imageversionid, accepted.last)
+            self._follow(view, FollowedJob("version", accepted.imageversionid, job))
+        elif rejected is not None:
+            words = f"reinstall={int(rejected.reinstall)}"
+            view.decision = _saved_record("reject", rejected.at, words)
+            if rejected.uninstalljobid is not None and rejected.last is not None:
+                uninstall = _saved_uninstall(rejected.uninstalljobid, rejected.last)
+                view.followed = FollowedJob("uninstall", rejected.uninstalljobid, uninstall)
+
+    def _record_decision(self, view: JobView, entry: WatchEntry) -> None:
+        """Keep ``entry``'s decision on the view and hand it to the watchlist."""
+        view.entry = entry
+        if self._save_decision is None:
+            return
+        try:
+            self._save_decision(entry)
+        except Exception:
+            logger.exception("saving a decision failed")
+
+    def _unfollow(self, key: FollowKey) -> None:
+        self._followed.pop(key, None)
+        self._scheduler.remove(key)
+        task = self._tasks.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    def _followed_answered(self, key: FollowKey, job: VersionJob) -> None:
+        self.last_answer_at = self._clock.now()
+        was_offline = self._scheduler.outage
+        delay = self._scheduler.succeeded(key, job)
+        if was_offline:
+            self._refresh_next_poll(self.views)
+        view = self.views.get(self._followed.get(key, 0))
+        followed = view.followed if view is not None else None
+        if view is None or followed is None or followed.jobid != key.jobid:
+            self._unfollow(key)
+            return
+        before = followed.job
+        followed.job = job
+        followed.poll_failure = None
+        followed.next_poll_at = None if delay is None else self._clock.now() + delay
+        if before.display_state != job.display_state:
+            self._journal(
+                view,
+                kind="state",
+                old=f"{followed.title}: {before.display_state}",
+                new=f"{followed.title}: {job.display_state}",
+                job_time=job.updated,
+            )
+        if delay is None:
+            self._unfollow(key)
+        accepted = view.entry.accepted
+        if job.is_terminal and accepted is not None and accepted.imageversionid == key.jobid:
+            last = LastStatus.from_job(job, self._clock.now())
+            entry = dataclasses.replace(
+                view.entry, accepted=dataclasses.replace(accepted, last=last)
+            )
+            self._record_decision(view, entry)
+        self._changed(view)
+        if not before.is_terminal and job.is_terminal and self._on_followed_finished is not None:
+            try:
+                self._on_followed_finished(view, followed)
+            except Exception:
+                logger.exception("on_followed_finished callback failed")
 
     # ------------------------------------------------------------------ retry
     async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
@@ -574,7 +888,7 @@ class Tracker:
     def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
         """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
         views = (self.views[diffid] for diffid in diffids if diffid in self.views)
-        return make_plan(action, (_candidate(view) for view in views))
+        return make_plan(action, (_candidate(view, action) for view in views))
 
     async def _wait_for_slot(self) -> None:
         # The cap frees up with time, not with an event: sleeping until then is right.
@@ -585,50 +899,182 @@ class Tracker:
         self, view: JobView, record: RetryRecord, limit: asyncio.Semaphore
     ) -> None:
         diffid = view.diffid
+
+        async def send() -> DiffJob:
+            self._retry_sent_at[diffid] = self._clock.monotonic()
+            return await self._client.retry(diffid)
+
+        def answered(job: DiffJob) -> None:
+            record.outcome = "accepted"
+            record.message = f"retry accepted: {job.display_state}"
+            record.reason = f"now {job.display_state}"
+            if job.diffid == diffid and diffid in self.views:
+                self._apply_job(view, job)
+            self._scheduler.mark_retried(diffid, job)
+
+        def unknown(message: str) -> None:
+            self._retry_unknown(view, record, message)
+
         try:
-            async with limit:
-                await self._wait_for_slot()
-                record.at = self._clock.now()
-                self._retry_sent_at[diffid] = self._clock.monotonic()
-                self._journal_retry(view, record)
-                try:
-                    job = await self._client.retry(diffid)
-                except asyncio.CancelledError:
-                    self._retry_unknown(view, record, "cancelled before the answer arrived")
-                    raise
-                except RetryOutcomeUnknown as exc:
-                    self._retry_unknown(view, record, plain(str(exc)))
-                except BadRequest as exc:
-                    record.outcome = "rejected"
-                    record.message = f"rejected: {plain(str(exc))}"
-                    record.reason = str(exc)
-                except (ServerError, InvalidResponseError) as exc:
-                    if exc.asks_to_wait:
-                        self._retry_refused(diffid, record, exc)
-                    else:
-                        # The server got the request and then broke: it may have run it.
-                        self._retry_unknown(view, record, plain(str(exc)))
-                except ApiError as exc:
-                    self._retry_refused(diffid, record, exc)
-                except Exception as exc:
-                    logger.exception("retry of diff %d failed unexpectedly", diffid)
-                    self._retry_unknown(view, record, f"internal error: {type(exc).__name__}")
-                else:
-                    self.last_answer_at = self._clock.now()
-                    record.outcome = "accepted"
-                    record.message = f"retry accepted: {job.display_state}"
-                    record.reason = f"now {job.display_state}"
-                    if job.diffid == diffid and diffid in self.views:
-                        self._apply_job(view, job)
-                    self._scheduler.mark_retried(diffid, job)
+            await self._send_once(view, record, limit, send, answered, unknown)
         finally:
             view.retry_in_flight = False
-            if record.outcome != "sent":
-                self._journal_retry(view, record)
             if diffid in self.views:
                 self._refresh_next_poll([diffid])
                 self._changed(view)
             self._wake.set()
+
+    async def _send_once(
+        self,
+        view: JobView,
+        record: RetryRecord,
+        limit: asyncio.Semaphore,
+        send: Callable[[], Awaitable[_T]],
+        answered: Callable[[_T], None],
+        unknown: Callable[[str], None],
+    ) -> None:
+        """Send one state-changing request, once, under the cap; sort its outcome into
+        ``record`` (an answer, a refusal, or unknown: never sent again) and journal it."""
+        diffid = view.diffid
+        try:
+            async with limit:
+                await self._wait_for_slot()
+                record.at = self._clock.now()
+                self._journal_action(view, record)
+                try:
+                    answer = await send()
+                except asyncio.CancelledError:
+                    unknown("cancelled before the answer arrived")
+                    raise
+                except BadRequest as exc:
+                    record.outcome = "rejected"
+                    # "retry rejected" as the panels always said; "accept refused".
+                    said = "rejected" if record.action == "retry" else "refused"
+                    record.message = f"{said}: {plain(str(exc))}"
+                    record.reason = str(exc)
+                except ApiError as exc:
+                    if exc.may_have_acted:
+                        unknown(plain(str(exc)))
+                    else:
+                        self._action_refused(diffid, record, exc)
+                except Exception as exc:
+                    logger.exception("%s of diff %d failed unexpectedly", record.action, diffid)
+                    unknown(f"internal error: {type(exc).__name__}")
+                else:
+                    self.last_answer_at = self._clock.now()
+                    answered(answer)
+        finally:
+            if record.outcome != "sent":
+                self._journal_action(view, record)
+
+    # ------------------------------------------------------------------ accept, reject
+    async def accept(
+        self, diffids: Iterable[int], options: AcceptOptions
+    ) -> dict[int, RetryRecord]:
+        """Accept (create an image version from) the diffs that :data:`~tui.plan.ACCEPT`'s
+        plan sends, decided again now; each sent exactly once, never repeated. Each
+        version job it starts is then followed on its diff's panel until it ends."""
+
+        def send(view: JobView) -> Awaitable[VersionJob]:
+            return self._client.accept(
+                view.diffid, options.restart, options.full, options.game_build, options.force
+            )
+
+        def answered(view: JobView, record: RetryRecord, job: VersionJob) -> None:
+            followed = FollowedJob("version", job.imageversionid, job)
+            record.outcome = "accepted"
+            record.message = f"accepted: {followed.title} {job.display_state}"
+            record.reason = f"{followed.title} {job.display_state}"
+            now = self._clock.now()
+            accepted = Accepted(
+                job.imageversionid,
+                options.restart,
+                full=options.full,
+                force=options.force,
+                game_build=options.game_build,
+                at=now,
+                last=LastStatus.from_job(job, now),
+            )
+            self._record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
+            self._follow(view, followed)
+
+        return await self._decide(ACCEPT, diffids, options.words(), send, answered)
+
+    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, RetryRecord]:
+        """Reject the diffs that :data:`~tui.plan.REJECT`'s plan sends, decided again now;
+        each sent exactly once, never repeated. With ``reinstall`` the answer is an
+        uninstall job, shown on the diff's panel as the answer described it."""
+
+        def send(view: JobView) -> Awaitable[UninstallJob | None]:
+            return self._client.reject(view.diffid, reinstall)
+
+        def answered(view: JobView, record: RetryRecord, job: UninstallJob | None) -> None:
+            record.outcome = "accepted"
+            record.message = "rejected: the image is unlocked"
+            record.reason = "rejected"
+            now = self._clock.now()
+            rejected = Rejected(
+                reinstall,
+                job.uninstalljobid if job is not None else None,
+                at=now,
+                last=LastStatus.from_job(job, now) if job is not None else None,
+            )
+            self._record_decision(view, dataclasses.replace(view.entry, rejected=rejected))
+            if job is not None:
+                followed = FollowedJob("uninstall", job.uninstalljobid, job)
+                record.message += f"; {followed.title} {job.display_state}"
+                record.reason += f"; {followed.title} {job.display_state}"
+                self._follow(view, followed)
+
+        return await self._decide(REJECT, diffids, f"reinstall={int(reinstall)}", send, answered)
+
+    async def _decide(
+        self,
+        action: Action,
+        diffids: Iterable[int],
+        options: str,
+        send: Callable[[JobView], Awaitable[_T]],
+        answered: Callable[[JobView, RetryRecord, _T], None],
+    ) -> dict[int, RetryRecord]:
+        chosen = [self.views[diffid] for diffid in self.plan(action, diffids).send]
+        records: dict[int, RetryRecord] = {}
+        for view in chosen:
+            record = RetryRecord(
+                at=self._clock.now(),
+                outcome="sent",
+                message=f"{action.name} sent",
+                action=action.name,
+                options=options,
+            )
+            view.decision = record
+            view.decision_in_flight = True
+            records[view.diffid] = record
+            self._changed(view)
+        limit = asyncio.Semaphore(self._settings.max_in_flight)
+
+        async def one(view: JobView, record: RetryRecord) -> None:
+            def unknown(message: str) -> None:
+                record.outcome = "unknown"
+                record.message = f"outcome unknown: {message}"
+                record.reason = message
+
+            try:
+                await self._send_once(
+                    view,
+                    record,
+                    limit,
+                    lambda: send(view),
+                    lambda answer: answered(view, record, answer),
+                    unknown,
+                )
+            finally:
+                view.decision_in_flight = False
+                if view.diffid in self.views:
+                    self._changed(view)
+                self._wake.set()
+
+        await asyncio.gather(*(one(view, records[view.diffid]) for view in chosen))
+        return records
 
     def _retry_unknown(self, view: JobView, record: RetryRecord, message: str) -> None:
         record.outcome = "unknown"
@@ -637,13 +1083,53 @@ class Tracker:
         view.outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
-    def _retry_refused(self, diffid: int, record: RetryRecord, exc: ApiError) -> None:
+    def _action_refused(self, diffid: int, record: RetryRecord, exc: ApiError) -> None:
         """The request was refused before it could act (auth, 429, 503, no connection)."""
         record.outcome = "failed"
-        record.message = f"not retried: {plain(str(exc))}"
+        verb = "retried" if record.action == "retry" else f"{record.action}ed"
+        record.message = f"not {verb}: {plain(str(exc))}"
         record.reason = str(exc)
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
+
+    # ------------------------------------------------------------------ create
+    async def create(self, imageid: int, machineid: int) -> DiffJob:
+        """Start a new diff of ``machineid`` against ``imageid``: sent once, under the cap,
+        never repeated, and journaled (refusals too). The caller watches the new diff.
+
+        Errors propagate: :class:`~tui.api.BadRequest` carries the server's reason ("Image
+        locked by diffid N"), :class:`~tui.api.RetryOutcomeUnknown` means it may exist.
+        """
+        asked = f"image {imageid} on machine {machineid}"
+        await self._wait_for_slot()
+        try:
+            job = await self._client.create(imageid, machineid)
+        except BadRequest as exc:
+            self._journal_create(None, "refused", f"{asked}: {exc}")
+            raise
+        except ApiError as exc:
+            outcome = "unknown" if exc.may_have_acted else "not done"
+            self._journal_create(None, outcome, f"{asked}: {exc}")
+            raise
+        self.last_answer_at = self._clock.now()
+        self._journal_create(job.diffid, "accepted", asked)
+        return job
+
+    def _journal_create(self, diffid: int | None, outcome: str, reason: str) -> None:
+        if self._on_event is None:
+            return
+        event = JournalEvent(
+            at=self._clock.now(),
+            kind="action",
+            diffid=diffid,
+            action="create",
+            outcome=outcome,
+            reason=reason,
+        )
+        try:
+            self._on_event(event)
+        except Exception:
+            logger.exception("on_event callback failed")
 
     # ------------------------------------------------------------------ details
     async def fetch_details(self, diffid: int) -> DiffJob:
@@ -686,13 +1172,17 @@ class Tracker:
         except Exception:
             logger.exception("on_change callback failed")
 
-    def _journal_retry(self, view: JobView, record: RetryRecord) -> None:
+    def _journal_action(self, view: JobView, record: RetryRecord) -> None:
+        # Each outcome replaces the sending in the lifecycle: keep what was asked in it.
+        reason = record.reason
+        if record.options:
+            reason = f"{record.options}; {reason}" if reason else record.options
         self._journal(
             view,
             kind="action",
-            action="retry",
+            action=record.action,
             outcome=_JOURNAL_OUTCOMES.get(record.outcome, record.outcome),
-            reason=record.reason,
+            reason=reason,
             ref=record.ref,
         )
 

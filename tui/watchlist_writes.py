@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tui.app_options import WatchlistPort
-from tui.models import LastStatus
+from tui.models import LastStatus, WatchEntry
 from tui.session import FileThread
 
 log = logging.getLogger("tui.app")
@@ -49,6 +49,19 @@ class WatchlistWrites:
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         """Queue a save of the last known statuses (a failure is logged, not raised)."""
         self._files.submit(lambda: self._write_status(statuses))
+
+    def save_decision(self, entry: WatchEntry) -> None:
+        """Queue a save of a diff's accept or reject (a failure is logged, not raised)."""
+
+        def write() -> None:
+            try:
+                self._watchlist.record_decision(
+                    entry.diffid, accepted=entry.accepted, rejected=entry.rejected
+                )
+            except Exception:
+                log.exception("saving the decision on #%d to the watchlist failed", entry.diffid)
+
+        self._files.submit(write)
 
     def _write_status(self, statuses: dict[int, LastStatus]) -> None:
         try:

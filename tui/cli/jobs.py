@@ -53,7 +53,16 @@ from tui.cli.common import (
 )
 from tui.clock import Clock, SystemClock
 from tui.formatting import eta_text
-from tui.models import DiffJob, InvalidDiffId, Job, JobState, WatchEntry, parse_diff_id
+from tui.models import (
+    DiffJob,
+    InvalidDiffId,
+    Job,
+    JobState,
+    UninstallJob,
+    VersionJob,
+    WatchEntry,
+    parse_diff_id,
+)
 from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
 from tui.poll_settings import PollSettings
 from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
@@ -566,6 +575,26 @@ class RecordingClient:
     async def retry(self, diffid: int) -> DiffJob:
         # watch never retries; present only to satisfy the tracker's client protocol.
         raise NotImplementedError("watch does not retry")
+
+    # The rest of the tracker's client protocol, passed through (watch sends none).
+    async def accept(
+        self,
+        diffid: int,
+        restart: bool,
+        full: bool = False,
+        game_build: str | None = None,
+        force: bool = False,
+    ) -> VersionJob:
+        return await self._client.accept(diffid, restart, full, game_build, force)
+
+    async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
+        return await self._client.reject(diffid, reinstall)
+
+    async def version_status(self, imageversionid: int) -> VersionJob:
+        return await self._client.version_status(imageversionid)
+
+    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
+        return await self._client.create(imageid, machineid, diffid)
 
 
 def _finished(view: JobView) -> bool:

@@ -53,6 +53,22 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
         "Retry the selected (or focused) diffs", writes=True, footer=True,
     ),
     MonitorAction(
+        "accept", "accept", "V", "Accept", "Accept selected diffs",
+        "Create image versions from the selected (or focused) diffs", writes=True,
+    ),
+    MonitorAction(
+        "reject", "reject", "X", "Reject", "Reject selected diffs",
+        "Reject the selected (or focused) diffs, unlocking their images", writes=True,
+    ),
+    MonitorAction(
+        "go-to-lock", "go_to_lock", "o", "Go to lock", "Go to the locking diff",
+        "Go to the diff whose lock made the focused diff fail (watching it if needed)",
+    ),
+    MonitorAction(
+        "new-diff", "new_diff", "N", "New diff", "New diff",
+        "Start a diff of an image on a machine (offered from the focused diff)", writes=True,
+    ),
+    MonitorAction(
         "add", "add", "n", "Add", "Add diffs", "Add diff IDs to the watchlist", footer=True
     ),
     MonitorAction(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -44,11 +45,21 @@ class AddDiffsScreen(Dialog[AddRequest | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="add-cancel"),
         Binding("ctrl+s", "submit", "Add", id="add-submit"),
+        Binding("ctrl+n", "new_diff", "New diff", id="add-new-diff"),
     ]
+
+    def __init__(self, new_diff: Callable[[], None] | None = None) -> None:
+        """``new_diff`` opens the new-diff dialog instead (None: not offered)."""
+        super().__init__()
+        self._new_diff = new_diff
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Add diffs to the watchlist", classes="title")
+            title = Text("Add diffs to the watchlist")
+            if self._new_diff is not None:
+                # On the title line: the dialog must keep its height on a 24-line terminal.
+                title.append("   ctrl+n: start a new diff instead", style="not bold dim")
+            yield Static(title, classes="title")
             yield Label("Diff IDs (spaces, commas or new lines; # starts a comment)")
             yield TextArea(id="ids", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="summary")
@@ -104,6 +115,15 @@ class AddDiffsScreen(Dialog[AddRequest | None]):
             return
         label = self.query_one("#label", Input).value.strip()
         self.dismiss(AddRequest(ids, label))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "new_diff" or self._new_diff is not None
+
+    def action_new_diff(self) -> None:
+        new_diff = self._new_diff
+        self.dismiss(None)
+        if new_diff is not None:
+            new_diff()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,4 +1,4 @@
-"""The detail screen of one diff: every field, diff_info, files, retry history, raw answer."""
+"""The detail screen of one diff: every field, diff_info, files, lifecycle, raw answer."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tui.formatting import duration
 from tui.journal import JournalEvent, describe
 from tui.models import DiffJob, FileEntry
 from tui.safetext import plain
+from tui.widgets.decision_line import decision_line
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
@@ -152,11 +153,19 @@ def _history_text(actions: list[JournalEvent] | None) -> Text:
     if actions is None:
         return Text("Reading the journal…")
     if not actions:
-        return Text("No retry recorded in the journal.")
+        return Text("Nothing recorded in the journal (no create, retry, accept or reject).\n")
     text = Text()
     for action in actions:
         text.append(f"{_when(action.at)}  {plain(describe(action))}\n")
     return text
+
+
+def _lifecycle_now(view: JobView, now: float) -> Text:
+    """The accept or reject of this session and the job it started, as it is now."""
+    line = decision_line(view, now)
+    if line is None:
+        return Text()
+    return Text("now: " + line[0] + "\n")
 
 
 class DetailScreen(Screen[None]):
@@ -247,11 +256,12 @@ class DetailScreen(Screen[None]):
             info = Text(f"Could not load diff_info: {plain(self._error)}")
         self.query_one("#info", Static).update(info)
         history = Text("\n")
-        history.append("Retry history\n", style="bold")
+        history.append("Lifecycle (created, retries, accepted or rejected)\n", style="bold")
         if self._history_error is not None:
             history.append(f"Could not read the journal: {plain(self._history_error)}")
         else:
             history.append_text(_history_text(self._history))
+        history.append_text(_lifecycle_now(self._view, self._now()))
         self.query_one("#history", Static).update(history)
         self._paint_files()
         raw = pretty_json(job.raw_text) if job is not None and job.raw_text else "No response yet."

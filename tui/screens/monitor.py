@@ -37,8 +37,9 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.edit_label import EditLabelScreen
 from tui.screens.events import EventsScreen
+from tui.screens.lifecycle import Lifecycle, followed_notice
 from tui.screens.plan_text import plan_text
-from tui.tracker import JobView, RetryRecord, Tracker
+from tui.tracker import FollowedJob, JobView, RetryRecord, Tracker
 from tui.watchlist_writes import WatchlistWrites
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.job_list import JobList
@@ -89,6 +90,7 @@ class MonitorScreen(Screen[None]):
         self._pending_changes: set[int] = set()
         self._flush_scheduled = False
         self._last_visible: list[int] = []
+        self.lifecycle = Lifecycle(self)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(
@@ -168,6 +170,13 @@ class MonitorScreen(Screen[None]):
         if self.options.bell:
             self.app.bell()
 
+    def followed_finished(self, view: JobView, followed: FollowedJob) -> None:
+        """A job an accept or reject started has ended: a notice, and the bell if asked."""
+        notice, severity = followed_notice(view, followed)
+        self.query_one(Notices).add(notice, severity=severity, timeout=8)
+        if self.options.bell:
+            self.app.bell()
+
     def show_poll_state(self) -> None:
         """The header's live / paused / offline words, as the tracker has them now."""
         tracker = self.tracker
@@ -237,6 +246,54 @@ class MonitorScreen(Screen[None]):
     def _targets(self) -> list[int]:
         return self.job_list.targets()
 
+    # The lifecycle's host (see tui.screens.lifecycle.LifecycleHost).
+    def targets(self) -> list[int]:
+        """The selected diffs in list order, else the focused one."""
+        return self._targets()
+
+    def focused_diff(self) -> int | None:
+        """The diff under the cursor."""
+        return self.job_list.highlighted
+
+    def show_diff(self, diffid: int) -> None:
+        """Put the cursor on ``diffid``."""
+        self._show_diff(diffid)
+
+    def redraw(self, diffids: list[int]) -> None:
+        """Redraw these diffs' panels."""
+        self.job_list.rows_changed(diffids)
+
+    async def watch_diff(self, diffid: int, label: str) -> bool:
+        """Add ``diffid`` to the watchlist (and the list) with ``label``."""
+        try:
+            entries, _ = await self._host.writes.run(
+                lambda: self._host.watchlist.add([diffid], label)
+            )
+        except Exception as exc:
+            self._not_saved("watchlist", exc)
+            return False
+        if self._host.quitting:
+            return False
+        shown = entries or [
+            WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
+        ]
+        self.tracker.add(shown)
+        self.job_list.rebuild(keep=diffid)
+        self.header.set_counts(self.tracker.summary())
+        return True
+
+    def action_accept(self) -> None:
+        self.lifecycle.accept()
+
+    def action_reject(self) -> None:
+        self.lifecycle.reject()
+
+    def action_go_to_lock(self) -> None:
+        self.lifecycle.go_to_lock()
+
+    def action_new_diff(self) -> None:
+        self.lifecycle.new_diff()
+
     def action_retry(self) -> None:
         self.confirm_retry(self._targets())
 
@@ -284,7 +341,8 @@ class MonitorScreen(Screen[None]):
             if request is not None:
                 self.run_worker(self._add(request), group="watchlist")
 
-        self.app.push_screen(AddDiffsScreen(), added)
+        new_diff = self.lifecycle.new_diff if self.allows("new_diff") else None
+        self.app.push_screen(AddDiffsScreen(new_diff), added)
 
     async def _add(self, request: AddRequest) -> None:
         try:

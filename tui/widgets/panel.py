@@ -20,6 +20,7 @@ from textual.strip import Strip
 from tui.formatting import age, ago_text, duration, eta_text
 from tui.models import JobState
 from tui.safetext import plain
+from tui.widgets.decision_line import Tone, decision_line, lock_line
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
@@ -314,7 +315,7 @@ def render_panel(
         second.append(("   " + part, styles.dim))
     # Line 3: what went wrong, if anything.
     third: list[Piece] = [(mark[0] + "   ", styles.mark)]
-    problem, problem_style = _problem(view, poll_error, styles)
+    problem, problem_style = _problem(view, poll_error, styles, now)
     third.append((truncate(problem, width - 4), problem_style))
     return [first, second, third]
 
@@ -373,11 +374,36 @@ def job_time_text(view: JobView, now: float) -> str:
     return f"{verb} {ago_text(when, now)}"
 
 
-def _problem(view: JobView, poll_error: str | None, styles: PanelStyles) -> tuple[str, Style]:
+LOCK_KEY: Final = "o"
+"""The monitor's key that goes to the diff holding a lock (``go-to-lock`` in the table)."""
+
+
+def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
+    if tone == "error":
+        return styles.error
+    if tone == "unknown":
+        return styles.poll_error
+    if tone == "done":
+        return styles.fg["completed"]
+    if tone == "busy":
+        return styles.fg["running"]
+    return styles.dim
+
+
+def _problem(
+    view: JobView, poll_error: str | None, styles: PanelStyles, now: float
+) -> tuple[str, Style]:
     if view.outcome_unknown:
         return "? retry outcome unknown: checking status", styles.poll_error
     if poll_error:
         return "⚠ " + plain(poll_error), styles.poll_error
+    decision = decision_line(view, now)
+    if decision is not None:
+        text, tone = decision
+        return text, _tone_style(tone, styles)
+    lock = lock_line(view, LOCK_KEY)
+    if lock is not None:
+        return lock, styles.error
     last_retry = view.retries[-1] if view.retries else None
     state = view.state
     if (
