@@ -5,14 +5,17 @@ Real subprocesses against a simulator in this process; a pty where a terminal is
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
-from tests.test_cli_jobs import assert_clean, json_lines, run_cli
+from tests.test_cli_jobs import REPO, assert_clean, json_lines, run_cli
 from tests.test_cli_watch import CURSOR_UP
 from tests.test_launch import TerminalRun
 from tui.cli.joblines import LABEL_MAX_CELLS, WATCH_HINT
@@ -32,9 +35,17 @@ def label_diffs(env: dict[str, str], simulator: Simulator) -> None:
     simulator.add_diff(4102, state=6, fail_with="disk full")
     simulator.add_diff(4103, state=5)
     simulator.add_diff(4104, state=5)
-    for diffid, label in (("4101", EU), ("4102", WIDE), ("4104", "")):
-        added = run_cli(env, "watchlist", "add", diffid, "--label", label)
-        assert added.returncode == 0, added.stderr
+    lines = [{"diffid": 4101, "label": EU}, {"diffid": 4102, "label": WIDE}, {"diffid": 4104}]
+    imported = subprocess.run(
+        [sys.executable, "-m", "tui", "watchlist", "import", "-"],
+        input="".join(json.dumps(line) + "\n" for line in lines).encode(),
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
 
 
 def cell_column(line: str, word: str) -> int:
