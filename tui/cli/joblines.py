@@ -120,11 +120,11 @@ class JobColumns:
         parts = self._start(ident, label, state)
         return "  ".join([*parts, f"{progress:>{self.progress_width}}", eta])
 
-    def line(self, job: DiffJob, now: float) -> str:
-        """One diff: id, label, state, progress, ETA, error (remote text made safe)."""
+    def line(self, ident: int, job: DiffJob, now: float) -> str:
+        """Job ``ident``: id, label, state, progress, ETA, error (remote text made safe)."""
         eta = "" if job.is_terminal else eta_text(job.eta, now)
-        label = self.labels.get(job.diffid, "")
-        parts = self._start(str(job.diffid), label, plain(job.display_state, limit=40))
+        label = self.labels.get(ident, "")
+        parts = self._start(str(ident), label, plain(job.display_state, limit=40))
         parts += [f"{job.progress:>{self.progress_width - 1}}%", f"{eta:<{ETA_WIDTH}}"]
         if job.error:
             parts.append(plain(job.error, limit=300))

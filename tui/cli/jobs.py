@@ -177,7 +177,7 @@ def _prepare(args: argparse.Namespace) -> Targets:
 
 def job_line(job: DiffJob, id_width: int, now: float) -> str:
     """One aligned human line without a label: id, state, progress, ETA, error (made safe)."""
-    return JobColumns(id_width).line(job, now)
+    return JobColumns(id_width).line(job.diffid, job, now)
 
 
 def _describe(obj: Mapping[str, Any]) -> str:
@@ -359,7 +359,7 @@ async def _status_all(args: argparse.Namespace, targets: Targets, out: TextIO) -
                 elif args.json:
                     emit_json(outcome.to_json(), out)
                 else:
-                    print(columns.line(outcome, time.time()), file=out, flush=True)
+                    print(columns.line(diffid, outcome, time.time()), file=out, flush=True)
                     if args.info:
                         print("\n".join(info_lines(outcome)), file=out, flush=True)
     return result
@@ -610,7 +610,7 @@ class _WatchView:
         if view.job is None:
             text = self.columns.pending(view.diffid)
         else:
-            text = self.columns.line(view.job, now)
+            text = self.columns.line(view.diffid, view.job, now)
         if view.poll_error is not None:
             error = self.errors.get(view.diffid)
             message = error.message if error is not None else view.poll_error
@@ -665,7 +665,7 @@ class _WatchView:
             if self.as_json:
                 emit_json(view.job.to_json(), self.out)
             else:
-                line = stamped(self.columns.line(view.job, now), now)
+                line = stamped(self.columns.line(view.diffid, view.job, now), now)
                 print(line, file=self.out, flush=True)
 
 
