@@ -51,13 +51,12 @@ from tui.cli.common import (
     print_error,
     print_warning,
 )
+from tui.cli.joblines import STATE_WIDTH, WATCH_HINT, JobColumns, dim, fit_cells, stamped
 from tui.clock import Clock, SystemClock
-from tui.formatting import eta_text
 from tui.models import (
     DiffJob,
     InvalidDiffId,
     Job,
-    JobState,
     UninstallJob,
     VersionJob,
     WatchEntry,
@@ -70,7 +69,6 @@ from tui.safetext import plain
 from tui.settings import Settings, make_client, resolve_settings
 from tui.tracker import JobView, Tracker
 
-STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 STATUS_CONCURRENCY: Final = 4
 _T = TypeVar("_T")
 
@@ -129,9 +127,9 @@ def parse_ids(tokens: Sequence[str]) -> list[int]:
     return ids
 
 
-def watchlist_ids(conn: Settings) -> list[int]:
+def watchlist_entries(conn: Settings) -> list[WatchEntry]:
     """The current profile's watchlist (this account's entries), in file order."""
-    # Imported here: only the no-ID form of the commands needs the watchlist.
+    # Imported here: only the watchlist's IDs and labels need it.
     from tui.paths import app_paths
     from tui.watchlist import WatchlistError, WatchlistStore, account_entries
 
@@ -142,7 +140,12 @@ def watchlist_ids(conn: Settings) -> list[int]:
         raise CliError(str(exc), ExitCode.CONFIG) from None
     if loaded.notice:
         print_warning(loaded.notice)
-    ids = [e.diffid for e in account_entries(loaded.entries, conn.profile, conn.asid)]
+    return account_entries(loaded.entries, conn.profile, conn.asid)
+
+
+def watchlist_ids(conn: Settings, entries: Iterable[WatchEntry] | None = None) -> list[int]:
+    """The IDs of ``entries`` (default: :func:`watchlist_entries`), once each; none exits 2."""
+    ids = [e.diffid for e in (watchlist_entries(conn) if entries is None else entries)]
     if not ids:
         raise CliError(
             f"the watchlist of profile {conn.profile!r} (ASID {conn.asid}) is empty; "
@@ -152,30 +155,57 @@ def watchlist_ids(conn: Settings) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _prepare(args: argparse.Namespace) -> tuple[list[int], Settings]:
+def _labels(entries: Iterable[WatchEntry]) -> dict[int, str]:
+    labels: dict[int, str] = {}
+    for entry in entries:
+        if entry.label:
+            labels.setdefault(entry.diffid, entry.label)
+    return labels
+
+
+def _labels_of_named(conn: Settings) -> dict[int, str]:
+    """The watchlist's labels for diffs named on the command line; none if it is unreadable."""
+    from tui.atomicfile import LockTimeout
+
+    try:
+        return _labels(watchlist_entries(conn))
+    except (CliError, LockTimeout) as exc:
+        # The labels only decorate the lines: the command still does what it was asked.
+        print_warning(f"labels not shown: {exc}")
+        return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """What ``status`` and ``watch`` act on."""
+
+    ids: list[int]
+    conn: Settings
+    labels: Mapping[int, str]
+    """The watchlist's labels, for people: empty with ``--json``."""
+
+
+def _prepare(args: argparse.Namespace) -> Targets:
     """IDs checked first (nothing sent on a bad one), then settings, then the watchlist."""
     ids = parse_ids(args.ids)
     conn = load_connection(args)
-    return (ids or watchlist_ids(conn)), conn
+    if ids:
+        return Targets(ids, conn, {} if args.json else _labels_of_named(conn))
+    entries = watchlist_entries(conn)
+    return Targets(watchlist_ids(conn, entries), conn, {} if args.json else _labels(entries))
 
 
 # --- output -----------------------------------------------------------------------
 
 
 def job_line(job: DiffJob, id_width: int, now: float) -> str:
-    """One aligned human line: id, state, progress, ETA, error (made safe)."""
+    """One aligned human line without a label: id, state, progress, ETA, error (made safe)."""
     return any_job_line(job.diffid, job, id_width, now)
 
 
 def any_job_line(ident: int, job: Job, id_width: int, now: float) -> str:
     """:func:`job_line` for any job (a diff, an image version, an uninstall job)."""
-    state = plain(job.display_state, limit=40)
-    eta = "" if job.is_terminal else eta_text(job.eta, now)
-    parts = [f"{ident:>{id_width}}", f"{state:<{STATE_WIDTH}}", f"{job.progress:>3}%"]
-    parts.append(f"{eta:<14}")
-    if job.error:
-        parts.append(plain(job.error, limit=300))
-    return "  ".join(parts).rstrip()
+    return JobColumns(id_width).line(ident, job, now)
 
 
 def _describe(obj: Mapping[str, Any]) -> str:
@@ -339,9 +369,14 @@ def make_pacer(conn: Settings) -> Pacer:
     return Pacer(SystemClock(), conn.poll.max_requests_per_second)
 
 
-async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], out: TextIO) -> int:
+async def _status_all(args: argparse.Namespace, targets: Targets, out: TextIO) -> int:
+    ids, conn = targets.ids, targets.conn
     result = ExitCode.OK
-    width = max(len(str(i)) for i in ids)
+    # A header is for people: a script reading the lines gets none.
+    header = not args.json and out.isatty()
+    columns = JobColumns.of(ids, targets.labels, header=header)
+    if header:
+        print(columns.header(), file=out, flush=True)
     async with make_client(conn) as client:
         reads = read_statuses(
             client, make_pacer(conn), ids, info=args.info, in_flight=_status_concurrency(conn)
@@ -356,7 +391,7 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
                 elif args.json:
                     emit_json(outcome.to_json(), out)
                 else:
-                    print(job_line(outcome, width, time.time()), file=out, flush=True)
+                    print(columns.line(diffid, outcome, time.time()), file=out, flush=True)
                     if args.info:
                         print("\n".join(info_lines(outcome)), file=out, flush=True)
     return result
@@ -364,8 +399,7 @@ async def _status_all(args: argparse.Namespace, conn: Settings, ids: list[int], 
 
 def run_status(args: argparse.Namespace) -> int:
     """``status ID... [--info] [--json]``."""
-    ids, conn = _prepare(args)
-    return asyncio.run(_status_all(args, conn, ids, sys.stdout))
+    return asyncio.run(_status_all(args, _prepare(args), sys.stdout))
 
 
 # --- retry ------------------------------------------------------------------------
@@ -610,26 +644,9 @@ def _stops_command(view: JobView) -> bool:
     return view.poll_failure is not None and view.poll_failure.error.stops_command
 
 
-def fit_cells(text: str, width: int) -> str:
-    """``text`` cut to ``width`` terminal cells, with "…" where it was cut.
-
-    Cells, not characters: a CJK or emoji character takes two.
-
-    >>> fit_cells("build 東京 ok", 9)
-    'build 東…'
-    """
-    # Imported here: only a live block needs Rich, and commands start faster without it.
-    from rich.cells import cell_len, chop_cells
-
-    if cell_len(text) <= width:
-        return text
-    if width <= 1:
-        return "…"[:width]
-    return chop_cells(text, width - 1)[0] + "…"
-
-
 class _WatchView:
-    """Where ``watch`` output goes: a redrawn block on a TTY, change lines otherwise."""
+    """Where ``watch`` output goes: on a TTY a redrawn block (a header, the diffs and
+    how to stop), otherwise one timestamped line per change."""
 
     def __init__(
         self,
@@ -639,6 +656,7 @@ class _WatchView:
         *,
         as_json: bool,
         kind: Followed = DIFFS,
+        labels: Mapping[int, str] | None = None,
     ) -> None:
         self.kind = kind
         self.ids = ids
@@ -646,15 +664,15 @@ class _WatchView:
         self.out = out
         self.as_json = as_json
         self.live = not as_json and out.isatty()
-        self.width = max(len(str(diffid)) for diffid in ids)
+        self.columns = JobColumns.of(ids, labels or {}, header=self.live)
         self._drawn: list[str] = []
         self._last_emitted: dict[int, tuple[Any, ...]] = {}
 
     def _line(self, view: JobView, now: float) -> str:
         if view.job is None:
-            text = f"{view.diffid:>{self.width}}  {'…':<{STATE_WIDTH}}"
+            text = self.columns.pending(view.diffid)
         else:
-            text = job_line(view.job, self.width, now)
+            text = self.columns.line(view.diffid, view.job, now)
         if view.poll_error is not None:
             error = self.errors.get(view.diffid)
             message = error.message if error is not None else view.poll_error
@@ -663,17 +681,27 @@ class _WatchView:
             text += f"  [{plain(message, limit=300)}]"
         return text
 
-    def redraw(self, views: Mapping[int, JobView], now: float) -> None:
-        """On a TTY, rewrite the block in place, in one write, only if it changed."""
+    def redraw(self, views: Mapping[int, JobView], now: float, *, final: bool = False) -> None:
+        """On a TTY, rewrite the block in place, in one write, only if it changed.
+
+        The last line says how to stop the watch, until the ``final`` redraw clears it.
+        """
         if not self.live:
             return
         columns = max(20, shutil.get_terminal_size((100, 24)).columns - 1)
+        rows = [self.columns.header(), *(self._line(views[diffid], now) for diffid in self.ids)]
+        if not final:
+            rows.append(WATCH_HINT)
         # Lines are cut to the terminal width so none wraps and cursor-up stays exact.
-        lines = [fit_cells(self._line(views[diffid], now), columns) for diffid in self.ids]
+        lines = [fit_cells(row, columns) for row in rows]
+        if not final:
+            lines[-1] = dim(lines[-1])
         if lines == self._drawn:
             return
         parts = [f"\x1b[{len(self._drawn)}F"] if self._drawn else []
         parts.extend(f"\x1b[2K{line}\n" for line in lines)
+        if len(lines) < len(self._drawn):
+            parts.append("\x1b[J")  # the rows the shorter block left below it
         self.out.write("".join(parts))
         self.out.flush()
         self._drawn = lines
@@ -699,7 +727,8 @@ class _WatchView:
             if self.as_json:
                 emit_json(self.kind.to_json(view.job), self.out)
             else:
-                print(job_line(view.job, self.width, now), file=self.out, flush=True)
+                line = stamped(self.columns.line(view.diffid, view.job, now), now)
+                print(line, file=self.out, flush=True)
 
 
 async def watch_all(
@@ -708,14 +737,15 @@ async def watch_all(
     ids: list[int],
     out: TextIO,
     follow: Callable[[ClanforgeClient], tuple[RecordingClient, Followed]] | None = None,
+    labels: Mapping[int, str] | None = None,
 ) -> int:
     """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
-    default) and gives the client that reads them."""
+    default) and gives the client that reads them; ``labels`` are shown beside the IDs."""
     clock = SystemClock()
     entries = [WatchEntry(diffid, conn.asid, conn.profile) for diffid in ids]
     async with make_client(conn) as api:
         client, kind = follow(api) if follow is not None else (RecordingClient(api), DIFFS)
-        view = _WatchView(ids, client.last_error, out, as_json=args.json, kind=kind)
+        view = _WatchView(ids, client.last_error, out, as_json=args.json, kind=kind, labels=labels)
         all_done = asyncio.Event()
         holder: list[Tracker] = []
         reader_gone: list[BrokenPipeError] = []
@@ -760,7 +790,7 @@ async def watch_all(
                     break
             if reader_gone:
                 raise reader_gone[0]
-            view.redraw(tracker.views, clock.now())
+            view.redraw(tracker.views, clock.now(), final=True)
         finally:
             await tracker.close()
             await asyncio.gather(runner, return_exceptions=True)
@@ -793,8 +823,10 @@ def _watch_result(
 
 def run_watch(args: argparse.Namespace) -> int:
     """``watch ID... [--exit-status] [--json] [--interval S]``: poll until all are done."""
-    ids, conn = _prepare(args)
-    return asyncio.run(watch_all(args, conn, ids, sys.stdout))
+    targets = _prepare(args)
+    return asyncio.run(
+        watch_all(args, targets.conn, targets.ids, sys.stdout, labels=targets.labels)
+    )
 
 
 # --- registration -----------------------------------------------------------------
