@@ -37,14 +37,14 @@ The policy, in short:
   After a pause the diff that caused it goes last, so it cannot starve the others.
 * **Outages.** Network-level failures (refused, reset, timed out, hung up) in a row
   from different diffs, with no success in between, mean the server is gone, not
-  the diffs: one probe at a time goes out, at most ``OUTAGE_PROBE_MAX`` apart, in turn
-  across the diffs, and the first success brings every diff that failed that way
-  forward again, spread under the rate cap.
+  the diffs: one probe at a time goes out, at most
+  :data:`~tui.slowdown.OUTAGE_PROBE_MAX` apart, in turn across the diffs, and the
+  first success brings every diff that failed that way forward again, spread under
+  the rate cap. The slow-downs' bookkeeping is :class:`~tui.slowdown.Slowdowns`.
 """
 
 from __future__ import annotations
 
-import enum
 import math
 import random
 from collections.abc import Hashable, Iterable
@@ -56,10 +56,8 @@ from tui.clock import Clock
 from tui.finish_estimate import FinishEstimate, FinishEstimator, RunReads
 from tui.models import Job, JobState
 from tui.poll_settings import PollSettings
-from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
-
-RATE_RECOVERY_SECONDS: Final = 10.0
-"""After a slow-down the rate doubles back every this many seconds of good answers."""
+from tui.rate_window import RateWindow, Send
+from tui.slowdown import Pause, Slowdowns
 
 CONFIRM_READS_AFTER_RETRY: Final = 3
 """Right after a retry the server may still say Completed; keep reading a little."""
@@ -70,31 +68,10 @@ _IN_WINDOW_HEAD_START: Final = 30.0
 """A diff inside its finish window goes before diffs due up to this much earlier: a late
 poll there is a late detection, while a late first read or waiting poll costs little."""
 
-OUTAGE_FAILURES: Final = 2
-"""Network-level failures in a row (from different diffs, when there are several)
-that make an outage."""
-OUTAGE_PROBE_MAX: Final = 5.0
-"""During an outage the server is probed at least this often (seconds), so that the
-monitor is current again within seconds of the server coming back."""
-PERMANENT_BACKOFF_STEPS: Final = 3
-"""A permanent error (:attr:`tui.api.ApiError.permanent`) will not go away soon: its
-backoff starts this many doublings higher."""
-
 
 K = TypeVar("K", bound=Hashable)
 """What names a polled job: a diff's ID, or anything that never equals one (a version
 job's key), so that one scheduler and one cap serve every kind of job."""
-
-
-class _Pause(enum.Enum):
-    """Why every diff waits: each reason pauses, and slows down afterwards, its own way."""
-
-    ACCOUNT = "account"
-    """The keys were refused: wait, but the rate was not the problem."""
-    SLOW_DOWN = "slow-down"
-    """The server asked the account to slow down: wait, then send at half the rate."""
-    OUTAGE = "outage"
-    """The server is gone: probe it, and do not wait long."""
 
 
 @dataclass(slots=True)
@@ -139,19 +116,11 @@ class PollScheduler(Generic[K]):
         self._entries: dict[K, _Entry[K]] = {}
         self._window = RateWindow(clock, settings.max_requests_per_second)
         self._estimator = FinishEstimator(clock, settings)
+        self._pauses: Slowdowns[K] = Slowdowns(
+            settings, self._window, self._rng, self._estimator.window_interval
+        )
         self._in_flight = 0
         self._paused = False
-        self._global_until: float | None = None
-        self._global_errors = 0
-        self._slowed_by: K | None = None
-        """The diff of the last slow-down answer, until an answer succeeds."""
-        self._slowed_at = -math.inf
-        """When that answer came."""
-        self._network_failures = 0
-        """Network-level failures in a row, with no success in between."""
-        self._network_keys: set[K] = set()
-        self._outage = False
-        self._rate_changed_at = 0.0
 
     # ------------------------------------------------------------------ config
     @property
@@ -163,18 +132,6 @@ class PollScheduler(Generic[K]):
     def window_interval(self) -> float:
         """Poll interval inside a running diff's finish window (and error backoff base)."""
         return self._estimator.window_interval
-
-    @property
-    def _rate_factor(self) -> float:
-        # The slow-down policy below sets it; the rate window applies it.
-        return self._window.factor
-
-    @_rate_factor.setter
-    def _rate_factor(self, value: float) -> None:
-        self._window.factor = value
-
-    def _rate(self) -> float:
-        return self._window.rate
 
     # ------------------------------------------------------------------ entries
     def __contains__(self, key: object) -> bool:
@@ -276,22 +233,17 @@ class PollScheduler(Generic[K]):
     @property
     def slowed_down(self) -> bool:
         """True while a global slow-down (429, 503, auth failure) is in force."""
-        now = self._clock.monotonic()
-        if self._global_until is not None and now < self._global_until:
-            return True
-        return self._rate_factor < 1.0
+        return self._pauses.slowed_down(self._clock.monotonic())
 
     @property
     def outage(self) -> bool:
         """True while the server looks unreachable (see the module's Outages)."""
-        return self._outage
+        return self._pauses.outage
 
     @property
     def global_wait(self) -> float:
         """Seconds until the current global pause ends (0 when there is none)."""
-        if self._global_until is None:
-            return 0.0
-        return max(0.0, self._global_until - self._clock.monotonic())
+        return self._pauses.wait(self._clock.monotonic())
 
     @property
     def in_flight(self) -> int:
@@ -375,8 +327,8 @@ class PollScheduler(Generic[K]):
             return None
         now = self._clock.monotonic()
         due = entry.due
-        if self._global_until is not None:
-            due = max(due, self._global_until)
+        if self._pauses.until is not None:
+            due = max(due, self._pauses.until)
         return max(0.0, due - now)
 
     def is_scheduled(self, key: K) -> bool:
@@ -431,15 +383,10 @@ class PollScheduler(Generic[K]):
         now_wall = self._clock.now()
         entry.errors = 0
         entry.last_error = None
-        self._global_errors = 0
-        self._slowed_by = None
-        self._network_failures = 0
-        self._network_keys.clear()
-        if self._outage:
-            self._end_outage(now)
-        if self._rate_factor < 1.0 and now - self._rate_changed_at >= RATE_RECOVERY_SECONDS:
-            self._rate_factor = min(1.0, self._rate_factor * 2)
-            self._rate_changed_at = now
+        self._pauses.answered()
+        if self._pauses.end_outage(now):
+            self._bring_forward_unanswered(now)
+        self._pauses.recover_rate(now)
         state = job.state
         if state is None and job.failed:
             state = JobState.FAILED
@@ -472,94 +419,29 @@ class PollScheduler(Generic[K]):
             entry.errors += 1
             entry.last_error = error
         now = self._clock.monotonic()
-        retry_after = error.retry_after
-        if error.account_wide:
-            return self._pause_all(now, entry, _Pause.ACCOUNT, None)
-        if error.asks_to_wait:
-            # One diff's fault while others answer; the account's when other diffs get
-            # the same and nothing answers in between.
-            sent = entry.last_sent if entry is not None else None
-            across = (
-                self._slowed_by is not None
-                and self._slowed_by != key
-                and sent is not None
-                and sent >= self._slowed_at
-            )
-            self._slowed_by, self._slowed_at = key, now
-            if entry is None:
-                return self._pause_all(now, None, _Pause.SLOW_DOWN, retry_after)
-            if across:
-                # Its own backoff still holds: the pause must not bring it forward.
-                self._back_off(entry, now, error)
-                return self._pause_all(now, entry, _Pause.SLOW_DOWN, retry_after)
-        elif error.no_answer:
-            self._network_failures += 1
-            self._network_keys.add(key)
-            if self._outage or self._looks_like_outage():
-                self._outage = True
-                return self._pause_all(now, entry, _Pause.OUTAGE, None)
-        if entry is None:
-            return 0.0
-        return self._back_off(entry, now, error)
-
-    def _looks_like_outage(self) -> bool:
-        spread = min(OUTAGE_FAILURES, len(self._entries))
-        return self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread
+        sent = entry.last_sent if entry is not None else None
+        why = self._pauses.classify(key, sent, entry is not None, error, now, len(self._entries))
+        if why is None:
+            return 0.0 if entry is None else self._back_off(entry, now, error)
+        if why is Pause.SLOW_DOWN and entry is not None:
+            # Its own backoff still holds: the pause must not bring it forward.
+            self._back_off(entry, now, error)
+        retry_after = error.retry_after if why is Pause.SLOW_DOWN else None
+        until = self._pauses.pause(now, why, retry_after)
+        # The diff that caused the pause goes after the others.
+        self._spread_overdue(until, last=entry)
+        due = until if entry is None else entry.due
+        assert due is not None
+        return max(0.0, due - now)
 
     def _back_off(self, entry: _Entry[K], now: float, error: ApiError) -> float:
-        """Back ``entry`` alone off: exponential with jitter, no sooner than Retry-After."""
-        exponent = entry.errors - 1 + (PERMANENT_BACKOFF_STEPS if error.permanent else 0)
-        delay = self._jittered(self.window_interval * 2.0**exponent)
-        if error.retry_after is not None:
-            delay = max(delay, min(self._settings.backoff_max, error.retry_after))
+        """Back ``entry`` alone off (see :meth:`Slowdowns.backoff`)."""
+        delay = self._pauses.backoff(entry.errors, error)
         entry.due = max(now + delay, self._not_before_min_interval(entry, now))
         return entry.due - now
 
-    def _pause_all(
-        self, now: float, culprit: _Entry[K] | None, why: _Pause, retry_after: float | None
-    ) -> float:
-        """Pause every diff; the one that caused the pause goes after the others."""
-        self._slow_down(now, why, retry_after, culprit)
-        assert self._global_until is not None
-        if culprit is None:
-            return max(0.0, self._global_until - now)
-        assert culprit.due is not None
-        return max(0.0, culprit.due - now)
-
-    def _jittered(self, delay: float) -> float:
-        """Equal jitter: half fixed, half random, below the backoff ceiling."""
-        delay = min(self._settings.backoff_max, delay)
-        return delay * (0.5 + 0.5 * self._rng.random())
-
-    def _slow_down(
-        self, now: float, why: _Pause, retry_after: float | None, culprit: _Entry[K] | None
-    ) -> None:
-        if why is _Pause.OUTAGE:
-            # Probe, do not wait long: the first answer brings everything back.
-            ceiling = min(self._settings.backoff_max, OUTAGE_PROBE_MAX)
-            nominal = self.window_interval * 2.0 ** (self._network_failures - OUTAGE_FAILURES)
-            pause = min(ceiling, nominal) * (0.5 + 0.5 * self._rng.random())
-        else:
-            self._global_errors += 1
-            if retry_after is not None and retry_after >= 0:
-                pause = min(
-                    self._settings.backoff_max, max(self._settings.min_interval, retry_after)
-                )
-            else:
-                pause = self._jittered(self.window_interval * 2.0 ** (self._global_errors - 1))
-        until = now + pause
-        if self._global_until is None or until > self._global_until:
-            self._global_until = until
-        if why is _Pause.SLOW_DOWN:
-            self._rate_factor = max(MIN_RATE_FACTOR, self._rate_factor / 2)
-            self._rate_changed_at = now
-        self._spread_overdue(self._global_until, last=culprit)
-
-    def _end_outage(self, now: float) -> None:
+    def _bring_forward_unanswered(self, now: float) -> None:
         """The server answers again: what failed for want of it is read again soon."""
-        self._outage = False
-        if self._global_until is not None and self._global_until > now:
-            self._global_until = now
         for entry in self._entries.values():
             unanswered = entry.last_error is not None and entry.last_error.no_answer
             if unanswered and entry.due is not None and entry.due > now:
@@ -575,7 +457,7 @@ class PollScheduler(Generic[K]):
             if e.due is not None and not e.in_flight and e is not last
         ]
         due_early = [e for e in waiting if e.due is not None and e.due <= start]
-        spacing = 1.0 / self._rate()
+        spacing = 1.0 / self._window.rate
         if due_early:
             now_wall = self._clock.now()
             due_early.sort(key=lambda e: (e.due or 0.0) - self._head_start(e, now_wall))
