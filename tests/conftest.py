@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
+
+# Property tests check what is true, not how fast: a loaded 2-core machine (the suite runs
+# on two workers) must not fail an example for taking longer than Hypothesis's default 200 ms.
+settings.register_profile("imagediff", deadline=None)
+settings.load_profile("imagediff")
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
