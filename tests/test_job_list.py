@@ -19,8 +19,9 @@ from tui.job_order import filter_haystack, sort_value
 from tui.models import WatchEntry, parse_job
 from tui.themes import default_app_variables
 from tui.tracker import JobView
-from tui.widgets import job_list as job_list_module
-from tui.widgets.job_list import RESORT_AFTER, JobList
+from tui.widgets import list_rows as list_rows_module
+from tui.widgets.job_list import JobList
+from tui.widgets.list_rows import RESORT_AFTER
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -78,10 +79,10 @@ async def test_an_answer_that_moves_a_diff_reorders_within_half_a_minute_in_one_
         rebuilds = 0
         original = jobs.rebuild
 
-        def counting(**kwargs: object) -> None:
+        def counting(**kwargs: object) -> bool:
             nonlocal rebuilds
             rebuilds += 1
-            original(**kwargs)  # type: ignore[arg-type]
+            return original(**kwargs)  # type: ignore[arg-type]
 
         jobs.rebuild = counting  # type: ignore[method-assign]
         _answer(views[1], 4, 40)  # progress only: same state, same place
@@ -190,9 +191,9 @@ async def test_filter_keystrokes_reuse_the_sort_and_each_diffs_search_text(
 
             return wrapper
 
-        monkeypatch.setattr(job_list_module, "sort_value", counting("sort", sort_value))
+        monkeypatch.setattr(list_rows_module, "sort_value", counting("sort", sort_value))
         monkeypatch.setattr(
-            job_list_module, "filter_haystack", counting("haystack", filter_haystack)
+            list_rows_module, "filter_haystack", counting("haystack", filter_haystack)
         )
         for text in ("1", "12", "1", "", "comp", ""):
             jobs.set_filter(text)

@@ -274,18 +274,7 @@ class ImageDiffApp(App[None]):
         if self._quitting:
             return
         self._quitting = True
-        try:
-            # Its last act queues the final status save on the file thread.
-            await asyncio.wait_for(self.tracker.close(), STOP_POLLING_WAIT)
-        except Exception:
-            log.exception("closing the poller failed")
-        unsaved = await self.writes.drain(SAVE_ON_EXIT_WAIT)
-        closer = getattr(self._client, "aclose", None)
-        if closer is not None:
-            try:
-                await asyncio.wait_for(closer(), CLOSE_CLIENT_WAIT)
-            except Exception:
-                log.exception("closing the HTTP client failed")
+        unsaved = await _wind_down(self.tracker, self.writes, self._client)
         show = unsaved is not None and not self._terminal_gone
         self.exit(message=Text(unsaved) if show and unsaved else None)
 
@@ -300,3 +289,21 @@ class ImageDiffApp(App[None]):
         # The list's commands only on the list: behind another screen they would act unseen.
         if isinstance(screen, MonitorScreen):
             yield from screen.commands()
+
+
+async def _wind_down(tracker: Tracker, writes: WatchlistWrites, client: object) -> str | None:
+    """Stop polling, save what is queued, close the client, each within its bound; what
+    could not be saved, in words (None: all saved)."""
+    try:
+        # Its last act queues the final status save on the file thread.
+        await asyncio.wait_for(tracker.close(), STOP_POLLING_WAIT)
+    except Exception:
+        log.exception("closing the poller failed")
+    unsaved = await writes.drain(SAVE_ON_EXIT_WAIT)
+    closer = getattr(client, "aclose", None)
+    if closer is not None:
+        try:
+            await asyncio.wait_for(closer(), CLOSE_CLIENT_WAIT)
+        except Exception:
+            log.exception("closing the HTTP client failed")
+    return unsaved

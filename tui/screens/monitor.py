@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar, Protocol
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import BindingType
@@ -28,17 +27,16 @@ from tui.clock import Clock
 from tui.formatting import count_noun
 from tui.job_order import SORT_LABELS
 from tui.journal import Journal, JournalEvent, OutageWatch
-from tui.models import JobState, WatchEntry
+from tui.models import JobState
 from tui.plan import RETRY
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings
-from tui.screens.add_diffs import AddDiffsScreen, AddRequest
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
-from tui.screens.edit_label import EditLabelScreen
 from tui.screens.events import EventsScreen
 from tui.screens.lifecycle import Lifecycle, followed_notice
-from tui.screens.plan_text import plan_text
+from tui.screens.plan_text import listed, plan_text
+from tui.screens.watchlist_edits import WatchlistEdits
 from tui.tracker import FollowedJob, JobView, RetryRecord, Tracker
 from tui.watchlist_writes import WatchlistWrites
 from tui.widgets.filter_box import FilterBox
@@ -91,6 +89,7 @@ class MonitorScreen(Screen[None]):
         self._flush_scheduled = False
         self._last_visible: list[int] = []
         self.lifecycle = Lifecycle(self)
+        self.edits = WatchlistEdits(self, host)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(
@@ -243,13 +242,10 @@ class MonitorScreen(Screen[None]):
     def action_read_only(self, what: str) -> None:
         self.notify(f"read-only: {what} is disabled", severity="warning")
 
-    def _targets(self) -> list[int]:
-        return self.job_list.targets()
-
     # The lifecycle's host (see tui.screens.lifecycle.LifecycleHost).
     def targets(self) -> list[int]:
         """The selected diffs in list order, else the focused one."""
-        return self._targets()
+        return self.job_list.targets()
 
     def focused_diff(self) -> int | None:
         """The diff under the cursor."""
@@ -265,22 +261,7 @@ class MonitorScreen(Screen[None]):
 
     async def watch_diff(self, diffid: int, label: str) -> bool:
         """Add ``diffid`` to the watchlist (and the list) with ``label``."""
-        try:
-            entries, _ = await self._host.writes.run(
-                lambda: self._host.watchlist.add([diffid], label)
-            )
-        except Exception as exc:
-            self._not_saved("watchlist", exc)
-            return False
-        if self._host.quitting:
-            return False
-        shown = entries or [
-            WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
-        ]
-        self.tracker.add(shown)
-        self.job_list.rebuild(keep=diffid)
-        self.header.set_counts(self.tracker.summary())
-        return True
+        return await self.edits.watch(diffid, label)
 
     def action_accept(self) -> None:
         self.lifecycle.accept()
@@ -295,7 +276,7 @@ class MonitorScreen(Screen[None]):
         self.lifecycle.new_diff()
 
     def action_retry(self) -> None:
-        self.confirm_retry(self._targets())
+        self.confirm_retry(self.targets())
 
     def confirm_retry(self, ids: list[int]) -> None:
         """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
@@ -327,96 +308,14 @@ class MonitorScreen(Screen[None]):
         self.notify(f"Retry: {summary}", severity=severity, markup=False)
         self.job_list.rows_changed(results.keys())
 
-    def _not_saved(self, thing: str, exc: Exception) -> None:
-        # The list on screen is unchanged, so nothing is lost; say why and carry on.
-        log.exception("saving the %s failed", thing)
-        self.notify(
-            f"Could not save the {thing}: {plain(str(exc))}",
-            severity="error",
-            markup=False,
-        )
-
     def action_add(self) -> None:
-        def added(request: AddRequest | None) -> None:
-            if request is not None:
-                self.run_worker(self._add(request), group="watchlist")
-
-        new_diff = self.lifecycle.new_diff if self.allows("new_diff") else None
-        self.app.push_screen(AddDiffsScreen(new_diff), added)
-
-    async def _add(self, request: AddRequest) -> None:
-        try:
-            entries, already = await self._host.writes.run(
-                lambda: self._host.watchlist.add(request.ids, request.label)
-            )
-        except Exception as exc:
-            self._not_saved("watchlist", exc)
-            return
-        if self._host.quitting:
-            return
-        # Another instance may have put an ID in the file after this one started:
-        # "already watched", but not on this screen. Show it (its label is in the file).
-        elsewhere = [diffid for diffid in already if diffid not in self.tracker.views]
-        shown = [
-            WatchEntry(diffid=diffid, asid=self.options.asid, profile=self.options.profile)
-            for diffid in elsewhere
-        ]
-        self.tracker.add([*entries, *shown])
-        keep = next((i for i in request.ids if i in self.tracker.views), None)
-        self.job_list.rebuild(keep=keep)
-        self.header.set_counts(self.tracker.summary())
-        watched = [diffid for diffid in already if diffid not in elsewhere]
-        self.notify(_added_note(len(entries), elsewhere, watched), markup=False)
+        self.edits.add(self.lifecycle.new_diff if self.allows("new_diff") else None)
 
     def action_remove(self) -> None:
-        ids = self._targets()
-        if not ids:
-            return
-        body = _removal_body([self.tracker.views[diffid] for diffid in ids])
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._remove(ids), group="watchlist")
-
-        title = f"Stop watching {count_noun(len(ids), 'diff')}?"
-        self.app.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
-
-    async def _remove(self, ids: list[int]) -> None:
-        try:
-            await self._host.writes.run(lambda: self._host.watchlist.remove(ids))
-        except Exception as exc:
-            self._not_saved("watchlist", exc)
-            return
-        if self._host.quitting:
-            return
-        self.tracker.remove(ids)
-        self.job_list.selected -= set(ids)
-        self.job_list.rebuild()
-        self.header.selected = len(self.job_list.selected)
-        self.header.set_counts(self.tracker.summary())
-        self.notify(f"Removed {len(ids)} from the watchlist", markup=False)
+        self.edits.remove(self.targets())
 
     def action_edit_label(self) -> None:
-        diffid = self.job_list.highlighted
-        if diffid is None:
-            return
-        view = self.tracker.views[diffid]
-
-        def edited(label: str | None) -> None:
-            if label is not None:
-                self.run_worker(self._relabel(diffid, label), group="watchlist")
-
-        self.app.push_screen(EditLabelScreen(diffid, view.label), edited)
-
-    async def _relabel(self, diffid: int, label: str) -> None:
-        try:
-            await self._host.writes.run(lambda: self._host.watchlist.relabel(diffid, label))
-        except Exception as exc:
-            self._not_saved("label", exc)
-            return
-        if not self._host.quitting:
-            self.tracker.relabel(diffid, label)
-            self.job_list.rows_changed([diffid])
+        self.edits.edit_label(self.job_list.highlighted)
 
     def _open_details(self, diffid: int) -> None:
         view = self.tracker.views.get(diffid)
@@ -486,7 +385,7 @@ class MonitorScreen(Screen[None]):
         self.header.sort_label = SORT_LABELS[key]
 
     def action_refresh(self) -> None:
-        ids = self._targets()
+        ids = self.targets()
         if self.tracker.paused:
             self.notify(
                 f"Polling is paused: press {self.key_for('pause')} to resume",
@@ -525,10 +424,6 @@ class MonitorScreen(Screen[None]):
                 yield SystemCommand(row.title, row.help, callback)
 
 
-def _listed(ids: list[int]) -> str:
-    return ", ".join(f"#{diffid}" for diffid in ids[:10])
-
-
 def _retry_summary(
     asked: list[int], results: Mapping[int, RetryRecord]
 ) -> tuple[str, SeverityLevel]:
@@ -542,28 +437,7 @@ def _retry_summary(
     unsent = [diffid for diffid in asked if diffid not in results]
     if unsent:
         summary = (summary + "; " if summary else "") + (
-            f"not sent (no longer Completed or Failed): {_listed(unsent)}"
+            f"not sent (no longer Completed or Failed): {listed(unsent)}"
         )
         severity = "warning"
     return summary, severity
-
-
-def _added_note(added: int, elsewhere: list[int], watched: list[int]) -> str:
-    """What an add did: how many added, shown from another instance, already watched."""
-    note = f"Added {count_noun(added, 'diff')}"
-    if elsewhere:
-        note += f"; now shown, added by another instance: {_listed(elsewhere)}"
-    if watched:
-        note += f"; already watched: {_listed(watched)}"
-    return note
-
-
-def _removal_body(views: list[JobView]) -> Text:
-    """The remove dialog's list of diffs (the first 50) and what removing does not do."""
-    body = Text()
-    for view in views[:50]:
-        body.append(f"  #{view.diffid} {plain(view.label)}  {view.state_name}\n")
-    if len(views) > 50:
-        body.append(f"  … and {len(views) - 50} more\n")
-    body.append("\nThe diffs themselves are not touched on the server.", style="italic")
-    return body

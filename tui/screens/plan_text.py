@@ -27,3 +27,8 @@ def plan_text(plan: Plan, views: Mapping[int, JobView]) -> Text:
 
 def _name(view: JobView) -> str:
     return f"#{view.diffid}" + (f" {plain(view.label)}" if view.label else "")
+
+
+def listed(ids: list[int]) -> str:
+    """The first ten diffs of ``ids`` as a notice lists them: "#1, #2"."""
+    return ", ".join(f"#{diffid}" for diffid in ids[:10])

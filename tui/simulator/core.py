@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 from tui.simulator.account import Account
 from tui.simulator.demo import add_demo_diffs
 from tui.simulator.faults import Fault, Faults, check_fault, fault_response, tamper
-from tui.simulator.replies import DROPPED, Reply, error_reply, json_body
-from tui.simulator.requests import RequestRecord, int_or_none, max_in_window, route
+from tui.simulator.replies import DROPPED, Reply, error_reply
+from tui.simulator.requests import RateLimit, RequestRecord, int_or_none, max_in_window, route
 from tui.simulator.server import SimulatorServer, is_loopback, make_server
 
 
@@ -62,7 +62,7 @@ class Simulator:
         self.allow_remote = allow_remote
         self.rate_limit = rate_limit
         """Server-wide requests per second (any endpoint); beyond it 429 + Retry-After."""
-        self._answered_at: list[float] = []
+        self._rate_window = RateLimit()
         self.requests: list[RequestRecord] = []
         # Unexpected exceptions in request handlers (a simulator bug), for tests to check.
         self.errors: list[str] = []
@@ -129,18 +129,6 @@ class Simulator:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
-
-    def run_forever(self) -> None:
-        """Serve in the foreground, one log line per request, until KeyboardInterrupt."""
-        self.verbose = True
-        self.start()
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
 
     # --- setting up diffs ------------------------------------------------------------------
 
@@ -384,7 +372,7 @@ class Simulator:
         endpoint, token = route(parts.path)
         diffid = int_or_none(token) if token is not None else int_or_none(query.get("diffid"))
         with self._lock:
-            limited = self._over_rate_limit(now)
+            limited = self._rate_window.refusal(now, per_second=self.rate_limit)
             fault = self._faults.take(endpoint, diffid) if limited is None else None
         kind = fault.kind if fault is not None else None
         response = fault_response(fault, diffid) if fault is not None else limited
@@ -406,20 +394,6 @@ class Simulator:
             # The action is already done; only the answer is late (an unknown outcome).
             time.sleep(fault.delay)
         return response
-
-    def _over_rate_limit(self, now: float) -> Reply | None:
-        """A 429 when ``rate_limit`` requests were let through in the second before
-        ``now``; else None, and this request counts."""
-        if self.rate_limit is None:
-            return None
-        self._answered_at = [at for at in self._answered_at if at > now - 1.0]
-        if len(self._answered_at) < self.rate_limit:
-            self._answered_at.append(now)
-            return None
-        wait = max(1, math.ceil(min(self._answered_at, default=now) + 1.0 - now))
-        return Reply(
-            429, json_body({"error": "Too many requests"}), headers=[("Retry-After", str(wait))]
-        )
 
     def _answer(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from tui.simulator.core import Simulator
 from tui.simulator.demo import DEMO_DIFFS
@@ -34,7 +35,10 @@ def main_simulate(
             f"CLANFORGE_SECRET_KEY={simulator.secret_key}",
             flush=True,
         )
-        simulator.run_forever()
+        # Serve in the foreground, one log line per request, until Ctrl-C.
+        simulator.verbose = True
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:

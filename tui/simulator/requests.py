@@ -1,10 +1,14 @@
-"""What the simulator was asked: which endpoint and diff a path names, and the request log."""
+"""What the simulator was asked: which endpoint and diff a path names, the request log, and
+the server-wide rate limit on requests."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
+
+from tui.simulator.replies import Reply, json_body
 
 ENDPOINTS: Final[tuple[str, ...]] = (
     "status",
@@ -79,3 +83,30 @@ def max_in_window(times: Iterable[float], window: float) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+@dataclass
+class RateLimit:
+    """A server-wide limit of requests per second (any endpoint): beyond it 429 with
+    Retry-After. It keeps when the requests of the last second were let through.
+
+    >>> limit = RateLimit()
+    >>> limit.refusal(0.0, per_second=1) is None, limit.refusal(0.5, per_second=1).status
+    (True, 429)
+    """
+
+    _answered_at: list[float] = field(default_factory=list)
+
+    def refusal(self, now: float, *, per_second: int | None) -> Reply | None:
+        """A 429 when ``per_second`` requests (None: no limit) were let through in the
+        second before ``now``; else None, and this request counts."""
+        if per_second is None:
+            return None
+        self._answered_at = [at for at in self._answered_at if at > now - 1.0]
+        if len(self._answered_at) < per_second:
+            self._answered_at.append(now)
+            return None
+        wait = max(1, math.ceil(min(self._answered_at, default=now) + 1.0 - now))
+        return Reply(
+            429, json_body({"error": "Too many requests"}), headers=[("Retry-After", str(wait))]
+        )

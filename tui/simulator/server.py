@@ -108,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Silent: the simulator logs requests itself, and only in run_forever mode."""
+        """Silent: the simulator logs requests itself, and only when verbose (in the foreground)."""
 
     def _serve(self, method: str) -> None:
         simulator = self.server.simulator

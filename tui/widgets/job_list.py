@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -27,8 +27,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.clock import Clock
-from tui.job_order import SORT_KEYS, SortKey, filter_haystack, sort_value
+from tui.job_order import SortKey
 from tui.safetext import plain
+from tui.widgets.list_rows import ListRows
 from tui.widgets.panel import (
     PANEL_COMPONENT_CLASSES,
     PANEL_CSS,
@@ -41,9 +42,6 @@ from tui.widgets.panel import (
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
-
-RESORT_AFTER: Final = 30.0
-"""Seconds at most before answers that move diffs in the sort order re-sort the list."""
 
 
 class JobList(ScrollView, can_focus=True):
@@ -117,32 +115,24 @@ class JobList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._views = views
         self._clock = clock
-        self.order: list[int] = []
+        self.rows = ListRows(views, clock=clock)
+        """Which diffs the list shows, in which order."""
         self.selected: set[int] = set()
-        self.filter_text = ""
-        self.sort_key: SortKey = "state"
-        self._index: dict[int, int] = {}
         self._painted: dict[int, Strip] = {}
         self._styles: PanelStyles | None = None
         self._cursor_placed = False
         """False until the user moves the cursor: until then it stays on the top row."""
-        self._sort_values: dict[int, tuple[float, ...]] = {}
-        """Per diff, its sort value as of the last re-sort."""
-        self._resort_at: float | None = None
-        """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
-        self._unknown_placed: set[int] = set()
-        """Diffs without a known state as of the last re-sort."""
-        self._sorted: list[int] | None = None
-        """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
-        self._haystacks: dict[int, str] = {}
-        """Per diff, the filter's text to search, until :meth:`rows_changed` says it
-        changed."""
         self._frame_rows: dict[int, list[Strip]] | None = None
         """Each panel's lines while Textual draws one frame (else None)."""
         self._frame_now = 0.0
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
+
+    @property
+    def order(self) -> list[int]:
+        """The diffs shown, top to bottom."""
+        return self.rows.order
 
     # -- geometry -------------------------------------------------------------
 
@@ -176,36 +166,16 @@ class JobList(ScrollView, can_focus=True):
 
     # -- content --------------------------------------------------------------
 
-    def rebuild(self, *, keep: int | None = None, narrow: bool = False) -> None:
-        """Re-apply the filter and sort, keeping the cursor on the same diff.
-
-        ``narrow``: the filter only got stricter, so filter the rows shown now, in their
-        order, instead of the whole list (a keystroke in the filter box stays cheap),
-        unless a re-sort is owed.
-        """
+    def rebuild(self, *, keep: int | None = None, narrow: bool = False) -> bool:
+        """Re-apply the filter and sort (:meth:`ListRows.arrange`, ``narrow`` as there),
+        keeping the cursor on the same diff; True when rows moved (all are redrawn)."""
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
-        ranked = self._sorted
-        if ranked is None or self._resort_at is not None or not self._sorted_is_current():
-            key = self.sort_key
-            values = {diffid: sort_value(view, key) for diffid, view in self._views.items()}
-            ranked = sorted(values, key=values.__getitem__)
-            self._sort_values, self._sorted = values, ranked
-            self._unknown_placed = {d for d, view in self._views.items() if view.state is None}
-            candidates = ranked
-        else:
-            # Only the filter changed: the order stands. When it only got stricter, the
-            # rows left out now were left out before too: test only the rows shown.
-            candidates = self.order if narrow else ranked
-        needle = _needle(self.filter_text)
-        haystack = self._haystack
-        order = [d for d in candidates if needle in haystack(d)] if needle else list(candidates)
-        changed = order != self.order
-        self._resort_at = None
-        self.order = order
-        self._index = {diffid: row for row, diffid in enumerate(order)}
+        changed = self.rows.arrange(narrow=narrow)
+        order = self.order
         self.selected &= set(self._views)
-        if anchor is not None and anchor in self._index:
-            self.set_reactive(JobList.cursor, self._index[anchor])
+        index = self.rows.index
+        if anchor is not None and anchor in index:
+            self.set_reactive(JobList.cursor, index[anchor])
             if keep is not None:
                 # Placed on purpose (e.g. on a diff just added): later re-sorts follow it.
                 self._cursor_placed = True
@@ -220,89 +190,44 @@ class JobList(ScrollView, can_focus=True):
                 self._painted.clear()
                 self.refresh()
             self._scroll_cursor_into_view()
+        return changed
 
     def empty_text(self) -> str:
         """What the list says when it shows no diff."""
         if self._views:
             return (
-                f"No watched diff matches the filter “{plain(self.filter_text.strip())}” "
+                f"No watched diff matches the filter “{plain(self.rows.filter_text.strip())}” "
                 "(ID, label or state): escape clears the filter."
             )
         return self.empty_hint
 
-    def _haystack(self, diffid: int) -> str:
-        """What the filter searches in a diff (kept until its row changes)."""
-        text = self._haystacks.get(diffid)
-        if text is None:
-            text = self._haystacks[diffid] = filter_haystack(self._views[diffid])
-        return text
-
-    def _sorted_is_current(self) -> bool:
-        """True when the sorted order of every diff still holds (no diff came or went,
-        no answer moved one, the sort key is the same)."""
-        ranked = self._sorted
-        if ranked is None or len(ranked) != len(self._views):
-            return False
-        views = self._views
-        return all(diffid in views for diffid in ranked)
-
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
-        before = self.filter_text.strip().lower()
-        self.filter_text = text
-        self.rebuild(narrow=bool(before) and before in text.strip().lower())
+        self.rebuild(narrow=self.rows.set_filter(text))
 
     def cycle_sort(self) -> SortKey:
         """Switch to the next sort order and return it."""
-        position = SORT_KEYS.index(self.sort_key)
-        self.sort_key = SORT_KEYS[(position + 1) % len(SORT_KEYS)]
-        self._sorted = None
+        key = self.rows.cycle_sort()
         self.rebuild()
-        return self.sort_key
+        return key
 
     def rows_changed(self, diffids: Iterable[int]) -> None:
-        """Views changed: redraw what is on screen; re-filter at once, re-sort soon.
-
-        A diff that now sorts elsewhere keeps its row, redrawn in place, until the list
-        re-sorts at most ``RESORT_AFTER`` seconds later (sooner on any rebuild): a burst
-        of completions moves the rows once, not once per answer, and a row does not jump
-        away from under the reader's eyes. One that the filter now leaves out (or lets
-        in) goes (or comes) at once: the filter never shows what it excludes; so does one
-        placed while its state was unknown (its first answer puts it where it belongs).
-        """
-        changed = {d for d in diffids if d in self._views}
-        for diffid in changed:
-            self._haystacks.pop(diffid, None)
-        needle = _needle(self.filter_text)
-        key, was = self.sort_key, self._sort_values
-        moved = {d for d in changed if was.get(d) != sort_value(self._views[d], key)}
-        if any(
-            d not in was
-            or (needle in self._haystack(d)) != (d in self._index)
-            or (d in moved and d in self._unknown_placed)
-            for d in changed
-        ):
-            before = self.order
-            self._sorted = None
-            self.rebuild()
-            if self.order != before:
-                return
-        elif moved and self._resort_at is None:
-            self._resort_at = self._clock.monotonic() + RESORT_AFTER
+        """Views changed: redraw what is on screen; re-filter at once, re-sort soon (as
+        :meth:`ListRows.take_changes` says: a moved row is redrawn in place until then)."""
+        changed, rearrange = self.rows.take_changes(diffids)
+        if rearrange and self.rebuild():
+            return
         visible = self.visible_rows()
         for diffid in changed:
-            row = self._index.get(diffid)
+            row = self.rows.index.get(diffid)
             if row is not None and row in visible:
                 self._refresh_row_cells(row)
 
     def tick(self) -> None:
         """Once a second: re-sort when due, else refresh only the cells of visible rows
         that changed."""
-        if self._resort_at is not None and self._clock.monotonic() >= self._resort_at:
-            before = self.order
-            self.rebuild()
-            if self.order != before:
-                return
+        if self.rows.resort_due() and self.rebuild():
+            return
         for row in self.visible_rows():
             self._refresh_row_cells(row)
 
@@ -426,7 +351,7 @@ class JobList(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------
 
     def _refresh_row(self, diffid: int) -> None:
-        row = self._index.get(diffid)
+        row = self.rows.index.get(diffid)
         if row is None:
             return
         top = row * self.row_height
@@ -516,10 +441,6 @@ class JobList(ScrollView, can_focus=True):
             cursor=row == self.cursor,
             styles=self._get_styles(),
         )
-
-
-def _needle(filter_text: str) -> str:
-    return filter_text.strip().lower()
 
 
 def _cells(strip: Strip) -> list[tuple[str, Style | None]]:

@@ -1,0 +1,145 @@
+"""Which watched diffs the list shows, in which order: its filter and sort, no drawing.
+
+:class:`~tui.widgets.job_list.JobList` composes one :class:`ListRows` and draws what
+it says. Keeping the order here (plain Python, no Textual) keeps the rules on when a
+list re-sorts apart from the cursor, scrolling and painting.
+
+Example:
+    >>> # rows = ListRows(views, clock=SystemClock())
+    >>> # rows.set_filter("fail"); rows.arrange(); rows.order
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final
+
+from tui.clock import Clock
+from tui.job_order import SORT_KEYS, SortKey, filter_haystack, sort_value
+
+if TYPE_CHECKING:
+    from tui.tracker import JobView
+
+RESORT_AFTER: Final = 30.0
+"""Seconds at most before answers that move diffs in the sort order re-sort the list."""
+
+
+class ListRows:
+    """The diffs a filter shows, in sort order, with the re-sort that answers owe."""
+
+    def __init__(self, views: Mapping[int, JobView], *, clock: Clock) -> None:
+        self._views = views
+        self._clock = clock
+        self.order: list[int] = []
+        """The diffs shown, top to bottom."""
+        self.index: dict[int, int] = {}
+        """Per diff shown, its row in ``order``."""
+        self.filter_text = ""
+        self.sort_key: SortKey = "state"
+        self._sort_values: dict[int, tuple[float, ...]] = {}
+        """Per diff, its sort value as of the last re-sort."""
+        self._resort_at: float | None = None
+        """Monotonic time of the re-sort owed to answers that moved diffs; None: none owed."""
+        self._unknown_placed: set[int] = set()
+        """Diffs without a known state as of the last re-sort."""
+        self._sorted: list[int] | None = None
+        """Every diff (shown or not) in sort order as of the last re-sort; None: re-sort."""
+        self._haystacks: dict[int, str] = {}
+        """Per diff, the filter's text to search, until :meth:`take_changes` says it
+        changed."""
+
+    def arrange(self, *, narrow: bool = False) -> bool:
+        """Re-apply the filter and sort (paying any re-sort owed); True when the order
+        changed.
+
+        ``narrow``: the filter only got stricter, so filter the rows shown now, in their
+        order, instead of the whole list (a keystroke in the filter box stays cheap),
+        unless a re-sort is owed.
+        """
+        ranked = self._sorted
+        if ranked is None or self._resort_at is not None or not self._sorted_is_current():
+            key = self.sort_key
+            values = {diffid: sort_value(view, key) for diffid, view in self._views.items()}
+            ranked = sorted(values, key=values.__getitem__)
+            self._sort_values, self._sorted = values, ranked
+            self._unknown_placed = {d for d, view in self._views.items() if view.state is None}
+            candidates = ranked
+        else:
+            # Only the filter changed: the order stands. When it only got stricter, the
+            # rows left out now were left out before too: test only the rows shown.
+            candidates = self.order if narrow else ranked
+        needle = _needle(self.filter_text)
+        haystack = self._haystack
+        order = [d for d in candidates if needle in haystack(d)] if needle else list(candidates)
+        changed = order != self.order
+        self._resort_at = None
+        self.order = order
+        self.index = {diffid: row for row, diffid in enumerate(order)}
+        return changed
+
+    def set_filter(self, text: str) -> bool:
+        """Filter on ``text`` from the next :meth:`arrange`; True when it only got
+        stricter (that arrange may be ``narrow``)."""
+        before = _needle(self.filter_text)
+        self.filter_text = text
+        return bool(before) and before in _needle(text)
+
+    def cycle_sort(self) -> SortKey:
+        """Switch to the next sort order (applied by the next :meth:`arrange`)."""
+        position = SORT_KEYS.index(self.sort_key)
+        self.sort_key = SORT_KEYS[(position + 1) % len(SORT_KEYS)]
+        self._sorted = None
+        return self.sort_key
+
+    def take_changes(self, diffids: Iterable[int]) -> tuple[set[int], bool]:
+        """Views changed: the watched ones among ``diffids``, and True when the list must
+        :meth:`arrange` now (else a re-sort is owed at most ``RESORT_AFTER`` seconds on).
+
+        A diff that now sorts elsewhere keeps its row until the list re-sorts (sooner on
+        any arrange): a burst of completions moves the rows once, not once per answer,
+        and a row does not jump away from under the reader's eyes. One that the filter
+        now leaves out (or lets in) goes (or comes) at once: the filter never shows what
+        it excludes; so does one placed while its state was unknown (its first answer
+        puts it where it belongs).
+        """
+        changed = {d for d in diffids if d in self._views}
+        for diffid in changed:
+            self._haystacks.pop(diffid, None)
+        needle = _needle(self.filter_text)
+        key, was = self.sort_key, self._sort_values
+        moved = {d for d in changed if was.get(d) != sort_value(self._views[d], key)}
+        if any(
+            d not in was
+            or (needle in self._haystack(d)) != (d in self.index)
+            or (d in moved and d in self._unknown_placed)
+            for d in changed
+        ):
+            self._sorted = None
+            return changed, True
+        if moved and self._resort_at is None:
+            self._resort_at = self._clock.monotonic() + RESORT_AFTER
+        return changed, False
+
+    def resort_due(self) -> bool:
+        """True when the re-sort owed to answers is due."""
+        return self._resort_at is not None and self._clock.monotonic() >= self._resort_at
+
+    def _haystack(self, diffid: int) -> str:
+        """What the filter searches in a diff (kept until its row changes)."""
+        text = self._haystacks.get(diffid)
+        if text is None:
+            text = self._haystacks[diffid] = filter_haystack(self._views[diffid])
+        return text
+
+    def _sorted_is_current(self) -> bool:
+        """True when the sorted order of every diff still holds (no diff came or went,
+        no answer moved one, the sort key is the same)."""
+        ranked = self._sorted
+        if ranked is None or len(ranked) != len(self._views):
+            return False
+        views = self._views
+        return all(diffid in views for diffid in ranked)
+
+
+def _needle(filter_text: str) -> str:
+    return filter_text.strip().lower()
