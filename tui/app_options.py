@@ -55,6 +55,8 @@ class AppOptions:
     profile: str
     asid: int
     host: str
+    api_url: str = ""
+    """The account's API URL as the watchlist keys it (:func:`tui.config.account_url`)."""
     read_only: bool = False
     bell: bool = False
     compact: bool = False

@@ -17,7 +17,7 @@ from tui.journal import Journal
 from tui.logsetup import log_to_file, register_secret
 from tui.paths import app_paths
 from tui.session import WatchSession
-from tui.settings import Settings, make_client, resolve_settings
+from tui.settings import Settings, make_client, open_watchlist, resolve_settings
 from tui.themes import DEFAULT_THEME, ThemeCatalog, UnknownTheme, load_catalog, resolve_theme_name
 from tui.watchlist import WatchlistStore, account_entries
 
@@ -114,6 +114,7 @@ def build_app(
         profile=settings.profile,
         asid=settings.asid,
         host=_host(settings.api_url),
+        api_url=settings.account_url,
         read_only=launch.read_only or settings.ui.read_only,
         bell=settings.ui.bell,
         compact=settings.ui.compact,
@@ -124,9 +125,9 @@ def build_app(
         poll=settings.poll,
     )
     # The file was just read: filter that copy rather than parse it again.
-    entries = account_entries(loaded.entries, settings.profile, settings.asid)
+    entries = account_entries(loaded.entries, settings.account_url, settings.asid)
     session = WatchSession(
-        store, profile=settings.profile, asid=settings.asid, clock=clock, held=entries
+        store, api_url=settings.account_url, asid=settings.asid, clock=clock, held=entries
     )
     return ImageDiffApp(
         client,
@@ -167,7 +168,7 @@ def run_app(launch: LaunchOptions) -> int:
     catalog = load_catalog(paths.themes_dir)
     requested_theme(launch, catalog)
     settings = _app_settings(launch, paths.config_file)
-    store = WatchlistStore(paths.watchlist_file)
+    store = open_watchlist(paths)
     notices = [] if log_notice is None else [log_notice]
     app = build_app(settings, launch, store, catalog, persist_theme=True, extra_notices=notices)
     app.run()
@@ -202,7 +203,7 @@ def run_demo(launch: LaunchOptions) -> int:
             settings = resolve_settings(env=env)
             store = WatchlistStore(paths.watchlist_file)
             session = WatchSession(
-                store, profile=settings.profile, asid=settings.asid, clock=SystemClock()
+                store, api_url=settings.account_url, asid=settings.asid, clock=SystemClock()
             )
             for diffid, label in DEMO_DIFFS:
                 session.add([diffid], label)
