@@ -17,7 +17,6 @@ from tui.clock import SystemClock
 from tui.config import load_config
 from tui.models import WatchEntry
 from tui.paths import AppPaths
-from tui.screens.profile_picker import ProfileChoice
 from tui.session import WatchSession
 from tui.settings import (
     ENV_ACCESS_KEY,
@@ -37,6 +36,15 @@ _ACCOUNT_VARIABLES = frozenset({ENV_PROFILE, ENV_API_URL, ENV_ASID, ENV_ACCESS_K
 def host_of(api_url: str) -> str:
     """The host (and port) the header shows for ``api_url``."""
     return urlsplit(api_url).netloc or api_url
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    """One profile as the picker lists it: its name and account, nothing secret."""
+
+    name: str
+    api_url: str
+    asid: int | None
 
 
 @dataclass(frozen=True)

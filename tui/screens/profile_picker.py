@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,16 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.profile_switch import ProfileChoice
 from tui.safetext import plain
-
-
-@dataclass(frozen=True)
-class ProfileChoice:
-    """One profile as the picker lists it: its name and account, nothing secret."""
-
-    name: str
-    api_url: str
-    asid: int | None
 
 
 def choice_line(choice: ProfileChoice, current: str, width: int) -> Text:
