@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from textual.screen import Screen
 from textual.widgets import OptionList, Static, TabbedContent
 
 from tests.app_support import make_app, screen_text, wait_until
@@ -59,29 +61,27 @@ async def test_r_on_details_in_read_only_says_why(simulator: Simulator) -> None:
         assert isinstance(app.screen, DetailScreen) and simulator.count("retry") == 0
 
 
-async def test_v_and_x_on_details_act_on_the_diff_shown(simulator: Simulator) -> None:
+@pytest.mark.parametrize(
+    ("key", "dialog", "endpoint", "decision"),
+    [("V", AcceptScreen, "accept", "accepted"), ("X", RejectScreen, "reject", "rejected")],
+)
+async def test_v_and_x_on_details_act_on_the_diff_shown(
+    simulator: Simulator, key: str, dialog: type[Screen[object]], endpoint: str, decision: str
+) -> None:
     for diffid in (1, 2, 3):
         simulator.add_diff(diffid, state=5)
     app = make_app(simulator, [1, 2, 3])
     async with app.run_test(size=SIZE) as pilot:
         await _open_details(app, pilot, row=1)
-        await pilot.press("V")
-        assert isinstance(app.screen, AcceptScreen)
+        await pilot.press(key)
+        assert isinstance(app.screen, dialog)
         body = dialog_text(app)
         assert "#2" in body and "#1" not in body and "#3" not in body
         await pilot.press("0", "y")
-        await wait_until(pilot, lambda: simulator.count("accept") == 1)
-        assert simulator.count("accept", 2) == 1
+        await wait_until(pilot, lambda: simulator.count(endpoint) == 1)
+        await wait_until(pilot, lambda: (simulator.decision(2) or ("",))[0] == decision)
+        assert simulator.count(endpoint, 2) == 1
         assert isinstance(app.screen, DetailScreen)
-        await pilot.press("escape")
-        await _open_details(app, pilot, row=2)
-        await pilot.press("X")
-        assert isinstance(app.screen, RejectScreen)
-        body = dialog_text(app)
-        assert "#3" in body and "#2" not in body and "#1" not in body
-        await pilot.press("0", "y")
-        await wait_until(pilot, lambda: simulator.decision(3) == ("rejected", None))
-        assert simulator.count("reject") == 1 and simulator.decision(1) is None
 
 
 async def test_v_and_x_on_details_in_read_only_say_why(simulator: Simulator) -> None:
