@@ -123,7 +123,7 @@ def entries_from(
             WatchEntry(
                 diffid=diffid,
                 asid=sim.asid,
-                profile=PROFILE,
+                api_url=sim.url,
                 label=labels.get(diffid, ""),
                 added_at=seen - 3600,
                 last=LastStatus.from_job(job, seen),

@@ -54,8 +54,11 @@ FAST_POLL = PollSettings(
 class MemoryWatchlist:
     """A ``WatchlistPort`` in memory; ``calls`` and ``saves`` record what the app asked."""
 
-    def __init__(self, entries: Iterable[WatchEntry] = (), *, asid: int = 1234) -> None:
+    def __init__(
+        self, entries: Iterable[WatchEntry] = (), *, asid: int = 1234, url: str = "http://sim"
+    ) -> None:
         self.asid = asid
+        self.url = url
         self.entries: dict[int, WatchEntry] = {entry.diffid: entry for entry in entries}
         self.calls: list[tuple[str, object]] = []
         self.saves: list[dict[int, LastStatus]] = []
@@ -76,7 +79,7 @@ class MemoryWatchlist:
             if diffid in self.entries:
                 already.append(diffid)
                 continue
-            entry = WatchEntry(diffid=diffid, asid=self.asid, profile=PROFILE, label=label)
+            entry = WatchEntry(diffid=diffid, asid=self.asid, api_url=self.url, label=label)
             self.entries[diffid] = entry
             added.append(entry)
         return added, already
@@ -94,7 +97,7 @@ class MemoryWatchlist:
         entry = self.entries.get(diffid)
         if entry is not None:
             self.entries[diffid] = WatchEntry(
-                diffid=diffid, asid=entry.asid, profile=entry.profile, label=label, last=entry.last
+                diffid=diffid, asid=entry.asid, api_url=entry.api_url, label=label, last=entry.last
             )
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
@@ -105,7 +108,7 @@ class MemoryWatchlist:
         self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
     ) -> WatchEntry:
         self._check()
-        entry = self.entries.get(diffid) or WatchEntry(diffid, self.asid, PROFILE)
+        entry = self.entries.get(diffid) or WatchEntry(diffid, self.asid, self.url)
         entry = replace(entry, accepted=accepted, rejected=rejected)
         self.entries[diffid] = entry
         self.calls.append(("record_decision", entry))
@@ -139,9 +142,11 @@ def make_app(
     entries = []
     for item in diffs:
         diffid, label = item if isinstance(item, tuple) else (item, "")
-        entries.append(WatchEntry(diffid=diffid, asid=simulator.asid, profile=PROFILE, label=label))
+        entries.append(
+            WatchEntry(diffid=diffid, asid=simulator.asid, api_url=simulator.url, label=label)
+        )
     if watchlist is None:
-        watchlist = MemoryWatchlist(entries, asid=simulator.asid)
+        watchlist = MemoryWatchlist(entries, asid=simulator.asid, url=simulator.url)
     client = ClanforgeClient(
         simulator.url,
         simulator.asid,
@@ -153,6 +158,7 @@ def make_app(
         profile=PROFILE,
         asid=simulator.asid,
         host=simulator.url.removeprefix("http://"),
+        api_url=simulator.url,
         poll=poll,
         **options,  # type: ignore[arg-type]
     )

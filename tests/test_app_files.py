@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.app_support import PROFILE, make_app, screen_text, wait_until
+from tests.app_support import make_app, screen_text, wait_until
 from tui.atomicfile import lock_path
 from tui.clock import SystemClock
 from tui.models import WatchEntry
@@ -32,10 +32,10 @@ SIZE = (110, 36)
 
 def _session(path: Path, simulator: Simulator, ids: list[int]) -> WatchSession:
     store = WatchlistStore(path)
-    entries = [WatchEntry(diffid=i, asid=simulator.asid, profile=PROFILE) for i in ids]
+    entries = [WatchEntry(diffid=i, asid=simulator.asid, api_url=simulator.url) for i in ids]
     store.add(entries)
     return WatchSession(
-        store, profile=PROFILE, asid=simulator.asid, clock=SystemClock(), held=entries
+        store, api_url=simulator.url, asid=simulator.asid, clock=SystemClock(), held=entries
     )
 
 

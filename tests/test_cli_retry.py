@@ -13,7 +13,6 @@ from tui.api import NotFound
 from tui.cli.jobs import plan_from_statuses, skip_json
 from tui.models import DiffJob, WatchEntry, parse_job
 from tui.paths import app_paths
-from tui.settings import DEFAULT_PROFILE_NAME
 from tui.simulator import STATE_NAMES
 from tui.watchlist import WatchlistStore
 
@@ -30,7 +29,7 @@ def fleet(cli_env: dict[str, str], simulator: Simulator) -> dict[str, str]:
     for diffid, state in FLEET.items():
         simulator.add_diff(diffid, state=state, duration=10_000.0)
     store = WatchlistStore(app_paths().watchlist_file)
-    store.add(WatchEntry(diffid, simulator.asid, DEFAULT_PROFILE_NAME) for diffid in FLEET)
+    store.add(WatchEntry(diffid, simulator.asid, simulator.url) for diffid in FLEET)
     return cli_env
 
 

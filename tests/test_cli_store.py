@@ -18,7 +18,7 @@ from tui.cli import paths as cli_paths
 from tui.cli import profile as cli_profile
 from tui.cli import watchlist as cli_watchlist
 from tui.cli.common import connection_options, exit_code_for
-from tui.config import load_config
+from tui.config import DEFAULT_API_URL, load_config
 from tui.paths import app_paths
 from tui.watchlist import WatchlistStore
 
@@ -231,7 +231,7 @@ def test_watchlist_add_list_remove(cli: Cli) -> None:
         "EU \x1b[2J build",
     )
     assert code == 0 and "added 3 diffs" in out
-    assert ids_on_disk() == [("default", 7, 4101), ("default", 7, 4102), ("default", 7, 4103)]
+    assert ids_on_disk() == [(DEFAULT_API_URL, 7, i) for i in (4101, 4102, 4103)]
     code, out, err = cli("watchlist", "add", "--asid", "7", "4101", "4104", "4104")
     assert code == 0 and "added 1 diff" in out and "skipped: 4101, 4104" in err
     code, out, _ = cli("watchlist", "list", "--asid", "7")
@@ -298,14 +298,18 @@ def test_import_missing_file_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
     assert code == 2 and "cannot read" in err
 
 
-def test_watchlist_follows_the_profile(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watchlist_follows_the_profiles_account(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     cli("profile", "add", "prod", "--asid", "11", "--access-key", "k", stdin="s\n")
     cli("profile", "add", "eu", "--asid", "22", "--access-key", "k", stdin="s\n")
     assert cli("watchlist", "add", "1")[0] == 0
     assert cli("watchlist", "add", "--profile", "eu", "2")[0] == 0
     monkeypatch.setenv("CLANFORGE_PROFILE", "eu")
     assert cli("watchlist", "add", "3")[0] == 0
-    assert ids_on_disk() == [("prod", 11, 1), ("eu", 22, 2), ("eu", 22, 3)]
+    assert ids_on_disk() == [
+        (DEFAULT_API_URL, 11, 1),
+        (DEFAULT_API_URL, 22, 2),
+        (DEFAULT_API_URL, 22, 3),
+    ]
 
 
 def test_watchlist_without_an_account_is_a_config_error(cli: Cli) -> None:

@@ -1,16 +1,19 @@
-"""The detail screen acts on the diff shown and reads well: R retries that diff,
-the raw answer is indented JSON, sizes are human (exact on `b`), `/` filters the
-file lists, and the diff_info fields line up with the others."""
+"""The detail screen acts on the diff shown and reads well: R, V and X retry, accept
+and reject that diff, the raw answer is indented JSON, sizes are human (exact on `b`),
+`/` filters the file lists, and the diff_info fields line up with the others."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+from textual.screen import Screen
 from textual.widgets import OptionList, Static, TabbedContent
 
 from tests.app_support import make_app, screen_text, wait_until
 from tests.monitor.steps import SIZE, all_polled, dialog_text, rich_text, toasts, type_text
 from tui.app import ImageDiffApp
+from tui.screens.accept_reject import AcceptScreen, RejectScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen, human_size
 from tui.simulator import Simulator
@@ -56,6 +59,43 @@ async def test_r_on_details_in_read_only_says_why(simulator: Simulator) -> None:
         await wait_until(pilot, lambda: toasts(app))
         assert toasts(app) == ["read-only: retry is disabled"]
         assert isinstance(app.screen, DetailScreen) and simulator.count("retry") == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "dialog", "endpoint", "decision"),
+    [("V", AcceptScreen, "accept", "accepted"), ("X", RejectScreen, "reject", "rejected")],
+)
+async def test_v_and_x_on_details_act_on_the_diff_shown(
+    simulator: Simulator, key: str, dialog: type[Screen[object]], endpoint: str, decision: str
+) -> None:
+    for diffid in (1, 2, 3):
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, [1, 2, 3])
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_details(app, pilot, row=1)
+        await pilot.press(key)
+        assert isinstance(app.screen, dialog)
+        body = dialog_text(app)
+        assert "#2" in body and "#1" not in body and "#3" not in body
+        await pilot.press("0", "y")
+        await wait_until(pilot, lambda: simulator.count(endpoint) == 1)
+        await wait_until(pilot, lambda: (simulator.decision(2) or ("",))[0] == decision)
+        assert simulator.count(endpoint, 2) == 1
+        assert isinstance(app.screen, DetailScreen)
+
+
+async def test_v_and_x_on_details_in_read_only_say_why(simulator: Simulator) -> None:
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [1], read_only=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _open_details(app, pilot, row=0)
+        footer = screen_text(app).split("\n")[-1]
+        assert "Accept" not in footer and "Reject" not in footer
+        await pilot.press("V", "X")
+        await wait_until(pilot, lambda: len(toasts(app)) == 2)
+        assert toasts(app) == ["read-only: accept is disabled", "read-only: reject is disabled"]
+        assert isinstance(app.screen, DetailScreen)
+    assert simulator.count("accept") == simulator.count("reject") == 0
 
 
 async def test_raw_response_is_indented_json(simulator: Simulator) -> None:

@@ -30,7 +30,7 @@ NOW = 1_800_000_000.0
 
 
 def _view(diffid: int, state: int, progress: int) -> JobView:
-    view = JobView(WatchEntry(diffid=diffid, asid=1, profile="p"))
+    view = JobView(WatchEntry(diffid=diffid, asid=1, api_url="https://p"))
     _answer(view, state, progress)
     return view
 

@@ -150,8 +150,8 @@ def test_restart_paints_the_saved_status_before_any_poll(
     assert saved[4102]["last"]["state_id"] == 5
 
     # The API is now unreachable: what the second run shows can only come from the file.
-    offline = dict(cli_env, CLANFORGE_API_URL="http://127.0.0.1:9")
-    second = TerminalRun(offline)
+    simulator.start_outage("refused")
+    second = TerminalRun(cli_env)
     terminal.append(second)
     second.read_until(b"Checksum mismatch")
     second.read_until(b"COMPLETED")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tui.cli.common import ExitCode, exit_code_for
-from tui.config import Config, ConfigError, Profile, UiSettings, save_config
+from tui.config import Config, ConfigError, Profile, UiSettings, save_config, update_config
 from tui.paths import AppPaths
 from tui.poll_settings import PollSettings
 from tui.settings import FlagError, resolve_settings
@@ -91,6 +92,22 @@ def test_profile_selection_flag_then_env_then_default(paths: AppPaths) -> None:
     assert resolve_settings(env=env, paths=paths).profile == "eu"
     assert resolve_settings(env=env, paths=paths).secret_key == "eu-sk"
     assert resolve_settings(env=env, paths=paths, profile="prod").profile == "prod"
+
+
+def test_profile_default_names_the_default_profile_unless_one_is_called_so(
+    paths: AppPaths,
+) -> None:
+    configure(paths)
+    env = {"CLANFORGE_PROFILE": "eu", "EU_SECRET": "eu-sk"}
+    assert resolve_settings(env=env, paths=paths, profile="default").profile == "prod"
+    update_config(
+        paths.config_file,
+        lambda c: replace(
+            c, profiles={**c.profiles, "default": Profile("default", asid=9, access_key="d")}
+        ),
+    )
+    chosen = resolve_settings(env=env, paths=paths, profile="default", need_credentials=False)
+    assert (chosen.profile, chosen.asid) == ("default", 9)
 
 
 def test_only_profile_is_chosen_without_a_default(paths: AppPaths) -> None:

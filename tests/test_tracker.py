@@ -61,7 +61,7 @@ def entry(diffid: int, state: JobState | None = None) -> WatchEntry:
         last = LastStatus(
             int(state), state.label, 100 if state.is_terminal else 10, None, None, 0.0
         )
-    return WatchEntry(diffid=diffid, asid=42, profile="test", label=f"d{diffid}", last=last)
+    return WatchEntry(diffid=diffid, asid=42, api_url="https://test", label=f"d{diffid}", last=last)
 
 
 Answer = DiffJob | ApiError | Callable[[], Awaitable[DiffJob]]
@@ -461,7 +461,9 @@ async def simulated(*diffs: tuple[int, int]) -> AsyncIterator[tuple[Any, Tracker
         for diffid, state in diffs:
             sim.add_diff(diffid, state=state, duration=600.0)
         client = ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key)
-        entries = [WatchEntry(diffid=d, asid=sim.asid, profile="sim", last=None) for d, _ in diffs]
+        entries = [
+            WatchEntry(diffid=d, asid=sim.asid, api_url=sim.url, last=None) for d, _ in diffs
+        ]
         tracker = Tracker(
             client, entries, clock=SystemClock(), settings=SIM_SETTINGS, rng=random.Random(5)
         )
@@ -534,7 +536,7 @@ async def test_sim_close_with_requests_in_flight_is_clean() -> None:
         async with ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key) as client:
             tracker = Tracker(
                 client,
-                [WatchEntry(diffid=d, asid=sim.asid, profile="sim") for d in range(1, 9)],
+                [WatchEntry(diffid=d, asid=sim.asid, api_url=sim.url) for d in range(1, 9)],
                 clock=SystemClock(),
                 settings=SIM_SETTINGS,
                 save_status=saves.append,
@@ -558,7 +560,7 @@ async def test_sim_an_always_429_diff_does_not_starve_a_running_and_a_done_one()
         sim.break_diff(9, "429", retry_after=3)
         async with ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key) as client:
             # The broken diff first, as in the watchlist of the report.
-            entries = [WatchEntry(diffid=d, asid=sim.asid, profile="sim") for d in (9, 8, 7)]
+            entries = [WatchEntry(diffid=d, asid=sim.asid, api_url=sim.url) for d in (9, 8, 7)]
             tracker = Tracker(
                 client, entries, clock=SystemClock(), settings=SIM_SETTINGS, rng=random.Random(5)
             )

@@ -52,7 +52,7 @@ async def tracked(
     client = ClanforgeClient(sim.url, sim.asid, sim.access_key, sim.secret_key)
     seen = Seen()
     entries = [
-        d if isinstance(d, WatchEntry) else WatchEntry(diffid=d, asid=sim.asid, profile="sim")
+        d if isinstance(d, WatchEntry) else WatchEntry(diffid=d, asid=sim.asid, api_url=sim.url)
         for d in diffids
     ]
     tracker = Tracker(

@@ -27,8 +27,8 @@ HOSTILE_LABELS = [
 ]
 
 
-def entry(diffid: int, label: str = "", profile: str = "prod", asid: int = 1) -> WatchEntry:
-    return WatchEntry(diffid=diffid, asid=asid, profile=profile, label=label, added_at=1.5)
+def entry(diffid: int, label: str = "", api_url: str = "prod", asid: int = 1) -> WatchEntry:
+    return WatchEntry(diffid=diffid, asid=asid, api_url=api_url, label=label, added_at=1.5)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_round_trip_with_hostile_labels_and_status(store: WatchlistStore) -> Non
     loaded = store.load().entries
     assert loaded == [replace(entries[0], last=status), *entries[1:]]
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    assert tomllib.loads(store.path.read_text(encoding="utf-8"))["schema"] == 1
+    assert tomllib.loads(store.path.read_text(encoding="utf-8"))["schema"] == 2
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,7 +69,7 @@ def test_lone_surrogates_become_replacement_characters(store: WatchlistStore) ->
 
 def test_duplicates_are_skipped_and_reported(store: WatchlistStore) -> None:
     store.add([entry(1), entry(2)])
-    result = store.add([entry(2, "again"), entry(3), entry(3), entry(1, profile="other")])
+    result = store.add([entry(2, "again"), entry(3), entry(3), entry(1, api_url="other")])
     assert [e.diffid for e in result.added] == [3, 1]
     assert [e.diffid for e in result.duplicates] == [2, 3]
     assert [e.key for e in store.load().entries] == [
@@ -80,9 +80,9 @@ def test_duplicates_are_skipped_and_reported(store: WatchlistStore) -> None:
     ]
 
 
-def test_entries_for_filters_by_profile_and_asid(store: WatchlistStore) -> None:
-    store.add([entry(1), entry(2, asid=2), entry(3, profile="eu")])
-    assert [e.diffid for e in store.entries_for("prod")] == [1, 2]
+def test_entries_for_filters_by_account_url_and_asid(store: WatchlistStore) -> None:
+    store.add([entry(1), entry(2, asid=2), entry(3, api_url="eu")])
+    assert [e.diffid for e in store.entries_for("prod", 1)] == [1]
     assert [e.diffid for e in store.entries_for("prod", 2)] == [2]
     assert [e.diffid for e in store.entries_for("eu", 1)] == [3]
 
@@ -154,12 +154,12 @@ def test_invalid_content_counts_as_corrupt(store: WatchlistStore, text: str) -> 
 
 def test_newer_schema_is_left_alone(store: WatchlistStore) -> None:
     store.path.parent.mkdir(parents=True)
-    store.path.write_text("schema = 2\n", encoding="utf-8")
+    store.path.write_text("schema = 3\n", encoding="utf-8")
     with pytest.raises(WatchlistError, match="newer imagediff-tui"):
         store.load()
     with pytest.raises(WatchlistError):
         store.add([entry(1)])
-    assert store.path.read_text(encoding="utf-8") == "schema = 2\n"
+    assert store.path.read_text(encoding="utf-8") == "schema = 3\n"
 
 
 # --- accepted and rejected diffs -----------------------------------------------------------
@@ -250,12 +250,12 @@ def test_the_apps_session_records_decisions_and_version_status(store: WatchlistS
 
     store.add([entry(1, "one")])
     session = WatchSession(
-        store, profile="prod", asid=1, clock=SystemClock(), held=store.load().entries
+        store, api_url="prod", asid=1, clock=SystemClock(), held=store.load().entries
     )
     accepted = Accepted(700_001, restart=False)
     assert session.record_decision(1, accepted=accepted).label == "one"
     added = session.record_decision(2, rejected=Rejected(reinstall=False))
-    assert (added.diffid, added.profile, added.asid) == (2, "prod", 1)
+    assert (added.diffid, added.api_url, added.asid) == (2, "prod", 1)
     done = LastStatus(5, "Completed", 100, None, None, 9.0)
     session.save_version_status({1: done, 2: done})
     loaded = {e.diffid: e for e in store.load().entries}

@@ -43,7 +43,7 @@ _entry = st.builds(
     WatchEntry,
     diffid=st.integers(1, 2**31),
     asid=st.integers(1, 2**31),
-    profile=_text,
+    api_url=_text,
     label=_text,
     added_at=st.floats(0, 2e9, allow_nan=False),
     last=st.none() | _last,

@@ -8,6 +8,7 @@ watchlist calls. Nothing here calls the network itself.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -25,10 +26,12 @@ from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
 from tui.journal import Journal
 from tui.models import WatchEntry
+from tui.profile_switch import refused_keys
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap
 from tui.screens.help import HelpScreen, help_rows
 from tui.screens.monitor import MonitorScreen
+from tui.screens.profile_picker import ProfilePicker
 from tui.screens.theme_picker import ThemePicker, theme_saver
 from tui.terminal_driver import HangupAwareDriver, handle_signals
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
@@ -84,18 +87,8 @@ class ImageDiffApp(App[None]):
         self.theme_catalog = themes
         self._start_polling = start_polling
         self._monitor: MonitorScreen | None = None
-        self.tracker = Tracker(
-            client,
-            entries,
-            clock=clock,
-            settings=options.poll,
-            on_change=self._tracker_changed,
-            on_finished=self._tracker_finished,
-            save_status=lambda statuses: self.writes.save_status(statuses),
-            on_event=self.journal.append,
-            on_followed_finished=self._followed_finished,
-            save_decision=lambda entry: self.writes.save_decision(entry),
-        )
+        self._switched_monitor = False
+        self.tracker = self._new_tracker(client, entries)
         self._quitting = False
         self._exit_reason: str | None = None
         self._terminal_gone = False
@@ -135,15 +128,18 @@ class ImageDiffApp(App[None]):
             self._apply_keymap(self.options.keymap)
         for notice in self.options.notices:
             self.notify(plain(notice), severity="warning", timeout=15, markup=False)
-        self.watchlist.listen(
-            on_lock_wait=lambda lock: self._from_thread(self._lock_wait, lock),
-            on_notice=lambda notice: self._from_thread(self._file_notice, notice),
-        )
+        self._listen_to_watchlist()
         if self._exit_reason is not None:
             self.call_later(self.action_quit)  # asked to leave during start-up
             return
         if self._start_polling:
             self._start_tracker()
+
+    def _listen_to_watchlist(self) -> None:
+        self.watchlist.listen(
+            on_lock_wait=lambda lock: self._from_thread(self._lock_wait, lock),
+            on_notice=lambda notice: self._from_thread(self._file_notice, notice),
+        )
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         keymap, warning = checked_keymap(keymap)
@@ -205,6 +201,20 @@ class ImageDiffApp(App[None]):
 
     # -- tracker plumbing -----------------------------------------------------
 
+    def _new_tracker(self, client: StatusClient, entries: Iterable[WatchEntry]) -> Tracker:
+        return Tracker(
+            client,
+            entries,
+            clock=self.clock,
+            settings=self.options.poll,
+            on_change=self._tracker_changed,
+            on_finished=self._tracker_finished,
+            save_status=lambda statuses: self.writes.save_status(statuses),
+            on_event=self.journal.append,
+            on_followed_finished=self._followed_finished,
+            save_decision=lambda entry: self.writes.save_decision(entry),
+        )
+
     def _start_tracker(self) -> None:
         self.run_worker(self.tracker.run(), name="poller", group="poller", exit_on_error=False)
 
@@ -254,6 +264,73 @@ class ImageDiffApp(App[None]):
     def action_change_theme(self) -> None:
         # Textual's own palette command "Theme" lands here: the picker that saves.
         self.action_pick_theme()
+
+    def action_switch_profile(self) -> None:
+        profiles = self.options.profiles
+        choices = profiles.choices() if profiles is not None else []
+        if all(choice.name == self.options.profile for choice in choices):
+            only_one = profiles.only_one if profiles is not None else "No other profile."
+            self.notify(only_one, severity="warning", markup=False)
+            return
+        self.push_screen(ProfilePicker(choices, self.options.profile), self._profile_picked)
+
+    def _profile_picked(self, name: str | None) -> None:
+        if name is not None and name != self.options.profile:
+            self.run_worker(self._switch_profile(name), group="switch-profile", exclusive=True)
+
+    async def _switch_profile(self, name: str) -> None:
+        """Open ``name``'s account; only then stop the old one's polling and show the new."""
+        assert self.options.profiles is not None
+        now = self.options.profile
+        try:
+            opened = await asyncio.to_thread(self.options.profiles.open, name)
+        except Exception as exc:
+            self.notify(
+                f"Cannot switch to profile {plain(name)}: {plain(str(exc))}. Still on {now}.",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        refused = await refused_keys(opened)
+        if refused is not None or self._quitting:
+            await opened.client.aclose()
+            if refused is not None:
+                self.notify(
+                    f"Profile {plain(name)}: the server refused its keys ({plain(refused)}). "
+                    f"Still on {now}.",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
+            return
+        unsaved = await _wind_down(self.tracker, self.writes, self._client)
+        if unsaved is not None:
+            self.notify(unsaved, severity="error", timeout=30, markup=False)
+        self._client = opened.client
+        self.options = dataclasses.replace(
+            self.options,
+            profile=opened.profile,
+            asid=opened.asid,
+            host=opened.host,
+            api_url=opened.api_url,
+            notices=[],
+        )
+        self.watchlist = opened.watchlist
+        self.writes.use(opened.watchlist)
+        self._listen_to_watchlist()
+        self.tracker = self._new_tracker(opened.client, opened.entries)
+        # Dialogs opened meanwhile belong to the old account's list.
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        old, self._monitor = self.screen, MonitorScreen(self)
+        if not self._switched_monitor:
+            # Textual gives the first screen no result callback, and switch_screen pops one.
+            old._push_result_callback(old, None)
+            self._switched_monitor = True
+        await self.switch_screen(self._monitor)
+        self._start_tracker()
+        self.notify(f"Profile {opened.profile}: {opened.api_url}, ASID {opened.asid}", markup=False)
 
     def action_help(self) -> None:
         # The monitor's actions in table order, then the list's keys, then Textual's own.

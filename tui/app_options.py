@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.poll_settings import PollSettings
+
+if TYPE_CHECKING:
+    from tui.profile_switch import ConfigProfiles
 
 
 class WatchlistPort(Protocol):
@@ -55,6 +58,8 @@ class AppOptions:
     profile: str
     asid: int
     host: str
+    api_url: str = ""
+    """The account's API URL as the watchlist keys it (:func:`tui.config.account_url`)."""
     read_only: bool = False
     bell: bool = False
     compact: bool = False
@@ -64,3 +69,5 @@ class AppOptions:
     save_theme: Callable[[str], None] | None = None
     """Persist a theme picked with `t` (None: do not persist, e.g. demo or --theme)."""
     poll: PollSettings = field(default_factory=PollSettings)
+    profiles: ConfigProfiles | None = None
+    """The profiles `P` switches between (None: this run has no other)."""

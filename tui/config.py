@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -48,6 +49,20 @@ from tui.poll_settings import POLL_RANGES, PollSettings
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 SECRET_COMMAND_TIMEOUT: Final = 30.0
 """Seconds a ``secret_command`` may take (it may ask for a passphrase)."""
+
+
+def account_url(url: str) -> str:
+    """``url`` as the watchlist keys accounts by: scheme and host in lower case, no
+    default port, no trailing slash (``HTTPS://Api.X:443/`` is ``https://api.x``)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = parts.netloc.lower()
+    default_port = {"https": ":443", "http": ":80"}.get(scheme)
+    if default_port is not None and host.endswith(default_port):
+        host = host.removesuffix(default_port)
+    if not scheme or not host:
+        return url.strip().rstrip("/")
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
 
 
 class ConfigError(Exception):

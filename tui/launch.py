@@ -8,7 +8,6 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from tui.app import AppOptions, ImageDiffApp
 from tui.clock import SystemClock
@@ -16,8 +15,9 @@ from tui.config import Config, ConfigError, update_config
 from tui.journal import Journal
 from tui.logsetup import log_to_file, register_secret
 from tui.paths import app_paths
+from tui.profile_switch import ConfigProfiles, host_of
 from tui.session import WatchSession
-from tui.settings import Settings, make_client, resolve_settings
+from tui.settings import Settings, make_client, open_watchlist, resolve_settings
 from tui.themes import DEFAULT_THEME, ThemeCatalog, UnknownTheme, load_catalog, resolve_theme_name
 from tui.watchlist import WatchlistStore, account_entries
 
@@ -75,11 +75,6 @@ def _theme_choice(
     return DEFAULT_THEME, notices
 
 
-def _host(api_url: str) -> str:
-    parts = urlsplit(api_url)
-    return parts.netloc or api_url
-
-
 def build_app(
     settings: Settings,
     launch: LaunchOptions,
@@ -88,6 +83,7 @@ def build_app(
     *,
     persist_theme: bool,
     extra_notices: list[str],
+    profiles: ConfigProfiles | None = None,
 ) -> ImageDiffApp:
     """The app for these settings, not yet running (tests drive it with Pilot).
 
@@ -113,7 +109,8 @@ def build_app(
     options = AppOptions(
         profile=settings.profile,
         asid=settings.asid,
-        host=_host(settings.api_url),
+        host=host_of(settings.api_url),
+        api_url=settings.account_url,
         read_only=launch.read_only or settings.ui.read_only,
         bell=settings.ui.bell,
         compact=settings.ui.compact,
@@ -122,11 +119,12 @@ def build_app(
         notices=notices,
         save_theme=save_theme if persist_theme and not launch.theme else None,
         poll=settings.poll,
+        profiles=profiles,
     )
     # The file was just read: filter that copy rather than parse it again.
-    entries = account_entries(loaded.entries, settings.profile, settings.asid)
+    entries = account_entries(loaded.entries, settings.account_url, settings.asid)
     session = WatchSession(
-        store, profile=settings.profile, asid=settings.asid, clock=clock, held=entries
+        store, api_url=settings.account_url, asid=settings.asid, clock=clock, held=entries
     )
     return ImageDiffApp(
         client,
@@ -167,9 +165,25 @@ def run_app(launch: LaunchOptions) -> int:
     catalog = load_catalog(paths.themes_dir)
     requested_theme(launch, catalog)
     settings = _app_settings(launch, paths.config_file)
-    store = WatchlistStore(paths.watchlist_file)
+    store = open_watchlist(paths)
     notices = [] if log_notice is None else [log_notice]
-    app = build_app(settings, launch, store, catalog, persist_theme=True, extra_notices=notices)
+    profiles = ConfigProfiles(
+        paths,
+        os.environ,
+        only_one=(
+            "There is no other profile to switch to; add one with: "
+            "imagediff-tui profile add NAME --asid N --access-key KEY"
+        ),
+    )
+    app = build_app(
+        settings,
+        launch,
+        store,
+        catalog,
+        persist_theme=True,
+        extra_notices=notices,
+        profiles=profiles,
+    )
     app.run()
     return 0
 
@@ -202,7 +216,7 @@ def run_demo(launch: LaunchOptions) -> int:
             settings = resolve_settings(env=env)
             store = WatchlistStore(paths.watchlist_file)
             session = WatchSession(
-                store, profile=settings.profile, asid=settings.asid, clock=SystemClock()
+                store, api_url=settings.account_url, asid=settings.asid, clock=SystemClock()
             )
             for diffid, label in DEMO_DIFFS:
                 session.add([diffid], label)
@@ -212,9 +226,14 @@ def run_demo(launch: LaunchOptions) -> int:
                 store,
                 catalog,
                 persist_theme=False,
+                profiles=ConfigProfiles(
+                    paths,
+                    env,
+                    only_one="The demo has one profile (demo): there is no other to switch to.",
+                ),
                 extra_notices=[
                     "Demo mode: an embedded simulator on "
-                    f"{_host(simulator.url)}; nothing is saved after you quit.",
+                    f"{host_of(simulator.url)}; nothing is saved after you quit.",
                     *([] if log_notice is None else [log_notice]),
                 ],
             )

@@ -583,7 +583,10 @@ class Rejected:
 
 @dataclass(frozen=True, slots=True)
 class WatchEntry:
-    """One diff on a profile's watchlist, and what became of it (accepted or rejected).
+    """One diff on an account's watchlist, and what became of it (accepted or rejected).
+
+    The account is the API URL (as :func:`tui.config.account_url` writes it) and the
+    ASID: every profile, or the ``CLANFORGE_*`` variables, reaching it see its diffs.
 
     An image version is watched as part of the diff it was created from: ``accepted``
     links the two, one version per diff (a diff can be accepted once).
@@ -591,7 +594,7 @@ class WatchEntry:
 
     diffid: int
     asid: int
-    profile: str
+    api_url: str
     label: str = ""
     added_at: float = 0.0
     last: LastStatus | None = None
@@ -600,8 +603,8 @@ class WatchEntry:
 
     @property
     def key(self) -> tuple[str, int, int]:
-        """Entries are unique per profile, account and diff."""
-        return (self.profile, self.asid, self.diffid)
+        """Entries are unique per account (API URL and ASID) and diff."""
+        return (self.api_url, self.asid, self.diffid)
 
     @property
     def decided(self) -> bool:

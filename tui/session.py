@@ -1,4 +1,4 @@
-"""The app's view of one profile's watchlist on disk, and the thread that does its file work."""
+"""The app's view of one account's watchlist on disk, and the thread that does its file work."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _T = TypeVar("_T")
 
 
 class WatchSession:
-    """One profile and account's slice of the watchlist file.
+    """One account's slice of the watchlist file (its API URL and ASID).
 
     Every call is a locked read-modify-write in :class:`WatchlistStore`, so another
     instance's changes are merged, never overwritten. The session also remembers the
@@ -26,20 +26,21 @@ class WatchSession:
     corrupt copy is moved aside), that list is written in its place, not lost.
 
     Example:
-        >>> # WatchSession(WatchlistStore(path), profile="prod", asid=1234, clock=SystemClock())
+        >>> # WatchSession(WatchlistStore(path), api_url="https://api.x", asid=1234,
+        >>> #              clock=SystemClock())
     """
 
     def __init__(
         self,
         store: WatchlistStore,
         *,
-        profile: str,
+        api_url: str,
         asid: int,
         clock: Clock,
         held: Iterable[WatchEntry] = (),
     ) -> None:
         self._store = store
-        self.profile = profile
+        self.api_url = api_url
         self.asid = asid
         self._clock = clock
         self._held = {entry.diffid: entry for entry in held}
@@ -47,7 +48,7 @@ class WatchSession:
         store.recover = lambda: list(self._held.values())
 
     def _key(self, diffid: int) -> tuple[str, int, int]:
-        return (self.profile, self.asid, diffid)
+        return (self.api_url, self.asid, diffid)
 
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
@@ -63,8 +64,8 @@ class WatchSession:
                 self._on_notice(notice)
 
     def entries(self) -> list[WatchEntry]:
-        """This profile's entries, as on disk now."""
-        return self._store.entries_for(self.profile, self.asid)
+        """This account's entries, as on disk now."""
+        return self._store.entries_for(self.api_url, self.asid)
 
     def add(self, ids: Iterable[int], label: str) -> tuple[list[WatchEntry], list[int]]:
         """Add IDs; return the new entries and the IDs already watched."""
@@ -72,7 +73,7 @@ class WatchSession:
             WatchEntry(
                 diffid=diffid,
                 asid=self.asid,
-                profile=self.profile,
+                api_url=self.api_url,
                 label=label,
                 added_at=self._clock.now(),
             )
@@ -126,7 +127,7 @@ class WatchSession:
         not on the list is added with it. Returns the entry as now held."""
         held = self._held.get(diffid)
         if held is None:
-            held = WatchEntry(diffid, self.asid, self.profile, added_at=self._clock.now())
+            held = WatchEntry(diffid, self.asid, self.api_url, added_at=self._clock.now())
         entry = dataclasses.replace(held, accepted=accepted, rejected=rejected)
         try:
             self._store.record_decision(entry)

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -24,6 +24,7 @@ from tui.config import (
     ConfigError,
     Profile,
     UiSettings,
+    account_url,
     load_config,
     parse_asid,
     resolve_secret,
@@ -32,6 +33,7 @@ from tui.errors import UsageError
 from tui.logsetup import register_secret
 from tui.paths import AppPaths, app_paths
 from tui.poll_settings import PollSettings
+from tui.watchlist import WatchlistStore
 
 if TYPE_CHECKING:
     from tui.api import ClanforgeClient
@@ -70,6 +72,11 @@ class Settings:
     keymap: dict[str, str]
     config_path: Path
 
+    @property
+    def account_url(self) -> str:
+        """The API URL as the watchlist keys this account by (with :attr:`asid`)."""
+        return account_url(self.api_url)
+
 
 def _env(env: Mapping[str, str], name: str) -> str | None:
     # An empty variable counts as unset, as `VAR= command` is a common way to unset.
@@ -80,6 +87,10 @@ def _env(env: Mapping[str, str], name: str) -> str | None:
 def _select_profile(
     config: Config, flag: str | None, env: Mapping[str, str], config_path: Path
 ) -> tuple[str, Profile | None]:
+    if flag == DEFAULT_PROFILE_NAME and flag not in config.profiles:
+        # "default" names the profile used when none is given, whatever it is called.
+        flag = None
+        env = {}
     if flag:
         if flag not in config.profiles and config.profiles:
             raise ConfigError(
@@ -197,6 +208,47 @@ def resolve_settings(
         keymap=dict(config.keymap),
         config_path=config_path,
     )
+
+
+def legacy_account_urls(config: Config, env: Mapping[str, str]) -> Callable[[str, int], str]:
+    """The account URL of an entry a schema 1 watchlist keyed by profile name (and ASID):
+    that profile's URL; for a name no longer configured (or the ``CLANFORGE_*`` variables'
+    "default"), the one URL configured for that ASID, else ``CLANFORGE_API_URL``, else
+    the default API."""
+    by_asid: dict[int, set[str]] = {}
+    for known in config.profiles.values():
+        if known.asid is not None:
+            by_asid.setdefault(known.asid, set()).add(account_url(known.api_url))
+    env_url = _env(env, ENV_API_URL)
+    fallback = account_url(env_url) if env_url is not None else DEFAULT_API_URL
+
+    def url(profile: str, asid: int) -> str:
+        known = config.profiles.get(profile)
+        if known is not None:
+            return account_url(known.api_url)
+        urls = by_asid.get(asid, set())
+        return next(iter(urls)) if len(urls) == 1 else fallback
+
+    return url
+
+
+def open_watchlist(
+    paths: AppPaths | None = None, env: Mapping[str, str] | None = None
+) -> WatchlistStore:
+    """The watchlist file, reading a schema 1 file's profiles with this config's URLs."""
+    where = paths if paths is not None else app_paths()
+    environ = os.environ if env is None else env
+    store = WatchlistStore(where.watchlist_file)
+    resolved: list[Callable[[str, int], str]] = []
+
+    def legacy_url(profile: str, asid: int) -> str:
+        # The config is read only when a schema 1 file is, and once.
+        if not resolved:
+            resolved.append(legacy_account_urls(load_config(where.config_file), environ))
+        return resolved[0](profile, asid)
+
+    store.legacy_url = legacy_url
+    return store
 
 
 def make_client(settings: Settings) -> ClanforgeClient:

@@ -2,12 +2,12 @@
 
 ::
 
-    schema = 1
+    schema = 2
 
     [[diff]]
     diffid = 4101
     asid = 1234
-    profile = "prod"
+    api_url = "https://api.multiplay.co.uk"
     label = "EU build 812"
     added_at = 1764340000.0
 
@@ -38,6 +38,11 @@
 
 Files written before accept and reject existed have neither table and load as they are.
 
+Entries belong to an account, the API URL and ASID, whichever profile (or the
+``CLANFORGE_*`` variables) reaches it. Schema 1 files keyed them by profile name
+(``profile = "prod"`` instead of ``api_url``); they are read with each profile's URL
+from the config (:attr:`WatchlistStore.legacy_url`) and written back as schema 2.
+
 The list is never lost: every change is a read-modify-write under a lock that
 merges with what is on disk now (another instance may have changed it), then an
 atomic replace. A file that cannot be read is moved aside, never overwritten, and
@@ -66,15 +71,22 @@ from tui.atomicfile import (
     file_lock,
     sweep_temp_files,
 )
+from tui.config import DEFAULT_API_URL
 from tui.models import MAX_DIFF_ID, Accepted, LastStatus, Rejected, WatchEntry
 
 log = logging.getLogger(__name__)
 
-SCHEMA: Final = 1
-"""The version of the file format this code reads and writes."""
+SCHEMA: Final = 2
+"""The version of the file format this code writes (it reads 1 too)."""
+PROFILE_SCHEMA: Final = 1
+"""The file format that keyed entries by profile name, not by account."""
 
 Key = tuple[str, int, int]
-"""(profile, asid, diffid): :attr:`WatchEntry.key`."""
+"""(api_url, asid, diffid): :attr:`WatchEntry.key`."""
+Account = tuple[str, int]
+"""(api_url, asid): whose diffs an entry watches."""
+LegacyUrl = Callable[[str, int], str]
+"""The API URL of a schema 1 entry's profile name and ASID."""
 
 _T = TypeVar("_T")
 _SURROGATES: Final = re.compile("[\ud800-\udfff]")
@@ -114,11 +126,23 @@ class AddResult:
     """Entries already watched (or given twice); skipped."""
 
 
-def account_entries(
-    entries: Iterable[WatchEntry], profile: str, asid: int | None = None
-) -> list[WatchEntry]:
-    """One profile's entries (and one account's, when ``asid`` is given), in file order."""
-    return [e for e in entries if e.profile == profile and (asid is None or e.asid == asid)]
+def account_entries(entries: Iterable[WatchEntry], api_url: str, asid: int) -> list[WatchEntry]:
+    """One account's entries, in file order (``api_url`` as :func:`~tui.config.account_url`
+    writes it)."""
+    return [e for e in entries if e.asid == asid and e.api_url == api_url]
+
+
+def entries_by_account(entries: Iterable[WatchEntry]) -> dict[Account, list[WatchEntry]]:
+    """Every account's entries, accounts in order of their first entry, entries in file order."""
+    grouped: dict[Account, list[WatchEntry]] = {}
+    for entry in entries:
+        grouped.setdefault((entry.api_url, entry.asid), []).append(entry)
+    return grouped
+
+
+def default_legacy_url(profile: str, asid: int) -> str:
+    """With no config to ask, a schema 1 profile's entries belong to the default API."""
+    return DEFAULT_API_URL
 
 
 def clean_label(label: str) -> str:
@@ -218,7 +242,7 @@ def _read_rejected(data: Mapping[str, Any], where: str) -> Rejected | None:
     )
 
 
-def _read_entry(data: object, index: int) -> WatchEntry:
+def _read_entry(data: object, index: int, legacy_url: LegacyUrl | None) -> WatchEntry:
     where = f"diff #{index}"
     if not isinstance(data, dict):
         raise _Corrupt(f"{where} must be a table")
@@ -227,12 +251,16 @@ def _read_entry(data: object, index: int) -> WatchEntry:
     assert diffid is not None and asid is not None
     if not 0 < diffid <= MAX_DIFF_ID or asid <= 0:
         raise _Corrupt(f"{where}: diffid and asid must be positive")
-    profile = _str(data, "profile", where)
-    assert profile is not None
+    if legacy_url is None:
+        api_url = _str(data, "api_url", where)
+    else:
+        profile = _str(data, "profile", where)
+        api_url = None if profile is None else legacy_url(profile, asid)
+    assert api_url is not None
     return WatchEntry(
         diffid=diffid,
         asid=asid,
-        profile=profile,
+        api_url=api_url,
         label=_str(data, "label", where, optional=True) or "",
         added_at=_float(data, "added_at", where),
         last=_read_last(data["last"], where) if "last" in data else None,
@@ -328,8 +356,10 @@ def _fast_toml(text: str) -> dict[str, Any] | None:
     return data
 
 
-def parse_watchlist(text: str) -> list[WatchEntry]:
-    """The entries of a watchlist file's text; raises ``_Corrupt`` or :class:`WatchlistError`."""
+def parse_watchlist(text: str, legacy_url: LegacyUrl = default_legacy_url) -> list[WatchEntry]:
+    """The entries of a watchlist file's text; raises ``_Corrupt`` or :class:`WatchlistError`.
+
+    A schema 1 file's entries get their account's URL from ``legacy_url``."""
     data = _fast_toml(text)
     if data is None:
         try:
@@ -343,15 +373,16 @@ def parse_watchlist(text: str) -> list[WatchEntry]:
             f"the watchlist was written by a newer imagediff-tui (schema {schema}); "
             "upgrade imagediff-tui to use it (the file is left as it is)"
         )
-    if schema != SCHEMA:
+    if schema not in (SCHEMA, PROFILE_SCHEMA) or isinstance(schema, bool):
         raise _Corrupt(f"schema must be {SCHEMA}, got {schema!r}")
+    migrate = legacy_url if schema == PROFILE_SCHEMA else None
     raw = data.get("diff", [])
     if not isinstance(raw, list):
         raise _Corrupt("diff must be an array of tables")
     entries: list[WatchEntry] = []
     seen: set[Key] = set()
     for index, item in enumerate(raw, start=1):
-        entry = _read_entry(item, index)
+        entry = _read_entry(item, index, migrate)
         if entry.key not in seen:
             seen.add(entry.key)
             entries.append(entry)
@@ -385,7 +416,7 @@ def _entry_tables(entry: WatchEntry) -> list[tuple[str, dict[str, Any]]]:
             {
                 "diffid": entry.diffid,
                 "asid": entry.asid,
-                "profile": clean_label(entry.profile),
+                "api_url": clean_label(entry.api_url),
                 "label": clean_label(entry.label),
                 "added_at": float(entry.added_at),
             },
@@ -468,6 +499,8 @@ class WatchlistStore:
         """
         self.on_lock_wait: Callable[[Path], None] | None = None
         """Told the lock file when another process keeps this store waiting (see file_lock)."""
+        self.legacy_url: LegacyUrl = default_legacy_url
+        """The account URL of a schema 1 file's profile (see :func:`parse_watchlist`)."""
 
     def _move_aside(self, reason: str) -> _MovedAside:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -508,7 +541,7 @@ class WatchlistStore:
         except OSError as exc:
             raise WatchlistError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
-            return parse_watchlist(raw.decode("utf-8")), None
+            return parse_watchlist(raw.decode("utf-8"), self.legacy_url), None
         except UnicodeDecodeError as exc:
             return [], self._move_aside(f"not UTF-8 text at byte {exc.start}")
         except _Corrupt as exc:
@@ -572,9 +605,9 @@ class WatchlistStore:
             entries, None if moved is None else self._report(moved, "the list starts empty")
         )
 
-    def entries_for(self, profile: str, asid: int | None = None) -> list[WatchEntry]:
-        """One profile's entries (and one account's, when ``asid`` is given), in file order."""
-        return account_entries(self.load().entries, profile, asid)
+    def entries_for(self, api_url: str, asid: int) -> list[WatchEntry]:
+        """One account's entries, in file order."""
+        return account_entries(self.load().entries, api_url, asid)
 
     def add(self, entries: Iterable[WatchEntry]) -> AddResult:
         """Append entries not already watched; the others are returned as duplicates."""

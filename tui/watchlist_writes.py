@@ -34,6 +34,10 @@ class WatchlistWrites:
         self.lock_waited: Path | None = None
         """The lock another process held, the last time a write had to wait for it."""
 
+    def use(self, watchlist: WatchlistPort) -> None:
+        """Write to ``watchlist`` from now on (another account's, after :meth:`drain`)."""
+        self._watchlist = watchlist
+
     async def run(self, work: Callable[[], _T]) -> _T:
         """``work()`` done on the file thread, after the file work already queued."""
         return await asyncio.wrap_future(self._files.submit(work))

@@ -145,7 +145,7 @@ async def test_an_id_another_instance_already_added_is_shown(simulator: Simulato
     simulator.add_diff(2, state=6)
     # The file already has #2 (another instance added it after this one started).
     watchlist = MemoryWatchlist(
-        [WatchEntry(diffid=d, asid=simulator.asid, profile="test") for d in (1, 2)]
+        [WatchEntry(diffid=d, asid=simulator.asid, api_url=simulator.url) for d in (1, 2)]
     )
     app = make_app(simulator, [1], watchlist=watchlist)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

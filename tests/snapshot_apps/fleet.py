@@ -201,7 +201,7 @@ def _entries() -> list[WatchEntry]:
             WatchEntry(
                 diffid=diffid,
                 asid=ASID,
-                profile=PROFILE,
+                api_url=HOST,
                 label=label,
                 added_at=NOW - 86400,
                 last=last,

@@ -128,19 +128,19 @@ def parse_ids(tokens: Sequence[str]) -> list[int]:
 
 
 def watchlist_entries(conn: Settings) -> list[WatchEntry]:
-    """The current profile's watchlist (this account's entries), in file order."""
+    """This account's watchlist (its API URL and ASID), in file order."""
     # Imported here: only the watchlist's IDs and labels need it.
-    from tui.paths import app_paths
-    from tui.watchlist import WatchlistError, WatchlistStore, account_entries
+    from tui.settings import open_watchlist
+    from tui.watchlist import WatchlistError, account_entries
 
-    store = WatchlistStore(app_paths().watchlist_file)
+    store = open_watchlist()
     try:
         loaded = store.load()
     except WatchlistError as exc:
         raise CliError(str(exc), ExitCode.CONFIG) from None
     if loaded.notice:
         print_warning(loaded.notice)
-    return account_entries(loaded.entries, conn.profile, conn.asid)
+    return account_entries(loaded.entries, conn.account_url, conn.asid)
 
 
 def watchlist_ids(conn: Settings, entries: Iterable[WatchEntry] | None = None) -> list[int]:
@@ -742,7 +742,7 @@ async def watch_all(
     """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
     default) and gives the client that reads them; ``labels`` are shown beside the IDs."""
     clock = SystemClock()
-    entries = [WatchEntry(diffid, conn.asid, conn.profile) for diffid in ids]
+    entries = [WatchEntry(diffid, conn.asid, conn.account_url) for diffid in ids]
     async with make_client(conn) as api:
         client, kind = follow(api) if follow is not None else (RecordingClient(api), DIFFS)
         view = _WatchView(ids, client.last_error, out, as_json=args.json, kind=kind, labels=labels)

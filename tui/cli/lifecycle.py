@@ -70,8 +70,8 @@ from tui.models import (
     parse_diff_id,
 )
 from tui.paths import app_paths
-from tui.settings import Settings, make_client
-from tui.watchlist import WatchlistStore, clean_label
+from tui.settings import Settings, make_client, open_watchlist
+from tui.watchlist import clean_label
 
 _T = TypeVar("_T")
 
@@ -95,7 +95,7 @@ class ActionRecords:
         paths = app_paths()
         self.conn = conn
         self.journal = Journal(paths.journal_file)
-        self.store = WatchlistStore(paths.watchlist_file)
+        self.store = open_watchlist(paths)
 
     def event(self, diffid: int | None, action: str, outcome: str, reason: str, ref: str) -> None:
         """One action event (see :data:`tui.journal.ACTION_OUTCOMES`)."""
@@ -114,7 +114,9 @@ class ActionRecords:
 
     def entry(self, diffid: int, **fields: Any) -> WatchEntry:
         """A watchlist entry of this account's ``diffid`` with ``fields`` set."""
-        return WatchEntry(diffid, self.conn.asid, self.conn.profile, added_at=time.time(), **fields)
+        return WatchEntry(
+            diffid, self.conn.asid, self.conn.account_url, added_at=time.time(), **fields
+        )
 
 
 def action_outcome(error: ApiError) -> str:

@@ -1,7 +1,7 @@
 """The ``watchlist`` command: add, remove, list, import and export watched diff IDs.
 
-It acts on the current profile and account (``--profile``, ``--asid``,
-``CLANFORGE_*``, the config file); no credentials are needed. A list with a bad
+It acts on the current account, the API URL and ASID however reached (``--profile``,
+``--asid``, ``CLANFORGE_*``, the config file); no credentials are needed. A list with a bad
 token is rejected whole: every bad token is reported by position and text and
 nothing is written.
 
@@ -24,10 +24,9 @@ from tui.atomicfile import LockTimeout
 from tui.cli.common import CliError, ExitCode, connection_options, print_warning
 from tui.formatting import count_noun
 from tui.models import ParsedIds, WatchEntry, parse_id_list
-from tui.paths import app_paths
 from tui.safetext import plain
-from tui.settings import Settings, resolve_settings
-from tui.watchlist import WatchlistError, WatchlistStore, account_entries
+from tui.settings import Settings, open_watchlist, resolve_settings
+from tui.watchlist import WatchlistError, WatchlistStore, account_entries, entries_by_account
 from tui.watchlist_text import export_json_lines, export_plain, parse_import
 
 
@@ -41,7 +40,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _store() -> WatchlistStore:
-    return WatchlistStore(app_paths().watchlist_file)
+    return open_watchlist()
+
+
+def _account(api_url: str, asid: int) -> str:
+    return plain(f"{api_url}, ASID {asid}")
 
 
 def _ids_text(ids: Iterable[int]) -> str:
@@ -76,7 +79,7 @@ def _add(args: argparse.Namespace, parsed: ParsedIds, labels: Mapping[int, str] 
         WatchEntry(
             diffid,
             settings.asid,
-            settings.profile,
+            settings.account_url,
             label=label or labels.get(diffid, ""),
             added_at=now,
         )
@@ -90,7 +93,7 @@ def _add(args: argparse.Namespace, parsed: ParsedIds, labels: Mapping[int, str] 
     skipped = sorted(set(parsed.duplicates) | {entry.diffid for entry in result.duplicates})
     if skipped:
         print_warning(f"already on the watchlist, skipped: {_ids_text(skipped)}")
-    where = f"profile {settings.profile}, ASID {settings.asid}"
+    where = _account(settings.account_url, settings.asid)
     count = len(result.added)
     print(plain(f"added {count_noun(count, 'diff')} ({where})"), end="")
     print(f": {_ids_text(e.diffid for e in result.added)}" if result.added else "")
@@ -136,8 +139,9 @@ def run_remove(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = _store()
     try:
-        before = {e.diffid for e in store.entries_for(settings.profile, settings.asid)}
-        removed = store.remove((settings.profile, settings.asid, i) for i in parsed.ids)
+        account = (settings.account_url, settings.asid)
+        before = {e.diffid for e in store.entries_for(*account)}
+        removed = store.remove((*account, i) for i in parsed.ids)
     except (LockTimeout, WatchlistError) as exc:
         raise CliError(str(exc), ExitCode.FAILED) from None
     _flush_notices(store)
@@ -148,24 +152,29 @@ def run_remove(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _entries(args: argparse.Namespace) -> tuple[Settings, list[WatchEntry]]:
-    settings = _settings(args)
-    store = _store()
+def _all_entries() -> list[WatchEntry]:
     try:
-        loaded = store.load()
+        loaded = _store().load()
     except WatchlistError as exc:
         raise CliError(str(exc), ExitCode.FAILED) from None
     if loaded.notice:
         print_warning(loaded.notice)
-    mine = account_entries(loaded.entries, settings.profile, settings.asid)
-    return settings, mine
+    return loaded.entries
+
+
+def _entries(args: argparse.Namespace) -> list[WatchEntry]:
+    """This account's entries; with ``--all``, every account's."""
+    if getattr(args, "all", False):
+        return _all_entries()
+    settings = _settings(args)
+    return account_entries(_all_entries(), settings.account_url, settings.asid)
 
 
 def _entry_json(entry: WatchEntry) -> dict[str, object]:
     out: dict[str, object] = {
         "diffid": entry.diffid,
         "asid": entry.asid,
-        "profile": entry.profile,
+        "api_url": entry.api_url,
         "label": entry.label,
         "added_at": entry.added_at,
     }
@@ -184,24 +193,36 @@ def _entry_json(entry: WatchEntry) -> dict[str, object]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print this profile's watched diffs with their label and last known state."""
-    _, entries = _entries(args)
+    """Print this account's watched diffs with their label and last known state;
+    ``--all``: every account's, under a line naming the account (URL and ASID)."""
+    entries = _entries(args)
     if args.json:
         for entry in entries:
             print(json.dumps(_entry_json(entry), ensure_ascii=True))
         return ExitCode.OK
     width = max((len(str(e.diffid)) for e in entries), default=1)
+    if not args.all:
+        _print_entries(entries, width)
+        return ExitCode.OK
+    for index, ((api_url, asid), group) in enumerate(entries_by_account(entries).items()):
+        print(
+            ("\n" if index else "") + f"{_account(api_url, asid)}: {count_noun(len(group), 'diff')}"
+        )
+        _print_entries(group, width)
+    return ExitCode.OK
+
+
+def _print_entries(entries: list[WatchEntry], width: int) -> None:
     for entry in entries:
         state = ""
         if entry.last is not None:
             state = f"{plain(entry.last.state_name, limit=20)} {entry.last.progress}%"
         print(f"{entry.diffid:>{width}}  {state:<16}  {plain(entry.label, limit=200)}".rstrip())
-    return ExitCode.OK
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Print this profile's diffs as ``watchlist import`` reads them back, labels and all."""
-    _, entries = _entries(args)
+    """Print this account's diffs as ``watchlist import`` reads them back, labels and all."""
+    entries = _entries(args)
     pairs = ((entry.diffid, entry.label) for entry in entries)
     for line in export_json_lines(pairs) if args.json else export_plain(pairs):
         print(line)
@@ -215,8 +236,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "watchlist",
         help="add, remove, list, import or export watched diff IDs",
         description=(
-            "The watchlist of the current profile and account (--profile, --asid, "
-            "CLANFORGE_PROFILE, CLANFORGE_ASID or the config file). A list with any bad "
+            "The watchlist of the current account: its API URL and ASID, however they are "
+            "given (--profile, --asid, CLANFORGE_* or the config file); every profile of "
+            "one account sees the same diffs. A list with any bad "
             "ID is rejected whole; IDs already watched are skipped."
         ),
     )
@@ -242,6 +264,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "list", parents=parent, help="list watched diffs", description=run_list.__doc__
     )
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument(
+        "--all", action="store_true", help="every account's diffs, grouped by account"
+    )
     listing.set_defaults(handler=run_list)
 
     imp = commands.add_parser(

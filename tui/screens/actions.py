@@ -115,6 +115,10 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
         app_wide=True,
     ),
     MonitorAction(
+        "switch-profile", "switch_profile", "P", "Profile", "Switch profile",
+        "Watch another profile's account (its URL and ASID) without restarting", app_wide=True,
+    ),
+    MonitorAction(
         "events", "events", "l", "Events: what happened", "Events",
         "What happened: state changes, retries, outages",
     ),

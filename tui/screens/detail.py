@@ -194,8 +194,12 @@ class DetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="detail-back"),
         Binding("r", "reload", "Reload", id="detail-reload"),
-        Binding("R", "retry", "Retry", id="detail-retry"),
-        Binding("R", "read_only", show=False, id="detail-retry-read-only"),
+        Binding("R", "act('retry')", "Retry", id="detail-retry"),
+        Binding("R", "read_only('retry')", show=False, id="detail-retry-read-only"),
+        Binding("V", "act('accept')", "Accept", id="detail-accept"),
+        Binding("V", "read_only('accept')", show=False, id="detail-accept-read-only"),
+        Binding("X", "act('reject')", "Reject", id="detail-reject"),
+        Binding("X", "read_only('reject')", show=False, id="detail-reject-read-only"),
         Binding("slash", "filter_files", "Filter files", id="detail-filter"),
         Binding("b", "exact_sizes", "Exact sizes", id="detail-bytes"),
     ]
@@ -208,8 +212,11 @@ class DetailScreen(Screen[None]):
         now: Callable[[], float],
         history: Callable[[], list[JournalEvent]],
         retry: Callable[[list[int]], None] | None = None,
+        accept: Callable[[list[int]], None] | None = None,
+        reject: Callable[[list[int]], None] | None = None,
     ) -> None:
-        """``retry`` asks to retry these diffs (the list's dialog); None in read-only."""
+        """``retry``, ``accept`` and ``reject`` ask to act on these diffs (the list's
+        dialogs, the same confirmation); None in read-only."""
         super().__init__()
         self._view = view
         self._fetch = fetch
@@ -217,7 +224,11 @@ class DetailScreen(Screen[None]):
         self._read_history = history
         self._history: list[JournalEvent] | None = None
         self._history_error: str | None = None
-        self._retry = retry
+        self._actions = {
+            name: act
+            for name, act in (("retry", retry), ("accept", accept), ("reject", reject))
+            if act is not None
+        }
         self._job: DiffJob | None = view.job
         self._error: str | None = None
         self._exact_sizes = False
@@ -301,16 +312,18 @@ class DetailScreen(Screen[None]):
         self._paint()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("retry", "read_only"):
-            return (self._retry is None) == (action == "read_only")
+        # Each lifecycle key either acts or, when its action is not given, says why not.
+        if action in ("act", "read_only") and parameters:
+            return (parameters[0] in self._actions) == (action == "act")
         return True
 
-    def action_retry(self) -> None:
-        if self._retry is not None:
-            self._retry([self._view.diffid])
+    def action_act(self, name: str) -> None:
+        act = self._actions.get(name)
+        if act is not None:
+            act([self._view.diffid])
 
-    def action_read_only(self) -> None:
-        self.notify("read-only: retry is disabled", severity="warning")
+    def action_read_only(self, name: str) -> None:
+        self.notify(f"read-only: {name} is disabled", severity="warning")
 
     def action_exact_sizes(self) -> None:
         self._exact_sizes = not self._exact_sizes

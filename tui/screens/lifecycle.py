@@ -88,8 +88,9 @@ class Lifecycle:
 
     # -- accept / reject ------------------------------------------------------------
 
-    def accept(self) -> None:
-        """The accept dialog for the selected (or focused) diffs; sent once confirmed."""
+    def accept(self, ids: list[int] | None = None) -> None:
+        """The accept dialog for ``ids`` (None: the selected, or focused, diffs); sent
+        once confirmed."""
 
         def dialog(title: str, text: Text, can_send: bool) -> AcceptScreen:
             return AcceptScreen(title, text, can_send=can_send)
@@ -97,10 +98,11 @@ class Lifecycle:
         def send(ids: list[int], options: AcceptOptions) -> Sent:
             return self._tracker.accept(ids, options)
 
-        self._decide(ACCEPT, "create image versions", dialog, send)
+        self._decide(ACCEPT, "create image versions", dialog, send, ids)
 
-    def reject(self) -> None:
-        """The reject dialog for the selected (or focused) diffs; sent once confirmed."""
+    def reject(self, ids: list[int] | None = None) -> None:
+        """The reject dialog for ``ids`` (None: the selected, or focused, diffs); sent
+        once confirmed."""
 
         def dialog(title: str, text: Text, can_send: bool) -> RejectScreen:
             return RejectScreen(title, text, can_send=can_send)
@@ -108,7 +110,7 @@ class Lifecycle:
         def send(ids: list[int], choice: RejectChoice) -> Sent:
             return self._tracker.reject(ids, choice.reinstall)
 
-        self._decide(REJECT, "unlock their images", dialog, send)
+        self._decide(REJECT, "unlock their images", dialog, send, ids)
 
     def _decide(
         self,
@@ -116,9 +118,12 @@ class Lifecycle:
         what: str,
         dialog: Callable[[str, Text, bool], ModalScreen[_C | None]],
         send: Callable[[list[int], _C], Sent],
+        ids: list[int] | None,
     ) -> None:
-        """The plan of ``action`` on the targets in its dialog; sent once confirmed."""
-        ids = self._host.targets()
+        """The plan of ``action`` on ``ids`` (or the targets) in its dialog; sent once
+        confirmed."""
+        if ids is None:
+            ids = self._host.targets()
         if not ids:
             self._notify(f"Nothing to {action.name}: the list is empty.", "warning")
             return

@@ -321,6 +321,8 @@ class MonitorScreen(Screen[None]):
         view = self.tracker.views.get(diffid)
         if view is not None:
             retry = self.confirm_retry if self.allows("retry") else None
+            accept = self.lifecycle.accept if self.allows("accept") else None
+            reject = self.lifecycle.reject if self.allows("reject") else None
             self.app.push_screen(
                 DetailScreen(
                     view,
@@ -328,6 +330,8 @@ class MonitorScreen(Screen[None]):
                     now=self.clock.now,
                     history=lambda: self._host.journal.actions(diffid, self.options.asid),
                     retry=retry,
+                    accept=accept,
+                    reject=reject,
                 )
             )
 

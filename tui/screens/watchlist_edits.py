@@ -99,7 +99,7 @@ class WatchlistEdits:
         if files.quitting:
             return False
         options = screen.options
-        shown = entries or [WatchEntry(diffid=diffid, asid=options.asid, profile=options.profile)]
+        shown = entries or [WatchEntry(diffid=diffid, asid=options.asid, api_url=options.api_url)]
         screen.tracker.add(shown)
         screen.job_list.rebuild(keep=diffid)
         screen.header.set_counts(screen.tracker.summary())
@@ -130,7 +130,7 @@ class WatchlistEdits:
         # "already watched", but not on this screen. Show it (its label is in the file).
         elsewhere = [diffid for diffid in already if diffid not in tracker.views]
         shown = [
-            WatchEntry(diffid=diffid, asid=options.asid, profile=options.profile)
+            WatchEntry(diffid=diffid, asid=options.asid, api_url=options.api_url)
             for diffid in elsewhere
         ]
         tracker.add([*entries, *shown])
