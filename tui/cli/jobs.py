@@ -57,8 +57,6 @@ from tui.models import (
     DiffJob,
     InvalidDiffId,
     Job,
-    UninstallJob,
-    VersionJob,
     WatchEntry,
     parse_diff_id,
 )
@@ -596,6 +594,11 @@ class RecordingClient:
         self._client = client
         self._read = read if read is not None else client.status
         self.last_error: dict[int, ApiError] = {}
+        # The rest of the tracker's client protocol is the client's own (watch sends none).
+        self.accept = client.accept
+        self.reject = client.reject
+        self.version_status = client.version_status
+        self.create = client.create
 
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         try:
@@ -609,26 +612,6 @@ class RecordingClient:
     async def retry(self, diffid: int) -> DiffJob:
         # watch never retries; present only to satisfy the tracker's client protocol.
         raise NotImplementedError("watch does not retry")
-
-    # The rest of the tracker's client protocol, passed through (watch sends none).
-    async def accept(
-        self,
-        diffid: int,
-        restart: bool,
-        full: bool = False,
-        game_build: str | None = None,
-        force: bool = False,
-    ) -> VersionJob:
-        return await self._client.accept(diffid, restart, full, game_build, force)
-
-    async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
-        return await self._client.reject(diffid, reinstall)
-
-    async def version_status(self, imageversionid: int) -> VersionJob:
-        return await self._client.version_status(imageversionid)
-
-    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
-        return await self._client.create(imageid, machineid, diffid)
 
 
 def _finished(view: JobView) -> bool:
