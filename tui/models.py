@@ -408,28 +408,27 @@ def _read_success(data: Mapping[str, Any]) -> bool | None:
     )
 
 
+def _linked_job_fields(data: object, key: str) -> dict[str, Any]:
+    """A job that an action on a diff started, keyed by ``key``: its fields as keyword
+    arguments (the ID, the job fields, the diff it belongs to and its success)."""
+    jobid, fields = _parse_job_fields(data, key, _LINKED_FIELDS)
+    assert isinstance(data, dict)
+    return {
+        key: jobid,
+        **fields,
+        "diffid": _read_int(data, "diffid", optional=True),
+        "success": _read_success(data),
+    }
+
+
 def parse_version_job(data: object) -> VersionJob:
     """Parse an image-version job (``imageversion/create`` or its status)."""
-    jobid, fields = _parse_job_fields(data, "imageversionid", _LINKED_FIELDS)
-    assert isinstance(data, dict)
-    return VersionJob(
-        imageversionid=jobid,
-        **fields,
-        diffid=_read_int(data, "diffid", optional=True),
-        success=_read_success(data),
-    )
+    return VersionJob(**_linked_job_fields(data, "imageversionid"))
 
 
 def parse_uninstall_job(data: object) -> UninstallJob:
     """Parse the uninstall job of a reject with ``reinstall=1``."""
-    jobid, fields = _parse_job_fields(data, "uninstalljobid", _LINKED_FIELDS)
-    assert isinstance(data, dict)
-    return UninstallJob(
-        uninstalljobid=jobid,
-        **fields,
-        diffid=_read_int(data, "diffid", optional=True),
-        success=_read_success(data),
-    )
+    return UninstallJob(**_linked_job_fields(data, "uninstalljobid"))
 
 
 class InvalidDiffId(ValueError):
