@@ -57,6 +57,7 @@ from tui.cli.jobs import (
     report_error,
     watch_all,
 )
+from tui.job_view import AcceptOptions
 from tui.journal import Journal, JournalEvent, new_ref
 from tui.models import (
     Accepted,
@@ -166,22 +167,13 @@ def _width(ids: Sequence[int]) -> int:
 # --- accept -------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class AcceptOptions:
-    """What ``accept`` sends besides the diff: the operator's choices."""
-
-    restart: bool
-    full: bool = False
-    game_build: str | None = None
-    force: bool = False
-
-    def words(self) -> str:
-        """The options as the journal keeps them."""
-        parts = [f"restart={int(self.restart)}"]
-        parts += ["full=1"] if self.full else []
-        parts += [f"game_build={self.game_build}"] if self.game_build is not None else []
-        parts += ["force=1"] if self.force else []
-        return " ".join(parts)
+def _journal_words(options: AcceptOptions) -> str:
+    """The options as the command line's journal entries say them."""
+    parts = [f"restart={int(options.restart)}"]
+    parts += ["full=1"] if options.full else []
+    parts += [f"game_build={options.game_build}"] if options.game_build is not None else []
+    parts += ["force=1"] if options.force else []
+    return " ".join(parts)
 
 
 def accept_options(args: argparse.Namespace) -> AcceptOptions:
@@ -279,7 +271,7 @@ def run_accept(args: argparse.Namespace) -> int:
         )
 
     done = functools.partial(_accepted, options)
-    return asyncio.run(send_each(args, conn, ids, "accept", options.words(), accept, done))
+    return asyncio.run(send_each(args, conn, ids, "accept", _journal_words(options), accept, done))
 
 
 # --- reject -------------------------------------------------------------------------
