@@ -47,6 +47,9 @@ from tui.cli.common import (
     PROG,
     CliError,
     ExitCode,
+    Subcommands,
+    add_command,
+    add_json_flag,
     connection_options,
     print_error,
     print_warning,
@@ -837,13 +840,15 @@ def interval_seconds(text: str) -> float:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``status``, ``retry`` and ``watch``; each sets ``handler``."""
     parent = connection_options()
     ids_help = "diff IDs (default: the current profile's watchlist)"
 
-    status = subparsers.add_parser(
+    status = add_command(
+        subparsers,
         "status",
+        run_status,
         parents=[parent],
         help="show diffs' state, progress and ETA",
         description=(
@@ -854,11 +859,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     status.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     status.add_argument("--info", action="store_true", help="also game, machine, image, files")
-    status.add_argument("--json", action="store_true", help="JSON Lines output")
-    status.set_defaults(handler=run_status)
+    add_json_flag(status)
 
-    retry = subparsers.add_parser(
+    retry = add_command(
+        subparsers,
         "retry",
+        run_retry,
         parents=[parent],
         help="retry Completed or Failed diffs (each sent once)",
         description=(
@@ -877,14 +883,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="every Completed or Failed diff of the current profile's watchlist",
     )
     retry.add_argument("--yes", action="store_true", help="with --all: do not ask first")
-    retry.add_argument("--json", action="store_true", help="JSON Lines output")
-    retry.set_defaults(handler=run_retry)
+    add_json_flag(retry)
 
-    watch = subparsers.add_parser(
-        "watch", parents=[parent], help="poll diffs until every one has finished"
+    watch = add_command(
+        subparsers,
+        "watch",
+        run_watch,
+        parents=[parent],
+        help="poll diffs until every one has finished",
     )
     watch.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     watch.add_argument("--exit-status", action="store_true", help="exit 1 if a diff ended Failed")
-    watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
+    add_json_flag(watch, "JSON Lines output, one per change")
     add_interval_option(watch)
-    watch.set_defaults(handler=run_watch)

@@ -42,7 +42,17 @@ from tui.api import (
     ClanforgeClient,
     check_game_build,
 )
-from tui.cli.common import CliError, ExitCode, connection_options, print_error
+from tui.cli.common import (
+    CliError,
+    ExitCode,
+    Subcommands,
+    add_command,
+    add_command_group,
+    add_json_flag,
+    checked_option,
+    connection_options,
+    print_error,
+)
 from tui.cli.jobs import (
     Followed,
     Pacer,
@@ -183,12 +193,9 @@ def accept_options(args: argparse.Namespace) -> AcceptOptions:
             f"accept needs --restart 0 or 1 ({RESTART_CHOICE}); nothing was sent",
             ExitCode.USAGE,
         )
-    game_build = None
-    if args.game_build is not None:
-        try:
-            game_build = check_game_build(args.game_build)
-        except ValueError as exc:
-            raise CliError(f"--game-build: {exc}; nothing was sent", ExitCode.USAGE) from None
+    game_build = checked_option(
+        "--game-build", args.game_build, check_game_build, note="; nothing was sent"
+    )
     return AcceptOptions(args.restart == "1", args.full, game_build, args.force)
 
 
@@ -460,12 +467,14 @@ def run_version_watch(args: argparse.Namespace) -> int:
 # --- registration -------------------------------------------------------------------
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``accept``, ``reject``, ``create`` and ``version``; each sets ``handler``."""
     parent = connection_options()
 
-    accept = subparsers.add_parser(
+    accept = add_command(
+        subparsers,
         "accept",
+        run_accept,
         parents=[parent],
         help="accept Completed diffs: create image versions (--restart required)",
         description=(
@@ -496,11 +505,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="create it even while servers of the image are allocated",
     )
-    accept.add_argument("--json", action="store_true", help="JSON Lines output")
-    accept.set_defaults(handler=run_accept)
+    add_json_flag(accept)
 
-    reject = subparsers.add_parser(
+    reject = add_command(
+        subparsers,
         "reject",
+        run_reject,
         parents=[parent],
         help="reject Completed or Failed diffs (--reinstall required)",
         description=(
@@ -512,11 +522,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reject.add_argument(
         "--reinstall", choices=("0", "1"), default=None, help="required: " + REINSTALL_CHOICE
     )
-    reject.add_argument("--json", action="store_true", help="JSON Lines output")
-    reject.set_defaults(handler=run_reject)
+    add_json_flag(reject)
 
-    create = subparsers.add_parser(
+    create = add_command(
+        subparsers,
         "create",
+        run_create,
         parents=[parent],
         help="start a new diff of an image on a machine, and watch it",
         description=(
@@ -536,24 +547,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="build machine ID",
     )
     create.add_argument("--label", metavar="T", default=None, help="the watchlist label")
-    create.add_argument("--json", action="store_true", help="JSON Lines output")
-    create.set_defaults(handler=run_create)
+    add_json_flag(create)
 
-    version = subparsers.add_parser(
-        "version", help="image version jobs (what accept starts): status, watch"
+    verbs = add_command_group(
+        subparsers,
+        "version",
+        help="image version jobs (what accept starts): status, watch",
+        metavar="VERB",
     )
-    verbs = version.add_subparsers(dest="version_command", metavar="VERB", required=True)
-    status = verbs.add_parser("status", parents=[parent], help="show image version jobs")
+    status = add_command(
+        verbs, "status", run_version_status, parents=[parent], help="show image version jobs"
+    )
     status.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
-    status.add_argument("--json", action="store_true", help="JSON Lines output")
-    status.set_defaults(handler=run_version_status)
-    watch = verbs.add_parser(
-        "watch", parents=[parent], help="poll image version jobs until each has ended"
+    add_json_flag(status)
+    watch = add_command(
+        verbs,
+        "watch",
+        run_version_watch,
+        parents=[parent],
+        help="poll image version jobs until each has ended",
     )
     watch.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
     watch.add_argument(
         "--exit-status", action="store_true", help="exit 1 if a version ended Failed"
     )
-    watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
+    add_json_flag(watch, "JSON Lines output, one per change")
     add_interval_option(watch)
-    watch.set_defaults(handler=run_version_watch)
