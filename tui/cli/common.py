@@ -45,12 +45,18 @@ class CliError(Exception):
         self.code = code
 
 
+def failure_code(error: ApiError) -> ExitCode:
+    """A failed request's exit code: CONFIG where no other request with these settings
+    can succeed either (the command stops there), else FAILED."""
+    return ExitCode.CONFIG if error.stops_command else ExitCode.FAILED
+
+
 def exit_code_for(exc: BaseException) -> ExitCode | None:
     """The exit code for an error the core raises on purpose; None for a defect."""
     if isinstance(exc, CliError):
         return exc.code
     if isinstance(exc, ApiError):
-        return ExitCode.CONFIG if exc.stops_command else ExitCode.FAILED
+        return failure_code(exc)
     if isinstance(exc, UsageError):
         return ExitCode.USAGE
     if isinstance(exc, ConfigError):

@@ -245,14 +245,42 @@ def emit_json(obj: Mapping[str, Any], out: TextIO) -> None:
 
 
 def report_error(
-    diffid: int, error: ApiError, as_json: bool, out: TextIO, kind: Followed | None = None
+    jobid: int,
+    error: ApiError,
+    as_json: bool,
+    out: TextIO,
+    key: str = DIFFS.key,
+    noun: str = DIFFS.noun,
 ) -> None:
-    """A failed call: a JSON object on ``out``, or one line on stderr."""
-    kind = kind or DIFFS
+    """A failed call about a job (a diff unless ``key`` and ``noun`` name another kind):
+    a JSON object on ``out``, or one line on stderr."""
     if as_json:
-        emit_json(error_json(diffid, error, kind.key), out)
+        emit_json(error_json(jobid, error, key), out)
     else:
-        print_error(f"{kind.noun} {diffid}: {error.message}")
+        print_error(f"{noun} {jobid}: {error.message}")
+
+
+async def each_once(
+    ids: Sequence[int],
+    send: Callable[[int], Awaitable[_T]],
+    show: Callable[[int, _T], None],
+    failed: Callable[[int, ApiError], None],
+) -> int:
+    """``send`` for each ID, once, in order; ``show`` each answer and ``failed`` each
+    error. The exit code: FAILED if any failed; an error no other request would escape
+    stops there (CONFIG)."""
+    result = ExitCode.OK
+    for jobid in ids:
+        try:
+            answer = await send(jobid)
+        except ApiError as exc:
+            failed(jobid, exc)
+            if exc.stops_command:
+                return ExitCode.CONFIG
+            result = ExitCode.FAILED
+            continue
+        show(jobid, answer)
+    return result
 
 
 # --- pacing: the rate cap and the server's "wait" ---------------------------------
@@ -490,34 +518,27 @@ async def _send_retries(
     width: int,
     out: TextIO,
 ) -> int:
-    result = ExitCode.OK
+    def failed(diffid: int, exc: ApiError) -> None:
+        if not isinstance(exc, RetryOutcomeUnknown):
+            report_error(diffid, exc, args.json, out)
+        elif args.json:
+            emit_json(error_json(diffid, exc), out)
+        else:
+            print(f"{diffid:>{width}}  {'unknown':<{STATE_WIDTH}}", file=out, flush=True)
+            print_error(f"diff {diffid}: {exc.message}; check with: imagediff-tui status {diffid}")
+
+    def show(diffid: int, job: DiffJob) -> None:
+        if args.json:
+            emit_json(job.to_json(), out)
+        else:
+            print(job_line(job, width, time.time()), file=out, flush=True)
+
     async with make_client(conn) as client:
         # One at a time, once each: a retry is never repeated unless the server said it
         # did nothing with it (429, 503).
-        for diffid in ids:
-            try:
-                job = await pacer.send(functools.partial(client.retry, diffid))
-            except RetryOutcomeUnknown as exc:
-                result = ExitCode.FAILED
-                if args.json:
-                    emit_json(error_json(diffid, exc), out)
-                else:
-                    print(f"{diffid:>{width}}  {'unknown':<{STATE_WIDTH}}", file=out, flush=True)
-                    print_error(
-                        f"diff {diffid}: {exc.message}; check with: imagediff-tui status {diffid}"
-                    )
-                continue
-            except ApiError as exc:
-                report_error(diffid, exc, args.json, out)
-                if exc.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            if args.json:
-                emit_json(job.to_json(), out)
-            else:
-                print(job_line(job, width, time.time()), file=out, flush=True)
-    return result
+        return await each_once(
+            ids, lambda diffid: pacer.send(functools.partial(client.retry, diffid)), show, failed
+        )
 
 
 def _on_terminal() -> bool:
@@ -708,7 +729,7 @@ class _WatchView:
             return
         self._last_emitted[view.diffid] = key
         if error is not None:
-            report_error(view.diffid, error, self.as_json, self.out, self.kind)
+            report_error(view.diffid, error, self.as_json, self.out, self.kind.key, self.kind.noun)
         elif view.job is not None:
             if self.as_json:
                 emit_json(self.kind.to_json(view.job), self.out)

@@ -51,6 +51,7 @@ from tui.cli.common import (
     add_json_flag,
     checked_option,
     connection_options,
+    failure_code,
     print_error,
 )
 from tui.cli.jobs import (
@@ -59,8 +60,8 @@ from tui.cli.jobs import (
     RecordingClient,
     add_interval_option,
     any_job_line,
+    each_once,
     emit_json,
-    error_json,
     load_connection,
     make_pacer,
     parse_ids,
@@ -142,7 +143,7 @@ async def send_action(
     action: str,
     call: Callable[[], Awaitable[_T]],
     what: str,
-) -> _T | ApiError:
+) -> _T:
     """Send one action (once: see :class:`Pacer`), journalled before and after."""
     ref = new_ref()
     records.event(diffid, action, "sent", what, ref)
@@ -150,7 +151,7 @@ async def send_action(
         answer = await pacer.send(call)
     except ApiError as exc:
         records.event(diffid, action, action_outcome(exc), exc.message, ref)
-        return exc
+        raise
     records.event(diffid, action, "accepted", what, ref)
     return answer
 
@@ -164,10 +165,6 @@ def report_failure(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> 
         )
         return
     report_error(diffid, error, as_json, out)
-
-
-def _failed(error: ApiError) -> ExitCode:
-    return ExitCode.CONFIG if error.stops_command else ExitCode.FAILED
 
 
 def _width(ids: Sequence[int]) -> int:
@@ -210,22 +207,22 @@ async def send_each(
 ) -> int:
     """``action`` on each diff, once, in order; ``done`` records and prints each answer."""
     out = sys.stdout
-    result = ExitCode.OK
     records = ActionRecords(conn)
     pacer = make_pacer(conn)
     line = Line(_width(ids), args.json, out)
     async with make_client(conn) as client:
-        for diffid in ids:
-            send = functools.partial(call, client, diffid)
-            answer = await send_action(pacer, records, diffid, action, send, what)
-            if isinstance(answer, ApiError):
-                report_failure(diffid, answer, args.json, out)
-                if answer.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            done(records, diffid, answer, line)
-    return result
+
+        def send(diffid: int) -> Awaitable[_T]:
+            return send_action(
+                pacer, records, diffid, action, functools.partial(call, client, diffid), what
+            )
+
+        return await each_once(
+            ids,
+            send,
+            lambda diffid, answer: done(records, diffid, answer, line),
+            lambda diffid, error: report_failure(diffid, error, args.json, out),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -357,7 +354,7 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
                 emit_json({"imageid": args.image, "error": exc.to_json()}, out)
             else:
                 print_error(f"create: {exc.message}")
-            return _failed(exc)
+            return failure_code(exc)
     records.event(job.diffid, "create", "accepted", what, ref)
     label = clean_label(args.label or "")
     records.store.add([records.entry(job.diffid, label=label)])
@@ -379,30 +376,26 @@ def run_create(args: argparse.Namespace) -> int:
 
 async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[int]) -> int:
     out = sys.stdout
-    result = ExitCode.OK
     pacer = make_pacer(conn)
     width = _width(ids)
+
+    def show(vid: int, job: VersionJob) -> None:
+        if args.json:
+            emit_json(job.to_json(), out)
+        else:
+            print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
+
     async with make_client(conn) as client:
-        for vid in ids:
-            try:
-                job = await pacer.send(functools.partial(client.version_status, vid))
-            except ApiError as exc:
-                if args.json:
-                    emit_json(error_json(vid, exc, VERSIONS_KEY), out)
-                else:
-                    print_error(f"image version {vid}: {exc.message}")
-                if exc.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            if args.json:
-                emit_json(job.to_json(), out)
-            else:
-                print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
-    return result
+        return await each_once(
+            ids,
+            lambda vid: pacer.send(functools.partial(client.version_status, vid)),
+            show,
+            lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
+        )
 
 
 VERSIONS_KEY: Final = "imageversionid"
+VERSION_NOUN: Final = "image version"
 
 
 def as_tracked(job: VersionJob) -> DiffJob:
@@ -440,7 +433,7 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
     def to_json(tracked: DiffJob) -> dict[str, Any]:
         return last[tracked.diffid].to_json()
 
-    return RecordingClient(api, read), Followed(VERSIONS_KEY, "image version", to_json)
+    return RecordingClient(api, read), Followed(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:
