@@ -24,6 +24,7 @@ from tui.atomicfile import LockTimeout
 from tui.cli.common import (
     CliError,
     ExitCode,
+    Handler,
     Subcommands,
     add_command,
     add_command_group,
@@ -231,54 +232,31 @@ def register(subparsers: Subcommands) -> None:
         ),
     )
 
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        # Every watchlist command is of one account (the connection options) and is
+        # described by its handler's docstring.
+        return add_command(
+            commands, name, handler, parents=parent, help=help, description=handler.__doc__
+        )
+
     def ids_argument(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("ids", nargs="+", metavar="ID", help=f"diff IDs to {verb}")
 
-    add = add_command(
-        commands, "add", run_add, parents=parent, help="watch diff IDs", description=run_add.__doc__
-    )
+    add = command("add", run_add, "watch diff IDs")
     ids_argument(add, "watch")
     add.add_argument("--label", metavar="TEXT", help="a label shown next to each diff")
 
-    remove = add_command(
-        commands,
-        "remove",
-        run_remove,
-        parents=parent,
-        help="stop watching diff IDs",
-        description=run_remove.__doc__,
-    )
+    remove = command("remove", run_remove, "stop watching diff IDs")
     ids_argument(remove, "stop watching")
 
-    listing = add_command(
-        commands,
-        "list",
-        run_list,
-        parents=parent,
-        help="list watched diffs",
-        description=run_list.__doc__,
-    )
+    listing = command("list", run_list, "list watched diffs")
     add_json_flag(listing, "one JSON object per line")
 
-    imp = add_command(
-        commands,
-        "import",
-        run_import,
-        parents=parent,
-        help="watch every ID in a file",
-        description=run_import.__doc__,
-    )
+    imp = command("import", run_import, "watch every ID in a file")
     imp.add_argument("file", metavar="FILE", help="a file of IDs, or - for standard input")
     imp.add_argument(
         "--label", metavar="TEXT", help="a label for every imported diff (replaces the file's)"
     )
 
-    export = add_command(
-        commands,
-        "export",
-        run_export,
-        parents=parent,
-        help="print watched IDs",
-        description=run_export.__doc__,
-    )
+    export = command("export", run_export, "print watched IDs")
     add_json_flag(export, "one JSON object per line")
