@@ -74,6 +74,7 @@ from tui.models import (
     Accepted,
     DiffJob,
     InvalidDiffId,
+    Job,
     LastStatus,
     Rejected,
     UninstallJob,
@@ -404,20 +405,8 @@ def as_tracked(job: VersionJob) -> DiffJob:
     The job fields are the same (API.md); the watch machinery then paces, backs off
     and ends on it as on a diff.
     """
-    return DiffJob(
-        diffid=job.imageversionid,
-        state=job.state,
-        state_name=job.state_name,
-        progress=job.progress,
-        created=job.created,
-        updated=job.updated,
-        failed=job.failed,
-        start=job.start,
-        eta=job.eta,
-        error=job.error,
-        progress_clamped_from=job.progress_clamped_from,
-        extra=job.extra,
-    )
+    job_fields = {f.name: getattr(job, f.name) for f in dataclasses.fields(Job)}
+    return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
 def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
