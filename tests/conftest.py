@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings
@@ -16,6 +16,7 @@ settings.register_profile("imagediff", deadline=None)
 settings.load_profile("imagediff")
 
 if TYPE_CHECKING:
+    from tui.api import ClanforgeClient
     from tui.simulator import Simulator
 
 
@@ -26,6 +27,19 @@ def simulator() -> Iterator[Simulator]:
 
     with Simulator(speed=50.0, seed_demo=False) as sim:
         yield sim
+
+
+@pytest.fixture
+def connect(simulator: Simulator) -> Callable[..., ClanforgeClient]:
+    """Makes a client of ``simulator`` with its credentials; keywords go to the client."""
+    from tui.api import ClanforgeClient
+
+    def make(**options: Any) -> ClanforgeClient:
+        return ClanforgeClient(
+            simulator.url, simulator.asid, simulator.access_key, simulator.secret_key, **options
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -35,17 +35,11 @@ DIFF = 4101
 
 
 @pytest.fixture
-async def client(simulator: Simulator) -> AsyncIterator[ClanforgeClient]:
+async def client(
+    simulator: Simulator, connect: Callable[..., ClanforgeClient]
+) -> AsyncIterator[ClanforgeClient]:
     simulator.add_diff(DIFF, state=5)
-    async with ClanforgeClient(
-        simulator.url,
-        simulator.asid,
-        simulator.access_key,
-        simulator.secret_key,
-        connect_timeout=2.0,
-        read_timeout=0.5,
-        max_body_bytes=256 * 1024,
-    ) as api:
+    async with connect(connect_timeout=2.0, read_timeout=0.5, max_body_bytes=256 * 1024) as api:
         yield api
 
 
@@ -267,7 +261,9 @@ async def test_loopback_http_and_https_urls_are_accepted() -> None:
 
 
 async def test_no_secret_in_reprs_errors_or_logs(
-    simulator: Simulator, caplog: pytest.LogCaptureFixture
+    simulator: Simulator,
+    connect: Callable[..., ClanforgeClient],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     simulator.add_diff(DIFF, state=5)
@@ -277,9 +273,7 @@ async def test_no_secret_in_reprs_errors_or_logs(
         base64.b64encode(f"{simulator.access_key}:{simulator.secret_key}".encode()).decode(),
     ]
     seen: list[str] = []
-    async with ClanforgeClient(
-        simulator.url, simulator.asid, simulator.access_key, simulator.secret_key, read_timeout=0.5
-    ) as api:
+    async with connect(read_timeout=0.5) as api:
         seen += [repr(api), str(api), repr(vars(api))]
         for kind in ("500", "html", "drop", "malformed", "slow"):
             simulator.inject(

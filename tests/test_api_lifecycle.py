@@ -29,16 +29,11 @@ DIFF = 4101
 
 
 @pytest.fixture
-async def client(simulator: Simulator) -> AsyncIterator[ClanforgeClient]:
+async def client(
+    simulator: Simulator, connect: Callable[..., ClanforgeClient]
+) -> AsyncIterator[ClanforgeClient]:
     simulator.add_diff(DIFF, state=5, imageid=77, machineid=7712)
-    async with ClanforgeClient(
-        simulator.url,
-        simulator.asid,
-        simulator.access_key,
-        simulator.secret_key,
-        connect_timeout=2.0,
-        read_timeout=0.5,
-    ) as api:
+    async with connect(connect_timeout=2.0, read_timeout=0.5) as api:
         yield api
 
 

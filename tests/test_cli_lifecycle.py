@@ -167,6 +167,21 @@ def test_create_watches_the_new_diff_or_names_the_lock(
     assert [a[1:] for a in actions()] == outcomes
 
 
+def test_version_status_says_each_missing_version_on_its_own_line(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    simulator.add_diff(4101, state=5)
+    accepted = run_cli(cli_env, "accept", "4101", "--restart", "0", "--json")
+    (vid,) = (line["imageversionid"] for line in json_lines(accepted.stdout))
+    status = run_cli(cli_env, "version", "status", "99", str(vid), "98")
+    assert status.returncode == 1
+    assert [line.split()[0] for line in status.stdout.decode().splitlines()] == [str(vid)]
+    assert status.stderr.decode().splitlines() == [
+        "imagediff-tui: error: image version 99: Image version 99 not found",
+        "imagediff-tui: error: image version 98: Image version 98 not found",
+    ]
+
+
 def test_version_status_and_watch_follow_the_version_to_its_end(
     cli_env: dict[str, str], simulator: Simulator
 ) -> None:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from tui.api import ApiError, BadRequest
 from tui.followed_jobs import PAST, FollowedJobs
-from tui.job_view import AcceptOptions, FollowedJob, JobView, RetryRecord, StatusClient
+from tui.job_view import AcceptOptions, ActionClient, FollowedJob, JobView, RetryRecord
 from tui.journal import JournalEvent
 from tui.models import Accepted, DiffJob, LastStatus, Rejected, UninstallJob, VersionJob
 from tui.plan import ACCEPT, REJECT, RETRY, Action, Candidate, Plan, decision_words, make_plan
@@ -60,7 +60,7 @@ class ActionSender:
 
     def __init__(
         self,
-        client: StatusClient,
+        client: ActionClient,
         board: ViewBoard,
         followed: FollowedJobs,
         settings: PollSettings,

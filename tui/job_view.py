@@ -2,7 +2,8 @@
 
 A :class:`JobView` per diff (its last answer, last poll failure, next poll time, the
 actions sent for it and the job a decision started); the records those are made of;
-and :class:`StatusClient`, what the tracker and its parts need of the API client.
+and :class:`StatusClient`, what the tracker and its parts need of the API client (the
+:class:`PollClient` and :class:`ActionClient` sides of it).
 No I/O here: :class:`~tui.tracker.Tracker` and its parts change these values.
 """
 
@@ -24,15 +25,23 @@ _T = TypeVar("_T")
 RETRY_OUTCOMES: Final = ("sent", "accepted", "rejected", "unknown", "failed")
 
 
-class StatusClient(Protocol):
-    """What the tracker needs of :class:`tui.api.ClanforgeClient`."""
+class PollClient(Protocol):
+    """What polling needs of :class:`tui.api.ClanforgeClient`: reading jobs' states."""
 
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         """The diff's current state."""
         ...
 
+    async def version_status(self, imageversionid: int) -> VersionJob:
+        """An image-version job's current state."""
+        ...
+
+
+class ActionClient(Protocol):
+    """What sending actions needs of :class:`tui.api.ClanforgeClient` (each sent once)."""
+
     async def retry(self, diffid: int) -> DiffJob:
-        """Recalculate a terminal diff (state-changing: sent once)."""
+        """Recalculate a terminal diff."""
         ...
 
     async def accept(
@@ -43,20 +52,20 @@ class StatusClient(Protocol):
         game_build: str | None = None,
         force: bool = False,
     ) -> VersionJob:
-        """Create an image version from a Completed diff (state-changing: sent once)."""
+        """Create an image version from a Completed diff."""
         ...
 
     async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
-        """Reject a terminal diff (state-changing: sent once)."""
-        ...
-
-    async def version_status(self, imageversionid: int) -> VersionJob:
-        """An image-version job's current state."""
+        """Reject a terminal diff."""
         ...
 
     async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
-        """Start a new diff of ``machineid`` against ``imageid`` (state-changing: sent once)."""
+        """Start a new diff of ``machineid`` against ``imageid``."""
         ...
+
+
+class StatusClient(PollClient, ActionClient, Protocol):
+    """What the tracker needs of :class:`tui.api.ClanforgeClient`: polling and actions."""
 
 
 _LOCKED_BY: Final = re.compile(r"\bimage locked by diffid\s+#?(\d{1,19})\b", re.IGNORECASE)

@@ -93,13 +93,19 @@ def _type_name(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _field(data: Mapping[str, Any], name: str, *, optional: bool) -> object:
+    """The field's value; None for an absent or null one that is ``optional``."""
+    value = data.get(name)
+    if value is None and not optional:
+        raise InvalidResponse(f"field {name!r} is missing", field_name=name)
+    return value
+
+
 def _read_int(data: Mapping[str, Any], name: str, *, optional: bool) -> int | None:
     """An integer field, also accepted as a decimal string or a whole float."""
-    if name not in data or data[name] is None:
-        if optional:
-            return None
-        raise InvalidResponse(f"field {name!r} is missing", field_name=name)
-    value = data[name]
+    value = _field(data, name, optional=optional)
+    if value is None:
+        return None
     if isinstance(value, bool):
         raise InvalidResponse(f"field {name!r} must be an integer, got bool", field_name=name)
     if isinstance(value, int):
@@ -118,11 +124,9 @@ def _read_int(data: Mapping[str, Any], name: str, *, optional: bool) -> int | No
 
 
 def _read_str(data: Mapping[str, Any], name: str, *, optional: bool) -> str | None:
-    if name not in data or data[name] is None:
-        if optional:
-            return None
-        raise InvalidResponse(f"field {name!r} is missing", field_name=name)
-    value = data[name]
+    value = _field(data, name, optional=optional)
+    if value is None:
+        return None
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -408,28 +412,27 @@ def _read_success(data: Mapping[str, Any]) -> bool | None:
     )
 
 
+def _linked_job_fields(data: object, key: str) -> dict[str, Any]:
+    """A job that an action on a diff started, keyed by ``key``: its fields as keyword
+    arguments (the ID, the job fields, the diff it belongs to and its success)."""
+    jobid, fields = _parse_job_fields(data, key, _LINKED_FIELDS)
+    assert isinstance(data, dict)
+    return {
+        key: jobid,
+        **fields,
+        "diffid": _read_int(data, "diffid", optional=True),
+        "success": _read_success(data),
+    }
+
+
 def parse_version_job(data: object) -> VersionJob:
     """Parse an image-version job (``imageversion/create`` or its status)."""
-    jobid, fields = _parse_job_fields(data, "imageversionid", _LINKED_FIELDS)
-    assert isinstance(data, dict)
-    return VersionJob(
-        imageversionid=jobid,
-        **fields,
-        diffid=_read_int(data, "diffid", optional=True),
-        success=_read_success(data),
-    )
+    return VersionJob(**_linked_job_fields(data, "imageversionid"))
 
 
 def parse_uninstall_job(data: object) -> UninstallJob:
     """Parse the uninstall job of a reject with ``reinstall=1``."""
-    jobid, fields = _parse_job_fields(data, "uninstalljobid", _LINKED_FIELDS)
-    assert isinstance(data, dict)
-    return UninstallJob(
-        uninstalljobid=jobid,
-        **fields,
-        diffid=_read_int(data, "diffid", optional=True),
-        success=_read_success(data),
-    )
+    return UninstallJob(**_linked_job_fields(data, "uninstalljobid"))
 
 
 class InvalidDiffId(ValueError):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from enum import IntEnum
-from typing import TextIO
+from typing import TextIO, TypeAlias, TypeVar
 
 from tui.api import ApiError
 from tui.atomicfile import LockTimeout
@@ -15,6 +16,13 @@ from tui.safetext import plain
 from tui.watchlist import WatchlistError
 
 PROG = "imagediff-tui"
+
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""Where a module's ``register`` adds its commands."""
+Handler: TypeAlias = Callable[[argparse.Namespace], int]
+"""What a command runs: its parsed arguments in, its exit code out."""
+
+_T = TypeVar("_T")
 
 
 class ExitCode(IntEnum):
@@ -37,12 +45,18 @@ class CliError(Exception):
         self.code = code
 
 
+def failure_code(error: ApiError) -> ExitCode:
+    """A failed request's exit code: CONFIG where no other request with these settings
+    can succeed either (the command stops there), else FAILED."""
+    return ExitCode.CONFIG if error.stops_command else ExitCode.FAILED
+
+
 def exit_code_for(exc: BaseException) -> ExitCode | None:
     """The exit code for an error the core raises on purpose; None for a defect."""
     if isinstance(exc, CliError):
         return exc.code
     if isinstance(exc, ApiError):
-        return ExitCode.CONFIG if exc.stops_command else ExitCode.FAILED
+        return failure_code(exc)
     if isinstance(exc, UsageError):
         return ExitCode.USAGE
     if isinstance(exc, ConfigError):
@@ -85,3 +99,51 @@ def connection_options() -> argparse.ArgumentParser:
         help="verbose log; show tracebacks",
     )
     return parent
+
+
+def add_command(
+    subcommands: Subcommands,
+    name: str,
+    handler: Handler,
+    *,
+    help: str,
+    description: str | None = None,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    """Add the command ``name``, which runs ``handler``; its options are added to the
+    parser returned."""
+    parser = subcommands.add_parser(name, parents=list(parents), help=help, description=description)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_command_group(
+    subcommands: Subcommands,
+    name: str,
+    *,
+    help: str,
+    description: str | None = None,
+    metavar: str = "COMMAND",
+) -> Subcommands:
+    """Add ``name``, a command that needs one of its own (``profile add``, ...): they
+    are added to what this returns."""
+    group = subcommands.add_parser(name, help=help, description=description)
+    return group.add_subparsers(dest=f"{name}_command", metavar=metavar, required=True)
+
+
+def add_json_flag(parser: argparse.ArgumentParser, help: str = "JSON Lines output") -> None:
+    """``--json``: the command's output as JSON, as ``help`` describes it."""
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def checked_option(
+    flag: str, value: str | None, check: Callable[[str], _T], *, note: str = ""
+) -> _T | None:
+    """An option's ``value`` through ``check``, None where the option was not given; a
+    ValueError from ``check`` is a usage error that names ``flag`` (then ``note``)."""
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise CliError(f"{flag}: {exc}{note}", ExitCode.USAGE) from None

@@ -13,27 +13,17 @@ import argparse
 import json
 import time
 
-from tui.cli.common import CliError, ExitCode
+from tui.cli.common import ExitCode, Subcommands, add_command, add_json_flag, checked_option
 from tui.journal import Journal, columns, parse_since
-from tui.models import InvalidDiffId, parse_diff_id
+from tui.models import parse_diff_id
 from tui.paths import app_paths
 from tui.safetext import plain
 
 
 def run_events(args: argparse.Namespace) -> int:
     """Print the journal: state changes, actions and their outcomes, connection outages."""
-    since = None
-    if args.since is not None:
-        try:
-            since = parse_since(args.since, time.time())
-        except ValueError as exc:
-            raise CliError(f"--since: {exc}", ExitCode.USAGE) from None
-    diffid = None
-    if args.diff is not None:
-        try:
-            diffid = parse_diff_id(args.diff)
-        except InvalidDiffId as exc:
-            raise CliError(f"--diff: {exc}", ExitCode.USAGE) from None
+    since = checked_option("--since", args.since, lambda text: parse_since(text, time.time()))
+    diffid = checked_option("--diff", args.diff, parse_diff_id)
     events = Journal(app_paths().journal_file).read(since=since, diffid=diffid)
     for event in reversed(events):
         if args.json:
@@ -44,10 +34,12 @@ def run_events(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``events``; it sets ``handler`` to ``fn(args) -> int``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "events",
+        run_events,
         help="show what happened: state changes, retries and outages (the journal)",
         description=run_events.__doc__,
     )
@@ -55,5 +47,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--since", metavar="WHEN", help="only newer events: 30m, 2h, 1d or an ISO time"
     )
     parser.add_argument("--diff", metavar="ID", help="only the events of this diff")
-    parser.add_argument("--json", action="store_true", help="JSON Lines, one event per line")
-    parser.set_defaults(handler=run_events)
+    add_json_flag(parser, "JSON Lines, one event per line")

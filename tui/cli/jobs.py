@@ -47,6 +47,9 @@ from tui.cli.common import (
     PROG,
     CliError,
     ExitCode,
+    Subcommands,
+    add_command,
+    add_json_flag,
     connection_options,
     print_error,
     print_warning,
@@ -57,8 +60,6 @@ from tui.models import (
     DiffJob,
     InvalidDiffId,
     Job,
-    UninstallJob,
-    VersionJob,
     WatchEntry,
     parse_diff_id,
 )
@@ -244,14 +245,42 @@ def emit_json(obj: Mapping[str, Any], out: TextIO) -> None:
 
 
 def report_error(
-    diffid: int, error: ApiError, as_json: bool, out: TextIO, kind: Followed | None = None
+    jobid: int,
+    error: ApiError,
+    as_json: bool,
+    out: TextIO,
+    key: str = DIFFS.key,
+    noun: str = DIFFS.noun,
 ) -> None:
-    """A failed call: a JSON object on ``out``, or one line on stderr."""
-    kind = kind or DIFFS
+    """A failed call about a job (a diff unless ``key`` and ``noun`` name another kind):
+    a JSON object on ``out``, or one line on stderr."""
     if as_json:
-        emit_json(error_json(diffid, error, kind.key), out)
+        emit_json(error_json(jobid, error, key), out)
     else:
-        print_error(f"{kind.noun} {diffid}: {error.message}")
+        print_error(f"{noun} {jobid}: {error.message}")
+
+
+async def each_once(
+    ids: Sequence[int],
+    send: Callable[[int], Awaitable[_T]],
+    show: Callable[[int, _T], None],
+    failed: Callable[[int, ApiError], None],
+) -> int:
+    """``send`` for each ID, once, in order; ``show`` each answer and ``failed`` each
+    error. The exit code: FAILED if any failed; an error no other request would escape
+    stops there (CONFIG)."""
+    result = ExitCode.OK
+    for jobid in ids:
+        try:
+            answer = await send(jobid)
+        except ApiError as exc:
+            failed(jobid, exc)
+            if exc.stops_command:
+                return ExitCode.CONFIG
+            result = ExitCode.FAILED
+            continue
+        show(jobid, answer)
+    return result
 
 
 # --- pacing: the rate cap and the server's "wait" ---------------------------------
@@ -489,34 +518,27 @@ async def _send_retries(
     width: int,
     out: TextIO,
 ) -> int:
-    result = ExitCode.OK
+    def failed(diffid: int, exc: ApiError) -> None:
+        if not isinstance(exc, RetryOutcomeUnknown):
+            report_error(diffid, exc, args.json, out)
+        elif args.json:
+            emit_json(error_json(diffid, exc), out)
+        else:
+            print(f"{diffid:>{width}}  {'unknown':<{STATE_WIDTH}}", file=out, flush=True)
+            print_error(f"diff {diffid}: {exc.message}; check with: imagediff-tui status {diffid}")
+
+    def show(diffid: int, job: DiffJob) -> None:
+        if args.json:
+            emit_json(job.to_json(), out)
+        else:
+            print(job_line(job, width, time.time()), file=out, flush=True)
+
     async with make_client(conn) as client:
         # One at a time, once each: a retry is never repeated unless the server said it
         # did nothing with it (429, 503).
-        for diffid in ids:
-            try:
-                job = await pacer.send(functools.partial(client.retry, diffid))
-            except RetryOutcomeUnknown as exc:
-                result = ExitCode.FAILED
-                if args.json:
-                    emit_json(error_json(diffid, exc), out)
-                else:
-                    print(f"{diffid:>{width}}  {'unknown':<{STATE_WIDTH}}", file=out, flush=True)
-                    print_error(
-                        f"diff {diffid}: {exc.message}; check with: imagediff-tui status {diffid}"
-                    )
-                continue
-            except ApiError as exc:
-                report_error(diffid, exc, args.json, out)
-                if exc.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            if args.json:
-                emit_json(job.to_json(), out)
-            else:
-                print(job_line(job, width, time.time()), file=out, flush=True)
-    return result
+        return await each_once(
+            ids, lambda diffid: pacer.send(functools.partial(client.retry, diffid)), show, failed
+        )
 
 
 def _on_terminal() -> bool:
@@ -596,6 +618,11 @@ class RecordingClient:
         self._client = client
         self._read = read if read is not None else client.status
         self.last_error: dict[int, ApiError] = {}
+        # The rest of the tracker's client protocol is the client's own (watch sends none).
+        self.accept = client.accept
+        self.reject = client.reject
+        self.version_status = client.version_status
+        self.create = client.create
 
     async def status(self, diffid: int, diff_info: bool = False) -> DiffJob:
         try:
@@ -609,26 +636,6 @@ class RecordingClient:
     async def retry(self, diffid: int) -> DiffJob:
         # watch never retries; present only to satisfy the tracker's client protocol.
         raise NotImplementedError("watch does not retry")
-
-    # The rest of the tracker's client protocol, passed through (watch sends none).
-    async def accept(
-        self,
-        diffid: int,
-        restart: bool,
-        full: bool = False,
-        game_build: str | None = None,
-        force: bool = False,
-    ) -> VersionJob:
-        return await self._client.accept(diffid, restart, full, game_build, force)
-
-    async def reject(self, diffid: int, reinstall: bool) -> UninstallJob | None:
-        return await self._client.reject(diffid, reinstall)
-
-    async def version_status(self, imageversionid: int) -> VersionJob:
-        return await self._client.version_status(imageversionid)
-
-    async def create(self, imageid: int, machineid: int, diffid: int | None = None) -> DiffJob:
-        return await self._client.create(imageid, machineid, diffid)
 
 
 def _finished(view: JobView) -> bool:
@@ -722,7 +729,7 @@ class _WatchView:
             return
         self._last_emitted[view.diffid] = key
         if error is not None:
-            report_error(view.diffid, error, self.as_json, self.out, self.kind)
+            report_error(view.diffid, error, self.as_json, self.out, self.kind.key, self.kind.noun)
         elif view.job is not None:
             if self.as_json:
                 emit_json(self.kind.to_json(view.job), self.out)
@@ -854,13 +861,15 @@ def interval_seconds(text: str) -> float:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``status``, ``retry`` and ``watch``; each sets ``handler``."""
     parent = connection_options()
     ids_help = "diff IDs (default: the current profile's watchlist)"
 
-    status = subparsers.add_parser(
+    status = add_command(
+        subparsers,
         "status",
+        run_status,
         parents=[parent],
         help="show diffs' state, progress and ETA",
         description=(
@@ -871,11 +880,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     status.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     status.add_argument("--info", action="store_true", help="also game, machine, image, files")
-    status.add_argument("--json", action="store_true", help="JSON Lines output")
-    status.set_defaults(handler=run_status)
+    add_json_flag(status)
 
-    retry = subparsers.add_parser(
+    retry = add_command(
+        subparsers,
         "retry",
+        run_retry,
         parents=[parent],
         help="retry Completed or Failed diffs (each sent once)",
         description=(
@@ -894,14 +904,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="every Completed or Failed diff of the current profile's watchlist",
     )
     retry.add_argument("--yes", action="store_true", help="with --all: do not ask first")
-    retry.add_argument("--json", action="store_true", help="JSON Lines output")
-    retry.set_defaults(handler=run_retry)
+    add_json_flag(retry)
 
-    watch = subparsers.add_parser(
-        "watch", parents=[parent], help="poll diffs until every one has finished"
+    watch = add_command(
+        subparsers,
+        "watch",
+        run_watch,
+        parents=[parent],
+        help="poll diffs until every one has finished",
     )
     watch.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     watch.add_argument("--exit-status", action="store_true", help="exit 1 if a diff ended Failed")
-    watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
+    add_json_flag(watch, "JSON Lines output, one per change")
     add_interval_option(watch)
-    watch.set_defaults(handler=run_watch)

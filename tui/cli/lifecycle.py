@@ -42,26 +42,39 @@ from tui.api import (
     ClanforgeClient,
     check_game_build,
 )
-from tui.cli.common import CliError, ExitCode, connection_options, print_error
+from tui.cli.common import (
+    CliError,
+    ExitCode,
+    Subcommands,
+    add_command,
+    add_command_group,
+    add_json_flag,
+    checked_option,
+    connection_options,
+    failure_code,
+    print_error,
+)
 from tui.cli.jobs import (
     Followed,
     Pacer,
     RecordingClient,
     add_interval_option,
     any_job_line,
+    each_once,
     emit_json,
-    error_json,
     load_connection,
     make_pacer,
     parse_ids,
     report_error,
     watch_all,
 )
+from tui.job_view import AcceptOptions
 from tui.journal import Journal, JournalEvent, new_ref
 from tui.models import (
     Accepted,
     DiffJob,
     InvalidDiffId,
+    Job,
     LastStatus,
     Rejected,
     UninstallJob,
@@ -133,7 +146,7 @@ async def send_action(
     action: str,
     call: Callable[[], Awaitable[_T]],
     what: str,
-) -> _T | ApiError:
+) -> _T:
     """Send one action (once: see :class:`Pacer`), journalled before and after."""
     ref = new_ref()
     records.event(diffid, action, "sent", what, ref)
@@ -141,7 +154,7 @@ async def send_action(
         answer = await pacer.send(call)
     except ApiError as exc:
         records.event(diffid, action, action_outcome(exc), exc.message, ref)
-        return exc
+        raise
     records.event(diffid, action, "accepted", what, ref)
     return answer
 
@@ -157,10 +170,6 @@ def report_failure(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> 
     report_error(diffid, error, as_json, out)
 
 
-def _failed(error: ApiError) -> ExitCode:
-    return ExitCode.CONFIG if error.stops_command else ExitCode.FAILED
-
-
 def _width(ids: Sequence[int]) -> int:
     return max(len(str(i)) for i in ids)
 
@@ -168,22 +177,13 @@ def _width(ids: Sequence[int]) -> int:
 # --- accept -------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class AcceptOptions:
-    """What ``accept`` sends besides the diff: the operator's choices."""
-
-    restart: bool
-    full: bool = False
-    game_build: str | None = None
-    force: bool = False
-
-    def words(self) -> str:
-        """The options as the journal keeps them."""
-        parts = [f"restart={int(self.restart)}"]
-        parts += ["full=1"] if self.full else []
-        parts += [f"game_build={self.game_build}"] if self.game_build is not None else []
-        parts += ["force=1"] if self.force else []
-        return " ".join(parts)
+def _journal_words(options: AcceptOptions) -> str:
+    """The options as the command line's journal entries say them."""
+    parts = [f"restart={int(options.restart)}"]
+    parts += ["full=1"] if options.full else []
+    parts += [f"game_build={options.game_build}"] if options.game_build is not None else []
+    parts += ["force=1"] if options.force else []
+    return " ".join(parts)
 
 
 def accept_options(args: argparse.Namespace) -> AcceptOptions:
@@ -193,12 +193,9 @@ def accept_options(args: argparse.Namespace) -> AcceptOptions:
             f"accept needs --restart 0 or 1 ({RESTART_CHOICE}); nothing was sent",
             ExitCode.USAGE,
         )
-    game_build = None
-    if args.game_build is not None:
-        try:
-            game_build = check_game_build(args.game_build)
-        except ValueError as exc:
-            raise CliError(f"--game-build: {exc}; nothing was sent", ExitCode.USAGE) from None
+    game_build = checked_option(
+        "--game-build", args.game_build, check_game_build, note="; nothing was sent"
+    )
     return AcceptOptions(args.restart == "1", args.full, game_build, args.force)
 
 
@@ -213,22 +210,22 @@ async def send_each(
 ) -> int:
     """``action`` on each diff, once, in order; ``done`` records and prints each answer."""
     out = sys.stdout
-    result = ExitCode.OK
     records = ActionRecords(conn)
     pacer = make_pacer(conn)
     line = Line(_width(ids), args.json, out)
     async with make_client(conn) as client:
-        for diffid in ids:
-            send = functools.partial(call, client, diffid)
-            answer = await send_action(pacer, records, diffid, action, send, what)
-            if isinstance(answer, ApiError):
-                report_failure(diffid, answer, args.json, out)
-                if answer.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            done(records, diffid, answer, line)
-    return result
+
+        def send(diffid: int) -> Awaitable[_T]:
+            return send_action(
+                pacer, records, diffid, action, functools.partial(call, client, diffid), what
+            )
+
+        return await each_once(
+            ids,
+            send,
+            lambda diffid, answer: done(records, diffid, answer, line),
+            lambda diffid, error: report_failure(diffid, error, args.json, out),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,7 +278,7 @@ def run_accept(args: argparse.Namespace) -> int:
         )
 
     done = functools.partial(_accepted, options)
-    return asyncio.run(send_each(args, conn, ids, "accept", options.words(), accept, done))
+    return asyncio.run(send_each(args, conn, ids, "accept", _journal_words(options), accept, done))
 
 
 # --- reject -------------------------------------------------------------------------
@@ -360,7 +357,7 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
                 emit_json({"imageid": args.image, "error": exc.to_json()}, out)
             else:
                 print_error(f"create: {exc.message}")
-            return _failed(exc)
+            return failure_code(exc)
     records.event(job.diffid, "create", "accepted", what, ref)
     label = clean_label(args.label or "")
     records.store.add([records.entry(job.diffid, label=label)])
@@ -382,30 +379,26 @@ def run_create(args: argparse.Namespace) -> int:
 
 async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[int]) -> int:
     out = sys.stdout
-    result = ExitCode.OK
     pacer = make_pacer(conn)
     width = _width(ids)
+
+    def show(vid: int, job: VersionJob) -> None:
+        if args.json:
+            emit_json(job.to_json(), out)
+        else:
+            print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
+
     async with make_client(conn) as client:
-        for vid in ids:
-            try:
-                job = await pacer.send(functools.partial(client.version_status, vid))
-            except ApiError as exc:
-                if args.json:
-                    emit_json(error_json(vid, exc, VERSIONS_KEY), out)
-                else:
-                    print_error(f"image version {vid}: {exc.message}")
-                if exc.stops_command:
-                    return ExitCode.CONFIG
-                result = ExitCode.FAILED
-                continue
-            if args.json:
-                emit_json(job.to_json(), out)
-            else:
-                print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
-    return result
+        return await each_once(
+            ids,
+            lambda vid: pacer.send(functools.partial(client.version_status, vid)),
+            show,
+            lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
+        )
 
 
 VERSIONS_KEY: Final = "imageversionid"
+VERSION_NOUN: Final = "image version"
 
 
 def as_tracked(job: VersionJob) -> DiffJob:
@@ -414,20 +407,8 @@ def as_tracked(job: VersionJob) -> DiffJob:
     The job fields are the same (API.md); the watch machinery then paces, backs off
     and ends on it as on a diff.
     """
-    return DiffJob(
-        diffid=job.imageversionid,
-        state=job.state,
-        state_name=job.state_name,
-        progress=job.progress,
-        created=job.created,
-        updated=job.updated,
-        failed=job.failed,
-        start=job.start,
-        eta=job.eta,
-        error=job.error,
-        progress_clamped_from=job.progress_clamped_from,
-        extra=job.extra,
-    )
+    job_fields = {f.name: getattr(job, f.name) for f in dataclasses.fields(Job)}
+    return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
 def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
@@ -443,7 +424,7 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
     def to_json(tracked: DiffJob) -> dict[str, Any]:
         return last[tracked.diffid].to_json()
 
-    return RecordingClient(api, read), Followed(VERSIONS_KEY, "image version", to_json)
+    return RecordingClient(api, read), Followed(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:
@@ -470,12 +451,14 @@ def run_version_watch(args: argparse.Namespace) -> int:
 # --- registration -------------------------------------------------------------------
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``accept``, ``reject``, ``create`` and ``version``; each sets ``handler``."""
     parent = connection_options()
 
-    accept = subparsers.add_parser(
+    accept = add_command(
+        subparsers,
         "accept",
+        run_accept,
         parents=[parent],
         help="accept Completed diffs: create image versions (--restart required)",
         description=(
@@ -506,11 +489,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="create it even while servers of the image are allocated",
     )
-    accept.add_argument("--json", action="store_true", help="JSON Lines output")
-    accept.set_defaults(handler=run_accept)
+    add_json_flag(accept)
 
-    reject = subparsers.add_parser(
+    reject = add_command(
+        subparsers,
         "reject",
+        run_reject,
         parents=[parent],
         help="reject Completed or Failed diffs (--reinstall required)",
         description=(
@@ -522,11 +506,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reject.add_argument(
         "--reinstall", choices=("0", "1"), default=None, help="required: " + REINSTALL_CHOICE
     )
-    reject.add_argument("--json", action="store_true", help="JSON Lines output")
-    reject.set_defaults(handler=run_reject)
+    add_json_flag(reject)
 
-    create = subparsers.add_parser(
+    create = add_command(
+        subparsers,
         "create",
+        run_create,
         parents=[parent],
         help="start a new diff of an image on a machine, and watch it",
         description=(
@@ -546,24 +531,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="build machine ID",
     )
     create.add_argument("--label", metavar="T", default=None, help="the watchlist label")
-    create.add_argument("--json", action="store_true", help="JSON Lines output")
-    create.set_defaults(handler=run_create)
+    add_json_flag(create)
 
-    version = subparsers.add_parser(
-        "version", help="image version jobs (what accept starts): status, watch"
+    verbs = add_command_group(
+        subparsers,
+        "version",
+        help="image version jobs (what accept starts): status, watch",
+        metavar="VERB",
     )
-    verbs = version.add_subparsers(dest="version_command", metavar="VERB", required=True)
-    status = verbs.add_parser("status", parents=[parent], help="show image version jobs")
+    status = add_command(
+        verbs, "status", run_version_status, parents=[parent], help="show image version jobs"
+    )
     status.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
-    status.add_argument("--json", action="store_true", help="JSON Lines output")
-    status.set_defaults(handler=run_version_status)
-    watch = verbs.add_parser(
-        "watch", parents=[parent], help="poll image version jobs until each has ended"
+    add_json_flag(status)
+    watch = add_command(
+        verbs,
+        "watch",
+        run_version_watch,
+        parents=[parent],
+        help="poll image version jobs until each has ended",
     )
     watch.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
     watch.add_argument(
         "--exit-status", action="store_true", help="exit 1 if a version ended Failed"
     )
-    watch.add_argument("--json", action="store_true", help="JSON Lines output, one per change")
+    add_json_flag(watch, "JSON Lines output, one per change")
     add_interval_option(watch)
-    watch.set_defaults(handler=run_version_watch)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tui.cli.common import ExitCode
+from tui.cli.common import ExitCode, Subcommands, add_command, add_json_flag
 from tui.paths import app_paths
 from tui.safetext import plain
 
@@ -37,12 +37,13 @@ def run_paths(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``paths``; it sets ``handler`` to ``fn(args) -> int``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "paths",
+        run_paths,
         help="show where the config, watchlist, journal, log and themes live",
         description=run_paths.__doc__,
     )
-    parser.add_argument("--json", action="store_true", help="one JSON object")
-    parser.set_defaults(handler=run_paths)
+    add_json_flag(parser, "one JSON object")

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 from tui.atomicfile import LockTimeout
-from tui.cli.common import CliError, ExitCode
+from tui.cli.common import CliError, ExitCode, Subcommands, add_command, add_command_group
 from tui.config import DEFAULT_API_URL, Config, Profile, load_config, parse_asid, update_config
 from tui.paths import app_paths
 from tui.safetext import plain
@@ -180,9 +180,10 @@ def run_default(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``profile add|list|remove|default``; each sets ``handler`` to ``fn(args) -> int``."""
-    profile = subparsers.add_parser(
+    commands = add_command_group(
+        subparsers,
         "profile",
         help="manage credentials profiles",
         description=(
@@ -190,10 +191,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "(see 'paths'). Secrets are never printed."
         ),
     )
-    commands = profile.add_subparsers(dest="profile_command", metavar="COMMAND", required=True)
 
-    add = commands.add_parser(
+    add = add_command(
+        commands,
         "add",
+        run_add,
         help="add a profile",
         description=(
             "Add a profile. Without --secret-env or --secret-command the secret key is "
@@ -216,17 +218,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--replace", action="store_true", help="overwrite a profile of that name")
-    add.set_defaults(handler=run_add)
 
-    listing = commands.add_parser(
-        "list", help="list profiles (* marks the default)", description=run_list.__doc__
+    add_command(
+        commands,
+        "list",
+        run_list,
+        help="list profiles (* marks the default)",
+        description=run_list.__doc__,
     )
-    listing.set_defaults(handler=run_list)
-    remove = commands.add_parser("remove", help="remove a profile", description=run_remove.__doc__)
+    remove = add_command(
+        commands, "remove", run_remove, help="remove a profile", description=run_remove.__doc__
+    )
     remove.add_argument("name", metavar="NAME")
-    remove.set_defaults(handler=run_remove)
-    default = commands.add_parser(
-        "default", help="choose the default profile", description=run_default.__doc__
+    default = add_command(
+        commands,
+        "default",
+        run_default,
+        help="choose the default profile",
+        description=run_default.__doc__,
     )
     default.add_argument("name", metavar="NAME")
-    default.set_defaults(handler=run_default)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tui.cli.common import Subcommands, add_command
+
 
 def run_simulate(args: argparse.Namespace) -> int:
     """Run the API simulator in the foreground until interrupted."""
@@ -12,9 +14,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     return main_simulate(args.host, args.port, args.speed, args.allow_remote)
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers: Subcommands) -> None:
+    """Add ``simulate``; it sets ``handler`` to ``fn(args) -> int``."""
+    parser = add_command(
+        subparsers,
         "simulate",
+        run_simulate,
         help="run a simulator of the Clanforge image-diff API on this machine",
         description="Serve a simulated image-diff API (for demos and tests).",
     )
@@ -28,4 +33,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="allow listening on a non-loopback address",
     )
-    parser.set_defaults(handler=run_simulate)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.cli.common import ExitCode, print_warning
+from tui.cli.common import ExitCode, Subcommands, add_command, add_command_group, print_warning
 from tui.paths import app_paths
 from tui.safetext import plain
 
@@ -55,9 +55,10 @@ def run_path(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``themes list`` and ``themes path``; each sets ``handler`` to ``fn(args) -> int``."""
-    themes = subparsers.add_parser(
+    commands = add_command_group(
+        subparsers,
         "themes",
         help="list themes or show the user themes folder",
         description=(
@@ -66,9 +67,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "built-in theme's name replaces it."
         ),
     )
-    commands = themes.add_subparsers(dest="themes_command", metavar="COMMAND", required=True)
-    listing = commands.add_parser(
+    add_command(
+        commands,
         "list",
+        run_list,
         help="list every theme (* marks the default)",
         description=(
             "Print each theme's name, dark or light, origin (built-in or user) and file. "
@@ -76,10 +78,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "theme files are reported on stderr and skipped."
         ),
     )
-    listing.set_defaults(handler=run_list)
-    path = commands.add_parser(
+    add_command(
+        commands,
         "path",
+        run_path,
         help="print the user themes folder",
         description="Print the folder where your own theme files (*.toml) are read from.",
     )
-    path.set_defaults(handler=run_path)

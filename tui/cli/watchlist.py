@@ -21,7 +21,17 @@ import time
 from collections.abc import Iterable, Mapping
 
 from tui.atomicfile import LockTimeout
-from tui.cli.common import CliError, ExitCode, connection_options, print_warning
+from tui.cli.common import (
+    CliError,
+    ExitCode,
+    Handler,
+    Subcommands,
+    add_command,
+    add_command_group,
+    add_json_flag,
+    connection_options,
+    print_warning,
+)
 from tui.formatting import count_noun
 from tui.models import ParsedIds, WatchEntry, parse_id_list
 from tui.safetext import plain
@@ -229,10 +239,11 @@ def run_export(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subcommands) -> None:
     """Add ``watchlist add|remove|list|import|export``; each sets ``handler``."""
     parent = [connection_options()]
-    watchlist = subparsers.add_parser(
+    commands = add_command_group(
+        subparsers,
         "watchlist",
         help="add, remove, list, import or export watched diff IDs",
         description=(
@@ -242,44 +253,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "ID is rejected whole; IDs already watched are skipped."
         ),
     )
-    commands = watchlist.add_subparsers(dest="watchlist_command", metavar="COMMAND", required=True)
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        # Every watchlist command is of one account (the connection options) and is
+        # described by its handler's docstring.
+        return add_command(
+            commands, name, handler, parents=parent, help=help, description=handler.__doc__
+        )
 
     def ids_argument(parser: argparse.ArgumentParser, verb: str) -> None:
         parser.add_argument("ids", nargs="+", metavar="ID", help=f"diff IDs to {verb}")
 
-    add = commands.add_parser(
-        "add", parents=parent, help="watch diff IDs", description=run_add.__doc__
-    )
+    add = command("add", run_add, "watch diff IDs")
     ids_argument(add, "watch")
     add.add_argument("--label", metavar="TEXT", help="a label shown next to each diff")
-    add.set_defaults(handler=run_add)
 
-    remove = commands.add_parser(
-        "remove", parents=parent, help="stop watching diff IDs", description=run_remove.__doc__
-    )
+    remove = command("remove", run_remove, "stop watching diff IDs")
     ids_argument(remove, "stop watching")
-    remove.set_defaults(handler=run_remove)
 
-    listing = commands.add_parser(
-        "list", parents=parent, help="list watched diffs", description=run_list.__doc__
-    )
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing = command("list", run_list, "list watched diffs")
+    add_json_flag(listing, "one JSON object per line")
     listing.add_argument(
         "--all", action="store_true", help="every account's diffs, grouped by account"
     )
-    listing.set_defaults(handler=run_list)
 
-    imp = commands.add_parser(
-        "import", parents=parent, help="watch every ID in a file", description=run_import.__doc__
-    )
+    imp = command("import", run_import, "watch every ID in a file")
     imp.add_argument("file", metavar="FILE", help="a file of IDs, or - for standard input")
     imp.add_argument(
         "--label", metavar="TEXT", help="a label for every imported diff (replaces the file's)"
     )
-    imp.set_defaults(handler=run_import)
 
-    export = commands.add_parser(
-        "export", parents=parent, help="print watched IDs", description=run_export.__doc__
-    )
-    export.add_argument("--json", action="store_true", help="one JSON object per line")
-    export.set_defaults(handler=run_export)
+    export = command("export", run_export, "print watched IDs")
+    add_json_flag(export, "one JSON object per line")

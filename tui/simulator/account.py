@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from tui.simulator.diff_info import make_info
 from tui.simulator.replies import Reply, error_reply, json_body
@@ -86,6 +86,24 @@ def seeded_traits(seed: int, diffid: int, imageid: int) -> tuple[bool, str | Non
 def image_of(diffid: int) -> int:
     """The image of a diff added without one: its own, derived from its ID."""
     return 50_000 + diffid % 10_000
+
+
+class DiffOptions(TypedDict, total=False):
+    """How a diff is added, besides its ID: the keywords of :meth:`Account.add` (their
+    defaults and meaning are there and in :meth:`Simulator.add_diff`)."""
+
+    state: int
+    progress: int | None
+    duration: float
+    fail_with: str | None
+    eta_error: float | None
+    started_ago: float
+    retry_errors: Iterable[str]
+    files: int | None
+    imageid: int | None
+    machineid: int | None
+    allocations: bool
+    version_error: str | None
 
 
 class Account:

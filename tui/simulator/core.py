@@ -7,12 +7,12 @@ import hmac
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs, urlsplit
 
-from tui.simulator.account import Account
+from tui.simulator.account import Account, DiffOptions
 from tui.simulator.demo import add_demo_diffs
 from tui.simulator.faults import Fault, Faults, check_fault, fault_response, tamper
 from tui.simulator.replies import DROPPED, Reply, error_reply
@@ -132,23 +132,7 @@ class Simulator:
 
     # --- setting up diffs ------------------------------------------------------------------
 
-    def add_diff(
-        self,
-        diffid: int,
-        *,
-        state: int = 5,
-        progress: int | None = None,
-        duration: float = 60.0,
-        fail_with: str | None = None,
-        eta_error: float | None = None,
-        started_ago: float = 0.0,
-        retry_errors: Iterable[str] = (),
-        files: int | None = None,
-        imageid: int | None = None,
-        machineid: int | None = None,
-        allocations: bool = False,
-        version_error: str | None = None,
-    ) -> None:
+    def add_diff(self, diffid: int, **options: Unpack[DiffOptions]) -> None:
         """Add (or replace) a diff in ``state`` (1..6) as of now.
 
         Non-terminal diffs are in flight and advance with the clock. ``duration`` is the
@@ -168,22 +152,7 @@ class Simulator:
         version created from this diff fails with it (None: it completes).
         """
         with self._lock:
-            self._account.add(
-                diffid,
-                self.clock(),
-                state=state,
-                progress=progress,
-                duration=duration,
-                fail_with=fail_with,
-                eta_error=eta_error,
-                started_ago=started_ago,
-                retry_errors=retry_errors,
-                files=files,
-                imageid=imageid,
-                machineid=machineid,
-                allocations=allocations,
-                version_error=version_error,
-            )
+            self._account.add(diffid, self.clock(), **options)
 
     def add_many(
         self,
