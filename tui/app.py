@@ -1,4 +1,4 @@
-"""The app: start-up, settings, theme, the tracker's and journal's lifetime, quitting.
+"""The app: start-up, settings, the tracker's and journal's lifetime, switching account, quitting.
 
 The main screen (:class:`tui.screens.monitor.MonitorScreen`) draws what
 :class:`tui.tracker.Tracker` knows and turns the list's keys into tracker and
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Final
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import BindingType
-from textual.filter import Monochrome, NoColor
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -26,15 +26,15 @@ from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
 from tui.journal import Journal
 from tui.models import WatchEntry
-from tui.profile_switch import refused_keys
+from tui.profile_switch import OpenedAccount
 from tui.safetext import plain
-from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap
+from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.screens.help import HelpScreen, help_rows
 from tui.screens.monitor import MonitorScreen
-from tui.screens.profile_picker import ProfilePicker
-from tui.screens.theme_picker import ThemePicker, theme_saver
-from tui.terminal_driver import HangupAwareDriver, handle_signals
-from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
+from tui.screens.profile_switching import offer_profiles
+from tui.terminal_driver import HangupAwareDriver, exit_on_signals
+from tui.themed_app import ThemedApp
+from tui.themes import ThemeCatalog
 from tui.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.watchlist_writes import WatchlistWrites
 
@@ -51,7 +51,7 @@ CLOSE_CLIENT_WAIT: Final = 0.3
 """Seconds on the way out for the HTTP client to close its connections."""
 
 
-class ImageDiffApp(App[None]):
+class ImageDiffApp(ThemedApp):
     """Watch and retry Clanforge image diffs.
 
     Example:
@@ -75,16 +75,18 @@ class ImageDiffApp(App[None]):
         journal: Journal | None = None,
     ) -> None:
         # The terminal's hang-up (end of input, failed output) becomes a save and exit.
-        super().__init__(driver_class=HangupAwareDriver if os.name == "posix" else None)
+        super().__init__(
+            themes=themes,
+            theme=options.theme,
+            save_theme=options.save_theme,
+            driver_class=HangupAwareDriver if os.name == "posix" else None,
+        )
         self.journal = journal if journal is not None else Journal(None)
         """What happened (the `l` view, the retry history); in memory when None is given."""
         self.clock = clock
         self._client = client
         self.options = options
         self.watchlist = watchlist
-        if themes is None:
-            themes = load_catalog(None)
-        self.theme_catalog = themes
         self._start_polling = start_polling
         self._monitor: MonitorScreen | None = None
         self._switched_monitor = False
@@ -95,9 +97,6 @@ class ImageDiffApp(App[None]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self.writes = WatchlistWrites(watchlist)
         """All watchlist file work, in order, off the event loop."""
-        for source in themes.themes.values():
-            self.register_theme(source.theme)
-        self.theme = options.theme or DEFAULT_THEME
 
     # -- layout ---------------------------------------------------------------
 
@@ -110,18 +109,6 @@ class ImageDiffApp(App[None]):
         """The main screen: the list of diffs (under any dialog)."""
         assert self._monitor is not None, "the app has not started"
         return self._monitor
-
-    def watch_theme(self, theme_name: str) -> None:
-        # Textual picks its NO_COLOR filter once, for the theme at start-up; an
-        # ANSI theme needs NoColor (Monochrome would grey its colours to black on black).
-        if not self.no_color:
-            return
-        self._filters = [f for f in self._filters if not isinstance(f, NoColor | Monochrome)]
-        self._filters.append(NoColor() if self.native_ansi_color else Monochrome())
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        # Textual's own themes lack the job-state colours; derive them.
-        return default_app_variables(self.current_theme)
 
     def on_mount(self) -> None:
         if self.options.keymap:
@@ -136,10 +123,14 @@ class ImageDiffApp(App[None]):
             self._start_tracker()
 
     def _listen_to_watchlist(self) -> None:
-        self.watchlist.listen(
-            on_lock_wait=lambda lock: self._from_thread(self._lock_wait, lock),
-            on_notice=lambda notice: self._from_thread(self._file_notice, notice),
-        )
+        # Both are called on the file thread.
+        def lock_wait(lock: Path) -> None:
+            self._from_thread(self._file_notice, self.writes.waiting_for(lock), "warning", 8)
+
+        def notice(text: str) -> None:
+            self._from_thread(self._file_notice, plain(text), "error", 30)
+
+        self.watchlist.listen(on_lock_wait=lock_wait, on_notice=notice)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         keymap, warning = checked_keymap(keymap)
@@ -152,18 +143,7 @@ class ImageDiffApp(App[None]):
     def on_load(self) -> None:
         # The earliest moment with a running loop: from here on a signal saves and exits.
         self._loop = asyncio.get_running_loop()
-        handle_signals(self._loop, {"SIGHUP": self._on_sighup, "SIGTERM": self._on_sigterm})
-
-    def _on_sighup(self) -> None:
-        # A hang-up means the terminal is gone: writing to it could block for good.
-        driver = self._driver
-        if isinstance(driver, HangupAwareDriver):
-            driver.hang_up("SIGHUP")
-        else:
-            self.terminal_hung_up("SIGHUP")
-
-    def _on_sigterm(self) -> None:
-        self.request_exit("SIGTERM")
+        exit_on_signals(self, self._loop)
 
     def request_exit(self, reason: str) -> None:
         """Save and exit, as `q` does; ``reason`` is logged. Safe to call more than once."""
@@ -190,14 +170,9 @@ class ImageDiffApp(App[None]):
         """True once `q` (or a signal) started the way out."""
         return self._quitting
 
-    def _lock_wait(self, lock: Path) -> None:
-        notice = self.writes.waiting_for(lock)
+    def _file_notice(self, notice: str, severity: SeverityLevel, timeout: float) -> None:
         if not self._quitting:
-            self.notify(notice, severity="warning", timeout=8, markup=False)
-
-    def _file_notice(self, notice: str) -> None:
-        if not self._quitting:
-            self.notify(plain(notice), severity="error", timeout=30, markup=False)
+            self.notify(notice, severity=severity, timeout=timeout, markup=False)
 
     # -- tracker plumbing -----------------------------------------------------
 
@@ -218,17 +193,6 @@ class ImageDiffApp(App[None]):
     def _start_tracker(self) -> None:
         self.run_worker(self.tracker.run(), name="poller", group="poller", exit_on_error=False)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.name == "poller" and event.state == WorkerState.ERROR and not self._quitting:
-            log.error("polling stopped on an error: %r; restarting", worker.error)
-            self.notify(
-                f"Polling hit an internal error ({type(worker.error).__name__}); restarting.",
-                severity="error",
-                markup=False,
-            )
-            self.set_timer(2.0, self._start_tracker)
-
     def _tracker_changed(self, diffids: set[int]) -> None:
         if self._monitor is not None:
             self._monitor.tracker_changed(diffids)
@@ -240,6 +204,17 @@ class ImageDiffApp(App[None]):
     def _followed_finished(self, view: JobView, followed: FollowedJob) -> None:
         if self._monitor is not None:
             self._monitor.followed_finished(view, followed)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name == "poller" and event.state == WorkerState.ERROR and not self._quitting:
+            log.error("polling stopped on an error: %r; restarting", worker.error)
+            self.notify(
+                f"Polling hit an internal error ({type(worker.error).__name__}); restarting.",
+                severity="error",
+                markup=False,
+            )
+            self.set_timer(2.0, self._start_tracker)
 
     # -- app-wide actions (under dialogs too) -------------------------------------
 
@@ -253,57 +228,11 @@ class ImageDiffApp(App[None]):
             self.notify(f"Polling paused: press {key} to resume", markup=False)
         self.monitor.show_poll_state()
 
-    def action_pick_theme(self) -> None:
-        # Only our catalog: a theme saved from here must be one the next start accepts.
-        names = self.theme_catalog.names()
-        original = self.theme
-
-        picked = theme_saver(self, original, self.options.save_theme)
-        self.push_screen(ThemePicker(names, original), picked)
-
-    def action_change_theme(self) -> None:
-        # Textual's own palette command "Theme" lands here: the picker that saves.
-        self.action_pick_theme()
-
     def action_switch_profile(self) -> None:
-        profiles = self.options.profiles
-        choices = profiles.choices() if profiles is not None else []
-        if all(choice.name == self.options.profile for choice in choices):
-            only_one = profiles.only_one if profiles is not None else "No other profile."
-            self.notify(only_one, severity="warning", markup=False)
-            return
-        self.push_screen(ProfilePicker(choices, self.options.profile), self._profile_picked)
+        offer_profiles(self)
 
-    def _profile_picked(self, name: str | None) -> None:
-        if name is not None and name != self.options.profile:
-            self.run_worker(self._switch_profile(name), group="switch-profile", exclusive=True)
-
-    async def _switch_profile(self, name: str) -> None:
-        """Open ``name``'s account; only then stop the old one's polling and show the new."""
-        assert self.options.profiles is not None
-        now = self.options.profile
-        try:
-            opened = await asyncio.to_thread(self.options.profiles.open, name)
-        except Exception as exc:
-            self.notify(
-                f"Cannot switch to profile {plain(name)}: {plain(str(exc))}. Still on {now}.",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
-            return
-        refused = await refused_keys(opened)
-        if refused is not None or self._quitting:
-            await opened.client.aclose()
-            if refused is not None:
-                self.notify(
-                    f"Profile {plain(name)}: the server refused its keys ({plain(refused)}). "
-                    f"Still on {now}.",
-                    severity="error",
-                    timeout=15,
-                    markup=False,
-                )
-            return
+    async def adopt_account(self, opened: OpenedAccount) -> None:
+        """Stop the current account's polling, then watch ``opened``'s under a new list."""
         unsaved = await _wind_down(self.tracker, self.writes, self._client)
         if unsaved is not None:
             self.notify(unsaved, severity="error", timeout=30, markup=False)
@@ -330,7 +259,6 @@ class ImageDiffApp(App[None]):
             self._switched_monitor = True
         await self.switch_screen(self._monitor)
         self._start_tracker()
-        self.notify(f"Profile {opened.profile}: {opened.api_url}, ASID {opened.asid}", markup=False)
 
     def action_help(self) -> None:
         # The monitor's actions in table order, then the list's keys, then Textual's own.
@@ -359,10 +287,7 @@ class ImageDiffApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for row in ACTIONS:
-            if row.title is not None and row.app_wide:
-                callback: Callable[[], object] = getattr(self, f"action_{row.action}")
-                yield SystemCommand(row.title, row.help, callback)
+        yield from palette_commands(self, [row for row in ACTIONS if row.app_wide])
         # The list's commands only on the list: behind another screen they would act unseen.
         if isinstance(screen, MonitorScreen):
             yield from screen.commands()

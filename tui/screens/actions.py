@@ -7,9 +7,11 @@ dialogs: pause, theme, help, quit) or belongs to the list's screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
 from tui.widgets.job_list import JobList
@@ -132,6 +134,15 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
 
 WRITE_ACTIONS: Final = frozenset(row.action for row in ACTIONS if row.writes)
 """Actions that read-only mode hides (keys, footer, palette, help)."""
+
+
+def palette_commands(owner: object, rows: Iterable[MonitorAction]) -> Iterator[SystemCommand]:
+    """The command palette's entries for ``rows`` that have a title, each calling
+    ``owner``'s ``action_<action>`` method."""
+    for row in rows:
+        if row.title is not None:
+            callback: Callable[[], object] = getattr(owner, f"action_{row.action}")
+            yield SystemCommand(row.title, row.help, callback)
 
 
 def bindings(*, app_wide: bool) -> list[BindingType]:

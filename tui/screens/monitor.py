@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import ClassVar, Protocol
 
 from textual import events, on, work
@@ -30,7 +30,7 @@ from tui.journal import Journal, JournalEvent, OutageWatch
 from tui.models import JobState
 from tui.plan import RETRY
 from tui.safetext import plain
-from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings
+from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.events import EventsScreen
@@ -422,10 +422,8 @@ class MonitorScreen(Screen[None]):
 
     def commands(self) -> Iterable[SystemCommand]:
         """The palette's commands for the list (the palette skips check_action)."""
-        for row in ACTIONS:
-            if row.title is not None and not row.app_wide and self.allows(row.action):
-                callback: Callable[[], object] = getattr(self, f"action_{row.action}")
-                yield SystemCommand(row.title, row.help, callback)
+        rows = [row for row in ACTIONS if not row.app_wide and self.allows(row.action)]
+        yield from palette_commands(self, rows)
 
 
 def _retry_summary(

@@ -1,0 +1,68 @@
+"""An App dressed from the theme catalog (``themes/`` and the user's theme folder).
+
+:class:`ThemedApp` registers every theme of the catalog, keeps Textual's NO_COLOR
+filter right for the theme shown, derives the job-state colours a theme lacks, and
+offers the picker that saves the choice. The app proper (:class:`tui.app.ImageDiffApp`)
+builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+from textual.filter import Monochrome, NoColor
+
+from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
+
+
+class ThemedApp(App[None]):
+    """An App showing ``theme`` (None: the default) from ``themes`` (None: the built-in
+    ones); a theme picked with `t` is passed to ``save_theme`` (None: not saved).
+
+    Example:
+        >>> # class MyApp(ThemedApp): ...; MyApp(themes=catalog, theme="nord", save_theme=None)
+    """
+
+    def __init__(
+        self,
+        *,
+        themes: ThemeCatalog | None,
+        theme: str | None,
+        save_theme: Callable[[str], None] | None,
+        **app_options: Any,
+    ) -> None:
+        super().__init__(**app_options)
+        if themes is None:
+            themes = load_catalog(None)
+        self.theme_catalog = themes
+        self._save_theme = save_theme
+        for source in themes.themes.values():
+            self.register_theme(source.theme)
+        self.theme = theme or DEFAULT_THEME
+
+    def watch_theme(self, theme_name: str) -> None:
+        # Textual picks its NO_COLOR filter once, for the theme at start-up; an
+        # ANSI theme needs NoColor (Monochrome would grey its colours to black on black).
+        if not self.no_color:
+            return
+        self._filters = [f for f in self._filters if not isinstance(f, NoColor | Monochrome)]
+        self._filters.append(NoColor() if self.native_ansi_color else Monochrome())
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Textual's own themes lack the job-state colours; derive them.
+        return default_app_variables(self.current_theme)
+
+    def action_pick_theme(self) -> None:
+        # Only our catalog: a theme saved from here must be one the next start accepts.
+        names = self.theme_catalog.names()
+        original = self.theme
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.theme_picker import ThemePicker, theme_saver
+
+        picked = theme_saver(self, original, self._save_theme)
+        self.push_screen(ThemePicker(names, original), picked)
+
+    # Textual's own palette command "Theme" lands here: the picker that saves.
+    action_change_theme = action_pick_theme
