@@ -372,25 +372,23 @@ def config_to_toml(config: Config) -> str:
                     entry[key] = value
             profiles[name] = entry
         data["profiles"] = profiles
-    defaults = PollSettings()
-    poll = {
-        f.name: getattr(config.poll, f.name)
-        for f in dataclasses.fields(PollSettings)
-        if getattr(config.poll, f.name) != getattr(defaults, f.name)
-    }
-    if poll:
-        data["poll"] = poll
-    ui_defaults = UiSettings()
-    ui = {
-        f.name: getattr(config.ui, f.name)
-        for f in dataclasses.fields(UiSettings)
-        if getattr(config.ui, f.name) != getattr(ui_defaults, f.name)
-    }
-    if ui:
-        data["ui"] = ui
+    for table, settings in (("poll", config.poll), ("ui", config.ui)):
+        changed = _changed_fields(settings)
+        if changed:
+            data[table] = changed
     if config.keymap:
         data["keymap"] = dict(config.keymap)
     return tomli_w.dumps(data)
+
+
+def _changed_fields(settings: PollSettings | UiSettings) -> dict[str, Any]:
+    """The fields of ``settings`` that differ from a fresh instance's defaults."""
+    defaults = type(settings)()
+    return {
+        f.name: getattr(settings, f.name)
+        for f in dataclasses.fields(settings)
+        if getattr(settings, f.name) != getattr(defaults, f.name)
+    }
 
 
 def _write(path: Path, config: Config) -> None:
