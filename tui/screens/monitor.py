@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input
 from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
 from tui.formatting import count_noun
-from tui.job_order import SORT_LABELS
+from tui.job_order import SORT_LABELS, sort_arrow
 from tui.journal import Journal, JournalEvent, OutageWatch
 from tui.models import JobState
 from tui.plan import RETRY
@@ -221,6 +221,9 @@ class MonitorScreen(Screen[None]):
     def on_job_list_selection_changed(self, event: JobList.SelectionChanged) -> None:
         self.header.selected = event.count
 
+    def on_job_list_arranged(self, event: JobList.Arranged) -> None:
+        self.header.shown = (event.shown, event.total)
+
     def on_job_list_activated(self, event: JobList.Activated) -> None:
         self._open_details(event.diffid)
 
@@ -383,6 +386,15 @@ class MonitorScreen(Screen[None]):
     def action_sort(self) -> None:
         key = self.job_list.cycle_sort()
         self.header.sort_label = SORT_LABELS[key]
+        self.header.sort_arrow = sort_arrow(descending=False)
+
+    def action_sort_reverse(self) -> None:
+        self.header.sort_arrow = sort_arrow(self.job_list.reverse_sort())
+
+    def action_attention(self) -> None:
+        on = not self.job_list.rows.attention_only
+        self.job_list.set_attention(on)
+        self.header.attention = on
 
     def action_refresh(self) -> None:
         ids = self.targets()

@@ -96,6 +96,14 @@ class JobList(ScrollView, can_focus=True):
             super().__init__(job_list)
             self.count = count
 
+    class Arranged(_ListMessage):
+        """How many diffs the filters show, of how many watched, changed."""
+
+        def __init__(self, job_list: JobList, shown: int, total: int) -> None:
+            super().__init__(job_list)
+            self.shown = shown
+            self.total = total
+
     class Activated(_ListMessage):
         """Enter (or a double click) on a diff: open its details."""
 
@@ -125,6 +133,8 @@ class JobList(ScrollView, can_focus=True):
         self._frame_rows: dict[int, list[Strip]] | None = None
         """Each panel's lines while Textual draws one frame (else None)."""
         self._frame_now = 0.0
+        self._shown_of: tuple[int, int] | None = None
+        """What the last Arranged message said."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
@@ -170,9 +180,10 @@ class JobList(ScrollView, can_focus=True):
         """Re-apply the filter and sort (:meth:`ListRows.arrange`, ``narrow`` as there),
         keeping the cursor on the same diff; True when rows moved (all are redrawn)."""
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
+        self.selected &= set(self._views)
+        self.rows.hold = bool(self.selected)
         changed = self.rows.arrange(narrow=narrow)
         order = self.order
-        self.selected &= set(self._views)
         index = self.rows.index
         if anchor is not None and anchor in index:
             self.set_reactive(JobList.cursor, index[anchor])
@@ -190,6 +201,10 @@ class JobList(ScrollView, can_focus=True):
                 self._painted.clear()
                 self.refresh()
             self._scroll_cursor_into_view()
+        shown_of = self.rows.shown_of()
+        if shown_of != self._shown_of:
+            self._shown_of = shown_of
+            self.post_message(self.Arranged(self, *shown_of))
         return changed
 
     def empty_text(self) -> str:
@@ -205,11 +220,21 @@ class JobList(ScrollView, can_focus=True):
         """Show only diffs whose ID, label or state contains ``text``."""
         self.rebuild(narrow=self.rows.set_filter(text))
 
+    def set_attention(self, on: bool) -> None:
+        """Show only the diffs that need attention (failed or erroring), or all."""
+        self.rebuild(narrow=self.rows.set_attention(on))
+
     def cycle_sort(self) -> SortKey:
-        """Switch to the next sort order and return it."""
+        """Switch to the next sort order and return it (re-sorts even while held)."""
         key = self.rows.cycle_sort()
         self.rebuild()
         return key
+
+    def reverse_sort(self) -> bool:
+        """Flip the sort direction; True when now reversed."""
+        descending = self.rows.reverse_sort()
+        self.rebuild()
+        return descending
 
     def rows_changed(self, diffids: Iterable[int]) -> None:
         """Views changed: redraw what is on screen; re-filter at once, re-sort soon (as
@@ -240,14 +265,14 @@ class JobList(ScrollView, can_focus=True):
         else:
             self.selected.add(diffid)
         self._refresh_row(diffid)
-        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self._selection_changed()
 
     def select_all(self) -> None:
         """Select every diff that the filter shows."""
         self.selected.update(self.order)
         self._painted.clear()
         self.refresh()
-        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self._selection_changed()
 
     def select_none(self) -> None:
         """Clear the selection."""
@@ -255,7 +280,16 @@ class JobList(ScrollView, can_focus=True):
             self.selected.clear()
             self._painted.clear()
             self.refresh()
-        self.post_message(self.SelectionChanged(self, 0))
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        """A selection holds the order steady; clearing it pays the re-sort it held."""
+        held = bool(self.selected)
+        if self.rows.hold and not held:
+            self.rows.hold = False
+            self.rebuild()
+        self.rows.hold = held
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def targets(self) -> list[int]:
         """What an action applies to: the selection in list order, else the cursor's diff."""
