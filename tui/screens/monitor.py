@@ -39,6 +39,7 @@ from tui.screens.plan_text import listed, plan_text
 from tui.screens.watchlist_edits import WatchlistEdits
 from tui.tracker import FollowedJob, JobView, RetryRecord, Tracker
 from tui.watchlist_writes import WatchlistWrites
+from tui.widgets.column_header import ColumnHeader
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.job_list import JobList
 from tui.widgets.notices import Notices
@@ -97,6 +98,7 @@ class MonitorScreen(Screen[None]):
         )
         job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
         job_list.compact = self.options.compact
+        yield ColumnHeader(id="columns")
         yield job_list
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
@@ -220,6 +222,9 @@ class MonitorScreen(Screen[None]):
 
     def on_job_list_selection_changed(self, event: JobList.SelectionChanged) -> None:
         self.header.selected = event.count
+
+    def on_job_list_columns_changed(self, event: JobList.ColumnsChanged) -> None:
+        self.query_one(ColumnHeader).columns = event.columns
 
     def on_job_list_arranged(self, event: JobList.Arranged) -> None:
         self.header.shown = (event.shown, event.total)
@@ -384,12 +389,22 @@ class MonitorScreen(Screen[None]):
             self.job_list.focus()
 
     def action_sort(self) -> None:
-        key = self.job_list.cycle_sort()
-        self.header.sort_label = SORT_LABELS[key]
-        self.header.sort_arrow = sort_arrow(descending=False)
+        self.job_list.cycle_sort()
+        self._show_sort()
 
     def action_sort_reverse(self) -> None:
-        self.header.sort_arrow = sort_arrow(self.job_list.reverse_sort())
+        self.job_list.reverse_sort()
+        self._show_sort()
+
+    def _show_sort(self) -> None:
+        """The sort key and its direction, in the header and over its column."""
+        rows = self.job_list.rows
+        arrow = sort_arrow(rows.descending)
+        self.header.sort_label = SORT_LABELS[rows.sort_key]
+        self.header.sort_arrow = arrow
+        columns = self.query_one(ColumnHeader)
+        columns.sort_key = rows.sort_key
+        columns.sort_arrow = arrow
 
     def action_attention(self) -> None:
         on = not self.job_list.rows.attention_only

@@ -33,6 +33,7 @@ from tui.widgets.list_rows import ListRows
 from tui.widgets.panel import (
     PANEL_COMPONENT_CLASSES,
     PANEL_CSS,
+    Columns,
     PanelStyles,
     panel_strips,
     panel_styles,
@@ -104,6 +105,14 @@ class JobList(ScrollView, can_focus=True):
             self.shown = shown
             self.total = total
 
+    class ColumnsChanged(_ListMessage):
+        """The columns moved (a resize, compact mode, a longer diff ID): the header
+        line above the list follows."""
+
+        def __init__(self, job_list: JobList, columns: Columns) -> None:
+            super().__init__(job_list)
+            self.columns = columns
+
     class Activated(_ListMessage):
         """Enter (or a double click) on a diff: open its details."""
 
@@ -133,6 +142,8 @@ class JobList(ScrollView, can_focus=True):
         self._frame_rows: dict[int, list[Strip]] | None = None
         """Each panel's lines while Textual draws one frame (else None)."""
         self._frame_now = 0.0
+        self.columns = Columns.fit(80, compact=False, id_digits=1)
+        """The columns every row is cut to (set from the width once mounted)."""
         self._shown_of: tuple[int, int] | None = None
         """What the last Arranged message said."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
@@ -154,6 +165,20 @@ class JobList(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         width = max(self.scrollable_content_region.width, 20)
         self.virtual_size = Size(width, len(self.order) * self.row_height)
+        self._update_columns()
+
+    def _update_columns(self) -> None:
+        """Fit the columns to the width, the mode and the longest diff ID."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        digits = len(str(max(self._views, default=0)))
+        columns = Columns.fit(width, compact=self.compact, id_digits=digits)
+        if columns != self.columns:
+            self.columns = columns
+            self._painted.clear()
+            self.refresh()
+            self.post_message(self.ColumnsChanged(self, columns))
 
     def visible_rows(self) -> range:
         """The indexes into ``order`` of the rows at least partly on screen."""
@@ -466,11 +491,15 @@ class JobList(ScrollView, can_focus=True):
 
     def _row_strips(self, row: int, width: int, now: float) -> list[Strip]:
         diffid = self.order[row]
+        columns = self.columns
+        if columns.width != width:
+            # Drawn before the resize reached _update_columns: fit them for this width.
+            digits = len(str(max(self._views, default=0)))
+            columns = Columns.fit(width, compact=self.compact, id_digits=digits)
         return panel_strips(
             self._views[diffid],
             now=now,
-            width=width,
-            compact=self.compact,
+            columns=columns,
             selected=diffid in self.selected,
             cursor=row == self.cursor,
             styles=self._get_styles(),

@@ -130,6 +130,12 @@ class StatusHeader(Widget):
         if self.selected:
             # First, so that a narrow terminal cuts the counts rather than the selection.
             line2.append(f"[{self.selected} selected]  ", style="bold")
+        shown, total = self.shown
+        # First too: they say why the list is shorter than the counts.
+        if self.attention:
+            line2.append("⚑ needs attention  ", style="bold")
+        if shown < total:
+            line2.append(f"{shown} of {total} shown  ", style="bold")
         for glyph, key in STATE_COUNTS:
             line2.append(f"{glyph} {counts.get(key, 0)} {key}  ")
         if counts.get("unknown"):
@@ -138,11 +144,6 @@ class StatusHeader(Widget):
         if counts.get("erroring"):
             total = sum(counts.get(key, 0) for key in PARTITION)
             line2.append(f"│ ⚠ {counts['erroring']} of {total} erroring  ")
-        shown, total = self.shown
-        if shown < total:
-            line2.append(f"{shown} of {total} shown  ", style="bold")
-        if self.attention:
-            line2.append("⚑ needs attention  ", style="bold")
         line2.append(f"sort: {self.sort_label} {self.sort_arrow}", style="dim")
         if self.filter_text:
             line2.append(f"  filter: {plain(self.filter_text)}", style="dim")
