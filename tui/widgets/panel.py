@@ -136,15 +136,8 @@ def pieces_to_strip(pieces: Iterable[Piece], width: int, fill: Style) -> Strip:
 
 
 def _foreground_only(style: Style) -> Style:
-    return Style(
-        color=style.color,
-        bold=style.bold,
-        dim=style.dim,
-        italic=style.italic,
-        underline=style.underline,
-        strike=style.strike,
-        reverse=style.reverse,
-    )
+    """``style`` without its background (its colour and text attributes kept)."""
+    return Style(color=style.color) + style.without_color
 
 
 def truncate(text: str, width: int) -> str:
