@@ -8,7 +8,15 @@ from rich.cells import cell_len
 from rich.style import Style
 
 from tests.test_job_list import _view
-from tui.widgets.panel import LABEL_MIN, LABEL_WIDTH, Columns, PanelStyles, panel_strips
+from tui.widgets.panel import (
+    GLYPHS,
+    LABEL_MIN,
+    LABEL_WIDTH,
+    MARK_WIDTH,
+    Columns,
+    PanelStyles,
+    panel_strips,
+)
 
 
 def _styles() -> PanelStyles:
@@ -20,6 +28,14 @@ def _styles() -> PanelStyles:
         badge={name: plain for name in names},
         fg={name: plain for name in names},
     )
+
+
+def _cells(text: str) -> list[str]:
+    """One entry per terminal cell ("" for the second cell of a wide character)."""
+    cells: list[str] = []
+    for char in text:
+        cells += [char] + [""] * (cell_len(char) - 1)
+    return cells
 
 
 def test_narrowing_shrinks_the_label_first_then_drops_the_bar_then_the_time() -> None:
@@ -43,15 +59,16 @@ def test_every_row_and_the_header_put_each_column_in_the_same_cells() -> None:
     views[1].entry = replace(views[1].entry, label="short")
     heading = columns.heading("state", "↑")
     assert cell_len(heading) == columns.width
-    state_at = cell_len(heading[: heading.index("state")])
+    badge = MARK_WIDTH + columns.id + columns.label
+    assert _cells(heading)[badge + 1 : badge + 8] == list("state ↑")
     for view in views:
         (strip,) = panel_strips(
             view, now=0.0, columns=columns, selected=False, cursor=False, styles=_styles()
         )
-        text = strip.text
-        assert cell_len(text) == columns.width
-        glyph_at = cell_len(text[: text.index(f"#{view.diffid}")]) + columns.id + columns.label
-        assert glyph_at + 1 == state_at  # the badge's space, then its glyph under "state"
+        cells = _cells(strip.text)
+        assert len(cells) == columns.width
+        # The badge's space, then its glyph under "state", in every row.
+        assert cells[badge] == " " and cells[badge + 1] in GLYPHS.values()
     assert (
         "…"
         in panel_strips(

@@ -217,7 +217,7 @@ class Columns:
     @classmethod
     def fit(cls, width: int, *, compact: bool, id_digits: int) -> Columns:
         """The columns of a list ``width`` cells wide whose longest ID has ``id_digits``."""
-        id_width = id_digits + 2  # "#", the digits, a space
+        id_width = id_digits + 3  # a space after the selection's dot, "#", the digits, a space
         bar = max(6, min(20, width // 10))
         time_width = TIME_WIDTH
         for drop in ("", "bar", "time"):
@@ -250,7 +250,7 @@ class Columns:
         names = {name: f"{name} {arrow}" if name == sorted_by else name for name in _NAMES}
         cells = [
             " " * MARK_WIDTH,
-            _fit(names["ID"], self.id),
+            _fit(" " + names["ID"], self.id),
             _fit(names["label"], self.label),
             # Over the glyph: the badge starts with a space.
             _fit(" " + names["state"], STATE_WIDTH),
@@ -360,7 +360,7 @@ def render_panel(
 
     row: list[Piece] = [
         (mark, styles.mark),
-        (_fit(f"#{view.diffid}", columns.id), styles.label),
+        (_fit(f" #{view.diffid}", columns.id), styles.label),
         (_fit(label, columns.label), styles.dim),
         (badge, styles.badge[family]),
         (" ", styles.base),
