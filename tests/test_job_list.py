@@ -255,3 +255,18 @@ async def test_the_lists_messages_name_the_list_as_their_control() -> None:
     kinds = {type(message) for message in seen}
     assert {JobList.Highlighted, JobList.SelectionChanged, JobList.Activated} <= kinds
     assert all(message.control is jobs for message in seen)
+
+
+async def test_a_longer_diff_id_widens_the_id_column_of_every_row() -> None:
+    views = {7: _view(7, 4, 10)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        await pilot.pause()
+        narrow = jobs.columns.id
+        views[1234567] = _view(1234567, 4, 10)
+        jobs.rows_changed([1234567])
+        await pilot.pause()
+        assert jobs.columns.id == narrow + 6
+        rows = [jobs.render_line(y).text for y in (0, 3)]
+        assert {row.index("RUNNING") for row in rows} == {rows[0].index("RUNNING")}

@@ -144,6 +144,8 @@ class JobList(ScrollView, can_focus=True):
         self._frame_now = 0.0
         self.columns = Columns.fit(80, compact=False, id_digits=1)
         """The columns every row is cut to (set from the width once mounted)."""
+        self._digits_for = (-1, 1)
+        """(how many diffs were watched, the digits of the longest ID then)."""
         self._shown_of: tuple[int, int] | None = None
         """What the last Arranged message said."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
@@ -165,15 +167,21 @@ class JobList(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         width = max(self.scrollable_content_region.width, 20)
         self.virtual_size = Size(width, len(self.order) * self.row_height)
-        self._update_columns()
+
+    def _id_digits(self) -> int:
+        """The digits of the longest watched diff ID (counted again when diffs come or
+        go, not on every filter keystroke)."""
+        count = len(self._views)
+        if self._digits_for[0] != count:
+            self._digits_for = (count, len(str(max(self._views, default=0))))
+        return self._digits_for[1]
 
     def _update_columns(self) -> None:
         """Fit the columns to the width, the mode and the longest diff ID."""
         width = self.scrollable_content_region.width
         if width <= 0:
             return
-        digits = len(str(max(self._views, default=0)))
-        columns = Columns.fit(width, compact=self.compact, id_digits=digits)
+        columns = Columns.fit(width, compact=self.compact, id_digits=self._id_digits())
         if columns != self.columns:
             self.columns = columns
             self._painted.clear()
@@ -221,6 +229,7 @@ class JobList(ScrollView, can_focus=True):
             self.set_reactive(JobList.cursor, 0)
         if self.is_mounted:
             self._update_virtual_size()
+            self._update_columns()
             if changed or not order:
                 # (An empty list's hint names the filter: redraw it as the filter changes.)
                 self._painted.clear()
@@ -374,6 +383,7 @@ class JobList(ScrollView, can_focus=True):
     def watch_compact(self) -> None:
         self._painted.clear()
         self._update_virtual_size()
+        self._update_columns()
         self.refresh()
         self._scroll_cursor_into_view()
 
@@ -398,9 +408,11 @@ class JobList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._painted.clear()
         self._update_virtual_size()
+        self._update_columns()
 
     def on_mount(self) -> None:
         self._update_virtual_size()
+        self._update_columns()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -494,8 +506,7 @@ class JobList(ScrollView, can_focus=True):
         columns = self.columns
         if columns.width != width:
             # Drawn before the resize reached _update_columns: fit them for this width.
-            digits = len(str(max(self._views, default=0)))
-            columns = Columns.fit(width, compact=self.compact, id_digits=digits)
+            columns = Columns.fit(width, compact=self.compact, id_digits=self._id_digits())
         return panel_strips(
             self._views[diffid],
             now=now,
