@@ -138,12 +138,15 @@ async def test_a_selection_holds_the_order_until_it_is_cleared(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all_polled(app))
         job_list = app.monitor.job_list
+        job_list.rows_changed([1, 2, 3])  # the first answers placed (else a timer away)
         assert job_list.order == [1, 2, 3]
         await pilot.press("space")  # selects 1, the cursor moves to 2
         assert job_list.highlighted == 2
         simulator.add_diff(3, state=6, fail_with="boom")
         app.tracker.refresh([3])
         await wait_until(pilot, lambda: app.tracker.views[3].state_name == "Failed")
+        # What the screen does with answers (a timer away, as it coalesces bursts).
+        job_list.rows_changed([3])
         for _ in range(3):
             job_list.tick()
             await pilot.pause()
