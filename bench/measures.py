@@ -40,8 +40,9 @@ COLUMNS, LINES = 120, 40
 TOAST_SECONDS = 8.0
 """The longest a completion or failure toast stays up."""
 
-# A panel's first line (or a compact row): state glyph, state word, then the diff ID.
-PANEL = re.compile(r"[○◔◑▶✓✗?] (\S+)\s+#(\d+)")
+# A panel's first line (or a compact row): the diff ID, its label, then the state glyph
+# and word. Group 1 is the state word, group 2 the ID.
+PANEL = re.compile(r"(?=#\d+\s.*?[○◔◑▶✓✗?] (\S+))#(\d+)")
 CURSOR_MARK = "▌"
 DOWN = b"\x1b[B"
 BACKSPACE = b"\x7f"

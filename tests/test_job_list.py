@@ -138,10 +138,10 @@ async def test_a_panel_shows_the_jobs_own_time_not_when_it_was_polled(
     async with app.run_test(size=(120, 20)) as pilot:
         views = app.tracker.views
         await wait_until(pilot, lambda: not any(view.stale for view in views.values()))
-        await wait_until(pilot, lambda: "failed 23m ago" in list_text(app))
+        await wait_until(pilot, lambda: re.search(r"#1 .*FAILED .* 23m ago ", list_text(app)))
         text = list_text(app)
-        assert "finished 1h 45m ago" in text
-        assert re.search(r"#3 .* updated (just now|\d+s ago)\s*$", text, re.MULTILINE)
+        assert re.search(r"#2 .*COMPLETED .* 1h 45m ago", text)
+        assert re.search(r"#3 .*RUNNING .* ETA \d+m", text)
 
 
 async def test_a_minute_of_ticks_redraws_a_running_panel_once_or_twice() -> None:
@@ -169,9 +169,10 @@ async def test_a_minute_of_ticks_redraws_a_running_panel_once_or_twice() -> None
             clock.advance(1.0)
             jobs.tick()
             await pilot.pause()
-            shown.append(jobs.render_line(1).text)
-        timing_line = [region for region in refreshed if region.y == 1]
-        assert 1 <= len(timing_line) <= 2, timing_line
+            shown.append(jobs.render_line(0).text + jobs.render_line(1).text)
+        for y in (0, 1):  # the ETA in the row, the elapsed time below it
+            timing_line = [region for region in refreshed if region.y == y]
+            assert 1 <= len(timing_line) <= 2, timing_line
         assert "ETA 9m" in shown[-1] and "elapsed 6m" in shown[-1]
 
 
@@ -229,7 +230,8 @@ async def test_a_frame_builds_each_panel_on_screen_once() -> None:
         lines = jobs.render_lines(Region(0, 0, region.width, region.height))
         assert len(lines) == region.height
         assert sorted(built) == sorted(set(built)) == list(jobs.visible_rows())
-        assert "#1 " in lines[0].text and "ETA" in lines[1].text
+        assert "#1 " in lines[0].text and "ETA" in lines[0].text
+        assert "elapsed" in lines[1].text
 
 
 async def test_the_lists_messages_name_the_list_as_their_control() -> None:
@@ -253,3 +255,18 @@ async def test_the_lists_messages_name_the_list_as_their_control() -> None:
     kinds = {type(message) for message in seen}
     assert {JobList.Highlighted, JobList.SelectionChanged, JobList.Activated} <= kinds
     assert all(message.control is jobs for message in seen)
+
+
+async def test_a_longer_diff_id_widens_the_id_column_of_every_row() -> None:
+    views = {7: _view(7, 4, 10)}
+    app = ListApp(views)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+        await pilot.pause()
+        narrow = jobs.columns.id
+        views[1234567] = _view(1234567, 4, 10)
+        jobs.rows_changed([1234567])
+        await pilot.pause()
+        assert jobs.columns.id == narrow + 6
+        rows = [jobs.render_line(y).text for y in (0, 3)]
+        assert {row.index("RUNNING") for row in rows} == {rows[0].index("RUNNING")}

@@ -88,13 +88,24 @@ def test_main_120x40(snap_compare: SnapCompare) -> None:
     assert snap_compare(build_app(), terminal_size=(120, 40), run_before=settle)
 
 
-def test_main_compact(snap_compare: SnapCompare) -> None:
-    """Compact mode (m): one line per diff."""
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_main_compact(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Compact mode (m): one line per diff, in the same columns, under the same header."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await _press(pilot, "m")
 
-    assert snap_compare(build_app(), terminal_size=(100, 24), run_before=run_before)
+    assert snap_compare(build_app(), terminal_size=size, run_before=run_before)
+
+
+def test_main_needs_attention_reversed(snap_compare: SnapCompare) -> None:
+    """f: only what needs attention (failed, erroring), "N of M shown"; S: the sort
+    reversed (↓)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _press(pilot, "m", "f", "S")
+
+    assert snap_compare(build_app(), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_main_selection_of_two(snap_compare: SnapCompare) -> None:

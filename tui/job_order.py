@@ -30,6 +30,16 @@ _STATE_RANK: Final[dict[JobState | None, int]] = {
 }
 
 
+def needs_attention(view: JobView) -> bool:
+    """What the quick filter keeps: a failed diff, or one whose last poll failed."""
+    return view.state is JobState.FAILED or view.poll_error is not None
+
+
+def sort_arrow(descending: bool) -> str:
+    """The header's mark of the sort direction: ↑ as the key ranks, ↓ reversed."""
+    return "↓" if descending else "↑"
+
+
 def filter_haystack(view: JobView) -> str:
     """What the filter searches: ID, label and state name, lower case, apart (a line
     break between them, which a filter typed on one line never contains)."""

@@ -5,6 +5,8 @@ Driven with Textual's Pilot against the real simulator on loopback.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import (
     LONG,
@@ -14,6 +16,7 @@ from tests.monitor.steps import (
     type_text,
 )
 from tui.simulator import Simulator
+from tui.widgets import list_rows
 
 
 async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
@@ -87,3 +90,92 @@ async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
         await pilot.press("escape")  # from the list: clears it too
         assert "filter:" not in header_text(app)
         await wait_until(pilot, lambda: "#1 eu" in list_text(app))
+
+
+async def test_a_filter_that_hides_diffs_says_how_many_are_shown(simulator: Simulator) -> None:
+    for diffid in (101, 102, 203):
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, [(101, "eu-west"), (102, "eu-east"), (203, "us-west")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        assert "shown" not in header_text(app)
+        await pilot.press("slash")
+        await type_text(pilot, "west")
+        await wait_until(pilot, lambda: "2 of 3 shown" in header_text(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "shown" not in header_text(app))
+
+
+async def test_capital_s_reverses_the_sort_and_the_header_shows_the_arrow(
+    simulator: Simulator,
+) -> None:
+    for diffid in (3, 1, 2):
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, [3, 1, 2])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("s")
+        assert app.monitor.job_list.order == [1, 2, 3]
+        assert "sort: ID ↑" in header_text(app)
+        await pilot.press("S")
+        assert app.monitor.job_list.order == [3, 2, 1]
+        assert "sort: ID ↓" in header_text(app)
+        await pilot.press("S")
+        assert app.monitor.job_list.order == [1, 2, 3]
+        assert "sort: ID ↑" in header_text(app)
+
+
+async def test_a_selection_holds_the_order_until_it_is_cleared(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows do not jump under a user who is selecting: a diff that fails keeps its row
+    (and the cursor its diff) until the selection is cleared, then the list re-sorts."""
+    monkeypatch.setattr(list_rows, "RESORT_AFTER", 0.0)  # any owed re-sort is due at once
+    simulator.add_diff(1, state=4, duration=LONG)
+    simulator.add_diff(2, state=4, duration=LONG)
+    simulator.add_diff(3, state=4, duration=LONG)
+    app = make_app(simulator, [1, 2, 3])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        job_list = app.monitor.job_list
+        job_list.rows_changed([1, 2, 3])  # the first answers placed (else a timer away)
+        assert job_list.order == [1, 2, 3]
+        await pilot.press("space")  # selects 1, the cursor moves to 2
+        assert job_list.highlighted == 2
+        simulator.add_diff(3, state=6, fail_with="boom")
+        app.tracker.refresh([3])
+        await wait_until(pilot, lambda: app.tracker.views[3].state_name == "Failed")
+        # What the screen does with answers (a timer away, as it coalesces bursts).
+        job_list.rows_changed([3])
+        for _ in range(3):
+            job_list.tick()
+            await pilot.pause()
+        assert job_list.order == [1, 2, 3] and job_list.highlighted == 2
+        await pilot.press("A")  # select none: the held re-sort is paid
+        await wait_until(pilot, lambda: job_list.order == [3, 1, 2])
+        assert job_list.highlighted == 2
+
+
+async def test_f_shows_only_what_needs_attention_and_combines_with_the_filter(
+    simulator: Simulator,
+) -> None:
+    simulator.add_diff(1, state=6, fail_with="boom")
+    simulator.add_diff(2, state=5)
+    simulator.add_diff(3, state=6, fail_with="bang")
+    simulator.add_diff(4, state=4, duration=LONG)
+    simulator.break_diff(4, "500")
+    app = make_app(simulator, [(1, "eu"), (2, "eu"), (3, "us"), (4, "eu")])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all(app.tracker.views[d].state_name for d in (1, 2, 3)))
+        await wait_until(pilot, lambda: app.tracker.views[4].poll_error is not None)
+        job_list = app.monitor.job_list
+        await pilot.press("f")
+        assert sorted(job_list.order) == [1, 3, 4]
+        assert "needs attention" in header_text(app) and "3 of 4 shown" in header_text(app)
+        await pilot.press("slash")
+        await type_text(pilot, "eu")
+        assert sorted(job_list.order) == [1, 4]
+        await pilot.press("enter")
+        await pilot.press("ctrl+z")  # k9s's "toggle faults": the same key
+        assert sorted(job_list.order) == [1, 2, 4]
+        assert "needs attention" not in header_text(app)

@@ -36,6 +36,7 @@ async def test_help_lists_every_key_the_list_answers_to_in_table_order(
             ("q", "Quit"),
             ("/", "Filter"),
             ("l", "Events: what happened"),
+            ("S", "Reverse sort"),
             ("ctrl+p", "Command palette"),
         ):
             assert any(key in line and words in line for line in text.split("\n")), key
@@ -43,6 +44,7 @@ async def test_help_lists_every_key_the_list_answers_to_in_table_order(
         # The app's own actions come first; the scroll keys the list inherits are left out.
         assert lines[0][:2] == ["R", "Retry"], lines[:4]
         assert ["↓", "j", "Down"] in lines  # aliases share a row
+        assert ["f", "^z", "Needs", "attention"] in lines
         assert "Scroll" not in text
         assert "Select all" in text
         await pilot.press("escape")
@@ -55,6 +57,7 @@ async def test_the_palette_offers_the_list_actions_only_on_the_list(simulator: S
     async with app.run_test(size=SIZE) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Retry selected diffs" in titles and "Add diffs" in titles
+        assert "Reverse sort" in titles and "Toggle needs attention" in titles
         assert "Quit" in titles  # Textual's own
         assert titles.count("Keys") == 1 and "Key bindings" in titles  # no two "Keys"
         await pilot.press("ctrl+p")

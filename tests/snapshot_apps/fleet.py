@@ -137,7 +137,8 @@ _LABELS: dict[int, str] = {
     FAILED: "eu-central 1.4.1",
     POLL_ERROR: "staging",
     STALE: "legacy image",
-    PENDING: "load test",
+    # Wide characters: cut to the label column by cells, not characters.
+    PENDING: "東京 load test 🚀 nightly soak",
     CREATED: "",
 }
 

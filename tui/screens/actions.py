@@ -93,6 +93,15 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
         footer=True,
     ),
     MonitorAction(
+        "sort-reverse", "sort_reverse", "S", "Reverse sort", "Reverse sort",
+        "Flip the sort direction (the header shows ↑ or ↓)",
+    ),
+    # ctrl+z too: k9s's "toggle faults".
+    MonitorAction(
+        "attention", "attention", "f,ctrl+z", "Needs attention", "Toggle needs attention",
+        "Show only failed or erroring diffs (again: show all); combines with /",
+    ),
+    MonitorAction(
         "pause", "pause", "p", "Pause", "Pause / resume polling",
         "Stop or restart all status requests", footer=True, app_wide=True,
     ),

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input
 from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
 from tui.formatting import count_noun
-from tui.job_order import SORT_LABELS
+from tui.job_order import SORT_LABELS, sort_arrow
 from tui.journal import Journal, JournalEvent, OutageWatch
 from tui.models import JobState
 from tui.plan import RETRY
@@ -39,6 +39,7 @@ from tui.screens.plan_text import listed, plan_text
 from tui.screens.watchlist_edits import WatchlistEdits
 from tui.tracker import FollowedJob, JobView, RetryRecord, Tracker
 from tui.watchlist_writes import WatchlistWrites
+from tui.widgets.column_header import ColumnHeader
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.job_list import JobList
 from tui.widgets.notices import Notices
@@ -97,6 +98,7 @@ class MonitorScreen(Screen[None]):
         )
         job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
         job_list.compact = self.options.compact
+        yield ColumnHeader(id="columns")
         yield job_list
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
@@ -220,6 +222,12 @@ class MonitorScreen(Screen[None]):
 
     def on_job_list_selection_changed(self, event: JobList.SelectionChanged) -> None:
         self.header.selected = event.count
+
+    def on_job_list_columns_changed(self, event: JobList.ColumnsChanged) -> None:
+        self.query_one(ColumnHeader).columns = event.columns
+
+    def on_job_list_arranged(self, event: JobList.Arranged) -> None:
+        self.header.shown = (event.shown, event.total)
 
     def on_job_list_activated(self, event: JobList.Activated) -> None:
         self._open_details(event.diffid)
@@ -385,8 +393,27 @@ class MonitorScreen(Screen[None]):
             self.job_list.focus()
 
     def action_sort(self) -> None:
-        key = self.job_list.cycle_sort()
-        self.header.sort_label = SORT_LABELS[key]
+        self.job_list.cycle_sort()
+        self._show_sort()
+
+    def action_sort_reverse(self) -> None:
+        self.job_list.reverse_sort()
+        self._show_sort()
+
+    def _show_sort(self) -> None:
+        """The sort key and its direction, in the header and over its column."""
+        rows = self.job_list.rows
+        arrow = sort_arrow(rows.descending)
+        self.header.sort_label = SORT_LABELS[rows.sort_key]
+        self.header.sort_arrow = arrow
+        columns = self.query_one(ColumnHeader)
+        columns.sort_key = rows.sort_key
+        columns.sort_arrow = arrow
+
+    def action_attention(self) -> None:
+        on = not self.job_list.rows.attention_only
+        self.job_list.set_attention(on)
+        self.header.attention = on
 
     def action_refresh(self) -> None:
         ids = self.targets()

@@ -33,6 +33,7 @@ from tui.widgets.list_rows import ListRows
 from tui.widgets.panel import (
     PANEL_COMPONENT_CLASSES,
     PANEL_CSS,
+    Columns,
     PanelStyles,
     panel_strips,
     panel_styles,
@@ -96,6 +97,22 @@ class JobList(ScrollView, can_focus=True):
             super().__init__(job_list)
             self.count = count
 
+    class Arranged(_ListMessage):
+        """How many diffs the filters show, of how many watched, changed."""
+
+        def __init__(self, job_list: JobList, shown: int, total: int) -> None:
+            super().__init__(job_list)
+            self.shown = shown
+            self.total = total
+
+    class ColumnsChanged(_ListMessage):
+        """The columns moved (a resize, compact mode, a longer diff ID): the header
+        line above the list follows."""
+
+        def __init__(self, job_list: JobList, columns: Columns) -> None:
+            super().__init__(job_list)
+            self.columns = columns
+
     class Activated(_ListMessage):
         """Enter (or a double click) on a diff: open its details."""
 
@@ -125,6 +142,12 @@ class JobList(ScrollView, can_focus=True):
         self._frame_rows: dict[int, list[Strip]] | None = None
         """Each panel's lines while Textual draws one frame (else None)."""
         self._frame_now = 0.0
+        self.columns = Columns.fit(80, compact=False, id_digits=1)
+        """The columns every row is cut to (set from the width once mounted)."""
+        self._digits_for = (-1, 1)
+        """(how many diffs were watched, the digits of the longest ID then)."""
+        self._shown_of: tuple[int, int] | None = None
+        """What the last Arranged message said."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
         self.rebuild()
@@ -144,6 +167,26 @@ class JobList(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         width = max(self.scrollable_content_region.width, 20)
         self.virtual_size = Size(width, len(self.order) * self.row_height)
+
+    def _id_digits(self) -> int:
+        """The digits of the longest watched diff ID (counted again when diffs come or
+        go, not on every filter keystroke)."""
+        count = len(self._views)
+        if self._digits_for[0] != count:
+            self._digits_for = (count, len(str(max(self._views, default=0))))
+        return self._digits_for[1]
+
+    def _update_columns(self) -> None:
+        """Fit the columns to the width, the mode and the longest diff ID."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        columns = Columns.fit(width, compact=self.compact, id_digits=self._id_digits())
+        if columns != self.columns:
+            self.columns = columns
+            self._painted.clear()
+            self.refresh()
+            self.post_message(self.ColumnsChanged(self, columns))
 
     def visible_rows(self) -> range:
         """The indexes into ``order`` of the rows at least partly on screen."""
@@ -170,9 +213,10 @@ class JobList(ScrollView, can_focus=True):
         """Re-apply the filter and sort (:meth:`ListRows.arrange`, ``narrow`` as there),
         keeping the cursor on the same diff; True when rows moved (all are redrawn)."""
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
+        self.selected &= set(self._views)
+        self.rows.hold = bool(self.selected)
         changed = self.rows.arrange(narrow=narrow)
         order = self.order
-        self.selected &= set(self._views)
         index = self.rows.index
         if anchor is not None and anchor in index:
             self.set_reactive(JobList.cursor, index[anchor])
@@ -185,11 +229,16 @@ class JobList(ScrollView, can_focus=True):
             self.set_reactive(JobList.cursor, 0)
         if self.is_mounted:
             self._update_virtual_size()
+            self._update_columns()
             if changed or not order:
                 # (An empty list's hint names the filter: redraw it as the filter changes.)
                 self._painted.clear()
                 self.refresh()
             self._scroll_cursor_into_view()
+        shown_of = self.rows.shown_of()
+        if shown_of != self._shown_of:
+            self._shown_of = shown_of
+            self.post_message(self.Arranged(self, *shown_of))
         return changed
 
     def empty_text(self) -> str:
@@ -205,11 +254,21 @@ class JobList(ScrollView, can_focus=True):
         """Show only diffs whose ID, label or state contains ``text``."""
         self.rebuild(narrow=self.rows.set_filter(text))
 
+    def set_attention(self, on: bool) -> None:
+        """Show only the diffs that need attention (failed or erroring), or all."""
+        self.rebuild(narrow=self.rows.set_attention(on))
+
     def cycle_sort(self) -> SortKey:
-        """Switch to the next sort order and return it."""
+        """Switch to the next sort order and return it (re-sorts even while held)."""
         key = self.rows.cycle_sort()
         self.rebuild()
         return key
+
+    def reverse_sort(self) -> bool:
+        """Flip the sort direction; True when now reversed."""
+        descending = self.rows.reverse_sort()
+        self.rebuild()
+        return descending
 
     def rows_changed(self, diffids: Iterable[int]) -> None:
         """Views changed: redraw what is on screen; re-filter at once, re-sort soon (as
@@ -240,14 +299,14 @@ class JobList(ScrollView, can_focus=True):
         else:
             self.selected.add(diffid)
         self._refresh_row(diffid)
-        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self._selection_changed()
 
     def select_all(self) -> None:
         """Select every diff that the filter shows."""
         self.selected.update(self.order)
         self._painted.clear()
         self.refresh()
-        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self._selection_changed()
 
     def select_none(self) -> None:
         """Clear the selection."""
@@ -255,7 +314,16 @@ class JobList(ScrollView, can_focus=True):
             self.selected.clear()
             self._painted.clear()
             self.refresh()
-        self.post_message(self.SelectionChanged(self, 0))
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        """A selection holds the order steady; clearing it pays the re-sort it held."""
+        held = bool(self.selected)
+        if self.rows.hold and not held:
+            self.rows.hold = False
+            self.rebuild()
+        self.rows.hold = held
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def targets(self) -> list[int]:
         """What an action applies to: the selection in list order, else the cursor's diff."""
@@ -315,6 +383,7 @@ class JobList(ScrollView, can_focus=True):
     def watch_compact(self) -> None:
         self._painted.clear()
         self._update_virtual_size()
+        self._update_columns()
         self.refresh()
         self._scroll_cursor_into_view()
 
@@ -339,9 +408,11 @@ class JobList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._painted.clear()
         self._update_virtual_size()
+        self._update_columns()
 
     def on_mount(self) -> None:
         self._update_virtual_size()
+        self._update_columns()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -432,11 +503,14 @@ class JobList(ScrollView, can_focus=True):
 
     def _row_strips(self, row: int, width: int, now: float) -> list[Strip]:
         diffid = self.order[row]
+        columns = self.columns
+        if columns.width != width:
+            # Drawn before the resize reached _update_columns: fit them for this width.
+            columns = Columns.fit(width, compact=self.compact, id_digits=self._id_digits())
         return panel_strips(
             self._views[diffid],
             now=now,
-            width=width,
-            compact=self.compact,
+            columns=columns,
             selected=diffid in self.selected,
             cursor=row == self.cursor,
             styles=self._get_styles(),

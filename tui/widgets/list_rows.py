@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Final
 
 from tui.clock import Clock
-from tui.job_order import SORT_KEYS, SortKey, filter_haystack, sort_value
+from tui.job_order import SORT_KEYS, SortKey, filter_haystack, needs_attention, sort_value
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
@@ -36,6 +36,15 @@ class ListRows:
         """Per diff shown, its row in ``order``."""
         self.filter_text = ""
         self.sort_key: SortKey = "state"
+        self.descending = False
+        """True when the sort is reversed (``S``)."""
+        self.attention_only = False
+        """The quick filter: only diffs that need attention (failed or erroring)."""
+        self.hold = False
+        """True while the user has a selection: answers do not move rows (the sort
+        waits until the selection is cleared, or the user sorts)."""
+        self._owed = False
+        """Answers moved diffs in the sort order since the last re-sort."""
         self._sort_values: dict[int, tuple[float, ...]] = {}
         """Per diff, its sort value as of the last re-sort."""
         self._resort_at: float | None = None
@@ -57,22 +66,22 @@ class ListRows:
         unless a re-sort is owed.
         """
         ranked = self._sorted
-        if ranked is None or self._resort_at is not None or not self._sorted_is_current():
+        if ranked is None or not self._sorted_is_current() or (self._owed and not self.hold):
             key = self.sort_key
             values = {diffid: sort_value(view, key) for diffid, view in self._views.items()}
-            ranked = sorted(values, key=values.__getitem__)
+            ranked = sorted(values, key=values.__getitem__, reverse=self.descending)
             self._sort_values, self._sorted = values, ranked
             self._unknown_placed = {d for d, view in self._views.items() if view.state is None}
+            self._owed, self._resort_at = False, None
             candidates = ranked
         else:
-            # Only the filter changed: the order stands. When it only got stricter, the
-            # rows left out now were left out before too: test only the rows shown.
+            # Only the filter changed (or a selection holds the order): the order stands.
+            # When the filter only got stricter, the rows left out now were left out
+            # before too: test only the rows shown.
             candidates = self.order if narrow else ranked
         needle = _needle(self.filter_text)
-        haystack = self._haystack
-        order = [d for d in candidates if needle in haystack(d)] if needle else list(candidates)
+        order = [d for d in candidates if self._shows(d, needle)]
         changed = order != self.order
-        self._resort_at = None
         self.order = order
         self.index = {diffid: row for row, diffid in enumerate(order)}
         return changed
@@ -84,45 +93,78 @@ class ListRows:
         self.filter_text = text
         return bool(before) and before in _needle(text)
 
+    def set_attention(self, on: bool) -> bool:
+        """Turn the quick filter on or off from the next :meth:`arrange`; True when it
+        only got stricter (that arrange may be ``narrow``)."""
+        self.attention_only = on
+        return on
+
     def cycle_sort(self) -> SortKey:
-        """Switch to the next sort order (applied by the next :meth:`arrange`)."""
+        """Switch to the next sort key, in its own direction (applied by the next
+        :meth:`arrange`, even while a selection holds the order)."""
         position = SORT_KEYS.index(self.sort_key)
         self.sort_key = SORT_KEYS[(position + 1) % len(SORT_KEYS)]
+        self.descending = False
         self._sorted = None
         return self.sort_key
+
+    def reverse_sort(self) -> bool:
+        """Flip the sort direction (from the next :meth:`arrange`); True: now reversed."""
+        self.descending = not self.descending
+        self._sorted = None
+        return self.descending
 
     def take_changes(self, diffids: Iterable[int]) -> tuple[set[int], bool]:
         """Views changed: the watched ones among ``diffids``, and True when the list must
         :meth:`arrange` now (else a re-sort is owed at most ``RESORT_AFTER`` seconds on).
 
         A diff that now sorts elsewhere keeps its row until the list re-sorts (sooner on
-        any arrange): a burst of completions moves the rows once, not once per answer,
-        and a row does not jump away from under the reader's eyes. One that the filter
-        now leaves out (or lets in) goes (or comes) at once: the filter never shows what
-        it excludes; so does one placed while its state was unknown (its first answer
-        puts it where it belongs).
+        any arrange; while :attr:`hold` is set, not before it is cleared): a burst of
+        completions moves the rows once, not once per answer, and a row does not jump
+        away from under the reader's eyes. One that the filter now leaves out (or lets
+        in) goes (or comes) at once: the filter never shows what it excludes; so does one
+        placed while its state was unknown (its first answer puts it where it belongs),
+        unless :attr:`hold` is set (then it keeps its row too).
         """
         changed = {d for d in diffids if d in self._views}
         for diffid in changed:
             self._haystacks.pop(diffid, None)
-        needle = _needle(self.filter_text)
         key, was = self.sort_key, self._sort_values
         moved = {d for d in changed if was.get(d) != sort_value(self._views[d], key)}
+        if moved:
+            self._owed = True
+        if any(d not in was for d in changed):
+            self._sorted = None
+            return changed, True
+        needle = _needle(self.filter_text)
         if any(
-            d not in was
-            or (needle in self._haystack(d)) != (d in self.index)
+            self._shows(d, needle) != (d in self.index)
             or (d in moved and d in self._unknown_placed)
             for d in changed
         ):
-            self._sorted = None
             return changed, True
         if moved and self._resort_at is None:
             self._resort_at = self._clock.monotonic() + RESORT_AFTER
         return changed, False
 
     def resort_due(self) -> bool:
-        """True when the re-sort owed to answers is due."""
-        return self._resort_at is not None and self._clock.monotonic() >= self._resort_at
+        """True when the re-sort owed to answers is due (never while held)."""
+        return (
+            not self.hold
+            and self._resort_at is not None
+            and self._clock.monotonic() >= self._resort_at
+        )
+
+    def shown_of(self) -> tuple[int, int]:
+        """How many diffs the filters show, of how many watched."""
+        return len(self.order), len(self._views)
+
+    def _shows(self, diffid: int, needle: str) -> bool:
+        """True when the filter box (``needle``) and the quick filter both let
+        ``diffid`` in."""
+        if self.attention_only and not needs_attention(self._views[diffid]):
+            return False
+        return not needle or needle in self._haystack(diffid)
 
     def _haystack(self, diffid: int) -> str:
         """What the filter searches in a diff (kept until its row changes)."""

@@ -136,15 +136,8 @@ def pieces_to_strip(pieces: Iterable[Piece], width: int, fill: Style) -> Strip:
 
 
 def _foreground_only(style: Style) -> Style:
-    return Style(
-        color=style.color,
-        bold=style.bold,
-        dim=style.dim,
-        italic=style.italic,
-        underline=style.underline,
-        strike=style.strike,
-        reverse=style.reverse,
-    )
+    """``style`` without its background (its colour and text attributes kept)."""
+    return Style(color=style.color) + style.without_color
 
 
 def truncate(text: str, width: int) -> str:
@@ -200,32 +193,127 @@ def panel_styles(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Where each column of the list starts and how wide it is, for one width.
+
+    Every row (and the header line above the list) is cut to these widths, so the
+    columns line up whatever the labels. Narrow: the label shrinks first (down to
+    :data:`LABEL_MIN`), then the progress bar goes (its percent stays), then the
+    time.
+
+    Example:
+        >>> Columns.fit(78, compact=True, id_digits=4).label
+        14
+    """
+
+    width: int
+    compact: bool
+    id: int
+    label: int
+    bar: int
+    time: int
+
+    @classmethod
+    def fit(cls, width: int, *, compact: bool, id_digits: int) -> Columns:
+        """The columns of a list ``width`` cells wide whose longest ID has ``id_digits``."""
+        id_width = id_digits + 3  # a space after the selection's dot, "#", the digits, a space
+        bar = max(6, min(20, width // 10))
+        time_width = TIME_WIDTH
+        for drop in ("", "bar", "time"):
+            if drop == "bar":
+                bar = 0
+            elif drop == "time":
+                time_width = 0
+            fixed = MARK_WIDTH + id_width + STATE_WIDTH + _progress_width(bar) + time_width
+            room = width - fixed - ERROR_MIN
+            if room >= LABEL_MIN:
+                break
+        label = max(0, min(LABEL_WIDTH, room))
+        return cls(width, compact, id_width, label, bar, time_width)
+
+    @property
+    def error_start(self) -> int:
+        """The cell where the error column starts (the detail lines' indent too)."""
+        return (
+            MARK_WIDTH + self.id + self.label + STATE_WIDTH + _progress_width(self.bar) + self.time
+        )
+
+    @property
+    def error(self) -> int:
+        """The error column's width: what is left."""
+        return max(0, self.width - self.error_start)
+
+    def heading(self, sorted_by: str = "", arrow: str = "") -> str:
+        """The header line: each column's name over it; the column named ``sorted_by``
+        (as :data:`SORT_COLUMNS` names them) followed by ``arrow``."""
+        names = {name: f"{name} {arrow}" if name == sorted_by else name for name in _NAMES}
+        cells = [
+            " " * MARK_WIDTH,
+            _fit(" " + names["ID"], self.id),
+            _fit(names["label"], self.label),
+            # Over the glyph: the badge starts with a space.
+            _fit(" " + names["state"], STATE_WIDTH),
+            _fit(names["progress"], _progress_width(self.bar)),
+            _fit(names["ETA / time"], self.time),
+            _fit(names["error"], self.error),
+        ]
+        return "".join(cells)
+
+
+_NAMES: Final = ("ID", "label", "state", "progress", "ETA / time", "error")
+SORT_COLUMNS: Final[dict[str, str]] = {
+    "state": "state",
+    "id": "ID",
+    "eta": "ETA / time",
+    "updated": "ETA / time",
+}
+"""The column each sort key orders by, for the header line's arrow."""
+
+
+MARK_WIDTH: Final = 2
+"""The cursor's bar and the selection's dot."""
+STATE_WIDTH: Final = 14
+"""The state badge (glyph, word of up to nine letters) and a space."""
+LABEL_WIDTH: Final = 24
+"""The label column's width when there is room; longer labels end in "…"."""
+LABEL_MIN: Final = 12
+TIME_WIDTH: Final = 15
+"""``overdue 10h 05m``, ``ETA 2h 05m``, ``28 Nov 14:05`` and a space."""
+ERROR_MIN: Final = 14
+PERCENT_WIDTH: Final = 5
+"""`` 100%`` after the bar."""
+
+
+def _progress_width(bar: int) -> int:
+    """The progress column: the bar (if any), the percent and a space."""
+    return bar + PERCENT_WIDTH + 1
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut (by cells, "…" where cut) and padded to ``width`` cells."""
+    return _pad(truncate(text, width), width)
+
+
 def panel_strips(
     view: JobView,
     *,
     now: float,
-    width: int,
-    compact: bool,
+    columns: Columns,
     selected: bool,
     cursor: bool,
     styles: PanelStyles,
 ) -> list[Strip]:
-    """The panel's lines as strips ``width`` cells wide, on the cursor's or the
-    selection's tint."""
+    """The panel's lines as strips ``columns.width`` cells wide, on the cursor's or
+    the selection's tint."""
     background = styles.base
     if cursor:
         background = background + styles.cursor
     elif selected:
         background = background + styles.selected
-    lines = render_panel(
-        view,
-        now=now,
-        width=width,
-        compact=compact,
-        selected=selected,
-        cursor=cursor,
-        styles=styles,
-    )
+    mark = ("▌" if cursor else " ") + ("●" if selected else " ")
+    lines = render_panel(view, now=now, columns=columns, mark=mark, styles=styles)
+    width = columns.width
     return [
         pieces_to_strip(((text, background + style) for text, style in line), width, background)
         for line in lines
@@ -239,16 +327,11 @@ def _progress_bar(progress: int, width: int, fill: Style, styles: PanelStyles) -
 
 
 def render_panel(
-    view: JobView,
-    *,
-    now: float,
-    width: int,
-    compact: bool,
-    selected: bool,
-    cursor: bool,
-    styles: PanelStyles,
+    view: JobView, *, now: float, columns: Columns, mark: str, styles: PanelStyles
 ) -> list[list[Piece]]:
-    """The lines of one diff's panel, as (text, style) pieces.
+    """The lines of one diff's panel, as (text, style) pieces: one row of columns;
+    in normal mode two more below the label (times and poll health; the whole
+    problem when its column cut it).
 
     All remote text goes through :func:`tui.safetext.plain` and is drawn as plain
     segments, so markup or escape sequences in it are shown, never obeyed.
@@ -256,68 +339,65 @@ def render_panel(
     state = view.state
     family = state_class(state)
     fg = styles.fg[family]
-    mark = ("▌" if cursor else " ") + ("●" if selected else " ")
     word = state.label.upper() if state is not None else plain(view.state_name or "unknown")[:9]
-    badge = f" {GLYPHS.get(state, '?')} {word:<9} "
-    ident = f" #{view.diffid} "
+    badge = _fit(f" {GLYPHS.get(state, '?')} {word}", STATE_WIDTH - 1)
     label = plain(view.label) if view.label else ""
-    status_note = _status_note(view, now)
+    health = _health_note(view, now)
     poll_error = view.poll_error_text(now)
     note_style = styles.poll_error if poll_error else styles.dim
     if view.stale:
         note_style = styles.stale
-
-    if compact:
-        bar_width = max(6, min(20, width // 8))
-        right = [
-            ("  ", styles.base),
-            *_progress_bar(view.progress or 0, bar_width, fg, styles),
-        ]
-        right.append((f" {_percent(view.progress)} ", styles.dim))
-        timing = eta_text(view.eta, now) if state is JobState.RUNNING else ""
-        detail = poll_error or view.error or timing
-        right_text = f"{detail} · {status_note}" if detail else status_note
-        fixed = (
-            cell_len(mark) + cell_len(badge) + cell_len(ident) + sum(cell_len(t) for t, _ in right)
-        )
-        room = max(0, width - fixed - 1)
-        label_room = max(0, min(cell_len(label), room // 2)) if label else 0
-        tail = truncate(plain(right_text), max(0, room - label_room - 1))
-        line: list[Piece] = [
-            (mark, styles.mark),
-            (badge, styles.badge[family]),
-            (ident, styles.label),
-            (truncate(label, label_room), styles.dim),
-            *right,
-            (
-                tail,
-                styles.poll_error if poll_error else (styles.error if view.error else note_style),
-            ),
-        ]
-        return [line]
-
-    # Line 1: badge, ID, label; the poll health note on the right.
-    note = f" {status_note} "
-    room = max(0, width - cell_len(mark) - cell_len(badge) - cell_len(ident) - cell_len(note))
-    first: list[Piece] = [
-        (mark, styles.mark),
-        (badge, styles.badge[family]),
-        (ident, styles.label),
-        (_pad(truncate(label, room), room), styles.dim),
-        (note, note_style),
-    ]
-    # Line 2: progress, percent, ETA or outcome, elapsed.
-    bar_width = max(10, min(40, width - 48))
-    second: list[Piece] = [(mark[0] + "   ", styles.mark)]
-    second += _progress_bar(view.progress or 0, bar_width, fg, styles)
-    second.append((f" {_percent(view.progress)}", fg))
-    for part in _timing_parts(view, now):
-        second.append(("   " + part, styles.dim))
-    # Line 3: what went wrong, if anything.
-    third: list[Piece] = [(mark[0] + "   ", styles.mark)]
     problem, problem_style = _problem(view, poll_error, styles, now)
-    third.append((truncate(problem, width - 4), problem_style))
-    return [first, second, third]
+    row_problem = problem
+    if not columns.compact and view.poll_failure is not None:
+        # The countdown to the next try changes every second: the row says what failed,
+        # the detail line below (near the left edge, cheap to resend: issue 15) when.
+        row_problem = _problem(view, view.poll_failure.head, styles, now)[0]
+    if not problem and health:
+        # Our data's health, when nothing went wrong with the job: in the error column.
+        problem = row_problem = health
+        problem_style = note_style
+
+    row: list[Piece] = [
+        (mark, styles.mark),
+        (_fit(f" #{view.diffid}", columns.id), styles.label),
+        (_fit(label, columns.label), styles.dim),
+        (badge, styles.badge[family]),
+        (" ", styles.base),
+    ]
+    if columns.bar:
+        row += _progress_bar(view.progress or 0, columns.bar, fg, styles)
+    row.append((f"{_percent(view.progress):>{PERCENT_WIDTH}} ", fg))
+    if columns.time:
+        row.append((_fit(_time_cell(view, now), columns.time), styles.dim))
+    error_room = columns.error
+    row.append((truncate(row_problem, error_room), problem_style))
+    if columns.compact:
+        return [row]
+
+    # Under the label: near the left edge, as a line that changes is resent from
+    # there (issue 15), so the elapsed time and the poll countdown stay cheap.
+    indent = (mark[0] + " " * (MARK_WIDTH + columns.id - 1), styles.mark)
+    # Not the job's "updated 10s ago": the time column has the ETA, and what ticks
+    # every ten seconds costs bytes (issue 15); the stale mark says when data is old.
+    details = " · ".join(
+        [*_timing_parts(view, now), *([health] if health and health != problem else [])]
+    )
+    second: list[Piece] = [indent, (details, note_style if view.stale else styles.dim)]
+    third: list[Piece] = [indent]
+    if problem != row_problem or cell_len(problem) > error_room:
+        third.append((truncate(problem, columns.width - cell_len(indent[0])), problem_style))
+    return [row, second, third]
+
+
+def _time_cell(view: JobView, now: float) -> str:
+    """The ETA / time column: the ETA while in flight, when the job ended after."""
+    state = view.state
+    if state is None:
+        return ""
+    if state is JobState.RUNNING or state.is_waiting:
+        return eta_text(view.eta, now)
+    return job_time_text(view, now)
 
 
 def _percent(progress: int | None) -> str:
@@ -328,9 +408,6 @@ def _timing_parts(view: JobView, now: float) -> list[str]:
     state = view.state
     parts: list[str] = []
     if state is JobState.RUNNING or (state is not None and state.is_waiting):
-        text = eta_text(view.eta, now)
-        if text:
-            parts.append(text)
         if view.start is not None:
             parts.append(f"elapsed {age(now - view.start)}")
     elif state is not None and state.is_terminal and view.start is not None:
@@ -340,7 +417,9 @@ def _timing_parts(view: JobView, now: float) -> list[str]:
     return parts
 
 
-def _status_note(view: JobView, now: float) -> str:
+def _health_note(view: JobView, now: float) -> str | None:
+    """What our data's health says, when it is not simply fresh: a retry on its way,
+    or a stale status and when we last had one."""
     if view.retry_in_flight:
         return "retry sending…"
     if view.stale:
@@ -348,30 +427,24 @@ def _status_note(view: JobView, now: float) -> str:
         if seen is not None:
             return "stale · last seen " + ago_text(seen, now)
         return "no answer yet" if view.poll_error else "not polled yet"
-    return job_time_text(view, now)
+    return None
 
-
-JOB_TIME_VERBS: Final[dict[JobState | None, str]] = {
-    JobState.COMPLETED: "finished",
-    JobState.FAILED: "failed",
-}
 
 CLOCK_TIME_AFTER: Final = 12 * 3600
 """From this age on, a job's time reads as a date and clock time, not as hours ago."""
 
 
 def job_time_text(view: JobView, now: float) -> str:
-    """When the job itself last changed, by the server's ``jobupdated``: ``finished 1h
-    45m ago``, ``failed 23m ago``, ``updated 10s ago``, or ``finished 28 Nov 14:05`` when
-    long ago. Not when we last asked: a diff that failed an hour ago reads so however
-    recently it was polled (our data's freshness is the stale mark)."""
-    verb = JOB_TIME_VERBS.get(view.state, "updated")
+    """When the job itself last changed, by the server's ``jobupdated``: ``1h 45m ago``,
+    ``23m ago``, or ``28 Nov 14:05`` when long ago; ``""`` without one. Not when we last
+    asked: a diff that failed an hour ago reads so however recently it was polled (our
+    data's freshness is the stale mark)."""
     when = view.job.updated if view.job is not None and view.job.updated else None
     if when is None:
-        return f"checked {ago_text(view.updated_at, now)}"
+        return ""
     if now - when >= CLOCK_TIME_AFTER:
-        return f"{verb} {time.strftime('%d %b %H:%M', time.localtime(when))}"
-    return f"{verb} {ago_text(when, now)}"
+        return time.strftime("%d %b %H:%M", time.localtime(when))
+    return ago_text(when, now)
 
 
 LOCK_KEY: Final = "o"

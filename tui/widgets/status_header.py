@@ -65,6 +65,11 @@ class StatusHeader(Widget):
     counts: reactive[dict[str, int]] = reactive(dict, always_update=False)
     selected: reactive[int] = reactive(0)
     sort_label: reactive[str] = reactive("state")
+    sort_arrow: reactive[str] = reactive("↑")
+    shown: reactive[tuple[int, int]] = reactive((0, 0))
+    """How many diffs the list shows, of how many watched."""
+    attention: reactive[bool] = reactive(False)
+    """The quick filter (only diffs that need attention) is on."""
     filter_text: reactive[str] = reactive("")
     clock_text: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
@@ -125,6 +130,12 @@ class StatusHeader(Widget):
         if self.selected:
             # First, so that a narrow terminal cuts the counts rather than the selection.
             line2.append(f"[{self.selected} selected]  ", style="bold")
+        shown, total = self.shown
+        # First too: they say why the list is shorter than the counts.
+        if self.attention:
+            line2.append("⚑ needs attention  ", style="bold")
+        if shown < total:
+            line2.append(f"{shown} of {total} shown  ", style="bold")
         for glyph, key in STATE_COUNTS:
             line2.append(f"{glyph} {counts.get(key, 0)} {key}  ")
         if counts.get("unknown"):
@@ -133,7 +144,7 @@ class StatusHeader(Widget):
         if counts.get("erroring"):
             total = sum(counts.get(key, 0) for key in PARTITION)
             line2.append(f"│ ⚠ {counts['erroring']} of {total} erroring  ")
-        line2.append(f"sort: {self.sort_label}", style="dim")
+        line2.append(f"sort: {self.sort_label} {self.sort_arrow}", style="dim")
         if self.filter_text:
             line2.append(f"  filter: {plain(self.filter_text)}", style="dim")
         return Text("\n").join([line1, line2])
