@@ -74,6 +74,6 @@ async def test_a_narrow_terminal_keeps_the_counts_in_the_header(simulator: Simul
         await wait_until(pilot, lambda: "✗ 1" in screen_text(app).split("\n")[1])
         lines = screen_text(app).split("\n")
         assert lines[0].startswith(" imagediff-tui") and lines[0].endswith("…")
-        assert lines[1].startswith(" ▶ 0 running")
+        assert lines[1].startswith(" ▶ 0 ◑ 0 ✓ 0 ✗ 1")  # narrow: the counts without words
         assert lines[2].split()[:2] == ["ID", "label"]  # the columns' names
         assert "#1" in lines[3]

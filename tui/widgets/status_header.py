@@ -125,26 +125,43 @@ class StatusHeader(Widget):
             line1.append("  READ-ONLY", style="bold reverse")
         line1.append(f"  {self.clock_text}", style="dim")
         line1.append(f"  ASID {self._asid} · {self._host}")
+        # Narrow: the sort goes first (the column header marks it too), then the
+        # counts lose their words, before anything is cut.
+        for words, sort in ((True, True), (True, False), (False, False)):
+            line2 = self._fleet_line(words=words, sort=sort)
+            if line2.cell_len <= self.content_size.width:
+                break
+        return Text("\n").join([line1, line2])
+
+    def _fleet_line(self, *, words: bool, sort: bool) -> Text:
+        """The second line: selection, what hides diffs, state counts, erroring, sort."""
         counts = self.counts
-        line2 = Text(no_wrap=True, overflow="ellipsis")
+        line = Text(no_wrap=True, overflow="ellipsis")
         if self.selected:
             # First, so that a narrow terminal cuts the counts rather than the selection.
-            line2.append(f"[{self.selected} selected]  ", style="bold")
+            line.append(f"[{self.selected} selected]  ", style="bold")
         shown, total = self.shown
         # First too: they say why the list is shorter than the counts.
         if self.attention:
-            line2.append("⚑ needs attention  ", style="bold")
+            line.append("⚑ needs attention  ", style="bold")
         if shown < total:
-            line2.append(f"{shown} of {total} shown  ", style="bold")
+            line.append(f"{shown} of {total} shown  ", style="bold")
+        gap = "  " if words else " "
         for glyph, key in STATE_COUNTS:
-            line2.append(f"{glyph} {counts.get(key, 0)} {key}  ")
+            named = f" {key}" if words else ""
+            line.append(f"{glyph} {counts.get(key, 0)}{named}{gap}")
         if counts.get("unknown"):
             # Until the first answer, so that the counts add up to the list.
-            line2.append(f"? {counts['unknown']} not yet known  ")
+            named = " not yet known" if words else ""
+            line.append(f"? {counts['unknown']}{named}{gap}")
         if counts.get("erroring"):
-            total = sum(counts.get(key, 0) for key in PARTITION)
-            line2.append(f"│ ⚠ {counts['erroring']} of {total} erroring  ")
-        line2.append(f"sort: {self.sort_label} {self.sort_arrow}", style="dim")
+            partitioned = sum(counts.get(key, 0) for key in PARTITION)
+            erroring = counts["erroring"]
+            of = f" of {partitioned}" if words else ""
+            line.append(f"│ ⚠ {erroring}{of} erroring  ")
+        if sort:
+            line.append(f"sort: {self.sort_label} {self.sort_arrow}  ", style="dim")
         if self.filter_text:
-            line2.append(f"  filter: {plain(self.filter_text)}", style="dim")
-        return Text("\n").join([line1, line2])
+            line.append(f"filter: {plain(self.filter_text)}", style="dim")
+        line.rstrip()
+        return line
