@@ -38,7 +38,7 @@ from tui.job_view import (
     locked_by,
 )
 from tui.journal import JournalEvent
-from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.models import DiffJob, LastStatus, WatchEntry
 from tui.plan import Action, Plan
 from tui.poll_settings import PollSettings
 from tui.scheduler import PollScheduler
@@ -154,25 +154,9 @@ class Tracker:
 
         ``running``, ``waiting``, ``completed``, ``failed`` and ``unknown`` split the
         views by state; ``erroring`` counts views whose last poll failed (any state).
+        Kept up to date from the changes the views announce (see :meth:`ViewBoard.counts`).
         """
-        counts = dict.fromkeys(
-            ("running", "waiting", "completed", "failed", "erroring", "unknown"), 0
-        )
-        for view in self.views.values():
-            state = view.state
-            if state is None:
-                counts["unknown"] += 1
-            elif state is JobState.RUNNING:
-                counts["running"] += 1
-            elif state.is_waiting:
-                counts["waiting"] += 1
-            elif state is JobState.COMPLETED:
-                counts["completed"] += 1
-            else:
-                counts["failed"] += 1
-            if view.poll_error is not None:
-                counts["erroring"] += 1
-        return counts
+        return self._board.counts()
 
     # ------------------------------------------------------------------ commands
     def pause(self) -> None:
