@@ -87,3 +87,44 @@ async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
         await pilot.press("escape")  # from the list: clears it too
         assert "filter:" not in header_text(app)
         await wait_until(pilot, lambda: "#1 eu" in list_text(app))
+
+
+async def test_a_filter_keystroke_lays_out_the_screen_only_when_the_list_changes_size(
+    simulator: Simulator,
+) -> None:
+    for diffid in (101, 102, 203):
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, [101, 102, 203])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await pilot.pause()
+        screen = app.screen
+        layouts: list[int] = []
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            layouts.append(1)
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        # "0" keeps every row (no list size change): the box alone changed.
+        await type_text(pilot, "0")
+        await pilot.pause()
+        assert app.monitor.job_list.order == [101, 102, 203]
+        assert "filter: 0" in header_text(app)
+        assert layouts == []
+
+
+async def test_a_filter_longer_than_its_box_shows_its_end(simulator: Simulator) -> None:
+    simulator.add_diff(101, state=5)
+    app = make_app(simulator, [101])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        text = "x" * (SIZE[0] + 20) + "end"
+        await type_text(pilot, text)
+        await pilot.pause()
+        box = app.monitor.query_one("#filter")
+        shown = "".join(segment.text for segment in box.render_line(0))
+        assert "xend" in shown
