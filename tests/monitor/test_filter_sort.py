@@ -128,3 +128,40 @@ async def test_a_filter_longer_than_its_box_shows_its_end(simulator: Simulator) 
         box = app.monitor.query_one("#filter")
         shown = "".join(segment.text for segment in box.render_line(0))
         assert "xend" in shown
+
+
+async def test_a_filter_that_changes_the_row_count_repaints_only_and_moves_the_scrollbar(
+    simulator: Simulator,
+) -> None:
+    ids = list(range(200, 260))
+    for diffid in ids:
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, ids)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        jobs = app.monitor.job_list
+        await pilot.press("end")
+        await pilot.pause()
+        bar = jobs.vertical_scrollbar
+        assert jobs.show_vertical_scrollbar and bar.window_virtual_size == 60 * 3
+        await pilot.press("slash")
+        await pilot.pause()
+        layouts: list[int] = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            layouts.append(1)
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        await type_text(pilot, "1")  # 15 diffs: still more than a screenful
+        await pilot.pause()
+        shown = [d for d in ids if "1" in str(d)]
+        assert jobs.order == shown and bar.window_virtual_size == len(shown) * 3
+        assert layouts == []
+        # The list was scrolled to its end: the offset stays within the shorter list.
+        assert jobs.scroll_offset.y <= jobs.max_scroll_y
+        await type_text(pilot, "5")
+        await pilot.pause()
+        assert jobs.order == [215] and not jobs.show_vertical_scrollbar
+        assert jobs.scroll_offset.y == 0 and "#215" in list_text(app)

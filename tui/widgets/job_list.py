@@ -145,6 +145,20 @@ class JobList(ScrollView, can_focus=True):
         width = max(self.scrollable_content_region.width, 20)
         self.virtual_size = Size(width, len(self.order) * self.row_height)
 
+    def _resize_rows(self) -> None:
+        """Fit the virtual size to the rows, without the screen layout that setting
+        ``virtual_size`` asks for: the list's own size comes from the screen, not from
+        its rows, and the gutter keeps its width whether a scrollbar shows or not, so
+        only the scrollbar and the scroll offset follow (as a layout would do them).
+        A filter keystroke then repaints the list alone."""
+        width = max(self.scrollable_content_region.width, 20)
+        size = Size(width, len(self.order) * self.row_height)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(JobList.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
+
     def visible_rows(self) -> range:
         """The indexes into ``order`` of the rows at least partly on screen."""
         top = int(self.scroll_offset.y)
@@ -184,7 +198,7 @@ class JobList(ScrollView, can_focus=True):
         else:
             self.set_reactive(JobList.cursor, 0)
         if self.is_mounted:
-            self._update_virtual_size()
+            self._resize_rows()
             if changed or not order:
                 # (An empty list's hint names the filter: redraw it as the filter changes.)
                 self._painted.clear()
