@@ -27,9 +27,7 @@ from tui.journal import Journal
 from tui.models import WatchEntry
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap
-from tui.screens.help import HelpScreen, help_rows
 from tui.screens.monitor import MonitorScreen
-from tui.screens.theme_picker import ThemePicker, theme_saver
 from tui.terminal_driver import HangupAwareDriver, handle_signals
 from tui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
 from tui.tracker import FollowedJob, JobView, StatusClient, Tracker
@@ -143,7 +141,9 @@ class ImageDiffApp(App[None]):
             self.call_later(self.action_quit)  # asked to leave during start-up
             return
         if self._start_polling:
-            self._start_tracker()
+            # After the first frame: the first request imports httpx in a thread, which
+            # would hold the GIL while the screen is drawn.
+            self.call_after_refresh(self._start_tracker)
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         keymap, warning = checked_keymap(keymap)
@@ -247,6 +247,8 @@ class ImageDiffApp(App[None]):
         # Only our catalog: a theme saved from here must be one the next start accepts.
         names = self.theme_catalog.names()
         original = self.theme
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.theme_picker import ThemePicker, theme_saver
 
         picked = theme_saver(self, original, self.options.save_theme)
         self.push_screen(ThemePicker(names, original), picked)
@@ -257,6 +259,8 @@ class ImageDiffApp(App[None]):
 
     def action_help(self) -> None:
         # The monitor's actions in table order, then the list's keys, then Textual's own.
+        from tui.screens.help import HelpScreen, help_rows
+
         rows = help_rows(self.screen, binding_ids(), self.get_key_display)
         self.push_screen(HelpScreen(rows))
 
