@@ -32,8 +32,6 @@ from tui.plan import RETRY
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.detail import DetailScreen
-from tui.screens.events import EventsScreen
 from tui.screens.lifecycle import Lifecycle, followed_notice
 from tui.screens.plan_text import listed, plan_text
 from tui.screens.watchlist_edits import WatchlistEdits
@@ -321,6 +319,9 @@ class MonitorScreen(Screen[None]):
         view = self.tracker.views.get(diffid)
         if view is not None:
             retry = self.confirm_retry if self.allows("retry") else None
+            # Imported when first shown: the first paint does not wait for it.
+            from tui.screens.detail import DetailScreen
+
             self.app.push_screen(
                 DetailScreen(
                     view,
@@ -339,6 +340,9 @@ class MonitorScreen(Screen[None]):
     def action_events(self) -> None:
         def load(limit: int) -> list[JournalEvent]:
             return self._host.journal.read(asid=self.options.asid, limit=limit)
+
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.events import EventsScreen
 
         self.app.push_screen(EventsScreen(load), self._show_diff)
 
