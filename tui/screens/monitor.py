@@ -20,7 +20,7 @@ from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
@@ -40,6 +40,7 @@ from tui.watchlist_writes import WatchlistWrites
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.job_list import JobList
 from tui.widgets.notices import Notices
+from tui.widgets.ready_footer import ReadyFooter
 from tui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.app")
@@ -99,7 +100,7 @@ class MonitorScreen(Screen[None]):
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
         yield FilterBox(id="filter")
-        yield Footer()
+        yield ReadyFooter()
 
     @property
     def job_list(self) -> JobList:
