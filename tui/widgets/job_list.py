@@ -155,6 +155,9 @@ class JobList(ScrollView, can_focus=True):
         size = Size(width, len(self.order) * self.row_height)
         if size == self.virtual_size:
             return
+        if self.styles.auto_dimensions:
+            self.virtual_size = size  # sized by its rows after all: lay the screen out
+            return
         self.set_reactive(JobList.virtual_size, size)
         self._scroll_update(size)
         self.refresh()
