@@ -5,6 +5,8 @@ Driven with Textual's Pilot against the real simulator on loopback.
 
 from __future__ import annotations
 
+from textual.screen import Screen
+
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import (
     LONG,
@@ -14,6 +16,19 @@ from tests.monitor.steps import (
     type_text,
 )
 from tui.simulator import Simulator
+
+
+def count_layouts(screen: Screen[object]) -> list[int]:
+    """A list that grows by one each time Textual lays ``screen`` out from now on."""
+    layouts: list[int] = []
+    refresh_layout = screen._refresh_layout
+
+    def counted(*args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+    screen._refresh_layout = counted  # type: ignore[method-assign]
+    return layouts
 
 
 async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
@@ -99,15 +114,7 @@ async def test_a_filter_keystroke_lays_out_the_screen_only_when_the_list_changes
         await wait_until(pilot, lambda: all_polled(app))
         await pilot.press("slash")
         await pilot.pause()
-        screen = app.screen
-        layouts: list[int] = []
-        refresh_layout = screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            layouts.append(1)
-            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = count_layouts(app.screen)
         # "0" keeps every row (no list size change): the box alone changed.
         await type_text(pilot, "0")
         await pilot.pause()
@@ -146,14 +153,7 @@ async def test_a_filter_that_changes_the_row_count_repaints_only_and_moves_the_s
         assert jobs.show_vertical_scrollbar and bar.window_virtual_size == 60 * 3
         await pilot.press("slash")
         await pilot.pause()
-        layouts: list[int] = []
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            layouts.append(1)
-            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = count_layouts(app.screen)
         await type_text(pilot, "1")  # 15 diffs: still more than a screenful
         await pilot.pause()
         shown = [d for d in ids if "1" in str(d)]
