@@ -68,3 +68,27 @@ def test_the_terminal_ui_starts_without_importing_the_commands(
     )
     # The unknown theme stops the run before any screen (exit 2), after the TUI's start.
     assert "EXIT 2 LOADED ['tui.cli.common']" in result.stderr, result.stderr
+
+
+def test_the_terminal_ui_starts_without_importing_the_screens_it_does_not_show() -> None:
+    """Dialogs and other screens are imported when first shown (README, Performance)."""
+    code = (
+        "import sys\n"
+        "import tui.launch\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tui.screens.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = set(ast.literal_eval(result.stdout.strip()))
+    later = {
+        "tui.screens.accept_reject",
+        "tui.screens.add_diffs",
+        "tui.screens.detail",
+        "tui.screens.edit_label",
+        "tui.screens.events",
+        "tui.screens.help",
+        "tui.screens.theme_picker",
+    }
+    assert "tui.screens.monitor" in loaded
+    assert not loaded & later, sorted(loaded & later)

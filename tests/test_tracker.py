@@ -29,7 +29,7 @@ from tui.formatting import describe_poll_error
 from tui.models import DiffJob, JobState, LastStatus, WatchEntry
 from tui.plan import RETRY
 from tui.poll_settings import PollSettings
-from tui.tracker import JobView, PollFailure, Tracker
+from tui.tracker import SAVE_SECONDS_PER_DIFF, JobView, PollFailure, Tracker
 
 FAST = PollSettings(
     max_requests_per_second=50,
@@ -343,6 +343,22 @@ async def test_save_status_is_debounced_and_flushed_on_close() -> None:
     assert len(saves) == during + 1  # the flush on close
     assert saves[-1][1].progress == tracker.views[1].progress
     assert tracker.views[1].entry.last == saves[-1][1]
+
+
+async def test_a_large_watchlist_writes_its_statuses_back_less_often() -> None:
+    client = FakeClient()
+    saves: list[dict[int, LastStatus]] = []
+    count = 400  # at SAVE_SECONDS_PER_DIFF: 2 s between write-backs, not 0.4 s
+    assert count * SAVE_SECONDS_PER_DIFF >= 2.0
+    entries = [entry(diffid) for diffid in range(1, count + 1)]
+    tracker = tracker_for(client, entries, save_status=saves.append, save_interval=0.4)
+    async with Running(tracker):
+        await wait_until(lambda: len(client.status_calls) >= 10)  # changed statuses
+        await asyncio.sleep(1.0)
+        during = len(saves)
+    assert during == 0
+    assert len(saves) == 1  # the flush on close
+    assert len(saves[0]) == len({*client.status_calls})
 
 
 async def test_close_with_requests_in_flight_is_clean() -> None:

@@ -29,7 +29,6 @@ from tui.models import WatchEntry
 from tui.profile_switch import OpenedAccount
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
-from tui.screens.help import HelpScreen, help_rows
 from tui.screens.monitor import MonitorScreen
 from tui.screens.profile_switching import offer_profiles
 from tui.terminal_driver import HangupAwareDriver, exit_on_signals
@@ -120,7 +119,9 @@ class ImageDiffApp(ThemedApp):
             self.call_later(self.action_quit)  # asked to leave during start-up
             return
         if self._start_polling:
-            self._start_tracker()
+            # After the first frame: the first request imports httpx in a thread, which
+            # would hold the GIL while the screen is drawn.
+            self.call_after_refresh(self._start_tracker)
 
     def _listen_to_watchlist(self) -> None:
         # Both are called on the file thread.
@@ -262,6 +263,8 @@ class ImageDiffApp(ThemedApp):
 
     def action_help(self) -> None:
         # The monitor's actions in table order, then the list's keys, then Textual's own.
+        from tui.screens.help import HelpScreen, help_rows
+
         rows = help_rows(self.screen, binding_ids(), self.get_key_display)
         self.push_screen(HelpScreen(rows))
 

@@ -38,7 +38,7 @@ from tui.job_view import (
     locked_by,
 )
 from tui.journal import JournalEvent
-from tui.models import DiffJob, JobState, LastStatus, WatchEntry
+from tui.models import DiffJob, LastStatus, WatchEntry
 from tui.plan import Action, Plan
 from tui.poll_settings import PollSettings
 from tui.scheduler import PollScheduler
@@ -47,6 +47,7 @@ from tui.view_board import ViewBoard
 __all__ = [
     "RETRY_OUTCOMES",
     "SAVE_INTERVAL",
+    "SAVE_SECONDS_PER_DIFF",
     "AcceptOptions",
     "FollowKey",
     "FollowedJob",
@@ -63,6 +64,13 @@ logger = logging.getLogger(__name__)
 
 SAVE_INTERVAL: Final = 10.0
 """Seconds between write-backs of the last known statuses (plus one on close)."""
+
+SAVE_SECONDS_PER_DIFF: Final = 0.005
+"""... and at least this many seconds per watched diff: a write-back reads, changes and
+rewrites the whole watchlist (0.05 to 0.1 ms a diff: up to a second at 10,000) in a thread
+that shares the interpreter with the screen, so a large list saves less often (every
+50 s at 10,000 diffs) and its keys stay quick. The statuses only paint the next start
+before its first answers; the write-back on close still saves them all."""
 
 _MAX_WAIT: Final = 5.0
 """The loop wakes at least this often, whatever the scheduler says (belt and braces)."""
@@ -154,25 +162,9 @@ class Tracker:
 
         ``running``, ``waiting``, ``completed``, ``failed`` and ``unknown`` split the
         views by state; ``erroring`` counts views whose last poll failed (any state).
+        Kept up to date from the changes the views announce (see :meth:`ViewBoard.counts`).
         """
-        counts = dict.fromkeys(
-            ("running", "waiting", "completed", "failed", "erroring", "unknown"), 0
-        )
-        for view in self.views.values():
-            state = view.state
-            if state is None:
-                counts["unknown"] += 1
-            elif state is JobState.RUNNING:
-                counts["running"] += 1
-            elif state.is_waiting:
-                counts["waiting"] += 1
-            elif state is JobState.COMPLETED:
-                counts["completed"] += 1
-            else:
-                counts["failed"] += 1
-            if view.poll_error is not None:
-                counts["erroring"] += 1
-        return counts
+        return self._board.counts()
 
     # ------------------------------------------------------------------ commands
     def pause(self) -> None:
@@ -279,7 +271,7 @@ class Tracker:
         wait = self._scheduler.seconds_until_next()
         timeout = _MAX_WAIT if wait is None else min(_MAX_WAIT, wait)
         if self._dirty and self._save_status is not None:
-            save_in = self._last_save + self._save_interval - self._clock.monotonic()
+            save_in = self._last_save + self._save_every() - self._clock.monotonic()
             timeout = min(timeout, save_in)
         # Never spin: a due time "now" that the scheduler cannot honour yet still waits.
         return max(0.005, timeout)
@@ -438,11 +430,15 @@ class Tracker:
         except Exception:
             logger.exception("on_finished callback failed")
 
+    def _save_every(self) -> float:
+        """Seconds between write-backs for a watchlist of this size."""
+        return max(self._save_interval, len(self.views) * SAVE_SECONDS_PER_DIFF)
+
     def _maybe_save(self, *, force: bool) -> None:
         if not self._dirty:
             return
         now = self._clock.monotonic()
-        if not force and now - self._last_save < self._save_interval:
+        if not force and now - self._last_save < self._save_every():
             return
         payload: dict[int, LastStatus] = {}
         for diffid in self._dirty:

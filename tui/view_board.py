@@ -10,6 +10,7 @@ from typing import Any, Final
 from tui.clock import Clock
 from tui.job_view import JobView, PollKey, RetryRecord
 from tui.journal import JournalEvent
+from tui.models import JobState
 from tui.scheduler import PollScheduler
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,33 @@ _JOURNAL_OUTCOMES: Final = {
     "unknown": "unknown",
 }
 """A retry's outcome in the journal's words (see :data:`tui.journal.ACTION_OUTCOMES`)."""
+
+STATE_GROUPS: Final = ("running", "waiting", "completed", "failed", "unknown")
+"""How :func:`count_states` splits the views: each view is in exactly one group."""
+
+
+def state_group(view: JobView) -> str:
+    """The one of :data:`STATE_GROUPS` that ``view`` is counted in."""
+    state = view.state
+    if state is None:
+        return "unknown"
+    if state is JobState.RUNNING:
+        return "running"
+    if state.is_waiting:
+        return "waiting"
+    if state is JobState.COMPLETED:
+        return "completed"
+    return "failed"
+
+
+def count_states(views: Iterable[JobView]) -> dict[str, int]:
+    """Views per :data:`STATE_GROUPS` group, plus ``erroring``: those whose last poll
+    failed (any state). Counted afresh: :meth:`ViewBoard.counts` keeps the same up to date."""
+    counts = dict.fromkeys((*STATE_GROUPS, "erroring"), 0)
+    for view in views:
+        counts[state_group(view)] += 1
+        counts["erroring"] += view.poll_error is not None
+    return counts
 
 
 class ViewBoard:
@@ -50,6 +78,31 @@ class ViewBoard:
         """Set when the polling loop has something new to look at."""
         self.last_answer_at: float | None = None
         """Wall time of the last successful answer from the server (None: none yet)."""
+        self._counts = count_states(())
+        self._counted: dict[int, tuple[str, bool]] = {}
+        """Per diff, its group and whether it was erroring, as ``_counts`` holds it."""
+        self._recount: set[int] = set()
+        """Diffs notified since ``_counts`` was last brought up to date."""
+
+    def counts(self) -> dict[str, int]:
+        """What :func:`count_states` says of the views, recounting only the diffs
+        notified since the last call (a header update at 10,000 diffs stays cheap)."""
+        if len(self._counted) + len(self._recount) < len(self.views):
+            # A view came in without a notice: count everything once more.
+            self._recount.update(self.views)
+        counts = self._counts
+        for diffid in self._recount:
+            was = self._counted.pop(diffid, None)
+            if was is not None:
+                counts[was[0]] -= 1
+                counts["erroring"] -= was[1]
+            view = self.views.get(diffid)
+            if view is not None:
+                now = self._counted[diffid] = (state_group(view), view.poll_error is not None)
+                counts[now[0]] += 1
+                counts["erroring"] += now[1]
+        self._recount.clear()
+        return dict(counts)
 
     def heard(self) -> None:
         """The server just answered a request."""
@@ -79,6 +132,7 @@ class ViewBoard:
 
     def notify(self, diffids: set[int]) -> None:
         """Tell ``on_change`` that these diffs changed (or were added or removed)."""
+        self._recount |= diffids
         if self._on_change is None:
             return
         try:

@@ -6,6 +6,7 @@ Driven with Textual's Pilot against the real simulator on loopback.
 from __future__ import annotations
 
 import pytest
+from textual.screen import Screen
 
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import (
@@ -17,6 +18,19 @@ from tests.monitor.steps import (
 )
 from tui.simulator import Simulator
 from tui.widgets import list_rows
+
+
+def count_layouts(screen: Screen[object]) -> list[int]:
+    """A list that grows by one each time Textual lays ``screen`` out from now on."""
+    layouts: list[int] = []
+    refresh_layout = screen._refresh_layout
+
+    def counted(*args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+    screen._refresh_layout = counted  # type: ignore[method-assign]
+    return layouts
 
 
 async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
@@ -179,3 +193,66 @@ async def test_f_shows_only_what_needs_attention_and_combines_with_the_filter(
         await pilot.press("ctrl+z")  # k9s's "toggle faults": the same key
         assert sorted(job_list.order) == [1, 2, 4]
         assert "needs attention" not in header_text(app)
+
+
+async def test_a_filter_keystroke_lays_out_the_screen_only_when_the_list_changes_size(
+    simulator: Simulator,
+) -> None:
+    for diffid in (101, 102, 203):
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, [101, 102, 203])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await pilot.pause()
+        layouts = count_layouts(app.screen)
+        # "0" keeps every row (no list size change): the box alone changed.
+        await type_text(pilot, "0")
+        await pilot.pause()
+        assert app.monitor.job_list.order == [101, 102, 203]
+        assert "filter: 0" in header_text(app)
+        assert layouts == []
+
+
+async def test_a_filter_longer_than_its_box_shows_its_end(simulator: Simulator) -> None:
+    simulator.add_diff(101, state=5)
+    app = make_app(simulator, [101])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        text = "x" * (SIZE[0] + 20) + "end"
+        await type_text(pilot, text)
+        await pilot.pause()
+        box = app.monitor.query_one("#filter")
+        shown = "".join(segment.text for segment in box.render_line(0))
+        assert "xend" in shown
+
+
+async def test_a_filter_that_changes_the_row_count_repaints_only_and_moves_the_scrollbar(
+    simulator: Simulator,
+) -> None:
+    ids = list(range(200, 260))
+    for diffid in ids:
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, ids)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        jobs = app.monitor.job_list
+        await pilot.press("end")
+        await pilot.pause()
+        bar = jobs.vertical_scrollbar
+        assert jobs.show_vertical_scrollbar and bar.window_virtual_size == 60 * 3
+        await pilot.press("slash")
+        await pilot.pause()
+        layouts = count_layouts(app.screen)
+        await type_text(pilot, "1")  # 15 diffs: still more than a screenful
+        await pilot.pause()
+        shown = [d for d in ids if "1" in str(d)]
+        assert jobs.order == shown and bar.window_virtual_size == len(shown) * 3
+        assert layouts == []
+        # The list was scrolled to its end: the offset stays within the shorter list.
+        assert jobs.scroll_offset.y <= jobs.max_scroll_y
+        await type_text(pilot, "5")
+        await pilot.pause()
+        assert jobs.order == [215] and not jobs.show_vertical_scrollbar
+        assert jobs.scroll_offset.y == 0 and "#215" in list_text(app)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Literal, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, TypeVar
 
 from rich.text import Text
 from textual.app import App
@@ -23,10 +23,12 @@ from tui.formatting import count_noun
 from tui.models import DiffJob
 from tui.plan import ACCEPT, REJECT, Action
 from tui.safetext import plain
-from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
 from tui.screens.new_diff import NewDiffRequest, NewDiffScreen, Offer
 from tui.screens.plan_text import plan_text
 from tui.tracker import AcceptOptions, FollowedJob, JobView, RetryRecord, Tracker, locked_by
+
+if TYPE_CHECKING:
+    from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
 
 log = logging.getLogger("tui.app")
 
@@ -93,6 +95,9 @@ class Lifecycle:
         once confirmed."""
 
         def dialog(title: str, text: Text, can_send: bool) -> AcceptScreen:
+            # Imported when first shown: the first paint does not wait for it.
+            from tui.screens.accept_reject import AcceptScreen
+
             return AcceptScreen(title, text, can_send=can_send)
 
         def send(ids: list[int], options: AcceptOptions) -> Sent:
@@ -105,6 +110,8 @@ class Lifecycle:
         once confirmed."""
 
         def dialog(title: str, text: Text, can_send: bool) -> RejectScreen:
+            from tui.screens.accept_reject import RejectScreen
+
             return RejectScreen(title, text, can_send=can_send)
 
         def send(ids: list[int], choice: RejectChoice) -> Sent:

@@ -20,7 +20,7 @@ from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
@@ -32,8 +32,6 @@ from tui.plan import RETRY
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.detail import DetailScreen
-from tui.screens.events import EventsScreen
 from tui.screens.lifecycle import Lifecycle, followed_notice
 from tui.screens.plan_text import listed, plan_text
 from tui.screens.watchlist_edits import WatchlistEdits
@@ -43,6 +41,7 @@ from tui.widgets.column_header import ColumnHeader
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.job_list import JobList
 from tui.widgets.notices import Notices
+from tui.widgets.ready_footer import ReadyFooter
 from tui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.app")
@@ -103,7 +102,7 @@ class MonitorScreen(Screen[None]):
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
         yield FilterBox(id="filter")
-        yield Footer()
+        yield ReadyFooter()
 
     @property
     def job_list(self) -> JobList:
@@ -331,6 +330,9 @@ class MonitorScreen(Screen[None]):
             retry = self.confirm_retry if self.allows("retry") else None
             accept = self.lifecycle.accept if self.allows("accept") else None
             reject = self.lifecycle.reject if self.allows("reject") else None
+            # Imported when first shown: the first paint does not wait for it.
+            from tui.screens.detail import DetailScreen
+
             self.app.push_screen(
                 DetailScreen(
                     view,
@@ -351,6 +353,9 @@ class MonitorScreen(Screen[None]):
     def action_events(self) -> None:
         def load(limit: int) -> list[JournalEvent]:
             return self._host.journal.read(asid=self.options.asid, limit=limit)
+
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.events import EventsScreen
 
         self.app.push_screen(EventsScreen(load), self._show_diff)
 

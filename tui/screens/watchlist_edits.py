@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.app import App
@@ -18,14 +18,15 @@ from tui.app_options import AppOptions, WatchlistPort
 from tui.formatting import count_noun
 from tui.models import WatchEntry
 from tui.safetext import plain
-from tui.screens.add_diffs import AddDiffsScreen, AddRequest
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.edit_label import EditLabelScreen
 from tui.screens.plan_text import listed
 from tui.tracker import JobView, Tracker
 from tui.watchlist_writes import WatchlistWrites
 from tui.widgets.job_list import JobList
 from tui.widgets.status_header import StatusHeader
+
+if TYPE_CHECKING:
+    from tui.screens.add_diffs import AddRequest
 
 log = logging.getLogger("tui.app")
 
@@ -112,6 +113,9 @@ class WatchlistEdits:
             if request is not None:
                 self._screen.run_worker(self._add(request), group="watchlist")
 
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.add_diffs import AddDiffsScreen
+
         self._screen.app.push_screen(AddDiffsScreen(new_diff), added)
 
     async def _add(self, request: AddRequest) -> None:
@@ -179,6 +183,8 @@ class WatchlistEdits:
         def edited(label: str | None) -> None:
             if label is not None:
                 self._screen.run_worker(self._relabel(diffid, label), group="watchlist")
+
+        from tui.screens.edit_label import EditLabelScreen
 
         self._screen.app.push_screen(EditLabelScreen(diffid, view.label), edited)
 

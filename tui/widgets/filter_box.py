@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.geometry import Size
 from textual.widgets import Input
 
 
@@ -18,6 +19,18 @@ class FilterBox(Input):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder="filter by ID, label or state · esc clears", id=id)
+
+    @property
+    def content_width(self) -> int:
+        """The text's width, but at least the box's: Input sets its virtual size from
+        this on every change, and a new virtual size lays out the whole screen. The
+        box's size is set by CSS, so while the text fits a keystroke only repaints."""
+        return max(super().content_width, self.scrollable_content_region.width)
+
+    def on_resize(self) -> None:
+        # Sized while hidden, the virtual size is the placeholder's: widen it now, so the
+        # first keystroke after opening does not lay out the screen either.
+        self.virtual_size = Size(self.content_width, 1)
 
     @property
     def is_open(self) -> bool:

@@ -188,6 +188,23 @@ class JobList(ScrollView, can_focus=True):
             self.refresh()
             self.post_message(self.ColumnsChanged(self, columns))
 
+    def _resize_rows(self) -> None:
+        """Fit the virtual size to the rows, without the screen layout that setting
+        ``virtual_size`` asks for: the list's own size comes from the screen, not from
+        its rows, and the gutter keeps its width whether a scrollbar shows or not, so
+        only the scrollbar and the scroll offset follow (as a layout would do them).
+        A filter keystroke then repaints the list alone."""
+        width = max(self.scrollable_content_region.width, 20)
+        size = Size(width, len(self.order) * self.row_height)
+        if size == self.virtual_size:
+            return
+        if self.styles.auto_dimensions:
+            self.virtual_size = size  # sized by its rows after all: lay the screen out
+            return
+        self.set_reactive(JobList.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
+
     def visible_rows(self) -> range:
         """The indexes into ``order`` of the rows at least partly on screen."""
         top = int(self.scroll_offset.y)
@@ -228,7 +245,7 @@ class JobList(ScrollView, can_focus=True):
         else:
             self.set_reactive(JobList.cursor, 0)
         if self.is_mounted:
-            self._update_virtual_size()
+            self._resize_rows()
             self._update_columns()
             if changed or not order:
                 # (An empty list's hint names the filter: redraw it as the filter changes.)

@@ -1,0 +1,52 @@
+"""The monitor's footer lists its keys in the screen's first frame."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Footer
+
+from tests.app_support import make_app, wait_until
+from tui.simulator import Simulator
+from tui.widgets.ready_footer import ReadyFooter
+
+
+class _Keys(App[None]):
+    BINDINGS = [("q", "quit", "Quit"), ("r", "refresh", "Refresh")]
+
+    def __init__(self, footer: Footer) -> None:
+        super().__init__()
+        self.footer = footer
+        self.keys_before_first_frame: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.footer
+
+    def on_mount(self) -> None:
+        # Mounted, composed, not yet drawn: what the first frame will show.
+        self.keys_before_first_frame = [key.description for key in self.footer.children]
+
+
+async def test_its_keys_are_there_before_the_first_frame() -> None:
+    app = _Keys(ReadyFooter())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert {"Quit", "Refresh"} <= set(app.keys_before_first_frame)
+        # A later change of bindings recomposes it as Textual's footer does.
+        assert {"Quit", "Refresh"} <= {key.description for key in app.footer.children}
+
+
+async def test_textual_footer_alone_has_none_then() -> None:
+    """Why ReadyFooter exists: should Textual change this, it can go."""
+    app = _Keys(Footer())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.keys_before_first_frame == []
+
+
+async def test_the_monitor_uses_it(simulator: Simulator) -> None:
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [1])
+    async with app.run_test(size=(120, 40)) as pilot:
+        footer = app.monitor.query_one(Footer)
+        assert isinstance(footer, ReadyFooter)
+        await wait_until(pilot, lambda: "Quit" in {k.description for k in footer.children})

@@ -1,0 +1,25 @@
+"""Textual's footer, with its keys drawn in the screen's first frame."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer
+
+
+class ReadyFooter(Footer):
+    """A :class:`~textual.widgets.Footer` that lists its keys from its first compose.
+
+    Textual's footer composes no keys until the screen first announces its bindings,
+    which happens after the first frame: the first paint showed an empty footer, and
+    the keys came one recompose, layout and frame later (about a tenth of the first
+    paint). The screen's own bindings are known when it composes; a later change of
+    bindings recomposes the footer as usual.
+
+    Example:
+        >>> ReadyFooter()._bindings_ready
+        True
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # Footer's own flag (textual is pinned): compose the keys at once.
+        self.set_reactive(Footer._bindings_ready, True)
