@@ -241,3 +241,33 @@ def test_a_script_resolves_the_demos_lock_chain(demo_env: dict[str, str], tmp_pa
     assert result.returncode == 0, result.stderr.decode()
     assert "4108  Completed  100%" in result.stdout.decode()
     assert b"Traceback" not in result.stderr
+
+
+def test_watchlist_list_shows_what_became_of_each_diff(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    for diffid in (4101, 4102, 4103):
+        simulator.add_diff(diffid, state=5)
+    assert run_cli(cli_env, "watchlist", "add", "4103").returncode == 0
+    accepted = run_cli(cli_env, "accept", "4101", "--restart", "1", "--game-build", "7", "--json")
+    vid = json_lines(accepted.stdout)[0]["imageversionid"]
+    assert run_cli(cli_env, "reject", "4102", "--reinstall", "0").returncode == 0
+
+    listed = json_lines(run_cli(cli_env, "watchlist", "list", "--json").stdout)
+    by_id = {line["diffid"]: line for line in listed}
+    assert by_id[4101]["accepted"] == {
+        "imageversionid": vid, "restart": True, "full": False, "force": False,
+        "game_build": "7", "at": by_id[4101]["accepted"]["at"],
+    }  # fmt: skip
+    assert by_id[4102]["rejected"] == {
+        "reinstall": False,
+        "uninstalljobid": None,
+        "at": by_id[4102]["rejected"]["at"],
+    }
+    assert "accepted" not in by_id[4103] and "rejected" not in by_id[4103]
+
+    text = run_cli(cli_env, "watchlist", "list").stdout.decode().splitlines()
+    lines = {int(line.split()[0]): line for line in text}
+    assert lines[4101].endswith(f"accepted (image version {vid})")
+    assert lines[4102].endswith("rejected")
+    assert "accepted" not in lines[4103] and "rejected" not in lines[4103]

@@ -34,6 +34,7 @@ from tui.cli.common import (
 )
 from tui.formatting import count_noun
 from tui.models import ParsedIds, WatchEntry, parse_id_list
+from tui.plan import decision_words
 from tui.safetext import plain
 from tui.settings import Settings, open_watchlist, resolve_settings
 from tui.watchlist import WatchlistError, WatchlistStore, account_entries, entries_by_account
@@ -199,6 +200,23 @@ def _entry_json(entry: WatchEntry) -> dict[str, object]:
             "seen_at": last.seen_at,
             "start": last.start,
         }
+    if entry.accepted is not None:
+        accepted = entry.accepted
+        out["accepted"] = {
+            "imageversionid": accepted.imageversionid,
+            "restart": accepted.restart,
+            "full": accepted.full,
+            "force": accepted.force,
+            "game_build": accepted.game_build,
+            "at": accepted.at,
+        }
+    if entry.rejected is not None:
+        rejected = entry.rejected
+        out["rejected"] = {
+            "reinstall": rejected.reinstall,
+            "uninstalljobid": rejected.uninstalljobid,
+            "at": rejected.at,
+        }
     return out
 
 
@@ -227,7 +245,8 @@ def _print_entries(entries: list[WatchEntry], width: int) -> None:
         state = ""
         if entry.last is not None:
             state = f"{plain(entry.last.state_name, limit=20)} {entry.last.progress}%"
-        print(f"{entry.diffid:>{width}}  {state:<16}  {plain(entry.label, limit=200)}".rstrip())
+        label = plain(entry.label, limit=200)
+        print(f"{entry.diffid:>{width}}  {state:<16}  {label}  {decision_words(entry)}".rstrip())
 
 
 def run_export(args: argparse.Namespace) -> int:
