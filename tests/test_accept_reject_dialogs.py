@@ -5,7 +5,7 @@ nothing to send offers no choice."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, RadioButton, Static
 
 from tests.dialog_host import UNSET, DialogApp
 from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
@@ -84,3 +84,24 @@ async def test_nothing_to_send_offers_only_close() -> None:
         assert app.result is UNSET
         await pilot.press("n")
     assert app.result is None
+
+
+async def test_choices_and_options_show_their_state_without_colour() -> None:
+    """On a terminal without colour (NO_COLOR, a screen reader) on and off must differ
+    in their characters, not only in their colours."""
+    app = DialogApp(_accept())
+    async with app.run_test(size=(100, 40)) as pilot:
+        full, force = (
+            app.dialog.query_one("#full", Checkbox),
+            app.dialog.query_one("#force", Checkbox),
+        )
+        zero, one = (app.dialog.query_one(f"#choice-{n}", RadioButton) for n in (0, 1))
+
+        def mark(toggle: Checkbox | RadioButton) -> str:
+            return toggle.render().plain[:3]
+
+        off_box, off_radio = mark(full), mark(zero)
+        await pilot.press("f", "1")
+        assert full.value and one.value
+        assert mark(full) != off_box and mark(force) == off_box
+        assert mark(one) != off_radio and mark(zero) == off_radio

@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, RadioButton, RadioS
 
 from tui.screens.dialog import Dialog
 from tui.tracker import AcceptOptions
+from tui.widgets.marked_toggles import MarkedCheckbox, MarkedRadioButton
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,8 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
                 name = self._choice.name
                 yield Static(f"{name} (required, nothing chosen yet): press 0 or 1", id="ask")
                 with RadioSet(id="choice"):
-                    yield RadioButton(f"0: {self._choice.zero}", id="choice-0")
-                    yield RadioButton(f"1: {self._choice.one}", id="choice-1")
+                    yield MarkedRadioButton(f"0: {self._choice.zero}", id="choice-0")
+                    yield MarkedRadioButton(f"1: {self._choice.one}", id="choice-1")
                 yield from self.compose_options()
                 yield Static("", id="hint")
             with Horizontal():
@@ -175,8 +176,12 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
 
     def compose_options(self) -> ComposeResult:
         yield Static("Options (each off unless chosen)", classes="heading")
-        yield Checkbox("full (f): a full image, not differential (needed if no changes)", id="full")
-        yield Checkbox("force (o): create it even while game servers are allocated", id="force")
+        yield MarkedCheckbox(
+            "full (f): a full image, not differential (needed if no changes)", id="full"
+        )
+        yield MarkedCheckbox(
+            "force (o): create it even while game servers are allocated", id="force"
+        )
         yield Input(
             placeholder="game build (b): the game's build string, shown as its version",
             id="game-build",
