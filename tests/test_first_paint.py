@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
 
 import pytest
 from textual.screen import Screen
 
-from tests.app_support import make_app, wait_until
+from tests.app_support import make_app, run_python_in, wait_until
 from tui.app import ImageDiffApp
 from tui.simulator import Simulator
 
@@ -63,13 +60,5 @@ def test_a_start_that_ends_before_any_screen_leaves_the_collector_on(
         "code = main(['--theme', 'no-such-theme'])\n"
         "print('EXIT', code, 'GC', gc.isenabled(), file=sys.stderr)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANFORGE_", "XDG_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**env, **isolated_dirs},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python_in(isolated_dirs, code)
     assert "EXIT 2 GC True" in result.stderr, result.stderr
