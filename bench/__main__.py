@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.fixtures import Lifecycle
+from bench.fixtures import BYTECODE_NOTE, Lifecycle, app_command, byte_compile
 from bench.measures import (
     Results,
     completions_output,
@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             done.wait(5.0)
 
     threading.Thread(target=sample_load, name="load", daemon=True).start()
+    byte_compile(app_command())
     try:
         if "paint" in steps:
             log(f"first paint and peak RSS: {plan.paint_runs} runs each (+1 warm-up)")
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(raw, indent=1, default=str))
     elapsed = time.monotonic() - began
     print("\n".join(machine(loads)))
+    print(BYTECODE_NOTE)
     print(f"run: {'--quick' if args.quick else 'full'}, seed {args.seed}, {elapsed:.0f}s")
     print()
     print(table(results))

@@ -19,7 +19,14 @@ import random
 import time
 from contextlib import ExitStack
 
-from bench.fixtures import entries_from, fleet, minimal_command, sandbox
+from bench.fixtures import (
+    BYTECODE_NOTE,
+    byte_compile,
+    entries_from,
+    fleet,
+    minimal_command,
+    sandbox,
+)
 from bench.measures import COLUMNS, LINES, main_screen_painted, minimal_painted
 from bench.stats import median
 from bench.term import PtyProcess
@@ -50,6 +57,8 @@ def main() -> None:
     args = parser.parse_args()
     builds = {"before": [args.before], "after": [args.after]}
     samples: dict[str, list[Sample]] = {}
+    for command in builds.values():
+        byte_compile(command)
     with ExitStack() as stack:
         sim = stack.enter_context(Simulator(seed=1, seed_demo=False))
         minimal = stack.enter_context(sandbox(None, "compare-minimal"))
@@ -69,6 +78,7 @@ def main() -> None:
             if run:  # the first run warms the caches
                 for key, sample in measured.items():
                     samples.setdefault(key, []).append(sample)
+    print(BYTECODE_NOTE)
     for key, values in samples.items():
         wall = median([v[0] for v in values]) * 1000
         cpu = median([v[1] for v in values]) * 1000

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +43,26 @@ def app_command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "tui"]
+
+
+_COMPILE_PACKAGE = (
+    "import compileall, os, tui; compileall.compile_dir(os.path.dirname(tui.__file__), quiet=2)"
+)
+
+BYTECODE_NOTE = (
+    "bytecode: the package was byte-compiled before the run, as installing it does "
+    "(an editable install under PYTHONDONTWRITEBYTECODE=1 would compile it on every start)"
+)
+
+
+def byte_compile(command: list[str]) -> None:
+    """Compile the package of the build ``command`` runs (its console script's venv) to
+    bytecode, as installing it from a wheel does: start-up is then measured as a user
+    has it, not with every module of an editable install compiled at each start (about
+    150 ms on a 2-core machine when ``PYTHONDONTWRITEBYTECODE`` keeps Python from caching)."""
+    script = Path(command[0])
+    python = script if script.name.startswith("python") else script.parent / "python"
+    subprocess.run([str(python), "-c", _COMPILE_PACKAGE], check=True, cwd=REPO)
 
 
 def minimal_command() -> list[str]:

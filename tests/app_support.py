@@ -19,6 +19,9 @@ Example::
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -203,3 +206,16 @@ def list_text(app: ImageDiffApp) -> str:
     lines = screen_text(app, app.screen_stack[0]).split("\n")
     region = app.monitor.job_list.region
     return "\n".join(lines[region.y : region.y + region.height])
+
+
+def run_python_in(dirs: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` with the XDG folders ``dirs`` and no ``CLANFORGE_`` settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANFORGE_", "XDG_"))}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, **dirs},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

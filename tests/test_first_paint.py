@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from textual.screen import Screen
 
-from tests.app_support import make_app, wait_until
+from tests.app_support import make_app, run_python_in, wait_until
 from tui.app import ImageDiffApp
 from tui.simulator import Simulator
 
@@ -33,3 +35,30 @@ async def test_polling_starts_after_the_first_frame(
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: not app.tracker.views[1].stale)
     assert frames_at_start and frames_at_start[0] >= 1
+
+
+async def test_the_cyclic_collector_is_back_on_after_the_first_frame(
+    simulator: Simulator,
+) -> None:
+    # The command line turns it off for the start-up (tui.cli.main).
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [1], start_polling=False)
+    gc.disable()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, gc.isenabled)
+    finally:
+        gc.enable()
+
+
+def test_a_start_that_ends_before_any_screen_leaves_the_collector_on(
+    isolated_dirs: dict[str, str],
+) -> None:
+    code = (
+        "import gc, sys\n"
+        "from tui.cli import main\n"
+        "code = main(['--theme', 'no-such-theme'])\n"
+        "print('EXIT', code, 'GC', gc.isenabled(), file=sys.stderr)\n"
+    )
+    result = run_python_in(isolated_dirs, code)
+    assert "EXIT 2 GC True" in result.stderr, result.stderr

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.app_support import run_python_in
 
 TUI = Path(__file__).resolve().parent.parent / "tui"
 ENTRY_POINT = TUI / "__main__.py"
@@ -57,15 +58,7 @@ def test_the_terminal_ui_starts_without_importing_the_commands(
         "loaded = sorted(m for m in sys.modules if m.startswith('tui.cli.'))\n"
         "print('EXIT', code, 'LOADED', loaded, file=sys.stderr)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANFORGE_", "XDG_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**env, **isolated_dirs},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python_in(isolated_dirs, code)
     # The unknown theme stops the run before any screen (exit 2), after the TUI's start.
     assert "EXIT 2 LOADED ['tui.cli.common']" in result.stderr, result.stderr
 

@@ -13,6 +13,7 @@ from tui.models import (
     InvalidDiffId,
     InvalidResponse,
     JobState,
+    LastStatus,
     parse_diff_id,
     parse_id_list,
     parse_job,
@@ -283,3 +284,12 @@ def test_a_version_status_answer_has_no_success_and_may_omit_the_diff() -> None:
     assert (job.imageversionid, job.diffid, job.success, job.progress) == (88, None, None, 100)
     assert job.progress_clamped_from == 140 and job.extra == {"machine": "x"}
     assert "success" not in job.to_json()
+
+
+@given(st.none() | st.integers(-(2**40), 2**40))
+def test_a_saved_status_state_is_the_job_state_of_its_id_or_none(state_id: int | None) -> None:
+    last = LastStatus(state_id, "", 0, None, None, 0.0)
+    if state_id in {int(state) for state in JobState}:
+        assert last.state is JobState(state_id)
+    else:
+        assert last.state is None

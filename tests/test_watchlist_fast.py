@@ -148,3 +148,34 @@ def test_any_text_the_fast_reader_accepts_means_the_same_to_tomllib(
     fast = _fast_toml(text)
     if fast is not None:
         assert fast == tomllib.loads(text)
+
+
+_EDITS = st.sampled_from(
+    [
+        "restart = true",
+        "note = 1",
+        "diffid = 12",
+        'state_name = "edited"',
+        "start = 5",
+        "[diff.last]",
+        "[diff.accepted]",
+        "at = 1.5",
+        "[diff.accepted.last]",
+        "[[diff]]",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(_entry, st.lists(_EDITS, max_size=4), st.lists(_EDITS, min_size=1, max_size=4))
+def test_an_entry_read_whole_then_edited_lines_mean_the_same_to_tomllib(
+    entry: WatchEntry, before: list[str], after: list[str]
+) -> None:
+    # The reader takes a written entry in one match, then goes line by line: lines a
+    # person added around it (a key, a table, a duplicate) must read as TOML reads them.
+    written = watchlist_to_toml([entry]).removeprefix("schema = 2\n")
+    text = "\n".join([*before, written, *after])
+    fast = _fast_toml(text)
+    if fast is not None:
+        assert fast == tomllib.loads(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -110,6 +111,8 @@ class ImageDiffApp(ThemedApp):
         return self._monitor
 
     def on_mount(self) -> None:
+        # The command line starts the app with the cyclic collector off (tui.cli.main).
+        self.call_after_refresh(gc.enable)
         if self.options.keymap:
             self._apply_keymap(self.options.keymap)
         for notice in self.options.notices:

@@ -71,6 +71,10 @@ class JobState(IntEnum):
             return None
 
 
+_STATE_BY_ID: Final[dict[int | None, JobState]] = {int(state): state for state in JobState}
+"""Each state by its ``jobstateid``."""
+
+
 _KNOWN_JOB_FIELDS: Final = frozenset(
     {
         "diffid",
@@ -552,10 +556,9 @@ class LastStatus:
     @property
     def state(self) -> JobState | None:
         """The state, when the id is a known one."""
-        try:
-            return JobState(self.state_id) if self.state_id is not None else None
-        except ValueError:
-            return None
+        # A lookup rather than JobState(id): asked for every diff while the first frame
+        # is sorted and counted (40,000 times at 10,000 diffs).
+        return _STATE_BY_ID.get(self.state_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,8 @@ def clean_label(label: str) -> str:
 
 def _int(data: Mapping[str, Any], name: str, where: str, *, optional: bool = False) -> int | None:
     value = data.get(name)
+    if type(value) is int:  # the usual case first: 10,000 diffs read a dozen of these each
+        return value
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -164,6 +166,8 @@ def _int(data: Mapping[str, Any], name: str, where: str, *, optional: bool = Fal
 
 def _float(data: Mapping[str, Any], name: str, where: str) -> float:
     value = data.get(name, 0.0)
+    if type(value) is float:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Corrupt(f"{where}: {name} must be a number")
     return float(value)
@@ -171,6 +175,8 @@ def _float(data: Mapping[str, Any], name: str, where: str) -> float:
 
 def _str(data: Mapping[str, Any], name: str, where: str, *, optional: bool = False) -> str | None:
     value = data.get(name)
+    if type(value) is str:
+        return value
     if value is None and optional:
         return None
     if not isinstance(value, str):
@@ -269,12 +275,39 @@ def _read_entry(data: object, index: int, legacy_url: LegacyUrl | None) -> Watch
     )
 
 
-_FAST_LINE: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = (.*)")
-_FAST_INT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
-_FAST_FLOAT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:e[+-]?[0-9]+)?|e[+-]?[0-9]+)")
-_FAST_STRING: Final = re.compile(
-    r'"(?:[^"\\\x00-\x1f\x7f]|\\[btnfr"\\]|\\u(?![dD][89a-fA-F])[0-9A-Fa-f]{4})*"'
+_INT: Final = r"-?(?:0|[1-9][0-9]*)"
+_FLOAT: Final = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:e[+-]?[0-9]+)?|e[+-]?[0-9]+)"
+_STRING: Final = r'"(?:[^"\\\x00-\x1f\x7f]|\\[btnfr"\\]|\\u(?![dD][89a-fA-F])[0-9A-Fa-f]{4})*"'
+_FAST_LINE: Final = re.compile(
+    rf"([A-Za-z_][A-Za-z0-9_]*) = (?:(true|false)|({_INT})|({_FLOAT})|({_STRING}))"
 )
+"""One ``key = value`` line; the group that matched says the value's kind."""
+_BOOL_GROUP, _INT_GROUP, _FLOAT_GROUP, _STRING_GROUP = 2, 3, 4, 5
+
+_FAST_ENTRY: Final = re.compile(
+    rf"""\[\[diff\]\]\n
+    diffid\ =\ (?P<diffid>{_INT})\n
+    asid\ =\ (?P<asid>{_INT})\n
+    api_url\ =\ (?P<api_url>{_STRING})\n
+    label\ =\ (?P<label>{_STRING})\n
+    added_at\ =\ (?P<added_at>{_FLOAT})\n
+    (?P<last>\n\[diff\.last\]\n
+        (?:state_id\ =\ (?P<state_id>{_INT})\n)?
+        state_name\ =\ (?P<state_name>{_STRING})\n
+        progress\ =\ (?P<progress>{_INT})\n
+        (?:eta\ =\ (?P<eta>{_INT})\n)?
+        (?:error\ =\ (?P<error>{_STRING})\n)?
+        seen_at\ =\ (?P<seen_at>{_FLOAT})\n
+        (?:start\ =\ (?P<start>{_INT})\n)?
+    )?""",
+    re.VERBOSE,
+)
+"""A ``[[diff]]`` and its ``[diff.last]`` exactly as :func:`watchlist_to_toml` writes
+them (most of a watchlist): one match per entry instead of one per line. Every line
+it takes means what :data:`_FAST_LINE` would read from it; lines after the match
+(another table, a key written by hand) go line by line from there."""
+_ENTRY_GROUPS: Final = ("diffid", "asid", "api_url", "label", "added_at", "last", "state_id")
+_LAST_GROUPS: Final = ("state_name", "progress", "eta", "error", "seen_at", "start")
 
 
 _FAST_SUBTABLES: Final = {
@@ -284,6 +317,11 @@ _FAST_SUBTABLES: Final = {
     "[diff.rejected]": ("rejected",),
     "[diff.rejected.last]": ("rejected", "last"),
 }
+
+
+def _fast_string(raw: str) -> str:
+    """A basic string's value (``raw`` matched :data:`_STRING`: JSON's escapes are TOML's)."""
+    return json.loads(raw) if "\\" in raw else raw[1:-1]
 
 
 def _fast_subtable(
@@ -304,6 +342,35 @@ def _fast_subtable(
     return table
 
 
+def _fast_entry(match: re.Match[str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ``[[diff]]`` table and its ``last`` table (None: none) of a :data:`_FAST_ENTRY`."""
+    (diffid, asid, api_url, label, added_at, has_last, state_id) = match.group(*_ENTRY_GROUPS)
+    (state_name, progress, eta, error, seen_at, start) = match.group(*_LAST_GROUPS)
+    diff: dict[str, Any] = {
+        "diffid": int(diffid),
+        "asid": int(asid),
+        "api_url": _fast_string(api_url),
+        "label": _fast_string(label),
+        "added_at": float(added_at),
+    }
+    if has_last is None:
+        return diff, None
+    last: dict[str, Any] = {}
+    if state_id is not None:
+        last["state_id"] = int(state_id)
+    last["state_name"] = _fast_string(state_name)
+    last["progress"] = int(progress)
+    if eta is not None:
+        last["eta"] = int(eta)
+    if error is not None:
+        last["error"] = _fast_string(error)
+    last["seen_at"] = float(seen_at)
+    if start is not None:
+        last["start"] = int(start)
+    diff["last"] = last
+    return diff, last
+
+
 def _fast_toml(text: str) -> dict[str, Any] | None:
     """The data of a watchlist in the shape :func:`watchlist_to_toml` writes, read about
     ten times faster than ``tomllib`` (10,000 diffs: 0.1 s instead of 1 s); None for
@@ -317,14 +384,30 @@ def _fast_toml(text: str) -> dict[str, Any] | None:
     text = text.replace("\r\n", "\n")
     if "\r" in text:
         return None
-    for line in text.split("\n"):
-        if not line:
-            continue
-        if line == "[[diff]]":
+    pos, size = 0, len(text)
+    while pos < size:
+        if text.startswith("[[diff]]", pos):
             if "diff" not in data:
                 data["diff"] = diffs
             elif data["diff"] is not diffs:
                 return None
+            entry = _FAST_ENTRY.match(text, pos)
+            if entry is not None:
+                table, last = _fast_entry(entry)
+                diffs.append(table)
+                if last is not None:
+                    defined.add(id(last))
+                    table = last
+                pos = entry.end()
+                continue
+        end = text.find("\n", pos)
+        if end < 0:
+            end = size
+        line = text[pos:end]
+        pos = end + 1
+        if not line:
+            continue
+        if line == "[[diff]]":
             table = {}
             diffs.append(table)
             continue
@@ -340,19 +423,18 @@ def _fast_toml(text: str) -> dict[str, Any] | None:
         match = _FAST_LINE.fullmatch(line)
         if match is None:
             return None
-        key, raw = match.groups()
+        key, raw = match.group(1), match.group(match.lastindex or 0)
         if key in table:
             return None
-        if raw in ("true", "false"):
+        kind = match.lastindex
+        if kind == _BOOL_GROUP:
             table[key] = raw == "true"
-        elif _FAST_INT.fullmatch(raw):
+        elif kind == _INT_GROUP:
             table[key] = int(raw)
-        elif _FAST_FLOAT.fullmatch(raw):
+        elif kind == _FLOAT_GROUP:
             table[key] = float(raw)
-        elif _FAST_STRING.fullmatch(raw):
-            table[key] = json.loads(raw) if "\\" in raw else raw[1:-1]
         else:
-            return None
+            table[key] = _fast_string(raw)
     return data
 
 
