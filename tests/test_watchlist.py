@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.models import Accepted, LastStatus, Rejected, WatchEntry
-from tui.watchlist import WatchlistError, WatchlistStore, watchlist_to_toml
+from tui.watchlist import WatchlistError, WatchlistStore, parse_watchlist, watchlist_to_toml
 
 HOSTILE_LABELS = [
     "",
@@ -262,3 +262,44 @@ def test_the_apps_session_records_decisions_and_version_status(store: WatchlistS
     assert loaded[1].accepted == replace(accepted, last=done)
     assert loaded[2].rejected == Rejected(reinstall=False) and loaded[2].accepted is None
     assert {e.diffid: e for e in session.entries()} == loaded
+
+
+# Two profiles of one account watched the same diff: the label was set through one,
+# the accept went through the other.
+TWO_PROFILES_ONE_DIFF = """schema = 1
+
+[[diff]]
+diffid = 4101
+asid = 1234
+profile = "prod"
+label = ""
+added_at = 1764340000.0
+
+[[diff]]
+diffid = 4101
+asid = 1234
+profile = "ops"
+label = "eu build"
+added_at = 1764340001.0
+
+[diff.last]
+state_id = 5
+state_name = "Completed"
+progress = 100
+seen_at = 1764340100.0
+
+[diff.accepted]
+imageversionid = 700001
+restart = true
+at = 1764340200.0
+"""
+
+
+def test_migrating_two_profiles_entries_for_one_diff_keeps_what_each_knew() -> None:
+    entries = parse_watchlist(TWO_PROFILES_ONE_DIFF, lambda _profile, _asid: "https://api.x")
+    assert len(entries) == 1
+    (entry,) = entries
+    assert (entry.diffid, entry.api_url, entry.label) == (4101, "https://api.x", "eu build")
+    assert entry.accepted is not None and entry.accepted.imageversionid == 700001
+    assert entry.last is not None and entry.last.state_name == "Completed"
+    assert entry.added_at == 1764340000.0  # watched since the first

@@ -52,6 +52,7 @@ the caller is told where it went.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -462,13 +463,35 @@ def parse_watchlist(text: str, legacy_url: LegacyUrl = default_legacy_url) -> li
     if not isinstance(raw, list):
         raise _Corrupt("diff must be an array of tables")
     entries: list[WatchEntry] = []
-    seen: set[Key] = set()
+    where: dict[Key, int] = {}
     for index, item in enumerate(raw, start=1):
         entry = _read_entry(item, index, migrate)
-        if entry.key not in seen:
-            seen.add(entry.key)
+        at = where.get(entry.key)
+        if at is None:
+            where[entry.key] = len(entries)
             entries.append(entry)
+        else:
+            # Two profiles of one account (schema 1), or a hand edit: one entry that
+            # keeps what each knew.
+            entries[at] = _merged(entries[at], entry)
     return entries
+
+
+def _merged(first: WatchEntry, later: WatchEntry) -> WatchEntry:
+    """One entry for two of the same diff: the first's label and decision unless it has
+    none, the newer last status, watched since the earlier."""
+    last = first.last
+    if later.last is not None and (last is None or later.last.seen_at > last.seen_at):
+        last = later.last
+    decision = first if first.decided else later
+    return dataclasses.replace(
+        first,
+        label=first.label or later.label,
+        added_at=min(first.added_at, later.added_at),
+        last=last,
+        accepted=decision.accepted,
+        rejected=decision.rejected,
+    )
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
