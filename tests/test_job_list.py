@@ -218,13 +218,13 @@ async def test_a_frame_builds_each_panel_on_screen_once() -> None:
         jobs = app.query_one(JobList)
         await pilot.pause()
         built: list[int] = []
-        original = jobs._row_strips
+        original = jobs.painter.row_strips
 
         def counting(row: int, width: int, now: float) -> list[Strip]:
             built.append(row)
             return original(row, width, now)
 
-        jobs._row_strips = counting  # type: ignore[method-assign]
+        jobs.painter.row_strips = counting  # type: ignore[method-assign]
         region = jobs.scrollable_content_region
         jobs.refresh()
         lines = jobs.render_lines(Region(0, 0, region.width, region.height))

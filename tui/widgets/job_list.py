@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.cells import cell_len
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -28,18 +26,13 @@ from textual.strip import Strip
 
 from tui.clock import Clock
 from tui.job_order import SortKey
-from tui.safetext import plain
 from tui.widgets.list_rows import ListRows
 from tui.widgets.panel import (
     PANEL_COMPONENT_CLASSES,
     PANEL_CSS,
     Columns,
-    PanelStyles,
-    panel_strips,
-    panel_styles,
-    pieces_to_strip,
-    truncate,
 )
+from tui.widgets.row_painter import RowPainter
 
 if TYPE_CHECKING:
     from tui.tracker import JobView
@@ -135,13 +128,10 @@ class JobList(ScrollView, can_focus=True):
         self.rows = ListRows(views, clock=clock)
         """Which diffs the list shows, in which order."""
         self.selected: set[int] = set()
-        self._painted: dict[int, Strip] = {}
-        self._styles: PanelStyles | None = None
+        self.painter = RowPainter(self, views, clock)
+        """Draws the rows; a tick refreshes only the cells that changed."""
         self._cursor_placed = False
         """False until the user moves the cursor: until then it stays on the top row."""
-        self._frame_rows: dict[int, list[Strip]] | None = None
-        """Each panel's lines while Textual draws one frame (else None)."""
-        self._frame_now = 0.0
         self.columns = Columns.fit(80, compact=False, id_digits=1)
         """The columns every row is cut to (set from the width once mounted)."""
         self._digits_for = (-1, 1)
@@ -168,7 +158,7 @@ class JobList(ScrollView, can_focus=True):
         width = max(self.scrollable_content_region.width, 20)
         self.virtual_size = Size(width, len(self.order) * self.row_height)
 
-    def _id_digits(self) -> int:
+    def id_digits(self) -> int:
         """The digits of the longest watched diff ID (counted again when diffs come or
         go, not on every filter keystroke)."""
         count = len(self._views)
@@ -181,10 +171,10 @@ class JobList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if width <= 0:
             return
-        columns = Columns.fit(width, compact=self.compact, id_digits=self._id_digits())
+        columns = Columns.fit(width, compact=self.compact, id_digits=self.id_digits())
         if columns != self.columns:
             self.columns = columns
-            self._painted.clear()
+            self.painter.forget()
             self.refresh()
             self.post_message(self.ColumnsChanged(self, columns))
 
@@ -249,7 +239,7 @@ class JobList(ScrollView, can_focus=True):
             self._update_columns()
             if changed or not order:
                 # (An empty list's hint names the filter: redraw it as the filter changes.)
-                self._painted.clear()
+                self.painter.forget()
                 self.refresh()
             self._scroll_cursor_into_view()
         shown_of = self.rows.shown_of()
@@ -257,15 +247,6 @@ class JobList(ScrollView, can_focus=True):
             self._shown_of = shown_of
             self.post_message(self.Arranged(self, *shown_of))
         return changed
-
-    def empty_text(self) -> str:
-        """What the list says when it shows no diff."""
-        if self._views:
-            return (
-                f"No watched diff matches the filter “{plain(self.rows.filter_text.strip())}” "
-                "(ID, label or state): escape clears the filter."
-            )
-        return self.empty_hint
 
     def set_filter(self, text: str) -> None:
         """Show only diffs whose ID, label or state contains ``text``."""
@@ -297,7 +278,7 @@ class JobList(ScrollView, can_focus=True):
         for diffid in changed:
             row = self.rows.index.get(diffid)
             if row is not None and row in visible:
-                self._refresh_row_cells(row)
+                self.painter.refresh_changed_cells(row)
 
     def tick(self) -> None:
         """Once a second: re-sort when due, else refresh only the cells of visible rows
@@ -305,7 +286,7 @@ class JobList(ScrollView, can_focus=True):
         if self.rows.resort_due() and self.rebuild():
             return
         for row in self.visible_rows():
-            self._refresh_row_cells(row)
+            self.painter.refresh_changed_cells(row)
 
     # -- selection ------------------------------------------------------------
 
@@ -315,13 +296,15 @@ class JobList(ScrollView, can_focus=True):
             self.selected.discard(diffid)
         else:
             self.selected.add(diffid)
-        self._refresh_row(diffid)
+        row = self.rows.index.get(diffid)
+        if row is not None:
+            self.painter.refresh_row(row)
         self._selection_changed()
 
     def select_all(self) -> None:
         """Select every diff that the filter shows."""
         self.selected.update(self.order)
-        self._painted.clear()
+        self.painter.forget()
         self.refresh()
         self._selection_changed()
 
@@ -329,7 +312,7 @@ class JobList(ScrollView, can_focus=True):
         """Clear the selection."""
         if self.selected:
             self.selected.clear()
-            self._painted.clear()
+            self.painter.forget()
             self.refresh()
         self._selection_changed()
 
@@ -393,12 +376,12 @@ class JobList(ScrollView, can_focus=True):
         self._cursor_placed = True
         for row in (old, new):
             if 0 <= row < len(self.order):
-                self._refresh_row(self.order[row])
+                self.painter.refresh_row(row)
         self._scroll_cursor_into_view()
         self.post_message(self.Highlighted(self, self.highlighted))
 
     def watch_compact(self) -> None:
-        self._painted.clear()
+        self.painter.forget()
         self._update_virtual_size()
         self._update_columns()
         self.refresh()
@@ -423,7 +406,7 @@ class JobList(ScrollView, can_focus=True):
         self.cursor = row
 
     def on_resize(self) -> None:
-        self._painted.clear()
+        self.painter.forget()
         self._update_virtual_size()
         self._update_columns()
 
@@ -433,130 +416,16 @@ class JobList(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None
-        self._painted.clear()
+        self.painter.styles_changed()
 
-    # -- drawing --------------------------------------------------------------
-
-    def _refresh_row(self, diffid: int) -> None:
-        row = self.rows.index.get(diffid)
-        if row is None:
-            return
-        top = row * self.row_height
-        for line in range(top, top + self.row_height):
-            self._painted.pop(line, None)
-        self.refresh_lines(top, self.row_height)
-
-    def _refresh_row_cells(self, row: int) -> None:
-        """Refresh just the cells of ``row`` whose content differs from what was painted."""
-        width = self.scrollable_content_region.width
-        if width <= 0:
-            return
-        scroll_x, scroll_y = self.scroll_offset
-        height = self.scrollable_content_region.height
-        now = self._clock.now()
-        top = row * self.row_height
-        new_lines = self._row_strips(row, width, now)
-        for offset, new in enumerate(new_lines):
-            y = top + offset
-            if not 0 <= y - scroll_y < height:
-                # A panel cut by the screen edge: its hidden lines are not drawn, and a
-                # refresh there would repaint whatever is below the list (the footer).
-                continue
-            old = self._painted.get(y)
-            if old is None:
-                self.refresh(Region(0, y - scroll_y, width, 1))
-                continue
-            span = _changed_span(old, new)
-            if span is not None:
-                start, end = span
-                self.refresh(Region(start - scroll_x, y - scroll_y, end - start, 1))
-
-    def _colours_dropped(self) -> bool:
-        """True when nothing on screen has a colour (NO_COLOR with an ANSI theme: the
-        app uses Textual's NoColor filter), so colour cannot tell bar parts apart."""
-        app = self.app
-        return bool(app.no_color) and app.native_ansi_color
-
-    def _get_styles(self) -> PanelStyles:
-        if self._styles is None:
-            self._styles = panel_styles(
-                self.get_component_rich_style,
-                self.rich_style,
-                colours_dropped=self._colours_dropped(),
-            )
-        return self._styles
+    # -- drawing (RowPainter) --------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # One frame draws up to three lines of each panel: build each panel once a frame.
-        self._frame_rows = {}
-        self._frame_now = self._clock.now()
+        self.painter.begin_frame(self._clock.now())
         try:
             return super().render_lines(crop)
         finally:
-            self._frame_rows = None
+            self.painter.end_frame()
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        virtual_y = y + scroll_y
-        row, line = divmod(virtual_y, self.row_height)
-        styles = self._get_styles()
-        if not self.order and virtual_y == 1 and width > 0:
-            hint = truncate(self.empty_text(), max(0, width - 2))
-            return pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
-        if row >= len(self.order) or width <= 0:
-            return Strip.blank(width, styles.base)
-        frame = self._frame_rows
-        strips = frame.get(row) if frame is not None else None
-        if strips is None:
-            now = self._frame_now if frame is not None else self._clock.now()
-            strips = self._row_strips(row, width, now)
-            if frame is not None:
-                frame[row] = strips
-        strip = strips[line]
-        self._painted[virtual_y] = strip
-        return strip.crop(scroll_x, scroll_x + width)
-
-    def _row_strips(self, row: int, width: int, now: float) -> list[Strip]:
-        diffid = self.order[row]
-        columns = self.columns
-        if columns.width != width:
-            # Drawn before the resize reached _update_columns: fit them for this width.
-            columns = Columns.fit(width, compact=self.compact, id_digits=self._id_digits())
-        return panel_strips(
-            self._views[diffid],
-            now=now,
-            columns=columns,
-            selected=diffid in self.selected,
-            cursor=row == self.cursor,
-            styles=self._get_styles(),
-        )
-
-
-def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
-    cells: list[tuple[str, Style | None]] = []
-    for segment in strip:
-        for char in segment.text:
-            cells.append((char, segment.style))
-            cells.extend(("", segment.style) for _ in range(cell_len(char) - 1))
-    return cells
-
-
-def _changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
-    """The [start, end) cell range where two lines differ, or None when equal."""
-    if old == new:
-        return None
-    old_cells, new_cells = _cells(old), _cells(new)
-    length = max(len(old_cells), len(new_cells))
-    old_cells += [(" ", None)] * (length - len(old_cells))
-    new_cells += [(" ", None)] * (length - len(new_cells))
-    start = 0
-    while start < length and old_cells[start] == new_cells[start]:
-        start += 1
-    if start == length:
-        return None
-    end = length
-    while end > start and old_cells[end - 1] == new_cells[end - 1]:
-        end -= 1
-    return start, end
+        return self.painter.line(y)
