@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import (
@@ -256,3 +257,49 @@ async def test_a_filter_that_changes_the_row_count_repaints_only_and_moves_the_s
         await pilot.pause()
         assert jobs.order == [215] and not jobs.show_vertical_scrollbar
         assert jobs.scroll_offset.y == 0 and "#215" in list_text(app)
+
+
+def record_frames(screen: Screen[object], widgets: dict[str, Widget]) -> list[set[str]]:
+    """A list that grows by one set per frame Textual draws of ``screen`` from now on:
+    the names (keys of ``widgets``) of those among them that the frame repainted."""
+    frames: list[set[str]] = []
+    compositor_refresh = screen._compositor_refresh
+
+    def counted() -> None:
+        dirty = screen._dirty_widgets
+        frames.append({name for name, widget in widgets.items() if widget in dirty})
+        compositor_refresh()
+
+    screen._compositor_refresh = counted  # type: ignore[method-assign]
+    return frames
+
+
+async def test_a_filter_keystroke_draws_the_box_the_header_and_the_list_in_one_frame(
+    simulator: Simulator,
+) -> None:
+    # A second frame waits for Textual's next frame slot (up to two at 60 fps): one
+    # frame keeps the keystroke's echo and its effect together, and sooner on screen.
+    for diffid in (101, 102, 203):
+        simulator.add_diff(diffid, state=5)
+    app = make_app(simulator, [101, 102, 203])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await pilot.pause(0.1)
+        monitor = app.monitor
+        widgets = {
+            "box": monitor.query_one("#filter"),
+            "header": monitor.header,
+            "list": monitor.job_list,
+        }
+        frames = record_frames(app.screen, widgets)
+        steps = (("2", [102, 203], "2 of 3 shown"), ("backspace", [101, 102, 203], None))
+        for key, order, shown in steps:
+            frames.clear()
+            await pilot.press(key)
+            await wait_until(pilot, lambda: frames and "list" in set().union(*frames))
+            await pilot.pause(0.1)
+            assert monitor.job_list.order == order
+            assert (shown in header_text(app)) if shown else ("shown" not in header_text(app))
+            assert frames[0] == {"box", "header", "list"}, frames
+            assert not set().union(*frames[1:]), frames
