@@ -140,3 +140,13 @@ def test_erasing_goes_back_to_what_the_shorter_filter_showed_without_testing_eve
     rows.take_changes([12])
     rows.arrange(narrow=rows.set_filter("1"))
     assert tested and 12 in rows.order
+
+
+def test_a_diff_replaced_by_another_is_sorted_in_even_when_the_count_stays() -> None:
+    views = {1: _view(1, 5, 100), 2: _view(2, 4, 10)}
+    rows = ListRows(views, clock=FakeClock(NOW))
+    rows.arrange()
+    del views[1]
+    views[3] = _view(3, 6, 10)
+    rows.arrange()
+    assert rows.order == [3, 2]

@@ -191,11 +191,9 @@ class ListRows:
     def _sorted_is_current(self) -> bool:
         """True when the sorted order of every diff still holds (no diff came or went,
         no answer moved one, the sort key is the same)."""
-        ranked = self._sorted
-        if ranked is None or len(ranked) != len(self._views):
-            return False
-        views = self._views
-        return all(diffid in views for diffid in ranked)
+        # The sort values were taken of every diff sorted: comparing the two key sets
+        # runs in C, where a loop over 10,000 diffs took a few ms per keystroke.
+        return self._sorted is not None and self._sort_values.keys() == self._views.keys()
 
 
 def _needle(filter_text: str) -> str:
