@@ -5,8 +5,11 @@ Driven with Textual's Pilot against the real simulator on loopback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import (
@@ -16,6 +19,7 @@ from tests.monitor.steps import (
     header_text,
     type_text,
 )
+from tui.clock import FakeClock
 from tui.simulator import Simulator
 from tui.widgets import list_rows
 
@@ -256,3 +260,57 @@ async def test_a_filter_that_changes_the_row_count_repaints_only_and_moves_the_s
         await pilot.pause()
         assert jobs.order == [215] and not jobs.show_vertical_scrollbar
         assert jobs.scroll_offset.y == 0 and "#215" in list_text(app)
+
+
+def record_frames(
+    screen: Screen[object], widgets: dict[str, Widget], text: Callable[[], str]
+) -> list[tuple[set[str], str]]:
+    """A list that grows by one entry per frame Textual draws of ``screen`` from now on:
+    the names (keys of ``widgets``) of those among them that the frame repainted, and
+    ``text()`` as the frame drew it."""
+    frames: list[tuple[set[str], str]] = []
+    compositor_refresh = screen._compositor_refresh
+
+    def counted() -> None:
+        dirty = screen._dirty_widgets
+        frames.append(({name for name, widget in widgets.items() if widget in dirty}, text()))
+        compositor_refresh()
+
+    screen._compositor_refresh = counted  # type: ignore[method-assign]
+    return frames
+
+
+async def test_a_filter_keystroke_draws_the_box_the_header_and_the_list_in_one_frame(
+    simulator: Simulator,
+) -> None:
+    # A second frame waits for Textual's next frame slot (up to two at 60 fps): one
+    # frame keeps the keystroke's echo and its effect together, and sooner on screen.
+    for diffid in (101, 102, 203):
+        simulator.add_diff(diffid, state=5)
+    # A clock that stands still: the second's tick changes nothing on screen.
+    app = make_app(simulator, [101, 102, 203], clock=FakeClock(1_700_000_000.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("slash")
+        await pilot.pause()
+        monitor = app.monitor
+        widgets = {
+            "box": monitor.query_one("#filter"),
+            "header": monitor.header,
+            "list": monitor.job_list,
+        }
+        frames = record_frames(app.screen, widgets, lambda: header_text(app))
+        steps = (("2", [102, 203], True), ("backspace", [101, 102, 203], False))
+        for key, order, filtered in steps:
+            frames.clear()
+            await pilot.press(key)
+            await wait_until(pilot, lambda: any("list" in names for names, _ in frames))
+            assert monitor.job_list.order == order
+            names, header = frames[0]
+            assert names == {"box", "header", "list"}, frames
+            # The header, as that frame drew it, had the filter and how many it shows.
+            assert ("filter: 2" in header) == filtered, header
+            assert ("2 of 3 shown" in header) == filtered, header
+            await pilot.pause(0.1)
+            # Nor is any of them drawn again for it (the header's count came with it).
+            assert not set().union(*(names for names, _ in frames[1:])), frames

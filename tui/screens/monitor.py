@@ -124,6 +124,7 @@ class MonitorScreen(Screen[None]):
         header.set_counts(self.tracker.summary())
         header.clock_text = time.strftime("%H:%M", time.localtime(self.clock.now()))
         self.job_list.focus()
+        self.watch(self.query_one(FilterBox), "value", self._filter_changed, init=False)
         self.set_interval(1.0, self._tick, name="tick")
 
     def key_for(self, action: str) -> str:
@@ -379,10 +380,14 @@ class MonitorScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one(FilterBox).open()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.job_list.set_filter(event.value)
-        self.header.filter_text = event.value
+    def _filter_changed(self, text: str) -> None:
+        # Watched, not an Input.Changed handler: the message reaches the screen after
+        # the box's repaint is queued, so the box would be drawn alone, and the list
+        # and header a frame slot (up to 33 ms) later.
+        self.job_list.set_filter(text)
+        header = self.header
+        header.filter_text = text
+        header.shown = self.job_list.rows.shown_of()  # before the list's Arranged, too
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Input
 class FilterBox(Input):
     """An input for the list's filter text, shown while a filter is being typed or set.
 
-    The screen listens to its ``Input.Changed`` to filter the list.
+    The screen watches its ``value`` to filter the list (in the keystroke's own frame).
 
     Example:
         >>> box = FilterBox(id="filter")

@@ -220,7 +220,8 @@ class JobList(ScrollView, can_focus=True):
         """Re-apply the filter and sort (:meth:`ListRows.arrange`, ``narrow`` as there),
         keeping the cursor on the same diff; True when rows moved (all are redrawn)."""
         anchor = keep if keep is not None else (self.highlighted if self._cursor_placed else None)
-        self.selected &= set(self._views)
+        # In place, and over the selection only (not a set of every watched diff).
+        self.selected.difference_update([d for d in self.selected if d not in self._views])
         self.rows.hold = bool(self.selected)
         changed = self.rows.arrange(narrow=narrow)
         order = self.order
