@@ -47,8 +47,23 @@ async def test_the_cyclic_collector_is_back_on_after_the_first_frame(
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, gc.isenabled)
+            # What the start built is kept out of later full collections (at 10,000
+            # diffs one took up to 71 ms, long enough to delay a keystroke's frame).
+            assert gc.get_freeze_count() > 0
     finally:
+        gc.unfreeze()
         gc.enable()
+
+
+async def test_a_start_with_the_collector_on_freezes_nothing(simulator: Simulator) -> None:
+    # Only the command line's start (collector off) freezes: an app embedded with the
+    # collector on (the tests) leaves the collector as it found it.
+    simulator.add_diff(1, state=5)
+    app = make_app(simulator, [1], start_polling=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_a_start_that_ends_before_any_screen_leaves_the_collector_on(
