@@ -77,6 +77,10 @@ def test_the_terminal_ui_starts_without_importing_the_screens_it_does_not_show()
     later = {
         "tui.screens.accept_reject",
         "tui.screens.add_diffs",
+        "tui.screens.confirm",
+        "tui.screens.list_picker",
+        "tui.screens.profile_picker",
+        "tui.screens.profile_switching",
         "tui.screens.detail",
         "tui.screens.edit_label",
         "tui.screens.events",

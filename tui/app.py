@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from rich.text import Text
 from textual.app import SystemCommand
@@ -27,16 +27,17 @@ from tui.app_options import AppOptions, WatchlistPort
 from tui.clock import Clock
 from tui.journal import Journal
 from tui.models import WatchEntry
-from tui.profile_switch import OpenedAccount
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.screens.monitor import MonitorScreen
-from tui.screens.profile_switching import offer_profiles
 from tui.terminal_driver import HangupAwareDriver, exit_on_signals
 from tui.themed_app import ThemedApp
 from tui.themes import ThemeCatalog
 from tui.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.watchlist_writes import WatchlistWrites
+
+if TYPE_CHECKING:
+    from tui.profile_switch import OpenedAccount
 
 __all__ = ["AppOptions", "ImageDiffApp", "WatchlistPort"]
 
@@ -233,6 +234,9 @@ class ImageDiffApp(ThemedApp):
         self.monitor.show_poll_state()
 
     def action_switch_profile(self) -> None:
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.profile_switching import offer_profiles
+
         offer_profiles(self)
 
     async def adopt_account(self, opened: OpenedAccount) -> None:

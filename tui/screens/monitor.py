@@ -31,7 +31,6 @@ from tui.models import JobState
 from tui.plan import RETRY
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
-from tui.screens.confirm import ConfirmScreen
 from tui.screens.lifecycle import Lifecycle, followed_notice
 from tui.screens.plan_text import listed, plan_text
 from tui.screens.watchlist_edits import WatchlistEdits
@@ -299,6 +298,9 @@ class MonitorScreen(Screen[None]):
         def confirmed(ok: bool | None) -> None:
             if ok and send:
                 self._send_retries(send)
+
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.confirm import ConfirmScreen
 
         self.app.push_screen(
             ConfirmScreen(title, text, confirm="Retry", can_confirm=bool(send)), confirmed

@@ -18,7 +18,6 @@ from tui.app_options import AppOptions, WatchlistPort
 from tui.formatting import count_noun
 from tui.models import WatchEntry
 from tui.safetext import plain
-from tui.screens.confirm import ConfirmScreen
 from tui.screens.plan_text import listed
 from tui.tracker import JobView, Tracker
 from tui.watchlist_writes import WatchlistWrites
@@ -155,6 +154,8 @@ class WatchlistEdits:
                 self._screen.run_worker(self._remove(ids), group="watchlist")
 
         title = f"Stop watching {count_noun(len(ids), 'diff')}?"
+        from tui.screens.confirm import ConfirmScreen  # when first shown, not at start
+
         self._screen.app.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
 
     async def _remove(self, ids: list[int]) -> None:
