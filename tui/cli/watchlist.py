@@ -181,42 +181,23 @@ def _entries(args: argparse.Namespace) -> list[WatchEntry]:
     return account_entries(_all_entries(), settings.account_url, settings.asid)
 
 
+_LAST_FIELDS = ("state_id", "state_name", "progress", "eta", "error", "seen_at", "start")
+_ACCEPTED_FIELDS = ("imageversionid", "restart", "full", "force", "game_build", "at")
+_REJECTED_FIELDS = ("reinstall", "uninstalljobid", "at")
+
+
+def _fields(value: object, names: tuple[str, ...]) -> dict[str, object]:
+    return {name: getattr(value, name) for name in names}
+
+
 def _entry_json(entry: WatchEntry) -> dict[str, object]:
-    out: dict[str, object] = {
-        "diffid": entry.diffid,
-        "asid": entry.asid,
-        "api_url": entry.api_url,
-        "label": entry.label,
-        "added_at": entry.added_at,
-    }
+    out = _fields(entry, ("diffid", "asid", "api_url", "label", "added_at"))
     if entry.last is not None:
-        last = entry.last
-        out["last"] = {
-            "state_id": last.state_id,
-            "state_name": last.state_name,
-            "progress": last.progress,
-            "eta": last.eta,
-            "error": last.error,
-            "seen_at": last.seen_at,
-            "start": last.start,
-        }
+        out["last"] = _fields(entry.last, _LAST_FIELDS)
     if entry.accepted is not None:
-        accepted = entry.accepted
-        out["accepted"] = {
-            "imageversionid": accepted.imageversionid,
-            "restart": accepted.restart,
-            "full": accepted.full,
-            "force": accepted.force,
-            "game_build": accepted.game_build,
-            "at": accepted.at,
-        }
+        out["accepted"] = _fields(entry.accepted, _ACCEPTED_FIELDS)
     if entry.rejected is not None:
-        rejected = entry.rejected
-        out["rejected"] = {
-            "reinstall": rejected.reinstall,
-            "uninstalljobid": rejected.uninstalljobid,
-            "at": rejected.at,
-        }
+        out["rejected"] = _fields(entry.rejected, _REJECTED_FIELDS)
     return out
 
 
