@@ -1,5 +1,5 @@
-"""The monitor's lifecycle flows: accept, reject, go to the diff that locks an image,
-start a new diff. Each opens its dialog, sends through the tracker (which follows the
+"""The monitor's lifecycle flows: retry, accept, reject, go to the diff that locks an
+image, start a new diff. Each opens its dialog, sends through the tracker (which follows the
 plan the dialog showed) and reports the outcome in words.
 
 The monitor screen owns the keys; this module owns what they do, so the screen stays
@@ -21,10 +21,10 @@ from textual.screen import ModalScreen
 from tui.api import ApiError
 from tui.formatting import count_noun
 from tui.models import DiffJob
-from tui.plan import ACCEPT, REJECT, Action
+from tui.plan import ACCEPT, REJECT, RETRY, Action
 from tui.safetext import plain
 from tui.screens.new_diff import NewDiffRequest, NewDiffScreen, Offer
-from tui.screens.plan_text import plan_text
+from tui.screens.plan_text import listed, plan_text
 from tui.tracker import AcceptOptions, FollowedJob, JobView, RetryRecord, Tracker, locked_by
 
 if TYPE_CHECKING:
@@ -87,6 +87,40 @@ class Lifecycle:
 
     def _notify(self, message: str, severity: SeverityLevel = "information") -> None:
         self._host.app.notify(message, severity=severity, markup=False)
+
+    # -- retry ------------------------------------------------------------------------
+
+    def retry(self, ids: list[int]) -> None:
+        """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
+        if not ids:
+            self._notify("Nothing to retry: the list is empty.", "warning")
+            return
+        plan = self._tracker.plan(RETRY, ids)
+        send = list(plan.send)
+        text = plan_text(plan, self._tracker.views)
+        title = f"Retry {count_noun(len(send), 'diff')}?" if send else "Nothing can be retried"
+
+        def confirmed(ok: bool | None) -> None:
+            if ok and send:
+                self._host.app.run_worker(self._send_retries(send), group="retry")
+
+        # Imported when first shown: the first paint does not wait for it.
+        from tui.screens.confirm import ConfirmScreen
+
+        self._host.app.push_screen(
+            ConfirmScreen(title, text, confirm="Retry", can_confirm=bool(send)), confirmed
+        )
+
+    async def _send_retries(self, ids: list[int]) -> None:
+        try:
+            results = await self._tracker.retry(ids)
+        except Exception as exc:
+            log.exception("retry failed")
+            self._notify(f"Retry failed: {plain(str(exc))}", "error")
+            return
+        summary, severity = _retry_summary(ids, results)
+        self._notify(f"Retry: {summary}", severity)
+        self._host.redraw(list(results))
 
     # -- accept / reject ------------------------------------------------------------
 
@@ -289,3 +323,22 @@ def outcome_summary(
         parts.append("not sent (changed meanwhile): " + ", ".join(f"#{d}" for d in unsent[:10]))
     severity: SeverityLevel = "warning" if refused or unsent else "information"
     return f"{action.name.capitalize()}: " + "; ".join(parts), severity
+
+
+def _retry_summary(
+    asked: list[int], results: Mapping[int, RetryRecord]
+) -> tuple[str, SeverityLevel]:
+    """The retry's outcome in words, counted by outcome, and how loud to say it."""
+    counts = Counter(record.outcome for record in results.values())
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    severity: SeverityLevel = "information"
+    if counts["unknown"] or counts["failed"] or counts["rejected"]:
+        severity = "warning"
+    # The tracker checks again: a diff that changed while the dialog was open is not sent.
+    unsent = [diffid for diffid in asked if diffid not in results]
+    if unsent:
+        summary = (summary + "; " if summary else "") + (
+            f"not sent (no longer Completed or Failed): {listed(unsent)}"
+        )
+        severity = "warning"
+    return summary, severity

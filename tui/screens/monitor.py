@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import ClassVar, Protocol
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.css.query import NoMatches
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -28,13 +26,11 @@ from tui.formatting import count_noun
 from tui.job_order import SORT_LABELS, sort_arrow
 from tui.journal import Journal, JournalEvent, OutageWatch
 from tui.models import JobState
-from tui.plan import RETRY
 from tui.safetext import plain
 from tui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
 from tui.screens.lifecycle import Lifecycle, followed_notice
-from tui.screens.plan_text import listed, plan_text
 from tui.screens.watchlist_edits import WatchlistEdits
-from tui.tracker import FollowedJob, JobView, RetryRecord, Tracker
+from tui.tracker import FollowedJob, JobView, Tracker
 from tui.watchlist_writes import WatchlistWrites
 from tui.widgets.column_header import ColumnHeader
 from tui.widgets.filter_box import FilterBox
@@ -283,40 +279,7 @@ class MonitorScreen(Screen[None]):
         self.lifecycle.new_diff()
 
     def action_retry(self) -> None:
-        self.confirm_retry(self.targets())
-
-    def confirm_retry(self, ids: list[int]) -> None:
-        """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
-        if not ids:
-            self.notify("Nothing to retry: the list is empty.", severity="warning")
-            return
-        plan = self.tracker.plan(RETRY, ids)
-        send = list(plan.send)
-        text = plan_text(plan, self.tracker.views)
-        title = f"Retry {count_noun(len(send), 'diff')}?" if send else "Nothing can be retried"
-
-        def confirmed(ok: bool | None) -> None:
-            if ok and send:
-                self._send_retries(send)
-
-        # Imported when first shown: the first paint does not wait for it.
-        from tui.screens.confirm import ConfirmScreen
-
-        self.app.push_screen(
-            ConfirmScreen(title, text, confirm="Retry", can_confirm=bool(send)), confirmed
-        )
-
-    @work(group="retry")
-    async def _send_retries(self, ids: list[int]) -> None:
-        try:
-            results = await self.tracker.retry(ids)
-        except Exception as exc:
-            log.exception("retry failed")
-            self.notify(f"Retry failed: {plain(str(exc))}", severity="error", markup=False)
-            return
-        summary, severity = _retry_summary(ids, results)
-        self.notify(f"Retry: {summary}", severity=severity, markup=False)
-        self.job_list.rows_changed(results.keys())
+        self.lifecycle.retry(self.targets())
 
     def action_add(self) -> None:
         self.edits.add(self.lifecycle.new_diff if self.allows("new_diff") else None)
@@ -330,7 +293,7 @@ class MonitorScreen(Screen[None]):
     def _open_details(self, diffid: int) -> None:
         view = self.tracker.views.get(diffid)
         if view is not None:
-            retry = self.confirm_retry if self.allows("retry") else None
+            retry = self.lifecycle.retry if self.allows("retry") else None
             accept = self.lifecycle.accept if self.allows("accept") else None
             reject = self.lifecycle.reject if self.allows("reject") else None
             # Imported when first shown: the first paint does not wait for it.
@@ -463,22 +426,3 @@ class MonitorScreen(Screen[None]):
         """The palette's commands for the list (the palette skips check_action)."""
         rows = [row for row in ACTIONS if not row.app_wide and self.allows(row.action)]
         yield from palette_commands(self, rows)
-
-
-def _retry_summary(
-    asked: list[int], results: Mapping[int, RetryRecord]
-) -> tuple[str, SeverityLevel]:
-    """The retry's outcome in words, counted by outcome, and how loud to say it."""
-    counts = Counter(record.outcome for record in results.values())
-    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
-    severity: SeverityLevel = "information"
-    if counts["unknown"] or counts["failed"] or counts["rejected"]:
-        severity = "warning"
-    # The tracker checks again: a diff that changed while the dialog was open is not sent.
-    unsent = [diffid for diffid in asked if diffid not in results]
-    if unsent:
-        summary = (summary + "; " if summary else "") + (
-            f"not sent (no longer Completed or Failed): {listed(unsent)}"
-        )
-        severity = "warning"
-    return summary, severity
