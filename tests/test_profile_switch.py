@@ -123,3 +123,20 @@ async def test_switch_profile_is_a_palette_command(simulator: Simulator) -> None
         await pilot.press(*"Switch profile", "enter")
         await wait_until(pilot, lambda: toasts(app))
         assert toasts(app) == ["No other profile."]
+
+
+@pytest.mark.usefixtures("isolated_dirs")
+async def test_a_profile_name_from_the_config_is_shown_as_plain_text(
+    simulator: Simulator, other: Simulator
+) -> None:
+    # A TOML key may hold any character: the config file is the user's, not ours.
+    hostile = Profile("eu\x1b[2J[b]x[/b]", other.url, other.asid, other.access_key)
+    hostile.secret = other.secret_key
+    profiles = _profiles(simulator, other, hostile=hostile)
+    app = _switch_app(simulator, profiles)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        await pilot.press("P", "down", "down", "enter")
+        await wait_until(pilot, lambda: any(t.startswith("Profile eu") for t in toasts(app)))
+        said = next(t for t in toasts(app) if t.startswith("Profile eu"))
+        assert "\x1b" not in said and "[b]x[/b]" in said

@@ -44,7 +44,7 @@ async def switch_to(host: ImageDiffApp, name: str) -> None:
     """Open ``name``'s account; only then let the app stop the old one and show the new."""
     profiles = host.options.profiles
     assert profiles is not None
-    now = host.options.profile
+    now = plain(host.options.profile)
     try:
         opened = await asyncio.to_thread(profiles.open, name)
     except Exception as exc:
@@ -68,4 +68,5 @@ async def switch_to(host: ImageDiffApp, name: str) -> None:
             )
         return
     await host.adopt_account(opened)
-    host.notify(f"Profile {opened.profile}: {opened.api_url}, ASID {opened.asid}", markup=False)
+    account = f"{plain(opened.api_url)}, ASID {opened.asid}"
+    host.notify(f"Profile {plain(opened.profile)}: {account}", markup=False)
