@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 
 import tomli_w
@@ -60,10 +61,33 @@ def test_what_the_app_writes_is_toml_that_reads_back_the_same_fast(
     data = tomllib.loads(text)
     assert _fast_toml(text) == data
     assert data == tomllib.loads(tomli_w.dumps(data))
-    firsts: dict[tuple[str, int, int], WatchEntry] = {}
+    assert parse_watchlist(text) == _one_per_diff(entries)
+
+
+def _one_per_diff(entries: list[WatchEntry]) -> list[WatchEntry]:
+    """The rule for a diff listed twice in one account, spelled out: in the order first
+    seen, the first label that is not empty, the first decision, the newest last status,
+    watched since the earliest."""
+    groups: dict[tuple[str, int, int], list[WatchEntry]] = {}
     for entry in entries:
-        firsts.setdefault(entry.key, entry)
-    assert parse_watchlist(text) == list(firsts.values())
+        groups.setdefault(entry.key, []).append(entry)
+    merged = []
+    for group in groups.values():
+        seen = [entry.last for entry in group if entry.last is not None]
+        decided = [entry for entry in group if entry.accepted or entry.rejected]
+        decision = decided[0] if decided else group[0]
+        merged.append(
+            dataclasses.replace(
+                group[0],
+                label=next((entry.label for entry in group if entry.label), ""),
+                added_at=min(entry.added_at for entry in group),
+                # max() keeps the first of equals, as a later equal status adds nothing.
+                last=max(seen, key=lambda last: last.seen_at) if seen else None,
+                accepted=decision.accepted,
+                rejected=decision.rejected,
+            )
+        )
+    return merged
 
 
 def test_odd_characters_and_numbers_are_written_as_toml() -> None:
