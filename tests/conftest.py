@@ -14,6 +14,9 @@ from hypothesis import settings
 # on two workers) must not fail an example for taking longer than Hypothesis's default 200 ms.
 settings.register_profile("imagediff", deadline=None)
 settings.load_profile("imagediff")
+# A longer search before a change to a parser or the watchlist's format lands:
+# `pytest --hypothesis-profile=thorough`.
+settings.register_profile("thorough", parent=settings.get_profile("imagediff"), max_examples=2000)
 
 if TYPE_CHECKING:
     from tui.api import ClanforgeClient
