@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.models import Accepted, LastStatus, Rejected, WatchEntry
-from tui.watchlist import _fast_toml, parse_watchlist, watchlist_to_toml
+from tui.watchlist import (
+    WatchlistError,
+    _Corrupt,
+    _entries_of,
+    _fast_entries,
+    _fast_toml,
+    default_legacy_url,
+    parse_watchlist,
+    watchlist_to_toml,
+)
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 _last = st.builds(
@@ -119,6 +128,8 @@ def test_a_plain_watchlist_takes_the_fast_path() -> None:
     ]
     text = watchlist_to_toml(entries)
     assert _fast_toml(text) == tomllib.loads(text)
+    # Built from each entry's match, the decided ones from their own text.
+    assert _fast_entries(text) == entries
     assert parse_watchlist(text) == entries
 
 
@@ -203,3 +214,50 @@ def test_an_entry_read_whole_then_edited_lines_mean_the_same_to_tomllib(
     fast = _fast_toml(text)
     if fast is not None:
         assert fast == tomllib.loads(text)
+
+
+_DIRECT_EDITS = st.sampled_from(
+    [
+        "diffid = 0",
+        "asid = 0",
+        "diffid = 99999999999999",
+        "schema = 2",
+        "schema = 1",
+        'profile = "prod"',
+        "[diff.accepted]",
+        "imageversionid = 0",
+        "imageversionid = 5",
+        "at = 1.5",
+        "[diff.rejected]",
+        "restart = 1",
+        "[[diff]]",
+        "# a comment",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(_entry, max_size=5),
+    st.lists(st.tuples(st.integers(0, 60), _DIRECT_EDITS | _EDITS), max_size=3),
+)
+def test_entries_built_straight_from_the_text_are_what_the_general_reader_builds(
+    entries: list[WatchEntry], edits: list[tuple[int, str]]
+) -> None:
+    # Written files, and the same with lines a person added: the direct reader either
+    # declines (None) or agrees entry for entry with tomllib's data read the long way.
+    lines = watchlist_to_toml(entries).split("\n")
+    for at, line in edits:
+        lines.insert(min(at, len(lines)), line)
+    text = "\n".join(lines)
+    direct = _fast_entries(text)
+    if not edits:
+        assert direct is not None
+    if direct is None:
+        return
+    try:
+        expected = _entries_of(tomllib.loads(text), default_legacy_url)
+    except (tomllib.TOMLDecodeError, _Corrupt, WatchlistError) as exc:
+        raise AssertionError(f"read directly, but the file is wrong: {exc}") from None
+    assert direct == expected
