@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from tui.models import Accepted, LastStatus, Rejected, WatchEntry
 from tui.watchlist import (
+    _FAST_ENTRY,
+    _FAST_GROUPS,
     WatchlistError,
     _Corrupt,
     _entries_of,
@@ -261,3 +263,8 @@ def test_entries_built_straight_from_the_text_are_what_the_general_reader_builds
     except (tomllib.TOMLDecodeError, _Corrupt, WatchlistError) as exc:
         raise AssertionError(f"read directly, but the file is wrong: {exc}") from None
     assert direct == expected
+
+
+def test_the_entry_pattern_s_groups_come_in_the_order_the_reader_unpacks() -> None:
+    assert _FAST_ENTRY.groupindex == {name: n for n, name in enumerate(_FAST_GROUPS, start=1)}
+    assert _FAST_ENTRY.groups == len(_FAST_GROUPS)
