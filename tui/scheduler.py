@@ -159,12 +159,9 @@ class PollScheduler(Generic[K]):
         """
         if key in self._entries:
             return
+        # Positional: a watchlist of 10,000 diffs is added before the first frame.
         self._entries[key] = _Entry(
-            key=key,
-            state=state,
-            progress=progress,
-            run=RunReads(eta, start),
-            due=self._clock.monotonic(),
+            key, state, progress, RunReads(eta, start), self._clock.monotonic()
         )
 
     def remove(self, key: K) -> None:

@@ -193,20 +193,26 @@ class Tracker:
     def add(self, entries: Iterable[WatchEntry]) -> None:
         """Watch more diffs (already watched IDs are left as they are)."""
         added: set[int] = set()
+        views, schedule = self.views, self._scheduler.add
         for entry in entries:
-            if entry.diffid in self.views:
+            diffid, last = entry.diffid, entry.last
+            if diffid in views:
                 continue
-            self.views[entry.diffid] = JobView(entry=entry)
-            last = entry.last
-            self._scheduler.add(
-                entry.diffid,
-                last.state if last is not None else None,
-                float(last.eta) if last is not None and last.eta is not None else None,
-                last.progress if last is not None else 0,
-                float(last.start) if last is not None and last.start is not None else None,
-            )
-            added.add(entry.diffid)
-            self._followed.restore_decision(self.views[entry.diffid])
+            view = views[diffid] = JobView(entry)
+            if last is None:
+                schedule(diffid)
+            else:
+                eta, start = last.eta, last.start
+                schedule(
+                    diffid,
+                    last.state,
+                    None if eta is None else float(eta),
+                    last.progress,
+                    None if start is None else float(start),
+                )
+            added.add(diffid)
+            if entry.decided:
+                self._followed.restore_decision(view)
         if added:
             self._board.refresh_next_poll(added)
             self._board.notify(added)

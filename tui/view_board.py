@@ -90,17 +90,19 @@ class ViewBoard:
         if len(self._counted) + len(self._recount) < len(self.views):
             # A view came in without a notice: count everything once more.
             self._recount.update(self.views)
-        counts = self._counts
+        # Names bound once: the first call counts every diff before the first frame.
+        counts, counted, views = self._counts, self._counted, self.views
         for diffid in self._recount:
-            was = self._counted.pop(diffid, None)
+            was = counted.pop(diffid, None)
             if was is not None:
                 counts[was[0]] -= 1
                 counts["erroring"] -= was[1]
-            view = self.views.get(diffid)
+            view = views.get(diffid)
             if view is not None:
-                now = self._counted[diffid] = (state_group(view), view.poll_error is not None)
-                counts[now[0]] += 1
-                counts["erroring"] += now[1]
+                group, erroring = state_group(view), view.poll_failure is not None
+                counted[diffid] = (group, erroring)
+                counts[group] += 1
+                counts["erroring"] += erroring
         self._recount.clear()
         return dict(counts)
 

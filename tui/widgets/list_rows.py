@@ -89,8 +89,11 @@ class ListRows:
         needle = _needle(self.filter_text)
         shown = self._shown_for.get(needle)
         if shown is None:
-            order = [d for d in candidates if self._shows(d, needle)]
-            shown = order, {diffid: row for row, diffid in enumerate(order)}
+            if needle or self.attention_only:
+                order = [d for d in candidates if self._shows(d, needle)]
+            else:
+                order = list(candidates)  # no filter: every diff shows
+            shown = order, dict(zip(order, range(len(order)), strict=True))
             if len(self._shown_for) >= _SHOWN_KEPT:
                 self._shown_for.clear()
             self._shown_for[needle] = shown
