@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class ReadyFooter(Footer):
@@ -23,3 +25,15 @@ class ReadyFooter(Footer):
         super().__init__(id=id)
         # Footer's own flag (textual is pinned): compose the keys at once.
         self.set_reactive(Footer._bindings_ready, True)
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # Once mounted, a key set its compact class (restyled), then took the
+                # footer's state (restyled again): 17 restyles before the first frame.
+                # Born in its state, it is styled once; later changes still reach it
+                # (the palette's key is not bound to the footer: always compact).
+                compact = widget.has_class("-command-palette") or self.compact
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
