@@ -24,9 +24,11 @@ from textual.color import Color
 from textual.css.stylesheet import Stylesheet
 from textual.filter import ANSIToTruecolor
 from textual.pilot import Pilot
+from textual.theme import Theme
 from textual.widgets import OptionList
 
 from tests.app_support import screen_text
+from tui import themes
 from tui.app import ImageDiffApp
 from tui.launch import LaunchOptions, build_app
 from tui.paths import app_paths
@@ -188,7 +190,8 @@ async def test_a_broken_theme_file_is_a_toast_and_a_log_line_and_the_others_load
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         assert app.theme == DEFAULT_THEME
-        assert {"mine", *load_catalog(None).names()} <= set(app.available_themes)
+        assert {"mine", *load_catalog(None).names()} <= set(app.theme_catalog.names())
+        assert "mine" in app.available_themes
         shown = squeeze(screen_text(app))
         for part in ("broken.toml", problem, key or "line 3"):
             assert squeeze(part) in shown, (part, screen_text(app))
@@ -296,6 +299,33 @@ async def test_every_theme_the_picker_offers_is_one_the_next_start_accepts(
         await pilot.press("escape")
     assert "textual-dark" not in offered
     assert set(offered) <= set(load_catalog(app_paths().themes_dir).names())
+
+
+async def test_the_start_reads_the_theme_it_shows_and_the_picker_offers_them_all(
+    themes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (themes_dir / "mine.toml").write_text(GOOD, encoding="utf-8")
+    read: list[str] = []
+    load = themes.load_theme_file
+
+    def counted(path: Path) -> Theme:
+        read.append(path.stem)
+        return load(path)
+
+    monkeypatch.setattr(themes, "load_theme_file", counted)
+    app = start(theme="imagediff-light")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # User files are read at start (their errors are shown then); built-ins when needed.
+        assert sorted(read) == ["imagediff-light", "mine"]
+        await pilot.press("t")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ThemePicker)
+        offered = [str(option.id) for option in picker.query_one(OptionList).options]
+        assert offered == app.theme_catalog.names()
+        await pick(pilot, app, "imagediff-nord")
+        assert app.current_theme.name == "imagediff-nord"
 
 
 async def test_theme_flag_is_for_one_run_only(isolated_dirs: object) -> None:

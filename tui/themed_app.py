@@ -38,9 +38,19 @@ class ThemedApp(App[None]):
             themes = load_catalog(None)
         self.theme_catalog = themes
         self._save_theme = save_theme
-        for source in themes.themes.values():
-            self.register_theme(source.theme)
-        self._show_from_the_start(theme or DEFAULT_THEME)
+        shown = theme or DEFAULT_THEME
+        # The rest of the built-in ones are read when the picker first lists them.
+        for name, source in themes.themes.items():
+            if source.loaded or name == shown:
+                self.register_theme(source.theme)
+        self._show_from_the_start(shown)
+
+    def _register_catalog(self) -> None:
+        """Every theme of the catalog, registered (read first where not yet read)."""
+        registered = self.available_themes
+        for name, source in self.theme_catalog.themes.items():
+            if name not in registered:
+                self.register_theme(source.theme)
 
     def _show_from_the_start(self, name: str) -> None:
         """Show theme ``name`` from the first frame, as assigning ``App.theme`` would.
@@ -77,6 +87,7 @@ class ThemedApp(App[None]):
 
     def action_pick_theme(self) -> None:
         # Only our catalog: a theme saved from here must be one the next start accepts.
+        self._register_catalog()
         names = self.theme_catalog.names()
         original = self.theme
         # Imported when first shown: the first paint does not wait for it.
