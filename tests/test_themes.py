@@ -15,7 +15,7 @@ from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widgets import Static
 
-from tui import themes
+from tests.app_support import theme_files_read
 from tui.cli import themes as cli_themes
 from tui.themes import (
     APP_VARIABLES,
@@ -95,14 +95,7 @@ def test_a_builtin_theme_file_is_read_when_first_needed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Reading and checking the six files took ~9 ms of the first paint, which shows one.
-    read: list[str] = []
-    load = themes.load_theme_file
-
-    def counted(path: Path) -> Theme:
-        read.append(path.stem)
-        return load(path)
-
-    monkeypatch.setattr(themes, "load_theme_file", counted)
+    read = theme_files_read(monkeypatch)
     catalog = load_catalog(None)
     assert read == [] and DEFAULT_THEME in catalog.names()
     assert catalog.themes["imagediff-light"].theme.name == "imagediff-light"

@@ -24,11 +24,9 @@ from textual.color import Color
 from textual.css.stylesheet import Stylesheet
 from textual.filter import ANSIToTruecolor
 from textual.pilot import Pilot
-from textual.theme import Theme
 from textual.widgets import OptionList
 
-from tests.app_support import screen_text
-from tui import themes
+from tests.app_support import screen_text, theme_files_read
 from tui.app import ImageDiffApp
 from tui.launch import LaunchOptions, build_app
 from tui.paths import app_paths
@@ -305,14 +303,7 @@ async def test_the_start_reads_the_theme_it_shows_and_the_picker_offers_them_all
     themes_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (themes_dir / "mine.toml").write_text(GOOD, encoding="utf-8")
-    read: list[str] = []
-    load = themes.load_theme_file
-
-    def counted(path: Path) -> Theme:
-        read.append(path.stem)
-        return load(path)
-
-    monkeypatch.setattr(themes, "load_theme_file", counted)
+    read = theme_files_read(monkeypatch)
     app = start(theme="imagediff-light")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
