@@ -27,9 +27,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.theme import Theme
 
+from tui import themes
 from tui.api import ClanforgeClient
 from tui.app import AppOptions, ImageDiffApp, WatchlistPort
 from tui.clock import Clock, SystemClock
@@ -219,3 +222,16 @@ def run_python_in(dirs: dict[str, str], code: str) -> subprocess.CompletedProces
         timeout=60,
         check=False,
     )
+
+
+def theme_files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stems of the theme files read from now on (the list grows as they are)."""
+    read: list[str] = []
+    load = themes.load_theme_file
+
+    def counted(path: Path) -> Theme:
+        read.append(path.stem)
+        return load(path)
+
+    monkeypatch.setattr(themes, "load_theme_file", counted)
+    return read

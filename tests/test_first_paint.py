@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import pytest
 from textual.screen import Screen
 
 from tests.app_support import make_app, run_python_in, wait_until
-from tui.app import ImageDiffApp
+from tui.app import START_SWITCH_INTERVAL, ImageDiffApp
 from tui.simulator import Simulator
 
 
@@ -77,3 +78,26 @@ def test_a_start_that_ends_before_any_screen_leaves_the_collector_on(
     )
     result = run_python_in(isolated_dirs, code)
     assert "EXIT 2 GC True" in result.stderr, result.stderr
+
+
+async def test_threads_take_turns_faster_until_the_first_frame_is_out(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Textual's writer thread sends a frame in partial writes, each waiting for the
+    # interpreter lock while the event loop works (5 ms turns by default).
+    simulator.add_diff(1, state=5)
+    before = sys.getswitchinterval()
+    during: list[float] = []
+    out = ImageDiffApp._first_frame_out
+
+    def frame_out(app: ImageDiffApp) -> None:
+        during.append(sys.getswitchinterval())
+        out(app)
+
+    monkeypatch.setattr(ImageDiffApp, "_first_frame_out", frame_out)
+    app = make_app(simulator, [1], start_polling=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(during))
+        assert during[0] == min(before, START_SWITCH_INTERVAL) < 0.005
+        assert sys.getswitchinterval() == before
+    assert sys.getswitchinterval() == before

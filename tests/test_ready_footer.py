@@ -1,13 +1,35 @@
-"""The monitor's footer lists its keys in the screen's first frame."""
+"""The monitor's footer lists its keys in the screen's first frame, drawn cheaply there
+(one line), then as Textual's own key widgets, cell for cell the same."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from textual.app import App, ComposeResult
+from textual.dom import DOMNode
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from tests.app_support import make_app, wait_until
 from tui.simulator import Simulator
-from tui.widgets.ready_footer import ReadyFooter
+from tui.widgets.ready_footer import KeyLine, ReadyFooter
+
+
+def screenshot(app: App[None]) -> str:
+    """The screen as SVG, without the name the export derives from its content's hash."""
+    return re.sub(r"terminal-\d+", "terminal", app.export_screenshot())
+
+
+def shown_keys(footer: Footer) -> list[str]:
+    """The descriptions of the keys ``footer`` draws, left to right, palette last."""
+    shown: list[str] = []
+    for child in footer.children:
+        if isinstance(child, KeyLine):
+            shown += [description for _key, description in child.keys]
+        elif isinstance(child, FooterKey):
+            shown.append(child.description)
+    return shown
 
 
 class _Keys(App[None]):
@@ -23,7 +45,7 @@ class _Keys(App[None]):
 
     def on_mount(self) -> None:
         # Mounted, composed, not yet drawn: what the first frame will show.
-        self.keys_before_first_frame = [key.description for key in self.footer.children]
+        self.keys_before_first_frame = shown_keys(self.footer)
 
 
 async def test_its_keys_are_there_before_the_first_frame() -> None:
@@ -31,8 +53,10 @@ async def test_its_keys_are_there_before_the_first_frame() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         assert {"Quit", "Refresh"} <= set(app.keys_before_first_frame)
-        # A later change of bindings recomposes it as Textual's footer does.
-        assert {"Quit", "Refresh"} <= {key.description for key in app.footer.children}
+        # Then Textual's own key widgets; a later change of bindings recomposes it as
+        # Textual's footer does.
+        await wait_until(pilot, lambda: not app.footer.query(KeyLine))
+        assert shown_keys(app.footer) == app.keys_before_first_frame
 
 
 async def test_textual_footer_alone_has_none_then() -> None:
@@ -50,3 +74,58 @@ async def test_the_monitor_uses_it(simulator: Simulator) -> None:
         footer = app.monitor.query_one(Footer)
         assert isinstance(footer, ReadyFooter)
         await wait_until(pilot, lambda: "Quit" in {k.description for k in footer.children})
+
+
+class _CountRestyles(_Keys):
+    def __init__(self, footer: Footer) -> None:
+        super().__init__(footer)
+        self.restyled: list[str] = []
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        if isinstance(node, FooterKey):
+            self.restyled.append(node.description)
+        super().update_styles(node, animate)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+async def test_its_keys_are_styled_once_with_the_footers_compact_state(compact: bool) -> None:
+    # Textual's FooterKey starts compact and then takes the footer's state: each key was
+    # styled three times before the first frame (a tenth of the monitor's first paint).
+    footer = ReadyFooter()
+    footer.compact = compact
+    app = _CountRestyles(footer)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: not footer.query(KeyLine))
+        # The palette's key is always compact (Textual binds only the others).
+        keys = list(footer.query(FooterKey).exclude(".-command-palette"))
+        assert keys and all(key.has_class("-compact") == compact for key in keys)
+        assert app.restyled == []
+        # A later change of the footer's state still reaches its keys.
+        footer.compact = not compact
+        await pilot.pause()
+        assert all(key.has_class("-compact") != compact for key in keys)
+
+
+async def test_the_first_frame_draws_the_keys_as_their_widgets_then_do(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.add_diff(1, state=5)
+    first_frame: list[str] = []
+    recompose = ReadyFooter.recompose
+
+    async def swap(footer: ReadyFooter) -> None:
+        if footer.query(KeyLine):  # on screen; its keys' widgets are about to replace it
+            first_frame.append(screenshot(footer.app))
+        await recompose(footer)
+
+    monkeypatch.setattr(ReadyFooter, "recompose", swap)
+    app = make_app(simulator, [1], start_polling=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        footer = app.monitor.query_one(ReadyFooter)
+        await wait_until(pilot, lambda: bool(first_frame) and not footer.query(KeyLine))
+        await pilot.pause()
+        assert screenshot(app) == first_frame[0]
+        # The keys are Textual's again: a click presses one.
+        (help_key,) = [key for key in footer.query(FooterKey) if key.description == "Help"]
+        await pilot.click(help_key)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")

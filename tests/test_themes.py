@@ -15,6 +15,7 @@ from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widgets import Static
 
+from tests.app_support import theme_files_read
 from tui.cli import themes as cli_themes
 from tui.themes import (
     APP_VARIABLES,
@@ -84,9 +85,22 @@ def test_builtins_all_load_with_every_app_variable() -> None:
     for name, source in catalog.themes.items():
         assert source.origin == "built-in"
         assert source.path.stem == name
+        assert source.theme.name == name
         for variable in APP_VARIABLES:
             assert Color.parse(source.theme.variables[variable])
         source.theme.to_color_system().generate()
+
+
+def test_a_builtin_theme_file_is_read_when_first_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Reading and checking the six files took ~9 ms of the first paint, which shows one.
+    read = theme_files_read(monkeypatch)
+    catalog = load_catalog(None)
+    assert read == [] and DEFAULT_THEME in catalog.names()
+    assert catalog.themes["imagediff-light"].theme.name == "imagediff-light"
+    assert catalog.themes["imagediff-light"].theme.dark is False
+    assert read == ["imagediff-light"]
 
 
 def test_builtin_names() -> None:

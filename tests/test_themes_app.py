@@ -20,10 +20,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from textual.color import Color
+from textual.css.stylesheet import Stylesheet
+from textual.filter import ANSIToTruecolor
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from tests.app_support import screen_text
+from tests.app_support import screen_text, theme_files_read
 from tui.app import ImageDiffApp
 from tui.launch import LaunchOptions, build_app
 from tui.paths import app_paths
@@ -138,6 +141,39 @@ async def test_a_user_theme_overrides_the_built_in_one(themes_dir: Path) -> None
         assert app.get_css_variables()["state-running"].upper() == "#FF00AA"
 
 
+@pytest.mark.parametrize("name", ["imagediff-light", "ansi-16", DEFAULT_THEME])
+async def test_the_theme_is_shown_from_the_start_without_parsing_the_css_twice(
+    isolated_dirs: object, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Assigning App.theme queued a re-parse of the whole stylesheet before the first
+    # frame (about 7 ms of it), when nothing had been parsed yet.
+    reparses: list[str] = []
+    reparse = Stylesheet.reparse
+
+    def counted(stylesheet: Stylesheet) -> None:
+        reparses.append(name)
+        reparse(stylesheet)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+    app = start(theme=name)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert reparses == []
+        theme = app.current_theme
+        assert theme.name == name
+        assert app.has_class(f"-theme-{name}")
+        assert app.has_class("-dark-mode") == theme.dark != app.has_class("-light-mode")
+        assert app.screen.styles.background == Color.parse(theme.background or "")
+        # Textual's ANSI-to-truecolor filter follows the theme: off for an ANSI theme.
+        (truecolor,) = (f for f in app._filters if isinstance(f, ANSIToTruecolor))
+        assert truecolor.enabled == (not theme.ansi)
+        # A theme picked later is applied as Textual applies it.
+        await pilot.press("t")
+        await pick(pilot, app, "high-contrast")
+        assert app.has_class("-theme-high-contrast") and not app.has_class(f"-theme-{name}")
+        assert app.screen.styles.background == Color.parse(app.current_theme.background or "")
+
+
 @pytest.mark.parametrize("case", sorted(BROKEN))
 async def test_a_broken_theme_file_is_a_toast_and_a_log_line_and_the_others_load(
     themes_dir: Path, case: str, caplog: pytest.LogCaptureFixture
@@ -152,7 +188,8 @@ async def test_a_broken_theme_file_is_a_toast_and_a_log_line_and_the_others_load
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         assert app.theme == DEFAULT_THEME
-        assert {"mine", *load_catalog(None).names()} <= set(app.available_themes)
+        assert {"mine", *load_catalog(None).names()} <= set(app.theme_catalog.names())
+        assert "mine" in app.available_themes
         shown = squeeze(screen_text(app))
         for part in ("broken.toml", problem, key or "line 3"):
             assert squeeze(part) in shown, (part, screen_text(app))
@@ -260,6 +297,26 @@ async def test_every_theme_the_picker_offers_is_one_the_next_start_accepts(
         await pilot.press("escape")
     assert "textual-dark" not in offered
     assert set(offered) <= set(load_catalog(app_paths().themes_dir).names())
+
+
+async def test_the_start_reads_the_theme_it_shows_and_the_picker_offers_them_all(
+    themes_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (themes_dir / "mine.toml").write_text(GOOD, encoding="utf-8")
+    read = theme_files_read(monkeypatch)
+    app = start(theme="imagediff-light")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # User files are read at start (their errors are shown then); built-ins when needed.
+        assert sorted(read) == ["imagediff-light", "mine"]
+        await pilot.press("t")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ThemePicker)
+        offered = [str(option.id) for option in picker.query_one(OptionList).options]
+        assert offered == app.theme_catalog.names()
+        await pick(pilot, app, "imagediff-nord")
+        assert app.current_theme.name == "imagediff-nord"
 
 
 async def test_theme_flag_is_for_one_run_only(isolated_dirs: object) -> None:

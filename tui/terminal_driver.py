@@ -43,13 +43,73 @@ def _why(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
+class OutputSent:
+    """Which output has reached the terminal: callbacks wait for what was queued before them.
+
+    The event loop queues each frame for Textual's writer thread and goes on. Work
+    started right after a frame holds the GIL that each of the writer's partial writes
+    to the terminal waits for (up to a switch interval, 5 ms, each): the first frame
+    reached the terminal 15-25 ms after it was drawn. Work that can wait for the frame
+    to be out asks :meth:`after`. Counts are kept under a lock (two threads).
+
+    Example:
+        >>> sent = OutputSent(); sent.queued(); sent.after(lambda: print("out"))
+        False
+        >>> sent.written(); sent.flushed()[0]()
+        out
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued = 0
+        self._written = 0
+        self._flushed = 0
+        self._waiting: list[tuple[int, Callable[[], None]]] = []
+
+    def queued(self) -> None:
+        """One more piece of output handed to the writer thread (the event loop)."""
+        with self._lock:
+            self._queued += 1
+
+    def written(self) -> None:
+        """The writer thread wrote (or dropped) one more piece."""
+        with self._lock:
+            self._written += 1
+
+    def flushed(self) -> list[Callable[[], None]]:
+        """The writer thread flushed what it wrote; the callbacks now due, in order."""
+        with self._lock:
+            self._flushed = self._written
+            due = [callback for upto, callback in self._waiting if upto <= self._flushed]
+            self._waiting = [(upto, cb) for upto, cb in self._waiting if upto > self._flushed]
+        return due
+
+    def after(self, callback: Callable[[], None]) -> bool:
+        """True when everything queued so far is out (the caller runs ``callback`` now);
+        else ``callback`` is returned by the :meth:`flushed` that sends it out."""
+        with self._lock:
+            if self._flushed >= self._queued:
+                return True
+            self._waiting.append((self._queued, callback))
+            return False
+
+
 class _GuardedOutput:
     """The terminal's output file; a failed write reports a hang-up and drops the rest."""
 
-    def __init__(self, file: IO[str], gone: threading.Event, report: HungUp) -> None:
+    def __init__(
+        self,
+        file: IO[str],
+        gone: threading.Event,
+        report: HungUp,
+        sent: OutputSent,
+        on_sent: Callable[[list[Callable[[], None]]], None],
+    ) -> None:
         self._file = file
         self._gone = gone
         self._report = report
+        self._sent = sent
+        self._on_sent = on_sent
 
     def _guard(self, operation: Callable[[], object]) -> None:
         if self._gone.is_set():
@@ -67,10 +127,18 @@ class _GuardedOutput:
                 log.warning("a write to the terminal failed: %s", _why(exc))
 
     def write(self, text: str) -> None:
-        self._guard(lambda: self._file.write(text))
+        try:
+            self._guard(lambda: self._file.write(text))
+        finally:
+            self._sent.written()
 
     def flush(self) -> None:
-        self._guard(self._file.flush)
+        try:
+            self._guard(self._file.flush)
+        finally:
+            due = self._sent.flushed()
+            if due:
+                self._on_sent(due)
 
     def fileno(self) -> int:
         return self._file.fileno()
@@ -89,10 +157,29 @@ class HangupAwareDriver(LinuxDriver):
     def __init__(self, app: App[Any], **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.terminal_gone = threading.Event()
+        self.sent = OutputSent()
+        """What output has reached the terminal (see :meth:`after_output`)."""
         output = self._file
         if output is not None:
             # The writer thread only calls write, flush and fileno on it.
-            self._file = cast(Any, _GuardedOutput(output, self.terminal_gone, self._hung_up))
+            self._file = cast(
+                Any,
+                _GuardedOutput(
+                    output, self.terminal_gone, self._hung_up, self.sent, self._output_sent
+                ),
+            )
+
+    def after_output(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the event loop once the output written so far has been
+        sent to the terminal (now, if it has). Never, once the terminal is gone."""
+        if self.sent.after(callback):
+            callback()
+
+    def _output_sent(self, due: list[Callable[[], None]]) -> None:
+        # On the writer thread. RuntimeError: the loop is closed, the app has ended.
+        for callback in due:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(callback)
 
     def hang_up(self, reason: str) -> None:
         """The terminal is gone (from any thread): write nothing more, tell the app once."""
@@ -112,6 +199,7 @@ class HangupAwareDriver(LinuxDriver):
         # Once the terminal is gone the writer thread may be stuck in a write the kernel
         # never finishes; queueing more would block the event loop on a full queue.
         if not self.terminal_gone.is_set():
+            self.sent.queued()
             super().write(data)
 
     def close(self) -> None:

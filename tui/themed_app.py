@@ -38,9 +38,40 @@ class ThemedApp(App[None]):
             themes = load_catalog(None)
         self.theme_catalog = themes
         self._save_theme = save_theme
-        for source in themes.themes.values():
-            self.register_theme(source.theme)
-        self.theme = theme or DEFAULT_THEME
+        shown = theme or DEFAULT_THEME
+        # The rest of the built-in ones are read when the picker first lists them.
+        for name, source in themes.themes.items():
+            if source.loaded or name == shown:
+                self.register_theme(source.theme)
+        self._show_from_the_start(shown)
+
+    def _register_catalog(self) -> None:
+        """Every theme of the catalog, registered (read first where not yet read)."""
+        registered = self.available_themes
+        for name, source in self.theme_catalog.themes.items():
+            if name not in registered:
+                self.register_theme(source.theme)
+
+    def _show_from_the_start(self, name: str) -> None:
+        """Show theme ``name`` from the first frame, as assigning ``App.theme`` would.
+
+        Assigning it here runs Textual's watcher, which queues a re-parse of the whole
+        stylesheet before the first frame (about 7 ms of the first paint) when nothing
+        has been parsed yet: what that first parse reads (the variables) and what the
+        watcher sets (the app's classes, the ANSI filter) are all the start needs.
+        """
+        theme = self.get_theme(name)
+        if theme is None:
+            self.theme = name  # Textual's own error for a theme it does not know
+            return
+        self.set_reactive(App.theme, name)
+        self.update_classes(
+            {f"-theme-{name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark},
+            update=False,
+        )
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.watch_theme(name)
 
     def watch_theme(self, theme_name: str) -> None:
         # Textual picks its NO_COLOR filter once, for the theme at start-up; an
@@ -56,6 +87,7 @@ class ThemedApp(App[None]):
 
     def action_pick_theme(self) -> None:
         # Only our catalog: a theme saved from here must be one the next start accepts.
+        self._register_catalog()
         names = self.theme_catalog.names()
         original = self.theme
         # Imported when first shown: the first paint does not wait for it.

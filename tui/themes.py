@@ -129,13 +129,31 @@ class UnknownTheme(UsageError):
         super().__init__(f"unknown theme {name!r}; available themes: {listed}")
 
 
-@dataclass
 class ThemeSource:
-    """A loaded theme and where it came from."""
+    """A theme file and where it came from; its theme, read once when first asked for.
 
-    theme: Theme
-    path: Path
-    origin: Literal["built-in", "user"]
+    User files are read at start (their errors are reported then); a built-in file is
+    named after its theme and read when needed: a start shows one theme.
+    """
+
+    def __init__(
+        self, path: Path, origin: Literal["built-in", "user"], theme: Theme | None = None
+    ) -> None:
+        self.path = path
+        self.origin = origin
+        self._theme = theme
+
+    @property
+    def theme(self) -> Theme:
+        """The theme (a built-in file that fails raises :class:`ThemeError`)."""
+        if self._theme is None:
+            self._theme = load_theme_file(self.path)
+        return self._theme
+
+    @property
+    def loaded(self) -> bool:
+        """True once the file has been read."""
+        return self._theme is not None
 
 
 @dataclass
@@ -363,6 +381,10 @@ def _load_dir(catalog: ThemeCatalog, folder: Path, origin: Literal["built-in", "
         return
     seen: dict[str, Path] = {}
     for path in files:
+        if origin == "built-in":
+            # Read when first needed: each file is named after its theme (a test says so).
+            catalog.themes[path.stem] = ThemeSource(path, origin)
+            continue
         try:
             theme = load_theme_file(path)
         except ThemeError as error:
@@ -380,7 +402,7 @@ def _load_dir(catalog: ThemeCatalog, folder: Path, origin: Literal["built-in", "
             )
             continue
         seen[theme.name] = path
-        catalog.themes[theme.name] = ThemeSource(theme=theme, path=path, origin=origin)
+        catalog.themes[theme.name] = ThemeSource(path, origin, theme)
 
 
 def load_catalog(user_dir: Path | None) -> ThemeCatalog:
@@ -388,6 +410,7 @@ def load_catalog(user_dir: Path | None) -> ThemeCatalog:
 
     A user theme with a built-in's name replaces it. A missing ``user_dir`` is
     fine; a broken file is recorded in ``errors`` and the other files still load.
+    User files are read now; built-in ones when their theme is first asked for.
     """
     catalog = ThemeCatalog()
     _load_dir(catalog, builtin_themes_dir(), "built-in")

@@ -23,12 +23,12 @@ from tui.formatting import count_noun
 from tui.models import DiffJob
 from tui.plan import ACCEPT, REJECT, RETRY, Action
 from tui.safetext import plain
-from tui.screens.new_diff import NewDiffRequest, NewDiffScreen, Offer
 from tui.screens.plan_text import listed, plan_text
 from tui.tracker import AcceptOptions, FollowedJob, JobView, RetryRecord, Tracker, locked_by
 
 if TYPE_CHECKING:
     from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
+    from tui.screens.new_diff import NewDiffRequest, Offer
 
 log = logging.getLogger("tui.app")
 
@@ -230,6 +230,9 @@ class Lifecycle:
                 job = await self._tracker.fetch_details(view.diffid)
             except ApiError:
                 return None
+        # Imported when first needed (also below): the first paint does not wait for it.
+        from tui.screens.new_diff import Offer
+
         offer = Offer.of(view.diffid, job.info)
         return offer.imageid if offer is not None else None
 
@@ -237,6 +240,8 @@ class Lifecycle:
 
     def new_diff(self) -> None:
         """The new-diff dialog, offered the focused diff's image and machine."""
+
+        from tui.screens.new_diff import NewDiffScreen
 
         async def run() -> None:
             offer, note = await self._offer()
@@ -247,6 +252,8 @@ class Lifecycle:
         self._host.app.run_worker(run(), group="create")
 
     async def _offer(self) -> tuple[Offer | None, str]:
+        from tui.screens.new_diff import Offer
+
         diffid = self._host.focused_diff()
         if diffid is None:
             return None, ""
