@@ -32,9 +32,13 @@ async def test_rate_limit_and_server_error_show_as_words_then_recover(
         await wait_until(pilot, lambda: all_polled(app))
         simulator.inject("429", retry_after=1)
         await wait_until(pilot, lambda: "rate limited" in list_text(app), what="429 words")
+        # The list is drawn from the diff's view as it is; the header's counts follow
+        # with the next coalesced redraw (within 50 ms), so wait for them too.
+        await wait_until(
+            pilot, lambda: "│ ⚠ 1 of 1 erroring" in header_text(app), what="erroring count"
+        )
         # One diff's 429 is its own: the account is not slowed down for it.
         assert "● live" in header_text(app)
-        assert "│ ⚠ 1 of 1 erroring" in header_text(app)
         await wait_until(pilot, lambda: "rate limited" not in list_text(app), what="recovery")
         assert app.tracker.views[41].poll_error is None
         simulator.inject("500")
