@@ -186,3 +186,18 @@ async def test_the_add_dialog_offers_a_new_diff_but_not_in_read_only(
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert not isinstance(app.screen, NewDiffScreen)
+
+
+async def test_the_lock_hint_names_the_key_the_keymap_gave_go_to_lock() -> None:
+    # `[keymap] go-to-lock = "w"`: the panel's hint must say the key that works, and
+    # that key must go there.
+    with Simulator(speed=150.0, seed_demo=True) as simulator:
+        app = make_app(simulator, [(4108, "rollback")], keymap={"go-to-lock": "w"})
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: all_polled(app))
+            await wait_until(
+                pilot, lambda: _panel_has(app, "Image locked by diffid 4113 · w: go to #4113")
+            )
+            assert "o: go to" not in list_text(app)
+            await pilot.press("w")
+            await wait_until(pilot, lambda: app.monitor.job_list.highlighted == 4113)

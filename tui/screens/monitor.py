@@ -114,6 +114,7 @@ class MonitorScreen(Screen[None]):
             f"Nothing watched yet: press {self.key_for('add')} to add diff IDs "
             "(ctrl+p lists every action)."
         )
+        self.job_list.lock_key = self.key_for("go_to_lock")
         header = self.header
         header.read_only = self.options.read_only
         header.set_counts(self.tracker.summary())

@@ -28,6 +28,7 @@ from tui.clock import Clock
 from tui.job_order import SortKey
 from tui.widgets.list_rows import ListRows
 from tui.widgets.panel import (
+    LOCK_KEY,
     PANEL_COMPONENT_CLASSES,
     PANEL_CSS,
     Columns,
@@ -140,6 +141,8 @@ class JobList(ScrollView, can_focus=True):
         """What the last Arranged message said."""
         self.empty_hint = "Nothing watched yet: press n to add diff IDs."
         """Shown when no diff is watched (the app words it with the current keys)."""
+        self.lock_key = LOCK_KEY
+        """The key a locked diff's hint names for going to its holder (after the keymap)."""
         self.rebuild()
 
     @property

@@ -109,6 +109,11 @@ def state_class(state: JobState | None) -> StateClass:
     return "completed" if state is JobState.COMPLETED else "failed"
 
 
+LOCK_KEY: Final = "o"
+"""The monitor's key that goes to the diff holding a lock (``go-to-lock`` in the table),
+until the keymap gives it another (the list then passes that one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PanelStyles:
     base: Style
@@ -303,6 +308,7 @@ def panel_strips(
     selected: bool,
     cursor: bool,
     styles: PanelStyles,
+    lock_key: str = LOCK_KEY,
 ) -> list[Strip]:
     """The panel's lines as strips ``columns.width`` cells wide, on the cursor's or
     the selection's tint."""
@@ -312,7 +318,9 @@ def panel_strips(
     elif selected:
         background = background + styles.selected
     mark = ("▌" if cursor else " ") + ("●" if selected else " ")
-    lines = render_panel(view, now=now, columns=columns, mark=mark, styles=styles)
+    lines = render_panel(
+        view, now=now, columns=columns, mark=mark, styles=styles, lock_key=lock_key
+    )
     width = columns.width
     return [
         pieces_to_strip(((text, background + style) for text, style in line), width, background)
@@ -327,7 +335,13 @@ def _progress_bar(progress: int, width: int, fill: Style, styles: PanelStyles) -
 
 
 def render_panel(
-    view: JobView, *, now: float, columns: Columns, mark: str, styles: PanelStyles
+    view: JobView,
+    *,
+    now: float,
+    columns: Columns,
+    mark: str,
+    styles: PanelStyles,
+    lock_key: str = LOCK_KEY,
 ) -> list[list[Piece]]:
     """The lines of one diff's panel, as (text, style) pieces: one row of columns;
     in normal mode two more below the label (times and poll health; the whole
@@ -347,12 +361,12 @@ def render_panel(
     note_style = styles.poll_error if poll_error else styles.dim
     if view.stale:
         note_style = styles.stale
-    problem, problem_style = _problem(view, poll_error, styles, now)
+    problem, problem_style = _problem(view, poll_error, styles, now, lock_key)
     row_problem = problem
     if not columns.compact and view.poll_failure is not None:
         # The countdown to the next try changes every second: the row says what failed,
         # the detail line below (near the left edge, cheap to resend: issue 15) when.
-        row_problem = _problem(view, view.poll_failure.head, styles, now)[0]
+        row_problem = _problem(view, view.poll_failure.head, styles, now, lock_key)[0]
     if not problem and health:
         # Our data's health, when nothing went wrong with the job: in the error column.
         problem = row_problem = health
@@ -447,10 +461,6 @@ def job_time_text(view: JobView, now: float) -> str:
     return ago_text(when, now)
 
 
-LOCK_KEY: Final = "o"
-"""The monitor's key that goes to the diff holding a lock (``go-to-lock`` in the table)."""
-
-
 def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
     if tone == "error":
         return styles.error
@@ -464,7 +474,7 @@ def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
 
 
 def _problem(
-    view: JobView, poll_error: str | None, styles: PanelStyles, now: float
+    view: JobView, poll_error: str | None, styles: PanelStyles, now: float, lock_key: str
 ) -> tuple[str, Style]:
     if view.outcome_unknown:
         return "? retry outcome unknown: checking status", styles.poll_error
@@ -474,7 +484,7 @@ def _problem(
     if decision is not None:
         text, tone = decision
         return text, _tone_style(tone, styles)
-    lock = lock_line(view, LOCK_KEY)
+    lock = lock_line(view, lock_key)
     if lock is not None:
         return lock, styles.error
     last_retry = view.retries[-1] if view.retries else None

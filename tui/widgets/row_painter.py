@@ -162,6 +162,7 @@ class RowPainter:
             selected=diffid in job_list.selected,
             cursor=row == job_list.cursor,
             styles=self.styles(),
+            lock_key=job_list.lock_key,
         )
 
 
