@@ -352,8 +352,8 @@ def _fast_subtable(
 
 def _fast_entry(match: re.Match[str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The ``[[diff]]`` table and its ``last`` table (None: none) of a :data:`_FAST_ENTRY`."""
-    (diffid, asid, api_url, label, added_at, has_last, state_id) = match.groups()[:7]
-    (state_name, progress, eta, error, seen_at, start) = match.groups()[7:]
+    (diffid, asid, api_url, label, added_at, has_last, state_id, *rest) = match.groups()
+    (state_name, progress, eta, error, seen_at, start) = rest
     diff: dict[str, Any] = {
         "diffid": int(diffid),
         "asid": int(asid),
