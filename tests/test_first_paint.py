@@ -101,3 +101,19 @@ async def test_threads_take_turns_faster_until_the_first_frame_is_out(
         assert during[0] == min(before, START_SWITCH_INTERVAL) < 0.005
         assert sys.getswitchinterval() == before
     assert sys.getswitchinterval() == before
+
+
+async def test_the_interpreter_s_turns_are_restored_however_the_app_ends(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An app that ends before its first frame is out (no `q`: the frame never left, the
+    # app is told to exit) must not leave the process with 1 ms turns.
+    simulator.add_diff(1, state=5)
+    before = sys.getswitchinterval()
+    monkeypatch.setattr(ImageDiffApp, "_first_frame_out", lambda app: None)
+    app = make_app(simulator, [1], start_polling=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert sys.getswitchinterval() < before
+        app.exit()
+    assert sys.getswitchinterval() == before

@@ -106,9 +106,9 @@ class ImageDiffApp(ThemedApp):
         self._terminal_gone = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._painted: list[Callable[[], None]] | None = []
+        """Waiting for the first frame to be on the terminal; None once it is."""
         self._switch_interval: float | None = None
         """The interpreter's switch interval before start-up shortened it."""
-        """Waiting for the first frame to be on the terminal; None once it is."""
         self.writes = WatchlistWrites(watchlist)
         """All watchlist file work, in order, off the event loop."""
 
@@ -195,6 +195,11 @@ class ImageDiffApp(ThemedApp):
         exit_on_signals(self, self._loop)
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, START_SWITCH_INTERVAL))
+
+    def on_unmount(self) -> None:
+        # However the app ends (an exit before its first frame is out, an error), the
+        # process keeps Python's own turns at the interpreter lock.
+        self._end_start_up()
 
     def _end_start_up(self) -> None:
         if self._switch_interval is not None:
@@ -340,7 +345,6 @@ class ImageDiffApp(ThemedApp):
         if self._quitting:
             return
         self._quitting = True
-        self._end_start_up()  # if it quits before its first frame is out
         unsaved = await _wind_down(self.tracker, self.writes, self._client)
         show = unsaved is not None and not self._terminal_gone
         self.exit(message=Text(unsaved) if show and unsaved else None)
