@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from rich.console import Console
+from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.app_support import screen_text
+from tests.app_support import make_app, screen_text, wait_until
 from tui.app import ImageDiffApp
+from tui.simulator import Simulator
 
 SIZE = (120, 40)
 LONG = 1e7
@@ -17,6 +21,20 @@ LONG = 1e7
 
 def all_polled(app: ImageDiffApp) -> bool:
     return all(not view.stale for view in app.tracker.views.values())
+
+
+@asynccontextmanager
+async def completed_fleet(
+    simulator: Simulator, diffs: Sequence[int | tuple[int, str]]
+) -> AsyncIterator[tuple[ImageDiffApp, Pilot[None]]]:
+    """The app watching ``diffs`` (IDs, or ``(id, label)``), each a Completed diff on
+    ``simulator``, running at :data:`SIZE` with every diff polled once."""
+    for diff in diffs:
+        simulator.add_diff(diff if isinstance(diff, int) else diff[0], state=5)
+    app = make_app(simulator, diffs)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        yield app, pilot
 
 
 def header_text(app: ImageDiffApp) -> str:

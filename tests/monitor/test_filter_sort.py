@@ -16,6 +16,7 @@ from tests.monitor.steps import (
     LONG,
     SIZE,
     all_polled,
+    completed_fleet,
     header_text,
     type_text,
 )
@@ -111,11 +112,9 @@ async def test_a_filter_that_matches_nothing_says_so_and_escape_clears_it(
 
 
 async def test_a_filter_that_hides_diffs_says_how_many_are_shown(simulator: Simulator) -> None:
-    for diffid in (101, 102, 203):
-        simulator.add_diff(diffid, state=5)
-    app = make_app(simulator, [(101, "eu-west"), (102, "eu-east"), (203, "us-west")])
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
+    async with completed_fleet(
+        simulator, [(101, "eu-west"), (102, "eu-east"), (203, "us-west")]
+    ) as (app, pilot):
         assert "shown" not in header_text(app)
         await pilot.press("slash")
         await type_text(pilot, "west")
@@ -127,11 +126,7 @@ async def test_a_filter_that_hides_diffs_says_how_many_are_shown(simulator: Simu
 async def test_capital_s_reverses_the_sort_and_the_header_shows_the_arrow(
     simulator: Simulator,
 ) -> None:
-    for diffid in (3, 1, 2):
-        simulator.add_diff(diffid, state=5)
-    app = make_app(simulator, [3, 1, 2])
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
+    async with completed_fleet(simulator, [3, 1, 2]) as (app, pilot):
         await pilot.press("s")
         assert app.monitor.job_list.order == [1, 2, 3]
         assert "sort: ID ↑" in header_text(app)
@@ -202,11 +197,7 @@ async def test_f_shows_only_what_needs_attention_and_combines_with_the_filter(
 async def test_a_filter_keystroke_lays_out_the_screen_only_when_the_list_changes_size(
     simulator: Simulator,
 ) -> None:
-    for diffid in (101, 102, 203):
-        simulator.add_diff(diffid, state=5)
-    app = make_app(simulator, [101, 102, 203])
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
+    async with completed_fleet(simulator, [101, 102, 203]) as (app, pilot):
         await pilot.press("slash")
         await pilot.pause()
         layouts = count_layouts(app.screen)

@@ -15,6 +15,7 @@ from tests.monitor.steps import (
     LONG,
     SIZE,
     all_polled,
+    completed_fleet,
     header_text,
     rich_text,
     type_text,
@@ -23,11 +24,7 @@ from tui.simulator import Simulator
 
 
 async def test_selection_with_space_a_and_shift_a(simulator: Simulator) -> None:
-    for diffid in (1, 2, 3, 4):
-        simulator.add_diff(diffid, state=5)
-    app = make_app(simulator, [1, 2, 3, 4])
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
+    async with completed_fleet(simulator, [1, 2, 3, 4]) as (app, pilot):
         await pilot.press("space")
         assert app.monitor.job_list.selected == {1}
         assert "[1 selected]" in header_text(app)
@@ -45,11 +42,7 @@ async def test_selection_with_space_a_and_shift_a(simulator: Simulator) -> None:
 
 
 async def test_compact_mode_shows_one_line_per_diff(simulator: Simulator) -> None:
-    for diffid in (1, 2):
-        simulator.add_diff(diffid, state=5)
-    app = make_app(simulator, [1, 2])
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
+    async with completed_fleet(simulator, [1, 2]) as (app, pilot):
         lines = list_text(app).split("\n")
         assert "#2" in lines[3]
         await pilot.press("m")

@@ -16,6 +16,7 @@ from tests.app_support import list_text, make_app, screen_text, wait_until
 from tests.monitor.steps import (
     SIZE,
     all_polled,
+    completed_fleet,
     dialog_text,
     header_text,
     rich_text,
@@ -67,11 +68,7 @@ async def test_add_reports_bad_tokens_inline_and_adds_good_ids_with_a_label(
 
 
 async def test_remove_asks_first_and_only_then_removes(simulator: Simulator) -> None:
-    for diffid in (1, 2, 3):
-        simulator.add_diff(diffid, state=5)
-    app = make_app(simulator, [1, 2, 3])
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: all_polled(app))
+    async with completed_fleet(simulator, [1, 2, 3]) as (app, pilot):
         await pilot.press("space")  # select #1, cursor moves to #2
         await pilot.press("space")
         assert "[2 selected]" in header_text(app)
