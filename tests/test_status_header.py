@@ -42,39 +42,36 @@ async def test_the_poll_state_is_drawn_in_the_themes_colour(
         assert colours and colours[-1].get_truecolor() == expected.get_truecolor()
 
 
-async def test_at_80_columns_the_second_line_shortens_before_anything_is_cut() -> None:
+async def _second_line(width: int, counts: dict[str, int], **shown: object) -> str:
+    """The header's second line at ``width`` columns, with these counts and attributes."""
     app = HeaderApp("imagediff-dark")
-    async with app.run_test(size=(80, 4)) as pilot:
+    async with app.run_test(size=(width, 4)) as pilot:
         header = app.query_one(StatusHeader)
-        header.counts = {"running": 3, "waiting": 3, "completed": 3, "failed": 4, "erroring": 2}
-        header.shown = (4, 13)
-        header.attention = True
-        header.sort_arrow = "↓"
+        header.counts = counts
+        for name, value in shown.items():
+            setattr(header, name, value)
         await pilot.pause()
-        line2 = header.render().plain.splitlines()[1]
-        for part in ("⚑ needs attention", "4 of 13 shown", "▶ 3", "✗ 4", "⚠ 2 erroring"):
-            assert part in line2, (part, line2)
-        assert not line2.endswith("…")
-        assert len(line2) <= 80 - 2  # the padding
+        return header.render().plain.splitlines()[1]
+
+
+async def test_at_80_columns_the_second_line_shortens_before_anything_is_cut() -> None:
+    counts = {"running": 3, "waiting": 3, "completed": 3, "failed": 4, "erroring": 2}
+    line2 = await _second_line(80, counts, shown=(4, 13), attention=True, sort_arrow="↓")
+    for part in ("⚑ needs attention", "4 of 13 shown", "▶ 3", "✗ 4", "⚠ 2 erroring"):
+        assert part in line2, (part, line2)
+    assert not line2.endswith("…")
+    assert len(line2) <= 80 - 2  # the padding
 
 
 async def test_at_120_columns_the_counts_keep_their_words() -> None:
-    app = HeaderApp("imagediff-dark")
-    async with app.run_test(size=(120, 4)) as pilot:
-        header = app.query_one(StatusHeader)
-        header.counts = {"running": 3, "waiting": 3, "completed": 3, "failed": 4, "erroring": 2}
-        await pilot.pause()
-        line2 = header.render().plain.splitlines()[1]
-        assert "▶ 3 running  ◑ 3 waiting  ✓ 3 completed  ✗ 4 failed" in line2
-        assert "⚠ 2 of 13 erroring" in line2
-        assert line2.endswith("sort: state ↑")
+    counts = {"running": 3, "waiting": 3, "completed": 3, "failed": 4, "erroring": 2}
+    line2 = await _second_line(120, counts)
+    assert "▶ 3 running  ◑ 3 waiting  ✓ 3 completed  ✗ 4 failed" in line2
+    assert "⚠ 2 of 13 erroring" in line2
+    assert line2.endswith("sort: state ↑")
 
 
 async def test_at_80_columns_the_sort_goes_before_the_counts_lose_their_words() -> None:
-    app = HeaderApp("imagediff-dark")
-    async with app.run_test(size=(80, 4)) as pilot:
-        header = app.query_one(StatusHeader)
-        header.counts = {"running": 3, "waiting": 3, "completed": 1, "failed": 1, "erroring": 1}
-        await pilot.pause()
-        line2 = header.render().plain.splitlines()[1]
-        assert line2 == "▶ 3 running  ◑ 3 waiting  ✓ 1 completed  ✗ 1 failed  │ ⚠ 1 of 8 erroring"
+    counts = {"running": 3, "waiting": 3, "completed": 1, "failed": 1, "erroring": 1}
+    line2 = await _second_line(80, counts)
+    assert line2 == "▶ 3 running  ◑ 3 waiting  ✓ 1 completed  ✗ 1 failed  │ ⚠ 1 of 8 erroring"
