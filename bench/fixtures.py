@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.models import LastStatus, WatchEntry, parse_job
+from tui.domain.jobs import parse_job
+from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.simulator import ETA_ERROR_LIMIT, REALISTIC_ERRORS, Simulator
-from tui.watchlist import WatchlistStore
+from tui.store.watchlist.file import WatchlistStore
 
 PROFILE = "bench"
 REPO = Path(__file__).resolve().parent.parent

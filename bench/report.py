@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from bench.measures import COLUMNS, LINES, Results
 from bench.stats import median, percentile
-from tui.poll_settings import PollSettings
+from tui.domain.poll_settings import PollSettings
 
 
 @dataclass

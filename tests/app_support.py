@@ -3,7 +3,7 @@
 Keep this small and stable: other test files import it.
 
 * :class:`MemoryWatchlist`: an in-memory ``WatchlistPort`` that records every call.
-* :func:`make_app`: an :class:`~tui.app.ImageDiffApp` against a running simulator.
+* :func:`make_app`: an :class:`~tui.ui.app.ImageDiffApp` against a running simulator.
 * :func:`wait_until`: pump the Pilot until a condition holds (or fail after a timeout).
 * :func:`screen_text`: the text the terminal would show, line by line.
 
@@ -32,13 +32,13 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.theme import Theme
 
-from tui import themes
-from tui.api import ClanforgeClient
-from tui.app import AppOptions, ImageDiffApp, WatchlistPort
-from tui.clock import Clock, SystemClock
-from tui.journal import Journal
-from tui.models import Accepted, LastStatus, Rejected, WatchEntry
-from tui.poll_settings import PollSettings
+from tui.api.client import ClanforgeClient
+from tui.domain.clock import Clock, SystemClock
+from tui.domain.poll_settings import PollSettings
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.store.journal import Journal
+from tui.ui import themes
+from tui.ui.app import AppOptions, ImageDiffApp, WatchlistPort
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -140,7 +140,7 @@ def make_app(
 ) -> ImageDiffApp:
     """An app watching ``diffs`` (IDs, or ``(id, label)``) on ``simulator``.
 
-    ``options`` go to :class:`~tui.app.AppOptions` (``read_only``, ``keymap``,
+    ``options`` go to :class:`~tui.ui.app.AppOptions` (``read_only``, ``keymap``,
     ``compact``, ``theme`` ...). The watchlist is ``app.watchlist`` (a
     :class:`MemoryWatchlist` unless one is given); the journal is in memory unless
     one is given.

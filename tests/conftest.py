@@ -19,7 +19,7 @@ settings.load_profile("imagediff")
 settings.register_profile("thorough", parent=settings.get_profile("imagediff"), max_examples=2000)
 
 if TYPE_CHECKING:
-    from tui.api import ClanforgeClient
+    from tui.api.client import ClanforgeClient
     from tui.simulator import Simulator
 
 
@@ -35,7 +35,7 @@ def simulator() -> Iterator[Simulator]:
 @pytest.fixture
 def connect(simulator: Simulator) -> Callable[..., ClanforgeClient]:
     """Makes a client of ``simulator`` with its credentials; keywords go to the client."""
-    from tui.api import ClanforgeClient
+    from tui.api.client import ClanforgeClient
 
     def make(**options: Any) -> ClanforgeClient:
         return ClanforgeClient(

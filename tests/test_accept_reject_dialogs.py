@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import Button, Checkbox, RadioButton, Static
 
 from tests.dialog_host import UNSET, DialogApp
-from tui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
-from tui.tracker import AcceptOptions
+from tui.polling.tracker import AcceptOptions
+from tui.ui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
 
 
 def _accept(can_send: bool = True) -> AcceptScreen:

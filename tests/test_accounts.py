@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.test_cli_jobs import assert_clean, json_lines, run_cli
-from tui.config import DEFAULT_API_URL, account_url
-from tui.paths import app_paths
+from tui.store.config import DEFAULT_API_URL, account_url
+from tui.store.paths import app_paths
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

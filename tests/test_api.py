@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tui.api import (
+from tui.api.client import ClanforgeClient, parse_retry_after
+from tui.api.errors import (
     ApiError,
     ApiTimeout,
     AuthenticationError,
     BadRequest,
-    ClanforgeClient,
     Forbidden,
     InsecureURL,
     InvalidResponseError,
@@ -23,10 +23,9 @@ from tui.api import (
     RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
-    is_loopback,
-    parse_retry_after,
 )
-from tui.models import JobState
+from tui.api.urls import is_loopback
+from tui.domain.jobs import JobState
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tui.api import (
+from tui.api.client import ClanforgeClient
+from tui.api.errors import (
     ApiError,
     BadRequest,
-    ClanforgeClient,
     NotFound,
     RateLimited,
     RetryOutcomeUnknown,
     ServerError,
 )
-from tui.models import JobState, UninstallJob, VersionJob
+from tui.domain.jobs import JobState, UninstallJob, VersionJob
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -157,7 +157,7 @@ async def test_state_changing_calls_are_sent_exactly_once_whatever_happens(
 
 
 def test_which_errors_may_have_left_the_change_done() -> None:
-    from tui.api import ApiTimeout, InvalidResponseError, NetworkError
+    from tui.api.errors import ApiTimeout, InvalidResponseError, NetworkError
 
     maybe = [
         RetryOutcomeUnknown("lost"),

@@ -15,8 +15,10 @@ import httpx
 import pytest
 
 from tests.test_cli_jobs import run_cli
-from tui import api as api_module
-from tui.api import ApiTimeout, ClanforgeClient, InsecureURL, NotFound, check_api_url
+from tui.api import client as api_module
+from tui.api.client import ClanforgeClient
+from tui.api.errors import ApiTimeout, InsecureURL, NotFound
+from tui.api.urls import check_api_url
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -161,8 +163,8 @@ def test_https_and_ip_literals_are_not_pinned() -> None:
 
 def test_no_http_machinery_before_the_first_request() -> None:
     code = (
-        "import sys, tui.api\n"
-        "c = tui.api.ClanforgeClient('https://api.example.test', 1, 'AK', 'SK')\n"
+        "import sys, tui.api.client\n"
+        "c = tui.api.client.ClanforgeClient('https://api.example.test', 1, 'AK', 'SK')\n"
         "print('httpx' in sys.modules)\n"
     )
     result = subprocess.run(

@@ -9,17 +9,17 @@ from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
 from tests.monitor.steps import LONG, SIZE, all_polled, rich_text
-from tui.journal import Journal, JournalEvent
-from tui.models import JobState
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.detail import DetailScreen
-from tui.screens.events import EventLines, EventsScreen
+from tui.domain.jobs import JobState
+from tui.polling.tracker import Tracker
 from tui.simulator import Simulator
-from tui.tracker import Tracker
+from tui.store.journal import Journal, JournalEvent
+from tui.ui.screens.confirm import ConfirmScreen
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.events import EventLines, EventsScreen
 
 
 def event_lines(app: object) -> list[str]:
-    from tui.app import ImageDiffApp
+    from tui.ui.app import ImageDiffApp
 
     assert isinstance(app, ImageDiffApp) and isinstance(app.screen, EventsScreen)
     return list(app.screen.query_one(EventLines)._lines)

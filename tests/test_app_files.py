@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.app_support import make_app, screen_text, wait_until
-from tui.atomicfile import lock_path
-from tui.clock import SystemClock
-from tui.models import WatchEntry
-from tui.screens.help import HelpScreen
-from tui.session import WatchSession
-from tui.watchlist import WatchlistStore
+from tui.domain.clock import SystemClock
+from tui.domain.watch_entry import WatchEntry
+from tui.store.atomic_file import lock_path
+from tui.store.watchlist.file import WatchlistStore
+from tui.store.watchlist.session import WatchSession
+from tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from tests.test_cli_jobs import run_cli
-from tui.journal import Journal, JournalEvent
-from tui.paths import app_paths
+from tui.store.journal import Journal, JournalEvent
+from tui.store.paths import app_paths
 
 
 def run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:

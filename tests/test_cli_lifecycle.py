@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.test_cli_jobs import JOB_KEYS, assert_clean, json_lines, run_cli
-from tui.journal import Journal
-from tui.models import Accepted, Rejected
-from tui.paths import app_paths
-from tui.watchlist import WatchlistStore
+from tui.domain.watch_entry import Accepted, Rejected
+from tui.store.journal import Journal
+from tui.store.paths import app_paths
+from tui.store.watchlist.file import WatchlistStore
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

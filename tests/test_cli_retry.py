@@ -9,12 +9,13 @@ import pytest
 
 from tests.test_cli_jobs import assert_clean, check_line_schema, json_lines, run_cli
 from tests.test_launch import TerminalRun
-from tui.api import NotFound
+from tui.api.errors import NotFound
 from tui.cli.jobs import plan_from_statuses, skip_json
-from tui.models import DiffJob, WatchEntry, parse_job
-from tui.paths import app_paths
+from tui.domain.jobs import DiffJob, parse_job
+from tui.domain.watch_entry import WatchEntry
 from tui.simulator import STATE_NAMES
-from tui.watchlist import WatchlistStore
+from tui.store.paths import app_paths
+from tui.store.watchlist.file import WatchlistStore
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

@@ -18,9 +18,9 @@ from tui.cli import paths as cli_paths
 from tui.cli import profile as cli_profile
 from tui.cli import watchlist as cli_watchlist
 from tui.cli.common import connection_options, exit_code_for
-from tui.config import DEFAULT_API_URL, load_config
-from tui.paths import app_paths
-from tui.watchlist import WatchlistStore
+from tui.store.config import DEFAULT_API_URL, load_config
+from tui.store.paths import app_paths
+from tui.store.watchlist.file import WatchlistStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from rich.cells import cell_len
 from rich.style import Style
 
 from tests.test_job_list import _view
-from tui.widgets.panel import (
+from tui.ui.widgets.panel import (
     GLYPHS,
     LABEL_MIN,
     LABEL_WIDTH,

@@ -12,11 +12,11 @@ from textual.widgets import OptionList, Static, TabbedContent
 
 from tests.app_support import make_app, screen_text, wait_until
 from tests.monitor.steps import SIZE, all_polled, dialog_text, rich_text, toasts, type_text
-from tui.app import ImageDiffApp
-from tui.screens.accept_reject import AcceptScreen, RejectScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.detail import DetailScreen, human_size
 from tui.simulator import Simulator
+from tui.ui.app import ImageDiffApp
+from tui.ui.screens.accept_reject import AcceptScreen, RejectScreen
+from tui.ui.screens.confirm import ConfirmScreen
+from tui.ui.screens.detail import DetailScreen, human_size
 
 
 async def _open_details(app: ImageDiffApp, pilot: object, row: int) -> DetailScreen:

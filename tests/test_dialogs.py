@@ -8,8 +8,8 @@ from textual.widgets import Button, Input
 
 from tests.app_support import make_app, wait_until
 from tests.monitor.steps import SIZE, all_polled, footer_text, toasts, type_text
-from tui.screens.confirm import ConfirmScreen
 from tui.simulator import Simulator
+from tui.ui.screens.confirm import ConfirmScreen
 
 
 async def test_typing_after_e_appends_to_the_label_and_ctrl_a_selects_all(

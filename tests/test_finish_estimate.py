@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.clock import FakeClock
-from tui.finish_estimate import (
+from tui.domain.clock import FakeClock
+from tui.domain.jobs import DiffJob, JobState
+from tui.domain.poll_settings import PollSettings
+from tui.polling.finish_estimate import (
     ETA_ERROR,
     KEPT_READS,
     FinishEstimator,
@@ -15,8 +17,6 @@ from tui.finish_estimate import (
     eta_window,
     pace_window,
 )
-from tui.models import DiffJob, JobState
-from tui.poll_settings import PollSettings
 
 SETTINGS = PollSettings(min_interval=1.0, running_max_interval=30.0)
 

@@ -9,8 +9,8 @@ import pytest
 from textual.screen import Screen
 
 from tests.app_support import make_app, run_python_in, wait_until
-from tui.app import START_SWITCH_INTERVAL, ImageDiffApp
 from tui.simulator import Simulator
+from tui.ui.app import START_SWITCH_INTERVAL, ImageDiffApp
 
 
 async def test_polling_starts_after_the_first_frame(

@@ -14,14 +14,15 @@ from textual.message import Message
 from textual.strip import Strip
 
 from tests.app_support import list_text, make_app, wait_until
-from tui.clock import FakeClock
-from tui.job_order import filter_haystack, sort_value
-from tui.models import WatchEntry, parse_job
-from tui.themes import default_app_variables
-from tui.tracker import JobView
-from tui.widgets import list_rows as list_rows_module
-from tui.widgets.job_list import JobList
-from tui.widgets.list_rows import RESORT_AFTER
+from tui.domain.clock import FakeClock
+from tui.domain.jobs import parse_job
+from tui.domain.watch_entry import WatchEntry
+from tui.polling.job_order import filter_haystack, sort_value
+from tui.polling.tracker import JobView
+from tui.ui.themes import default_app_variables
+from tui.ui.widgets import list_rows as list_rows_module
+from tui.ui.widgets.job_list import JobList
+from tui.ui.widgets.list_rows import RESORT_AFTER
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

@@ -21,10 +21,10 @@ from tests.test_tracker import (
     tracker_for,
     wait_until,
 )
-from tui.api import BadRequest, RetryOutcomeUnknown
-from tui.journal import Journal, JournalEvent, OutageWatch, describe, parse_line, parse_since
-from tui.logsetup import redact
-from tui.models import JobState
+from tui.api.errors import BadRequest, RetryOutcomeUnknown
+from tui.domain.jobs import JobState
+from tui.store.journal import Journal, JournalEvent, OutageWatch, describe, parse_line, parse_since
+from tui.store.log_file import redact
 
 
 def state_event(at: float, diffid: int = 1, new: str = "Completed") -> JournalEvent:
@@ -193,7 +193,7 @@ def test_read_filters_by_time_diff_and_account(tmp_path: Path) -> None:
 
 
 def test_a_reason_with_a_secret_is_redacted(tmp_path: Path) -> None:
-    from tui.logsetup import register_secret
+    from tui.store.log_file import register_secret
 
     register_secret("s3cr3t-key-0123456789")
     journal = Journal(tmp_path / "journal.jsonl")

@@ -67,27 +67,27 @@ def test_the_terminal_ui_starts_without_importing_the_screens_it_does_not_show()
     """Dialogs and other screens are imported when first shown (README, Performance)."""
     code = (
         "import sys\n"
-        "import tui.launch\n"
-        "print(sorted(m for m in sys.modules if m.startswith('tui.screens.')))\n"
+        "import tui.ui.launch\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tui.ui.screens.')))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     loaded = set(ast.literal_eval(result.stdout.strip()))
     later = {
-        "tui.screens.accept_reject",
-        "tui.screens.add_diffs",
-        "tui.screens.confirm",
-        "tui.screens.dialog",
-        "tui.screens.list_picker",
-        "tui.screens.new_diff",
-        "tui.screens.profile_picker",
-        "tui.screens.profile_switching",
-        "tui.screens.detail",
-        "tui.screens.edit_label",
-        "tui.screens.events",
-        "tui.screens.help",
-        "tui.screens.theme_picker",
+        "tui.ui.screens.accept_reject",
+        "tui.ui.screens.add_diffs",
+        "tui.ui.screens.confirm",
+        "tui.ui.screens.dialog",
+        "tui.ui.screens.list_picker",
+        "tui.ui.screens.new_diff",
+        "tui.ui.screens.profile_picker",
+        "tui.ui.screens.profile_switching",
+        "tui.ui.screens.detail",
+        "tui.ui.screens.edit_label",
+        "tui.ui.screens.events",
+        "tui.ui.screens.help",
+        "tui.ui.screens.theme_picker",
     }
-    assert "tui.screens.monitor" in loaded
+    assert "tui.ui.screens.monitor" in loaded
     assert not loaded & later, sorted(loaded & later)

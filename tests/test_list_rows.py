@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_job_list import NOW, _answer, _view
-from tui.clock import FakeClock
-from tui.job_order import filter_haystack, needs_attention, sort_value
-from tui.tracker import JobView
-from tui.widgets.list_rows import RESORT_AFTER, ListRows
+from tui.domain.clock import FakeClock
+from tui.polling.job_order import filter_haystack, needs_attention, sort_value
+from tui.polling.tracker import JobView
+from tui.ui.widgets.list_rows import RESORT_AFTER, ListRows
 
 
 def test_a_diff_that_moves_keeps_its_row_until_the_owed_resort_is_due() -> None:

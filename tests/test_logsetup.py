@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tui import logsetup
-from tui.logsetup import redact, register_secret, setup_logging
+from tui.store import log_file as logsetup
+from tui.store.log_file import redact, register_secret, setup_logging
 
 
 @pytest.fixture

@@ -8,18 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.models import (
-    MAX_DIFF_ID,
-    InvalidDiffId,
+from tui.domain.ids import MAX_DIFF_ID, InvalidDiffId, parse_diff_id, parse_id_list
+from tui.domain.jobs import (
     InvalidResponse,
     JobState,
-    LastStatus,
-    parse_diff_id,
-    parse_id_list,
     parse_job,
     parse_uninstall_job,
     parse_version_job,
 )
+from tui.domain.watch_entry import LastStatus
 
 INT_FIELDS = ("diffid", "jobcreated", "jobupdated", "jobeta", "jobstart", "jobprogress")
 OPTIONAL_FIELDS = ("joberror", "jobeta", "jobstart")

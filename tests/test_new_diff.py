@@ -9,10 +9,10 @@ from textual.widgets import Input, Static
 
 from tests.dialog_host import UNSET, DialogApp
 from tests.test_tracker_lifecycle import tracked
-from tui.api import BadRequest
-from tui.models import DiffInfo
-from tui.screens.new_diff import NewDiffRequest, NewDiffScreen, Offer
+from tui.api.errors import BadRequest
+from tui.domain.jobs import DiffInfo
 from tui.simulator import Simulator
+from tui.ui.screens.new_diff import NewDiffRequest, NewDiffScreen, Offer
 
 INFO = DiffInfo(
     machine={"machineid": 7101, "name": "build-us-01"},

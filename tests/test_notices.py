@@ -8,8 +8,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
-from tui.themes import default_app_variables
-from tui.widgets.notices import MOST, Notices
+from tui.ui.themes import default_app_variables
+from tui.ui.widgets.notices import MOST, Notices
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

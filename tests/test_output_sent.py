@@ -1,4 +1,4 @@
-"""Work that waits for the first frame to reach the terminal (tui.terminal_driver.OutputSent).
+"""Work that waits for the first frame to reach the terminal (tui.ui.terminal_driver.OutputSent).
 
 The event loop hands frames to Textual's writer thread; CPU work started right after
 a frame kept that thread from sending it (each partial write to the terminal waits
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from tui.terminal_driver import OutputSent
+from tui.ui.terminal_driver import OutputSent
 
 
 def test_a_callback_waits_for_what_was_queued_before_it() -> None:

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui import config as config_module
-from tui.atomicfile import LockTimeout, atomic_write_text, file_lock, lock_path
-from tui.config import (
+from tui.domain.poll_settings import POLL_RANGES, PollSettings
+from tui.store import config as config_module
+from tui.store.atomic_file import LockTimeout, atomic_write_text, file_lock, lock_path
+from tui.store.config import (
     Config,
     ConfigError,
     Profile,
@@ -29,8 +30,7 @@ from tui.config import (
     save_config,
     update_config,
 )
-from tui.paths import app_paths
-from tui.poll_settings import POLL_RANGES, PollSettings
+from tui.store.paths import app_paths
 
 
 @pytest.fixture

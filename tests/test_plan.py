@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.api import NotFound
-from tui.models import DiffJob, JobState
-from tui.plan import RETRY, Action, Candidate, make_plan
+from tui.api.errors import NotFound
+from tui.domain.jobs import DiffJob, JobState
+from tui.polling.plan import RETRY, Action, Candidate, make_plan
 
 
 def job(diffid: int, state: JobState | None, *, failed: bool = False) -> DiffJob:
@@ -85,8 +85,8 @@ def test_every_diff_is_sent_or_skipped_once_in_first_mention_order(
 def test_accept_and_reject_apply_once_and_say_why_they_skip() -> None:
     from dataclasses import replace
 
-    from tui.models import Accepted, Rejected, WatchEntry
-    from tui.plan import ACCEPT, REJECT, decision_words
+    from tui.domain.watch_entry import Accepted, Rejected, WatchEntry
+    from tui.polling.plan import ACCEPT, REJECT, decision_words
 
     watched = WatchEntry(9, 1, "prod")
     accepted = decision_words(replace(watched, accepted=Accepted(700_001, restart=False)))

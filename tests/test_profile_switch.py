@@ -12,14 +12,14 @@ import pytest
 
 from tests.app_support import PROFILE, make_app, screen_text, wait_until
 from tests.monitor.steps import SIZE, all_polled, toasts
-from tui.app import ImageDiffApp
-from tui.config import Config, Profile, account_url, save_config
-from tui.models import WatchEntry
-from tui.paths import app_paths
-from tui.profile_switch import ConfigProfiles
-from tui.screens.profile_picker import ProfilePicker
+from tui.domain.watch_entry import WatchEntry
 from tui.simulator import Simulator
-from tui.watchlist import WatchlistStore
+from tui.store.config import Config, Profile, account_url, save_config
+from tui.store.paths import app_paths
+from tui.store.watchlist.file import WatchlistStore
+from tui.ui.app import ImageDiffApp
+from tui.ui.profile_switch import ConfigProfiles
+from tui.ui.screens.profile_picker import ProfilePicker
 
 ONLY_ONE = "The demo has one profile (demo): there is no other to switch to."
 

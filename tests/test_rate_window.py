@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_scheduler import most_spans_in_a_window
-from tui.clock import FakeClock
-from tui.rate_window import RATE_WINDOW_MARGIN, RateWindow, Send
+from tui.domain.clock import FakeClock
+from tui.polling.rate_window import RATE_WINDOW_MARGIN, RateWindow, Send
 
 
 def test_a_burst_of_floor_rate_then_one_window_of_wait() -> None:

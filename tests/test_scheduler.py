@@ -15,20 +15,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.api import (
+from tui.api.client import ClanforgeClient
+from tui.api.errors import (
     ApiError,
     ApiTimeout,
     AuthenticationError,
-    ClanforgeClient,
     NetworkError,
     NotFound,
     RateLimited,
     ServerError,
 )
-from tui.clock import FakeClock
-from tui.models import DiffJob, JobState
-from tui.poll_settings import PollSettings
-from tui.scheduler import PollScheduler
+from tui.domain.clock import FakeClock
+from tui.domain.jobs import DiffJob, JobState
+from tui.domain.poll_settings import PollSettings
+from tui.polling.scheduler import PollScheduler
 from tui.simulator import Simulator, max_in_window
 
 
@@ -632,7 +632,7 @@ def test_a_fleet_with_realistic_etas_is_followed_within_the_cap() -> None:
     """100 diffs whose ETAs are off by up to 25% and whose progress goes at an uneven pace
     (the simulator's model), finishing over five minutes: what ``python -m bench`` measures
     through the real app, here on a fake clock in a fraction of a second."""
-    from tui.models import parse_job
+    from tui.domain.jobs import parse_job
     from tui.simulator import ETA_ERROR_LIMIT, Simulator
 
     clock = FakeClock()

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tui.cli.common import ExitCode, exit_code_for
-from tui.config import Config, ConfigError, Profile, UiSettings, save_config, update_config
-from tui.paths import AppPaths
-from tui.poll_settings import PollSettings
-from tui.settings import FlagError, resolve_settings
+from tui.domain.poll_settings import PollSettings
+from tui.store.config import Config, ConfigError, Profile, UiSettings, save_config, update_config
+from tui.store.paths import AppPaths
+from tui.store.settings import FlagError, resolve_settings
 
 FULL_ENV = {
     "CLANFORGE_ASID": "99",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from tui.api import AuthenticationError, NetworkError, NotFound, RateLimited
-from tui.clock import FakeClock
-from tui.poll_settings import PollSettings
-from tui.rate_window import RateWindow
-from tui.slowdown import (
+from tui.api.errors import AuthenticationError, NetworkError, NotFound, RateLimited
+from tui.domain.clock import FakeClock
+from tui.domain.poll_settings import PollSettings
+from tui.polling.rate_window import RateWindow
+from tui.polling.slowdown import (
     OUTAGE_FAILURES,
     RATE_RECOVERY_SECONDS,
     Pause,

@@ -30,13 +30,13 @@ from tests.snapshot_apps.fleet import (
     build_app,
     settle,
 )
-from tui.app import ImageDiffApp
-from tui.journal import JournalEvent
-from tui.models import JobState, VersionJob
-from tui.screens.detail import DetailScreen
-from tui.screens.events import EventLines, EventsScreen
-from tui.themes import load_catalog
-from tui.tracker import FollowedJob, RetryRecord
+from tui.domain.jobs import JobState, VersionJob
+from tui.polling.tracker import FollowedJob, RetryRecord
+from tui.store.journal import JournalEvent
+from tui.ui.app import ImageDiffApp
+from tui.ui.screens.detail import DetailScreen
+from tui.ui.screens.events import EventLines, EventsScreen
+from tui.ui.themes import load_catalog
 
 SnapCompare = Callable[..., bool]
 

@@ -6,8 +6,8 @@ import pytest
 from rich.color import Color
 from textual.app import App, ComposeResult
 
-from tui.themes import load_catalog
-from tui.widgets.status_header import StatusHeader
+from tui.ui.themes import load_catalog
+from tui.ui.widgets.status_header import StatusHeader
 
 
 class HeaderApp(App[None]):

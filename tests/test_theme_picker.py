@@ -8,8 +8,8 @@ import pytest
 from textual.app import App
 from textual.widgets import OptionList
 
-from tui.screens.theme_picker import ThemePicker
-from tui.themes import load_catalog
+from tui.ui.screens.theme_picker import ThemePicker
+from tui.ui.themes import load_catalog
 
 NAMES = ["imagediff-dark", "imagediff-light", "high-contrast"]
 

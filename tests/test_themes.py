@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from tests.app_support import theme_files_read
 from tui.cli import themes as cli_themes
-from tui.themes import (
+from tui.ui.themes import (
     APP_VARIABLES,
     DEFAULT_THEME,
     ThemeCatalog,

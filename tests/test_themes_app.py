@@ -1,6 +1,6 @@
 """Themes in the running app, started the way ``imagediff-tui`` starts it.
 
-The app is built by :func:`tui.launch.build_app` from the settings and theme catalog
+The app is built by :func:`tui.ui.launch.build_app` from the settings and theme catalog
 of a temporary ``XDG_CONFIG_HOME``: user themes override built-ins, a broken theme
 file is a toast and a log line (the app starts with the others), a theme picked
 with `t` (or the command palette) is saved to ``config.toml`` and used on the next
@@ -27,13 +27,13 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from tests.app_support import screen_text, theme_files_read
-from tui.app import ImageDiffApp
-from tui.launch import LaunchOptions, build_app
-from tui.paths import app_paths
-from tui.screens.theme_picker import ThemePicker
-from tui.settings import resolve_settings
-from tui.themes import DEFAULT_THEME, load_catalog
-from tui.watchlist import WatchlistStore
+from tui.store.paths import app_paths
+from tui.store.settings import resolve_settings
+from tui.store.watchlist.file import WatchlistStore
+from tui.ui.app import ImageDiffApp
+from tui.ui.launch import LaunchOptions, build_app
+from tui.ui.screens.theme_picker import ThemePicker
+from tui.ui.themes import DEFAULT_THEME, load_catalog
 
 SIZE = (120, 40)
 
@@ -182,7 +182,7 @@ async def test_a_broken_theme_file_is_a_toast_and_a_log_line_and_the_others_load
     broken = themes_dir / "broken.toml"
     broken.write_text(text, encoding="utf-8")
     (themes_dir / "mine.toml").write_text(GOOD, encoding="utf-8")
-    caplog.set_level(logging.WARNING, logger="tui.launch")
+    caplog.set_level(logging.WARNING, logger="tui.ui.launch")
 
     app = start()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -196,7 +196,7 @@ async def test_a_broken_theme_file_is_a_toast_and_a_log_line_and_the_others_load
         # The toast names the whole path (it may be wrapped on screen).
         assert squeeze(str(broken)) in shown
 
-    logged = [r.getMessage() for r in caplog.records if r.name == "tui.launch"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "tui.ui.launch"]
     assert any(str(broken) in line and problem in line for line in logged), logged
     if key is not None:
         assert any(key in line for line in logged)

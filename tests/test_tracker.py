@@ -13,23 +13,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.api import (
+from tui.api.client import ClanforgeClient
+from tui.api.error_words import describe_poll_error
+from tui.api.errors import (
     ApiError,
     AuthenticationError,
     BadRequest,
-    ClanforgeClient,
     NetworkError,
     RateLimited,
     RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
-from tui.clock import FakeClock, SystemClock
-from tui.formatting import describe_poll_error
-from tui.models import DiffJob, JobState, LastStatus, WatchEntry
-from tui.plan import RETRY
-from tui.poll_settings import PollSettings
-from tui.tracker import SAVE_SECONDS_PER_DIFF, JobView, PollFailure, Tracker
+from tui.domain.clock import FakeClock, SystemClock
+from tui.domain.jobs import DiffJob, JobState
+from tui.domain.poll_settings import PollSettings
+from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.polling.plan import RETRY
+from tui.polling.tracker import SAVE_SECONDS_PER_DIFF, JobView, PollFailure, Tracker
 
 FAST = PollSettings(
     max_requests_per_second=50,
@@ -436,7 +437,7 @@ async def test_fetch_details_asks_for_diff_info() -> None:
 
 
 def test_poll_error_words() -> None:
-    from tui.api import ApiTimeout, RateLimited
+    from tui.api.errors import ApiTimeout, RateLimited
 
     assert describe_poll_error(RateLimited("x", retry_after=3), 2.2) == (
         "rate limited, next try in 3s"

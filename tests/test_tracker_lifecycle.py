@@ -13,14 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.test_tracker import Running, wait_until
-from tui.api import ClanforgeClient
-from tui.clock import SystemClock
-from tui.journal import JournalEvent
-from tui.models import JobState, WatchEntry
-from tui.plan import ACCEPT, REJECT
-from tui.poll_settings import PollSettings
+from tui.api.client import ClanforgeClient
+from tui.domain.clock import SystemClock
+from tui.domain.jobs import JobState
+from tui.domain.poll_settings import PollSettings
+from tui.domain.watch_entry import WatchEntry
+from tui.polling.plan import ACCEPT, REJECT
+from tui.polling.tracker import AcceptOptions, FollowedJob, JobView, Tracker, locked_by
 from tui.simulator import Simulator
-from tui.tracker import AcceptOptions, FollowedJob, JobView, Tracker, locked_by
+from tui.store.journal import JournalEvent
 
 SETTINGS = PollSettings(
     max_requests_per_second=8,

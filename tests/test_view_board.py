@@ -5,13 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.api import NetworkError
-from tui.clock import FakeClock
-from tui.job_view import JobView, PollFailure
-from tui.models import DiffJob, JobState, LastStatus, WatchEntry
-from tui.poll_settings import PollSettings
-from tui.scheduler import PollScheduler
-from tui.view_board import ViewBoard, count_states
+from tui.api.errors import NetworkError
+from tui.domain.clock import FakeClock
+from tui.domain.jobs import DiffJob, JobState
+from tui.domain.poll_settings import PollSettings
+from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.polling.job_view import JobView, PollFailure
+from tui.polling.scheduler import PollScheduler
+from tui.polling.view_board import ViewBoard, count_states
 
 STATES = st.sampled_from([None, *JobState])
 

@@ -11,8 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.models import Accepted, LastStatus, Rejected, WatchEntry
-from tui.watchlist import WatchlistError, WatchlistStore, parse_watchlist, watchlist_to_toml
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.store.watchlist.file import (
+    WatchlistError,
+    WatchlistStore,
+    parse_watchlist,
+    watchlist_to_toml,
+)
 
 HOSTILE_LABELS = [
     "",
@@ -57,7 +62,7 @@ def test_round_trip_with_hostile_labels_and_status(store: WatchlistStore) -> Non
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40))
 def test_any_label_survives_toml(label: str) -> None:
-    from tui.watchlist import parse_watchlist
+    from tui.store.watchlist.file import parse_watchlist
 
     assert parse_watchlist(watchlist_to_toml([entry(5, label)]))[0].label == label
 
@@ -245,8 +250,8 @@ def test_a_bad_decision_table_counts_as_corrupt(
 
 
 def test_the_apps_session_records_decisions_and_version_status(store: WatchlistStore) -> None:
-    from tui.clock import SystemClock
-    from tui.session import WatchSession
+    from tui.domain.clock import SystemClock
+    from tui.store.watchlist.session import WatchSession
 
     store.add([entry(1, "one")])
     session = WatchSession(

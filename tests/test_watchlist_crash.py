@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tui.watchlist import WatchlistStore, parse_watchlist
+from tui.store.watchlist.file import WatchlistStore, parse_watchlist
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,8 +21,8 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from tui.models import WatchEntry
-    from tui.watchlist import WatchlistStore
+    from tui.domain.watch_entry import WatchEntry
+    from tui.store.watchlist.file import WatchlistStore
 
     store = WatchlistStore(Path(sys.argv[1]))
     entries = store.load().entries
@@ -43,8 +43,8 @@ ADDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from tui.models import WatchEntry
-    from tui.watchlist import WatchlistStore
+    from tui.domain.watch_entry import WatchEntry
+    from tui.store.watchlist.file import WatchlistStore
 
     store = WatchlistStore(Path(sys.argv[1]))
     start = int(sys.argv[2])

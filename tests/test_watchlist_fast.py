@@ -9,8 +9,8 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.models import Accepted, LastStatus, Rejected, WatchEntry
-from tui.watchlist import (
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.store.watchlist.file import (
     _FAST_ENTRY,
     _FAST_GROUPS,
     WatchlistError,

@@ -12,8 +12,8 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.models import MAX_DIFF_ID
-from tui.watchlist_text import export_json_lines, export_plain, parse_import
+from tui.domain.ids import MAX_DIFF_ID
+from tui.store.watchlist.text import export_json_lines, export_plain, parse_import
 
 LABELS = {4101: "eu build", 4102: "", 4103: "us # hotfix 2", 4104: "naïve ✓"}
 

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
-from tui.app import ImageDiffApp
 from tui.simulator import Simulator
+from tui.ui.app import ImageDiffApp
 
 SIZE = (120, 40)
 LONG = 1e7

@@ -20,9 +20,9 @@ from tests.monitor.steps import (
     header_text,
     type_text,
 )
-from tui.clock import FakeClock
+from tui.domain.clock import FakeClock
 from tui.simulator import Simulator
-from tui.widgets import list_rows
+from tui.ui.widgets import list_rows
 
 
 def count_layouts(screen: Screen[object]) -> list[int]:

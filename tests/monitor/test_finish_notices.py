@@ -13,7 +13,7 @@ from tests.monitor.steps import (
     SIZE,
     header_text,
 )
-from tui.models import JobState
+from tui.domain.jobs import JobState
 from tui.simulator import Simulator
 
 

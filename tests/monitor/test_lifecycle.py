@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import LONG, SIZE, all_polled, dialog_text, toasts, type_text
-from tui.models import JobState
-from tui.screens.accept_reject import AcceptScreen, RejectScreen
-from tui.screens.new_diff import NewDiffScreen
+from tui.domain.jobs import JobState
 from tui.simulator import Simulator
+from tui.ui.screens.accept_reject import AcceptScreen, RejectScreen
+from tui.ui.screens.new_diff import NewDiffScreen
 
 
 def _panel_has(app: object, text: str) -> bool:

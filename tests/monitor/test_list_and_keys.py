@@ -53,8 +53,8 @@ async def test_compact_mode_shows_one_line_per_diff(simulator: Simulator) -> Non
 async def test_mouse_click_on_the_mark_selects_and_double_click_opens(
     simulator: Simulator,
 ) -> None:
-    from tui.screens.detail import DetailScreen
-    from tui.widgets.job_list import JobList
+    from tui.ui.screens.detail import DetailScreen
+    from tui.ui.widgets.job_list import JobList
 
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=5)
@@ -143,7 +143,7 @@ async def test_enter_opens_details_with_diff_info_files_and_raw_answer(
         await pilot.press("enter")
         from textual.widgets import OptionList, TabbedContent
 
-        from tui.screens.detail import DetailScreen
+        from tui.ui.screens.detail import DetailScreen
 
         assert isinstance(app.screen, DetailScreen)
         await wait_until(pilot, lambda: simulator.count("status", 1) >= 2)
@@ -169,7 +169,7 @@ async def test_enter_opens_details_with_diff_info_files_and_raw_answer(
 
 
 async def test_details_of_a_diff_that_cannot_be_read_say_why(simulator: Simulator) -> None:
-    from tui.screens.detail import DetailScreen
+    from tui.ui.screens.detail import DetailScreen
 
     app = make_app(simulator, [(53, "gone")])  # the server has no diff 53
     async with app.run_test(size=SIZE) as pilot:
@@ -192,8 +192,8 @@ async def test_details_of_a_diff_that_cannot_be_read_say_why(simulator: Simulato
 
 
 async def test_details_say_when_the_eta_has_passed() -> None:
-    from tui.clock import FakeClock
-    from tui.screens.detail import DetailScreen
+    from tui.domain.clock import FakeClock
+    from tui.ui.screens.detail import DetailScreen
 
     clock = FakeClock(1_700_000_000.0)
     with Simulator(speed=1.0, seed_demo=False, clock=clock.now) as sim:

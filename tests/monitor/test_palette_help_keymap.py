@@ -16,8 +16,8 @@ from tests.monitor.steps import (
     rich_text,
     type_text,
 )
-from tui.screens.confirm import ConfirmScreen
 from tui.simulator import Simulator
+from tui.ui.screens.confirm import ConfirmScreen
 
 
 async def test_help_lists_every_key_the_list_answers_to_in_table_order(
@@ -66,7 +66,7 @@ async def test_the_palette_offers_the_list_actions_only_on_the_list(simulator: S
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape", "enter")  # the detail screen
-        from tui.screens.detail import DetailScreen
+        from tui.ui.screens.detail import DetailScreen
 
         assert isinstance(app.screen, DetailScreen)
         on_details = [command.title for command in app.get_system_commands(app.screen)]
@@ -120,7 +120,7 @@ async def test_notices_and_unknown_keymap_ids_are_shown(simulator: Simulator) ->
 
 
 async def test_theme_picker_applies_and_saves(simulator: Simulator) -> None:
-    from tui.screens.theme_picker import ThemePicker
+    from tui.ui.screens.theme_picker import ThemePicker
 
     simulator.add_diff(1, state=5)
     saved: list[str] = []

@@ -19,7 +19,7 @@ from tests.monitor.steps import (
     all_polled,
     header_text,
 )
-from tui.models import JobState
+from tui.domain.jobs import JobState
 from tui.simulator import Simulator
 
 
@@ -107,8 +107,8 @@ async def test_refresh_polls_a_finished_diff_again(simulator: Simulator) -> None
 
 
 async def test_tick_counts_the_eta_down_without_a_poll() -> None:
-    from tui.clock import FakeClock
-    from tui.poll_settings import PollSettings
+    from tui.domain.clock import FakeClock
+    from tui.domain.poll_settings import PollSettings
 
     clock = FakeClock(1_700_000_000.0)
     settings = PollSettings(
@@ -126,7 +126,7 @@ async def test_tick_counts_the_eta_down_without_a_poll() -> None:
             await wait_until(pilot, lambda: all_polled(app))
             eta = app.tracker.views[1].eta
             assert eta is not None
-            from tui.formatting import eta_text
+            from tui.domain.wording import eta_text
 
             await wait_until(pilot, lambda: eta_text(eta, clock.now()) in list_text(app))
             polls = sim.count("status")
@@ -139,8 +139,8 @@ async def test_tick_counts_the_eta_down_without_a_poll() -> None:
 async def test_tick_counts_down_to_the_next_try_after_a_poll_error() -> None:
     import math
 
-    from tui.clock import FakeClock
-    from tui.poll_settings import PollSettings
+    from tui.domain.clock import FakeClock
+    from tui.domain.poll_settings import PollSettings
 
     clock = FakeClock(1_700_000_000.0)
     # A long backoff: the next try is ~10-20 s away on the fake clock.

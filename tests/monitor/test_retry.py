@@ -14,9 +14,9 @@ from tests.monitor.steps import (
     header_text,
     toasts,
 )
-from tui.models import JobState
-from tui.screens.confirm import ConfirmScreen
+from tui.domain.jobs import JobState
 from tui.simulator import Simulator
+from tui.ui.screens.confirm import ConfirmScreen
 
 
 async def test_retry_sends_once_per_terminal_diff_and_lists_the_rest_as_skipped(

@@ -22,9 +22,9 @@ from tests.monitor.steps import (
     rich_text,
     type_text,
 )
-from tui.screens.add_diffs import AddDiffsScreen
-from tui.screens.confirm import ConfirmScreen
 from tui.simulator import Simulator
+from tui.ui.screens.add_diffs import AddDiffsScreen
+from tui.ui.screens.confirm import ConfirmScreen
 
 
 async def test_add_reports_bad_tokens_inline_and_adds_good_ids_with_a_label(
@@ -137,7 +137,7 @@ async def test_a_watchlist_that_cannot_be_written_changes_nothing(
 
 async def test_an_id_another_instance_already_added_is_shown(simulator: Simulator) -> None:
     from tests.app_support import MemoryWatchlist
-    from tui.models import WatchEntry
+    from tui.domain.watch_entry import WatchEntry
 
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=6)

@@ -1,7 +1,7 @@
 """A fixed fleet of diffs in every state, painted without polling.
 
-:func:`build_app` returns an :class:`~tui.app.ImageDiffApp` that never polls
-(``start_polling=False``), reads a :class:`~tui.clock.FakeClock` that stands
+:func:`build_app` returns an :class:`~tui.ui.app.ImageDiffApp` that never polls
+(``start_polling=False``), reads a :class:`~tui.domain.clock.FakeClock` that stands
 still at :data:`NOW`, shows a fixed host, and whose panels paint from views set
 up here: live answers, a poll error with its countdown, a saved status that is
 stale. The only network call it can make is the detail screen's ``diff_info``
@@ -27,11 +27,12 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tests.app_support import MemoryWatchlist
-from tui.api import BadRequest, ServerError
-from tui.app import AppOptions, ImageDiffApp
-from tui.clock import FakeClock
-from tui.models import DiffJob, LastStatus, WatchEntry, parse_job
-from tui.tracker import JobView, PollFailure
+from tui.api.errors import BadRequest, ServerError
+from tui.domain.clock import FakeClock
+from tui.domain.jobs import DiffJob, parse_job
+from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.polling.tracker import JobView, PollFailure
+from tui.ui.app import AppOptions, ImageDiffApp
 
 NOW = 1_767_270_000.0
 """2026-01-01 12:20:00 UTC: the fake clock's time for every snapshot."""

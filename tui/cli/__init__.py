@@ -22,7 +22,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from tui import __version__
-from tui.api import ApiError
+from tui.api.errors import ApiError
 from tui.cli.common import (
     PROG,
     ExitCode,
@@ -31,12 +31,12 @@ from tui.cli.common import (
     print_error,
     print_warning,
 )
-from tui.config import ConfigError
-from tui.logsetup import RedactingFormatter, log_to_file, redact
-from tui.paths import app_paths
+from tui.store.config import ConfigError
+from tui.store.log_file import RedactingFormatter, log_to_file, redact
+from tui.store.paths import app_paths
 
 if TYPE_CHECKING:
-    from tui.launch import LaunchOptions
+    from tui.ui.launch import LaunchOptions
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report a command stopped by Ctrl-C."""
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             # first frame (ImageDiffApp.on_mount); here, whatever way run_app ends.
             gc.disable()
             try:
-                from tui.launch import run_app
+                from tui.ui.launch import run_app
 
                 return int(run_app(_launch_options(args)))
             finally:
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _launch_options(args: argparse.Namespace) -> LaunchOptions:
     # Connection flags default to SUPPRESS (see connection_options): absent, not None.
-    from tui.launch import LaunchOptions
+    from tui.ui.launch import LaunchOptions
 
     return LaunchOptions(
         demo=bool(args.demo),

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import TextIO, TypeAlias, TypeVar
 
-from tui.api import ApiError
-from tui.atomicfile import LockTimeout
-from tui.config import ConfigError
-from tui.errors import UsageError
-from tui.safetext import plain
-from tui.watchlist import WatchlistError
+from tui.api.errors import ApiError
+from tui.domain.errors import UsageError
+from tui.domain.text import plain
+from tui.store.atomic_file import LockTimeout
+from tui.store.config import ConfigError
+from tui.store.watchlist.file import WatchlistError
 
 PROG = "imagediff-tui"
 

@@ -14,10 +14,10 @@ import json
 import time
 
 from tui.cli.common import ExitCode, Subcommands, add_command, add_json_flag, checked_option
-from tui.journal import Journal, columns, parse_since
-from tui.models import parse_diff_id
-from tui.paths import app_paths
-from tui.safetext import plain
+from tui.domain.ids import parse_diff_id
+from tui.domain.text import plain
+from tui.store.journal import Journal, columns, parse_since
+from tui.store.paths import app_paths
 
 
 def run_events(args: argparse.Namespace) -> int:

@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from tui.formatting import eta_text
-from tui.journal import clock_time
-from tui.models import Job, JobState
-from tui.safetext import plain
+from tui.domain.jobs import Job, JobState
+from tui.domain.text import plain
+from tui.domain.wording import eta_text
+from tui.store.journal import clock_time
 
 STATE_WIDTH: Final = max(len(state.label) for state in JobState)
 LABEL_MAX_CELLS: Final = 16

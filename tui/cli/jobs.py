@@ -42,7 +42,8 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TextIO, TypeVar
 
-from tui.api import ApiError, ClanforgeClient, RetryOutcomeUnknown
+from tui.api.client import ClanforgeClient
+from tui.api.errors import ApiError, RetryOutcomeUnknown
 from tui.cli.common import (
     PROG,
     CliError,
@@ -55,20 +56,16 @@ from tui.cli.common import (
     print_warning,
 )
 from tui.cli.joblines import STATE_WIDTH, WATCH_HINT, JobColumns, dim, fit_cells, stamped
-from tui.clock import Clock, SystemClock
-from tui.models import (
-    DiffJob,
-    InvalidDiffId,
-    Job,
-    WatchEntry,
-    parse_diff_id,
-)
-from tui.plan import RETRY, Candidate, Plan, Skip, make_plan
-from tui.poll_settings import PollSettings
-from tui.rate_window import MIN_RATE_FACTOR, RateWindow, Send
-from tui.safetext import plain
-from tui.settings import Settings, make_client, resolve_settings
-from tui.tracker import JobView, Tracker
+from tui.domain.clock import Clock, SystemClock
+from tui.domain.ids import InvalidDiffId, parse_diff_id
+from tui.domain.jobs import DiffJob, Job
+from tui.domain.poll_settings import PollSettings
+from tui.domain.text import plain
+from tui.domain.watch_entry import WatchEntry
+from tui.polling.plan import RETRY, Candidate, Plan, Skip, make_plan
+from tui.polling.rate_window import MIN_RATE_FACTOR, RateWindow, Send
+from tui.polling.tracker import JobView, Tracker
+from tui.store.settings import Settings, make_client, resolve_settings
 
 STATUS_CONCURRENCY: Final = 4
 _T = TypeVar("_T")
@@ -131,8 +128,8 @@ def parse_ids(tokens: Sequence[str]) -> list[int]:
 def watchlist_entries(conn: Settings) -> list[WatchEntry]:
     """This account's watchlist (its API URL and ASID), in file order."""
     # Imported here: only the watchlist's IDs and labels need it.
-    from tui.settings import open_watchlist
-    from tui.watchlist import WatchlistError, account_entries
+    from tui.store.settings import open_watchlist
+    from tui.store.watchlist.file import WatchlistError, account_entries
 
     store = open_watchlist()
     try:
@@ -166,7 +163,7 @@ def _labels(entries: Iterable[WatchEntry]) -> dict[int, str]:
 
 def _labels_of_named(conn: Settings) -> dict[int, str]:
     """The watchlist's labels for diffs named on the command line; none if it is unreadable."""
-    from tui.atomicfile import LockTimeout
+    from tui.store.atomic_file import LockTimeout
 
     try:
         return _labels(watchlist_entries(conn))
@@ -437,7 +434,7 @@ def run_status(args: argparse.Namespace) -> int:
 def plan_from_statuses(reads: Iterable[tuple[int, DiffJob | ApiError]]) -> Plan:
     """``retry --all``: send what a fresh status shows Completed or Failed, skip the rest.
 
-    >>> from tui.models import parse_job
+    >>> from tui.domain.jobs import parse_job
     >>> running = parse_job({"diffid": 2, "jobstateid": 4, "jobstatename": "Running",
     ...     "jobprogress": 5, "jobfailed": 0, "jobcreated": 0, "jobupdated": 0})
     >>> plan = plan_from_statuses([(2, running)])

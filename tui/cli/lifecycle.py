@@ -36,12 +36,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TextIO, TypeVar
 
-from tui.api import (
-    ApiError,
-    BadRequest,
-    ClanforgeClient,
-    check_game_build,
-)
+from tui.api.client import ClanforgeClient, check_game_build
+from tui.api.errors import ApiError, BadRequest
 from tui.cli.common import (
     CliError,
     ExitCode,
@@ -68,23 +64,14 @@ from tui.cli.jobs import (
     report_error,
     watch_all,
 )
-from tui.job_view import AcceptOptions
-from tui.journal import Journal, JournalEvent, new_ref
-from tui.models import (
-    Accepted,
-    DiffJob,
-    InvalidDiffId,
-    Job,
-    LastStatus,
-    Rejected,
-    UninstallJob,
-    VersionJob,
-    WatchEntry,
-    parse_diff_id,
-)
-from tui.paths import app_paths
-from tui.settings import Settings, make_client, open_watchlist
-from tui.watchlist import clean_label
+from tui.domain.ids import InvalidDiffId, parse_diff_id
+from tui.domain.jobs import DiffJob, Job, UninstallJob, VersionJob
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.polling.job_view import AcceptOptions
+from tui.store.journal import Journal, JournalEvent, new_ref
+from tui.store.paths import app_paths
+from tui.store.settings import Settings, make_client, open_watchlist
+from tui.store.watchlist.file import clean_label
 
 _T = TypeVar("_T")
 
@@ -111,7 +98,7 @@ class ActionRecords:
         self.store = open_watchlist(paths)
 
     def event(self, diffid: int | None, action: str, outcome: str, reason: str, ref: str) -> None:
-        """One action event (see :data:`tui.journal.ACTION_OUTCOMES`)."""
+        """One action event (see :data:`tui.store.journal.ACTION_OUTCOMES`)."""
         self.journal.append(
             JournalEvent(
                 at=time.time(),

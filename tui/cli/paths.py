@@ -13,8 +13,8 @@ import argparse
 import json
 
 from tui.cli.common import ExitCode, Subcommands, add_command, add_json_flag
-from tui.paths import app_paths
-from tui.safetext import plain
+from tui.domain.text import plain
+from tui.store.paths import app_paths
 
 
 def run_paths(args: argparse.Namespace) -> int:

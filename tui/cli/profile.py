@@ -23,11 +23,18 @@ import sys
 from collections.abc import Callable
 from typing import Final
 
-from tui.atomicfile import LockTimeout
 from tui.cli.common import CliError, ExitCode, Subcommands, add_command, add_command_group
-from tui.config import DEFAULT_API_URL, Config, Profile, load_config, parse_asid, update_config
-from tui.paths import app_paths
-from tui.safetext import plain
+from tui.domain.text import plain
+from tui.store.atomic_file import LockTimeout
+from tui.store.config import (
+    DEFAULT_API_URL,
+    Config,
+    Profile,
+    load_config,
+    parse_asid,
+    update_config,
+)
+from tui.store.paths import app_paths
 
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -15,10 +15,10 @@ import argparse
 from pathlib import Path
 
 from tui.cli.common import ExitCode, Subcommands, add_command, add_command_group, print_warning
-from tui.paths import app_paths
-from tui.safetext import plain
+from tui.domain.text import plain
+from tui.store.paths import app_paths
 
-# tui.themes imports Textual (~0.2 s): it is imported by the handler that needs it,
+# tui.ui.themes imports Textual (~0.2 s): it is imported by the handler that needs it,
 # so that every other command starts without it.
 
 
@@ -33,7 +33,7 @@ def run_list(args: argparse.Namespace) -> int:
     Broken user theme files are reported on stderr, one line each; the rest are
     still listed and the exit code stays 0, so one typo does not hide the others.
     """
-    from tui.themes import DEFAULT_THEME, load_catalog
+    from tui.ui.themes import DEFAULT_THEME, load_catalog
 
     catalog = load_catalog(user_themes_dir())
     for error in catalog.errors:

@@ -20,7 +20,6 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 
-from tui.atomicfile import LockTimeout
 from tui.cli.common import (
     CliError,
     ExitCode,
@@ -32,13 +31,20 @@ from tui.cli.common import (
     connection_options,
     print_warning,
 )
-from tui.formatting import count_noun
-from tui.models import ParsedIds, WatchEntry, parse_id_list
-from tui.plan import decision_words
-from tui.safetext import plain
-from tui.settings import Settings, open_watchlist, resolve_settings
-from tui.watchlist import WatchlistError, WatchlistStore, account_entries, entries_by_account
-from tui.watchlist_text import export_json_lines, export_plain, parse_import
+from tui.domain.ids import ParsedIds, parse_id_list
+from tui.domain.text import plain
+from tui.domain.watch_entry import WatchEntry
+from tui.domain.wording import count_noun
+from tui.polling.plan import decision_words
+from tui.store.atomic_file import LockTimeout
+from tui.store.settings import Settings, open_watchlist, resolve_settings
+from tui.store.watchlist.file import (
+    WatchlistError,
+    WatchlistStore,
+    account_entries,
+    entries_by_account,
+)
+from tui.store.watchlist.text import export_json_lines, export_plain, parse_import
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -1,0 +1,105 @@
+"""API base URLs and their checks: keys never travel in clear text off this machine.
+
+Example:
+    >>> is_loopback("127.0.0.1"), is_loopback("[::1]"), is_loopback("example.com")
+    (True, True, False)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from tui.api.errors import InsecureURL
+from tui.domain.text import plain
+
+if TYPE_CHECKING:
+    # Imported on the first request: the app's first paint does not wait for it.
+    pass
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, ``*.localhost``, 127.0.0.0/8 and ::1 (brackets allowed).
+
+    The names count only because the client never resolves them (see :class:`ApiUrl`).
+    """
+    name = host.strip().lower().rstrip(".")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+_URL_CHARACTERS: Final = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]!$&'()*+,;=%")
+"""What an API URL may contain: ASCII without spaces, backslashes or ``@``, so that the
+parser here and httpx's cannot disagree about the host the keys are sent to."""
+
+DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+PINNED_LOOPBACK: Final = "127.0.0.1"
+"""Where plain http to ``localhost`` or ``*.localhost`` goes, without asking a resolver."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUrl:
+    """An API base URL that :func:`check_api_url` accepted."""
+
+    text: str
+    scheme: str
+    host: str
+    """Lower case; an IPv6 address without brackets."""
+    port: int
+
+    @property
+    def pinned(self) -> bool:
+        """True for plain http to a loopback name, which is sent to :data:`PINNED_LOOPBACK`.
+
+        A resolver may send ``foo.localhost`` anywhere, and plain http is only allowed
+        because it stays on this machine.
+        """
+        return self.scheme == "http" and not _is_ip_address(self.host)
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def check_api_url(api_url: str) -> ApiUrl:
+    """The URL, or :class:`InsecureURL` when keys would travel in clear text."""
+    text = api_url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL") from None
+    if "@" in parts.netloc:
+        raise InsecureURL("the API URL must not contain credentials; use the profile's keys")
+    if not text or not set(text) <= _URL_CHARACTERS:
+        raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL")
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise InsecureURL(f"the API URL {plain(text)!r} must start with https://")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise InsecureURL(
+            f"refusing plain http:// to {plain(parts.hostname)}: the access keys would be sent "
+            "unencrypted; use https:// (plain http is only allowed to localhost)"
+        )
+    return ApiUrl(
+        text=text,
+        scheme=parts.scheme,
+        host=parts.hostname,
+        port=port if port is not None else DEFAULT_PORTS[parts.scheme],
+    )

@@ -1,0 +1,377 @@
+"""The state-changing requests on watched diffs: retry, accept, reject and create.
+
+Each is sent at most once and never repeated automatically (API.md: a retry is a
+state-changing GET); an outcome that cannot be known (a timeout, a lost answer) is
+recorded as unknown and settled by reading the diff's status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from tui.api.errors import ApiError, BadRequest
+from tui.domain.jobs import DiffJob, UninstallJob, VersionJob
+from tui.domain.poll_settings import PollSettings
+from tui.domain.text import plain
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected
+from tui.polling.followed_jobs import PAST, FollowedJobs
+from tui.polling.job_view import AcceptOptions, ActionClient, FollowedJob, JobView, RetryRecord
+from tui.polling.plan import (
+    ACCEPT,
+    REJECT,
+    RETRY,
+    Action,
+    Candidate,
+    Plan,
+    decision_words,
+    make_plan,
+)
+from tui.polling.view_board import ViewBoard
+from tui.store.journal import JournalEvent
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+def _candidate(view: JobView, action: Action) -> Candidate:
+    decision = view.decision
+    decided = decision_words(view.entry)
+    if not decided and decision is not None and decision.outcome in ("accepted", "unknown"):
+        # Sent this session and not (or not yet) in the entry: an unknown outcome too,
+        # since it may have happened and is never sent again automatically.
+        decided = PAST[decision.action]
+        if decision.outcome == "unknown":
+            decided += " (outcome unknown: check it before sending again)"
+    busy = view.decision_in_flight if action.once else view.retry_in_flight
+    return Candidate(
+        view.diffid,
+        view.state,
+        view.state_name,
+        saved_only=view.stale,
+        busy=busy,
+        decided=decided,
+    )
+
+
+class ActionSender:
+    """Sends the tracker's state-changing requests and records what became of them.
+
+    It decides what is sent (each action's :mod:`tui.polling.plan`, decided again when sending:
+    a diff may have changed since a dialog showed the plan), sends each request once
+    under the scheduler's cap, and sorts its outcome (an answer, a refusal, or unknown)
+    into a :class:`~tui.polling.job_view.RetryRecord` on the diff's view, journaling the sending
+    and the outcome.
+    """
+
+    def __init__(
+        self,
+        client: ActionClient,
+        board: ViewBoard,
+        followed: FollowedJobs,
+        settings: PollSettings,
+        apply_job: Callable[[JobView, DiffJob], None],
+    ) -> None:
+        self._client = client
+        self._board = board
+        self._scheduler = board.scheduler
+        self._clock = board.clock
+        self._followed = followed
+        self._settings = settings
+        self._apply_job = apply_job
+        self.retry_sent_at: dict[int, float] = {}
+        """Monotonic time of the last retry per diff: older poll answers are dropped."""
+
+    def forget(self, diffid: int) -> None:
+        """``diffid`` is no longer watched."""
+        self.retry_sent_at.pop(diffid, None)
+
+    async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
+        """Retry the given diffs that :data:`~tui.polling.plan.RETRY`'s plan sends (decided
+        again now: a diff may have changed since a dialog showed the plan), each sent
+        exactly once and never repeated automatically.
+
+        Returns the record of each retry sent, by diff ID; other IDs are left out.
+        """
+        chosen = [self._board.views[diffid] for diffid in self.plan(RETRY, diffids).send]
+        records: dict[int, RetryRecord] = {}
+        for view in chosen:
+            record = RetryRecord(at=self._clock.now(), outcome="sent", message="retry sent")
+            view.retries.append(record)
+            view.retry_in_flight = True
+            view.outcome_unknown = False
+            records[view.diffid] = record
+            self._board.changed(view)
+        limit = asyncio.Semaphore(self._settings.max_in_flight)
+        await asyncio.gather(
+            *(self._retry_one(view, records[view.diffid], limit) for view in chosen)
+        )
+        return records
+
+    def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
+        """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
+        views = (self._board.views[diffid] for diffid in diffids if diffid in self._board.views)
+        return make_plan(action, (_candidate(view, action) for view in views))
+
+    async def wait_for_slot(self) -> None:
+        """Wait until the requests-per-second cap allows one more request, and take it."""
+        # The cap frees up with time, not with an event: sleeping until then is right.
+        while not self._scheduler.take_slot():  # noqa: ASYNC110
+            await asyncio.sleep(max(0.01, self._scheduler.seconds_until_slot()))
+
+    async def _retry_one(
+        self, view: JobView, record: RetryRecord, limit: asyncio.Semaphore
+    ) -> None:
+        diffid = view.diffid
+
+        async def send() -> DiffJob:
+            self.retry_sent_at[diffid] = self._clock.monotonic()
+            return await self._client.retry(diffid)
+
+        def answered(job: DiffJob) -> None:
+            record.outcome = "accepted"
+            record.message = f"retry accepted: {job.display_state}"
+            record.reason = f"now {job.display_state}"
+            if job.diffid == diffid and diffid in self._board.views:
+                self._apply_job(view, job)
+            self._scheduler.mark_retried(diffid, job)
+
+        def unknown(message: str) -> None:
+            self._retry_unknown(view, record, message)
+
+        try:
+            await self._send_once(view, record, limit, send, answered, unknown)
+        finally:
+            view.retry_in_flight = False
+            if diffid in self._board.views:
+                self._board.refresh_next_poll([diffid])
+                self._board.changed(view)
+            self._board.wake.set()
+
+    async def _send_once(
+        self,
+        view: JobView,
+        record: RetryRecord,
+        limit: asyncio.Semaphore,
+        send: Callable[[], Awaitable[_T]],
+        answered: Callable[[_T], None],
+        unknown: Callable[[str], None],
+    ) -> None:
+        """Send one state-changing request, once, under the cap; sort its outcome into
+        ``record`` (an answer, a refusal, or unknown: never sent again) and journal it."""
+        diffid = view.diffid
+        try:
+            async with limit:
+                await self.wait_for_slot()
+                record.at = self._clock.now()
+                self._board.journal_action(view, record)
+                try:
+                    answer = await send()
+                except asyncio.CancelledError:
+                    unknown("cancelled before the answer arrived")
+                    raise
+                except BadRequest as exc:
+                    record.outcome = "rejected"
+                    # "retry rejected" as the panels always said; "accept refused".
+                    said = "rejected" if record.action == "retry" else "refused"
+                    record.message = f"{said}: {plain(str(exc))}"
+                    record.reason = str(exc)
+                except ApiError as exc:
+                    if exc.may_have_acted:
+                        unknown(plain(str(exc)))
+                    else:
+                        self._action_refused(diffid, record, exc)
+                except Exception as exc:
+                    logger.exception("%s of diff %d failed unexpectedly", record.action, diffid)
+                    unknown(f"internal error: {type(exc).__name__}")
+                else:
+                    self._board.heard()
+                    answered(answer)
+        finally:
+            if record.outcome != "sent":
+                self._board.journal_action(view, record)
+
+    # ------------------------------------------------------------------ accept, reject
+    async def accept(
+        self, diffids: Iterable[int], options: AcceptOptions
+    ) -> dict[int, RetryRecord]:
+        """Accept (create an image version from) the diffs that :data:`~tui.polling.plan.ACCEPT`'s
+        plan sends, decided again now; each sent exactly once, never repeated. Each
+        version job it starts is then followed on its diff's panel until it ends."""
+
+        def send(view: JobView) -> Awaitable[VersionJob]:
+            return self._client.accept(
+                view.diffid, options.restart, options.full, options.game_build, options.force
+            )
+
+        def answered(view: JobView, record: RetryRecord, job: VersionJob) -> None:
+            followed = FollowedJob("version", job.imageversionid, job)
+            record.outcome = "accepted"
+            record.message = f"accepted: {followed.title} {job.display_state}"
+            record.reason = f"{followed.title} {job.display_state}"
+            now = self._clock.now()
+            accepted = Accepted(
+                job.imageversionid,
+                options.restart,
+                full=options.full,
+                force=options.force,
+                game_build=options.game_build,
+                at=now,
+                last=LastStatus.from_job(job, now),
+            )
+            self._followed.record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
+            self._followed.follow(view, followed)
+
+        return await self._decide(ACCEPT, diffids, options.words(), send, answered)
+
+    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, RetryRecord]:
+        """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, decided again now;
+        each sent exactly once, never repeated. With ``reinstall`` the answer is an
+        uninstall job, shown on the diff's panel as the answer described it."""
+
+        def send(view: JobView) -> Awaitable[UninstallJob | None]:
+            return self._client.reject(view.diffid, reinstall)
+
+        def answered(view: JobView, record: RetryRecord, job: UninstallJob | None) -> None:
+            record.outcome = "accepted"
+            record.message = "rejected: the image is unlocked"
+            record.reason = "rejected"
+            now = self._clock.now()
+            rejected = Rejected(
+                reinstall,
+                job.uninstalljobid if job is not None else None,
+                at=now,
+                last=LastStatus.from_job(job, now) if job is not None else None,
+            )
+            self._followed.record_decision(view, dataclasses.replace(view.entry, rejected=rejected))
+            if job is not None:
+                followed = FollowedJob("uninstall", job.uninstalljobid, job)
+                record.message += f"; {followed.title} {job.display_state}"
+                record.reason += f"; {followed.title} {job.display_state}"
+                self._followed.follow(view, followed)
+
+        return await self._decide(REJECT, diffids, f"reinstall={int(reinstall)}", send, answered)
+
+    async def _decide(
+        self,
+        action: Action,
+        diffids: Iterable[int],
+        options: str,
+        send: Callable[[JobView], Awaitable[_T]],
+        answered: Callable[[JobView, RetryRecord, _T], None],
+    ) -> dict[int, RetryRecord]:
+        chosen = [self._board.views[diffid] for diffid in self.plan(action, diffids).send]
+        records: dict[int, RetryRecord] = {}
+        for view in chosen:
+            record = RetryRecord(
+                at=self._clock.now(),
+                outcome="sent",
+                message=f"{action.name} sent",
+                action=action.name,
+                options=options,
+            )
+            view.decision = record
+            view.decision_in_flight = True
+            records[view.diffid] = record
+            self._board.changed(view)
+        limit = asyncio.Semaphore(self._settings.max_in_flight)
+
+        async def one(view: JobView, record: RetryRecord) -> None:
+            def unknown(message: str) -> None:
+                record.outcome = "unknown"
+                record.message = f"outcome unknown: {message}"
+                record.reason = message
+
+            try:
+                await self._send_once(
+                    view,
+                    record,
+                    limit,
+                    lambda: send(view),
+                    lambda answer: answered(view, record, answer),
+                    unknown,
+                )
+            finally:
+                view.decision_in_flight = False
+                if view.diffid in self._board.views:
+                    self._board.changed(view)
+                self._board.wake.set()
+
+        await asyncio.gather(*(one(view, records[view.diffid]) for view in chosen))
+        return records
+
+    def _retry_unknown(self, view: JobView, record: RetryRecord, message: str) -> None:
+        record.outcome = "unknown"
+        record.message = f"outcome unknown: {message}"
+        record.reason = message
+        view.outcome_unknown = True
+        self._scheduler.mark_retried(view.diffid)
+
+    def _action_refused(self, diffid: int, record: RetryRecord, exc: ApiError) -> None:
+        """The request was refused before it could act (auth, 429, 503, no connection)."""
+        record.outcome = "failed"
+        verb = "retried" if record.action == "retry" else f"{record.action}ed"
+        record.message = f"not {verb}: {plain(str(exc))}"
+        record.reason = str(exc)
+        if exc.account_wide or exc.asks_to_wait:
+            self._scheduler.failed(diffid, exc)
+
+    # ------------------------------------------------------------------ create
+    async def create(self, imageid: int, machineid: int) -> DiffJob:
+        """Start a new diff of ``machineid`` against ``imageid``: sent once, under the cap,
+        never repeated, and journaled (refusals too). The caller watches the new diff.
+
+        Errors propagate: :class:`~tui.api.errors.BadRequest` carries the server's reason ("Image
+        locked by diffid N"), :class:`~tui.api.errors.RetryOutcomeUnknown` means it may exist.
+        """
+        asked = f"image {imageid} on machine {machineid}"
+        await self.wait_for_slot()
+        try:
+            job = await self._client.create(imageid, machineid)
+        except BadRequest as exc:
+            self._journal_create(None, "refused", f"{asked}: {exc}")
+            raise
+        except ApiError as exc:
+            outcome = "unknown" if exc.may_have_acted else "not done"
+            self._journal_create(None, outcome, f"{asked}: {exc}")
+            raise
+        self._board.heard()
+        self._journal_create(job.diffid, "accepted", asked)
+        return job
+
+    def _journal_create(self, diffid: int | None, outcome: str, reason: str) -> None:
+        self._board.event(
+            JournalEvent(
+                at=self._clock.now(),
+                kind="action",
+                diffid=diffid,
+                action="create",
+                outcome=outcome,
+                reason=reason,
+            )
+        )
+
+    def settle_unknown(self, view: JobView, job: DiffJob, *, still_polling: bool) -> None:
+        """A status read after a retry of unknown outcome: settle it when it tells."""
+        record = next((r for r in reversed(view.retries) if r.outcome == "unknown"), None)
+        if not job.is_terminal:
+            view.outcome_unknown = False
+            if record is not None:
+                record.outcome = "accepted"
+                record.message = f"the retry went through (status now {job.display_state})"
+                record.reason = f"status now {job.display_state}"
+                self._board.journal_action(view, record)
+        elif not still_polling:
+            view.outcome_unknown = False
+            if record is not None:
+                record.outcome = "failed"
+                record.message = (
+                    f"the retry did not take effect (status still {job.display_state}); "
+                    "retry again if needed"
+                )
+                record.reason = f"status still {job.display_state}"
+                self._board.journal_action(view, record)

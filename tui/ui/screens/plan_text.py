@@ -1,0 +1,34 @@
+"""A :class:`~tui.polling.plan.Plan` as a confirmation dialog shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+
+from tui.domain.text import plain
+from tui.polling.plan import Plan
+from tui.polling.tracker import JobView
+
+
+def plan_text(plan: Plan, views: Mapping[int, JobView]) -> Text:
+    """What will be sent (each diff with its state), then what is skipped and why."""
+    text = Text()
+    if plan.send:
+        text.append(f"Will {plan.action.name} (each sent once):\n", style="bold")
+        for diffid in plan.send:
+            text.append(f"  {_name(views[diffid])}  {plain(views[diffid].state_name)}\n")
+    if plan.skipped:
+        text.append("Skipped:\n", style="bold")
+        for skip in plan.skipped:
+            text.append(f"  {_name(views[skip.diffid])}: {skip.reason}\n")
+    return text
+
+
+def _name(view: JobView) -> str:
+    return f"#{view.diffid}" + (f" {plain(view.label)}" if view.label else "")
+
+
+def listed(ids: list[int]) -> str:
+    """The first ten diffs of ``ids`` as a notice lists them: "#1, #2"."""
+    return ", ".join(f"#{diffid}" for diffid in ids[:10])

@@ -1,0 +1,92 @@
+"""The app's watchlist file work: in order, on one thread, off the event loop.
+
+A big file or another process holding the lock must never stall keys or redraws;
+on the way out, a bounded wait says in words what could not be saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.store.watchlist.session import FileThread
+from tui.ui.app_options import WatchlistPort
+
+log = logging.getLogger("tui.ui.app")
+
+_T = TypeVar("_T")
+
+
+class WatchlistWrites:
+    """Queue watchlist work on the file thread; save statuses; drain on exit.
+
+    Example:
+        >>> # writes = WatchlistWrites(session); await writes.run(lambda: session.remove([1]))
+    """
+
+    def __init__(self, watchlist: WatchlistPort) -> None:
+        self._watchlist = watchlist
+        self._files = FileThread()
+        self.lock_waited: Path | None = None
+        """The lock another process held, the last time a write had to wait for it."""
+
+    def use(self, watchlist: WatchlistPort) -> None:
+        """Write to ``watchlist`` from now on (another account's, after :meth:`drain`)."""
+        self._watchlist = watchlist
+
+    async def run(self, work: Callable[[], _T]) -> _T:
+        """``work()`` done on the file thread, after the file work already queued."""
+        return await asyncio.wrap_future(self._files.submit(work))
+
+    def waiting_for(self, lock: Path) -> str:
+        """Note that a write waits for another process's ``lock``; the notice, in words."""
+        self.lock_waited = lock
+        return (
+            f"Waiting for the watchlist lock: another process holds {lock}. "
+            "Keys keep working; the change is saved once it lets go."
+        )
+
+    def save_status(self, statuses: dict[int, LastStatus]) -> None:
+        """Queue a save of the last known statuses (a failure is logged, not raised)."""
+        self._files.submit(lambda: self._write_status(statuses))
+
+    def save_decision(self, entry: WatchEntry) -> None:
+        """Queue a save of a diff's accept or reject (a failure is logged, not raised)."""
+
+        def write() -> None:
+            try:
+                self._watchlist.record_decision(
+                    entry.diffid, accepted=entry.accepted, rejected=entry.rejected
+                )
+            except Exception:
+                log.exception("saving the decision on #%d to the watchlist failed", entry.diffid)
+
+        self._files.submit(write)
+
+    def _write_status(self, statuses: dict[int, LastStatus]) -> None:
+        try:
+            self._watchlist.save_status(statuses)
+        except Exception:
+            log.exception("saving the last statuses to the watchlist failed")
+
+    async def drain(self, within: float) -> str | None:
+        """Wait up to ``within`` s for the work queued; what could not be saved, in words."""
+        try:
+            await asyncio.wait_for(self.run(lambda: None), within)
+        except TimeoutError:
+            where = (
+                f": another process holds the lock {self.lock_waited}"
+                if self.lock_waited is not None
+                else ""
+            )
+            message = (
+                f"The watchlist could not be saved before exit{where}. Not written: the "
+                "statuses seen in this run, and any change still waiting to be saved."
+            )
+            log.error("%s", message)
+            return message
+        return None

@@ -1,0 +1,75 @@
+"""The panel line about a diff's accept or reject and the job it started, and its lock.
+
+A panel's third line says what is most worth knowing about the diff. Once the diff is
+accepted or rejected, that is the decision and the job it started (the image version:
+its ID, state, progress, ETA, error); a diff that failed because another diff locks its
+image names that diff and the key that goes to it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from tui.domain.jobs import JobState
+from tui.domain.text import plain
+from tui.domain.wording import ago_text, eta_text
+
+if TYPE_CHECKING:
+    from tui.polling.tracker import FollowedJob, JobView, RetryRecord
+
+Tone = Literal["busy", "done", "error", "unknown", "dim"]
+"""How the line reads: the renderer picks its style from this."""
+
+
+def decision_line(view: JobView, now: float) -> tuple[str, Tone] | None:
+    """The line about ``view``'s accept or reject (plain text) and its tone; None when
+    the diff has none this session."""
+    decision = view.decision
+    if decision is None:
+        return None
+    verb = decision.action
+    if view.decision_in_flight:
+        return f"⇪ {verb} sending… ({decision.options})", "busy"
+    if decision.outcome == "unknown":
+        return f"? {verb} outcome unknown: {plain(decision.reason or '')}", "unknown"
+    if decision.outcome != "accepted":
+        # Refused by the server, or never reached it: the diff is as it was.
+        return f"✗ {plain(decision.message)}", "error"
+    followed = view.followed
+    if followed is None:
+        return f"⊘ {_past(decision)} ({decision.options})", "done"
+    return _job_line(decision, followed, now)
+
+
+def lock_line(view: JobView, lock_key: str) -> str | None:
+    """``✗ Image locked by diffid 4113 · o: go to #4113``, when a lock is the problem."""
+    holder = view.locked_by
+    if holder is None:
+        return None
+    return f"✗ Image locked by diffid {holder} · {lock_key}: go to #{holder}"
+
+
+def _past(decision: RetryRecord) -> str:
+    return "accepted" if decision.action == "accept" else "rejected"
+
+
+def _job_line(decision: RetryRecord, followed: FollowedJob, now: float) -> tuple[str, Tone]:
+    job = followed.job
+    head = f"{followed.title} {plain(job.display_state, limit=40)}"
+    state = job.known_state
+    if state is JobState.COMPLETED:
+        when = ago_text(job.updated, now) if job.updated else ""
+        return f"✓ {_past(decision)}: {head}" + (f" · finished {when}" if when else ""), "done"
+    if job.failed or state is JobState.FAILED:
+        error = plain(job.error) if job.error else "no reason given"
+        return f"✗ {_past(decision)}: {head}: {error}", "error"
+    parts = [f"⇪ {_past(decision)}: {head} {job.progress}%"]
+    eta = eta_text(job.eta, now) if state is JobState.RUNNING else ""
+    if eta:
+        parts.append(eta)
+    if not followed.followed:
+        parts.append("as the reject answered (the API has no status call for it)")
+    if followed.poll_failure is not None:
+        parts.append("⚠ " + plain(followed.poll_failure.words))
+        return " · ".join(parts), "unknown"
+    return " · ".join(parts), "busy"
