@@ -1,50 +1,13 @@
-"""The package's layers: imports point down only (see README, Development)."""
+"""What the layers cost at run time: the TUI starts without the commands, and dialogs load
+when first opened. Which layer may import which is import-linter's contracts in
+``pyproject.toml`` (``lint-imports``, run by CI)."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.app_support import run_python_in
-
-TUI = Path(__file__).resolve().parent.parent / "tui"
-ENTRY_POINT = TUI / "__main__.py"
-"""``python -m tui``: above the command line, it only calls it."""
-
-
-def _imported(tree: ast.Module) -> set[str]:
-    """Every module an import statement names, with ``from tui import x`` as ``tui.x``."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def _imports_of_modules_outside(package: Path) -> dict[str, set[str]]:
-    return {
-        str(path.relative_to(TUI.parent)): _imported(ast.parse(path.read_text(encoding="utf-8")))
-        for path in sorted(TUI.rglob("*.py"))
-        if package not in path.parents and path != ENTRY_POINT
-    }
-
-
-def test_nothing_below_the_command_line_imports_it() -> None:
-    offenders = {
-        module: sorted(n for n in names if n == "tui.cli" or n.startswith("tui.cli."))
-        for module, names in _imports_of_modules_outside(TUI / "cli").items()
-    }
-    assert {module: names for module, names in offenders.items() if names} == {}
-
-
-def test_the_walk_sees_imports_in_functions_and_from_the_package() -> None:
-    tree = ast.parse("def f():\n    from tui import cli\n    import tui.cli.common\n")
-    assert {"tui.cli", "tui.cli.common"} <= _imported(tree)
 
 
 def test_the_terminal_ui_starts_without_importing_the_commands(
