@@ -4,6 +4,7 @@ when first opened. Which layer may import which is import-linter's contracts in
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
