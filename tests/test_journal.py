@@ -21,7 +21,7 @@ from tests.test_tracker import (
     tracker_for,
     wait_until,
 )
-from tui.api.errors import BadRequest, RetryOutcomeUnknown
+from tui.api.errors import ActionOutcomeUnknown, BadRequest
 from tui.domain.jobs import JobState
 from tui.store.journal import Journal, JournalEvent, OutageWatch, describe, parse_line, parse_since
 from tui.store.log_file import redact
@@ -278,7 +278,7 @@ async def test_the_tracker_journals_a_state_change_but_not_a_first_read_that_agr
 async def test_the_tracker_journals_each_retry_sent_and_its_outcome() -> None:
     client = FakeClient()
     client.retry_answers[8] = BadRequest("Image locked by diffid 4", http_status=400)
-    client.retry_answers[9] = RetryOutcomeUnknown("timed out waiting for the answer")
+    client.retry_answers[9] = ActionOutcomeUnknown("timed out waiting for the answer")
     client.states[9] = [make_job(9, JobState.RUNNING, 3)]
     events: list[JournalEvent] = []
     tracker = tracker_for(

@@ -31,7 +31,7 @@ from tests.snapshot_apps.fleet import (
     settle,
 )
 from tui.domain.jobs import JobState, VersionJob
-from tui.polling.tracker import FollowedJob, RetryRecord
+from tui.polling.tracker import ActionRecord, FollowedJob
 from tui.store.journal import JournalEvent
 from tui.ui.app import ImageDiffApp
 from tui.ui.screens.detail import DetailScreen
@@ -313,7 +313,7 @@ def _lifecycle_app() -> ImageDiffApp:
     app = build_app(diffs=[RUNNING, COMPLETED, FAILED])
     views = app.tracker.views
     accepted = views[COMPLETED]
-    accepted.decision = RetryRecord(
+    accepted.decision = ActionRecord(
         at=NOW - 60, outcome="accepted", message="accepted", action="accept", options="restart=1"
     )
     version = VersionJob(

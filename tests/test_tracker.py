@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from tui.api.client import ClanforgeClient
 from tui.api.error_words import describe_poll_error
 from tui.api.errors import (
+    ActionOutcomeUnknown,
     ApiError,
     AuthenticationError,
     BadRequest,
     NetworkError,
     RateLimited,
-    RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
@@ -209,7 +209,7 @@ async def test_a_retry_in_flight_is_not_sent_twice() -> None:
 
 async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> None:
     client = FakeClient()
-    client.retry_answers[7] = RetryOutcomeUnknown("timed out waiting for the answer")
+    client.retry_answers[7] = ActionOutcomeUnknown("timed out waiting for the answer")
     client.states[7] = [make_job(7, JobState.COMPLETED, 100), make_job(7, JobState.RUNNING, 3)]
     tracker = first_answers(tracker_for(client, [entry(7, JobState.COMPLETED)]))
     records = await tracker.retry([7])

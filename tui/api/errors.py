@@ -167,7 +167,7 @@ class InvalidResponseError(ApiError):
         self.field_name = field_name
 
 
-class RetryOutcomeUnknown(ApiError):
+class ActionOutcomeUnknown(ApiError):
     """A state-changing request (retry, create, accept, reject) may have reached the
     server, but no answer came back.
 

@@ -43,7 +43,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api.client import ClanforgeClient
-from tui.api.errors import ApiError, RetryOutcomeUnknown
+from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import (
     PROG,
     CliError,
@@ -516,7 +516,7 @@ async def _send_retries(
     out: TextIO,
 ) -> int:
     def failed(diffid: int, exc: ApiError) -> None:
-        if not isinstance(exc, RetryOutcomeUnknown):
+        if not isinstance(exc, ActionOutcomeUnknown):
             report_error(diffid, exc, args.json, out)
         elif args.json:
             emit_json(error_json(diffid, exc), out)

@@ -19,7 +19,7 @@ from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
 from tui.polling.followed_jobs import PAST, FollowedJobs
-from tui.polling.job_view import AcceptOptions, ActionClient, FollowedJob, JobView, RetryRecord
+from tui.polling.job_view import AcceptOptions, ActionClient, ActionRecord, FollowedJob, JobView
 from tui.polling.plan import (
     ACCEPT,
     REJECT,
@@ -64,7 +64,7 @@ class ActionSender:
     It decides what is sent (each action's :mod:`tui.polling.plan`, decided again when sending:
     a diff may have changed since a dialog showed the plan), sends each request once
     under the scheduler's cap, and sorts its outcome (an answer, a refusal, or unknown)
-    into a :class:`~tui.polling.job_view.RetryRecord` on the diff's view, journaling the sending
+    into a :class:`~tui.polling.job_view.ActionRecord` on the diff's view, journaling the sending
     and the outcome.
     """
 
@@ -90,7 +90,7 @@ class ActionSender:
         """``diffid`` is no longer watched."""
         self.retry_sent_at.pop(diffid, None)
 
-    async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
+    async def retry(self, diffids: Iterable[int]) -> dict[int, ActionRecord]:
         """Retry the given diffs that :data:`~tui.polling.plan.RETRY`'s plan sends (decided
         again now: a diff may have changed since a dialog showed the plan), each sent
         exactly once and never repeated automatically.
@@ -98,9 +98,9 @@ class ActionSender:
         Returns the record of each retry sent, by diff ID; other IDs are left out.
         """
         chosen = [self._board.views[diffid] for diffid in self.plan(RETRY, diffids).send]
-        records: dict[int, RetryRecord] = {}
+        records: dict[int, ActionRecord] = {}
         for view in chosen:
-            record = RetryRecord(at=self._clock.now(), outcome="sent", message="retry sent")
+            record = ActionRecord(at=self._clock.now(), outcome="sent", message="retry sent")
             view.retries.append(record)
             view.retry_in_flight = True
             view.outcome_unknown = False
@@ -124,7 +124,7 @@ class ActionSender:
             await asyncio.sleep(max(0.01, self._scheduler.seconds_until_slot()))
 
     async def _retry_one(
-        self, view: JobView, record: RetryRecord, limit: asyncio.Semaphore
+        self, view: JobView, record: ActionRecord, limit: asyncio.Semaphore
     ) -> None:
         diffid = view.diffid
 
@@ -155,7 +155,7 @@ class ActionSender:
     async def _send_once(
         self,
         view: JobView,
-        record: RetryRecord,
+        record: ActionRecord,
         limit: asyncio.Semaphore,
         send: Callable[[], Awaitable[_T]],
         answered: Callable[[_T], None],
@@ -198,7 +198,7 @@ class ActionSender:
     # ------------------------------------------------------------------ accept, reject
     async def accept(
         self, diffids: Iterable[int], options: AcceptOptions
-    ) -> dict[int, RetryRecord]:
+    ) -> dict[int, ActionRecord]:
         """Accept (create an image version from) the diffs that :data:`~tui.polling.plan.ACCEPT`'s
         plan sends, decided again now; each sent exactly once, never repeated. Each
         version job it starts is then followed on its diff's panel until it ends."""
@@ -208,7 +208,7 @@ class ActionSender:
                 view.diffid, options.restart, options.full, options.game_build, options.force
             )
 
-        def answered(view: JobView, record: RetryRecord, job: VersionJob) -> None:
+        def answered(view: JobView, record: ActionRecord, job: VersionJob) -> None:
             followed = FollowedJob("version", job.imageversionid, job)
             record.outcome = "accepted"
             record.message = f"accepted: {followed.title} {job.display_state}"
@@ -228,7 +228,7 @@ class ActionSender:
 
         return await self._decide(ACCEPT, diffids, options.words(), send, answered)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, RetryRecord]:
+    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, decided again now;
         each sent exactly once, never repeated. With ``reinstall`` the answer is an
         uninstall job, shown on the diff's panel as the answer described it."""
@@ -236,7 +236,7 @@ class ActionSender:
         def send(view: JobView) -> Awaitable[UninstallJob | None]:
             return self._client.reject(view.diffid, reinstall)
 
-        def answered(view: JobView, record: RetryRecord, job: UninstallJob | None) -> None:
+        def answered(view: JobView, record: ActionRecord, job: UninstallJob | None) -> None:
             record.outcome = "accepted"
             record.message = "rejected: the image is unlocked"
             record.reason = "rejected"
@@ -262,12 +262,12 @@ class ActionSender:
         diffids: Iterable[int],
         options: str,
         send: Callable[[JobView], Awaitable[_T]],
-        answered: Callable[[JobView, RetryRecord, _T], None],
-    ) -> dict[int, RetryRecord]:
+        answered: Callable[[JobView, ActionRecord, _T], None],
+    ) -> dict[int, ActionRecord]:
         chosen = [self._board.views[diffid] for diffid in self.plan(action, diffids).send]
-        records: dict[int, RetryRecord] = {}
+        records: dict[int, ActionRecord] = {}
         for view in chosen:
-            record = RetryRecord(
+            record = ActionRecord(
                 at=self._clock.now(),
                 outcome="sent",
                 message=f"{action.name} sent",
@@ -280,7 +280,7 @@ class ActionSender:
             self._board.changed(view)
         limit = asyncio.Semaphore(self._settings.max_in_flight)
 
-        async def one(view: JobView, record: RetryRecord) -> None:
+        async def one(view: JobView, record: ActionRecord) -> None:
             def unknown(message: str) -> None:
                 record.outcome = "unknown"
                 record.message = f"outcome unknown: {message}"
@@ -304,14 +304,14 @@ class ActionSender:
         await asyncio.gather(*(one(view, records[view.diffid]) for view in chosen))
         return records
 
-    def _retry_unknown(self, view: JobView, record: RetryRecord, message: str) -> None:
+    def _retry_unknown(self, view: JobView, record: ActionRecord, message: str) -> None:
         record.outcome = "unknown"
         record.message = f"outcome unknown: {message}"
         record.reason = message
         view.outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
-    def _action_refused(self, diffid: int, record: RetryRecord, exc: ApiError) -> None:
+    def _action_refused(self, diffid: int, record: ActionRecord, exc: ApiError) -> None:
         """The request was refused before it could act (auth, 429, 503, no connection)."""
         record.outcome = "failed"
         verb = "retried" if record.action == "retry" else f"{record.action}ed"
@@ -326,7 +326,7 @@ class ActionSender:
         never repeated, and journaled (refusals too). The caller watches the new diff.
 
         Errors propagate: :class:`~tui.api.errors.BadRequest` carries the server's reason ("Image
-        locked by diffid N"), :class:`~tui.api.errors.RetryOutcomeUnknown` means it may exist.
+        locked by diffid N"), :class:`~tui.api.errors.ActionOutcomeUnknown` means it may exist.
         """
         asked = f"image {imageid} on machine {machineid}"
         await self.wait_for_slot()

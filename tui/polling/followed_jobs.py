@@ -12,12 +12,12 @@ from tui.domain.jobs import JobState, UninstallJob, VersionJob
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.polling.job_view import (
     AcceptOptions,
+    ActionRecord,
     FollowedJob,
     FollowKey,
     JobView,
     PollFailure,
     PollKey,
-    RetryRecord,
 )
 from tui.polling.view_board import ViewBoard
 
@@ -27,9 +27,9 @@ PAST: Final = {"accept": "accepted", "reject": "rejected"}
 """A decision's name in the past tense."""
 
 
-def _saved_record(action: str, at: float, options: str) -> RetryRecord:
+def _saved_record(action: str, at: float, options: str) -> ActionRecord:
     past = PAST[action]
-    return RetryRecord(
+    return ActionRecord(
         at=at, outcome="accepted", message=past, by="saved", reason=past, action=action,
         options=options,
     )  # fmt: skip

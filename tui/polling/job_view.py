@@ -125,12 +125,12 @@ class AcceptOptions:
 
 
 @dataclass
-class RetryRecord:
+class ActionRecord:
     """One action this app sent (or learned about): a retry (newest last in
     ``JobView.retries``), or the diff's accept or reject (``JobView.decision``)."""
 
     at: float
-    """Wall time the retry was sent."""
+    """Wall time the action was sent."""
     outcome: str
     """``"sent"`` (no answer yet), ``"accepted"``, ``"rejected"``, ``"unknown"``, ``"failed"``."""
     message: str
@@ -139,7 +139,7 @@ class RetryRecord:
     reason: str | None = None
     """The words behind the outcome alone (the server's reason when it gave one)."""
     ref: str = field(default_factory=new_ref)
-    """Ties this retry's journal events together (its sending, its outcome)."""
+    """Ties this action's journal events together (its sending, its outcome)."""
     action: str = "retry"
     """``"retry"``, ``"accept"`` or ``"reject"``."""
     options: str = ""
@@ -165,7 +165,7 @@ class FollowedJob:
     """Wall time of its next poll; None when none is planned."""
 
     @property
-    def followed(self) -> bool:
+    def pollable(self) -> bool:
         """True when its status can be read (an image-version job)."""
         return self.kind == "version"
 
@@ -196,9 +196,9 @@ class JobView:
     """Wall time of the next poll; None when none is planned (confirmed terminal)."""
     retry_in_flight: bool = False
     outcome_unknown: bool = False
-    """A retry may or may not have happened; status polls are settling it."""
-    retries: list[RetryRecord] = field(default_factory=list)
-    decision: RetryRecord | None = None
+    """The last retry may or may not have happened; status polls are settling it."""
+    retries: list[ActionRecord] = field(default_factory=list)
+    decision: ActionRecord | None = None
     """The accept or reject this app sent for the diff (one per diff, by the API)."""
     decision_in_flight: bool = False
     followed: FollowedJob | None = None

@@ -31,12 +31,12 @@ from tui.polling.followed_jobs import FollowedJobs
 from tui.polling.job_view import (
     RETRY_OUTCOMES,
     AcceptOptions,
+    ActionRecord,
     FollowedJob,
     FollowKey,
     JobView,
     PollFailure,
     PollKey,
-    RetryRecord,
     StatusClient,
     locked_by,
 )
@@ -50,12 +50,12 @@ __all__ = [
     "SAVE_INTERVAL",
     "SAVE_SECONDS_PER_DIFF",
     "AcceptOptions",
+    "ActionRecord",
     "FollowKey",
     "FollowedJob",
     "JobView",
     "PollFailure",
     "PollKey",
-    "RetryRecord",
     "StatusClient",
     "Tracker",
     "locked_by",
@@ -392,19 +392,19 @@ class Tracker:
             task.cancel()
 
     # ------------------------------------------------------------------ actions
-    async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
+    async def retry(self, diffids: Iterable[int]) -> dict[int, ActionRecord]:
         """Retry the diffs that :data:`~tui.polling.plan.RETRY`'s plan sends, each once (see
         :meth:`ActionSender.retry`); returns the record of each retry sent, by diff ID."""
         return await self._actions.retry(diffids)
 
     async def accept(
         self, diffids: Iterable[int], options: AcceptOptions
-    ) -> dict[int, RetryRecord]:
+    ) -> dict[int, ActionRecord]:
         """Accept the diffs that :data:`~tui.polling.plan.ACCEPT`'s plan sends, each once, and
         follow the version jobs they start (see :meth:`ActionSender.accept`)."""
         return await self._actions.accept(diffids, options)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, RetryRecord]:
+    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, each once (see
         :meth:`ActionSender.reject`)."""
         return await self._actions.reject(diffids, reinstall)

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from tui.domain.clock import Clock
 from tui.domain.jobs import JobState
-from tui.polling.job_view import JobView, PollKey, RetryRecord
+from tui.polling.job_view import ActionRecord, JobView, PollKey
 from tui.polling.scheduler import PollScheduler
 from tui.store.journal import JournalEvent
 
@@ -142,7 +142,7 @@ class ViewBoard:
         except Exception:
             logger.exception("on_change callback failed")
 
-    def journal_action(self, view: JobView, record: RetryRecord) -> None:
+    def journal_action(self, view: JobView, record: ActionRecord) -> None:
         """Journal an action's sending or outcome, as ``record`` says it now."""
         # Each outcome replaces the sending in the lifecycle: keep what was asked in it.
         reason = record.reason

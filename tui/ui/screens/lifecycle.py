@@ -23,7 +23,14 @@ from tui.domain.jobs import DiffJob
 from tui.domain.text import plain
 from tui.domain.wording import count_noun
 from tui.polling.plan import ACCEPT, REJECT, RETRY, Action
-from tui.polling.tracker import AcceptOptions, FollowedJob, JobView, RetryRecord, Tracker, locked_by
+from tui.polling.tracker import (
+    AcceptOptions,
+    ActionRecord,
+    FollowedJob,
+    JobView,
+    Tracker,
+    locked_by,
+)
 from tui.ui.screens.plan_text import listed, plan_text
 
 if TYPE_CHECKING:
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tui.ui.app")
 
-Sent: TypeAlias = Awaitable[dict[int, RetryRecord]]
+Sent: TypeAlias = Awaitable[dict[int, ActionRecord]]
 """An accept's or reject's sending: each diff's record when done."""
 _C = TypeVar("_C")
 
@@ -316,7 +323,7 @@ def _title(action: Action, count: int, what: str) -> str:
 
 
 def outcome_summary(
-    action: Action, ids: list[int], records: Mapping[int, RetryRecord]
+    action: Action, ids: list[int], records: Mapping[int, ActionRecord]
 ) -> tuple[str, SeverityLevel]:
     """An accept's or reject's outcome in words, counted, and how loud to say it."""
     outcomes = Counter(record.outcome for record in records.values())
@@ -333,7 +340,7 @@ def outcome_summary(
 
 
 def _retry_summary(
-    asked: list[int], results: Mapping[int, RetryRecord]
+    asked: list[int], results: Mapping[int, ActionRecord]
 ) -> tuple[str, SeverityLevel]:
     """The retry's outcome in words, counted by outcome, and how loud to say it."""
     counts = Counter(record.outcome for record in results.values())

@@ -15,7 +15,7 @@ from tui.domain.text import plain
 from tui.domain.wording import ago_text, eta_text
 
 if TYPE_CHECKING:
-    from tui.polling.tracker import FollowedJob, JobView, RetryRecord
+    from tui.polling.tracker import ActionRecord, FollowedJob, JobView
 
 Tone = Literal["busy", "done", "error", "unknown", "dim"]
 """How the line reads: the renderer picks its style from this."""
@@ -49,11 +49,11 @@ def lock_line(view: JobView, lock_key: str) -> str | None:
     return f"✗ Image locked by diffid {holder} · {lock_key}: go to #{holder}"
 
 
-def _past(decision: RetryRecord) -> str:
+def _past(decision: ActionRecord) -> str:
     return "accepted" if decision.action == "accept" else "rejected"
 
 
-def _job_line(decision: RetryRecord, followed: FollowedJob, now: float) -> tuple[str, Tone]:
+def _job_line(decision: ActionRecord, followed: FollowedJob, now: float) -> tuple[str, Tone]:
     job = followed.job
     head = f"{followed.title} {plain(job.display_state, limit=40)}"
     state = job.known_state
@@ -67,7 +67,7 @@ def _job_line(decision: RetryRecord, followed: FollowedJob, now: float) -> tuple
     eta = eta_text(job.eta, now) if state is JobState.RUNNING else ""
     if eta:
         parts.append(eta)
-    if not followed.followed:
+    if not followed.pollable:
         parts.append("as the reject answered (the API has no status call for it)")
     if followed.poll_failure is not None:
         parts.append("⚠ " + plain(followed.poll_failure.words))

@@ -37,7 +37,7 @@ class StatusHeader(Widget):
     repaint every second.
 
     Example:
-        >>> header = StatusHeader(profile="prod", asid=1234, host="api.multiplay.co.uk")
+        >>> header = StatusHeader(profile="prod", asid=1234, api_host="api.multiplay.co.uk")
     """
 
     DEFAULT_CSS = """
@@ -79,14 +79,14 @@ class StatusHeader(Widget):
         *,
         profile: str,
         asid: int,
-        host: str,
+        api_host: str,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id)
         self._profile = plain(profile)
         self._asid = asid
-        self._host = plain(host)
+        self._api_host = plain(api_host)
 
     def set_counts(self, counts: Mapping[str, int]) -> None:
         """New state counts (repaints only when they differ)."""
@@ -124,7 +124,7 @@ class StatusHeader(Widget):
         if self.read_only:
             line1.append("  READ-ONLY", style="bold reverse")
         line1.append(f"  {self.clock_text}", style="dim")
-        line1.append(f"  ASID {self._asid} · {self._host}")
+        line1.append(f"  ASID {self._asid} · {self._api_host}")
         # Narrow: the sort goes first (the column header marks it too), then the
         # counts lose their words, before anything is cut.
         for words, sort in ((True, True), (True, False), (False, False)):
