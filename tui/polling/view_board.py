@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from tui.domain.clock import Clock
-from tui.domain.jobs import JobState
+from tui.domain.jobs import StateGroup
 from tui.polling.job_view import ActionRecord, JobView, PollKey
 from tui.polling.scheduler import PollScheduler
 from tui.store.journal import JournalEvent
@@ -24,30 +24,13 @@ _JOURNAL_OUTCOMES: Final = {
 }
 """A retry's outcome in the journal's words (see :data:`tui.store.journal.ACTION_OUTCOMES`)."""
 
-STATE_GROUPS: Final = ("running", "waiting", "completed", "failed", "unknown")
-"""How :func:`count_states` splits the views: each view is in exactly one group."""
-
-
-def state_group(view: JobView) -> str:
-    """The one of :data:`STATE_GROUPS` that ``view`` is counted in."""
-    state = view.state
-    if state is None:
-        return "unknown"
-    if state is JobState.RUNNING:
-        return "running"
-    if state.is_waiting:
-        return "waiting"
-    if state is JobState.COMPLETED:
-        return "completed"
-    return "failed"
-
 
 def count_states(views: Iterable[JobView]) -> dict[str, int]:
-    """Views per :data:`STATE_GROUPS` group, plus ``erroring``: those whose last poll
+    """Views per :class:`~tui.domain.jobs.StateGroup`, plus ``erroring``: those whose last poll
     failed (any state). Counted afresh: :meth:`ViewBoard.counts` keeps the same up to date."""
-    counts = dict.fromkeys((*STATE_GROUPS, "erroring"), 0)
+    counts: dict[str, int] = dict.fromkeys((*StateGroup, "erroring"), 0)
     for view in views:
-        counts[state_group(view)] += 1
+        counts[StateGroup.of(view.state)] += 1
         counts["erroring"] += view.poll_error is not None
     return counts
 
@@ -99,7 +82,7 @@ class ViewBoard:
                 counts["erroring"] -= was[1]
             view = views.get(diffid)
             if view is not None:
-                group, erroring = state_group(view), view.poll_failure is not None
+                group, erroring = StateGroup.of(view.state), view.poll_failure is not None
                 counted[diffid] = (group, erroring)
                 counts[group] += 1
                 counts["erroring"] += erroring

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.domain.jobs import StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import ago_text
 
@@ -25,9 +26,13 @@ POLL_CLASSES = {
 }
 """The component class of each poll state's words: colours from the theme."""
 POLL_GLYPHS = {"live": "●", "paused": "⏸", "backing off": "◌", "offline": "✕"}
-STATE_COUNTS = (("▶", "running"), ("◑", "waiting"), ("✓", "completed"), ("✗", "failed"))
-PARTITION = (*(key for _, key in STATE_COUNTS), "unknown")
-"""The counts that split the diffs by state: they add up to the number of diffs."""
+STATE_COUNTS = (
+    ("▶", StateGroup.RUNNING),
+    ("◑", StateGroup.WAITING),
+    ("✓", StateGroup.COMPLETED),
+    ("✗", StateGroup.FAILED),
+)
+"""The groups shown always, with their glyphs (the unknown ones only when there are)."""
 
 
 class StatusHeader(Widget):
@@ -150,12 +155,12 @@ class StatusHeader(Widget):
         for glyph, key in STATE_COUNTS:
             named = f" {key}" if words else ""
             line.append(f"{glyph} {counts.get(key, 0)}{named}{gap}")
-        if counts.get("unknown"):
+        if counts.get(StateGroup.UNKNOWN):
             # Until the first answer, so that the counts add up to the list.
             named = " not yet known" if words else ""
-            line.append(f"? {counts['unknown']}{named}{gap}")
+            line.append(f"? {counts[StateGroup.UNKNOWN]}{named}{gap}")
         if counts.get("erroring"):
-            partitioned = sum(counts.get(key, 0) for key in PARTITION)
+            partitioned = sum(counts.get(group, 0) for group in StateGroup)
             erroring = counts["erroring"]
             of = f" of {partitioned}" if words else ""
             line.append(f"│ ⚠ {erroring}{of} erroring  ")
