@@ -16,7 +16,7 @@ import pytest
 
 from tests.test_cli_jobs import JOB_KEYS, assert_clean, json_lines, run_cli
 from tui.domain.watch_entry import Accepted, Rejected
-from tui.store.journal import Journal
+from tui.store.journal import EventKind, Journal
 from tui.store.paths import app_paths
 from tui.store.watchlist.file import WatchlistStore
 
@@ -33,7 +33,7 @@ def watched() -> dict[int, Any]:
 
 def actions() -> list[tuple[int | None, str | None, str | None]]:
     events = reversed(Journal(app_paths().journal_file).read())
-    return [(e.diffid, e.action, e.outcome) for e in events if e.kind == "action"]
+    return [(e.diffid, e.action, e.outcome) for e in events if e.kind == EventKind.ACTION]
 
 
 @pytest.mark.parametrize(

@@ -51,9 +51,9 @@ from tui.cli.common import (
     print_error,
 )
 from tui.cli.jobs import (
-    Followed,
     Pacer,
     RecordingClient,
+    WatchedKind,
     add_interval_option,
     any_job_line,
     each_once,
@@ -65,10 +65,10 @@ from tui.cli.jobs import (
     watch_all,
 )
 from tui.domain.ids import InvalidDiffId, parse_diff_id
-from tui.domain.jobs import DiffJob, Job, UninstallJob, VersionJob
+from tui.domain.jobs import DiffJob, Job, JobKind, UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.polling.job_view import AcceptOptions
-from tui.store.journal import Journal, JournalEvent, new_ref
+from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, make_client, open_watchlist
 from tui.store.watchlist.file import clean_label
@@ -102,7 +102,7 @@ class ActionRecords:
         self.journal.append(
             JournalEvent(
                 at=time.time(),
-                kind="action",
+                kind=EventKind.ACTION,
                 diffid=diffid,
                 asid=self.conn.asid,
                 action=action,
@@ -385,7 +385,7 @@ async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[
 
 
 VERSIONS_KEY: Final = "imageversionid"
-VERSION_NOUN: Final = "image version"
+VERSION_NOUN: Final = JobKind.VERSION.noun
 
 
 def as_tracked(job: VersionJob) -> DiffJob:
@@ -398,7 +398,7 @@ def as_tracked(job: VersionJob) -> DiffJob:
     return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
-def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
+def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, WatchedKind]:
     """What ``version watch`` gives ``watch``: a client reading image versions, and
     their JSON as the API names it."""
     last: dict[int, VersionJob] = {}
@@ -411,7 +411,7 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
     def to_json(tracked: DiffJob) -> dict[str, Any]:
         return last[tracked.diffid].to_json()
 
-    return RecordingClient(api, read), Followed(VERSIONS_KEY, VERSION_NOUN, to_json)
+    return RecordingClient(api, read), WatchedKind(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:

@@ -93,6 +93,20 @@ class StateGroup(StrEnum):
         return _GROUP_OF[state]
 
 
+class JobKind(StrEnum):
+    """The jobs an accept or reject of a diff starts (API.md, Accept and Reject)."""
+
+    VERSION = "version"
+    """An image-version job: its status can be read until it ends."""
+    UNINSTALL = "uninstall"
+    """An uninstall job: the API has no status call for it."""
+
+    @property
+    def noun(self) -> str:
+        """How a line names one: ``image version``, ``uninstall job``."""
+        return "image version" if self is JobKind.VERSION else "uninstall job"
+
+
 _GROUP_OF: Final[dict[JobState | None, StateGroup]] = {
     None: StateGroup.UNKNOWN,
     JobState.CREATED: StateGroup.WAITING,

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from tui.api.errors import ApiError, BadRequest
-from tui.domain.jobs import DiffJob, UninstallJob, VersionJob
+from tui.domain.jobs import DiffJob, JobKind, UninstallJob, VersionJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
@@ -31,7 +31,7 @@ from tui.polling.plan import (
     make_plan,
 )
 from tui.polling.view_board import ViewBoard
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ class ActionSender:
             )
 
         def answered(view: JobView, record: ActionRecord, job: VersionJob) -> None:
-            followed = FollowedJob("version", job.imageversionid, job)
+            followed = FollowedJob(JobKind.VERSION, job.imageversionid, job)
             record.outcome = "accepted"
             record.message = f"accepted: {followed.title} {job.display_state}"
             record.reason = f"{followed.title} {job.display_state}"
@@ -249,7 +249,7 @@ class ActionSender:
             )
             self._followed.record_decision(view, dataclasses.replace(view.entry, rejected=rejected))
             if job is not None:
-                followed = FollowedJob("uninstall", job.uninstalljobid, job)
+                followed = FollowedJob(JobKind.UNINSTALL, job.uninstalljobid, job)
                 record.message += f"; {followed.title} {job.display_state}"
                 record.reason += f"; {followed.title} {job.display_state}"
                 self._followed.follow(view, followed)
@@ -347,7 +347,7 @@ class ActionSender:
         self._board.event(
             JournalEvent(
                 at=self._clock.now(),
-                kind="action",
+                kind=EventKind.ACTION,
                 diffid=diffid,
                 action="create",
                 outcome=outcome,

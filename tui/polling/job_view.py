@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol, TypeAlias, TypeVar
+from typing import Final, Protocol, TypeAlias, TypeVar
 
 from tui.api.error_words import describe_poll_error, next_try_text, poll_error_parts
 from tui.api.errors import ApiError
-from tui.domain.jobs import DiffJob, JobState, UninstallJob, VersionJob
+from tui.domain.jobs import DiffJob, JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.text import plain
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.store.journal import new_ref
@@ -94,7 +94,7 @@ class FollowKey:
     """Names a job that an action on a diff started, for the scheduler: never equal to
     a diff ID (the diffs' keys), so both kinds share one scheduler and one cap."""
 
-    kind: Literal["version"]
+    kind: JobKind
     jobid: int
 
 
@@ -155,7 +155,7 @@ class FollowedJob:
     for it.
     """
 
-    kind: Literal["version", "uninstall"]
+    kind: JobKind
     jobid: int
     job: VersionJob | UninstallJob
     """The last answer about it."""
@@ -167,16 +167,12 @@ class FollowedJob:
     @property
     def pollable(self) -> bool:
         """True when its status can be read (an image-version job)."""
-        return self.kind == "version"
+        return self.kind is JobKind.VERSION
 
     @property
     def title(self) -> str:
         """``image version 7001`` or ``uninstall job 88``."""
-        return (
-            f"image version {self.jobid}"
-            if self.kind == "version"
-            else (f"uninstall job {self.jobid}")
-        )
+        return f"{self.kind.noun} {self.jobid}"
 
 
 @dataclass

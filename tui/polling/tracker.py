@@ -43,7 +43,7 @@ from tui.polling.job_view import (
 from tui.polling.plan import Action, Plan
 from tui.polling.scheduler import PollScheduler
 from tui.polling.view_board import ViewBoard
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 __all__ = [
     "RETRY_OUTCOMES",
@@ -367,7 +367,7 @@ class Tracker:
             self._dirty.add(view.diffid)
         if before is not None and before != job.display_state:
             self._board.journal(
-                view, kind="state", old=before, new=job.display_state, job_time=job.updated
+                view, kind=EventKind.STATE, old=before, new=job.display_state, job_time=job.updated
             )
 
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:

@@ -11,7 +11,7 @@ from tui.domain.clock import Clock
 from tui.domain.jobs import StateGroup
 from tui.polling.job_view import ActionRecord, JobView, PollKey
 from tui.polling.scheduler import PollScheduler
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class ViewBoard:
             reason = f"{record.options}; {reason}" if reason else record.options
         self.journal(
             view,
-            kind="action",
+            kind=EventKind.ACTION,
             action=record.action,
             outcome=_JOURNAL_OUTCOMES.get(record.outcome, record.outcome),
             reason=reason,
