@@ -127,13 +127,13 @@ async def test_injected_faults_become_typed_errors(
     assert (await client.status(DIFF)).diffid == DIFF
 
 
-async def test_server_message_is_shown_for_a_rejected_request(
+async def test_server_message_is_shown_for_a_refused_request(
     client: ClanforgeClient, simulator: Simulator
 ) -> None:
     simulator.inject("400", endpoint="status", diffid=DIFF)
     with pytest.raises(BadRequest) as caught:
         await client.status(DIFF)
-    assert caught.value.kind == "rejected"
+    assert caught.value.kind == "refused"
     assert not caught.value.message.startswith("400 Bad Request"), "server's own message wanted"
 
 

@@ -74,9 +74,9 @@ def test_accept_sends_one_request_per_diff_and_links_the_version(
     assert set(lines[0]) == VERSION_KEYS
     assert (lines[0]["diffid"], lines[0]["success"], lines[0]["jobstateid"]) == (4101, True, 1)
     assert lines[1:] == [
-        {"diffid": 4102, "error": {"kind": "rejected", "http_status": 400,
+        {"diffid": 4102, "error": {"kind": "refused", "http_status": 400,
                                    "message": "diff 4102 is not completed"}},
-        {"diffid": 4103, "error": {"kind": "rejected", "http_status": 400,
+        {"diffid": 4103, "error": {"kind": "refused", "http_status": 400,
                                    "message": "image has active allocations; use force=1"}},
     ]  # fmt: skip
     assert [simulator.count("accept", d) for d in (4101, 4102, 4103)] == [1, 1, 1]

@@ -30,6 +30,7 @@ from tests.snapshot_apps.fleet import (
     build_app,
     settle,
 )
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobKind, JobState, VersionJob
 from tui.polling.tracker import ActionRecord, FollowedJob
 from tui.store.journal import EventKind, JournalEvent
@@ -318,7 +319,11 @@ def _lifecycle_app() -> ImageDiffApp:
     views = app.tracker.views
     accepted = views[COMPLETED]
     accepted.decision = ActionRecord(
-        at=NOW - 60, outcome="accepted", message="accepted", action="accept", options="restart=1"
+        at=NOW - 60,
+        outcome=ActionOutcome.ACCEPTED,
+        message="accepted",
+        action="accept",
+        options="restart=1",
     )
     version = VersionJob(
         imageversionid=700001,

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.test_tracker import Running, wait_until
 from tui.api.client import ClanforgeClient
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import SystemClock
 from tui.domain.jobs import JobKind, JobState
 from tui.domain.poll_settings import PollSettings
@@ -138,7 +139,7 @@ async def test_a_refused_accept_says_the_servers_words_and_is_not_repeated(
     simulator.add_diff(1, state=5, allocations=True)
     async with tracked(simulator, 1) as (tracker, _):
         records = await tracker.accept([1], AcceptOptions(restart=True))
-        assert records[1].outcome == "rejected"
+        assert records[1].outcome is ActionOutcome.REFUSED
         assert records[1].message == "refused: image has active allocations; use force=1"
         await asyncio.sleep(0.3)
         assert simulator.count("accept") == 1

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from tui.api.errors import ApiError, BadRequest
+from tui.api.errors import ApiError
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob, JobKind, UninstallJob, VersionJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
@@ -41,11 +42,15 @@ _T = TypeVar("_T")
 def _candidate(view: JobView, action: Action) -> Candidate:
     decision = view.decision
     decided = decision_words(view.entry)
-    if not decided and decision is not None and decision.outcome in ("accepted", "unknown"):
+    if (
+        not decided
+        and decision is not None
+        and decision.outcome in (ActionOutcome.ACCEPTED, ActionOutcome.UNKNOWN)
+    ):
         # Sent this session and not (or not yet) in the entry: an unknown outcome too,
         # since it may have happened and is never sent again automatically.
         decided = PAST[decision.action]
-        if decision.outcome == "unknown":
+        if decision.outcome is ActionOutcome.UNKNOWN:
             decided += " (outcome unknown: check it before sending again)"
     busy = view.decision_in_flight if action.once else view.retry_in_flight
     return Candidate(
@@ -100,7 +105,9 @@ class ActionSender:
         chosen = [self._board.views[diffid] for diffid in self.plan(RETRY, diffids).send]
         records: dict[int, ActionRecord] = {}
         for view in chosen:
-            record = ActionRecord(at=self._clock.now(), outcome="sent", message="retry sent")
+            record = ActionRecord(
+                at=self._clock.now(), outcome=ActionOutcome.SENT, message="retry sent"
+            )
             view.retries.append(record)
             view.retry_in_flight = True
             view.outcome_unknown = False
@@ -133,7 +140,7 @@ class ActionSender:
             return await self._client.retry(diffid)
 
         def answered(job: DiffJob) -> None:
-            record.outcome = "accepted"
+            record.outcome = ActionOutcome.ACCEPTED
             record.message = f"retry accepted: {job.display_state}"
             record.reason = f"now {job.display_state}"
             if job.diffid == diffid and diffid in self._board.views:
@@ -174,17 +181,11 @@ class ActionSender:
                 except asyncio.CancelledError:
                     unknown("cancelled before the answer arrived")
                     raise
-                except BadRequest as exc:
-                    record.outcome = "rejected"
-                    # "retry rejected" as the panels always said; "accept refused".
-                    said = "rejected" if record.action == "retry" else "refused"
-                    record.message = f"{said}: {plain(str(exc))}"
-                    record.reason = str(exc)
                 except ApiError as exc:
-                    if exc.may_have_acted:
+                    if exc.action_outcome is ActionOutcome.UNKNOWN:
                         unknown(plain(str(exc)))
                     else:
-                        self._action_refused(diffid, record, exc)
+                        self._not_done(diffid, record, exc)
                 except Exception as exc:
                     logger.exception("%s of diff %d failed unexpectedly", record.action, diffid)
                     unknown(f"internal error: {type(exc).__name__}")
@@ -192,7 +193,7 @@ class ActionSender:
                     self._board.heard()
                     answered(answer)
         finally:
-            if record.outcome != "sent":
+            if record.outcome is not ActionOutcome.SENT:
                 self._board.journal_action(view, record)
 
     # ------------------------------------------------------------------ accept, reject
@@ -210,7 +211,7 @@ class ActionSender:
 
         def answered(view: JobView, record: ActionRecord, job: VersionJob) -> None:
             followed = FollowedJob(JobKind.VERSION, job.imageversionid, job)
-            record.outcome = "accepted"
+            record.outcome = ActionOutcome.ACCEPTED
             record.message = f"accepted: {followed.title} {job.display_state}"
             record.reason = f"{followed.title} {job.display_state}"
             now = self._clock.now()
@@ -237,7 +238,7 @@ class ActionSender:
             return self._client.reject(view.diffid, reinstall)
 
         def answered(view: JobView, record: ActionRecord, job: UninstallJob | None) -> None:
-            record.outcome = "accepted"
+            record.outcome = ActionOutcome.ACCEPTED
             record.message = "rejected: the image is unlocked"
             record.reason = "rejected"
             now = self._clock.now()
@@ -269,7 +270,7 @@ class ActionSender:
         for view in chosen:
             record = ActionRecord(
                 at=self._clock.now(),
-                outcome="sent",
+                outcome=ActionOutcome.SENT,
                 message=f"{action.name} sent",
                 action=action.name,
                 options=options,
@@ -282,7 +283,7 @@ class ActionSender:
 
         async def one(view: JobView, record: ActionRecord) -> None:
             def unknown(message: str) -> None:
-                record.outcome = "unknown"
+                record.outcome = ActionOutcome.UNKNOWN
                 record.message = f"outcome unknown: {message}"
                 record.reason = message
 
@@ -305,18 +306,22 @@ class ActionSender:
         return records
 
     def _retry_unknown(self, view: JobView, record: ActionRecord, message: str) -> None:
-        record.outcome = "unknown"
+        record.outcome = ActionOutcome.UNKNOWN
         record.message = f"outcome unknown: {message}"
         record.reason = message
         view.outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
-    def _action_refused(self, diffid: int, record: ActionRecord, exc: ApiError) -> None:
-        """The request was refused before it could act (auth, 429, 503, no connection)."""
-        record.outcome = "failed"
+    def _not_done(self, diffid: int, record: ActionRecord, exc: ApiError) -> None:
+        """The server refused the request (with its reason), or it did not act on it
+        (the keys, 429, 503, no connection)."""
+        record.outcome = exc.action_outcome
+        record.reason = str(exc)
+        if record.outcome is ActionOutcome.REFUSED:
+            record.message = f"{record.outcome}: {plain(str(exc))}"
+            return
         verb = "retried" if record.action == "retry" else f"{record.action}ed"
         record.message = f"not {verb}: {plain(str(exc))}"
-        record.reason = str(exc)
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
 
@@ -332,18 +337,14 @@ class ActionSender:
         await self.wait_for_slot()
         try:
             job = await self._client.create(imageid, machineid)
-        except BadRequest as exc:
-            self._journal_create(None, "refused", f"{asked}: {exc}")
-            raise
         except ApiError as exc:
-            outcome = "unknown" if exc.may_have_acted else "not done"
-            self._journal_create(None, outcome, f"{asked}: {exc}")
+            self._journal_create(None, exc.action_outcome, f"{asked}: {exc}")
             raise
         self._board.heard()
-        self._journal_create(job.diffid, "accepted", asked)
+        self._journal_create(job.diffid, ActionOutcome.ACCEPTED, asked)
         return job
 
-    def _journal_create(self, diffid: int | None, outcome: str, reason: str) -> None:
+    def _journal_create(self, diffid: int | None, outcome: ActionOutcome, reason: str) -> None:
         self._board.event(
             JournalEvent(
                 at=self._clock.now(),
@@ -357,18 +358,20 @@ class ActionSender:
 
     def settle_unknown(self, view: JobView, job: DiffJob, *, still_polling: bool) -> None:
         """A status read after a retry of unknown outcome: settle it when it tells."""
-        record = next((r for r in reversed(view.retries) if r.outcome == "unknown"), None)
+        record = next(
+            (r for r in reversed(view.retries) if r.outcome is ActionOutcome.UNKNOWN), None
+        )
         if not job.is_terminal:
             view.outcome_unknown = False
             if record is not None:
-                record.outcome = "accepted"
+                record.outcome = ActionOutcome.ACCEPTED
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
                 self._board.journal_action(view, record)
         elif not still_polling:
             view.outcome_unknown = False
             if record is not None:
-                record.outcome = "failed"
+                record.outcome = ActionOutcome.NOT_DONE
                 record.message = (
                     f"the retry did not take effect (status still {job.display_state}); "
                     "retry again if needed"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from tui.api.errors import ApiError
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.polling.job_view import (
@@ -31,7 +32,7 @@ PAST: Final = {"accept": "accepted", "reject": "rejected"}
 def _saved_record(action: str, at: float, options: str) -> ActionRecord:
     past = PAST[action]
     return ActionRecord(
-        at=at, outcome="accepted", message=past, by="saved", reason=past, action=action,
+        at=at, outcome=ActionOutcome.ACCEPTED, message=past, by="saved", reason=past, action=action,
         options=options,
     )  # fmt: skip
 

@@ -16,14 +16,13 @@ from typing import Final, Protocol, TypeAlias, TypeVar
 
 from tui.api.error_words import describe_poll_error, next_try_text, poll_error_parts
 from tui.api.errors import ApiError
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob, JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.text import plain
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.store.journal import new_ref
 
 _T = TypeVar("_T")
-
-RETRY_OUTCOMES: Final = ("sent", "accepted", "rejected", "unknown", "failed")
 
 
 class PollClient(Protocol):
@@ -131,8 +130,7 @@ class ActionRecord:
 
     at: float
     """Wall time the action was sent."""
-    outcome: str
-    """``"sent"`` (no answer yet), ``"accepted"``, ``"rejected"``, ``"unknown"``, ``"failed"``."""
+    outcome: ActionOutcome
     message: str
     """Human words, safe to show as plain text."""
     by: str = "this app"
@@ -277,7 +275,8 @@ class JobView:
         "Image locked by diffid N" or its last retry was refused with it; else None."""
         state = self.state
         last = self.retries[-1] if self.retries else None
-        if last is not None and last.outcome == "rejected" and (state is None or state.is_terminal):
+        refused = last is not None and last.outcome is ActionOutcome.REFUSED
+        if refused and last is not None and (state is None or state.is_terminal):
             holder = locked_by(last.reason)
             if holder is not None:
                 return holder

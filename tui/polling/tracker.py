@@ -29,7 +29,6 @@ from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.polling.action_sender import ActionSender
 from tui.polling.followed_jobs import FollowedJobs
 from tui.polling.job_view import (
-    RETRY_OUTCOMES,
     AcceptOptions,
     ActionRecord,
     FollowedJob,
@@ -46,7 +45,6 @@ from tui.polling.view_board import ViewBoard
 from tui.store.journal import EventKind, JournalEvent
 
 __all__ = [
-    "RETRY_OUTCOMES",
     "SAVE_INTERVAL",
     "SAVE_SECONDS_PER_DIFF",
     "AcceptOptions",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any
 
 from tui.domain.clock import Clock
 from tui.domain.jobs import StateGroup
@@ -14,15 +14,6 @@ from tui.polling.scheduler import PollScheduler
 from tui.store.journal import EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
-
-_JOURNAL_OUTCOMES: Final = {
-    "sent": "sent",
-    "accepted": "accepted",
-    "rejected": "refused",
-    "failed": "not done",
-    "unknown": "unknown",
-}
-"""A retry's outcome in the journal's words (see :data:`tui.store.journal.ACTION_OUTCOMES`)."""
 
 
 def count_states(views: Iterable[JobView]) -> dict[str, int]:
@@ -135,7 +126,7 @@ class ViewBoard:
             view,
             kind=EventKind.ACTION,
             action=record.action,
-            outcome=_JOURNAL_OUTCOMES.get(record.outcome, record.outcome),
+            outcome=record.outcome,
             reason=reason,
             ref=record.ref,
         )

@@ -65,13 +65,6 @@ class EventKind(StrEnum):
     """The connection was lost, or came back."""
 
 
-ACTION_OUTCOMES: Final = ("sent", "accepted", "refused", "not done", "unknown")
-"""``sent``: on its way, no answer yet. ``accepted``: the server did it.
-``refused``: the server answered no, with its reason. ``not done``: it did not
-happen (never reached the server, a 429/503/auth answer before acting, or an
-unknown outcome that status polls settled as not taken). ``unknown``: sent, and
-no answer tells whether it happened; status polls settle it later (same ``ref``)."""
-
 _FIELDS: Final = {
     # dataclass field -> JSON key (the file format; stable)
     "at": "at",
@@ -96,8 +89,10 @@ class JournalEvent:
 
     * ``state``: ``diffid``, ``label``, ``old`` -> ``new`` (state names; ``old`` is
       None when nothing was known before), ``job_time`` (the job's own ``jobupdated``).
-    * ``action``: ``diffid``, ``label``, ``action`` (``"retry"``), ``outcome`` (one of
-      :data:`ACTION_OUTCOMES`), ``reason`` (words, the server's when it gave any),
+    * ``action``: ``diffid``, ``label``, ``action`` (``"retry"``, ``"accept"``,
+      ``"reject"``, ``"create"``), ``outcome`` (a
+      :class:`~tui.domain.actions.ActionOutcome`'s value), ``reason`` (words, the
+      server's when it gave any),
       ``ref`` (the same for every event of one action: its sending and its outcome).
     * ``outage``: ``phase`` (``"start"`` or ``"end"``), ``reason``.
 

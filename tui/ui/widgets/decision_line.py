@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import ago_text, eta_text
+from tui.polling.followed_jobs import PAST
 
 if TYPE_CHECKING:
     from tui.polling.tracker import ActionRecord, FollowedJob, JobView
@@ -30,9 +32,9 @@ def decision_line(view: JobView, now: float) -> tuple[str, Tone] | None:
     verb = decision.action
     if view.decision_in_flight:
         return f"⇪ {verb} sending… ({decision.options})", "busy"
-    if decision.outcome == "unknown":
+    if decision.outcome is ActionOutcome.UNKNOWN:
         return f"? {verb} outcome unknown: {plain(decision.reason or '')}", "unknown"
-    if decision.outcome != "accepted":
+    if decision.outcome is not ActionOutcome.ACCEPTED:
         # Refused by the server, or never reached it: the diff is as it was.
         return f"✗ {plain(decision.message)}", "error"
     followed = view.followed
@@ -50,7 +52,7 @@ def lock_line(view: JobView, lock_key: str) -> str | None:
 
 
 def _past(decision: ActionRecord) -> str:
-    return "accepted" if decision.action == "accept" else "rejected"
+    return PAST[decision.action]
 
 
 def _job_line(decision: ActionRecord, followed: FollowedJob, now: float) -> tuple[str, Tone]:

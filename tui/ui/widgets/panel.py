@@ -17,6 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState, StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
@@ -475,11 +476,11 @@ def _problem(
     state = view.state
     if (
         last_retry is not None
-        and last_retry.outcome in ("rejected", "failed")
+        and last_retry.outcome in (ActionOutcome.REFUSED, ActionOutcome.NOT_DONE)
         and (state is None or state.is_terminal)
     ):
         # The diff is still where the refused retry left it: say why, above its old error.
-        prefix = "↻ retry " if last_retry.outcome == "rejected" else "↻ "
+        prefix = "↻ retry " if last_retry.outcome is ActionOutcome.REFUSED else "↻ "
         return prefix + plain(last_retry.message), styles.error
     if view.error and state is JobState.FAILED:
         return "✗ " + plain(view.error), styles.error
