@@ -50,20 +50,10 @@ from tui.cli.common import (
     failure_code,
     print_error,
 )
-from tui.cli.jobs import (
-    Followed,
-    Pacer,
-    RecordingClient,
-    add_interval_option,
-    any_job_line,
-    each_once,
-    emit_json,
-    load_connection,
-    make_pacer,
-    parse_ids,
-    report_error,
-    watch_all,
-)
+from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
+from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.targets import load_connection, parse_ids
+from tui.cli.watch import RecordingClient, add_interval_option, watch_all
 from tui.domain.ids import InvalidDiffId, parse_diff_id
 from tui.domain.jobs import DiffJob, Job, UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
@@ -138,7 +128,7 @@ async def send_action(
     ref = new_ref()
     records.event(diffid, action, "sent", what, ref)
     try:
-        answer = await pacer.send(call)
+        answer = await pacer.send(call, diffid)
     except ApiError as exc:
         records.event(diffid, action, action_outcome(exc), exc.message, ref)
         raise
@@ -378,7 +368,7 @@ async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[
     async with make_client(conn) as client:
         return await each_once(
             ids,
-            lambda vid: pacer.send(functools.partial(client.version_status, vid)),
+            lambda vid: pacer.send(functools.partial(client.version_status, vid), vid),
             show,
             lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
         )
@@ -398,7 +388,7 @@ def as_tracked(job: VersionJob) -> DiffJob:
     return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
-def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
+def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, JobOutput]:
     """What ``version watch`` gives ``watch``: a client reading image versions, and
     their JSON as the API names it."""
     last: dict[int, VersionJob] = {}
@@ -411,7 +401,7 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
     def to_json(tracked: DiffJob) -> dict[str, Any]:
         return last[tracked.diffid].to_json()
 
-    return RecordingClient(api, read), Followed(VERSIONS_KEY, VERSION_NOUN, to_json)
+    return RecordingClient(api, read), JobOutput(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:
