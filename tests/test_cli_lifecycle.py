@@ -197,7 +197,7 @@ def test_version_status_and_watch_follow_the_version_to_its_end(
     assert missing["error"]["message"] == "Image version 99 not found"
     watch = run_cli(
         cli_env, "version", "watch", str(ok), str(failing),
-        "--exit-status", "--json", "--interval", "0.2",
+        "--exit-status", "--json", "--interval", "1",
     )  # fmt: skip
     assert watch.returncode == 1, "a version ended Failed"
     last = {line["imageversionid"]: line for line in json_lines(watch.stdout)}
@@ -215,9 +215,9 @@ if tui create --image 58108 --machine 7 2>locked.txt; then exit 10; fi
 grep -q "Image locked by diffid 4113" locked.txt
 vid=$(tui accept 4113 --restart 1 --json | "$PYTHON" -c \
     'import json, sys; print(json.loads(sys.stdin.readline())["imageversionid"])')
-tui version watch "$vid" --exit-status --interval 0.2 >/dev/null
+tui version watch "$vid" --exit-status --interval 1 >/dev/null
 tui retry 4108 >/dev/null
-tui watch 4108 --exit-status --interval 0.2
+tui watch 4108 --exit-status --interval 1
 """
 
 

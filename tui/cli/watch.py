@@ -31,19 +31,12 @@ from tui.store.settings import Settings, make_client
 
 
 def watch_poll_settings(poll: PollSettings, interval: float | None) -> PollSettings:
-    """The tracker's poll settings with ``--interval`` as the base interval.
-
-    Waiting and far-from-ETA jobs are still polled less often than the base, in the
-    same proportion as the defaults, so a short base stays polite.
-    """
+    """The tracker's poll settings: with ``--interval`` no diff is read more often than
+    that (the interval itself is the tracker's ``every``); without it, the ``[poll]``
+    settings' adaptive intervals."""
     if interval is None:
         return poll
-    return dataclasses.replace(
-        poll,
-        min_interval=interval,
-        waiting_interval=max(interval, min(poll.waiting_interval, 3 * interval)),
-        running_max_interval=max(interval, min(poll.running_max_interval, 6 * interval)),
-    )
+    return dataclasses.replace(poll, min_interval=interval)
 
 
 class RecordingClient:
@@ -225,6 +218,7 @@ async def watch_all(
             clock=clock,
             settings=watch_poll_settings(conn.poll, args.interval),
             on_change=on_change,
+            every=args.interval,
         )
         holder.append(tracker)
         runner = asyncio.create_task(tracker.run(), name="watch tracker")
@@ -279,22 +273,24 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def add_interval_option(parser: argparse.ArgumentParser) -> None:
-    """``--interval S``, the base poll interval of ``watch`` and ``version watch``."""
+    """``--interval S``, the read interval of ``watch`` and ``version watch``."""
     parser.add_argument(
         "--interval",
         type=interval_seconds,
         default=None,
         metavar="S",
-        help="base poll interval in seconds (default: the [poll] settings)",
+        help="read every job every S seconds (1 to 3600), within [poll] "
+        "max_requests_per_second; default: adaptive (waiting jobs less often, running "
+        "ones more often near their end, as the app does)",
     )
 
 
 def interval_seconds(text: str) -> float:
-    """``--interval``: seconds between 0.1 and 3600."""
+    """``--interval``: seconds between 1 and 3600."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.1 <= value <= 3600:
-        raise argparse.ArgumentTypeError("the interval must be between 0.1 and 3600 seconds")
+    if not 1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("the interval must be between 1 and 3600 seconds")
     return value
