@@ -103,11 +103,12 @@ class Tracker:
         on_event: Callable[[JournalEvent], None] | None = None,
         on_followed_finished: Callable[[JobView, FollowedJob], None] | None = None,
         save_decision: Callable[[WatchEntry], None] | None = None,
+        every: float | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._settings = settings
-        self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng)
+        self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng, every)
         self._board = ViewBoard(clock, self._scheduler, on_change, on_event)
         self._on_finished = on_finished
         self._save_status = save_status
