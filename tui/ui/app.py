@@ -51,6 +51,7 @@ SAVE_ON_EXIT_WAIT: Final = 1.5
 """Seconds on the way out for the watchlist writes still queued (another process's lock)."""
 CLOSE_CLIENT_WAIT: Final = 0.3
 """Seconds on the way out for the HTTP client to close its connections."""
+NO_OTHER_PROFILE: Final = "No other profile."
 FIRST_FRAME_WAIT: Final = 0.25
 """Seconds the work that waits for the first frame to be on the terminal waits at most."""
 START_SWITCH_INTERVAL: Final = 0.001
@@ -290,10 +291,60 @@ class ImageDiffApp(ThemedApp):
         self.monitor.show_poll_state()
 
     def action_switch_profile(self) -> None:
+        """Show the profile picker, or say why there is nothing to switch to."""
         # Imported when first shown: the first paint does not wait for it.
-        from tui.ui.screens.profile_switching import offer_profiles
+        from tui.ui.screens.profile_picker import ProfilePicker
 
-        offer_profiles(self)
+        profiles = self.options.profiles
+        choices = profiles.choices() if profiles is not None else []
+        if all(choice.name == self.options.profile for choice in choices):
+            only_one = profiles.only_one if profiles is not None else NO_OTHER_PROFILE
+            self.notify(only_one, severity="warning", markup=False)
+            return
+
+        def picked(name: str | None) -> None:
+            if name is not None and name != self.options.profile:
+                self.run_worker(self._switch_to(name), group="switch-profile", exclusive=True)
+
+        self.push_screen(ProfilePicker(choices, self.options.profile), picked)
+
+    async def _switch_to(self, name: str) -> None:
+        """Open ``name``'s account; only then stop the old one and show the new.
+
+        A profile that cannot be opened (a missing key, a failing secret command) or
+        whose keys the server refuses is reported in words, and the current account
+        keeps running.
+        """
+        from tui.ui.profile_switch import refused_keys
+
+        profiles = self.options.profiles
+        assert profiles is not None
+        now = plain(self.options.profile)
+        try:
+            opened = await asyncio.to_thread(profiles.open, name)
+        except Exception as exc:
+            self.notify(
+                f"Cannot switch to profile {plain(name)}: {plain(str(exc))}. Still on {now}.",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        refused = await refused_keys(opened)
+        if refused is not None or self.quitting:
+            await opened.client.aclose()
+            if refused is not None:
+                self.notify(
+                    f"Profile {plain(name)}: the server refused its keys ({plain(refused)}). "
+                    f"Still on {now}.",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
+            return
+        await self.adopt_account(opened)
+        account = f"{plain(opened.api_url)}, ASID {opened.asid}"
+        self.notify(f"Profile {plain(opened.profile)}: {account}", markup=False)
 
     async def adopt_account(self, opened: OpenedAccount) -> None:
         """Stop the current account's polling, then watch ``opened``'s under a new list."""
