@@ -348,7 +348,7 @@ class Tracker:
         self._apply_job(view, job)
         view.poll_failure = None
         view.next_poll_at = None if delay is None else self._clock.now() + delay
-        if view.outcome_unknown:
+        if view.retry_outcome_unknown:
             self._actions.settle_unknown(view, job, still_polling=delay is not None)
         self._board.changed(view)
         if before is not None and not before.is_terminal and job.is_terminal:

@@ -32,6 +32,7 @@ from tui.store.journal import Journal
 from tui.ui.app_options import AppOptions, WatchlistPort
 from tui.ui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.ui.screens.monitor import MonitorScreen
+from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.terminal_driver import HangupAwareDriver, exit_on_signals
 from tui.ui.themed_app import ThemedApp
 from tui.ui.themes import ThemeCatalog
@@ -116,8 +117,20 @@ class ImageDiffApp(ThemedApp):
     # -- layout ---------------------------------------------------------------
 
     def get_default_screen(self) -> MonitorScreen:
-        self._monitor = MonitorScreen(self)
+        self._monitor = MonitorScreen(self._monitor_parts())
         return self._monitor
+
+    def _monitor_parts(self) -> MonitorParts:
+        """The current account's pieces, as a monitor screen shows them."""
+        return MonitorParts(
+            tracker=self.tracker,
+            journal=self.journal,
+            clock=self.clock,
+            options=self.options,
+            watchlist=self.watchlist,
+            writes=self.writes,
+            quitting=lambda: self.quitting,
+        )
 
     @property
     def monitor(self) -> MonitorScreen:
@@ -193,7 +206,12 @@ class ImageDiffApp(ThemedApp):
     def on_load(self) -> None:
         # The earliest moment with a running loop: from here on a signal saves and exits.
         self._loop = asyncio.get_running_loop()
-        exit_on_signals(self, self._loop)
+        exit_on_signals(
+            self,
+            self._loop,
+            request_exit=self.request_exit,
+            terminal_hung_up=self.terminal_hung_up,
+        )
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, START_SWITCH_INTERVAL))
 
@@ -367,7 +385,7 @@ class ImageDiffApp(ThemedApp):
         # Dialogs opened meanwhile belong to the old account's list.
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        old, self._monitor = self.screen, MonitorScreen(self)
+        old, self._monitor = self.screen, MonitorScreen(self._monitor_parts())
         if not self._switched_monitor:
             # Textual gives the first screen no result callback, and switch_screen pops one.
             old._push_result_callback(old, None)
