@@ -1,7 +1,7 @@
 """The live state of every watched diff, and the loop that keeps it current.
 
 :class:`Tracker` is the one source of truth for each diff's live state (last answer,
-last poll error, next poll time, retry history). Panels are views of its
+last poll error, next poll time, the actions sent for it). Panels are views of its
 :class:`JobView` objects; they never call the network. It runs on plain asyncio
 (the TUI runs :meth:`Tracker.run` as a Textual worker) and asks a
 :class:`~tui.polling.scheduler.PollScheduler` what to poll and when. It composes its parts:

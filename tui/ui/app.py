@@ -94,7 +94,7 @@ class ImageDiffApp(ThemedApp):
             driver_class=HangupAwareDriver if os.name == "posix" else None,
         )
         self.journal = journal if journal is not None else Journal(None)
-        """What happened (the `l` view, the retry history); in memory when None is given."""
+        """What happened (the `l` view, the action history); in memory when None is given."""
         self.clock = clock
         self._client = client
         self.options = options
