@@ -349,7 +349,7 @@ class MonitorScreen(Screen[None]):
     def _filter_changed(self, text: str) -> None:
         # Watched, not an Input.Changed handler: the message reaches the screen after
         # the box's repaint is queued, so the box would be drawn alone, and the list
-        # and header a frame slot (up to 33 ms) later.
+        # and header in Textual's next frame slot.
         self.job_list.set_filter(text)
         header = self.header
         header.filter_text = text
