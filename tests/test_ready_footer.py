@@ -13,7 +13,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.app_support import make_app, wait_until
 from tui.simulator import Simulator
-from tui.ui.widgets.ready_footer import KeyLine, ReadyFooter
+from tui.ui.startup.footer import KeyLine, ReadyFooter
 
 
 def screenshot(app: App[None]) -> str:

@@ -31,12 +31,12 @@ from tui.ui.app_options import AppOptions, WatchlistPort
 from tui.ui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
 from tui.ui.screens.watchlist_edits import WatchlistEdits
+from tui.ui.startup.footer import ReadyFooter
 from tui.ui.watchlist_writes import WatchlistWrites
 from tui.ui.widgets.column_header import ColumnHeader
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.job_list import JobList
 from tui.ui.widgets.notices import Notices
-from tui.ui.widgets.ready_footer import ReadyFooter
 from tui.ui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.ui.app")

@@ -57,13 +57,7 @@ class ReadyFooter(Footer):
         super().on_mount()
         if not self.query(KeyLine):
             return
-        # Once the frame is on the terminal, where the app says when (ImageDiffApp):
-        # recomposed as soon as it is drawn, the keys held up its sending.
-        after_paint = getattr(self.app, "after_first_paint", None)
-        if after_paint is None:
-            self.call_after_refresh(self.recompose)
-        else:
-            after_paint(lambda: self.call_later(self.recompose))
+        self.call_after_refresh(self.recompose)
 
 
 class KeyLine(FooterKey):
