@@ -8,9 +8,9 @@ import re
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 from tests.app_support import make_app, wait_until
+from tests.textual_probes import FooterKey
 from tui.simulator import Simulator
 from tui.ui.startup.footer import KeyLine, ReadyFooter
 

@@ -1,6 +1,7 @@
 """What the tests observe of Textual that it keeps to itself: frames drawn, screen
-layouts, toasts, the screen as drawn. Its private names are read here only, so a
-Textual upgrade that renames one costs one edit."""
+layouts, toasts, the screen as drawn, the footer's key widget (``FooterKey``). Its
+private names are read here only, so a Textual upgrade that renames one costs one
+edit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ from textual.app import App
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets._footer import FooterKey
+
+__all__ = [
+    "FooterKey",
+    "count_all_frames",
+    "count_layouts",
+    "drawn_strips",
+    "on_every_frame",
+    "toasts",
+]
 
 
 def on_every_frame(screen: Screen[object], seen: Callable[[set[Widget]], None]) -> None:
