@@ -95,7 +95,7 @@ class ImageDiffApp(ThemedApp):
         self._quitting = False
         self._exit_reason: str | None = None
         self._terminal_gone = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         self.first_frame = FirstFrame()
         """What waits for the first frame (see :mod:`tui.ui.startup`)."""
         self.writes = WatchlistWrites(watchlist)
@@ -146,8 +146,8 @@ class ImageDiffApp(ThemedApp):
 
     def on_load(self) -> None:
         # The earliest moment with a running loop: from here on a signal saves and exits.
-        self._loop = asyncio.get_running_loop()
-        exit_on_signals(self, self._loop)
+        self._event_loop = asyncio.get_running_loop()
+        exit_on_signals(self, self._event_loop)
 
     def request_exit(self, reason: str) -> None:
         """Save and exit, as `q` does; ``reason`` is logged. Safe to call more than once."""
@@ -164,8 +164,8 @@ class ImageDiffApp(ThemedApp):
 
     def _from_thread(self, callback: Callable[..., object], *args: Any) -> None:
         """Run ``callback(*args)`` on the event loop, from another thread, without waiting."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(callback, *args)
+        if self._event_loop is not None and not self._event_loop.is_closed():
+            self._event_loop.call_soon_threadsafe(callback, *args)
 
     # -- the watchlist file -----------------------------------------------------
 
