@@ -1,11 +1,13 @@
 """Start-up speed: what the first paint does differently from a plain Textual app.
 
-Each piece here earns its place on the bench (``python -m bench --only paint``) and
-is kept apart so that a Textual upgrade that breaks one costs a deletion, not a hunt:
-without this package (and its three callers: ``tui.cli.main``, the app's
-:meth:`~tui.ui.app.ImageDiffApp.on_mount`, the monitor's footer) the app starts as
-Textual starts it, the same, only slower. Textual's private names are used in
-:mod:`tui.ui.startup.footer` alone.
+Each piece here saves at least 10 ms of the first paint on the bench (``python -m
+bench --only paint``; see bench/README.md), and is kept apart so that a Textual
+upgrade that breaks one costs a deletion, not a hunt. Without this package and its
+callers (``tui.cli.main`` pauses the collector, :class:`~tui.ui.app.ImageDiffApp`
+holds a :class:`FirstFrame`, the monitor yields a :class:`~.footer.ReadyFooter`
+where Textual's ``Footer`` would do) the app starts as Textual starts it: the same
+screen, later. Of Textual's private names, the start-up reads some in
+:mod:`tui.ui.startup.footer` and nowhere else.
 
 - The cyclic garbage collector is paused from before the app's imports until its
   first frame (:func:`collector_paused`): start-up allocates much and frees little,
