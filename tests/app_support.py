@@ -32,6 +32,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.theme import Theme
 
+from tests.textual_probes import drawn_strips
 from tui.api.client import ClanforgeClient
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
@@ -200,7 +201,7 @@ async def wait_until(
 def screen_text(app: ImageDiffApp, screen: Screen[object] | None = None) -> str:
     """What the terminal shows of ``screen`` (default: the top one), as plain lines."""
     target = screen if screen is not None else app.screen
-    strips = target._compositor.render_strips()
+    strips = drawn_strips(target)
     return "\n".join(strip.text.rstrip() for strip in strips)
 
 

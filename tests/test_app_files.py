@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.app_support import make_app, screen_text, wait_until
+from tests.textual_probes import toasts
 from tui.domain.clock import SystemClock
 from tui.domain.watch_entry import WatchEntry
 from tui.store.atomic_file import lock_path
@@ -56,7 +57,7 @@ def _corrupt_copies(folder: Path) -> list[Path]:
 
 
 def _toasts(app: object) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)  # type: ignore[attr-defined]
+    return "\n".join(toasts(app))  # type: ignore[arg-type]
 
 
 async def test_a_locked_watchlist_never_freezes_the_screen(
@@ -98,7 +99,9 @@ async def test_quit_with_the_watchlist_locked_is_quick_and_says_what_was_not_sav
         await wait_until(pilot, lambda: app.tracker.views[1].state_name == "Completed")
         with held_lock(path):
             await pilot.press("q")
-            await wait_until(pilot, lambda: app._exit, limit=3.0, what="the app exits")  # type: ignore[attr-defined]
+            await wait_until(
+                pilot, lambda: app.return_code is not None, limit=3.0, what="the app exits"
+            )
     # Printed after the screen is gone (Textual's exit message), and logged.
     said = caplog.text
     assert "could not be saved" in said and str(lock_path(path)) in said

@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
@@ -126,17 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         _log_to_file(debug)
     try:
         if handler is None:
-            # Start-up allocates much and frees little: the cyclic collector's passes
-            # over the modules' and the watchlist's objects took 50 ms of the first
-            # paint at 10 diffs, 190 ms at 10,000. The app turns it back on after its
-            # first frame (ImageDiffApp.on_mount); here, whatever way run_app ends.
-            gc.disable()
-            try:
+            # Paused before the app's modules load; the first frame resumes it.
+            from tui.ui.startup import collector_paused
+
+            with collector_paused():
                 from tui.ui.launch import run_app
 
                 return int(run_app(_launch_options(args)))
-            finally:
-                gc.enable()
         return int(handler(args))
     except ApiError as exc:
         print_error(exc.message)

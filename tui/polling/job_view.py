@@ -238,7 +238,7 @@ class JobView:
     def state(self) -> JobState | None:
         """The live state, else the saved one, else None."""
         # Spelled out rather than through _live_or_saved: the first frame's sort and
-        # counts ask it of every diff (10,000 diffs: 30,000 times before it is drawn).
+        # counts ask it several times of every diff before it is drawn.
         if self.job is not None:
             return self.job.known_state
         last = self.entry.last

@@ -163,7 +163,7 @@ class PollScheduler(Generic[K]):
         """
         if key in self._entries:
             return
-        # Positional: a watchlist of 10,000 diffs is added before the first frame.
+        # Positional: the whole watchlist is added before the first frame.
         self._entries[key] = _Entry(
             key, state, progress, RunReads(eta, start), self._clock.monotonic()
         )

@@ -66,9 +66,8 @@ SAVE_INTERVAL: Final = 10.0
 
 SAVE_SECONDS_PER_DIFF: Final = 0.005
 """... and at least this many seconds per watched diff: a write-back reads, changes and
-rewrites the whole watchlist (0.05 to 0.1 ms a diff: up to a second at 10,000) in a thread
-that shares the interpreter with the screen, so a large list saves less often (every
-50 s at 10,000 diffs) and its keys stay quick. The statuses only paint the next start
+rewrites the whole watchlist in a thread that shares the interpreter with the screen,
+so a large list saves less often and its keys stay quick. The statuses only paint the next start
 before its first answers; the write-back on close still saves them all."""
 
 _MAX_WAIT: Final = 5.0

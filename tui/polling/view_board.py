@@ -60,7 +60,7 @@ class ViewBoard:
 
     def counts(self) -> dict[str, int]:
         """What :func:`count_states` says of the views, recounting only the diffs
-        notified since the last call (a header update at 10,000 diffs stays cheap)."""
+        notified since the last call (a header update stays cheap on a long list)."""
         if len(self._counted) + len(self._recount) < len(self.views):
             # A view came in without a notice: count everything once more.
             self._recount.update(self.views)

@@ -107,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ClanforgeSimulator/1.0"
     # Headers and body go out in two writes; without this, Nagle plus delayed ACKs
-    # would add ~40 ms to every keep-alive request.
+    # would hold every keep-alive request for a delayed-ACK timeout.
     disable_nagle_algorithm = True
     # An idle keep-alive connection must not hold its thread forever.
     timeout = 60

@@ -30,11 +30,11 @@ from tui.ui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_com
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
 from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.screens.watchlist_edits import WatchlistEdits
+from tui.ui.startup.footer import ReadyFooter
 from tui.ui.widgets.column_header import ColumnHeader
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.job_list import JobList
 from tui.ui.widgets.notices import Notices
-from tui.ui.widgets.ready_footer import ReadyFooter
 from tui.ui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.ui.app")
@@ -313,7 +313,7 @@ class MonitorScreen(Screen[None]):
     def _filter_changed(self, text: str) -> None:
         # Watched, not an Input.Changed handler: the message reaches the screen after
         # the box's repaint is queued, so the box would be drawn alone, and the list
-        # and header a frame slot (up to 33 ms) later.
+        # and header in Textual's next frame slot.
         self.job_list.set_filter(text)
         header = self.header
         header.filter_text = text
