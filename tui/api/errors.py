@@ -60,6 +60,11 @@ class ApiError(Exception):
         (no answer after sending, or a server fault once it had the request)."""
         return False
 
+    @property
+    def answered(self) -> bool:
+        """The server sent an HTTP answer (any status): whatever it said, it is there."""
+        return self.http_status is not None
+
     def to_json(self) -> dict[str, Any]:
         """The error as the CLI's ``--json`` output shows it."""
         return {"kind": self.kind, "http_status": self.http_status, "message": self.message}

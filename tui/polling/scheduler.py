@@ -88,6 +88,8 @@ class _Entry(Generic[K]):
     errors: int = 0
     last_error: ApiError | None = None
     """The last failed poll's error, None once one succeeds."""
+    failing_since: float | None = None
+    """When the first request of the current run of failures was sent."""
     confirm_left: int = 1
     send: Send | None = None
     """The cap's record of the request in flight."""
@@ -230,7 +232,9 @@ class PollScheduler(Generic[K]):
     @property
     def slowed_down(self) -> bool:
         """True while a global slow-down (429, 503, auth failure) is in force."""
-        return self._pauses.slowed_down(self._clock.monotonic())
+        now = self._clock.monotonic()
+        self._pauses.recover_rate(now)
+        return self._pauses.slowed_down(now)
 
     @property
     def outage(self) -> bool:
@@ -284,6 +288,7 @@ class PollScheduler(Generic[K]):
         """Seconds until anything at all may be sent, or None while nothing can be."""
         if self._paused or self._in_flight >= self._settings.max_in_flight:
             return None
+        self._pauses.recover_rate(self._clock.monotonic())
         return max(self.global_wait, self.seconds_until_slot())
 
     def next_ready(self) -> K | None:
@@ -380,8 +385,8 @@ class PollScheduler(Generic[K]):
         now_wall = self._clock.now()
         entry.errors = 0
         entry.last_error = None
-        self._pauses.answered()
-        if self._pauses.end_outage(now):
+        entry.failing_since = None
+        if self._pauses.answered(now):
             self._bring_forward_unanswered(now)
         self._pauses.recover_rate(now)
         state = job.state
@@ -413,12 +418,24 @@ class PollScheduler(Generic[K]):
         entry = self._entries.get(key)
         if entry is not None:
             self._finish(entry)
+            if not entry.errors:
+                entry.failing_since = entry.last_sent
             entry.errors += 1
             entry.last_error = error
         now = self._clock.monotonic()
-        sent = entry.last_sent if entry is not None else None
-        why = self._pauses.classify(key, sent, entry is not None, error, now, len(self._entries))
+        if error.answered and self._pauses.heard(now):
+            self._bring_forward_unanswered(now)
+        why = self._pauses.classify(
+            key,
+            error,
+            now,
+            sent=entry.last_sent if entry is not None else None,
+            since=entry.failing_since if entry is not None else None,
+            jobs=len(self._entries),
+        )
         if why is None:
+            if self._pauses.suspect:
+                self._call_witness(now)
             return 0.0 if entry is None else self._back_off(entry, now, error)
         if why is Pause.SLOW_DOWN and entry is not None:
             # Its own backoff still holds: the pause must not bring it forward.
@@ -438,12 +455,32 @@ class PollScheduler(Generic[K]):
         return entry.due - now
 
     def _bring_forward_unanswered(self, now: float) -> None:
-        """The server answers again: what failed for want of it is read again soon."""
+        """The server answers again: what failed for want of it is read again soon, and
+        those failures were the outage's, not the jobs' own."""
         for entry in self._entries.values():
             unanswered = entry.last_error is not None and entry.last_error.no_answer
-            if unanswered and entry.due is not None and entry.due > now:
-                entry.due = self._not_before_min_interval(entry, now)
+            if unanswered:
+                entry.errors = 0
+                entry.failing_since = None
+                if entry.due is not None and entry.due > now:
+                    entry.due = self._not_before_min_interval(entry, now)
         self._spread_overdue(now)
+
+    def _call_witness(self, now: float) -> None:
+        """A failure may be the server's or the account's: ask a job whose last request
+        did not fail (the one due soonest, a done one last) now rather than at its next
+        turn, so that its answer (or its failure) tells one job's fault from theirs."""
+        witness: _Entry[K] | None = None
+        for entry in self._entries.values():
+            if entry.errors or entry.in_flight:
+                continue
+            if witness is None or (entry.due or math.inf) < (witness.due or math.inf):
+                witness = entry
+        if witness is None:
+            return
+        due = self._not_before_min_interval(witness, now)
+        if witness.due is None or witness.due > due:
+            witness.due = due
 
     def _spread_overdue(self, start: float, last: _Entry[K] | None = None) -> None:
         """Spread the diffs due before ``start`` over the time the cap needs for them,
