@@ -26,21 +26,25 @@ The policy, in short:
 * **Terminal** diffs are not polled again after a read that says so, until
   :meth:`PollScheduler.mark_retried` or :meth:`PollScheduler.refresh_now`.
 * **Errors** back a diff off exponentially with jitter (ceiling ``backoff_max``).
-  A slow-down answer (429, 503, any Retry-After) is the account's only when it is not
-  one diff's own: when a request sent after another diff's slow-down answer gets one
-  too, with no success in between (failures across diffs; requests that were already
-  in flight together prove nothing). Then, and on auth failures, everything slows
-  down: nothing is sent until the pause ends (Retry-After honoured), the rate is
-  halved for a while, and the due times are spread out so that the end of a pause is
-  not a burst. Otherwise only that diff backs off (no sooner than its Retry-After)
-  and the rest are polled as usual.
+  A diff that keeps failing while the server answers others has a fault of its own
+  (a hang, a dropped connection, an error, its own 429): it backs off alone and says
+  nothing of the account or the server. A slow-down answer (429, 503, any Retry-After)
+  is the account's when another diff, not known to fail on its own and sent after it,
+  gets one too with no good answer in between (requests in flight together prove
+  nothing). Then, and on auth failures, everything slows down: nothing is sent until
+  the pause ends (Retry-After honoured), the rate is halved for a while, and the due
+  times are spread out so that the end of a pause is not a burst.
   After a pause the diff that caused it goes last, so it cannot starve the others.
-* **Outages.** Network-level failures (refused, reset, timed out, hung up) in a row
-  from different diffs, with no success in between, mean the server is gone, not
-  the diffs: one probe at a time goes out, at most
-  :data:`~tui.polling.slowdown.OUTAGE_PROBE_MAX` apart, in turn across the diffs, and the
-  first success brings every diff that failed that way forward again, spread under
-  the rate cap. The slow-downs' bookkeeping is :class:`~tui.polling.slowdown.Slowdowns`.
+* **Witnesses.** When a failure may be the server's or the account's, a diff that is
+  not failing is asked at once rather than at its next turn: its answer tells.
+* **Outages.** "Offline" means no answer from the server at all: any HTTP answer, an
+  error too, proves it is there. Network-level failures (refused, reset, timed out,
+  hung up) from different diffs, each sent after the server's last answer and none
+  from a diff known to fail on its own, mean the server is gone: one probe at a time
+  goes out, at most :data:`~tui.polling.slowdown.OUTAGE_PROBE_MAX` apart, in turn
+  across the diffs, and the first answer brings every diff that failed that way
+  forward again, spread under the rate cap. The slow-downs' bookkeeping is
+  :class:`~tui.polling.slowdown.Slowdowns`.
 """
 
 from __future__ import annotations
