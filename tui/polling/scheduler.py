@@ -127,6 +127,8 @@ class PollScheduler(Generic[K]):
         )
         self._in_flight = 0
         self._paused = False
+        self._first_read_last = False
+        """The last request started was a key's first read (see :meth:`next_ready`)."""
 
     # ------------------------------------------------------------------ config
     @property
@@ -302,15 +304,23 @@ class PollScheduler(Generic[K]):
             return None
         now = self._clock.monotonic()
         now_wall = self._clock.now()
-        best: K | None = None
-        best_rank = math.inf
+        # Best first read (never sent) and best read again, apart: while both wait,
+        # they take turns, so a large list's first sweep does not hold up the rows
+        # already read (on screen, running) for its whole length, and re-reads cannot
+        # starve the sweep either.
+        best: list[K | None] = [None, None]
+        best_rank = [math.inf, math.inf]
         for entry in self._entries.values():
             if entry.in_flight or entry.due is None or entry.due > now:
                 continue
             rank = entry.due - self._head_start(entry, now_wall)
-            if rank < best_rank:
-                best, best_rank = entry.key, rank
-        return best
+            first = entry.last_sent is None
+            if rank < best_rank[first]:
+                best[first], best_rank[first] = entry.key, rank
+        again, first_read = best
+        if again is None or first_read is None:
+            return first_read if again is None else again
+        return again if self._first_read_last else first_read
 
     def seconds_until_next(self) -> float | None:
         """How long the caller may sleep before :meth:`next_ready` can say something.
@@ -353,6 +363,7 @@ class PollScheduler(Generic[K]):
             return
         self._close_send(entry)
         entry.send = send
+        self._first_read_last = entry.last_sent is None
         if not entry.in_flight:
             self._in_flight += 1
         entry.in_flight = True
