@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.domain.clock import SystemClock
+from tui.domain.errors import UsageError
 from tui.store.config import Config, ConfigError, update_config
 from tui.store.journal import Journal
 from tui.store.log_file import log_to_file, register_secret
@@ -158,6 +159,18 @@ def _app_settings(launch: LaunchOptions, config_file: Path) -> Settings:
         raise ConfigError(f"{exc}; or look around first: imagediff-tui --demo") from None
 
 
+def require_terminal() -> None:
+    """Raise :class:`UsageError` unless the app can have a terminal: it reads keys from
+    stdin and draws on stderr. Called after every other check, before the screen is
+    touched (a typo in a flag is still said first)."""
+    for fd, name in ((0, "standard input"), (2, "standard error")):
+        if not os.isatty(fd):
+            raise UsageError(
+                f"the terminal UI needs a terminal, and {name} is not one "
+                "(in a script, use a command: status, watch, ...)"
+            )
+
+
 def run_app(launch: LaunchOptions) -> int:
     """``imagediff-tui`` with no subcommand.
 
@@ -190,6 +203,7 @@ def run_app(launch: LaunchOptions) -> int:
         extra_notices=notices,
         profiles=profiles,
     )
+    require_terminal()
     app.run()
     return 0
 
@@ -243,5 +257,6 @@ def run_demo(launch: LaunchOptions) -> int:
                     *([] if log_notice is None else [log_notice]),
                 ],
             )
+            require_terminal()
             app.run()
             return 0
