@@ -20,6 +20,7 @@ from tui.store.watchlist.file import WatchlistStore, account_entries
 from tui.store.watchlist.session import WatchSession
 from tui.ui.app import AppOptions, ImageDiffApp
 from tui.ui.profile_switch import ConfigProfiles, host_of
+from tui.ui.screens.actions import keymap_problem
 from tui.ui.themes import (
     DEFAULT_THEME,
     ThemeCatalog,
@@ -97,6 +98,9 @@ def build_app(
     ``persist_theme``: a theme picked with `t` is written to the config file, unless
     this run has ``--theme`` (a choice for one run only).
     """
+    clash = keymap_problem(settings.keymap)
+    if clash is not None:
+        raise ConfigError(f"{settings.config_path}: {clash}")
     clock = SystemClock()
     register_secret(settings.secret_key)
     loaded = store.load()
