@@ -66,7 +66,7 @@ def test_watch_to_a_full_disk_exits_1_with_one_line(
     simulator.add_diff(3001, state=5)
     simulator.add_diff(3002, state=6, fail_with="disk full")
     with open("/dev/full", "wb") as full:
-        result = run_with(cli_env, "", *args, "--interval", "0.2", stdout=full.fileno())
+        result = run_with(cli_env, "", *args, stdout=full.fileno())
     assert result.returncode == 1
     assert "No space left on device" in one_line(result.stderr)
 
