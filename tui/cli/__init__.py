@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING
 from tui import __version__
 from tui.api.errors import ApiError
 from tui.cli.common import (
+    EXIT_TERMINATED,
     PROG,
     ExitCode,
     Handler,
+    Terminated,
     connection_options,
     exit_code_for,
     print_error,
@@ -150,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_code_for(exc) or ExitCode.FAILED)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Terminated:
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader went away (``| head``): not worth a message; silence the flush too.
         _silence_stdout()
