@@ -467,6 +467,13 @@ class PollScheduler(Generic[K]):
         assert due is not None
         return max(0.0, due - now)
 
+    def refused_wait(self, refusals: int, error: ApiError) -> float:
+        """Seconds a request refused ``refusals`` times in a row with "wait" (429, 503)
+        waits before it is sent again: the backoff of a failing poll, no sooner than
+        Retry-After, and not before a global pause ends."""
+        backoff = self._pauses.backoff(refusals, error)
+        return max(backoff, self.global_wait)
+
     def _back_off(self, entry: _Entry[K], now: float, error: ApiError) -> float:
         """Back ``entry`` alone off (see :meth:`Slowdowns.backoff`)."""
         delay = self._pauses.backoff(entry.errors, error)
