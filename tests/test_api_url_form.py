@@ -3,6 +3,7 @@ the same rule for a flag, the environment, a profile and the client."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,11 @@ def test_a_query_or_a_fragment_is_refused(scheme: str, tail: str) -> None:
         check_api_url(f"{scheme}://127.0.0.1:8080{tail}")
 
 
+def add_profile(env: dict[str, str], name: str, url: str) -> subprocess.CompletedProcess[bytes]:
+    keys = ("--asid", "1234", "--access-key", "AK", "--secret-env", "SECRET")
+    return run_cli(env, "profile", "add", name, "--api-url", url, *keys)
+
+
 def test_an_upper_case_scheme_works_from_the_command_line(
     cli_env: dict[str, str], simulator: Simulator
 ) -> None:
@@ -45,20 +51,7 @@ def test_an_upper_case_scheme_works_from_the_command_line(
     result = run_cli(cli_env, "status", "3001", "--api-url", url)
     assert result.returncode == 0, result.stderr
     assert b"Completed" in result.stdout
-    added = run_cli(
-        cli_env,
-        "profile",
-        "add",
-        "upper",
-        "--api-url",
-        url,
-        "--asid",
-        "1234",
-        "--access-key",
-        "AK",
-        "--secret-env",
-        "SECRET",
-    )
+    added = add_profile(cli_env, "upper", url)
     assert added.returncode == 0, added.stderr
 
 
@@ -71,20 +64,7 @@ def test_a_query_or_fragment_in_the_api_url_is_refused_wherever_it_is_given(
     assert flag.returncode == 2 and b"query" in flag.stderr, flag.stderr
     env = run_cli({**cli_env, "CLANFORGE_API_URL": url}, "status", "3001")
     assert env.returncode == 3 and b"query" in env.stderr, env.stderr
-    added = run_cli(
-        cli_env,
-        "profile",
-        "add",
-        "q",
-        "--api-url",
-        url,
-        "--asid",
-        "1234",
-        "--access-key",
-        "AK",
-        "--secret-env",
-        "SECRET",
-    )
+    added = add_profile(cli_env, "q", url)
     assert added.returncode == 2 and b"query" in added.stderr, added.stderr
     config = Path(cli_env["XDG_CONFIG_HOME"]) / "imagediff-tui" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)

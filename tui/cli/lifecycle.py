@@ -55,6 +55,7 @@ from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
 from tui.cli.pacing import each_once, make_pacer
 from tui.cli.sending import (
     JournalAndWatchlist,
+    Sending,
     interrupted_error,
     run_actions,
     send_action,
@@ -267,23 +268,11 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
     # No diff to name until the server answers with the new one.
     records.event(None, "create", ActionOutcome.SENT, what, ref)
     async with make_client(conn) as client:
-        in_flight = False
-
-        async def sending() -> DiffJob:
-            nonlocal in_flight
-            in_flight = True
-            try:
-                answer = await client.create(args.image, args.machine)
-            except ApiError:
-                in_flight = False  # answered: a 429 is waited out and sent again
-                raise
-            in_flight = False
-            return answer
-
+        sending = Sending(functools.partial(client.create, args.image, args.machine))
         try:
             job = await make_pacer(conn).send(sending)
         except asyncio.CancelledError:
-            error = interrupted_error("create", in_flight)
+            error = interrupted_error("create", sending.in_flight)
             records.event(None, "create", error.action_outcome, f"{what}: {error.message}", ref)
             _create_failed(error, args, out)
             raise

@@ -13,7 +13,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import Terminated
@@ -60,6 +60,25 @@ class JournalAndWatchlist:
         )
 
 
+class Sending(Generic[_T]):
+    """A request's call that knows whether the request is in flight (sent, and not
+    answered yet): what an interrupt leaves unknown."""
+
+    def __init__(self, call: Callable[[], Awaitable[_T]]) -> None:
+        self._call = call
+        self.in_flight = False
+
+    async def __call__(self) -> _T:
+        self.in_flight = True
+        try:
+            answer = await self._call()
+        except ApiError:
+            self.in_flight = False  # answered: a 429 is waited out and sent again
+            raise
+        self.in_flight = False
+        return answer
+
+
 def interrupted_error(action: str, in_flight: bool) -> ApiError:
     """What an interrupt made of ``action``: unknown while its request was in flight,
     not done while it still waited to be sent."""
@@ -85,26 +104,14 @@ async def send_action(
     the interrupt goes on."""
     ref = new_ref()
     records.event(diffid, action, ActionOutcome.SENT, what, ref)
-    in_flight = False
-
-    async def sending() -> _T:
-        nonlocal in_flight
-        in_flight = True
-        try:
-            answer = await call()
-        except ApiError:
-            in_flight = False  # answered: a 429 is waited out and sent again
-            raise
-        in_flight = False
-        return answer
-
+    sending = Sending(call)
     try:
         answer = await pacer.send(sending, diffid)
     except ApiError as exc:
         records.event(diffid, action, exc.action_outcome, exc.message, ref)
         raise
     except asyncio.CancelledError:
-        error = interrupted_error(action, in_flight)
+        error = interrupted_error(action, sending.in_flight)
         records.event(diffid, action, error.action_outcome, error.message, ref)
         interrupted(diffid, error)
         raise
