@@ -130,7 +130,7 @@ class Tracker:
     # ------------------------------------------------------------------ state
     @property
     def last_answer_at(self) -> float | None:
-        """Wall time of the last successful answer from the server (None: none yet)."""
+        """Wall time of the server's last answer, errors included (None: none yet)."""
         return self._board.last_answer_at
 
     @property
@@ -145,9 +145,11 @@ class Tracker:
 
     @property
     def poll_state(self) -> str:
-        """``"live"``, ``"paused"``, ``"offline"`` (requests fail at the network level
-        across diffs and none succeeds: see :attr:`last_answer_at`) or ``"backing off"``
-        (a global slow-down is on)."""
+        """``"live"``, ``"paused"``, ``"offline"`` (no answer at all from the server:
+        requests fail at the network level across diffs, including diffs that were not
+        failing, and nothing answers, not even with an error; see
+        :attr:`last_answer_at`) or ``"backing off"`` (a global slow-down is on). One
+        diff's own fault (a hang, a dropped connection, an error) is shown on its row."""
         if self._scheduler.paused:
             return "paused"
         if self._scheduler.outage:
@@ -369,10 +371,13 @@ class Tracker:
             )
 
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:
+        if exc.answered:
+            self._board.heard()
+        was_offline = self._scheduler.outage
         delay = self._scheduler.failed(key, exc)
         logger.info("status poll of %s failed (%s): %s", key, exc.kind, exc)
-        if self._scheduler.global_wait > 0:
-            # A global slow-down moved every diff's next poll.
+        if self._scheduler.global_wait > 0 or (was_offline and not self._scheduler.outage):
+            # A global slow-down, or the end of an outage, moved every diff's next poll.
             self._board.refresh_next_poll([d for d in self.views if d != key])
         if isinstance(key, FollowKey):
             self._followed.failed(key, exc, delay)

@@ -51,7 +51,7 @@ class ViewBoard:
         self.wake = asyncio.Event()
         """Set when the polling loop has something new to look at."""
         self.last_answer_at: float | None = None
-        """Wall time of the last successful answer from the server (None: none yet)."""
+        """Wall time of the server's last answer, errors included (None: none yet)."""
         self._counts = count_states(())
         self._counted: dict[int, tuple[str, bool]] = {}
         """Per diff, its group and whether it was erroring, as ``_counts`` holds it."""
@@ -81,7 +81,7 @@ class ViewBoard:
         return dict(counts)
 
     def heard(self) -> None:
-        """The server just answered a request."""
+        """The server just answered a request (an HTTP error is an answer too)."""
         self.last_answer_at = self.clock.now()
 
     def refresh_next_poll(self, diffids: Iterable[int]) -> None:

@@ -154,6 +154,8 @@ def make_server(host: str, port: int, simulator: Backend) -> SimulatorServer:
 
 
 def _send(handler: _Handler, response: Reply) -> None:
+    if response.delay > 0:
+        time.sleep(response.delay)
     if response.drop:
         handler.close_connection = True
         return

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from tui.api.urls import api_url_problem, normal_api_url
 from tui.domain.errors import UsageError
 from tui.domain.poll_settings import PollSettings
 from tui.store.config import (
@@ -119,9 +120,10 @@ def _select_profile(
 
 
 def _check_url(url: str, source: str, error: type[Exception]) -> str:
-    if not url.startswith(("https://", "http://")):
-        raise error(f"{source} {url!r} is not an http:// or https:// URL")
-    return url.rstrip("/")
+    problem = api_url_problem(url)
+    if problem is not None:
+        raise error(f"{source} {url!r} {problem}")
+    return normal_api_url(url)
 
 
 def resolve_settings(
