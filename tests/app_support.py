@@ -106,6 +106,9 @@ class MemoryWatchlist:
                 diffid=diffid, asid=entry.asid, api_url=entry.api_url, label=label, last=entry.last
             )
 
+    def check_file(self) -> None:
+        pass
+
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))

@@ -20,8 +20,8 @@ from tests.app_support import make_app, screen_text, wait_until
 from tui.domain.clock import SystemClock
 from tui.domain.watch_entry import WatchEntry
 from tui.store.atomic_file import lock_path
+from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import WatchlistStore
-from tui.store.watchlist.session import WatchSession
 from tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 SIZE = (110, 36)
 
 
-def _session(path: Path, simulator: Simulator, ids: list[int]) -> WatchSession:
+def _account_watchlist(path: Path, simulator: Simulator, ids: list[int]) -> AccountWatchlist:
     store = WatchlistStore(path)
     entries = [WatchEntry(diffid=i, asid=simulator.asid, api_url=simulator.url) for i in ids]
     store.add(entries)
-    return WatchSession(
+    return AccountWatchlist(
         store, api_url=simulator.url, asid=simulator.asid, clock=SystemClock(), held=entries
     )
 
@@ -65,7 +65,7 @@ async def test_a_locked_watchlist_never_freezes_the_screen(
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=5)
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1], watchlist=_session(path, simulator, [1]))
+    app = make_app(simulator, [1], watchlist=_account_watchlist(path, simulator, [1]))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         with held_lock(path):
             await pilot.press("n")
@@ -93,15 +93,17 @@ async def test_quit_with_the_watchlist_locked_is_quick_and_says_what_was_not_sav
 ) -> None:
     simulator.add_diff(1, state=5)
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1], watchlist=_session(path, simulator, [1]))
+    watchlist = _account_watchlist(path, simulator, [1])
+    cache = WatchlistStore(path).cache.path  # the statuses go to the cache, under its lock
+    app = make_app(simulator, [1], watchlist=watchlist)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.tracker.views[1].state_name == "Completed")
-        with held_lock(path):
+        with held_lock(cache):
             await pilot.press("q")
             await wait_until(pilot, lambda: app._exit, limit=3.0, what="the app exits")  # type: ignore[attr-defined]
     # Printed after the screen is gone (Textual's exit message), and logged.
     said = caplog.text
-    assert "could not be saved" in said and str(lock_path(path)) in said
+    assert "could not be saved" in said and str(lock_path(cache)) in said
 
 
 async def test_a_watchlist_corrupted_while_running_is_written_back_and_reported(
@@ -110,7 +112,7 @@ async def test_a_watchlist_corrupted_while_running_is_written_back_and_reported(
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=5)
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1, 2], watchlist=_session(path, simulator, [1, 2]))
+    app = make_app(simulator, [1, 2], watchlist=_account_watchlist(path, simulator, [1, 2]))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: app.tracker.views[1].state_name == "Completed")
         with path.open("a", encoding="utf-8") as file:
@@ -135,7 +137,7 @@ async def test_a_watchlist_corrupted_while_running_survives_quit(
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=6, fail_with="boom")
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1, 2], watchlist=_session(path, simulator, [1, 2]))
+    app = make_app(simulator, [1, 2], watchlist=_account_watchlist(path, simulator, [1, 2]))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.tracker.views[2].state_name == "Failed")
         path.write_text("schema = 1\n[[diff]\n", encoding="utf-8")

@@ -12,12 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
-from tui.store.watchlist.file import (
-    WatchlistError,
-    WatchlistStore,
-    parse_watchlist,
-    watchlist_to_toml,
-)
+from tui.store.watchlist.file import WatchlistError, WatchlistStore, parse_watchlist
+from tui.store.watchlist.layout import layout_text
 
 HOSTILE_LABELS = [
     "",
@@ -56,15 +52,15 @@ def test_round_trip_with_hostile_labels_and_status(store: WatchlistStore) -> Non
     loaded = store.load().entries
     assert loaded == [replace(entries[0], last=status), *entries[1:]]
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    assert tomllib.loads(store.path.read_text(encoding="utf-8"))["schema"] == 2
+    text = store.path.read_text(encoding="utf-8")
+    assert tomllib.loads(text)["schema"] == 3
+    assert "Failed" not in text and "seen_at" not in text  # statuses are in the cache
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40))
 def test_any_label_survives_toml(label: str) -> None:
-    from tui.store.watchlist.file import parse_watchlist
-
-    assert parse_watchlist(watchlist_to_toml([entry(5, label)]))[0].label == label
+    assert parse_watchlist(layout_text([entry(5, label)]))[0].label == label
 
 
 def test_lone_surrogates_become_replacement_characters(store: WatchlistStore) -> None:
@@ -159,12 +155,12 @@ def test_invalid_content_counts_as_corrupt(store: WatchlistStore, text: str) -> 
 
 def test_newer_schema_is_left_alone(store: WatchlistStore) -> None:
     store.path.parent.mkdir(parents=True)
-    store.path.write_text("schema = 3\n", encoding="utf-8")
+    store.path.write_text("schema = 4\n", encoding="utf-8")
     with pytest.raises(WatchlistError, match="newer imagediff-tui"):
         store.load()
     with pytest.raises(WatchlistError):
         store.add([entry(1)])
-    assert store.path.read_text(encoding="utf-8") == "schema = 3\n"
+    assert store.path.read_text(encoding="utf-8") == "schema = 4\n"
 
 
 # --- accepted and rejected diffs -----------------------------------------------------------
@@ -228,7 +224,7 @@ def test_a_decision_is_recorded_on_its_diff_or_adds_it(store: WatchlistStore) ->
     assert loaded[1].accepted is None and loaded[1].last is None
     assert loaded[2].rejected == rejected
     text = store.path.read_text(encoding="utf-8")
-    assert "[diff.accepted]\nimageversionid = 700001\nrestart = true\n" in text
+    assert "[account.accepted.1]\nimageversionid = 700001\nrestart = true\n" in text
 
 
 @pytest.mark.parametrize(
@@ -249,24 +245,24 @@ def test_a_bad_decision_table_counts_as_corrupt(
     assert loaded.notice is not None and message in loaded.notice
 
 
-def test_the_apps_session_records_decisions_and_version_status(store: WatchlistStore) -> None:
+def test_the_account_watchlist_records_decisions_and_version_status(store: WatchlistStore) -> None:
     from tui.domain.clock import SystemClock
-    from tui.store.watchlist.session import WatchSession
+    from tui.store.watchlist.account import AccountWatchlist
 
     store.add([entry(1, "one")])
-    session = WatchSession(
+    watchlist = AccountWatchlist(
         store, api_url="prod", asid=1, clock=SystemClock(), held=store.load().entries
     )
     accepted = Accepted(700_001, restart=False)
-    assert session.record_decision(1, accepted=accepted).label == "one"
-    added = session.record_decision(2, rejected=Rejected(reinstall=False))
+    assert watchlist.record_decision(1, accepted=accepted).label == "one"
+    added = watchlist.record_decision(2, rejected=Rejected(reinstall=False))
     assert (added.diffid, added.api_url, added.asid) == (2, "prod", 1)
     done = LastStatus(5, "Completed", 100, None, None, 9.0)
-    session.save_version_status({1: done, 2: done})
+    watchlist.save_version_status({1: done, 2: done})
     loaded = {e.diffid: e for e in store.load().entries}
     assert loaded[1].accepted == replace(accepted, last=done)
     assert loaded[2].rejected == Rejected(reinstall=False) and loaded[2].accepted is None
-    assert {e.diffid: e for e in session.entries()} == loaded
+    assert {e.diffid: e for e in watchlist.entries()} == loaded
 
 
 # Two profiles of one account watched the same diff: the label was set through one,

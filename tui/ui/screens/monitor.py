@@ -27,11 +27,12 @@ from tui.domain.wording import count_noun
 from tui.polling.job_order import SORT_LABELS, sort_arrow
 from tui.polling.tracker import FollowedJob, JobView, Tracker
 from tui.store.journal import Journal, JournalEvent, OutageWatch
-from tui.ui.app_options import AppOptions, WatchlistPort
+from tui.store.watchlist.port import WatchlistPort
+from tui.store.watchlist.writes import WatchlistWrites
+from tui.ui.app_options import AppOptions
 from tui.ui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
 from tui.ui.screens.watchlist_edits import WatchlistEdits
-from tui.ui.watchlist_writes import WatchlistWrites
 from tui.ui.widgets.column_header import ColumnHeader
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.job_list import JobList

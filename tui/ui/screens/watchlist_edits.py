@@ -18,9 +18,10 @@ from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
 from tui.domain.wording import count_noun
 from tui.polling.tracker import JobView, Tracker
-from tui.ui.app_options import AppOptions, WatchlistPort
+from tui.store.watchlist.port import WatchlistPort
+from tui.store.watchlist.writes import WatchlistWrites
+from tui.ui.app_options import AppOptions
 from tui.ui.screens.plan_text import listed
-from tui.ui.watchlist_writes import WatchlistWrites
 from tui.ui.widgets.job_list import JobList
 from tui.ui.widgets.status_header import StatusHeader
 

@@ -1,33 +1,27 @@
-"""The app's view of one account's watchlist on disk, and the thread that does its file work."""
+"""One account's slice of the watchlist (its API URL and ASID): what the app writes to."""
 
 from __future__ import annotations
 
 import dataclasses
-import queue
-import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
 
 from tui.domain.clock import Clock
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.store.watchlist.file import WatchlistStore
 
-_T = TypeVar("_T")
 
-
-class WatchSession:
-    """One account's slice of the watchlist file (its API URL and ASID).
+class AccountWatchlist:
+    """One account's slice of the watchlist file and its status cache.
 
     Every call is a locked read-modify-write in :class:`WatchlistStore`, so another
-    instance's changes are merged, never overwritten. The session also remembers the
-    list it holds (what the app shows): when a change finds the file unreadable (a
-    corrupt copy is moved aside), that list is written in its place, not lost.
+    instance's changes are merged, never overwritten. It also remembers the list it
+    holds (what the app shows): when a change finds the file unreadable (a corrupt copy
+    is moved aside), that list is written in its place, not lost.
 
     Example:
-        >>> # WatchSession(WatchlistStore(path), api_url="https://api.x", asid=1234,
-        >>> #              clock=SystemClock())
+        >>> # AccountWatchlist(WatchlistStore(path), api_url="https://api.x", asid=1234,
+        >>> #                  clock=SystemClock())
     """
 
     def __init__(
@@ -106,16 +100,26 @@ class WatchSession:
         if diffid in self._held:
             self._held[diffid] = dataclasses.replace(self._held[diffid], label=label)
 
-    def save_status(self, statuses: dict[int, LastStatus]) -> None:
-        """Remember the last known status of these diffs."""
-        if not statuses:
+    def check_file(self) -> None:
+        """If another writer changed, deleted or broke the file since this instance last
+        read or wrote it, read it again: a missing or unreadable file gets the list this
+        instance holds written back (and a notice says so). A stat when nothing changed."""
+        if not self._store.changed_on_disk():
             return
         try:
-            self._store.update_status(
-                {self._key(diffid): status for diffid, status in statuses.items()}
-            )
+            self._store.reread()
         finally:
             self._tell_notices()
+
+    def save_status(self, statuses: dict[int, LastStatus]) -> None:
+        """Remember the last known status of these diffs (in the status cache); check the
+        file on the way (see :meth:`check_file`)."""
+        self.check_file()
+        if not statuses:
+            return
+        self._store.update_status(
+            {self._key(diffid): status for diffid, status in statuses.items()}
+        )
         for diffid, status in statuses.items():
             if diffid in self._held:
                 self._held[diffid] = dataclasses.replace(self._held[diffid], last=status)
@@ -140,52 +144,12 @@ class WatchSession:
         """Remember the last known status of the image versions of these diffs."""
         if not statuses:
             return
-        try:
-            self._store.update_version_status(
-                {self._key(diffid): status for diffid, status in statuses.items()}
-            )
-        finally:
-            self._tell_notices()
+        self._store.update_version_status(
+            {self._key(diffid): status for diffid, status in statuses.items()}
+        )
         for diffid, status in statuses.items():
             accepted = self._held[diffid].accepted if diffid in self._held else None
             if accepted is not None:
                 self._held[diffid] = dataclasses.replace(
                     self._held[diffid], accepted=dataclasses.replace(accepted, last=status)
                 )
-
-
-class FileThread:
-    """One daemon thread that does file work in the order given, off the event loop.
-
-    A daemon, so that a write stuck behind another process's lock never keeps the
-    process alive once the app has decided to exit (files are replaced atomically:
-    stopping mid-write leaves the old file or the new one, never a mix).
-    """
-
-    def __init__(self, name: str = "watchlist-files") -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._started = False
-        self._start_lock = threading.Lock()
-
-    def submit(self, work: Callable[[], _T]) -> Future[_T]:
-        """Run ``work`` after the work already given; its result or error in the future."""
-        future: Future[_T] = Future()
-        self._jobs.put((work, future))
-        with self._start_lock:
-            if not self._started:
-                self._started = True
-                self._thread.start()
-        return future
-
-    def _run(self) -> None:
-        while True:
-            work, future = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = work()
-            except BaseException as exc:  # handed to whoever waits on the future
-                future.set_exception(exc)
-            else:
-                future.set_result(result)

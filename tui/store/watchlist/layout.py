@@ -1,0 +1,237 @@
+"""The watchlist file's layout (schema 3): what the user said and did, nothing learned.
+
+::
+
+    schema = 3
+
+    [[account]]                     # one per account: its API URL and ASID
+    api_url = "https://api.multiplay.co.uk"
+    asid = 1234
+    diffs = [4101, 4102, 4103]      # the watched diffs, in the order they were added
+
+    [account.labels]                # diffs without a label are left out
+    4101 = "EU build 812"
+
+    [account.added_at]              # when each diff was added (Unix time)
+    4101 = 1764340000.0
+
+    [account.accepted.4102]         # the diff became an image version
+    imageversionid = 700001
+    restart = true
+    full = false
+    force = false
+    game_build = "1.4.2"
+    at = 1764340700.0
+
+    [account.rejected.4103]         # instead of accepted
+    reinstall = true
+    uninstalljobid = 900001
+    at = 1764340700.0
+
+    [account.sent.4101.retry]       # sent, outcome not known yet: never sent again by itself
+    at = 1764340800.0
+    options = ""
+
+An array of IDs and tables keyed by ID, rather than a table per diff: ``tomllib`` reads
+them fast enough for 10,000 diffs before the first frame. Labels, decisions and actions
+of a diff that is not in ``diffs`` are dropped. Statuses live in the status cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import tomli_w
+
+from tui.domain.ids import MAX_DIFF_ID
+from tui.domain.watch_entry import Accepted, Rejected, SentAction, WatchEntry
+from tui.store.watchlist.fields import (
+    Corrupt,
+    clean_label,
+    drop_none,
+    read_asid,
+    read_bool,
+    read_float,
+    read_id,
+    read_int,
+    read_str,
+    read_table,
+)
+
+SCHEMA: Final = 3
+"""The layout this module reads and writes."""
+ACTIONS: Final = ("retry", "accept", "reject", "create")
+"""The actions a ``sent`` table may name."""
+
+
+def _by_id(account: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+    table = read_table(account, name, where)
+    return {} if table is None else table
+
+
+def _accepted(table: object, where: str) -> Accepted:
+    if not isinstance(table, dict):
+        raise Corrupt(f"{where} must be a table")
+    vid = read_int(table, "imageversionid", where)
+    return Accepted(
+        imageversionid=read_id(vid, "imageversionid", where),
+        restart=read_bool(table, "restart", where),
+        full=read_bool(table, "full", where),
+        force=read_bool(table, "force", where),
+        game_build=read_str(table, "game_build", where, optional=True),
+        at=read_float(table, "at", where),
+    )
+
+
+def _rejected(table: object, where: str) -> Rejected:
+    if not isinstance(table, dict):
+        raise Corrupt(f"{where} must be a table")
+    return Rejected(
+        reinstall=read_bool(table, "reinstall", where),
+        uninstalljobid=read_int(table, "uninstalljobid", where, optional=True),
+        at=read_float(table, "at", where),
+    )
+
+
+def _sent(table: object, where: str) -> tuple[SentAction, ...]:
+    if not isinstance(table, dict):
+        raise Corrupt(f"{where} must be a table")
+    sent = []
+    for action, fields in table.items():
+        if action not in ACTIONS or not isinstance(fields, dict):
+            raise Corrupt(f"{where}: {action} is not an action ({', '.join(ACTIONS)})")
+        here = f"{where}.{action}"
+        options = read_str(fields, "options", here, optional=True) or ""
+        sent.append(SentAction(action, read_float(fields, "at", here), options))
+    return tuple(sent)
+
+
+def _account_entries(account: object, index: int) -> list[WatchEntry]:
+    where = f"account #{index}"
+    if not isinstance(account, dict):
+        raise Corrupt(f"{where} must be a table")
+    api_url = read_str(account, "api_url", where)
+    asid = read_asid(account.get("asid"), where)
+    assert api_url is not None
+    ids = account.get("diffs", [])
+    if not isinstance(ids, list):
+        raise Corrupt(f"{where}: diffs must be an array of diff IDs")
+    labels = _by_id(account, "labels", where)
+    added = _by_id(account, "added_at", where)
+    accepted = _by_id(account, "accepted", where)
+    rejected = _by_id(account, "rejected", where)
+    sent = _by_id(account, "sent", where)
+    entries: list[WatchEntry] = []
+    seen: set[int] = set()
+    for diffid in ids:
+        if type(diffid) is not int or not 0 < diffid <= MAX_DIFF_ID:
+            diffid = read_id(diffid, "diffs", where)
+        if diffid in seen:
+            continue
+        seen.add(diffid)
+        key = str(diffid)
+        label = labels.get(key, "")
+        if type(label) is not str:
+            raise Corrupt(f"{where}: labels.{key} must be a string")
+        at = added.get(key, 0.0)
+        if type(at) is not float:
+            at = read_float(added, key, f"{where}: added_at")
+        entry = WatchEntry(diffid, asid, api_url, label, at)
+        if key in accepted or key in rejected or key in sent:
+            entry = _with_decision(entry, key, accepted, rejected, sent, where)
+        entries.append(entry)
+    return entries
+
+
+def _with_decision(
+    entry: WatchEntry,
+    key: str,
+    accepted: Mapping[str, Any],
+    rejected: Mapping[str, Any],
+    sent: Mapping[str, Any],
+    where: str,
+) -> WatchEntry:
+    return WatchEntry(
+        entry.diffid,
+        entry.asid,
+        entry.api_url,
+        entry.label,
+        entry.added_at,
+        accepted=_accepted(accepted[key], f"{where}: accepted.{key}") if key in accepted else None,
+        rejected=_rejected(rejected[key], f"{where}: rejected.{key}") if key in rejected else None,
+        sent=_sent(sent[key], f"{where}: sent.{key}") if key in sent else (),
+    )
+
+
+def layout_entries(data: Mapping[str, Any]) -> list[WatchEntry]:
+    """The entries of a schema 3 file's data: accounts in file order, each one's diffs in
+    the order of its ``diffs`` (a diff listed twice is kept once)."""
+    raw = data.get("account", [])
+    if not isinstance(raw, list):
+        raise Corrupt("account must be an array of tables")
+    entries: list[WatchEntry] = []
+    known: set[tuple[str, int, int]] = set()
+    for index, account in enumerate(raw, start=1):
+        for entry in _account_entries(account, index):
+            if entry.key not in known:
+                known.add(entry.key)
+                entries.append(entry)
+    return entries
+
+
+def _decision_tables(entry: WatchEntry) -> dict[str, dict[str, Any]]:
+    tables: dict[str, dict[str, Any]] = {}
+    if (accepted := entry.accepted) is not None:
+        game_build = accepted.game_build
+        tables["accepted"] = drop_none(
+            {
+                "imageversionid": accepted.imageversionid,
+                "restart": accepted.restart,
+                "full": accepted.full,
+                "force": accepted.force,
+                "game_build": clean_label(game_build) if game_build is not None else None,
+                "at": float(accepted.at),
+            }
+        )
+    if (rejected := entry.rejected) is not None:
+        tables["rejected"] = drop_none(
+            {
+                "reinstall": rejected.reinstall,
+                "uninstalljobid": rejected.uninstalljobid,
+                "at": float(rejected.at),
+            }
+        )
+    if entry.sent:
+        tables["sent"] = {
+            sent.action: {"at": float(sent.at), "options": clean_label(sent.options)}
+            for sent in entry.sent
+        }
+    return tables
+
+
+def _account_table(entries: list[WatchEntry]) -> dict[str, Any]:
+    first = entries[0]
+    table: dict[str, Any] = {
+        "api_url": clean_label(first.api_url),
+        "asid": first.asid,
+        "diffs": [entry.diffid for entry in entries],
+    }
+    labels = {str(e.diffid): clean_label(e.label) for e in entries if e.label}
+    if labels:
+        table["labels"] = labels
+    table["added_at"] = {str(e.diffid): float(e.added_at) for e in entries}
+    for entry in entries:
+        if entry.decided or entry.sent:
+            for name, fields in _decision_tables(entry).items():
+                table.setdefault(name, {})[str(entry.diffid)] = fields
+    return table
+
+
+def layout_text(entries: Iterable[WatchEntry]) -> str:
+    """The file text for ``entries`` (their statuses are not part of it)."""
+    accounts: dict[tuple[str, int], list[WatchEntry]] = {}
+    for entry in entries:
+        accounts.setdefault((entry.api_url, entry.asid), []).append(entry)
+    data = {"schema": SCHEMA, "account": [_account_table(group) for group in accounts.values()]}
+    return tomli_w.dumps(data)
