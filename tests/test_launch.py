@@ -154,7 +154,7 @@ def test_restart_paints_the_saved_status_before_any_poll(
     # The user's file holds what the user did, no status: the statuses are in the cache.
     (account,) = _users_file(cli_env)["account"]
     assert account["diffs"] == [4101, 4102]
-    assert set(account) == {"api_url", "asid", "diffs", "added_at"}
+    assert set(account) == {"api_url", "asid", "diffs"}
 
     # The API is now unreachable: what the second run shows can only come from the file.
     simulator.start_outage("refused")

@@ -39,7 +39,7 @@ from tui.store.config import DEFAULT_API_URL
 from tui.store.watchlist.fields import Corrupt, clean_label
 from tui.store.watchlist.layout import SCHEMA, layout_entries, layout_text
 from tui.store.watchlist.legacy import LEGACY_SCHEMAS, LegacyUrl, legacy_entries
-from tui.store.watchlist.status_cache import Learned, StatusCache, with_learned
+from tui.store.watchlist.status_cache import StatusCache, with_learned
 
 __all__ = [
     "SCHEMA",
@@ -163,12 +163,11 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _only_said(entry: WatchEntry) -> WatchEntry:
-    """``entry`` without what the app learned (as the file holds it)."""
+    """``entry`` without what the app noted or learned (as the file holds it)."""
     accepted, rejected = entry.accepted, entry.rejected
-    if Learned.of(entry).is_empty():
-        return entry
     return replace(
         entry,
+        added_at=0.0,
         last=None,
         outcome=None,
         accepted=None if accepted is None else replace(accepted, last=None),
@@ -364,10 +363,7 @@ class WatchlistStore:
             entries = read.entries
             if read.legacy:
                 entries = self._migrate_locked(entries)
-        learned = self.cache.read()
-        if learned:
-            get = learned.get
-            entries = [with_learned(entry, get(entry.key)) for entry in entries]
+        entries = with_learned(entries, self.cache.read())
         notice = None if read.moved is None else self._report(read.moved, "the list starts empty")
         return WatchlistLoad(entries, notice)
 
@@ -420,11 +416,11 @@ class WatchlistStore:
 
     def update_status(self, statuses: Mapping[Key, LastStatus]) -> None:
         """Remember the last status of these diffs (in the cache only)."""
-        self.cache.set("last", statuses)
+        self.cache.set_statuses("last", statuses)
 
     def update_version_status(self, statuses: Mapping[Key, LastStatus]) -> None:
         """Remember the last status of the image versions of these (accepted) diffs."""
-        self.cache.set("version", statuses)
+        self.cache.set_statuses("version", statuses)
 
     def record_decision(self, entry: WatchEntry) -> None:
         """Note that ``entry``'s diff was accepted or rejected (its ``accepted`` or
@@ -432,24 +428,25 @@ class WatchlistStore:
         added with it. The file is written only when the decision is new."""
         said = _only_said(replace(entry, label=clean_label(entry.label)))
 
-        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, bool]:
             found = next((e for e in current if e.key == entry.key), None)
             if found is None:
-                return [*current, said], None
+                return [*current, said], True
             if (found.accepted, found.rejected) == (said.accepted, said.rejected):
-                return None, None
+                return None, False
             return [
                 replace(e, accepted=said.accepted, rejected=said.rejected)
                 if e.key == entry.key
                 else e
                 for e in current
-            ], None
+            ], False
 
-        self._mutate(change)
+        if self._mutate(change):
+            self.cache.merge([entry])
         if entry.accepted is not None and entry.accepted.last is not None:
-            self.cache.set("version", {entry.key: entry.accepted.last})
+            self.cache.set_statuses("version", {entry.key: entry.accepted.last})
         if entry.rejected is not None and entry.rejected.last is not None:
-            self.cache.set("uninstall", {entry.key: entry.rejected.last})
+            self.cache.set_statuses("uninstall", {entry.key: entry.rejected.last})
 
     def note_sent(self, key: Key, sent: SentAction) -> bool:
         """Keep ``sent`` (an action about to go out) with the diff until its outcome is
@@ -485,4 +482,4 @@ class WatchlistStore:
                 ], None
 
             self._mutate(change)
-        self.cache.set("outcome", {key: outcome})
+        self.cache.set_outcome(key, outcome)

@@ -9,11 +9,8 @@
     asid = 1234
     diffs = [4101, 4102, 4103]      # the watched diffs, in the order they were added
 
-    [account.labels]                # diffs without a label are left out
-    4101 = "EU build 812"
-
-    [account.added_at]              # when each diff was added (Unix time)
-    4101 = 1764340000.0
+    [account.labels]                # each label, and the diffs that carry it
+    "EU build 812" = [4101, 4102]
 
     [account.accepted.4102]         # the diff became an image version
     imageversionid = 700001
@@ -32,9 +29,12 @@
     at = 1764340800.0
     options = ""
 
-An array of IDs and tables keyed by ID, rather than a table per diff: ``tomllib`` reads
-them fast enough for 10,000 diffs before the first frame. Labels, decisions and actions
-of a diff that is not in ``diffs`` are dropped. Statuses live in the status cache.
+Arrays of IDs (labels too: a label usually names a batch of diffs) and tables keyed
+by ID, rather than a table per diff: ``tomllib`` reads them fast enough for 10,000 diffs
+before the first frame. A diff under two labels keeps the first. Labels, decisions and actions
+of a diff that is not in ``diffs`` are dropped. When each diff was added, and its
+statuses, live in the status cache (:mod:`.status_cache`): the app noted them, the user
+did not say them, and they would slow down reading what the user said.
 """
 
 from __future__ import annotations
@@ -68,6 +68,17 @@ ACTIONS: Final = ("retry", "accept", "reject", "create")
 def _by_id(account: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
     table = read_table(account, name, where)
     return {} if table is None else table
+
+
+def _labels(account: Mapping[str, Any], where: str) -> dict[int, str]:
+    """Each labelled diff's label (the first, for a diff listed under two)."""
+    labels: dict[int, str] = {}
+    for label, ids in _by_id(account, "labels", where).items():
+        if not isinstance(ids, list):
+            raise Corrupt(f"{where}: labels.{label!r} must be an array of diff IDs")
+        for diffid in ids:
+            labels.setdefault(diffid, label)
+    return labels
 
 
 def _accepted(table: object, where: str) -> Accepted:
@@ -117,8 +128,7 @@ def _account_entries(account: object, index: int) -> list[WatchEntry]:
     ids = account.get("diffs", [])
     if not isinstance(ids, list):
         raise Corrupt(f"{where}: diffs must be an array of diff IDs")
-    labels = _by_id(account, "labels", where)
-    added = _by_id(account, "added_at", where)
+    labels = _labels(account, where)
     accepted = _by_id(account, "accepted", where)
     rejected = _by_id(account, "rejected", where)
     sent = _by_id(account, "sent", where)
@@ -131,13 +141,7 @@ def _account_entries(account: object, index: int) -> list[WatchEntry]:
             continue
         seen.add(diffid)
         key = str(diffid)
-        label = labels.get(key, "")
-        if type(label) is not str:
-            raise Corrupt(f"{where}: labels.{key} must be a string")
-        at = added.get(key, 0.0)
-        if type(at) is not float:
-            at = read_float(added, key, f"{where}: added_at")
-        entry = WatchEntry(diffid, asid, api_url, label, at)
+        entry = WatchEntry(diffid, asid, api_url, labels.get(diffid, ""))
         if key in accepted or key in rejected or key in sent:
             entry = _with_decision(entry, key, accepted, rejected, sent, where)
         entries.append(entry)
@@ -217,10 +221,12 @@ def _account_table(entries: list[WatchEntry]) -> dict[str, Any]:
         "asid": first.asid,
         "diffs": [entry.diffid for entry in entries],
     }
-    labels = {str(e.diffid): clean_label(e.label) for e in entries if e.label}
+    labels: dict[str, list[int]] = {}
+    for entry in entries:
+        if entry.label:
+            labels.setdefault(clean_label(entry.label), []).append(entry.diffid)
     if labels:
         table["labels"] = labels
-    table["added_at"] = {str(e.diffid): float(e.added_at) for e in entries}
     for entry in entries:
         if entry.decided or entry.sent:
             for name, fields in _decision_tables(entry).items():

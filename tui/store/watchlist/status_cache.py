@@ -1,45 +1,42 @@
 """What the app learned of the watched diffs: a cache beside the watchlist file.
 
-The last status of each diff and of the jobs its accept or reject started, and the
-last action's outcome when it was not a plain success. JSON, in the user's cache
-folder; written with the watchlist file's rules (a lock around read-modify-write that
-merges with what is on disk, an atomic replace). Losing it, or finding it unreadable,
-costs a first poll: the watchlist itself (IDs, labels, decisions, actions whose
-outcome is unknown) never depends on it.
+The last status of each diff and of the jobs its accept or reject started, the last
+action's outcome when it was not a plain success, and when the diff was added. JSON,
+in the user's cache folder; written with the watchlist file's rules (a lock around
+read-modify-write that merges with what is on disk, an atomic replace). Losing it, or
+finding it unreadable, costs a first poll: the watchlist itself (IDs, labels,
+decisions, actions whose outcome is unknown) never depends on it.
 
 ::
 
-    {"schema": 1, "accounts": [{"api_url": "...", "asid": 1234, "diffs": {
-        "4101": {"last": [4, "Running", 40, 1764340600, null, 1764340100.2, 1764340050],
-                 "version": [...], "uninstall": [...],
-                 "outcome": {"action": "retry", "outcome": "refused", "reason": "...",
-                             "at": 1764340800.0}}}}]}
+    {"schema": 1, "accounts": [{"api_url": "...", "asid": 1234,
+        "last": {"4101": [4, "Running", 40, 1764340600, null, 1764340100.2, 1764340050]},
+        "added": {"4101": 1764340000.0},
+        "version": {"4102": [...]}, "uninstall": {"4103": [...]},
+        "outcome": {"4101": {"action": "retry", "outcome": "refused", "reason": "...",
+                             "at": 1764340800.0}}}]}
 
 A status is a list in the order of :class:`~tui.domain.watch_entry.LastStatus`'s fields
-(state ID, state name, progress, ETA, error, seen at, start): one list per diff rather
-than an object keeps a 10,000-diff cache quick to read before the first frame.
+(state ID, state name, progress, ETA, error, seen at, start), and each kind of fact has
+its own map: a 10,000-diff cache is read before the first frame, so it is read in one
+pass per kind with no object per diff beyond the status itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from tui.domain.watch_entry import ActionOutcome, LastStatus, WatchEntry
 from tui.store.atomic_file import atomic_write_text, ensure_private_dir, file_lock
-from tui.store.watchlist.fields import (
-    Corrupt,
-    clean_label,
-    read_asid,
-    read_float,
-    read_str,
-)
+from tui.store.watchlist.fields import Corrupt, clean_label, read_asid, read_float, read_str
 
 log = logging.getLogger(__name__)
 
@@ -48,96 +45,123 @@ CACHE_SCHEMA: Final = 1
 Key = tuple[str, int, int]
 """(api_url, asid, diffid)."""
 
+STATUS_KINDS: Final = ("last", "version", "uninstall")
+"""The statuses kept: the diff's, its version job's, its uninstall job's."""
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass
 class Learned:
-    """What the app last learned of one diff."""
+    """What the app last learned of the watched diffs, kind by kind."""
 
-    last: LastStatus | None = None
-    version: LastStatus | None = None
-    """The image-version job its accept started."""
-    uninstall: LastStatus | None = None
-    """The uninstall job its reject started, as the reject's answer described it."""
-    outcome: ActionOutcome | None = None
+    last: dict[Key, LastStatus] = field(default_factory=dict)
+    version: dict[Key, LastStatus] = field(default_factory=dict)
+    """The image-version job each accept started."""
+    uninstall: dict[Key, LastStatus] = field(default_factory=dict)
+    """The uninstall job each reject started, as the reject's answer described it."""
+    outcome: dict[Key, ActionOutcome] = field(default_factory=dict)
+    added: dict[Key, float] = field(default_factory=dict)
+    """When each diff was added to the watchlist (Unix time)."""
 
-    @classmethod
-    def of(cls, entry: WatchEntry) -> Learned:
-        """What ``entry`` holds of what was learned."""
+    def statuses(self, kind: str) -> dict[Key, LastStatus]:
+        """One of :data:`STATUS_KINDS`."""
+        found: dict[Key, LastStatus] = getattr(self, kind)
+        return found
+
+    def note(self, entry: WatchEntry) -> None:
+        """Keep what ``entry`` holds of what was learned (its statuses, outcome, time added)."""
+        key = entry.key
         accepted, rejected = entry.accepted, entry.rejected
-        return cls(
-            entry.last,
-            accepted.last if accepted is not None else None,
-            rejected.last if rejected is not None else None,
-            entry.outcome,
+        for kind, last in (
+            ("last", entry.last),
+            ("version", accepted.last if accepted is not None else None),
+            ("uninstall", rejected.last if rejected is not None else None),
+        ):
+            if last is not None:
+                self.statuses(kind)[key] = last
+        if entry.outcome is not None:
+            self.outcome[key] = entry.outcome
+        if entry.added_at:
+            self.added[key] = entry.added_at
+
+    def forget(self, key: Key) -> None:
+        """Drop everything known of ``key``."""
+        for kind in (*STATUS_KINDS, "outcome", "added"):
+            getattr(self, kind).pop(key, None)
+
+    def rare(self) -> set[Key]:
+        """The keys with more than a status and a time: a decision's job, an outcome."""
+        return {*self.version, *self.uninstall, *self.outcome}
+
+    def applied(self, entry: WatchEntry) -> WatchEntry:
+        """``entry`` (as the watchlist file holds it) with what was learned of it."""
+        key = entry.key
+        accepted, rejected = entry.accepted, entry.rejected
+        version, uninstall = self.version.get(key), self.uninstall.get(key)
+        if accepted is not None and version is not None:
+            accepted = dataclasses.replace(accepted, last=version)
+        if rejected is not None and uninstall is not None:
+            rejected = dataclasses.replace(rejected, last=uninstall)
+        return dataclasses.replace(
+            entry,
+            added_at=self.added.get(key, entry.added_at),
+            last=self.last.get(key),
+            accepted=accepted,
+            rejected=rejected,
+            outcome=self.outcome.get(key),
         )
 
-    def is_empty(self) -> bool:
-        """Nothing learned."""
-        return self == _NOTHING
+
+def with_learned(entries: list[WatchEntry], learned: Learned) -> list[WatchEntry]:
+    """``entries`` (as the watchlist file holds them) with what was learned of them."""
+    last, added, rare = learned.last, learned.added, learned.rare()
+    out = []
+    for entry in entries:
+        key = (entry.api_url, entry.asid, entry.diffid)
+        if key in rare or entry.accepted is not None or entry.rejected is not None:
+            out.append(learned.applied(entry))
+        else:
+            # Positional: the constructor's order (a keyword call costs more, 10,000 times).
+            out.append(
+                WatchEntry(
+                    entry.diffid,
+                    entry.asid,
+                    entry.api_url,
+                    entry.label,
+                    added.get(key, entry.added_at),
+                    last.get(key),
+                    None,
+                    None,
+                    entry.sent,
+                )
+            )
+    return out
 
 
-_NOTHING: Final = Learned()
-
-
-def with_learned(entry: WatchEntry, learned: Learned | None) -> WatchEntry:
-    """``entry`` (as the watchlist file holds it) with what was learned of it."""
-    if learned is None:
-        return entry
-    accepted, rejected = entry.accepted, entry.rejected
-    if accepted is not None and learned.version is not None:
-        accepted = dataclasses.replace(accepted, last=learned.version)
-    if rejected is not None and learned.uninstall is not None:
-        rejected = dataclasses.replace(rejected, last=learned.uninstall)
-    return WatchEntry(
-        entry.diffid,
-        entry.asid,
-        entry.api_url,
-        entry.label,
-        entry.added_at,
-        learned.last,
-        accepted,
-        rejected,
-        entry.sent,
-        learned.outcome,
-    )
-
-
-def _outcome(data: object, where: str) -> ActionOutcome:
+def _outcome(data: object) -> ActionOutcome:
     if not isinstance(data, dict):
-        raise Corrupt(f"{where}: outcome must be an object")
+        raise Corrupt("an outcome must be an object")
     return ActionOutcome(
-        action=read_str(data, "action", where) or "",
-        outcome=read_str(data, "outcome", where) or "",
-        reason=read_str(data, "reason", where, optional=True) or "",
-        at=read_float(data, "at", where),
+        action=read_str(data, "action", "outcome") or "",
+        outcome=read_str(data, "outcome", "outcome") or "",
+        reason=read_str(data, "reason", "outcome", optional=True) or "",
+        at=read_float(data, "at", "outcome"),
     )
 
 
-_INT: Final = (int, type(None))
-_STR: Final = (str, type(None))
+_NONE: Final = type(None)
+_STATUS_TYPES: Final = frozenset(
+    itertools.product(
+        (int, _NONE), (str,), (int,), (int, _NONE), (str, _NONE), (float, int), (int, _NONE)
+    )
+)
+"""The types a status list may hold, field by field (one set lookup checks all seven)."""
 
 
-def _status(data: object) -> LastStatus | None:
+def _status(data: object) -> LastStatus:
     """A status as :func:`_status_list` writes it."""
-    if data is None:
-        return None
-    if type(data) is not list or len(data) != _STATUS_LENGTH:
-        raise Corrupt(f"a status must be a list of {_STATUS_LENGTH}")
-    state_id, name, progress, eta, error, seen_at, start = data
-    if (
-        type(state_id) not in _INT
-        or type(name) is not str
-        or type(progress) is not int
-        or type(eta) not in _INT
-        or type(error) not in _STR
-        or type(seen_at) not in (float, int)
-        or type(start) not in _INT
-    ):
-        raise Corrupt("a status value of the wrong type")
-    return LastStatus(state_id, name, progress, eta, error, float(seen_at), start)
-
-
-_STATUS_LENGTH: Final = 7
+    if type(data) is not list or tuple(map(type, data)) not in _STATUS_TYPES:
+        raise Corrupt("a status must be a list of its seven fields")
+    return LastStatus(*data)
 
 
 def _status_list(last: LastStatus) -> list[object]:
@@ -152,20 +176,24 @@ def _status_list(last: LastStatus) -> list[object]:
     ]
 
 
-def _learned(data: object) -> Learned:
-    if type(data) is not dict:
-        raise Corrupt("must be an object")
-    get = data.get
-    outcome = get("outcome")
-    return Learned(
-        _status(get("last")),
-        _status(get("version")),
-        _status(get("uninstall")),
-        None if outcome is None else _outcome(outcome, "outcome"),
-    )
+def _added(data: object) -> float:
+    if type(data) is float:
+        return data
+    if type(data) is not int:
+        raise Corrupt("a time added must be a number")
+    return float(data)
 
 
-def parse_cache(text: str) -> dict[Key, Learned]:
+_READERS: Final[dict[str, Callable[[object], Any]]] = {
+    "last": _status,
+    "version": _status,
+    "uninstall": _status,
+    "outcome": _outcome,
+    "added": _added,
+}
+
+
+def parse_cache(text: str) -> Learned:
     """The cache's content; raises :class:`Corrupt` for anything unreadable."""
     try:
         data = json.loads(text)
@@ -176,45 +204,42 @@ def parse_cache(text: str) -> dict[Key, Learned]:
     accounts = data.get("accounts")
     if not isinstance(accounts, list):
         raise Corrupt("accounts must be a list")
-    learned: dict[Key, Learned] = {}
+    learned = Learned()
     for index, account in enumerate(accounts, start=1):
         where = f"account #{index}"
-        if not isinstance(account, dict) or not isinstance(account.get("diffs"), dict):
-            raise Corrupt(f"{where} must be an object with diffs")
+        if not isinstance(account, dict):
+            raise Corrupt(f"{where} must be an object")
         api_url = read_str(account, "api_url", where) or ""
         asid = read_asid(account.get("asid"), where)
-        for key, item in account["diffs"].items():
+        for kind, read in _READERS.items():
+            items = account.get(kind, {})
+            if not isinstance(items, dict):
+                raise Corrupt(f"{where}: {kind} must be an object")
+            found = getattr(learned, kind)
             try:
-                learned[(api_url, asid, int(key))] = _learned(item)
+                for diffid, item in items.items():
+                    found[(api_url, asid, int(diffid))] = read(item)
             except (Corrupt, ValueError) as exc:
-                raise Corrupt(f"{where} diff {key!r}: {exc}") from None
+                raise Corrupt(f"{where} {kind}: {exc}") from None
     return learned
 
 
-def _item(learned: Learned) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for name, last in (
-        ("last", learned.last),
-        ("version", learned.version),
-        ("uninstall", learned.uninstall),
-    ):
-        if last is not None:
-            item[name] = _status_list(last)
-    if learned.outcome is not None:
-        item["outcome"] = dataclasses.asdict(learned.outcome)
-    return item
-
-
-def cache_text(learned: Mapping[Key, Learned]) -> str:
+def cache_text(learned: Learned) -> str:
     """The cache's file text."""
     accounts: dict[tuple[str, int], dict[str, Any]] = {}
-    for (api_url, asid, diffid), item in learned.items():
-        if item.is_empty():
-            continue
-        account = accounts.setdefault(
-            (api_url, asid), {"api_url": api_url, "asid": asid, "diffs": {}}
-        )
-        account["diffs"][str(diffid)] = _item(item)
+    write: dict[str, Callable[[Any], object]] = {
+        "last": _status_list,
+        "version": _status_list,
+        "uninstall": _status_list,
+        "outcome": dataclasses.asdict,
+        "added": float,
+    }
+    for kind, to_json in write.items():
+        for (api_url, asid, diffid), item in getattr(learned, kind).items():
+            account = accounts.get((api_url, asid))
+            if account is None:
+                account = accounts[(api_url, asid)] = {"api_url": api_url, "asid": asid}
+            account.setdefault(kind, {})[str(diffid)] = to_json(item)
     data = {"schema": CACHE_SCHEMA, "accounts": list(accounts.values())}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -226,24 +251,24 @@ class StatusCache:
         self.path = path
         self.on_lock_wait: Callable[[Path], None] | None = None
 
-    def read(self) -> dict[Key, Learned]:
+    def read(self) -> Learned:
         """What the cache holds; nothing when it is missing or unreadable (logged)."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {}
+            return Learned()
         except (OSError, UnicodeDecodeError) as exc:
             log.warning(
                 "the status cache %s cannot be read (%s): starting without it", self.path, exc
             )
-            return {}
+            return Learned()
         try:
             return parse_cache(text)
         except (Corrupt, RecursionError) as exc:
             log.warning(
                 "the status cache %s is unreadable (%s): starting without it", self.path, exc
             )
-            return {}
+            return Learned()
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -251,7 +276,7 @@ class StatusCache:
         with file_lock(self.path, on_wait=self.on_lock_wait):
             yield
 
-    def change(self, update: Callable[[dict[Key, Learned]], bool]) -> None:
+    def change(self, update: Callable[[Learned], bool]) -> None:
         """Read, ``update`` in place (True: something changed) and write back, under the lock.
 
         A cache that cannot be written is logged and left: it costs a poll, not a diff.
@@ -264,59 +289,51 @@ class StatusCache:
         except OSError as exc:
             log.warning("the status cache %s cannot be written: %s", self.path, exc)
 
-    def set(self, field: str, values: Mapping[Key, LastStatus | ActionOutcome | None]) -> None:
-        """Set one field (``last``, ``version``, ``uninstall`` or ``outcome``) of each key."""
-        if not values:
-            return
+    def set_statuses(self, kind: str, statuses: Mapping[Key, LastStatus]) -> None:
+        """Remember these statuses (``kind``: one of :data:`STATUS_KINDS`)."""
+        if statuses:
+            self.change(lambda learned: learned.statuses(kind).update(statuses) is None)
 
-        def update(learned: dict[Key, Learned]) -> bool:
-            for key, value in values.items():
-                learned[key] = _with(learned.get(key, _NOTHING), field, value)
+    def set_outcome(self, key: Key, outcome: ActionOutcome | None) -> None:
+        """Remember the last action's outcome on ``key`` (None: nothing to say)."""
+
+        def update(learned: Learned) -> bool:
+            if outcome is None:
+                return learned.outcome.pop(key, None) is not None
+            learned.outcome[key] = outcome
             return True
 
         self.change(update)
 
     def merge(self, entries: Iterable[WatchEntry]) -> None:
-        """Keep what these entries learned where it is newer than the cache's (a migration)."""
-        found = {entry.key: Learned.of(entry) for entry in entries}
-        found = {key: item for key, item in found.items() if not item.is_empty()}
+        """Keep what these entries hold of what was learned, where the cache knows no
+        newer status (an old file's statuses, a diff just added)."""
+        found = Learned()
+        for entry in entries:
+            found.note(entry)
+        if not any((found.last, found.version, found.uninstall, found.outcome, found.added)):
+            return
 
-        def update(learned: dict[Key, Learned]) -> bool:
-            for key, item in found.items():
-                known = learned.get(key)
-                if known is None or _seen(item.last) > _seen(known.last):
-                    learned[key] = item
-            return bool(found)
+        def update(learned: Learned) -> bool:
+            for key, last in found.last.items():
+                known = learned.last.get(key)
+                if known is None or last.seen_at > known.seen_at:
+                    learned.last[key] = last
+            for kind in ("version", "uninstall", "outcome", "added"):
+                for key, value in getattr(found, kind).items():
+                    getattr(learned, kind).setdefault(key, value)
+            return True
 
-        if found:
-            self.change(update)
+        self.change(update)
 
     def forget(self, keys: Iterable[Key]) -> None:
         """Drop what was learned of these keys (no longer watched)."""
         doomed = set(keys)
 
-        def update(learned: dict[Key, Learned]) -> bool:
-            before = len(learned)
+        def update(learned: Learned) -> bool:
             for key in doomed:
-                learned.pop(key, None)
-            return len(learned) != before
+                learned.forget(key)
+            return True
 
         if doomed and self.path.exists():
             self.change(update)
-
-
-def _with(item: Learned, field: str, value: LastStatus | ActionOutcome | None) -> Learned:
-    if field == "outcome":
-        assert value is None or isinstance(value, ActionOutcome)
-        return dataclasses.replace(item, outcome=value)
-    assert value is None or isinstance(value, LastStatus)
-    if field == "last":
-        return dataclasses.replace(item, last=value)
-    if field == "version":
-        return dataclasses.replace(item, version=value)
-    assert field == "uninstall", field
-    return dataclasses.replace(item, uninstall=value)
-
-
-def _seen(last: LastStatus | None) -> float:
-    return -1.0 if last is None else last.seen_at
