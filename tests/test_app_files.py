@@ -147,3 +147,37 @@ async def test_a_watchlist_corrupted_while_running_survives_quit(
     last = entries[2].last
     assert last is not None and last.state_id == 6
     assert len(_corrupt_copies(tmp_path)) == 1
+
+
+async def test_a_watchlist_deleted_while_running_is_written_back_and_reported(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    for diffid in (1011, 1012, 1013):
+        simulator.add_diff(diffid, state=5)
+    path = tmp_path / "watchlist.toml"
+    watchlist = _account_watchlist(path, simulator, [1011, 1012, 1013])
+    app = make_app(simulator, [1011, 1012, 1013], watchlist=watchlist)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1011].state_name == "Completed")
+        path.unlink()  # rm watchlist.toml from the shell
+        await pilot.press("e")
+        await pilot.press("x", "enter")
+        await wait_until(pilot, lambda: "was missing" in _toasts(app), limit=3.0)
+        assert "written back" in _toasts(app)
+    entries = {e.diffid: e for e in WatchlistStore(path).load().entries}
+    assert set(entries) == {1011, 1012, 1013}
+    assert sum(entry.label == "x" for entry in entries.values()) == 1
+
+
+async def test_a_watchlist_deleted_while_running_is_written_back_on_quit(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.add_diff(1, state=5)
+    simulator.add_diff(2, state=5)
+    path = tmp_path / "watchlist.toml"
+    app = make_app(simulator, [1, 2], watchlist=_account_watchlist(path, simulator, [1, 2]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[2].state_name == "Completed")
+        path.unlink()
+        await pilot.press("q")
+    assert {e.diffid for e in WatchlistStore(path).load().entries} == {1, 2}
