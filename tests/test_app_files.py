@@ -181,3 +181,49 @@ async def test_a_watchlist_deleted_while_running_is_written_back_on_quit(
         path.unlink()
         await pilot.press("q")
     assert {e.diffid for e in WatchlistStore(path).load().entries} == {1, 2}
+
+
+async def test_changes_by_another_writer_are_shown(simulator: Simulator, tmp_path: Path) -> None:
+    for diffid in (1401, 1402, 1403):
+        simulator.add_diff(diffid, state=5)
+    path = tmp_path / "watchlist.toml"
+    app = make_app(
+        simulator, [1401, 1402], watchlist=_account_watchlist(path, simulator, [1401, 1402])
+    )
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1401].state_name == "Completed")
+        # `watchlist remove 1401`, `add 1403 --label cli`, a relabel: from the shell.
+        shell = WatchlistStore(path)
+        shell.remove([(simulator.url, simulator.asid, 1401)])
+        shell.add([WatchEntry(1403, simulator.asid, simulator.url, "cli")])
+        shell.set_label((simulator.url, simulator.asid, 1402), "relabelled")
+        await wait_until(
+            pilot,
+            lambda: set(app.tracker.views) == {1402, 1403},
+            limit=8.0,
+            what="the app shows the file as the shell left it",
+        )
+        assert app.tracker.views[1402].label == "relabelled"
+        assert app.tracker.views[1403].label == "cli"
+        await wait_until(pilot, lambda: "removed #1401" in _toasts(app), limit=3.0)
+        toast = _toasts(app)
+        assert "added #1403" in toast and "relabelled #1402" in toast
+
+
+async def test_an_edit_to_a_diff_removed_elsewhere_says_so(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.ui.screens import monitor
+
+    monkeypatch.setattr(monitor, "WATCHLIST_CHECK_EVERY", 600.0)  # only the edit looks
+    simulator.add_diff(1401, state=5)
+    path = tmp_path / "watchlist.toml"
+    app = make_app(simulator, [1401], watchlist=_account_watchlist(path, simulator, [1401]))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1401].state_name == "Completed")
+        WatchlistStore(path).remove([(simulator.url, simulator.asid, 1401)])
+        await pilot.press("e")
+        await pilot.press("x", "enter")
+        await wait_until(pilot, lambda: "no longer on the watchlist" in _toasts(app), limit=3.0)
+        await wait_until(pilot, lambda: 1401 not in app.tracker.views, limit=3.0)
+    assert WatchlistStore(path).load().entries == []

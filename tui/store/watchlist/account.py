@@ -4,11 +4,45 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.domain.clock import Clock
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.store.watchlist.file import WatchlistStore
+
+
+@dataclass
+class WatchlistChange:
+    """What another writer (the command line, another instance) did to one account's
+    diffs in the file, as found by :meth:`AccountWatchlist.check_file`."""
+
+    added: list[WatchEntry] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    relabeled: dict[int, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.relabeled)
+
+    def words(self) -> str:
+        """One line for the user: what changed."""
+        parts = []
+        if self.added:
+            parts.append(f"added {_ids(entry.diffid for entry in self.added)}")
+        if self.removed:
+            parts.append(f"removed {_ids(self.removed)}")
+        if self.relabeled:
+            parts.append(f"relabelled {_ids(self.relabeled)}")
+        return (
+            "The watchlist file was changed by another writer (the command line or another "
+            f"instance): {'; '.join(parts)}."
+        )
+
+
+def _ids(ids: Iterable[int], shown: int = 5) -> str:
+    listed = [f"#{diffid}" for diffid in ids]
+    more = f" and {len(listed) - shown} more" if len(listed) > shown else ""
+    return ", ".join(listed[:shown]) + more
 
 
 class AccountWatchlist:
@@ -39,6 +73,8 @@ class AccountWatchlist:
         self._clock = clock
         self._held = {entry.diffid: entry for entry in held}
         self._on_notice: Callable[[str], None] | None = None
+        self._found = WatchlistChange()
+        """Changes by other writers found and not yet taken by :meth:`check_file`."""
         store.recover = lambda: list(self._held.values())
 
     def _key(self, diffid: int) -> tuple[str, int, int]:
@@ -91,30 +127,56 @@ class AccountWatchlist:
         for diffid in doomed:
             self._held.pop(diffid, None)
 
-    def relabel(self, diffid: int, label: str) -> None:
-        """Set one diff's label."""
+    def relabel(self, diffid: int, label: str) -> bool:
+        """Set one diff's label; False when it is no longer watched (another writer
+        removed it): nothing is saved."""
         try:
-            self._store.set_label(self._key(diffid), label)
+            saved = self._store.set_label(self._key(diffid), label)
         finally:
             self._tell_notices()
+        if not saved:
+            return False
         if diffid in self._held:
             self._held[diffid] = dataclasses.replace(self._held[diffid], label=label)
+        return True
 
-    def check_file(self) -> None:
-        """If another writer changed, deleted or broke the file since this instance last
-        read or wrote it, read it again: a missing or unreadable file gets the list this
-        instance holds written back (and a notice says so). A stat when nothing changed."""
-        if not self._store.changed_on_disk():
+    def check_file(self) -> WatchlistChange:
+        """What another writer did to this account's diffs since the last call (nothing,
+        most often: a stat). The file is read again when it changed: a missing or
+        unreadable file gets the list this instance holds written back (and a notice
+        says so); diffs added, removed or relabelled elsewhere are returned, and held."""
+        self._look()
+        found, self._found = self._found, WatchlistChange()
+        return found
+
+    def _look(self) -> None:
+        """Read the file again if another writer touched it; note what it did."""
+        store = self._store
+        if not store.changed_on_disk():
             return
         try:
-            self._store.reread()
+            on_disk = store.reread()
         finally:
             self._tell_notices()
+        store.changed_elsewhere = False
+        mine = {e.diffid: e for e in on_disk if e.api_url == self.api_url and e.asid == self.asid}
+        found = self._found
+        for diffid in [d for d in self._held if d not in mine]:
+            del self._held[diffid]
+            found.removed.append(diffid)
+        for diffid, entry in mine.items():
+            held = self._held.get(diffid)
+            if held is None:
+                self._held[diffid] = entry
+                found.added.append(entry)
+            elif held.label != entry.label:
+                self._held[diffid] = dataclasses.replace(held, label=entry.label)
+                found.relabeled[diffid] = entry.label
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
-        """Remember the last known status of these diffs (in the status cache); check the
-        file on the way (see :meth:`check_file`)."""
-        self.check_file()
+        """Remember the last known status of these diffs (in the status cache); look at
+        the file on the way (see :meth:`check_file`)."""
+        self._look()
         if not statuses:
             return
         self._store.update_status(

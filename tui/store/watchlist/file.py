@@ -200,6 +200,9 @@ class WatchlistStore:
         """The account URL of a schema 1 file's profile (see :func:`parse_watchlist`)."""
         self.seen: _Stamp | None = None
         """The file as this store last read or wrote it (None: missing)."""
+        self.changed_elsewhere = False
+        """Set when a read found the file not as this store left it (another writer);
+        cleared by whoever shows what changed (see :meth:`changed_on_disk`)."""
 
     @property
     def on_lock_wait(self) -> Callable[[Path], None] | None:
@@ -244,6 +247,8 @@ class WatchlistStore:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
+            if self.seen is not None:
+                self.changed_elsewhere = True
             self.seen = None
             return _Read([], missing=True)
         except IsADirectoryError:
@@ -252,7 +257,10 @@ class WatchlistStore:
             ) from None
         except OSError as exc:
             raise WatchlistError(f"cannot read {self.path}: {exc.strerror or exc}") from None
-        self.seen = self._stamp()
+        stamp = self._stamp()
+        if stamp != self.seen:
+            self.changed_elsewhere = True
+        self.seen = stamp
         try:
             entries, legacy = _parse(raw.decode("utf-8"), self.legacy_url)
         except UnicodeDecodeError as exc:
@@ -284,9 +292,9 @@ class WatchlistStore:
         return (info.st_ino, info.st_mtime_ns, info.st_size)
 
     def changed_on_disk(self) -> bool:
-        """Whether the file is not as this store last read or wrote it (another writer
-        changed, replaced or deleted it). A stat, no read."""
-        return self._stamp() != self.seen
+        """Whether another writer changed, replaced or deleted the file since this store
+        last read or wrote it, or a change of this store's found it so. A stat, no read."""
+        return self.changed_elsewhere or self._stamp() != self.seen
 
     def reread(self) -> list[WatchEntry]:
         """The entries as the file holds them now (no statuses), read under the lock; a
@@ -360,6 +368,7 @@ class WatchlistStore:
             return WatchlistLoad([])
         with self._file_errors(), self._lock():
             read = self._read_locked()
+            self.changed_elsewhere = False  # the caller holds what is read now
             entries = read.entries
             if read.legacy:
                 entries = self._migrate_locked(entries)
@@ -403,16 +412,16 @@ class WatchlistStore:
         self.cache.forget(doomed)
         return removed
 
-    def set_label(self, key: Key, label: str) -> None:
-        """Set one entry's label (nothing happens if another instance removed it)."""
+    def set_label(self, key: Key, label: str) -> bool:
+        """Set one entry's label; False (nothing written) when another writer removed it."""
         text = clean_label(label)
 
-        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
+        def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, bool]:
             if not any(entry.key == key for entry in current):
-                return None, None
-            return [replace(e, label=text) if e.key == key else e for e in current], None
+                return None, False
+            return [replace(e, label=text) if e.key == key else e for e in current], True
 
-        self._mutate(change)
+        return self._mutate(change)
 
     def update_status(self, statuses: Mapping[Key, LastStatus]) -> None:
         """Remember the last status of these diffs (in the cache only)."""

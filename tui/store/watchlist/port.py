@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.store.watchlist.account import WatchlistChange
 
 
 class WatchlistPort(Protocol):
@@ -24,8 +25,8 @@ class WatchlistPort(Protocol):
         """Stop watching these diffs."""
         ...
 
-    def relabel(self, diffid: int, label: str) -> None:
-        """Set a diff's label."""
+    def relabel(self, diffid: int, label: str) -> bool:
+        """Set a diff's label; False when it is no longer watched (nothing saved)."""
         ...
 
     def record_decision(
@@ -38,8 +39,8 @@ class WatchlistPort(Protocol):
         """Remember the last known status of these diffs."""
         ...
 
-    def check_file(self) -> None:
-        """Notice what another writer did to the file since (see
+    def check_file(self) -> WatchlistChange:
+        """What another writer did to the file since the last call (see
         :meth:`~tui.store.watchlist.account.AccountWatchlist.check_file`)."""
         ...
 

@@ -75,6 +75,7 @@ class WatchlistEdits:
     def __init__(self, screen: EditsScreen, files: WatchlistFiles) -> None:
         self._screen = screen
         self._files = files
+        self._checking = False
 
     def _notify(self, message: str) -> None:
         self._screen.app.notify(message, markup=False)
@@ -193,13 +194,55 @@ class WatchlistEdits:
     async def _relabel(self, diffid: int, label: str) -> None:
         screen, files = self._screen, self._files
         try:
-            await files.writes.run(lambda: files.watchlist.relabel(diffid, label))
+            saved = await files.writes.run(lambda: files.watchlist.relabel(diffid, label))
         except Exception as exc:
             self._not_saved("label", exc)
             return
-        if not files.quitting:
-            screen.tracker.relabel(diffid, label)
-            screen.job_list.rows_changed([diffid])
+        if files.quitting:
+            return
+        if not saved:
+            self._screen.app.notify(
+                f"#{diffid} is no longer on the watchlist (removed by another writer): "
+                "the label was not saved.",
+                severity="warning",
+                markup=False,
+            )
+            await self._check_file()
+            return
+        screen.tracker.relabel(diffid, label)
+        screen.job_list.rows_changed([diffid])
+
+    def check_file(self) -> None:
+        """Show what another writer did to the file (a stat when nothing changed); one
+        check at a time, on the file thread."""
+        if not self._checking:
+            self._checking = True
+            self._screen.run_worker(self._check_file(), group="watchlist-check")
+
+    async def _check_file(self) -> None:
+        screen, files = self._screen, self._files
+        try:
+            change = await files.writes.run(files.watchlist.check_file)
+        except Exception:
+            log.exception("checking the watchlist file failed")
+            return
+        finally:
+            self._checking = False
+        if not change or files.quitting:
+            return
+        tracker = screen.tracker
+        removed = [diffid for diffid in change.removed if diffid in tracker.views]
+        if removed:
+            tracker.remove(removed)
+            screen.job_list.selected -= set(removed)
+        tracker.add([entry for entry in change.added if entry.diffid not in tracker.views])
+        for diffid, label in change.relabeled.items():
+            if diffid in tracker.views:
+                tracker.relabel(diffid, label)
+        screen.job_list.rebuild()
+        screen.header.selected = len(screen.job_list.selected)
+        screen.header.set_counts(tracker.summary())
+        self._notify(change.words())
 
 
 def _added_note(added: int, elsewhere: list[int], watched: list[int]) -> str:
