@@ -218,3 +218,24 @@ def test_what_is_saved_reads_back_the_same(tmp_path: Path, entries: list[WatchEn
     assert store.load().entries == expected
     if entries:
         assert tomllib.loads(store.path.read_text(encoding="utf-8"))["schema"] == 3
+
+
+def test_the_account_watchlist_keeps_a_sent_action_until_its_outcome_is_known(
+    tmp_path: Path,
+) -> None:
+    from tui.domain.clock import SystemClock
+    from tui.store.watchlist.account import AccountWatchlist
+
+    store = _store(tmp_path)
+    store.add([WatchEntry(1, 7, "https://api.x")])
+    watchlist = AccountWatchlist(
+        store, api_url="https://api.x", asid=7, clock=SystemClock(), held=store.load().entries
+    )
+    assert watchlist.note_sent(1, SentAction("reject", 2.0, "reinstall=1"))
+    watchlist.note_outcome(1, "reject", ActionOutcome("reject", "unknown", "timed out", 3.0))
+    store.cache.path.unlink()  # the cache is lost: the sent reject is not
+    (entry,) = WatchlistStore(store.path, store.cache.path).load().entries
+    assert entry.sent == (SentAction("reject", 2.0, "reinstall=1"),)
+    watchlist.note_outcome(1, "reject", ActionOutcome("reject", "not done", "429", 4.0))
+    (entry,) = store.load().entries
+    assert entry.sent == () and entry.outcome == ActionOutcome("reject", "not done", "429", 4.0)

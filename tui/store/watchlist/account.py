@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.domain.clock import Clock
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import (
+    Accepted,
+    ActionOutcome,
+    LastStatus,
+    Rejected,
+    SentAction,
+    WatchEntry,
+)
 from tui.store.watchlist.file import WatchlistStore
 
 
@@ -201,6 +208,31 @@ class AccountWatchlist:
             self._tell_notices()
         self._held[diffid] = entry
         return entry
+
+    def note_sent(self, diffid: int, sent: SentAction) -> bool:
+        """Keep an action about to be sent with its diff, in the file, until its outcome
+        is known (never in the cache: losing that must not let it be sent twice)."""
+        try:
+            kept = self._store.note_sent(self._key(diffid), sent)
+        finally:
+            self._tell_notices()
+        held = self._held.get(diffid)
+        if kept and held is not None:
+            others = tuple(s for s in held.sent if s.action != sent.action)
+            self._held[diffid] = dataclasses.replace(held, sent=(*others, sent))
+        return kept
+
+    def note_outcome(self, diffid: int, action: str, outcome: ActionOutcome | None) -> None:
+        """The outcome of ``action`` on a diff (None: it succeeded); see
+        :meth:`WatchlistStore.note_outcome`."""
+        try:
+            self._store.note_outcome(self._key(diffid), action, outcome)
+        finally:
+            self._tell_notices()
+        held = self._held.get(diffid)
+        if held is not None and (outcome is None or outcome.outcome != "unknown"):
+            kept = tuple(s for s in held.sent if s.action != action)
+            self._held[diffid] = dataclasses.replace(held, sent=kept, outcome=outcome)
 
     def save_version_status(self, statuses: dict[int, LastStatus]) -> None:
         """Remember the last known status of the image versions of these diffs."""
