@@ -39,7 +39,7 @@ from tui.store.config import DEFAULT_API_URL
 from tui.store.watchlist.fields import Corrupt, clean_label
 from tui.store.watchlist.layout import SCHEMA, layout_entries, layout_text
 from tui.store.watchlist.legacy import LEGACY_SCHEMAS, LegacyUrl, legacy_entries
-from tui.store.watchlist.status_cache import StatusCache, with_learned
+from tui.store.watchlist.status_cache import Learned, StatusCache
 
 __all__ = [
     "SCHEMA",
@@ -130,7 +130,9 @@ def default_legacy_url(profile: str, asid: int) -> str:
     return DEFAULT_API_URL
 
 
-def _parse(text: str, legacy_url: LegacyUrl) -> tuple[list[WatchEntry], bool]:
+def _parse(
+    text: str, legacy_url: LegacyUrl, learned: Learned | None = None
+) -> tuple[list[WatchEntry], bool]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -143,7 +145,7 @@ def _parse(text: str, legacy_url: LegacyUrl) -> tuple[list[WatchEntry], bool]:
             "upgrade imagediff-tui to use it (the file is left as it is)"
         )
     if schema == SCHEMA and not isinstance(schema, bool):
-        return layout_entries(data), False
+        return layout_entries(data, learned), False
     if schema in LEGACY_SCHEMAS and not isinstance(schema, bool):
         assert isinstance(schema, int)
         return legacy_entries(data, schema, legacy_url), True
@@ -242,8 +244,9 @@ class WatchlistStore:
         self.notices.append(notice)
         return notice
 
-    def _read_locked(self) -> _Read:
-        """The entries on disk; the caller holds the lock."""
+    def _read_locked(self, learned: Learned | None = None) -> _Read:
+        """The entries on disk (with ``learned`` applied, for today's layout); the caller
+        holds the lock."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -262,7 +265,7 @@ class WatchlistStore:
             self.changed_elsewhere = True
         self.seen = stamp
         try:
-            entries, legacy = _parse(raw.decode("utf-8"), self.legacy_url)
+            entries, legacy = _parse(raw.decode("utf-8"), self.legacy_url, learned)
         except UnicodeDecodeError as exc:
             return _Read([], self._move_aside(f"not UTF-8 text at byte {exc.start}"))
         except Corrupt as exc:
@@ -366,13 +369,13 @@ class WatchlistStore:
         aside and reported in ``notice``; an old file is written anew."""
         if not self.path.exists():
             return WatchlistLoad([])
+        learned = self.cache.read()
         with self._file_errors(), self._lock():
-            read = self._read_locked()
+            read = self._read_locked(learned)
             self.changed_elsewhere = False  # the caller holds what is read now
             entries = read.entries
             if read.legacy:
-                entries = self._migrate_locked(entries)
-        entries = with_learned(entries, self.cache.read())
+                self._migrate_locked(entries)  # what the file held, statuses included
         notice = None if read.moved is None else self._report(read.moved, "the list starts empty")
         return WatchlistLoad(entries, notice)
 

@@ -58,6 +58,7 @@ from tui.store.watchlist.fields import (
     read_str,
     read_table,
 )
+from tui.store.watchlist.status_cache import Learned
 
 SCHEMA: Final = 3
 """The layout this module reads and writes."""
@@ -118,7 +119,7 @@ def _sent(table: object, where: str) -> tuple[SentAction, ...]:
     return tuple(sent)
 
 
-def _account_entries(account: object, index: int) -> list[WatchEntry]:
+def _account_entries(account: object, index: int, learned: Learned) -> list[WatchEntry]:
     where = f"account #{index}"
     if not isinstance(account, dict):
         raise Corrupt(f"{where} must be a table")
@@ -134,17 +135,24 @@ def _account_entries(account: object, index: int) -> list[WatchEntry]:
     sent = _by_id(account, "sent", where)
     entries: list[WatchEntry] = []
     seen: set[int] = set()
+    last, added, rare = learned.last.get, learned.added.get, learned.rare()
     for diffid in ids:
         if type(diffid) is not int or not 0 < diffid <= MAX_DIFF_ID:
             diffid = read_id(diffid, "diffs", where)
         if diffid in seen:
             continue
         seen.add(diffid)
-        key = str(diffid)
-        entry = WatchEntry(diffid, asid, api_url, labels.get(diffid, ""))
-        if key in accepted or key in rejected or key in sent:
-            entry = _with_decision(entry, key, accepted, rejected, sent, where)
-        entries.append(entry)
+        key = (api_url, asid, diffid)
+        name = str(diffid)
+        label = labels.get(diffid, "")
+        if name in accepted or name in rejected or name in sent or key in rare:
+            entry = _with_decision(
+                WatchEntry(diffid, asid, api_url, label), name, accepted, rejected, sent, where
+            )
+            entries.append(learned.applied(entry))
+        else:
+            # Positional: the constructor's order (a keyword call costs more, 10,000 times).
+            entries.append(WatchEntry(diffid, asid, api_url, label, added(key, 0.0), last(key)))
     return entries
 
 
@@ -168,16 +176,18 @@ def _with_decision(
     )
 
 
-def layout_entries(data: Mapping[str, Any]) -> list[WatchEntry]:
+def layout_entries(data: Mapping[str, Any], learned: Learned | None = None) -> list[WatchEntry]:
     """The entries of a schema 3 file's data: accounts in file order, each one's diffs in
-    the order of its ``diffs`` (a diff listed twice is kept once)."""
+    the order of its ``diffs`` (a diff listed twice is kept once), with what the app
+    ``learned`` of them (none: as the file holds them)."""
+    learned = Learned() if learned is None else learned
     raw = data.get("account", [])
     if not isinstance(raw, list):
         raise Corrupt("account must be an array of tables")
     entries: list[WatchEntry] = []
     known: set[tuple[str, int, int]] = set()
     for index, account in enumerate(raw, start=1):
-        for entry in _account_entries(account, index):
+        for entry in _account_entries(account, index, learned):
             if entry.key not in known:
                 known.add(entry.key)
                 entries.append(entry)

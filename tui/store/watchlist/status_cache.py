@@ -111,32 +111,6 @@ class Learned:
         )
 
 
-def with_learned(entries: list[WatchEntry], learned: Learned) -> list[WatchEntry]:
-    """``entries`` (as the watchlist file holds them) with what was learned of them."""
-    last, added, rare = learned.last, learned.added, learned.rare()
-    out = []
-    for entry in entries:
-        key = (entry.api_url, entry.asid, entry.diffid)
-        if key in rare or entry.accepted is not None or entry.rejected is not None:
-            out.append(learned.applied(entry))
-        else:
-            # Positional: the constructor's order (a keyword call costs more, 10,000 times).
-            out.append(
-                WatchEntry(
-                    entry.diffid,
-                    entry.asid,
-                    entry.api_url,
-                    entry.label,
-                    added.get(key, entry.added_at),
-                    last.get(key),
-                    None,
-                    None,
-                    entry.sent,
-                )
-            )
-    return out
-
-
 def _outcome(data: object) -> ActionOutcome:
     if not isinstance(data, dict):
         raise Corrupt("an outcome must be an object")
