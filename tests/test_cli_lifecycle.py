@@ -16,7 +16,7 @@ import pytest
 
 from tests.test_cli_jobs import JOB_KEYS, assert_clean, json_lines, run_cli
 from tui.domain.watch_entry import Accepted, Rejected
-from tui.store.journal import Journal
+from tui.store.journal import EventKind, Journal
 from tui.store.paths import app_paths
 from tui.store.watchlist.file import WatchlistStore
 
@@ -33,7 +33,7 @@ def watched() -> dict[int, Any]:
 
 def actions() -> list[tuple[int | None, str | None, str | None]]:
     events = reversed(Journal(app_paths().journal_file).read())
-    return [(e.diffid, e.action, e.outcome) for e in events if e.kind == "action"]
+    return [(e.diffid, e.action, e.outcome) for e in events if e.kind == EventKind.ACTION]
 
 
 @pytest.mark.parametrize(
@@ -74,9 +74,9 @@ def test_accept_sends_one_request_per_diff_and_links_the_version(
     assert set(lines[0]) == VERSION_KEYS
     assert (lines[0]["diffid"], lines[0]["success"], lines[0]["jobstateid"]) == (4101, True, 1)
     assert lines[1:] == [
-        {"diffid": 4102, "error": {"kind": "rejected", "http_status": 400,
+        {"diffid": 4102, "error": {"kind": "refused", "http_status": 400,
                                    "message": "diff 4102 is not completed"}},
-        {"diffid": 4103, "error": {"kind": "rejected", "http_status": 400,
+        {"diffid": 4103, "error": {"kind": "refused", "http_status": 400,
                                    "message": "image has active allocations; use force=1"}},
     ]  # fmt: skip
     assert [simulator.count("accept", d) for d in (4101, 4102, 4103)] == [1, 1, 1]
@@ -197,7 +197,7 @@ def test_version_status_and_watch_follow_the_version_to_its_end(
     assert missing["error"]["message"] == "Image version 99 not found"
     watch = run_cli(
         cli_env, "version", "watch", str(ok), str(failing),
-        "--exit-status", "--json", "--interval", "0.2",
+        "--exit-status", "--json", "--interval", "1",
     )  # fmt: skip
     assert watch.returncode == 1, "a version ended Failed"
     last = {line["imageversionid"]: line for line in json_lines(watch.stdout)}
@@ -215,9 +215,9 @@ if tui create --image 58108 --machine 7 2>locked.txt; then exit 10; fi
 grep -q "Image locked by diffid 4113" locked.txt
 vid=$(tui accept 4113 --restart 1 --json | "$PYTHON" -c \
     'import json, sys; print(json.loads(sys.stdin.readline())["imageversionid"])')
-tui version watch "$vid" --exit-status --interval 0.2 >/dev/null
+tui version watch "$vid" --exit-status --interval 1 >/dev/null
 tui retry 4108 >/dev/null
-tui watch 4108 --exit-status --interval 0.2
+tui watch 4108 --exit-status --interval 1
 """
 
 
@@ -271,3 +271,40 @@ def test_watchlist_list_shows_what_became_of_each_diff(
     assert lines[4101].endswith(f"accepted (image version {vid})")
     assert lines[4102].endswith("rejected")
     assert "accepted" not in lines[4103] and "rejected" not in lines[4103]
+
+
+def test_every_lifecycle_object_names_its_diff_when_the_answer_does_not(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    for diffid in (1201, 1202, 1203):
+        simulator.add_diff(diffid, state=5)
+    # The live API's shape: the version and uninstall jobs do not say which diff.
+    simulator.inject("live-shape", endpoint="accept", count=2)
+    simulator.inject("live-shape", endpoint="reject")
+    accepted = run_cli(cli_env, "accept", "1201", "1202", "--restart", "0", "--json")
+    assert accepted.returncode == 0, accepted.stderr
+    lines = json_lines(accepted.stdout)
+    assert [line["diffid"] for line in lines] == [1201, 1202]
+    assert all(set(line) == VERSION_KEYS for line in lines)
+    rejected = run_cli(cli_env, "reject", "1203", "--reinstall", "1", "--json")
+    assert [line["diffid"] for line in json_lines(rejected.stdout)] == [1203]
+
+
+def test_version_status_prints_what_a_read_has_and_the_diff_it_came_from(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    simulator.add_diff(4101, state=5)
+    simulator.inject("live-shape", endpoint="accept")
+    accepted = run_cli(cli_env, "accept", "4101", "--restart", "0", "--json")
+    (vid,) = (line["imageversionid"] for line in json_lines(accepted.stdout))
+    # A read answered without the diff and with a create's `success`.
+    simulator.inject("live-shape", endpoint="version-status", count=3)
+    status = run_cli(cli_env, "version", "status", str(vid), "--json")
+    assert status.returncode == 0, status.stderr
+    (line,) = json_lines(status.stdout)
+    assert set(line) == VERSION_KEYS - {"success"}
+    assert line["diffid"] == 4101, "known from the watchlist, where accept linked it"
+    watch = run_cli(cli_env, "version", "watch", str(vid), "--json", "--interval", "1")
+    assert watch.returncode == 0, watch.stderr
+    assert all("success" not in line for line in json_lines(watch.stdout))
+    assert all(line["diffid"] == 4101 for line in json_lines(watch.stdout))

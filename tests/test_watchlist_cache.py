@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.watch_entry import (
     Accepted,
-    ActionOutcome,
+    LastOutcome,
     LastStatus,
     Rejected,
     SentAction,
@@ -52,7 +53,7 @@ def _watched(store: WatchlistStore) -> list[WatchEntry]:
     store.record_decision(WatchEntry(2, 7, "https://api.x", accepted=accepted))
     key = ("https://api.x", 7, 3)
     store.note_sent(key, SentAction("retry", 10.0))
-    store.note_outcome(key, "retry", ActionOutcome("retry", "unknown", "timed out", 11.0))
+    store.note_outcome(key, "retry", LastOutcome("retry", ActionOutcome.UNKNOWN, "timed out", 11.0))
     return store.load().entries
 
 
@@ -72,7 +73,7 @@ def test_a_lost_or_broken_cache_costs_statuses_only(tmp_path: Path, damage: str)
     entries = _watched(store)
     assert entries[0].last == RUNNING and entries[1].accepted is not None
     assert entries[1].accepted.last == RUNNING and entries[2].sent == (SentAction("retry", 10.0),)
-    assert entries[2].outcome == ActionOutcome("retry", "unknown", "timed out", 11.0)
+    assert entries[2].outcome == LastOutcome("retry", ActionOutcome.UNKNOWN, "timed out", 11.0)
     cache = store.cache.path
     text = cache.read_text(encoding="utf-8")
     if damage == "deleted":
@@ -122,9 +123,11 @@ def test_a_known_outcome_clears_the_sent_action_and_an_unknown_keeps_it(tmp_path
     key = ("https://api.x", 7, 1)
     assert store.note_sent(key, SentAction("accept", 3.0, "restart=1 full=0"))
     assert not store.note_sent(("https://api.x", 7, 99), SentAction("retry", 3.0))
-    store.note_outcome(key, "accept", ActionOutcome("accept", "unknown", "no answer", 4.0))
+    store.note_outcome(
+        key, "accept", LastOutcome("accept", ActionOutcome.UNKNOWN, "no answer", 4.0)
+    )
     assert store.load().entries[0].sent == (SentAction("accept", 3.0, "restart=1 full=0"),)
-    refused = ActionOutcome("accept", "refused", "Image locked by diffid 5", 5.0)
+    refused = LastOutcome("accept", ActionOutcome.REFUSED, "Image locked by diffid 5", 5.0)
     store.note_outcome(key, "accept", refused)
     (entry,) = store.load().entries
     assert entry.sent == () and entry.outcome == refused
@@ -189,7 +192,13 @@ _entry = st.builds(
         unique_by=lambda sent: sent.action,
     ).map(tuple),
     outcome=st.none()
-    | st.builds(ActionOutcome, st.sampled_from(["retry", "accept"]), _text, _text, _time),
+    | st.builds(
+        LastOutcome,
+        st.sampled_from(["retry", "accept"]),
+        st.sampled_from(ActionOutcome),
+        _text,
+        _time,
+    ),
 )
 
 
@@ -232,10 +241,14 @@ def test_the_account_watchlist_keeps_a_sent_action_until_its_outcome_is_known(
         store, api_url="https://api.x", asid=7, clock=SystemClock(), held=store.load().entries
     )
     assert watchlist.note_sent(1, SentAction("reject", 2.0, "reinstall=1"))
-    watchlist.note_outcome(1, "reject", ActionOutcome("reject", "unknown", "timed out", 3.0))
+    watchlist.note_outcome(
+        1, "reject", LastOutcome("reject", ActionOutcome.UNKNOWN, "timed out", 3.0)
+    )
     store.cache.path.unlink()  # the cache is lost: the sent reject is not
     (entry,) = WatchlistStore(store.path, store.cache.path).load().entries
     assert entry.sent == (SentAction("reject", 2.0, "reinstall=1"),)
-    watchlist.note_outcome(1, "reject", ActionOutcome("reject", "not done", "429", 4.0))
+    watchlist.note_outcome(1, "reject", LastOutcome("reject", ActionOutcome.NOT_DONE, "429", 4.0))
     (entry,) = store.load().entries
-    assert entry.sent == () and entry.outcome == ActionOutcome("reject", "not done", "429", 4.0)
+    assert entry.sent == () and entry.outcome == LastOutcome(
+        "reject", ActionOutcome.NOT_DONE, "429", 4.0
+    )

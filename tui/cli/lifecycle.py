@@ -18,7 +18,7 @@ JSON Lines, with the API's field names::
     {"diffid": 4108, "success": true}                          # reject --reinstall 0
     {"uninstalljobid": 900001, "diffid": 4108, "jobstateid": 1, ..., "success": true}
     {"diffid": 4114, "jobstateid": 1, ..., "success": true}    # create
-    {"diffid": 4113, "error": {"kind": "rejected", "http_status": 400, "message": "..."}}
+    {"diffid": 4113, "error": {"kind": "refused", "http_status": 400, "message": "..."}}
 
 Exit codes as every command: 0 all done, 1 a call failed, was refused or its outcome is
 unknown (``version watch --exit-status``: a version ended Failed), 2 bad input or a
@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api.client import ClanforgeClient, check_game_build
-from tui.api.errors import ApiError, BadRequest
+from tui.api.errors import ApiError
 from tui.cli.common import (
     CliError,
     ExitCode,
@@ -49,26 +49,19 @@ from tui.cli.common import (
     connection_options,
     failure_code,
     print_error,
+    print_warning,
 )
-from tui.cli.jobs import (
-    Followed,
-    Pacer,
-    RecordingClient,
-    add_interval_option,
-    any_job_line,
-    each_once,
-    emit_json,
-    load_connection,
-    make_pacer,
-    parse_ids,
-    report_error,
-    watch_all,
-)
+from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
+from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.targets import load_connection, parse_ids, watchlist_entries
+from tui.cli.watch import RecordingClient, add_interval_option, watch_all
+from tui.domain.actions import ActionOutcome
 from tui.domain.ids import InvalidDiffId, parse_diff_id
-from tui.domain.jobs import DiffJob, Job, UninstallJob, VersionJob
+from tui.domain.jobs import DiffJob, Job, JobKind, UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.polling.job_view import AcceptOptions
-from tui.store.journal import Journal, JournalEvent, new_ref
+from tui.store.atomic_file import LockTimeout
+from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, make_client, open_watchlist
 from tui.store.watchlist.file import clean_label
@@ -88,7 +81,7 @@ REINSTALL_CHOICE: Final = (
 # --- what every action does besides sending: the journal and the watchlist -------------
 
 
-class ActionRecords:
+class JournalAndWatchlist:
     """The journal and the watchlist of one command's actions."""
 
     def __init__(self, conn: Settings) -> None:
@@ -97,12 +90,14 @@ class ActionRecords:
         self.journal = Journal(paths.journal_file)
         self.store = open_watchlist(paths)
 
-    def event(self, diffid: int | None, action: str, outcome: str, reason: str, ref: str) -> None:
-        """One action event (see :data:`tui.store.journal.ACTION_OUTCOMES`)."""
+    def event(
+        self, diffid: int | None, action: str, outcome: ActionOutcome, reason: str, ref: str
+    ) -> None:
+        """One action event."""
         self.journal.append(
             JournalEvent(
                 at=time.time(),
-                kind="action",
+                kind=EventKind.ACTION,
                 diffid=diffid,
                 asid=self.conn.asid,
                 action=action,
@@ -119,16 +114,9 @@ class ActionRecords:
         )
 
 
-def action_outcome(error: ApiError) -> str:
-    """A failed action's outcome in the journal's words."""
-    if isinstance(error, BadRequest):
-        return "refused"
-    return "unknown" if error.may_have_acted else "not done"
-
-
 async def send_action(
     pacer: Pacer,
-    records: ActionRecords,
+    records: JournalAndWatchlist,
     diffid: int,
     action: str,
     call: Callable[[], Awaitable[_T]],
@@ -136,13 +124,13 @@ async def send_action(
 ) -> _T:
     """Send one action (once: see :class:`Pacer`), journalled before and after."""
     ref = new_ref()
-    records.event(diffid, action, "sent", what, ref)
+    records.event(diffid, action, ActionOutcome.SENT, what, ref)
     try:
-        answer = await pacer.send(call)
+        answer = await pacer.send(call, diffid)
     except ApiError as exc:
-        records.event(diffid, action, action_outcome(exc), exc.message, ref)
+        records.event(diffid, action, exc.action_outcome, exc.message, ref)
         raise
-    records.event(diffid, action, "accepted", what, ref)
+    records.event(diffid, action, ActionOutcome.ACCEPTED, what, ref)
     return answer
 
 
@@ -193,11 +181,11 @@ async def send_each(
     action: str,
     what: str,
     call: Callable[[ClanforgeClient, int], Awaitable[_T]],
-    done: Callable[[ActionRecords, int, _T, Line], None],
+    done: Callable[[JournalAndWatchlist, int, _T, Line], None],
 ) -> int:
     """``action`` on each diff, once, in order; ``done`` records and prints each answer."""
     out = sys.stdout
-    records = ActionRecords(conn)
+    records = JournalAndWatchlist(conn)
     pacer = make_pacer(conn)
     line = Line(_width(ids), args.json, out)
     async with make_client(conn) as client:
@@ -232,7 +220,7 @@ class Line:
 
 
 def _accepted(
-    options: AcceptOptions, records: ActionRecords, diffid: int, job: VersionJob, line: Line
+    options: AcceptOptions, records: JournalAndWatchlist, diffid: int, job: VersionJob, line: Line
 ) -> None:
     now = time.time()
     accepted = Accepted(
@@ -246,7 +234,9 @@ def _accepted(
     )
     records.store.record_decision(records.entry(diffid, accepted=accepted))
     text = any_job_line(job.imageversionid, job, 0, now)
-    line.show(diffid, f"accepted: image version {text}", job.to_json())
+    # The live API's answer may not name the diff; a script needs it to pair them.
+    named = job if job.diffid is not None else dataclasses.replace(job, diffid=diffid)
+    line.show(diffid, f"accepted: image version {text}", named.to_json())
 
 
 def run_accept(args: argparse.Namespace) -> int:
@@ -272,7 +262,7 @@ def run_accept(args: argparse.Namespace) -> int:
 
 
 def _rejected(
-    reinstall: bool, records: ActionRecords, diffid: int, job: UninstallJob | None, line: Line
+    reinstall: bool, records: JournalAndWatchlist, diffid: int, job: UninstallJob | None, line: Line
 ) -> None:
     now = time.time()
     rejected = Rejected(
@@ -323,18 +313,18 @@ def _positive_id(what: str) -> Callable[[str], int]:
 
 async def _create(args: argparse.Namespace, conn: Settings) -> int:
     out = sys.stdout
-    records = ActionRecords(conn)
+    records = JournalAndWatchlist(conn)
     what = f"image {args.image} on machine {args.machine}"
     ref = new_ref()
     # No diff to name until the server answers with the new one.
-    records.event(None, "create", "sent", what, ref)
+    records.event(None, "create", ActionOutcome.SENT, what, ref)
     async with make_client(conn) as client:
         try:
             job = await make_pacer(conn).send(
                 functools.partial(client.create, args.image, args.machine)
             )
         except ApiError as exc:
-            records.event(None, "create", action_outcome(exc), f"{what}: {exc.message}", ref)
+            records.event(None, "create", exc.action_outcome, f"{what}: {exc.message}", ref)
             if exc.may_have_acted and not args.json:
                 print_error(
                     f"create: {exc.message}; a diff may have been created: look for it in "
@@ -345,7 +335,7 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
             else:
                 print_error(f"create: {exc.message}")
             return failure_code(exc)
-    records.event(job.diffid, "create", "accepted", what, ref)
+    records.event(job.diffid, "create", ActionOutcome.ACCEPTED, what, ref)
     label = clean_label(args.label or "")
     records.store.add([records.entry(job.diffid, label=label)])
     if args.json:
@@ -364,28 +354,47 @@ def run_create(args: argparse.Namespace) -> int:
 # --- version status / watch -----------------------------------------------------------
 
 
+def version_diffs(conn: Settings) -> dict[int, int]:
+    """Each image version's diff, as ``accept`` linked them in the watchlist; none if it
+    is unreadable (they only complete the JSON)."""
+    try:
+        entries = watchlist_entries(conn)
+    except (CliError, LockTimeout) as exc:
+        print_warning(f"the diffs of image versions not named: {exc}")
+        return {}
+    return {e.accepted.imageversionid: e.diffid for e in entries if e.accepted is not None}
+
+
+def read_json(job: VersionJob, diffs: Mapping[int, int]) -> dict[str, Any]:
+    """A version status read as ``--json`` prints it: no ``success`` (a read has none,
+    whatever the server adds), and the diff where the answer or the watchlist says."""
+    diffid = job.diffid if job.diffid is not None else diffs.get(job.imageversionid)
+    return dataclasses.replace(job, success=None, diffid=diffid).to_json()
+
+
 async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[int]) -> int:
     out = sys.stdout
     pacer = make_pacer(conn)
     width = _width(ids)
+    diffs = version_diffs(conn) if args.json else {}
 
     def show(vid: int, job: VersionJob) -> None:
         if args.json:
-            emit_json(job.to_json(), out)
+            emit_json(read_json(job, diffs), out)
         else:
             print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
 
     async with make_client(conn) as client:
         return await each_once(
             ids,
-            lambda vid: pacer.send(functools.partial(client.version_status, vid)),
+            lambda vid: pacer.send(functools.partial(client.version_status, vid), vid),
             show,
             lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
         )
 
 
 VERSIONS_KEY: Final = "imageversionid"
-VERSION_NOUN: Final = "image version"
+VERSION_NOUN: Final = JobKind.VERSION.noun
 
 
 def as_tracked(job: VersionJob) -> DiffJob:
@@ -398,9 +407,11 @@ def as_tracked(job: VersionJob) -> DiffJob:
     return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
-def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
+def follow_versions(
+    api: ClanforgeClient, diffs: Mapping[int, int]
+) -> tuple[RecordingClient, JobOutput]:
     """What ``version watch`` gives ``watch``: a client reading image versions, and
-    their JSON as the API names it."""
+    their JSON as :func:`read_json` prints it."""
     last: dict[int, VersionJob] = {}
 
     async def read(vid: int) -> DiffJob:
@@ -409,9 +420,9 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
         return as_tracked(job)
 
     def to_json(tracked: DiffJob) -> dict[str, Any]:
-        return last[tracked.diffid].to_json()
+        return read_json(last[tracked.diffid], diffs)
 
-    return RecordingClient(api, read), Followed(VERSIONS_KEY, VERSION_NOUN, to_json)
+    return RecordingClient(api, read), JobOutput(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:
@@ -432,7 +443,8 @@ def run_version_watch(args: argparse.Namespace) -> int:
     """``version watch VID... [--exit-status] [--json]``: poll until each has ended."""
     ids = _version_ids(args.ids)
     conn = load_connection(args)
-    return asyncio.run(watch_all(args, conn, ids, sys.stdout, follow_versions))
+    follow = functools.partial(follow_versions, diffs=version_diffs(conn) if args.json else {})
+    return asyncio.run(watch_all(args, conn, ids, sys.stdout, follow))
 
 
 # --- registration -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import STATE_BY_ID, Job, JobState
 
 
@@ -84,12 +85,12 @@ class SentAction:
 
 
 @dataclass(frozen=True, slots=True)
-class ActionOutcome:
+class LastOutcome:
     """What became of the last action on a diff, when it did not simply succeed."""
 
     action: str
-    outcome: str
-    """``refused`` (the server said no: ``reason``), ``unknown`` or ``not done``."""
+    outcome: ActionOutcome
+    """Refused (the server said no: ``reason``), unknown or not done."""
     reason: str = ""
     at: float = 0.0
 
@@ -115,7 +116,7 @@ class WatchEntry:
     rejected: Rejected | None = None
     sent: tuple[SentAction, ...] = ()
     """Actions sent whose outcome is not known yet, one per action at most."""
-    outcome: ActionOutcome | None = None
+    outcome: LastOutcome | None = None
     """The last action's outcome when it was not a plain success (from the status cache)."""
 
     @property

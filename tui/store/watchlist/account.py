@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock
 from tui.domain.watch_entry import (
     Accepted,
-    ActionOutcome,
+    LastOutcome,
     LastStatus,
     Rejected,
     SentAction,
@@ -222,7 +223,7 @@ class AccountWatchlist:
             self._held[diffid] = dataclasses.replace(held, sent=(*others, sent))
         return kept
 
-    def note_outcome(self, diffid: int, action: str, outcome: ActionOutcome | None) -> None:
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         """The outcome of ``action`` on a diff (None: it succeeded); see
         :meth:`WatchlistStore.note_outcome`."""
         try:
@@ -230,7 +231,7 @@ class AccountWatchlist:
         finally:
             self._tell_notices()
         held = self._held.get(diffid)
-        if held is not None and (outcome is None or outcome.outcome != "unknown"):
+        if held is not None and (outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN):
             kept = tuple(s for s in held.sent if s.action != action)
             self._held[diffid] = dataclasses.replace(held, sent=kept, outcome=outcome)
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final, TypeVar
 
-from tui.domain.watch_entry import ActionOutcome, LastStatus, SentAction, WatchEntry
+from tui.domain.actions import ActionOutcome
+from tui.domain.watch_entry import LastOutcome, LastStatus, SentAction, WatchEntry
 from tui.store.atomic_file import (
     LockTimeout,
     atomic_write_text,
@@ -476,11 +477,11 @@ class WatchlistStore:
 
         return self._mutate(change)
 
-    def note_outcome(self, key: Key, action: str, outcome: ActionOutcome | None) -> None:
+    def note_outcome(self, key: Key, action: str, outcome: LastOutcome | None) -> None:
         """The outcome of ``action`` on a diff is known (None: it succeeded): the sent
         action is dropped from the file, and ``outcome`` kept in the cache. An unknown
         outcome keeps the sent action: it may have happened."""
-        if outcome is None or outcome.outcome != "unknown":
+        if outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN:
 
             def change(current: list[WatchEntry]) -> tuple[list[WatchEntry] | None, None]:
                 touched = [e for e in current if e.key == key and e.sent]

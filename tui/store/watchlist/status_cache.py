@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from tui.domain.watch_entry import ActionOutcome, LastStatus, WatchEntry
+from tui.domain.actions import ActionOutcome
+from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
 from tui.store.atomic_file import atomic_write_text, ensure_private_dir, file_lock
 from tui.store.watchlist.fields import Corrupt, clean_label, read_asid, read_float, read_str
 
@@ -58,7 +59,7 @@ class Learned:
     """The image-version job each accept started."""
     uninstall: dict[Key, LastStatus] = field(default_factory=dict)
     """The uninstall job each reject started, as the reject's answer described it."""
-    outcome: dict[Key, ActionOutcome] = field(default_factory=dict)
+    outcome: dict[Key, LastOutcome] = field(default_factory=dict)
     added: dict[Key, float] = field(default_factory=dict)
     """When each diff was added to the watchlist (Unix time)."""
 
@@ -111,12 +112,16 @@ class Learned:
         )
 
 
-def _outcome(data: object) -> ActionOutcome:
+def _outcome(data: object) -> LastOutcome:
     if not isinstance(data, dict):
         raise Corrupt("an outcome must be an object")
-    return ActionOutcome(
+    try:
+        outcome = ActionOutcome(read_str(data, "outcome", "outcome") or "")
+    except ValueError:
+        raise Corrupt(f"not an outcome: {data.get('outcome')!r}") from None
+    return LastOutcome(
         action=read_str(data, "action", "outcome") or "",
-        outcome=read_str(data, "outcome", "outcome") or "",
+        outcome=outcome,
         reason=read_str(data, "reason", "outcome", optional=True) or "",
         at=read_float(data, "at", "outcome"),
     )
@@ -268,7 +273,7 @@ class StatusCache:
         if statuses:
             self.change(lambda learned: learned.statuses(kind).update(statuses) is None)
 
-    def set_outcome(self, key: Key, outcome: ActionOutcome | None) -> None:
+    def set_outcome(self, key: Key, outcome: LastOutcome | None) -> None:
         """Remember the last action's outcome on ``key`` (None: nothing to say)."""
 
         def update(learned: Learned) -> bool:
