@@ -40,7 +40,7 @@ did not say them, and they would slow down reading what the user said.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import tomli_w
 
@@ -133,27 +133,58 @@ def _account_entries(account: object, index: int, learned: Learned) -> list[Watc
     accepted = _by_id(account, "accepted", where)
     rejected = _by_id(account, "rejected", where)
     sent = _by_id(account, "sent", where)
-    entries: list[WatchEntry] = []
-    seen: set[int] = set()
-    last, added, rare = learned.last.get, learned.added.get, learned.rare()
-    for diffid in ids:
-        if type(diffid) is not int or not 0 < diffid <= MAX_DIFF_ID:
-            diffid = read_id(diffid, "diffs", where)
-        if diffid in seen:
-            continue
-        seen.add(diffid)
-        key = (api_url, asid, diffid)
-        name = str(diffid)
-        label = labels.get(diffid, "")
-        if name in accepted or name in rejected or name in sent or key in rare:
-            entry = _with_decision(
-                WatchEntry(diffid, asid, api_url, label), name, accepted, rejected, sent, where
-            )
-            entries.append(learned.applied(entry))
-        else:
-            # Positional: the constructor's order (a keyword call costs more, 10,000 times).
-            entries.append(WatchEntry(diffid, asid, api_url, label, added(key, 0.0), last(key)))
+    ids = _checked_ids(ids, where)
+    special = {_key_id(name) for name in (*accepted, *rejected, *sent)}
+    special |= {
+        diffid for url, account_id, diffid in learned.rare() if (url, account_id) == (api_url, asid)
+    }
+    last, added, label_of = learned.last.get, learned.added.get, labels.get
+    # One comprehension for the usual diff (no decision, nothing rare learned), built
+    # positionally in the constructor's order: 10,000 of them are read before the first frame.
+    entries = [
+        WatchEntry(diffid, asid, api_url, label_of(diffid, ""), added(key, 0.0), last(key))
+        if diffid not in special
+        else _decided(diffid, asid, api_url, label_of(diffid, ""), learned, account, where)
+        for diffid in ids
+        for key in ((api_url, asid, diffid),)
+    ]
     return entries
+
+
+def _checked_ids(raw: list[object], where: str) -> list[int]:
+    """``raw`` as diff IDs, each once (the first time it is listed)."""
+    ids = cast("list[int]", raw)
+    # Checked as a whole (set, min, max run in C); one by one only to say what is wrong.
+    if set(map(type, raw)) - {int} or (ids and not 0 < min(ids) <= max(ids) <= MAX_DIFF_ID):
+        ids = [read_id(diffid, "diffs", where) for diffid in raw]
+    if len(set(ids)) != len(ids):
+        ids = list(dict.fromkeys(ids))
+    return ids
+
+
+def _key_id(name: str) -> int | str:
+    """A decision's table key as the diff ID it names (a key that names none stays)."""
+    return int(name) if name.isascii() and name.isdigit() else name
+
+
+def _decided(
+    diffid: int,
+    asid: int,
+    api_url: str,
+    label: str,
+    learned: Learned,
+    account: Mapping[str, Any],
+    where: str,
+) -> WatchEntry:
+    """A diff with a decision, an action sent or something rare learned."""
+    name = str(diffid)
+    accepted = _by_id(account, "accepted", where)
+    rejected = _by_id(account, "rejected", where)
+    sent = _by_id(account, "sent", where)
+    entry = _with_decision(
+        WatchEntry(diffid, asid, api_url, label), name, accepted, rejected, sent, where
+    )
+    return learned.applied(entry)
 
 
 def _with_decision(
