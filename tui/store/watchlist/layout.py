@@ -74,11 +74,11 @@ def _by_id(account: Mapping[str, Any], name: str, where: str) -> Mapping[str, An
 def _labels(account: Mapping[str, Any], where: str) -> dict[int, str]:
     """Each labelled diff's label (the first, for a diff listed under two)."""
     labels: dict[int, str] = {}
-    for label, ids in _by_id(account, "labels", where).items():
+    # Last label first, so that the first one a diff is listed under is the one it keeps.
+    for label, ids in reversed(list(_by_id(account, "labels", where).items())):
         if not isinstance(ids, list):
             raise Corrupt(f"{where}: labels.{label!r} must be an array of diff IDs")
-        for diffid in ids:
-            labels.setdefault(diffid, label)
+        labels.update(dict.fromkeys(ids, label))
     return labels
 
 
