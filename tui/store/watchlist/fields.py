@@ -98,7 +98,7 @@ def read_asid(value: object, where: str) -> int:
 
 
 def read_last(data: object, where: str) -> LastStatus:
-    """A job's last status as :func:`last_table` writes it."""
+    """A job's last status as a ``[diff.last]`` table of an old file holds it."""
     if not isinstance(data, dict):
         raise Corrupt(f"{where}: last must be a table")
     progress = read_int(data, "progress", where, optional=True)
@@ -116,18 +116,3 @@ def read_last(data: object, where: str) -> LastStatus:
 def drop_none(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without its None values (TOML has no null: absent means unknown)."""
     return {key: value for key, value in data.items() if value is not None}
-
-
-def last_table(last: LastStatus) -> dict[str, Any]:
-    """A job's last status as a table."""
-    return drop_none(
-        {
-            "state_id": last.state_id,
-            "state_name": clean_label(last.state_name),
-            "progress": last.progress,
-            "eta": last.eta,
-            "error": clean_label(last.error) if last.error is not None else None,
-            "seen_at": float(last.seen_at),
-            "start": last.start,
-        }
-    )
