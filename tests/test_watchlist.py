@@ -304,3 +304,39 @@ def test_migrating_two_profiles_entries_for_one_diff_keeps_what_each_knew() -> N
     assert entry.accepted is not None and entry.accepted.imageversionid == 700001
     assert entry.last is not None and entry.last.state_name == "Completed"
     assert entry.added_at == 1764340000.0  # watched since the first
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('schema = 3\naccount = 3\n', "account must be an array"),
+        ('schema = 3\n[[account]]\nasid = 1\ndiffs = [1]\n', "api_url must be a string"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 0\n', "asid must be a positive"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = "1 2"\n', "diffs must be"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1, -2]\n', "positive"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1]\nlabels = {a = 1}\n',
+         "labels"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1]\n'
+         '[account.accepted.1]\nrestart = true\n', "imageversionid"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1]\n'
+         '[account.sent.1.launch]\nat = 1.0\n', "not an action"),
+    ],
+)  # fmt: skip
+def test_a_hand_edit_that_breaks_the_layout_counts_as_corrupt(
+    store: WatchlistStore, text: str, reason: str
+) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(text, encoding="utf-8")
+    loaded = store.load()
+    assert loaded.entries == [] and loaded.notice is not None and reason in loaded.notice
+
+
+def test_a_hand_edit_the_layout_allows_reads_as_meant(store: WatchlistStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(
+        "# my diffs\nschema = 3\n\n[[account]]\napi_url = 'u'\nasid = 1\n"
+        "diffs = [3, 1, 3]  # 3 twice\n\n[account.labels]\n"
+        "first = [3]\nsecond = [3, 1]\ngone = [99]\n",
+        encoding="utf-8",
+    )
+    assert [(e.diffid, e.label) for e in store.load().entries] == [(3, "first"), (1, "second")]
