@@ -60,3 +60,22 @@ def test_profile_add_writes_through_a_symlinked_config(env: dict[str, str], tmp_
     assert link.is_symlink() and link.resolve() == managed.resolve()
     profiles = tomllib.loads(managed.read_text(encoding="utf-8"))["profiles"]
     assert set(profiles) == {"prod", "eu"}
+
+
+def test_a_broken_symlinked_watchlist_is_moved_aside_beside_its_target(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    _ok(env, "watchlist", "add", "4101")
+    link = Path(env["XDG_DATA_HOME"]) / APP / "watchlist.toml"
+    managed = _managed(link, tmp_path)
+    managed.write_text("schema = 3\n[[account]\nbroken\n", encoding="utf-8")
+
+    result = run_cli(env, "watchlist", "add", "4102")
+    assert result.returncode == 0, result.stderr.decode()
+
+    assert link.is_symlink() and link.resolve() == managed.resolve()
+    (copy,) = managed.parent.glob("watchlist.toml.corrupt-*")
+    assert "broken" in copy.read_text(encoding="utf-8")
+    assert str(copy) in result.stderr.decode()
+    (account,) = tomllib.loads(managed.read_text(encoding="utf-8"))["account"]
+    assert account["diffs"] == [4102]

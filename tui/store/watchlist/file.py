@@ -218,20 +218,23 @@ class WatchlistStore:
         self.cache.on_lock_wait = told
 
     def _move_aside(self, reason: str) -> _MovedAside:
+        # A symlinked file (a dotfile setup) is moved aside beside its target, and the
+        # link kept: the next write goes to the target again.
+        source = Path(os.path.realpath(self.path)) if self.path.is_symlink() else self.path
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        base = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        base = source.with_name(f"{source.name}.corrupt-{stamp}")
         target = base
         for attempt in range(1, 1000):
             try:
                 # link + unlink instead of rename: link refuses to replace an existing
                 # file, so an earlier corrupt copy is never overwritten either.
-                os.link(self.path, target)
+                os.link(source, target)
                 break
             except FileExistsError:
                 target = base.with_name(f"{base.name}-{attempt}")
         else:  # pragma: no cover - a thousand corrupt files in one second
             raise WatchlistError(f"cannot move the unreadable {self.path} aside")
-        os.unlink(self.path)
+        os.unlink(source)
         return _MovedAside(reason, target)
 
     def _report(self, moved: _MovedAside, outcome: str) -> str:
