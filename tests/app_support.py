@@ -38,6 +38,7 @@ from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.store.journal import Journal
+from tui.store.watchlist.account import WatchlistChange
 from tui.ui import themes
 from tui.ui.app import AppOptions, ImageDiffApp, WatchlistPort
 
@@ -98,7 +99,7 @@ class MemoryWatchlist:
         for diffid in ids:
             self.entries.pop(diffid, None)
 
-    def relabel(self, diffid: int, label: str) -> None:
+    def relabel(self, diffid: int, label: str) -> bool:
         self.calls.append(("relabel", (diffid, label)))
         self._check()
         entry = self.entries.get(diffid)
@@ -106,6 +107,10 @@ class MemoryWatchlist:
             self.entries[diffid] = WatchEntry(
                 diffid=diffid, asid=entry.asid, api_url=entry.api_url, label=label, last=entry.last
             )
+        return True
+
+    def check_file(self) -> WatchlistChange:
+        return WatchlistChange()
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         self.calls.append(("save_status", dict(statuses)))

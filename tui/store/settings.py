@@ -240,7 +240,7 @@ def open_watchlist(
     """The watchlist file, reading a schema 1 file's profiles with this config's URLs."""
     where = paths if paths is not None else app_paths()
     environ = os.environ if env is None else env
-    store = WatchlistStore(where.watchlist_file)
+    store = WatchlistStore(where.watchlist_file, where.status_cache_file)
     resolved: list[Callable[[str, int], str]] = []
 
     def legacy_url(profile: str, asid: int) -> str:
@@ -269,4 +269,4 @@ def make_client(settings: Settings) -> ClanforgeClient:
 
 def _doctest_paths() -> AppPaths:  # pragma: no cover - for the module example only
     empty = Path("/nonexistent-imagediff-tui-doctest")
-    return AppPaths(empty, empty, empty)
+    return AppPaths(empty, empty, empty, empty)

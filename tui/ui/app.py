@@ -27,7 +27,9 @@ from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
 from tui.polling.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.store.journal import Journal
-from tui.ui.app_options import AppOptions, WatchlistPort
+from tui.store.watchlist.port import WatchlistPort
+from tui.store.watchlist.writes import WatchlistWrites
+from tui.ui.app_options import AppOptions
 from tui.ui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.monitor_parts import MonitorParts
@@ -35,7 +37,6 @@ from tui.ui.startup import FirstFrame
 from tui.ui.terminal_driver import HangupAwareDriver, exit_on_signals
 from tui.ui.themed_app import ThemedApp
 from tui.ui.themes import ThemeCatalog
-from tui.ui.watchlist_writes import WatchlistWrites
 
 if TYPE_CHECKING:
     from tui.ui.profile_switch import OpenedAccount
@@ -58,7 +59,7 @@ class ImageDiffApp(ThemedApp):
     """Watch and retry Clanforge image diffs.
 
     Example:
-        >>> # ImageDiffApp(client, entries, watchlist=session, clock=SystemClock(),
+        >>> # ImageDiffApp(client, entries, watchlist=watchlist, clock=SystemClock(),
         >>> #              options=AppOptions(profile="prod", asid=1234, api_host="api...")).run()
     """
 

@@ -16,8 +16,8 @@ from tui.store.journal import Journal
 from tui.store.log_file import log_to_file, register_secret
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, make_client, open_watchlist, resolve_settings
+from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import WatchlistStore, account_entries
-from tui.store.watchlist.session import WatchSession
 from tui.ui.app import AppOptions, ImageDiffApp
 from tui.ui.profile_switch import ConfigProfiles, api_host_of
 from tui.ui.screens.actions import keymap_problem
@@ -134,13 +134,13 @@ def build_app(
     )
     # The file was just read: filter that copy rather than parse it again.
     entries = account_entries(loaded.entries, settings.account_url, settings.asid)
-    session = WatchSession(
+    watchlist = AccountWatchlist(
         store, api_url=settings.account_url, asid=settings.asid, clock=clock, held=entries
     )
     return ImageDiffApp(
         client,
         entries,
-        watchlist=session,
+        watchlist=watchlist,
         clock=clock,
         options=options,
         themes=catalog,
@@ -238,12 +238,12 @@ def run_demo(launch: LaunchOptions) -> int:
                 "CLANFORGE_PROFILE": "demo",
             }
             settings = resolve_settings(env=env)
-            store = WatchlistStore(paths.watchlist_file)
-            session = WatchSession(
+            store = WatchlistStore(paths.watchlist_file, paths.status_cache_file)
+            watchlist = AccountWatchlist(
                 store, api_url=settings.account_url, asid=settings.asid, clock=SystemClock()
             )
             for diffid, label in DEMO_DIFFS:
-                session.add([diffid], label)
+                watchlist.add([diffid], label)
             app = build_app(
                 settings,
                 launch,

@@ -39,6 +39,9 @@ from tui.ui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.ui.app")
 
+WATCHLIST_CHECK_EVERY = 3.0
+"""Seconds between looks at the watchlist file (a stat; read only when it changed)."""
+
 
 class MonitorScreen(Screen[None]):
     """The list of watched diffs with its header, filter box, notices and footer.
@@ -107,6 +110,8 @@ class MonitorScreen(Screen[None]):
         self.job_list.focus()
         self.watch(self.query_one(FilterBox), "value", self._filter_changed, init=False)
         self.set_interval(1.0, self._tick, name="tick")
+        # The command line and other instances write the file too: show what they did.
+        self.set_interval(WATCHLIST_CHECK_EVERY, self.edits.check_file, name="watchlist-check")
 
     def key_for(self, action: str) -> str:
         """The key that runs ``action`` here now (after the keymap), for hints."""
