@@ -52,7 +52,13 @@ from tui.cli.common import (
     print_warning,
 )
 from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
-from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.pacing import (
+    Pacer,
+    add_timeout_option,
+    each_once,
+    make_pacer,
+    report_unanswered,
+)
 from tui.cli.targets import load_connection, parse_ids, watchlist_entries
 from tui.cli.watch import RecordingClient, add_interval_option, watch_all
 from tui.domain.ids import InvalidDiffId, parse_diff_id
@@ -70,6 +76,10 @@ _T = TypeVar("_T")
 RESTART_CHOICE: Final = (
     "1 stops every game server using the image during the install and restarts them "
     "after; 0 lets them pick the new version up when they next exit or reallocate"
+)
+SENT_TIMEOUT: Final = (
+    "for every answer; one sent and not answered by then has an unknown outcome, the "
+    "rest are not sent"
 )
 REINSTALL_CHOICE: Final = (
     "1 also puts the build machine back to the last good image (an uninstall job); "
@@ -133,6 +143,11 @@ async def send_action(
         answer = await pacer.send(call, diffid)
     except ApiError as exc:
         records.event(diffid, action, action_outcome(exc), exc.message, ref)
+        raise
+    except asyncio.CancelledError:
+        # --timeout ran out: done if it was out with no answer, else never sent.
+        outcome = "unknown" if diffid in pacer.in_flight else "not done"
+        records.event(diffid, action, outcome, f"--timeout: {pacer.why_unanswered(diffid)}", ref)
         raise
     records.event(diffid, action, "accepted", what, ref)
     return answer
@@ -204,6 +219,8 @@ async def send_each(
             send,
             lambda diffid, answer: done(records, diffid, answer, line),
             lambda diffid, error: report_failure(diffid, error, args.json, out),
+            lambda missing: report_unanswered(pacer, missing, args.timeout, args.json, out),
+            args.timeout,
         )
 
 
@@ -322,11 +339,21 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
     ref = new_ref()
     # No diff to name until the server answers with the new one.
     records.event(None, "create", "sent", what, ref)
+    pacer = make_pacer(conn)
     async with make_client(conn) as client:
         try:
-            job = await make_pacer(conn).send(
-                functools.partial(client.create, args.image, args.machine)
-            )
+            async with asyncio.timeout(args.timeout):
+                job = await pacer.send(functools.partial(client.create, args.image, args.machine))
+        except TimeoutError:
+            assert args.timeout is not None
+            exc = pacer.unanswered(None, args.timeout)
+            records.event(None, "create", action_outcome(exc), f"{what}: {exc.message}", ref)
+            if args.json:
+                emit_json({"imageid": args.image, "error": exc.to_json()}, out)
+            sent = "a diff may have been created: look for it in the web dashboard before "
+            sent += "creating again"
+            print_error(f"create: {exc.message}" + (f"; {sent}" if exc.may_have_acted else ""))
+            return ExitCode.FAILED
         except ApiError as exc:
             records.event(None, "create", action_outcome(exc), f"{what}: {exc.message}", ref)
             if exc.may_have_acted and not args.json:
@@ -394,11 +421,17 @@ async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[
             lambda vid: pacer.send(functools.partial(client.version_status, vid), vid),
             show,
             lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
+            lambda missing: report_unanswered(
+                pacer, missing, args.timeout, args.json, out, VERSIONS
+            ),
+            args.timeout,
         )
 
 
 VERSIONS_KEY: Final = "imageversionid"
 VERSION_NOUN: Final = "image version"
+VERSIONS: Final = JobOutput(VERSIONS_KEY, VERSION_NOUN, DiffJob.to_json)
+"""How a timeout names image versions (their JSON is :func:`read_json`'s)."""
 
 
 def as_tracked(job: VersionJob) -> DiffJob:
@@ -493,6 +526,7 @@ def register(subparsers: Subcommands) -> None:
         help="create it even while servers of the image are allocated",
     )
     add_json_flag(accept)
+    add_timeout_option(accept, SENT_TIMEOUT)
 
     reject = add_command(
         subparsers,
@@ -510,6 +544,7 @@ def register(subparsers: Subcommands) -> None:
         "--reinstall", choices=("0", "1"), default=None, help="required: " + REINSTALL_CHOICE
     )
     add_json_flag(reject)
+    add_timeout_option(reject, SENT_TIMEOUT)
 
     create = add_command(
         subparsers,
@@ -535,6 +570,7 @@ def register(subparsers: Subcommands) -> None:
     )
     create.add_argument("--label", metavar="T", default=None, help="the watchlist label")
     add_json_flag(create)
+    add_timeout_option(create, SENT_TIMEOUT)
 
     verbs = add_command_group(
         subparsers,
@@ -547,6 +583,7 @@ def register(subparsers: Subcommands) -> None:
     )
     status.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
     add_json_flag(status)
+    add_timeout_option(status, "for every status")
     watch = add_command(
         verbs,
         "watch",
@@ -560,3 +597,4 @@ def register(subparsers: Subcommands) -> None:
     )
     add_json_flag(watch, "JSON Lines output, one per change")
     add_interval_option(watch)
+    add_timeout_option(watch, "for the whole watch: the versions to end")

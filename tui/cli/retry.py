@@ -20,7 +20,7 @@ from tui.api.errors import ApiError, RetryOutcomeUnknown
 from tui.cli.common import PROG, CliError, ExitCode, print_error, print_warning
 from tui.cli.joblines import STATE_WIDTH
 from tui.cli.output import emit_json, error_json, job_line, report_error
-from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.pacing import Pacer, each_once, make_pacer, report_unanswered, timeout_line
 from tui.cli.status import read_statuses, status_concurrency
 from tui.cli.targets import load_connection, parse_ids, watchlist_ids
 from tui.domain.jobs import DiffJob
@@ -89,17 +89,26 @@ def confirm_plan(plan: Plan, ask: TextIO, answer: TextIO) -> bool:
     return answer.readline().strip().lower() in ("y", "yes")
 
 
-async def _plan_all(conn: Settings, pacer: Pacer) -> Plan:
-    """Fresh status of the watchlist; stops at once on a credentials error."""
+async def _plan_all(conn: Settings, pacer: Pacer, time_limit: float | None) -> Plan:
+    """Fresh status of the watchlist; stops at once on a credentials error, and on
+    ``time_limit`` (nothing sent)."""
     ids = watchlist_ids(conn)
     reads: list[tuple[int, DiffJob | ApiError]] = []
     async with make_client(conn) as client:
         statuses = read_statuses(client, pacer, ids, info=False, in_flight=status_concurrency(conn))
-        async with contextlib.aclosing(statuses):
-            async for diffid, outcome in statuses:
-                if isinstance(outcome, ApiError) and outcome.stops_command:
-                    raise outcome
-                reads.append((diffid, outcome))
+        try:
+            async with asyncio.timeout(time_limit), contextlib.aclosing(statuses):
+                async for diffid, outcome in statuses:
+                    if isinstance(outcome, ApiError) and outcome.stops_command:
+                        raise outcome
+                    reads.append((diffid, outcome))
+        except TimeoutError:
+            assert time_limit is not None
+            read = {diffid for diffid, _ in reads}
+            missing = (f"diff {i}: {pacer.why_unanswered(i)}" for i in ids if i not in read)
+            raise CliError(
+                timeout_line(time_limit, missing) + "; nothing was sent", ExitCode.FAILED
+            ) from None
     return plan_from_statuses(reads)
 
 
@@ -110,6 +119,7 @@ async def _send_retries(
     ids: Sequence[int],
     width: int,
     out: TextIO,
+    time_limit: float | None,
 ) -> int:
     def failed(diffid: int, exc: ApiError) -> None:
         if not isinstance(exc, RetryOutcomeUnknown):
@@ -134,6 +144,8 @@ async def _send_retries(
             lambda diffid: pacer.send(functools.partial(client.retry, diffid), diffid),
             show,
             failed,
+            lambda missing: report_unanswered(pacer, missing, args.timeout, args.json, out),
+            time_limit,
         )
 
 
@@ -166,7 +178,12 @@ def run_retry(args: argparse.Namespace) -> int:
     ids = _retry_ids(args)
     conn = load_connection(args)
     pacer = make_pacer(conn)
-    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else Plan(RETRY, tuple(ids))
+    started = time.monotonic()
+    plan = Plan(RETRY, tuple(ids))
+    if args.all:
+        plan = asyncio.run(_plan_all(conn, pacer, args.timeout))
+    # --timeout bounds the waits for the server, not the question on the terminal.
+    time_limit = None if args.timeout is None else args.timeout - (time.monotonic() - started)
     if args.all and plan.send and not args.yes and not confirm_plan(plan, sys.stderr, sys.stdin):
         print_error("not confirmed; nothing was sent")
         return ExitCode.FAILED
@@ -177,5 +194,5 @@ def run_retry(args: argparse.Namespace) -> int:
         if not args.json:
             print_warning("nothing was sent: no diff is known to be Completed or Failed")
         return result
-    sent = asyncio.run(_send_retries(args, conn, pacer, plan.send, width, out))
+    sent = asyncio.run(_send_retries(args, conn, pacer, plan.send, width, out, time_limit))
     return max(result, sent)

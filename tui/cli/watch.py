@@ -12,14 +12,15 @@ import contextlib
 import dataclasses
 import shutil
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from tui.api.client import ClanforgeClient
 from tui.api.errors import ApiError
 from tui.cli.common import ExitCode, print_error
 from tui.cli.joblines import WATCH_HINT, JobColumns, dim, fit_cells, stamped
-from tui.cli.output import DIFFS, JobOutput, emit_json, report_error
+from tui.cli.output import DIFFS, JobOutput, emit_json, error_json, report_error
+from tui.cli.pacing import NotAnswered, timeout_line
 from tui.cli.targets import prepare
 from tui.domain.clock import SystemClock
 from tui.domain.jobs import DiffJob
@@ -222,12 +223,18 @@ async def watch_all(
         )
         holder.append(tracker)
         runner = asyncio.create_task(tracker.run(), name="watch tracker")
+        ends_at = None if args.timeout is None else clock.monotonic() + args.timeout
+        timed_out = False
         try:
             while not all_done.is_set():
                 view.redraw(tracker.views, clock.now())
+                left = 1.0 if ends_at is None else ends_at - clock.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
                 # Wake every second: the ETA countdown ticks and a crashed loop is noticed.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(all_done.wait(), 1.0)
+                    await asyncio.wait_for(all_done.wait(), min(1.0, left))
                 if runner.done():
                     runner.result()  # surfaces a crash of the loop; a clean end is a bug
                     break
@@ -237,7 +244,44 @@ async def watch_all(
         finally:
             await tracker.close()
             await asyncio.gather(runner, return_exceptions=True)
-    return _watch_result(tracker.views.values(), client.last_error, args, view.live, kind)
+    result = _watch_result(tracker.views.values(), client.last_error, args, view.live, kind)
+    if timed_out:
+        _report_not_ended(tracker.views, ids, client.last_error, args, out, kind)
+        result = max(result, ExitCode.FAILED)
+    return result
+
+
+def _report_not_ended(
+    views: Mapping[int, JobView],
+    ids: Sequence[int],
+    errors: Mapping[int, ApiError],
+    args: argparse.Namespace,
+    out: TextIO,
+    kind: JobOutput,
+) -> None:
+    """``--timeout`` ran out: which jobs had not ended, and how they were last seen."""
+    missing: list[str] = []
+    for jobid in ids:
+        job_view = views.get(jobid)
+        if job_view is None or _finished(job_view):
+            continue
+        seen = _last_seen(job_view, errors.get(jobid))
+        missing.append(f"{kind.noun} {jobid}: {seen}")
+        if args.json:
+            error = NotAnswered(f"not ended within --timeout {args.timeout:g} s: {seen}")
+            emit_json(error_json(jobid, error, kind.key), out)
+    print_error(timeout_line(args.timeout, missing))
+
+
+def _last_seen(job_view: JobView, error: ApiError | None) -> str:
+    if job_view.poll_error is not None:
+        message = error.message if error is not None else job_view.poll_error
+        return f"last try failed: {plain(message, limit=200)}"
+    job = job_view.job
+    if job is None:
+        return "no answer yet"
+    state = plain(job.display_state, limit=40)
+    return f"{state} {job.progress}%" if job.progress else state
 
 
 def _watch_result(
