@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.test_cli_jobs import REPO, run_cli
-from tui.store.journal import Journal, JournalEvent
+from tui.store.journal import EventKind, Journal, JournalEvent
 from tui.store.paths import app_paths
 
 
@@ -34,7 +34,7 @@ def env(isolated_dirs: dict[str, str]) -> dict[str, str]:
     journal.append(
         JournalEvent(
             at=now - 3 * 3600,
-            kind="state",
+            kind=EventKind.STATE,
             diffid=4101,
             asid=5,
             old="Running",
@@ -45,7 +45,7 @@ def env(isolated_dirs: dict[str, str]) -> dict[str, str]:
     journal.append(
         JournalEvent(
             at=now - 600,
-            kind="action",
+            kind=EventKind.ACTION,
             diffid=4101,
             asid=5,
             label="night\x1b[2Jly",
@@ -55,9 +55,11 @@ def env(isolated_dirs: dict[str, str]) -> dict[str, str]:
             ref="r1",
         )
     )
-    journal.append(JournalEvent(at=now - 60, kind="outage", asid=5, phase="start"))
+    journal.append(JournalEvent(at=now - 60, kind=EventKind.OUTAGE, asid=5, phase="start"))
     journal.append(
-        JournalEvent(at=now - 30, kind="state", diffid=4102, asid=5, old="Queued", new="Running")
+        JournalEvent(
+            at=now - 30, kind=EventKind.STATE, diffid=4102, asid=5, old="Queued", new="Running"
+        )
     )
     base = {k: v for k, v in os.environ.items() if not k.startswith("CLANFORGE_")}
     return {**base, **isolated_dirs, "PYTHONUTF8": "1"}
@@ -156,7 +158,7 @@ class Follower:
 
 
 def state(diffid: int, new: str) -> JournalEvent:
-    return JournalEvent(at=time.time(), kind="state", diffid=diffid, asid=5, new=new)
+    return JournalEvent(at=time.time(), kind=EventKind.STATE, diffid=diffid, asid=5, new=new)
 
 
 def test_follow_json_into_head_prints_the_next_event_and_ends(env: dict[str, str]) -> None:

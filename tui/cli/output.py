@@ -21,9 +21,9 @@ from tui.domain.text import plain
 
 
 @dataclasses.dataclass(frozen=True)
-class JobOutput:
-    """How a command names and prints one kind of job: diffs, or image versions (the
-    same job fields under another ID)."""
+class WatchedKind:
+    """What a command reads and watches, and how it names and prints them: diffs, or
+    image versions (the same job fields under another ID)."""
 
     key: str
     """The API's name of the job's ID: ``diffid``, ``imageversionid``."""
@@ -33,7 +33,7 @@ class JobOutput:
     """The ``--json`` object of a job as the tracker holds it."""
 
 
-DIFFS: Final = JobOutput("diffid", "diff", DiffJob.to_json)
+DIFFS: Final = WatchedKind("diffid", "diff", DiffJob.to_json)
 
 
 def job_line(job: DiffJob, id_width: int, now: float) -> str:

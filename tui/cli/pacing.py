@@ -20,9 +20,9 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Final, TextIO, TypeVar
 
-from tui.api.errors import ApiError, RetryOutcomeUnknown
+from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import ExitCode, print_error
-from tui.cli.output import DIFFS, JobOutput, emit_json, error_json
+from tui.cli.output import DIFFS, WatchedKind, emit_json, error_json
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
 from tui.polling.rate_window import RateWindow, Send
@@ -161,7 +161,7 @@ class Pacer:
         """The ``--json`` error of ``key`` when the ``--timeout`` ran out before its answer."""
         message = f"no answer within --timeout {timeout:g} s ({self.why_unanswered(key)})"
         if key in self.in_flight:
-            return RetryOutcomeUnknown(message)
+            return ActionOutcomeUnknown(message)
         refused = self.refused.get(key)
         return NotAnswered(message, http_status=refused.http_status if refused else None)
 
@@ -207,7 +207,7 @@ def report_unanswered(
     timeout: float,
     as_json: bool,
     out: TextIO,
-    output: JobOutput = DIFFS,
+    output: WatchedKind = DIFFS,
 ) -> None:
     """``--timeout`` ran out before ``ids`` were answered: one JSON error each with
     ``--json``, and one line on stderr saying what became of each."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from tui.api.errors import ApiError, RetryOutcomeUnknown
+from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import PROG, CliError, ExitCode, print_error, print_warning
 from tui.cli.joblines import STATE_WIDTH
 from tui.cli.output import emit_json, error_json, job_line, report_error
@@ -122,7 +122,7 @@ async def _send_retries(
     time_limit: float | None,
 ) -> int:
     def failed(diffid: int, exc: ApiError) -> None:
-        if not isinstance(exc, RetryOutcomeUnknown):
+        if not isinstance(exc, ActionOutcomeUnknown):
             report_error(diffid, exc, args.json, out)
         elif args.json:
             emit_json(error_json(diffid, exc), out)
