@@ -51,7 +51,7 @@ from tui.cli.common import (
     print_error,
     print_warning,
 )
-from tui.cli.output import WatchedKind, any_job_line, emit_json, report_error
+from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
 from tui.cli.pacing import (
     Pacer,
     add_timeout_option,
@@ -426,7 +426,7 @@ async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[
 
 VERSIONS_KEY: Final = "imageversionid"
 VERSION_NOUN: Final = JobKind.VERSION.noun
-VERSIONS: Final = WatchedKind(VERSIONS_KEY, VERSION_NOUN, DiffJob.to_json)
+VERSIONS: Final = JobOutput(VERSIONS_KEY, VERSION_NOUN, DiffJob.to_json)
 """How a timeout names image versions (their JSON is :func:`read_json`'s)."""
 
 
@@ -442,7 +442,7 @@ def as_tracked(job: VersionJob) -> DiffJob:
 
 def follow_versions(
     api: ClanforgeClient, diffs: Mapping[int, int]
-) -> tuple[RecordingClient, WatchedKind]:
+) -> tuple[RecordingClient, JobOutput]:
     """What ``version watch`` gives ``watch``: a client reading image versions, and
     their JSON as :func:`read_json` prints it."""
     last: dict[int, VersionJob] = {}
@@ -455,7 +455,7 @@ def follow_versions(
     def to_json(tracked: DiffJob) -> dict[str, Any]:
         return read_json(last[tracked.diffid], diffs)
 
-    return RecordingClient(api, read), WatchedKind(VERSIONS_KEY, VERSION_NOUN, to_json)
+    return RecordingClient(api, read), JobOutput(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:

@@ -21,7 +21,7 @@ from tui.domain.text import plain
 
 
 @dataclasses.dataclass(frozen=True)
-class WatchedKind:
+class JobOutput:
     """What a command reads and watches, and how it names and prints them: diffs, or
     image versions (the same job fields under another ID)."""
 
@@ -33,7 +33,7 @@ class WatchedKind:
     """The ``--json`` object of a job as the tracker holds it."""
 
 
-DIFFS: Final = WatchedKind("diffid", "diff", DiffJob.to_json)
+DIFFS: Final = JobOutput("diffid", "diff", DiffJob.to_json)
 
 
 def job_line(job: DiffJob, id_width: int, now: float) -> str:

@@ -22,7 +22,7 @@ from typing import Final, TextIO, TypeVar
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import ExitCode, print_error
-from tui.cli.output import DIFFS, WatchedKind, emit_json, error_json
+from tui.cli.output import DIFFS, JobOutput, emit_json, error_json
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
 from tui.polling.rate_window import RateWindow, Send
@@ -207,7 +207,7 @@ def report_unanswered(
     timeout: float,
     as_json: bool,
     out: TextIO,
-    output: WatchedKind = DIFFS,
+    output: JobOutput = DIFFS,
 ) -> None:
     """``--timeout`` ran out before ``ids`` were answered: one JSON error each with
     ``--json``, and one line on stderr saying what became of each."""

@@ -19,7 +19,7 @@ from tui.api.client import ClanforgeClient
 from tui.api.errors import ApiError
 from tui.cli.common import ExitCode, print_error
 from tui.cli.joblines import WATCH_HINT, JobColumns, dim, fit_cells, stamped
-from tui.cli.output import DIFFS, WatchedKind, emit_json, error_json, report_error
+from tui.cli.output import DIFFS, JobOutput, emit_json, error_json, report_error
 from tui.cli.pacing import NotAnswered, timeout_line
 from tui.cli.targets import prepare
 from tui.domain.clock import SystemClock
@@ -98,7 +98,7 @@ class _WatchView:
         out: TextIO,
         *,
         as_json: bool,
-        kind: WatchedKind = DIFFS,
+        kind: JobOutput = DIFFS,
         labels: Mapping[int, str] | None = None,
     ) -> None:
         self.kind = kind
@@ -179,7 +179,7 @@ async def watch_all(
     conn: Settings,
     ids: list[int],
     out: TextIO,
-    follow: Callable[[ClanforgeClient], tuple[RecordingClient, WatchedKind]] | None = None,
+    follow: Callable[[ClanforgeClient], tuple[RecordingClient, JobOutput]] | None = None,
     labels: Mapping[int, str] | None = None,
 ) -> int:
     """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
@@ -257,7 +257,7 @@ def _report_not_ended(
     errors: Mapping[int, ApiError],
     args: argparse.Namespace,
     out: TextIO,
-    kind: WatchedKind,
+    kind: JobOutput,
 ) -> None:
     """``--timeout`` ran out: which jobs had not ended, and how they were last seen."""
     missing: list[str] = []
@@ -289,7 +289,7 @@ def _watch_result(
     errors: Mapping[int, ApiError],
     args: argparse.Namespace,
     live: bool,
-    kind: WatchedKind,
+    kind: JobOutput,
 ) -> int:
     result = ExitCode.OK
     for job_view in views:
