@@ -7,18 +7,18 @@ means with the app's :class:`~tui.polling.slowdown.Slowdowns`: one diff's own an
 rate is halved, then recovers after good answers).
 
 A request answered 429 or 503 was not acted on, so it is sent again after the wait,
-even a retry; a timeout or a dropped answer is not (the caller sees it). One request
-waits at most ``RETRY_AFTER_LIMIT`` seconds in all, then fails with
-:class:`GaveUpWaiting`.
+even a retry, within one bound: the app's rule too (:mod:`tui.polling.refusals`). A
+timeout or a dropped answer is not (the caller sees it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Final, TextIO, TypeVar
+from typing import TextIO, TypeVar
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import ExitCode, print_error
@@ -26,25 +26,11 @@ from tui.cli.output import DIFFS, JobOutput, emit_json, error_json
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
 from tui.polling.rate_window import RateWindow, Send
+from tui.polling.refusals import RETRY_AFTER_LIMIT, Refusals
 from tui.polling.slowdown import Slowdowns
 from tui.store.settings import Settings
 
 _T = TypeVar("_T")
-
-RETRY_AFTER_LIMIT: Final = 60.0
-"""Longest one request waits in all while the server answers 429 or 503 to it (seconds)."""
-
-
-class GaveUpWaiting(ApiError):
-    """The server kept asking to wait (429 or 503) for longer than ``RETRY_AFTER_LIMIT``."""
-
-    def __init__(self, cause: ApiError) -> None:
-        super().__init__(
-            f"{cause.message}; gave up (this command waits at most "
-            f"{RETRY_AFTER_LIMIT:.0f} s per request)",
-            http_status=cause.http_status,
-        )
-        self.kind = cause.kind
 
 
 class Pacer:
@@ -84,8 +70,8 @@ class Pacer:
         the request starts waiting after such an answer.
         """
         self._keys.add(key)
-        first_refusal: float | None = None
-        refusals = 0
+        refusals = Refusals()
+        first_sent: float | None = None
         own_until = 0.0
         while True:
             slot = await self._slot(own_until)
@@ -95,14 +81,20 @@ class Pacer:
                 answer = await call()
             except ApiError as exc:
                 self.in_flight.discard(key)
+                self.refused.pop(key, None)
                 if not exc.asks_to_wait:
-                    self.refused.pop(key, None)
                     raise
                 now = self._clock.monotonic()
-                first_refusal = now if first_refusal is None else first_refusal
-                refusals += 1
-                self.refused.pop(key, None)
-                own_until = self._refused(key, sent, exc, now, refusals, first_refusal)
+                first_sent = sent if first_sent is None else first_sent
+                self._slowdowns.heard(now)
+                why = self._slowdowns.classify(
+                    key, exc, now, sent=sent, since=first_sent, jobs=len(self._keys)
+                )
+                backoff = self._slowdowns.backoff(refusals.count + 1, exc)
+                own_until = refusals.send_again_at(exc, now, backoff)
+                if why is not None:
+                    # The account's: everyone waits (not started when this one gives up).
+                    refusals.within(self._slowdowns.pause(now, why, exc.retry_after), exc)
                 self.refused[key] = exc
                 if on_wait is not None:
                     on_wait()
@@ -112,28 +104,9 @@ class Pacer:
             self.in_flight.discard(key)
             self.refused.pop(key, None)
             now = self._clock.monotonic()
-            self._slowdowns.answered()
+            self._slowdowns.answered(now)
             self._slowdowns.recover_rate(now)
             return answer
-
-    def _refused(
-        self, key: object, sent: float, error: ApiError, now: float, refusals: int, first: float
-    ) -> float:
-        """Until when ``key`` waits after a slow-down answer; :class:`GaveUpWaiting`
-        when that is beyond its limit (then no pause is started for the others)."""
-        why = self._slowdowns.classify(key, sent, True, error, now, len(self._keys))
-        own = now + self._slowdowns.backoff(refusals, error)
-        retry_after = error.retry_after
-        if own - first > RETRY_AFTER_LIMIT or (
-            retry_after is not None and now + retry_after - first > RETRY_AFTER_LIMIT
-        ):
-            raise GaveUpWaiting(error) from None
-        if why is None:
-            return own
-        until = self._slowdowns.pause(now, why, retry_after)
-        if until - first > RETRY_AFTER_LIMIT:
-            raise GaveUpWaiting(error) from None
-        return own
 
     async def _slot(self, own_until: float) -> Send:
         # The cap and the pauses free up with time, not with an event: sleeping is right.
@@ -170,6 +143,33 @@ class NotAnswered(ApiError):
     """``--timeout`` ran out before the request was sent or answered (nothing was done)."""
 
     kind = "timeout"
+
+
+class TimeLimit:
+    """``--timeout``: how long a whole command may wait (None: no limit), and whether
+    that ran out."""
+
+    def __init__(self, seconds: float | None, given: float | None = None) -> None:
+        self.seconds = seconds
+        self.given = seconds if given is None else given
+        """The ``--timeout`` as given (``seconds`` may be what is left of it)."""
+        self._scope: asyncio.Timeout | None = None
+
+    def scope(self) -> asyncio.Timeout:
+        """The ``async with`` that cancels what it holds when the time runs out (then
+        raises :class:`TimeoutError`)."""
+        self._scope = asyncio.timeout(self.seconds)
+        return self._scope
+
+    @property
+    def ran_out(self) -> bool:
+        """True once the time ran out (while the cancel goes through, too)."""
+        return self._scope is not None and self._scope.expired()
+
+    @property
+    def cause(self) -> str:
+        """What stopped the requests, for the words of an unknown outcome."""
+        return f"--timeout {self.given:g} s ran out"
 
 
 def timeout_line(timeout: float, missing: Iterable[str]) -> str:
@@ -230,16 +230,16 @@ async def each_once(
     show: Callable[[int, _T], None],
     failed: Callable[[int, ApiError], None],
     timed_out: Callable[[Sequence[int]], None] | None = None,
-    time_limit: float | None = None,
+    limit: TimeLimit | None = None,
 ) -> int:
     """``send`` for each ID, once, in order; ``show`` each answer and ``failed`` each
     error. The exit code: FAILED if any failed; an error no other request would escape
-    stops there (CONFIG). When ``time_limit`` seconds run out first, the IDs not
-    answered go to ``timed_out`` (FAILED)."""
+    stops there (CONFIG). When ``limit`` runs out first, the IDs not answered go to
+    ``timed_out`` (FAILED)."""
     result = ExitCode.OK
     answered = 0
     try:
-        async with asyncio.timeout(time_limit):
+        async with limit.scope() if limit is not None else contextlib.nullcontext():
             for jobid in ids:
                 try:
                     answer = await send(jobid)

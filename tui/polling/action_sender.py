@@ -31,6 +31,7 @@ from tui.polling.plan import (
     decision_words,
     make_plan,
 )
+from tui.polling.refusals import Refusals
 from tui.polling.view_board import ViewBoard
 from tui.store.journal import EventKind, JournalEvent
 
@@ -110,7 +111,7 @@ class ActionSender:
             )
             view.retries.append(record)
             view.retry_in_flight = True
-            view.outcome_unknown = False
+            view.retry_outcome_unknown = False
             records[view.diffid] = record
             self._board.changed(view)
         limit = asyncio.Semaphore(self._settings.max_in_flight)
@@ -177,7 +178,7 @@ class ActionSender:
                 record.at = self._clock.now()
                 self._board.journal_action(view, record)
                 try:
-                    answer = await send()
+                    answer = await self._send_waiting_out(view, record, send)
                 except asyncio.CancelledError:
                     unknown("cancelled before the answer arrived")
                     raise
@@ -195,6 +196,29 @@ class ActionSender:
         finally:
             if record.outcome is not ActionOutcome.SENT:
                 self._board.journal_action(view, record)
+
+    async def _send_waiting_out(
+        self, view: JobView, record: ActionRecord, send: Callable[[], Awaitable[_T]]
+    ) -> _T:
+        """``send()``; a "wait" answer (429, 503: the server did nothing) is waited out
+        and the request sent again, as the command line does, within the same bound
+        (:mod:`tui.polling.refusals`); then :class:`~tui.polling.refusals.GaveUpWaiting`."""
+        refusals = Refusals()
+        while True:
+            try:
+                return await send()
+            except ApiError as exc:
+                if not exc.asks_to_wait:
+                    raise
+                # The account may be slowed down: the scheduler hears of it as of a poll.
+                self._scheduler.failed(view.diffid, exc)
+                now = self._clock.monotonic()
+                wait = self._scheduler.refused_wait(refusals.count + 1, exc)
+                until = refusals.send_again_at(exc, now, wait)
+                record.message = f"{record.action} waiting {until - now:.0f}s: {plain(str(exc))}"
+            self._board.changed(view)
+            await self._clock.sleep(until - now)
+            await self.wait_for_slot()
 
     # ------------------------------------------------------------------ accept, reject
     async def accept(
@@ -309,7 +333,7 @@ class ActionSender:
         record.outcome = ActionOutcome.UNKNOWN
         record.message = f"outcome unknown: {message}"
         record.reason = message
-        view.outcome_unknown = True
+        view.retry_outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
     def _not_done(self, diffid: int, record: ActionRecord, exc: ApiError) -> None:
@@ -362,14 +386,14 @@ class ActionSender:
             (r for r in reversed(view.retries) if r.outcome is ActionOutcome.UNKNOWN), None
         )
         if not job.is_terminal:
-            view.outcome_unknown = False
+            view.retry_outcome_unknown = False
             if record is not None:
                 record.outcome = ActionOutcome.ACCEPTED
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
                 self._board.journal_action(view, record)
         elif not still_polling:
-            view.outcome_unknown = False
+            view.retry_outcome_unknown = False
             if record is not None:
                 record.outcome = ActionOutcome.NOT_DONE
                 record.message = (

@@ -1,7 +1,7 @@
 """The live state of every watched diff, and the loop that keeps it current.
 
 :class:`Tracker` is the one source of truth for each diff's live state (last answer,
-last poll error, next poll time, retry history). Panels are views of its
+last poll error, next poll time, the actions sent for it). Panels are views of its
 :class:`JobView` objects; they never call the network. It runs on plain asyncio
 (the TUI runs :meth:`Tracker.run` as a Textual worker) and asks a
 :class:`~tui.polling.scheduler.PollScheduler` what to poll and when. It composes its parts:
@@ -66,9 +66,8 @@ SAVE_INTERVAL: Final = 10.0
 
 SAVE_SECONDS_PER_DIFF: Final = 0.005
 """... and at least this many seconds per watched diff: a write-back reads, changes and
-rewrites the whole watchlist (0.05 to 0.1 ms a diff: up to a second at 10,000) in a thread
-that shares the interpreter with the screen, so a large list saves less often (every
-50 s at 10,000 diffs) and its keys stay quick. The statuses only paint the next start
+rewrites the whole watchlist in a thread that shares the interpreter with the screen,
+so a large list saves less often and its keys stay quick. The statuses only paint the next start
 before its first answers; the write-back on close still saves them all."""
 
 _MAX_WAIT: Final = 5.0
@@ -131,7 +130,7 @@ class Tracker:
     # ------------------------------------------------------------------ state
     @property
     def last_answer_at(self) -> float | None:
-        """Wall time of the last successful answer from the server (None: none yet)."""
+        """Wall time of the server's last answer, errors included (None: none yet)."""
         return self._board.last_answer_at
 
     @property
@@ -146,9 +145,11 @@ class Tracker:
 
     @property
     def poll_state(self) -> str:
-        """``"live"``, ``"paused"``, ``"offline"`` (requests fail at the network level
-        across diffs and none succeeds: see :attr:`last_answer_at`) or ``"backing off"``
-        (a global slow-down is on)."""
+        """``"live"``, ``"paused"``, ``"offline"`` (no answer at all from the server:
+        requests fail at the network level across diffs, including diffs that were not
+        failing, and nothing answers, not even with an error; see
+        :attr:`last_answer_at`) or ``"backing off"`` (a global slow-down is on). One
+        diff's own fault (a hang, a dropped connection, an error) is shown on its row."""
         if self._scheduler.paused:
             return "paused"
         if self._scheduler.outage:
@@ -349,7 +350,7 @@ class Tracker:
         self._apply_job(view, job)
         view.poll_failure = None
         view.next_poll_at = None if delay is None else self._clock.now() + delay
-        if view.outcome_unknown:
+        if view.retry_outcome_unknown:
             self._actions.settle_unknown(view, job, still_polling=delay is not None)
         self._board.changed(view)
         if before is not None and not before.is_terminal and job.is_terminal:
@@ -370,10 +371,13 @@ class Tracker:
             )
 
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:
+        if exc.answered:
+            self._board.heard()
+        was_offline = self._scheduler.outage
         delay = self._scheduler.failed(key, exc)
         logger.info("status poll of %s failed (%s): %s", key, exc.kind, exc)
-        if self._scheduler.global_wait > 0:
-            # A global slow-down moved every diff's next poll.
+        if self._scheduler.global_wait > 0 or (was_offline and not self._scheduler.outage):
+            # A global slow-down, or the end of an outage, moved every diff's next poll.
             self._board.refresh_next_poll([d for d in self.views if d != key])
         if isinstance(key, FollowKey):
             self._followed.failed(key, exc, delay)

@@ -28,13 +28,13 @@ from tui.store.settings import (
     open_watchlist,
     resolve_settings,
 )
+from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import account_entries
-from tui.store.watchlist.session import WatchSession
 
 _ACCOUNT_VARIABLES = frozenset({ENV_PROFILE, ENV_API_URL, ENV_ASID, ENV_ACCESS_KEY, ENV_SECRET_KEY})
 
 
-def host_of(api_url: str) -> str:
+def api_host_of(api_url: str) -> str:
     """The host (and port) the header shows for ``api_url``."""
     return urlsplit(api_url).netloc or api_url
 
@@ -59,7 +59,7 @@ class OpenedAccount:
     """As the watchlist keys the account (:func:`tui.store.config.account_url`)."""
     client: ClanforgeClient
     entries: list[WatchEntry]
-    watchlist: WatchSession
+    watchlist: AccountWatchlist
 
 
 class ConfigProfiles:
@@ -95,7 +95,7 @@ class ConfigProfiles:
         settings = resolve_settings(profile=name, env=self._env, paths=self._paths)
         store = open_watchlist(self._paths, self._env)
         entries = account_entries(store.load().entries, settings.account_url, settings.asid)
-        session = WatchSession(
+        watchlist = AccountWatchlist(
             store,
             api_url=settings.account_url,
             asid=settings.asid,
@@ -105,11 +105,11 @@ class ConfigProfiles:
         return OpenedAccount(
             profile=settings.profile,
             asid=settings.asid,
-            api_host=host_of(settings.api_url),
+            api_host=api_host_of(settings.api_url),
             api_url=settings.account_url,
             client=make_client(settings),
             entries=entries,
-            watchlist=session,
+            watchlist=watchlist,
         )
 
 
