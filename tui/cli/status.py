@@ -15,10 +15,12 @@ from tui.api.client import ClanforgeClient
 from tui.api.errors import ApiError
 from tui.cli.common import ExitCode
 from tui.cli.joblines import JobColumns
+from tui.cli.learned import LearnedStatuses
 from tui.cli.output import emit_json, info_lines, report_error
 from tui.cli.pacing import Pacer, make_pacer, report_unanswered
 from tui.cli.targets import Targets, prepare
 from tui.domain.jobs import DiffJob
+from tui.domain.watch_entry import LastStatus
 from tui.store.settings import Settings, make_client
 
 STATUS_CONCURRENCY: Final = 4
@@ -93,6 +95,7 @@ async def _status_all(args: argparse.Namespace, targets: Targets, out: TextIO) -
         print(columns.header(), file=out, flush=True)
     pacer = make_pacer(conn)
     answered: set[int] = set()
+    learned: dict[int, LastStatus] = {}
     async with make_client(conn) as client:
         reads = read_statuses(
             client, pacer, ids, info=args.info, in_flight=status_concurrency(conn)
@@ -101,6 +104,8 @@ async def _status_all(args: argparse.Namespace, targets: Targets, out: TextIO) -
             async with asyncio.timeout(args.timeout), contextlib.aclosing(reads):
                 async for diffid, outcome in reads:
                     answered.add(diffid)
+                    if not isinstance(outcome, ApiError):
+                        learned[diffid] = LastStatus.from_job(outcome, time.time())
                     if isinstance(outcome, ApiError):
                         report_error(diffid, outcome, args.json, out)
                         if outcome.stops_command:
@@ -115,7 +120,9 @@ async def _status_all(args: argparse.Namespace, targets: Targets, out: TextIO) -
         except TimeoutError:
             missing = [diffid for diffid in ids if diffid not in answered]
             report_unanswered(pacer, missing, args.timeout, args.json, out)
-            return ExitCode.FAILED
+            result = ExitCode.FAILED
+        finally:
+            LearnedStatuses(targets.watched).save(learned)
     return result
 
 

@@ -19,6 +19,7 @@ from tui.api.client import ClanforgeClient
 from tui.api.errors import ApiError
 from tui.cli.common import ExitCode, print_error
 from tui.cli.joblines import WATCH_HINT, JobColumns, dim, fit_cells, stamped
+from tui.cli.learned import LearnedStatuses
 from tui.cli.output import DIFFS, JobOutput, emit_json, error_json, report_error
 from tui.cli.pacing import NotAnswered, timeout_line
 from tui.cli.std_streams import OutputError
@@ -182,9 +183,11 @@ async def watch_all(
     out: TextIO,
     follow: Callable[[ClanforgeClient], tuple[RecordingClient, JobOutput]] | None = None,
     labels: Mapping[int, str] | None = None,
+    learned: LearnedStatuses | None = None,
 ) -> int:
     """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
-    default) and gives the client that reads them; ``labels`` are shown beside the IDs."""
+    default) and gives the client that reads them; ``labels`` are shown beside the IDs;
+    ``learned`` saves the statuses read (of diffs only)."""
     clock = SystemClock()
     entries = [WatchEntry(diffid, conn.asid, conn.account_url) for diffid in ids]
     async with make_client(conn) as api:
@@ -222,6 +225,7 @@ async def watch_all(
             settings=watch_poll_settings(conn.poll, args.interval),
             on_change=on_change,
             every=args.interval,
+            save_status=learned.save if learned is not None else None,
         )
         holder.append(tracker)
         runner = asyncio.create_task(tracker.run(), name="watch tracker")
@@ -314,7 +318,14 @@ def run_watch(args: argparse.Namespace) -> int:
     """``watch ID... [--exit-status] [--json] [--interval S]``: poll until all are done."""
     targets = prepare(args)
     return asyncio.run(
-        watch_all(args, targets.conn, targets.ids, sys.stdout, labels=targets.labels)
+        watch_all(
+            args,
+            targets.conn,
+            targets.ids,
+            sys.stdout,
+            labels=targets.labels,
+            learned=LearnedStatuses(targets.watched),
+        )
     )
 
 
