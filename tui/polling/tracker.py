@@ -367,7 +367,13 @@ class Tracker:
             self._dirty.add(view.diffid)
         if before is not None and before != job.display_state:
             self._board.journal(
-                view, kind=EventKind.STATE, old=before, new=job.display_state, job_time=job.updated
+                view,
+                kind=EventKind.STATE,
+                old=before,
+                new=job.display_state,
+                job_time=job.updated,
+                # Why it failed, for whoever is told of it (a notification, the hook).
+                reason=job.error if job.failed and job.error else None,
             )
 
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:

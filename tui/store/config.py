@@ -19,6 +19,11 @@
     [keymap]
     retry = "r,ctrl+r"
 
+    [notify]
+    desktop = true                          # OSC 9 through the terminal
+    command = "notify-team --channel ops"   # the event's JSON on stdin
+    on = ["failed", "refused"]
+
 Reading is strict: a typo is an error that names the file, the key and what was
 expected, rather than a setting silently ignored. As OpenSSH does with keys, a
 file that stores a secret and is readable by other users is refused, and so is a
@@ -46,6 +51,7 @@ import tomli_w
 from tui.api.urls import api_url_problem, normal_api_url
 from tui.domain.poll_settings import POLL_RANGES, PollSettings
 from tui.store.atomic_file import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
+from tui.store.notify_events import DEFAULT_ON, NOTIFY_NAMES
 
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 SECRET_COMMAND_TIMEOUT: Final = 30.0
@@ -112,6 +118,18 @@ class UiSettings:
 
 
 @dataclass
+class NotifySettings:
+    """The ``[notify]`` table: who hears of an event when nobody is looking."""
+
+    desktop: bool = False
+    """A desktop notification through the terminal (OSC 9)."""
+    command: str | None = None
+    """Run once per event with its JSON on stdin (split like ``secret_command``)."""
+    on: tuple[str, ...] = DEFAULT_ON
+    """Which events (:data:`~tui.store.notify_events.NOTIFY_NAMES`)."""
+
+
+@dataclass
 class Config:
     """The whole config file."""
 
@@ -121,9 +139,10 @@ class Config:
     ui: UiSettings = field(default_factory=UiSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> comma-separated keys."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
-_TOP_KEYS: Final = ("default_profile", "profiles", "poll", "ui", "keymap")
+_TOP_KEYS: Final = ("default_profile", "profiles", "poll", "ui", "keymap", "notify")
 _PROFILE_KEYS: Final = ("api_url", "asid", "access_key", "secret", "secret_env", "secret_command")
 _SECRET_KEYS: Final = ("secret", "secret_env", "secret_command")
 
@@ -259,8 +278,37 @@ def _read_ui(reader: _Reader, raw: object) -> UiSettings:
     return ui
 
 
+def _read_notify(reader: _Reader, raw: object) -> NotifySettings:
+    data = reader.table(raw, "[notify]")
+    reader.unknown(data, ("desktop", "command", "on"), "[notify]")
+    notify = NotifySettings()
+    if "desktop" in data:
+        notify.desktop = reader.boolean(data["desktop"], "[notify] desktop")
+    if "command" in data:
+        command = reader.string(data["command"], "[notify] command")
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise reader.error("[notify] command", f"cannot split the command: {exc}") from None
+        if not argv:
+            raise reader.error("[notify] command", "expected a non-empty command")
+        notify.command = command
+    if "on" in data:
+        names = data["on"]
+        if not isinstance(names, list):
+            raise reader.error("[notify] on", f"expected an array, got {_type_name(names)}")
+        for name in names:
+            if name not in NOTIFY_NAMES:
+                raise reader.error(
+                    "[notify] on",
+                    f"unknown event {name!r} (expected some of: {', '.join(NOTIFY_NAMES)})",
+                )
+        notify.on = tuple(names)
+    return notify
+
+
 def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None:
-    if config.profiles:
+    if config.profiles or config.notify.command is not None:
         # A profile says where the keys are sent and which command is run: only its
         # owner may be able to change it, as OpenSSH requires of keys and ~/.ssh/config.
         _check_owned_by_me(path, info)
@@ -330,6 +378,8 @@ def parse_config(text: str, path: Path) -> Config:
         config.ui = _read_ui(reader, data["ui"])
     for key, value in reader.table(data.get("keymap", {}), "[keymap]").items():
         config.keymap[key] = reader.string(value, f"[keymap] {key}")
+    if "notify" in data:
+        config.notify = _read_notify(reader, data["notify"])
     if config.default_profile is not None and config.default_profile not in config.profiles:
         known = ", ".join(config.profiles) or "none"
         raise reader.error(
@@ -378,7 +428,7 @@ def config_to_toml(config: Config) -> str:
                     entry[key] = value
             profiles[name] = entry
         data["profiles"] = profiles
-    for table, settings in (("poll", config.poll), ("ui", config.ui)):
+    for table, settings in (("poll", config.poll), ("ui", config.ui), ("notify", config.notify)):
         changed = _changed_fields(settings)
         if changed:
             data[table] = changed
@@ -387,13 +437,13 @@ def config_to_toml(config: Config) -> str:
     return tomli_w.dumps(data)
 
 
-def _changed_fields(settings: PollSettings | UiSettings) -> dict[str, Any]:
+def _changed_fields(settings: PollSettings | UiSettings | NotifySettings) -> dict[str, Any]:
     """The fields of ``settings`` that differ from a fresh instance's defaults."""
     defaults = type(settings)()
     return {
-        f.name: getattr(settings, f.name)
+        f.name: list(value) if isinstance(value, tuple) else value
         for f in dataclasses.fields(settings)
-        if getattr(settings, f.name) != getattr(defaults, f.name)
+        if (value := getattr(settings, f.name)) != getattr(defaults, f.name)
     }
 
 

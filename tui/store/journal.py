@@ -34,7 +34,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -88,7 +88,8 @@ class JournalEvent:
     """One thing that happened. Which fields are set depends on ``kind``.
 
     * ``state``: ``diffid``, ``label``, ``old`` -> ``new`` (state names; ``old`` is
-      None when nothing was known before), ``job_time`` (the job's own ``jobupdated``).
+      None when nothing was known before), ``job_time`` (the job's own ``jobupdated``),
+      ``reason`` (the job's error, when it failed with one).
     * ``action``: ``diffid``, ``label``, ``action`` (``"retry"``, ``"accept"``,
       ``"reject"``, ``"create"``), ``outcome`` (a
       :class:`~tui.domain.actions.ActionOutcome`'s value), ``reason`` (words, the
@@ -228,13 +229,24 @@ class Journal:
         self.keep = keep
         self._memory: list[JournalEvent] = []
         self._failing = False
+        self.listeners: list[Callable[[JournalEvent], None]] = []
+        """Called with every event appended, as stored, after it is written (the
+        notifier); one that raises is logged, never fatal."""
 
     # -- writing ------------------------------------------------------------------
 
     def append(self, event: JournalEvent) -> None:
-        """Add one event (its free text redacted); errors are logged, never raised."""
-        if event.reason:
-            event = _with_reason(event, redact(event.reason))
+        """Add one event (its free text redacted) and tell the :attr:`listeners`;
+        errors are logged, never raised."""
+        event = stored(event)
+        self._store(event)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("a journal listener failed")
+
+    def _store(self, event: JournalEvent) -> None:
         if self.path is None:
             self._memory.append(event)
             return
@@ -373,6 +385,11 @@ class Journal:
 
 _ORDER_SLACK: Final = 60.0
 """Two instances append in nearly, not exactly, time order: read this far past ``since``."""
+
+
+def stored(event: JournalEvent) -> JournalEvent:
+    """``event`` as the journal stores it: its free text redacted."""
+    return _with_reason(event, redact(event.reason)) if event.reason else event
 
 
 def _rotated(path: Path, number: int) -> Path:

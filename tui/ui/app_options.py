@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tui.domain.poll_settings import PollSettings
+from tui.store.config import NotifySettings
 
 if TYPE_CHECKING:
     from tui.ui.profile_switch import ConfigProfiles
@@ -34,3 +35,5 @@ class AppOptions:
     poll: PollSettings = field(default_factory=PollSettings)
     profiles: ConfigProfiles | None = None
     """The profiles `P` switches between (None: this run has no other)."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """Who hears of an event when nobody is looking (``[notify]``)."""

@@ -131,6 +131,7 @@ def build_app(
         save_theme=save_theme if persist_theme and not launch.theme else None,
         poll=settings.poll,
         profiles=profiles,
+        notify=settings.notify,
     )
     # The file was just read: filter that copy rather than parse it again.
     entries = account_entries(loaded.entries, settings.account_url, settings.asid)

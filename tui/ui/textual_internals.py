@@ -15,6 +15,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.drivers.linux_driver import LinuxDriver
     from textual.geometry import Size
     from textual.screen import Screen
@@ -28,6 +29,7 @@ __all__ = [
     "mark_footer_bindings_ready",
     "replace_driver_output",
     "scroll_to_virtual_size",
+    "write_to_terminal",
 ]
 
 
@@ -61,3 +63,12 @@ def scroll_to_virtual_size(widget: Widget, size: Size) -> None:
     whole screen's layout that setting ``virtual_size`` asks for (a filter keystroke
     then repaints the list alone)."""
     widget._scroll_update(size)
+
+
+def write_to_terminal(app: App[Any], text: str) -> None:
+    """Write ``text`` (an escape sequence) to the terminal between frames, through the
+    driver's writer as :meth:`App.bell` does: Textual has no public way to write raw
+    output, and without one a desktop notification (``desktop_notice``) cannot be sent."""
+    driver = app._driver
+    if driver is not None and not app.is_headless:
+        driver.write(text)
