@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from tui.polling.notifier import HOOK_QUEUE, Notifier
-from tui.store.config import ConfigError, NotifySettings, config_to_toml, parse_config
+from tui.store.config import (
+    ConfigError,
+    NotifySettings,
+    config_to_toml,
+    load_config,
+    parse_config,
+)
 from tui.store.journal import EventKind, JournalEvent
 from tui.store.log_file import register_secret
 from tui.store.notify_events import DEFAULT_ON, notify_line, notify_name
@@ -92,6 +98,19 @@ def test_a_bad_notify_table_is_an_error_naming_the_key(table: str, says: str) ->
     with pytest.raises(ConfigError) as caught:
         parse_config(f"[notify]\n{table}\n", CONFIG)
     assert says in str(caught.value)
+
+
+def test_a_notify_command_in_a_file_others_can_write_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[notify]\ncommand = "page --to ops"\n')
+    path.chmod(0o664)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path} defines a [notify] command and is writable by other users; run: chmod 600 {path}"
+    )
+    path.chmod(0o644)
+    assert load_config(path).notify.command == "page --to ops"
 
 
 # -- which events --------------------------------------------------------------------

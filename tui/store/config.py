@@ -308,11 +308,13 @@ def _read_notify(reader: _Reader, raw: object) -> NotifySettings:
 
 
 def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None:
-    if config.profiles or config.notify.command is not None:
-        # A profile says where the keys are sent and which command is run: only its
-        # owner may be able to change it, as OpenSSH requires of keys and ~/.ssh/config.
-        _check_owned_by_me(path, info)
-        _check_folder(path)
+    what = _commanding(config)
+    if what is not None:
+        # A profile says where the keys are sent and which command is run (so does a
+        # [notify] command): only its owner may be able to change it, as OpenSSH
+        # requires of keys and ~/.ssh/config.
+        _check_owned_by_me(path, info, what)
+        _check_folder(path, what)
     has_secret = any(p.secret is not None for p in config.profiles.values())
     if has_secret and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(
@@ -320,24 +322,31 @@ def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None
         )
 
 
+def _commanding(config: Config) -> str | None:
+    """What in ``config`` sends the keys or runs a command, for messages; None: nothing."""
+    if config.profiles:
+        return "profiles"
+    return "a [notify] command" if config.notify.command is not None else None
+
+
 def _trusted_owner(uid: int) -> bool:
     return uid in (os.getuid(), 0)
 
 
-def _check_owned_by_me(path: Path, info: os.stat_result) -> None:
+def _check_owned_by_me(path: Path, info: os.stat_result, what: str) -> None:
     if not _trusted_owner(info.st_uid):
         raise ConfigError(
-            f"{path} defines profiles but belongs to another user (uid {info.st_uid}), who "
+            f"{path} defines {what} but belongs to another user (uid {info.st_uid}), who "
             "could send your keys elsewhere or choose the command that is run; check it, "
             f"then make it yours: cp {path} {path}.mine && mv {path}.mine {path}"
         )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise ConfigError(
-            f"{path} defines profiles and is writable by other users; run: chmod 600 {path}"
+            f"{path} defines {what} and is writable by other users; run: chmod 600 {path}"
         )
 
 
-def _check_folder(path: Path) -> None:
+def _check_folder(path: Path, what: str) -> None:
     folder = path.absolute().parent
     try:
         info = folder.stat()
@@ -346,12 +355,12 @@ def _check_folder(path: Path) -> None:
     # Whoever can write the folder can put a file of their own in place of this one.
     if not _trusted_owner(info.st_uid):
         raise ConfigError(
-            f"{path} defines profiles but its folder {folder} belongs to another user "
+            f"{path} defines {what} but its folder {folder} belongs to another user "
             f"(uid {info.st_uid}); move the file to a folder of your own"
         )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise ConfigError(
-            f"{path} defines profiles but its folder {folder} is writable by other users; "
+            f"{path} defines {what} but its folder {folder} is writable by other users; "
             f"run: chmod go-w {folder}"
         )
 
@@ -449,9 +458,10 @@ def _changed_fields(settings: PollSettings | UiSettings | NotifySettings) -> dic
 
 def _write(path: Path, config: Config) -> None:
     ensure_private_dir(path.parent)
-    if config.profiles:
+    what = _commanding(config)
+    if what is not None:
         # Rather than write a file that the next read refuses.
-        _check_folder(path)
+        _check_folder(path, what)
     # A writer killed mid-write leaves a temp copy, possibly holding secrets.
     sweep_temp_files(path)
     atomic_write_text(path, config_to_toml(config), 0o600)
