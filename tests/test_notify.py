@@ -203,6 +203,23 @@ def test_the_hook_gets_each_event_as_the_journal_json_without_any_secret(
     assert "s3cr3t" not in out.read_text()
 
 
+def test_the_hook_is_not_given_the_keys_in_its_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_secret("env-s3cr3t-value")
+    monkeypatch.setenv("CLANFORGE_SECRET_KEY", "env-s3cr3t-value")
+    monkeypatch.setenv("MY_PROFILE_SECRET", "env-s3cr3t-value")
+    monkeypatch.setenv("HOOK_SEES_THIS", "yes")
+    out = tmp_path / "environ.txt"
+    dump = "import os, sys; open(sys.argv[1], 'w').write(repr(dict(os.environ)))"
+    notifier = Notifier(NotifySettings(command=shlex.join([sys.executable, "-c", dump, str(out)])))
+    notifier.event(failed())
+    notifier.close(20.0)
+    seen = out.read_text()
+    assert "HOOK_SEES_THIS" in seen
+    assert "env-s3cr3t" not in seen and "CLANFORGE_SECRET_KEY" not in seen
+
+
 def test_a_slow_hook_never_holds_up_the_caller_and_a_full_queue_drops_and_says_so(
     tmp_path: Path,
 ) -> None:

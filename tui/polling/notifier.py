@@ -5,7 +5,8 @@
 :mod:`tui.store.notify_events`) is handed to ``desktop`` (the app writes it to the
 terminal) and queued for the ``command`` hook. The hook runs on one worker thread, one
 event at a time, with the event's JSON (the journal's object: no key, reasons
-redacted) on its standard input, its output discarded, stopped (with everything it
+redacted) on its standard input, no variable holding a key in its environment, its
+output discarded, stopped (with everything it
 started) after :data:`HOOK_TIMEOUT`. The caller's loop only ever queues.
 
 A hook slower than the events: up to :data:`HOOK_QUEUE` events wait; beyond that
@@ -30,6 +31,7 @@ from typing import Final
 from tui.domain.text import plain
 from tui.store.config import NotifySettings
 from tui.store.journal import JournalEvent, stored
+from tui.store.log_file import redact
 from tui.store.notify_events import notify_line, notify_name
 
 logger = logging.getLogger(__name__)
@@ -162,6 +164,7 @@ class Notifier:
                     stdout=subprocess.DEVNULL,
                     stderr=errors,
                     start_new_session=True,
+                    env=_hook_environment(),
                 )
             except OSError as exc:
                 return f"cannot run {self._argv[0]}: {exc.strerror or exc}"
@@ -194,6 +197,13 @@ class Notifier:
                 self._report(text)
             except Exception:
                 logger.exception("reporting a notify problem failed")
+
+
+def _hook_environment() -> dict[str, str]:
+    """This process's environment without the variables that hold a key (such as
+    ``CLANFORGE_SECRET_KEY`` or a profile's ``secret_env``): the hook is told of events,
+    never given the keys."""
+    return {name: value for name, value in os.environ.items() if redact(value) == value}
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
