@@ -422,6 +422,7 @@ async def test_add_remove_relabel_and_summary() -> None:
         "failed": 0,
         "erroring": 0,
         "unknown": 1,
+        "todo": 1,  # the Completed diff, neither accepted nor rejected
     }
     tracker.remove([3, 42])
     assert set(tracker.views) == {1, 2}

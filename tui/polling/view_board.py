@@ -11,6 +11,7 @@ from tui.domain.clock import Clock
 from tui.domain.jobs import JobState
 from tui.polling.job_view import JobView, PollKey, RetryRecord
 from tui.polling.scheduler import PollScheduler
+from tui.polling.todo import todo_reason
 from tui.store.journal import JournalEvent
 
 logger = logging.getLogger(__name__)
@@ -44,11 +45,14 @@ def state_group(view: JobView) -> str:
 
 def count_states(views: Iterable[JobView]) -> dict[str, int]:
     """Views per :data:`STATE_GROUPS` group, plus ``erroring``: those whose last poll
-    failed (any state). Counted afresh: :meth:`ViewBoard.counts` keeps the same up to date."""
-    counts = dict.fromkeys((*STATE_GROUPS, "erroring"), 0)
+    failed (any state), and ``todo``: those that need the operator (any state, see
+    :func:`~tui.polling.todo.todo_reason`). Counted afresh: :meth:`ViewBoard.counts`
+    keeps the same up to date."""
+    counts = dict.fromkeys((*STATE_GROUPS, "erroring", "todo"), 0)
     for view in views:
         counts[state_group(view)] += 1
         counts["erroring"] += view.poll_error is not None
+        counts["todo"] += todo_reason(view) is not None
     return counts
 
 
@@ -79,8 +83,9 @@ class ViewBoard:
         self.last_answer_at: float | None = None
         """Wall time of the last successful answer from the server (None: none yet)."""
         self._counts = count_states(())
-        self._counted: dict[int, tuple[str, bool]] = {}
-        """Per diff, its group and whether it was erroring, as ``_counts`` holds it."""
+        self._counted: dict[int, tuple[str, bool, bool]] = {}
+        """Per diff, its group, whether it was erroring and whether it was a to-do, as
+        ``_counts`` holds it."""
         self._recount: set[int] = set()
         """Diffs notified since ``_counts`` was last brought up to date."""
 
@@ -97,12 +102,15 @@ class ViewBoard:
             if was is not None:
                 counts[was[0]] -= 1
                 counts["erroring"] -= was[1]
+                counts["todo"] -= was[2]
             view = views.get(diffid)
             if view is not None:
                 group, erroring = state_group(view), view.poll_failure is not None
-                counted[diffid] = (group, erroring)
+                todo = todo_reason(view) is not None
+                counted[diffid] = (group, erroring, todo)
                 counts[group] += 1
                 counts["erroring"] += erroring
+                counts["todo"] += todo
         self._recount.clear()
         return dict(counts)
 

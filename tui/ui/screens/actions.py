@@ -99,7 +99,7 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
     # ctrl+z too: k9s's "toggle faults".
     MonitorAction(
         "attention", "attention", "f,ctrl+z", "Needs attention", "Toggle needs attention",
-        "Show only failed or erroring diffs (again: show all); combines with /",
+        "Only what needs you (decide, failed, refused, version failed, keys); combines with /",
     ),
     MonitorAction(
         "pause", "pause", "p", "Pause", "Pause / resume polling",

@@ -25,6 +25,7 @@ from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import count_noun
 from tui.polling.job_order import SORT_LABELS, sort_arrow
+from tui.polling.todo import todo_reason
 from tui.polling.tracker import FollowedJob, JobView, Tracker
 from tui.store.journal import Journal, JournalEvent, OutageWatch
 from tui.ui.app_options import AppOptions, WatchlistPort
@@ -324,7 +325,12 @@ class MonitorScreen(Screen[None]):
         # Imported when first shown: the first paint does not wait for it.
         from tui.ui.screens.events import EventsScreen
 
-        self.app.push_screen(EventsScreen(load), self._show_diff)
+        todo = {
+            diffid: reason
+            for diffid, view in self.tracker.views.items()
+            if (reason := todo_reason(view)) is not None
+        }
+        self.app.push_screen(EventsScreen(load, todo), self._show_diff)
 
     def _show_diff(self, diffid: int | None) -> None:
         """Put the list's cursor on ``diffid`` (clearing a filter that hides it)."""

@@ -257,7 +257,7 @@ class JobList(ScrollView, can_focus=True):
         self.rebuild(narrow=self.rows.set_filter(text))
 
     def set_attention(self, on: bool) -> None:
-        """Show only the diffs that need attention (failed or erroring), or all."""
+        """Show only the diffs that need the operator (the to-do), or all."""
         self.rebuild(narrow=self.rows.set_attention(on))
 
     def cycle_sort(self) -> SortKey:

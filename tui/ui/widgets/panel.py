@@ -20,6 +20,7 @@ from textual.strip import Strip
 from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
+from tui.polling.todo import todo_reason
 from tui.ui.widgets.decision_line import Tone, decision_line, lock_line
 
 if TYPE_CHECKING:
@@ -286,6 +287,8 @@ LABEL_MIN: Final = 12
 TIME_WIDTH: Final = 15
 """``overdue 10h 05m``, ``ETA 2h 05m``, ``28 Nov 14:05`` and a space."""
 ERROR_MIN: Final = 14
+TODO_WIDTH: Final = 17
+"""``⚑ version failed`` and a space: a to-do's reason, ahead of the error column."""
 PERCENT_WIDTH: Final = 5
 """`` 100%`` after the bar."""
 
@@ -385,6 +388,12 @@ def render_panel(
     if columns.time:
         row.append((_fit(_time_cell(view, now), columns.time), styles.dim))
     error_room = columns.error
+    reason = todo_reason(view)
+    if reason is not None:
+        # What the operator has to do, in a word, before what went wrong: `f` lists it.
+        flag = _fit(f"⚑ {reason}", min(error_room, TODO_WIDTH))
+        row.append((flag, styles.mark))
+        error_room -= cell_len(flag)
     row.append((truncate(row_problem, error_room), problem_style))
     if columns.compact:
         return [row]

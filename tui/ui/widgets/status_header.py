@@ -142,8 +142,10 @@ class StatusHeader(Widget):
             line.append(f"[{self.selected} selected]  ", style="bold")
         shown, total = self.shown
         # First too: they say why the list is shorter than the counts.
+        todo = counts.get("todo", 0)
         if self.attention:
-            line.append("⚑ needs attention  ", style="bold")
+            # First, as the filter (f) shows just these: the count names the filter.
+            line.append(f"⚑ {todo} need you (f)  ", style="bold")
         if shown < total:
             line.append(f"{shown} of {total} shown  ", style="bold")
         gap = "  " if words else " "
@@ -154,6 +156,9 @@ class StatusHeader(Widget):
             # Until the first answer, so that the counts add up to the list.
             named = " not yet known" if words else ""
             line.append(f"? {counts['unknown']}{named}{gap}")
+        if todo and not self.attention:
+            named = " need you" if words else ""
+            line.append(f"⚑ {todo}{named}{gap}", style="bold")
         if counts.get("erroring"):
             partitioned = sum(counts.get(key, 0) for key in PARTITION)
             erroring = counts["erroring"]
