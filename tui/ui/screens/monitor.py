@@ -252,6 +252,14 @@ class MonitorScreen(Screen[None]):
         """The selected diffs in list order, else the focused one."""
         return self.job_list.targets()
 
+    def hidden_selection(self) -> list[int]:
+        """The selected diffs the filter hides."""
+        return self.job_list.hidden_selection()
+
+    def unselect_all(self) -> None:
+        """Unselect every diff."""
+        self.job_list.select_none()
+
     def focused_diff(self) -> int | None:
         """The diff under the cursor."""
         return self.job_list.highlighted
@@ -281,13 +289,13 @@ class MonitorScreen(Screen[None]):
         self.lifecycle.new_diff()
 
     def action_retry(self) -> None:
-        self.lifecycle.retry(self.targets())
+        self.lifecycle.retry()
 
     def action_add(self) -> None:
         self.edits.add(self.lifecycle.new_diff if self.allows("new_diff") else None)
 
     def action_remove(self) -> None:
-        self.edits.remove(self.targets())
+        self.edits.remove(self.targets(), self.hidden_selection())
 
     def action_edit_label(self) -> None:
         self.edits.edit_label(self.job_list.highlighted)

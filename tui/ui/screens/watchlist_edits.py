@@ -143,11 +143,23 @@ class WatchlistEdits:
         watched = [diffid for diffid in already if diffid not in elsewhere]
         self._notify(_added_note(len(entries), elsewhere, watched))
 
-    def remove(self, ids: list[int]) -> None:
-        """Ask, then stop watching ``ids``."""
+    def remove(self, ids: list[int], hidden: list[int] | None = None) -> None:
+        """Ask, then stop watching ``ids``; ``hidden``: selected diffs the filter hides,
+        left out (the dialog says so)."""
         if not ids:
+            if hidden:
+                self._notify(
+                    f"Nothing removed: the {count_noun(len(hidden), 'selected diff')} "
+                    "hidden by the filter are left out (esc clears the filter)."
+                )
             return
         body = _removal_body([self._screen.tracker.views[diffid] for diffid in ids])
+        if hidden:
+            body.append(
+                f"\nLeft out: {count_noun(len(hidden), 'selected diff')} hidden by the filter "
+                f"({listed(hidden)}).",
+                style="bold",
+            )
 
         def confirmed(ok: bool | None) -> None:
             if ok:

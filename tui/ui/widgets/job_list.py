@@ -330,13 +330,17 @@ class JobList(ScrollView, can_focus=True):
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def targets(self) -> list[int]:
-        """What an action applies to: the selection in list order, else the cursor's diff."""
+        """What an action applies to: the selected diffs the list shows, in list order,
+        else the cursor's diff. Never a selected diff the filter hides (see
+        :meth:`hidden_selection`): an action takes only what the operator sees."""
         if self.selected:
-            ordered = [diffid for diffid in self.order if diffid in self.selected]
-            hidden = sorted(self.selected - set(ordered))
-            return ordered + hidden
+            return [diffid for diffid in self.order if diffid in self.selected]
         highlighted = self.highlighted
         return [highlighted] if highlighted is not None else []
+
+    def hidden_selection(self) -> list[int]:
+        """The selected diffs that the filter hides (an action leaves them out)."""
+        return sorted(self.selected.difference(self.order))
 
     # -- actions --------------------------------------------------------------
 
