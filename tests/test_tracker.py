@@ -289,7 +289,9 @@ async def test_auth_failure_words_and_global_backoff() -> None:
     async with Running(tracker):
         await wait_until(lambda: tracker.views[1].poll_error is not None)
         assert tracker.views[1].poll_error == "401: check the profile's keys"
-        assert tracker.poll_state == "backing off"
+        assert (
+            tracker.poll_state == "keys refused"
+        )  # not "backing off": they will not work by waiting
         assert tracker.summary()["erroring"] == 1
 
 

@@ -48,10 +48,13 @@ def _candidate(view: JobView, action: Action) -> Candidate:
         if decision.outcome == "unknown":
             decided += " (outcome unknown: check it before sending again)"
     busy = view.decision_in_flight if action.once else view.retry_in_flight
+    failure = view.poll_failure
     return Candidate(
         view.diffid,
         view.state,
         view.state_name,
+        # Refused keys: the state is unknown (not merely waiting for a first poll).
+        error=failure.error if view.keys_refused and failure is not None else None,
         saved_only=view.stale,
         busy=busy,
         decided=decided,

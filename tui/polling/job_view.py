@@ -203,6 +203,9 @@ class JobView:
     decision_in_flight: bool = False
     followed: FollowedJob | None = None
     """The image-version (or uninstall) job the decision started."""
+    keys_refused: bool = False
+    """The server refuses the account's keys (401/403): the state is not known now,
+    whatever was last seen (``state`` is None; ``poll_failure`` says why)."""
     version: int = 0
     """Bumped on every change, so the UI redraws only the rows that changed."""
 
@@ -245,6 +248,8 @@ class JobView:
         """The live state, else the saved one, else None."""
         # Spelled out rather than through _live_or_saved: the first frame's sort and
         # counts ask it of every diff (10,000 diffs: 30,000 times before it is drawn).
+        if self.keys_refused:
+            return None
         if self.job is not None:
             return self.job.known_state
         last = self.entry.last

@@ -73,6 +73,10 @@ that shares the interpreter with the screen, so a large list saves less often (e
 50 s at 10,000 diffs) and its keys stay quick. The statuses only paint the next start
 before its first answers; the write-back on close still saves them all."""
 
+KEYS_PROBE_MAX: Final = 30.0
+"""While the keys are refused (401/403) one status request at most this often (or every
+``backoff_max``, if shorter) asks whether they work again: every other poll waits."""
+
 _MAX_WAIT: Final = 5.0
 """The loop wakes at least this often, whatever the scheduler says (belt and braces)."""
 
@@ -127,6 +131,10 @@ class Tracker:
         self._closing = False
         self._running = False
         self._stopped = asyncio.Event()
+        self.keys_refused: ApiError | None = None
+        """The account-wide refusal (401/403) of the last poll, until an answer comes."""
+        self._probe_at = -math.inf
+        """Monotonic time of the next probe while the keys are refused."""
         self.add(entries)
 
     # ------------------------------------------------------------------ state
@@ -147,11 +155,14 @@ class Tracker:
 
     @property
     def poll_state(self) -> str:
-        """``"live"``, ``"paused"``, ``"offline"`` (requests fail at the network level
+        """``"live"``, ``"paused"``, ``"keys refused"`` (401/403: see :attr:`keys_refused`;
+        polling is down to a probe), ``"offline"`` (requests fail at the network level
         across diffs and none succeeds: see :attr:`last_answer_at`) or ``"backing off"``
         (a global slow-down is on)."""
         if self._scheduler.paused:
             return "paused"
+        if self.keys_refused is not None:
+            return "keys refused"
         if self._scheduler.outage:
             return "offline"
         if self._scheduler.slowed_down:
@@ -199,7 +210,7 @@ class Tracker:
             diffid, last = entry.diffid, entry.last
             if diffid in views:
                 continue
-            view = views[diffid] = JobView(entry)
+            view = views[diffid] = JobView(entry, keys_refused=self.keys_refused is not None)
             if last is None:
                 schedule(diffid)
             else:
@@ -277,6 +288,8 @@ class Tracker:
     def _next_wake(self) -> float:
         wait = self._scheduler.seconds_until_next()
         timeout = _MAX_WAIT if wait is None else min(_MAX_WAIT, wait)
+        if self.keys_refused is not None:
+            timeout = max(timeout, self._probe_at - self._clock.monotonic())
         if self._dirty and self._save_status is not None:
             save_in = self._last_save + self._save_every() - self._clock.monotonic()
             timeout = min(timeout, save_in)
@@ -284,9 +297,29 @@ class Tracker:
         return max(0.005, timeout)
 
     def _launch_ready(self) -> None:
+        if self.keys_refused is not None:
+            self._launch_probe()
+            return
         while (key := self._scheduler.next_ready()) is not None:
-            self._scheduler.started(key)
-            self._tasks[key] = asyncio.create_task(self._poll(key), name=f"poll {key}")
+            self._launch(key)
+
+    def _launch(self, key: PollKey) -> None:
+        self._scheduler.started(key)
+        self._tasks[key] = asyncio.create_task(self._poll(key), name=f"poll {key}")
+
+    def _probe_every(self) -> float:
+        return min(KEYS_PROBE_MAX, self._settings.backoff_max)
+
+    def _launch_probe(self) -> None:
+        """While the keys are refused: one request at a time, one per probe interval
+        (the others would be refused too, and each refusal is a failed login)."""
+        now = self._clock.monotonic()
+        if self._tasks or now < self._probe_at:
+            return
+        key = self._scheduler.next_ready()
+        if key is not None:
+            self._probe_at = now + self._probe_every()
+            self._launch(key)
 
     async def _stop_tasks(self) -> None:
         tasks = dict(self._tasks)
@@ -322,6 +355,8 @@ class Tracker:
             logger.exception("status poll of %s failed unexpectedly", key)
             self._poll_failed(key, _InternalError(f"internal error: {type(exc).__name__}"))
         else:
+            if self.keys_refused is not None:
+                self._keys_work_again()
             if isinstance(key, FollowKey):
                 self._followed.answered(key, version)
             else:
@@ -370,8 +405,37 @@ class Tracker:
                 view, kind="state", old=before, new=job.display_state, job_time=job.updated
             )
 
+    def _keys_refused(self, exc: ApiError, delay: float) -> None:
+        """The keys were refused: every diff's state is unknown until they work again."""
+        first = self.keys_refused is None
+        self.keys_refused = exc
+        self._probe_at = self._clock.monotonic() + self._probe_every()
+        if not first:
+            return
+        now = self._clock.now()
+        for view in self.views.values():
+            view.keys_refused = True
+            view.poll_failure = PollFailure.of(exc, delay, view.entry.asid)
+            view.next_poll_at = now + delay
+            view.version += 1
+        self._board.notify(set(self.views))
+
+    def _keys_work_again(self) -> None:
+        """An answer came while the keys were refused: every diff is read again now."""
+        self.keys_refused = None
+        self._probe_at = -math.inf
+        for view in self.views.values():
+            view.keys_refused = False
+            if view.poll_failure is not None and view.poll_failure.error.account_wide:
+                view.poll_failure = None
+            view.version += 1
+        self._board.notify(set(self.views))
+        self.refresh(self.views)
+
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:
         delay = self._scheduler.failed(key, exc)
+        if exc.account_wide:
+            self._keys_refused(exc, delay)
         logger.info("status poll of %s failed (%s): %s", key, exc.kind, exc)
         if self._scheduler.global_wait > 0:
             # A global slow-down moved every diff's next poll.

@@ -178,7 +178,13 @@ class MonitorScreen(Screen[None]):
     def show_poll_state(self) -> None:
         """The header's live / paused / offline words, as the tracker has them now."""
         tracker = self.tracker
-        self.header.show_poll_state(tracker.poll_state, tracker.last_answer_at, self.clock.now())
+        refused = tracker.keys_refused
+        self.header.show_poll_state(
+            tracker.poll_state,
+            tracker.last_answer_at,
+            self.clock.now(),
+            refused.http_status if refused is not None else None,
+        )
 
     def _widgets_alive(self) -> bool:
         """False while the app shuts down (a timer may still fire after the list is gone)."""

@@ -356,7 +356,13 @@ def render_panel(
     state = view.state
     family = state_class(state)
     fg = styles.fg[family]
-    word = state.label.upper() if state is not None else plain(view.state_name or "unknown")[:9]
+    if view.keys_refused:
+        # Not the last state seen, as if it still held: nothing can be read now.
+        word = "UNKNOWN"
+    elif state is not None:
+        word = state.label.upper()
+    else:
+        word = plain(view.state_name or "unknown")[:9]
     badge = _fit(f" {GLYPHS.get(state, '?')} {word}", STATE_WIDTH - 1)
     label = plain(view.label) if view.label else ""
     health = _health_note(view, now)

@@ -22,9 +22,16 @@ POLL_CLASSES = {
     "paused": "status-header--paused",
     "backing off": "status-header--trouble",
     "offline": "status-header--trouble",
+    "keys refused": "status-header--trouble",
 }
 """The component class of each poll state's words: colours from the theme."""
-POLL_GLYPHS = {"live": "●", "paused": "⏸", "backing off": "◌", "offline": "✕"}
+POLL_GLYPHS = {
+    "live": "●",
+    "paused": "⏸",
+    "backing off": "◌",
+    "offline": "✕",
+    "keys refused": "✕",
+}
 STATE_COUNTS = (("▶", "running"), ("◑", "waiting"), ("✓", "completed"), ("✗", "failed"))
 PARTITION = (*(key for _, key in STATE_COUNTS), "unknown")
 """The counts that split the diffs by state: they add up to the number of diffs."""
@@ -73,6 +80,8 @@ class StatusHeader(Widget):
     filter_text: reactive[str] = reactive("")
     clock_text: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
+    refused_status: reactive[int | None] = reactive(None)
+    """The HTTP status of the keys' refusal (401, 403) while they are refused."""
 
     def __init__(
         self,
@@ -94,8 +103,12 @@ class StatusHeader(Widget):
         if fresh != self.counts:
             self.counts = fresh
 
-    def show_poll_state(self, state: str, last_answer_at: float | None, now: float) -> None:
-        """The tracker's poll state, and when the server last answered (wall times)."""
+    def show_poll_state(
+        self, state: str, last_answer_at: float | None, now: float, http_status: int | None = None
+    ) -> None:
+        """The tracker's poll state, and when the server last answered (wall times);
+        ``http_status``: the refusal's status while the keys are refused."""
+        self.refused_status = http_status
         self.poll_state = state
         # Coarse (ago_text): while offline the header repaints every ten seconds, not
         # every second.
@@ -109,6 +122,9 @@ class StatusHeader(Widget):
         """The poll state in words: ``live``, ``offline, last answer 40s ago``..."""
         if self.poll_state == "offline" and self.last_answer:
             return f"offline, {self.last_answer}"
+        if self.poll_state == "keys refused":
+            status = f" ({self.refused_status})" if self.refused_status else ""
+            return f"keys refused{status}: fix profile {self._profile}"
         return self.poll_state
 
     def render(self) -> Text:
