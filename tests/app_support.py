@@ -163,7 +163,7 @@ def make_app(
     app_options = AppOptions(
         profile=PROFILE,
         asid=simulator.asid,
-        host=simulator.url.removeprefix("http://"),
+        api_host=simulator.url.removeprefix("http://"),
         api_url=simulator.url,
         poll=poll,
         **options,  # type: ignore[arg-type]

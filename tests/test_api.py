@@ -11,6 +11,7 @@ import pytest
 
 from tui.api.client import ClanforgeClient, parse_retry_after
 from tui.api.errors import (
+    ActionOutcomeUnknown,
     ApiError,
     ApiTimeout,
     AuthenticationError,
@@ -20,7 +21,6 @@ from tui.api.errors import (
     InvalidResponseError,
     NotFound,
     RateLimited,
-    RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
@@ -127,13 +127,13 @@ async def test_injected_faults_become_typed_errors(
     assert (await client.status(DIFF)).diffid == DIFF
 
 
-async def test_server_message_is_shown_for_a_rejected_request(
+async def test_server_message_is_shown_for_a_refused_request(
     client: ClanforgeClient, simulator: Simulator
 ) -> None:
     simulator.inject("400", endpoint="status", diffid=DIFF)
     with pytest.raises(BadRequest) as caught:
         await client.status(DIFF)
-    assert caught.value.kind == "rejected"
+    assert caught.value.kind == "refused"
     assert not caught.value.message.startswith("400 Bad Request"), "server's own message wanted"
 
 
@@ -187,8 +187,8 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
         ("500", ServerError),
         ("503", ServerError),
         ("429", RateLimited),
-        ("drop-after", RetryOutcomeUnknown),
-        ("slow", RetryOutcomeUnknown),
+        ("drop-after", ActionOutcomeUnknown),
+        ("slow", ActionOutcomeUnknown),
     ],
 )
 async def test_retry_is_sent_exactly_once_whatever_happens(
@@ -198,7 +198,7 @@ async def test_retry_is_sent_exactly_once_whatever_happens(
     with pytest.raises(error_class) as caught:
         await client.retry(DIFF)
     assert simulator.count("retry", DIFF) == 1
-    if isinstance(caught.value, RetryOutcomeUnknown):
+    if isinstance(caught.value, ActionOutcomeUnknown):
         assert caught.value.kind == "outcome-unknown"
         assert "unknown" in caught.value.message
         assert "status" in caught.value.message

@@ -13,11 +13,11 @@ import pytest
 
 from tui.api.client import ClanforgeClient
 from tui.api.errors import (
+    ActionOutcomeUnknown,
     ApiError,
     BadRequest,
     NotFound,
     RateLimited,
-    RetryOutcomeUnknown,
     ServerError,
 )
 from tui.domain.jobs import JobState, UninstallJob, VersionJob
@@ -133,8 +133,8 @@ ACTIONS: dict[str, tuple[str, Callable[[ClanforgeClient], Awaitable[object]]]] =
         ("500", ServerError),
         ("503", ServerError),
         ("429", RateLimited),
-        ("drop-after", RetryOutcomeUnknown),
-        ("slow", RetryOutcomeUnknown),
+        ("drop-after", ActionOutcomeUnknown),
+        ("slow", ActionOutcomeUnknown),
     ],
 )
 async def test_state_changing_calls_are_sent_exactly_once_whatever_happens(
@@ -151,7 +151,7 @@ async def test_state_changing_calls_are_sent_exactly_once_whatever_happens(
     assert simulator.count(endpoint) == 1
     if kind in ("429", "503"):
         assert caught.value.asks_to_wait, "the server did nothing: not done"
-    if isinstance(caught.value, RetryOutcomeUnknown):
+    if isinstance(caught.value, ActionOutcomeUnknown):
         assert "outcome is unknown" in caught.value.message
         assert "not repeated" in caught.value.message
 
@@ -160,7 +160,7 @@ def test_which_errors_may_have_left_the_change_done() -> None:
     from tui.api.errors import ApiTimeout, InvalidResponseError, NetworkError
 
     maybe = [
-        RetryOutcomeUnknown("lost"),
+        ActionOutcomeUnknown("lost"),
         ServerError("500", http_status=500),
         InvalidResponseError("not JSON", http_status=200),
     ]

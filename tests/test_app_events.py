@@ -12,7 +12,7 @@ from tests.monitor.steps import LONG, SIZE, all_polled, rich_text
 from tui.domain.jobs import JobState
 from tui.polling.tracker import Tracker
 from tui.simulator import Simulator
-from tui.store.journal import Journal, JournalEvent
+from tui.store.journal import EventKind, Journal, JournalEvent
 from tui.ui.screens.confirm import ConfirmScreen
 from tui.ui.screens.detail import DetailScreen
 from tui.ui.screens.events import EventLines, EventsScreen
@@ -111,7 +111,7 @@ async def test_outages_are_journaled_on_transitions_of_the_poll_state(
     app = make_app(simulator, [3])
 
     def outages() -> list[JournalEvent]:
-        return [e for e in app.journal.read() if e.kind == "outage"]
+        return [e for e in app.journal.read() if e.kind == EventKind.OUTAGE]
 
     async with app.run_test(size=SIZE) as pilot:
         state[0] = "offline"

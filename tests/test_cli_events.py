@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.test_cli_jobs import run_cli
-from tui.store.journal import Journal, JournalEvent
+from tui.store.journal import EventKind, Journal, JournalEvent
 from tui.store.paths import app_paths
 
 
@@ -28,7 +28,7 @@ def env(isolated_dirs: dict[str, str]) -> dict[str, str]:
     journal.append(
         JournalEvent(
             at=now - 3 * 3600,
-            kind="state",
+            kind=EventKind.STATE,
             diffid=4101,
             asid=5,
             old="Running",
@@ -39,7 +39,7 @@ def env(isolated_dirs: dict[str, str]) -> dict[str, str]:
     journal.append(
         JournalEvent(
             at=now - 600,
-            kind="action",
+            kind=EventKind.ACTION,
             diffid=4101,
             asid=5,
             label="night\x1b[2Jly",
@@ -49,9 +49,11 @@ def env(isolated_dirs: dict[str, str]) -> dict[str, str]:
             ref="r1",
         )
     )
-    journal.append(JournalEvent(at=now - 60, kind="outage", asid=5, phase="start"))
+    journal.append(JournalEvent(at=now - 60, kind=EventKind.OUTAGE, asid=5, phase="start"))
     journal.append(
-        JournalEvent(at=now - 30, kind="state", diffid=4102, asid=5, old="Queued", new="Running")
+        JournalEvent(
+            at=now - 30, kind=EventKind.STATE, diffid=4102, asid=5, old="Queued", new="Running"
+        )
     )
     base = {k: v for k, v in os.environ.items() if not k.startswith("CLANFORGE_")}
     return {**base, **isolated_dirs, "PYTHONUTF8": "1"}

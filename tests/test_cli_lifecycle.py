@@ -16,7 +16,7 @@ import pytest
 
 from tests.test_cli_jobs import JOB_KEYS, assert_clean, json_lines, run_cli
 from tui.domain.watch_entry import Accepted, Rejected
-from tui.store.journal import Journal
+from tui.store.journal import EventKind, Journal
 from tui.store.paths import app_paths
 from tui.store.watchlist.file import WatchlistStore
 
@@ -33,7 +33,7 @@ def watched() -> dict[int, Any]:
 
 def actions() -> list[tuple[int | None, str | None, str | None]]:
     events = reversed(Journal(app_paths().journal_file).read())
-    return [(e.diffid, e.action, e.outcome) for e in events if e.kind == "action"]
+    return [(e.diffid, e.action, e.outcome) for e in events if e.kind == EventKind.ACTION]
 
 
 @pytest.mark.parametrize(
@@ -74,9 +74,9 @@ def test_accept_sends_one_request_per_diff_and_links_the_version(
     assert set(lines[0]) == VERSION_KEYS
     assert (lines[0]["diffid"], lines[0]["success"], lines[0]["jobstateid"]) == (4101, True, 1)
     assert lines[1:] == [
-        {"diffid": 4102, "error": {"kind": "rejected", "http_status": 400,
+        {"diffid": 4102, "error": {"kind": "refused", "http_status": 400,
                                    "message": "diff 4102 is not completed"}},
-        {"diffid": 4103, "error": {"kind": "rejected", "http_status": 400,
+        {"diffid": 4103, "error": {"kind": "refused", "http_status": 400,
                                    "message": "image has active allocations; use force=1"}},
     ]  # fmt: skip
     assert [simulator.count("accept", d) for d in (4101, 4102, 4103)] == [1, 1, 1]

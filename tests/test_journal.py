@@ -21,14 +21,22 @@ from tests.test_tracker import (
     tracker_for,
     wait_until,
 )
-from tui.api.errors import BadRequest, RetryOutcomeUnknown
+from tui.api.errors import ActionOutcomeUnknown, BadRequest
 from tui.domain.jobs import JobState
-from tui.store.journal import Journal, JournalEvent, OutageWatch, describe, parse_line, parse_since
+from tui.store.journal import (
+    EventKind,
+    Journal,
+    JournalEvent,
+    OutageWatch,
+    describe,
+    parse_line,
+    parse_since,
+)
 from tui.store.log_file import redact
 
 
 def state_event(at: float, diffid: int = 1, new: str = "Completed") -> JournalEvent:
-    return JournalEvent(at=at, kind="state", diffid=diffid, asid=42, old="Running", new=new)
+    return JournalEvent(at=at, kind=EventKind.STATE, diffid=diffid, asid=42, old="Running", new=new)
 
 
 # -- file ---------------------------------------------------------------------------
@@ -40,7 +48,7 @@ def test_events_round_trip_through_the_file_newest_first(tmp_path: Path) -> None
         state_event(1.0),
         JournalEvent(
             at=2.0,
-            kind="action",
+            kind=EventKind.ACTION,
             diffid=1,
             asid=42,
             label="nightly",
@@ -49,7 +57,7 @@ def test_events_round_trip_through_the_file_newest_first(tmp_path: Path) -> None
             reason="Image locked\x1b[2J",
             ref="abc",
         ),
-        JournalEvent(at=3.0, kind="outage", phase="start"),
+        JournalEvent(at=3.0, kind=EventKind.OUTAGE, phase="start"),
     ]
     for event in events:
         journal.append(event)
@@ -184,9 +192,9 @@ def test_an_unwritable_journal_is_logged_not_raised(
 def test_read_filters_by_time_diff_and_account(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl")
     journal.append(state_event(100.0, diffid=1))
-    journal.append(JournalEvent(at=200.0, kind="state", diffid=1, asid=7, new="Failed"))
+    journal.append(JournalEvent(at=200.0, kind=EventKind.STATE, diffid=1, asid=7, new="Failed"))
     journal.append(state_event(300.0, diffid=2))
-    journal.append(JournalEvent(at=400.0, kind="outage", phase="start"))
+    journal.append(JournalEvent(at=400.0, kind=EventKind.OUTAGE, phase="start"))
     assert [e.at for e in journal.read(since=250.0)] == [400.0, 300.0]
     assert [e.at for e in journal.read(diffid=1)] == [200.0, 100.0]
     assert [e.at for e in journal.read(asid=42)] == [400.0, 300.0, 100.0]
@@ -198,7 +206,9 @@ def test_a_reason_with_a_secret_is_redacted(tmp_path: Path) -> None:
     register_secret("s3cr3t-key-0123456789")
     journal = Journal(tmp_path / "journal.jsonl")
     journal.append(
-        JournalEvent(at=1.0, kind="action", action="retry", reason="bad s3cr3t-key-0123456789")
+        JournalEvent(
+            at=1.0, kind=EventKind.ACTION, action="retry", reason="bad s3cr3t-key-0123456789"
+        )
     )
     assert "s3cr3t" not in (tmp_path / "journal.jsonl").read_text()
 
@@ -207,10 +217,14 @@ def test_actions_collapse_to_the_latest_outcome_at_the_time_sent() -> None:
     journal = Journal(None)
     for at, outcome, ref in ((10.0, "sent", "a"), (11.0, "unknown", "a"), (20.0, "sent", "b")):
         journal.append(
-            JournalEvent(at=at, kind="action", diffid=1, action="retry", outcome=outcome, ref=ref)
+            JournalEvent(
+                at=at, kind=EventKind.ACTION, diffid=1, action="retry", outcome=outcome, ref=ref
+            )
         )
     journal.append(
-        JournalEvent(at=30.0, kind="action", diffid=1, action="retry", outcome="accepted", ref="a")
+        JournalEvent(
+            at=30.0, kind=EventKind.ACTION, diffid=1, action="retry", outcome="accepted", ref="a"
+        )
     )
     assert [(e.at, e.outcome) for e in journal.actions(1)] == [(10.0, "accepted"), (20.0, "sent")]
 
@@ -272,13 +286,13 @@ async def test_the_tracker_journals_a_state_change_but_not_a_first_read_that_agr
         (1, "Running", "Completed", "d1", 42, 1),
         (2, "Running", "Queued", "d2", 42, 1),
     ]
-    assert all(e.kind == "state" for e in events)
+    assert all(e.kind == EventKind.STATE for e in events)
 
 
 async def test_the_tracker_journals_each_retry_sent_and_its_outcome() -> None:
     client = FakeClient()
     client.retry_answers[8] = BadRequest("Image locked by diffid 4", http_status=400)
-    client.retry_answers[9] = RetryOutcomeUnknown("timed out waiting for the answer")
+    client.retry_answers[9] = ActionOutcomeUnknown("timed out waiting for the answer")
     client.states[9] = [make_job(9, JobState.RUNNING, 3)]
     events: list[JournalEvent] = []
     tracker = tracker_for(
@@ -289,7 +303,7 @@ async def test_the_tracker_journals_each_retry_sent_and_its_outcome() -> None:
     await first_answers(tracker).retry([7, 8, 9])
     async with Running(tracker):
         await wait_until(lambda: not tracker.views[9].outcome_unknown)
-    actions = [(e.diffid, e.outcome, e.reason) for e in events if e.kind == "action"]
+    actions = [(e.diffid, e.outcome, e.reason) for e in events if e.kind == EventKind.ACTION]
     assert sorted(actions, key=lambda a: (a[0], a[1] != "sent")) == [
         (7, "sent", None),
         (7, "accepted", "now Created"),
@@ -300,7 +314,7 @@ async def test_the_tracker_journals_each_retry_sent_and_its_outcome() -> None:
         (9, "accepted", "status now Running"),
     ]
     refs = {
-        e.diffid: {x.ref for x in events if x.diffid == e.diffid and x.kind == "action"}
+        e.diffid: {x.ref for x in events if x.diffid == e.diffid and x.kind == EventKind.ACTION}
         for e in events
     }
     assert all(len(r) == 1 for r in refs.values())

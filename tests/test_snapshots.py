@@ -30,9 +30,10 @@ from tests.snapshot_apps.fleet import (
     build_app,
     settle,
 )
-from tui.domain.jobs import JobState, VersionJob
-from tui.polling.tracker import FollowedJob, RetryRecord
-from tui.store.journal import JournalEvent
+from tui.domain.actions import ActionOutcome
+from tui.domain.jobs import JobKind, JobState, VersionJob
+from tui.polling.tracker import ActionRecord, FollowedJob
+from tui.store.journal import EventKind, JournalEvent
 from tui.ui.app import ImageDiffApp
 from tui.ui.screens.detail import DetailScreen
 from tui.ui.screens.events import EventLines, EventsScreen
@@ -198,7 +199,7 @@ def test_event_view(snap_compare: SnapCompare) -> None:
         for event in (
             JournalEvent(
                 at=NOW - 3600,
-                kind="state",
+                kind=EventKind.STATE,
                 diffid=FAILED,
                 asid=1234,
                 label="eu-west nightly",
@@ -208,7 +209,7 @@ def test_event_view(snap_compare: SnapCompare) -> None:
             ),
             JournalEvent(
                 at=NOW - 1800,
-                kind="action",
+                kind=EventKind.ACTION,
                 diffid=FAILED,
                 asid=1234,
                 label="eu-west nightly",
@@ -219,17 +220,21 @@ def test_event_view(snap_compare: SnapCompare) -> None:
             ),
             JournalEvent(
                 at=NOW - 900,
-                kind="outage",
+                kind=EventKind.OUTAGE,
                 asid=1234,
                 phase="start",
                 reason="last answer at 12:04:40",
             ),
             JournalEvent(
-                at=NOW - 855, kind="outage", asid=1234, phase="end", reason="offline for 45s"
+                at=NOW - 855,
+                kind=EventKind.OUTAGE,
+                asid=1234,
+                phase="end",
+                reason="offline for 45s",
             ),
             JournalEvent(
                 at=NOW - 60,
-                kind="state",
+                kind=EventKind.STATE,
                 diffid=RUNNING,
                 asid=1234,
                 label="a label far too long to fit",
@@ -313,8 +318,12 @@ def _lifecycle_app() -> ImageDiffApp:
     app = build_app(diffs=[RUNNING, COMPLETED, FAILED])
     views = app.tracker.views
     accepted = views[COMPLETED]
-    accepted.decision = RetryRecord(
-        at=NOW - 60, outcome="accepted", message="accepted", action="accept", options="restart=1"
+    accepted.decision = ActionRecord(
+        at=NOW - 60,
+        outcome=ActionOutcome.ACCEPTED,
+        message="accepted",
+        action="accept",
+        options="restart=1",
     )
     version = VersionJob(
         imageversionid=700001,
@@ -327,7 +336,7 @@ def _lifecycle_app() -> ImageDiffApp:
         start=int(NOW) - 55,
         eta=int(NOW) + 130,
     )
-    accepted.followed = FollowedJob("version", 700001, version)
+    accepted.followed = FollowedJob(JobKind.VERSION, 700001, version)
     locked = views[FAILED]
     assert locked.job is not None
     locked.job = replace(locked.job, error="Image locked by diffid 4113")

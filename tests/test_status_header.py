@@ -18,7 +18,7 @@ class HeaderApp(App[None]):
         self.theme = theme
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(profile="prod", asid=1, host="api.example")
+        yield StatusHeader(profile="prod", asid=1, api_host="api.example")
 
 
 @pytest.mark.parametrize(

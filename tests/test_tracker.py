@@ -16,15 +16,16 @@ from hypothesis import strategies as st
 from tui.api.client import ClanforgeClient
 from tui.api.error_words import describe_poll_error
 from tui.api.errors import (
+    ActionOutcomeUnknown,
     ApiError,
     AuthenticationError,
     BadRequest,
     NetworkError,
     RateLimited,
-    RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import FakeClock, SystemClock
 from tui.domain.jobs import DiffJob, JobState
 from tui.domain.poll_settings import PollSettings
@@ -209,7 +210,7 @@ async def test_a_retry_in_flight_is_not_sent_twice() -> None:
 
 async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> None:
     client = FakeClient()
-    client.retry_answers[7] = RetryOutcomeUnknown("timed out waiting for the answer")
+    client.retry_answers[7] = ActionOutcomeUnknown("timed out waiting for the answer")
     client.states[7] = [make_job(7, JobState.COMPLETED, 100), make_job(7, JobState.RUNNING, 3)]
     tracker = first_answers(tracker_for(client, [entry(7, JobState.COMPLETED)]))
     records = await tracker.retry([7])
@@ -224,23 +225,23 @@ async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> 
     assert view.state is JobState.RUNNING
 
 
-async def test_retry_rejected_keeps_the_servers_words_as_plain_text() -> None:
+async def test_retry_refused_keeps_the_servers_words_as_plain_text() -> None:
     client = FakeClient()
     client.retry_answers[8] = BadRequest("Image locked by diffid 4\x1b[2J", http_status=400)
     tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock()))
     record = (await tracker.retry([8]))[8]
-    assert record.outcome == "rejected"
-    assert "Image locked by diffid 4" in record.message
+    assert record.outcome is ActionOutcome.REFUSED
+    assert record.message.startswith("refused: Image locked by diffid 4")
     assert "\x1b" not in record.message
     assert not tracker.views[8].outcome_unknown
 
 
-async def test_retry_refused_by_auth_is_failed_not_unknown() -> None:
+async def test_retry_answered_401_is_not_done_not_unknown() -> None:
     client = FakeClient()
     client.retry_answers[8] = AuthenticationError("bad keys", http_status=401)
     tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=FakeClock()))
     record = (await tracker.retry([8]))[8]
-    assert record.outcome == "failed"
+    assert record.outcome is ActionOutcome.NOT_DONE
     assert tracker.poll_state == "backing off"
 
 
@@ -255,7 +256,7 @@ async def test_a_retry_refused_with_503_backs_the_diff_off_like_a_polls_503(
     tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=clock))
     before = tracker.views[8].next_poll_at
     record = (await tracker.retry([8]))[8]
-    assert record.outcome == "failed"
+    assert record.outcome is ActionOutcome.NOT_DONE
     after = tracker.views[8].next_poll_at
     assert after is not None and after > clock.now()
     assert after != before

@@ -14,14 +14,15 @@ from hypothesis import strategies as st
 
 from tests.test_tracker import Running, wait_until
 from tui.api.client import ClanforgeClient
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import SystemClock
-from tui.domain.jobs import JobState
+from tui.domain.jobs import JobKind, JobState
 from tui.domain.poll_settings import PollSettings
 from tui.domain.watch_entry import WatchEntry
 from tui.polling.plan import ACCEPT, REJECT
 from tui.polling.tracker import AcceptOptions, FollowedJob, JobView, Tracker, locked_by
 from tui.simulator import Simulator
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 SETTINGS = PollSettings(
     max_requests_per_second=8,
@@ -92,7 +93,7 @@ async def test_accept_sends_once_per_completed_diff_and_follows_the_version_to_i
         assert records[1].outcome == "accepted"
         assert simulator.count("accept") == 1
         view = tracker.views[1]
-        assert view.followed is not None and view.followed.kind == "version"
+        assert view.followed is not None and view.followed.kind is JobKind.VERSION
         vid = view.followed.jobid
         assert simulator.decision(1) == ("accepted", vid)
         await wait_until(lambda: seen.finished, limit=10.0)
@@ -115,10 +116,10 @@ async def test_accept_sends_once_per_completed_diff_and_follows_the_version_to_i
     first, last = seen.saved[0].accepted, seen.saved[-1].accepted
     assert first is not None and first.restart and not first.force
     assert last is not None and last.last is not None and last.last.state is JobState.COMPLETED
-    actions = [(e.action, e.outcome, e.reason) for e in seen.events if e.kind == "action"]
+    actions = [(e.action, e.outcome, e.reason) for e in seen.events if e.kind == EventKind.ACTION]
     assert actions[0] == ("accept", "sent", "restart=1")
     assert actions[1][:2] == ("accept", "accepted")
-    states = [(e.old, e.new) for e in seen.events if e.kind == "state" and e.diffid == 1]
+    states = [(e.old, e.new) for e in seen.events if e.kind == EventKind.STATE and e.diffid == 1]
     assert states and states[-1][1] == f"image version {vid}: Completed"
 
 
@@ -138,7 +139,7 @@ async def test_a_refused_accept_says_the_servers_words_and_is_not_repeated(
     simulator.add_diff(1, state=5, allocations=True)
     async with tracked(simulator, 1) as (tracker, _):
         records = await tracker.accept([1], AcceptOptions(restart=True))
-        assert records[1].outcome == "rejected"
+        assert records[1].outcome is ActionOutcome.REFUSED
         assert records[1].message == "refused: image has active allocations; use force=1"
         await asyncio.sleep(0.3)
         assert simulator.count("accept") == 1
@@ -158,7 +159,7 @@ async def test_reject_with_reinstall_shows_the_uninstall_job_and_unlocks(
         records = await tracker.reject([1], reinstall=True)
         assert records[1].outcome == "accepted"
         followed = tracker.views[1].followed
-        assert followed is not None and followed.kind == "uninstall"
+        assert followed is not None and followed.kind is JobKind.UNINSTALL
         records = await tracker.reject([2], reinstall=False)
         assert records[2].message == "rejected: the image is unlocked"
         assert tracker.views[2].followed is None
@@ -234,6 +235,6 @@ async def test_a_saved_rejection_is_shown_and_nothing_is_polled_for_it(
     async with tracked(simulator, saved) as (tracker, _):
         view = tracker.views[1]
         assert view.decision is not None and view.decision.options == "reinstall=1"
-        assert view.followed is not None and view.followed.kind == "uninstall"
+        assert view.followed is not None and view.followed.kind is JobKind.UNINSTALL
         await asyncio.sleep(0.3)
         assert simulator.count("version-status") == 0

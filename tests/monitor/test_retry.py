@@ -14,6 +14,7 @@ from tests.monitor.steps import (
     header_text,
     toasts,
 )
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState
 from tui.simulator import Simulator
 from tui.ui.screens.confirm import ConfirmScreen
@@ -57,7 +58,9 @@ async def test_retry_sends_once_per_terminal_diff_and_lists_the_rest_as_skipped(
         await wait_until(pilot, lambda: list_text(app).count("last retry: accepted") == 2)
 
 
-async def test_retry_rejected_by_the_server_is_shown_on_the_panel(simulator: Simulator) -> None:
+async def test_retry_refused_by_the_server_is_shown_on_the_panel_and_counted(
+    simulator: Simulator,
+) -> None:
     simulator.add_diff(21, state=6, fail_with="Checksum mismatch")
     simulator.add_diff(22, state=5)
     app = make_app(simulator, [21, 22])
@@ -71,12 +74,13 @@ async def test_retry_rejected_by_the_server_is_shown_on_the_panel(simulator: Sim
                 len(v.retries) == 1 and not v.retry_in_flight for v in app.tracker.views.values()
             ),
         )
-        assert app.tracker.views[21].retries[-1].outcome == "rejected"
-        assert app.tracker.views[22].retries[-1].outcome == "accepted"
-        await wait_until(pilot, lambda: "rejected" in list_text(app), what="rejection on panel")
+        assert app.tracker.views[21].retries[-1].outcome is ActionOutcome.REFUSED
+        assert app.tracker.views[22].retries[-1].outcome is ActionOutcome.ACCEPTED
+        await wait_until(pilot, lambda: "Retry: 1 accepted, 1 refused" in toasts(app))
+        await wait_until(pilot, lambda: "↻ retry refused: " in list_text(app), what="on panel")
         text = list_text(app)
         assert "Invalid request for diff 21" in text
-        assert simulator.count("retry", 21) == 1  # a rejection is not retried automatically
+        assert simulator.count("retry", 21) == 1  # a refusal is not retried automatically
         await pilot.pause(0.3)
         assert simulator.count("retry", 21) == 1
 

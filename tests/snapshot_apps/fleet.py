@@ -236,7 +236,7 @@ def build_app(
     wanted = set(_LABELS) if diffs is None else set(diffs)
     entries = [entry for entry in _entries() if entry.diffid in wanted]
     clock = FakeClock(NOW)
-    options = AppOptions(profile=PROFILE, asid=ASID, host=HOST, compact=compact, theme=theme)
+    options = AppOptions(profile=PROFILE, asid=ASID, api_host=HOST, compact=compact, theme=theme)
     app = ImageDiffApp(
         FakeClient(),
         entries,

@@ -6,7 +6,7 @@ subclass whose ``message`` is a sentence safe to show (no secret, no raw escapes
 
 Retry, create, accept (image version create) and reject change state on the server:
 they are sent once and never repeated here. When such a request may have reached the
-server but no answer came back, :class:`RetryOutcomeUnknown` says so; a status call
+server but no answer came back, :class:`ActionOutcomeUnknown` says so; a status call
 settles it.
 
 Plain http is allowed only because it stays on this machine (an SSH tunnel): only
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Self, TypeVar
 
 from tui.api.errors import (
     MAX_MESSAGE_LENGTH,
+    ActionOutcomeUnknown,
     ApiError,
     ApiTimeout,
     AuthenticationError,
@@ -37,7 +38,6 @@ from tui.api.errors import (
     NetworkError,
     NotFound,
     RateLimited,
-    RetryOutcomeUnknown,
     ServerDisconnected,
     ServerError,
 )
@@ -391,8 +391,8 @@ class ClanforgeClient:
         return not path.endswith("/status")
 
     @staticmethod
-    def _unknown(what: str) -> RetryOutcomeUnknown:
-        return RetryOutcomeUnknown(
+    def _unknown(what: str) -> ActionOutcomeUnknown:
+        return ActionOutcomeUnknown(
             f"{what}; the request may have reached the server, so its outcome is unknown "
             "(it was not repeated; a status check will settle it)"
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from tui.domain.actions import ActionOutcome
+
 if TYPE_CHECKING:
     # Imported on the first request: the app's first paint does not wait for it.
     pass
@@ -60,6 +62,11 @@ class ApiError(Exception):
         (no answer after sending, or a server fault once it had the request)."""
         return False
 
+    @property
+    def action_outcome(self) -> ActionOutcome:
+        """What became of a state-changing call that ended with this error."""
+        return ActionOutcome.UNKNOWN if self.may_have_acted else ActionOutcome.NOT_DONE
+
     def to_json(self) -> dict[str, Any]:
         """The error as the CLI's ``--json`` output shows it."""
         return {"kind": self.kind, "http_status": self.http_status, "message": self.message}
@@ -68,8 +75,13 @@ class ApiError(Exception):
 class BadRequest(ApiError):
     """The server refused the request (400 and other 4xx, or ``success: false``)."""
 
-    kind = "rejected"
+    kind = "refused"
     permanent = True
+
+    @property
+    def action_outcome(self) -> ActionOutcome:
+        """The server answered no: it did nothing, and said why."""
+        return ActionOutcome.REFUSED
 
 
 class AuthenticationError(ApiError):
@@ -167,7 +179,7 @@ class InvalidResponseError(ApiError):
         self.field_name = field_name
 
 
-class RetryOutcomeUnknown(ApiError):
+class ActionOutcomeUnknown(ApiError):
     """A state-changing request (retry, create, accept, reject) may have reached the
     server, but no answer came back.
 

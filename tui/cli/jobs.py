@@ -43,7 +43,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api.client import ClanforgeClient
-from tui.api.errors import ApiError, RetryOutcomeUnknown
+from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import (
     PROG,
     CliError,
@@ -72,7 +72,7 @@ _T = TypeVar("_T")
 
 
 @dataclasses.dataclass(frozen=True)
-class Followed:
+class WatchedKind:
     """What a command reads and watches: diffs, or image versions (the same job fields)."""
 
     key: str
@@ -83,7 +83,7 @@ class Followed:
     """The ``--json`` object of a job as the tracker holds it."""
 
 
-DIFFS: Final = Followed("diffid", "diff", DiffJob.to_json)
+DIFFS: Final = WatchedKind("diffid", "diff", DiffJob.to_json)
 
 
 # --- settings ---------------------------------------------------------------------
@@ -516,7 +516,7 @@ async def _send_retries(
     out: TextIO,
 ) -> int:
     def failed(diffid: int, exc: ApiError) -> None:
-        if not isinstance(exc, RetryOutcomeUnknown):
+        if not isinstance(exc, ActionOutcomeUnknown):
             report_error(diffid, exc, args.json, out)
         elif args.json:
             emit_json(error_json(diffid, exc), out)
@@ -659,7 +659,7 @@ class _WatchView:
         out: TextIO,
         *,
         as_json: bool,
-        kind: Followed = DIFFS,
+        kind: WatchedKind = DIFFS,
         labels: Mapping[int, str] | None = None,
     ) -> None:
         self.kind = kind
@@ -740,7 +740,7 @@ async def watch_all(
     conn: Settings,
     ids: list[int],
     out: TextIO,
-    follow: Callable[[ClanforgeClient], tuple[RecordingClient, Followed]] | None = None,
+    follow: Callable[[ClanforgeClient], tuple[RecordingClient, WatchedKind]] | None = None,
     labels: Mapping[int, str] | None = None,
 ) -> int:
     """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
@@ -806,7 +806,7 @@ def _watch_result(
     errors: Mapping[int, ApiError],
     args: argparse.Namespace,
     live: bool,
-    kind: Followed,
+    kind: WatchedKind,
 ) -> int:
     result = ExitCode.OK
     for job_view in views:

@@ -18,7 +18,7 @@ JSON Lines, with the API's field names::
     {"diffid": 4108, "success": true}                          # reject --reinstall 0
     {"uninstalljobid": 900001, "diffid": 4108, "jobstateid": 1, ..., "success": true}
     {"diffid": 4114, "jobstateid": 1, ..., "success": true}    # create
-    {"diffid": 4113, "error": {"kind": "rejected", "http_status": 400, "message": "..."}}
+    {"diffid": 4113, "error": {"kind": "refused", "http_status": 400, "message": "..."}}
 
 Exit codes as every command: 0 all done, 1 a call failed, was refused or its outcome is
 unknown (``version watch --exit-status``: a version ended Failed), 2 bad input or a
@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TextIO, TypeVar
 
 from tui.api.client import ClanforgeClient, check_game_build
-from tui.api.errors import ApiError, BadRequest
+from tui.api.errors import ApiError
 from tui.cli.common import (
     CliError,
     ExitCode,
@@ -51,9 +51,9 @@ from tui.cli.common import (
     print_error,
 )
 from tui.cli.jobs import (
-    Followed,
     Pacer,
     RecordingClient,
+    WatchedKind,
     add_interval_option,
     any_job_line,
     each_once,
@@ -64,11 +64,12 @@ from tui.cli.jobs import (
     report_error,
     watch_all,
 )
+from tui.domain.actions import ActionOutcome
 from tui.domain.ids import InvalidDiffId, parse_diff_id
-from tui.domain.jobs import DiffJob, Job, UninstallJob, VersionJob
+from tui.domain.jobs import DiffJob, Job, JobKind, UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.polling.job_view import AcceptOptions
-from tui.store.journal import Journal, JournalEvent, new_ref
+from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, make_client, open_watchlist
 from tui.store.watchlist.file import clean_label
@@ -88,7 +89,7 @@ REINSTALL_CHOICE: Final = (
 # --- what every action does besides sending: the journal and the watchlist -------------
 
 
-class ActionRecords:
+class JournalAndWatchlist:
     """The journal and the watchlist of one command's actions."""
 
     def __init__(self, conn: Settings) -> None:
@@ -97,12 +98,14 @@ class ActionRecords:
         self.journal = Journal(paths.journal_file)
         self.store = open_watchlist(paths)
 
-    def event(self, diffid: int | None, action: str, outcome: str, reason: str, ref: str) -> None:
-        """One action event (see :data:`tui.store.journal.ACTION_OUTCOMES`)."""
+    def event(
+        self, diffid: int | None, action: str, outcome: ActionOutcome, reason: str, ref: str
+    ) -> None:
+        """One action event."""
         self.journal.append(
             JournalEvent(
                 at=time.time(),
-                kind="action",
+                kind=EventKind.ACTION,
                 diffid=diffid,
                 asid=self.conn.asid,
                 action=action,
@@ -119,16 +122,9 @@ class ActionRecords:
         )
 
 
-def action_outcome(error: ApiError) -> str:
-    """A failed action's outcome in the journal's words."""
-    if isinstance(error, BadRequest):
-        return "refused"
-    return "unknown" if error.may_have_acted else "not done"
-
-
 async def send_action(
     pacer: Pacer,
-    records: ActionRecords,
+    records: JournalAndWatchlist,
     diffid: int,
     action: str,
     call: Callable[[], Awaitable[_T]],
@@ -136,13 +132,13 @@ async def send_action(
 ) -> _T:
     """Send one action (once: see :class:`Pacer`), journalled before and after."""
     ref = new_ref()
-    records.event(diffid, action, "sent", what, ref)
+    records.event(diffid, action, ActionOutcome.SENT, what, ref)
     try:
         answer = await pacer.send(call)
     except ApiError as exc:
-        records.event(diffid, action, action_outcome(exc), exc.message, ref)
+        records.event(diffid, action, exc.action_outcome, exc.message, ref)
         raise
-    records.event(diffid, action, "accepted", what, ref)
+    records.event(diffid, action, ActionOutcome.ACCEPTED, what, ref)
     return answer
 
 
@@ -193,11 +189,11 @@ async def send_each(
     action: str,
     what: str,
     call: Callable[[ClanforgeClient, int], Awaitable[_T]],
-    done: Callable[[ActionRecords, int, _T, Line], None],
+    done: Callable[[JournalAndWatchlist, int, _T, Line], None],
 ) -> int:
     """``action`` on each diff, once, in order; ``done`` records and prints each answer."""
     out = sys.stdout
-    records = ActionRecords(conn)
+    records = JournalAndWatchlist(conn)
     pacer = make_pacer(conn)
     line = Line(_width(ids), args.json, out)
     async with make_client(conn) as client:
@@ -232,7 +228,7 @@ class Line:
 
 
 def _accepted(
-    options: AcceptOptions, records: ActionRecords, diffid: int, job: VersionJob, line: Line
+    options: AcceptOptions, records: JournalAndWatchlist, diffid: int, job: VersionJob, line: Line
 ) -> None:
     now = time.time()
     accepted = Accepted(
@@ -272,7 +268,7 @@ def run_accept(args: argparse.Namespace) -> int:
 
 
 def _rejected(
-    reinstall: bool, records: ActionRecords, diffid: int, job: UninstallJob | None, line: Line
+    reinstall: bool, records: JournalAndWatchlist, diffid: int, job: UninstallJob | None, line: Line
 ) -> None:
     now = time.time()
     rejected = Rejected(
@@ -323,18 +319,18 @@ def _positive_id(what: str) -> Callable[[str], int]:
 
 async def _create(args: argparse.Namespace, conn: Settings) -> int:
     out = sys.stdout
-    records = ActionRecords(conn)
+    records = JournalAndWatchlist(conn)
     what = f"image {args.image} on machine {args.machine}"
     ref = new_ref()
     # No diff to name until the server answers with the new one.
-    records.event(None, "create", "sent", what, ref)
+    records.event(None, "create", ActionOutcome.SENT, what, ref)
     async with make_client(conn) as client:
         try:
             job = await make_pacer(conn).send(
                 functools.partial(client.create, args.image, args.machine)
             )
         except ApiError as exc:
-            records.event(None, "create", action_outcome(exc), f"{what}: {exc.message}", ref)
+            records.event(None, "create", exc.action_outcome, f"{what}: {exc.message}", ref)
             if exc.may_have_acted and not args.json:
                 print_error(
                     f"create: {exc.message}; a diff may have been created: look for it in "
@@ -345,7 +341,7 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
             else:
                 print_error(f"create: {exc.message}")
             return failure_code(exc)
-    records.event(job.diffid, "create", "accepted", what, ref)
+    records.event(job.diffid, "create", ActionOutcome.ACCEPTED, what, ref)
     label = clean_label(args.label or "")
     records.store.add([records.entry(job.diffid, label=label)])
     if args.json:
@@ -385,7 +381,7 @@ async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[
 
 
 VERSIONS_KEY: Final = "imageversionid"
-VERSION_NOUN: Final = "image version"
+VERSION_NOUN: Final = JobKind.VERSION.noun
 
 
 def as_tracked(job: VersionJob) -> DiffJob:
@@ -398,7 +394,7 @@ def as_tracked(job: VersionJob) -> DiffJob:
     return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
-def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
+def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, WatchedKind]:
     """What ``version watch`` gives ``watch``: a client reading image versions, and
     their JSON as the API names it."""
     last: dict[int, VersionJob] = {}
@@ -411,7 +407,7 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, Followed]:
     def to_json(tracked: DiffJob) -> dict[str, Any]:
         return last[tracked.diffid].to_json()
 
-    return RecordingClient(api, read), Followed(VERSIONS_KEY, VERSION_NOUN, to_json)
+    return RecordingClient(api, read), WatchedKind(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Final
 
 
@@ -70,6 +70,52 @@ class JobState(IntEnum):
 
 STATE_BY_ID: Final[dict[int | None, JobState]] = {int(state): state for state in JobState}
 """Each state by its ``jobstateid``."""
+
+
+class StateGroup(StrEnum):
+    """The group a diff is counted (the header) and coloured (its panel) in: every
+    diff is in exactly one, so the groups' counts add up to the list.
+
+    >>> StateGroup.of(JobState.QUEUED), StateGroup.of(None)
+    (<StateGroup.WAITING: 'waiting'>, <StateGroup.UNKNOWN: 'unknown'>)
+    """
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """Nothing is known of the diff's state yet."""
+
+    @staticmethod
+    def of(state: JobState | None) -> StateGroup:
+        """The group of a diff in ``state`` (None: not known)."""
+        return _GROUP_OF[state]
+
+
+class JobKind(StrEnum):
+    """The jobs an accept or reject of a diff starts (API.md, Accept and Reject)."""
+
+    VERSION = "version"
+    """An image-version job: its status can be read until it ends."""
+    UNINSTALL = "uninstall"
+    """An uninstall job: the API has no status call for it."""
+
+    @property
+    def noun(self) -> str:
+        """How a line names one: ``image version``, ``uninstall job``."""
+        return "image version" if self is JobKind.VERSION else "uninstall job"
+
+
+_GROUP_OF: Final[dict[JobState | None, StateGroup]] = {
+    None: StateGroup.UNKNOWN,
+    JobState.CREATED: StateGroup.WAITING,
+    JobState.PENDING: StateGroup.WAITING,
+    JobState.QUEUED: StateGroup.WAITING,
+    JobState.RUNNING: StateGroup.RUNNING,
+    JobState.COMPLETED: StateGroup.COMPLETED,
+    JobState.FAILED: StateGroup.FAILED,
+}
 
 
 _KNOWN_JOB_FIELDS: Final = frozenset(

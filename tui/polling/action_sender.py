@@ -13,13 +13,14 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from tui.api.errors import ApiError, BadRequest
-from tui.domain.jobs import DiffJob, UninstallJob, VersionJob
+from tui.api.errors import ApiError
+from tui.domain.actions import ActionOutcome
+from tui.domain.jobs import DiffJob, JobKind, UninstallJob, VersionJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
 from tui.polling.followed_jobs import PAST, FollowedJobs
-from tui.polling.job_view import AcceptOptions, ActionClient, FollowedJob, JobView, RetryRecord
+from tui.polling.job_view import AcceptOptions, ActionClient, ActionRecord, FollowedJob, JobView
 from tui.polling.plan import (
     ACCEPT,
     REJECT,
@@ -31,7 +32,7 @@ from tui.polling.plan import (
     make_plan,
 )
 from tui.polling.view_board import ViewBoard
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,15 @@ _T = TypeVar("_T")
 def _candidate(view: JobView, action: Action) -> Candidate:
     decision = view.decision
     decided = decision_words(view.entry)
-    if not decided and decision is not None and decision.outcome in ("accepted", "unknown"):
+    if (
+        not decided
+        and decision is not None
+        and decision.outcome in (ActionOutcome.ACCEPTED, ActionOutcome.UNKNOWN)
+    ):
         # Sent this session and not (or not yet) in the entry: an unknown outcome too,
         # since it may have happened and is never sent again automatically.
         decided = PAST[decision.action]
-        if decision.outcome == "unknown":
+        if decision.outcome is ActionOutcome.UNKNOWN:
             decided += " (outcome unknown: check it before sending again)"
     busy = view.decision_in_flight if action.once else view.retry_in_flight
     failure = view.poll_failure
@@ -67,7 +72,7 @@ class ActionSender:
     It decides what is sent (each action's :mod:`tui.polling.plan`, decided again when sending:
     a diff may have changed since a dialog showed the plan), sends each request once
     under the scheduler's cap, and sorts its outcome (an answer, a refusal, or unknown)
-    into a :class:`~tui.polling.job_view.RetryRecord` on the diff's view, journaling the sending
+    into a :class:`~tui.polling.job_view.ActionRecord` on the diff's view, journaling the sending
     and the outcome.
     """
 
@@ -93,7 +98,7 @@ class ActionSender:
         """``diffid`` is no longer watched."""
         self.retry_sent_at.pop(diffid, None)
 
-    async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
+    async def retry(self, diffids: Iterable[int]) -> dict[int, ActionRecord]:
         """Retry the given diffs that :data:`~tui.polling.plan.RETRY`'s plan sends (decided
         again now: a diff may have changed since a dialog showed the plan), each sent
         exactly once and never repeated automatically.
@@ -101,9 +106,11 @@ class ActionSender:
         Returns the record of each retry sent, by diff ID; other IDs are left out.
         """
         chosen = [self._board.views[diffid] for diffid in self.plan(RETRY, diffids).send]
-        records: dict[int, RetryRecord] = {}
+        records: dict[int, ActionRecord] = {}
         for view in chosen:
-            record = RetryRecord(at=self._clock.now(), outcome="sent", message="retry sent")
+            record = ActionRecord(
+                at=self._clock.now(), outcome=ActionOutcome.SENT, message="retry sent"
+            )
             view.retries.append(record)
             view.retry_in_flight = True
             view.outcome_unknown = False
@@ -127,7 +134,7 @@ class ActionSender:
             await asyncio.sleep(max(0.01, self._scheduler.seconds_until_slot()))
 
     async def _retry_one(
-        self, view: JobView, record: RetryRecord, limit: asyncio.Semaphore
+        self, view: JobView, record: ActionRecord, limit: asyncio.Semaphore
     ) -> None:
         diffid = view.diffid
 
@@ -136,7 +143,7 @@ class ActionSender:
             return await self._client.retry(diffid)
 
         def answered(job: DiffJob) -> None:
-            record.outcome = "accepted"
+            record.outcome = ActionOutcome.ACCEPTED
             record.message = f"retry accepted: {job.display_state}"
             record.reason = f"now {job.display_state}"
             if job.diffid == diffid and diffid in self._board.views:
@@ -158,7 +165,7 @@ class ActionSender:
     async def _send_once(
         self,
         view: JobView,
-        record: RetryRecord,
+        record: ActionRecord,
         limit: asyncio.Semaphore,
         send: Callable[[], Awaitable[_T]],
         answered: Callable[[_T], None],
@@ -177,17 +184,11 @@ class ActionSender:
                 except asyncio.CancelledError:
                     unknown("cancelled before the answer arrived")
                     raise
-                except BadRequest as exc:
-                    record.outcome = "rejected"
-                    # "retry rejected" as the panels always said; "accept refused".
-                    said = "rejected" if record.action == "retry" else "refused"
-                    record.message = f"{said}: {plain(str(exc))}"
-                    record.reason = str(exc)
                 except ApiError as exc:
-                    if exc.may_have_acted:
+                    if exc.action_outcome is ActionOutcome.UNKNOWN:
                         unknown(plain(str(exc)))
                     else:
-                        self._action_refused(diffid, record, exc)
+                        self._not_done(diffid, record, exc)
                 except Exception as exc:
                     logger.exception("%s of diff %d failed unexpectedly", record.action, diffid)
                     unknown(f"internal error: {type(exc).__name__}")
@@ -195,13 +196,13 @@ class ActionSender:
                     self._board.heard()
                     answered(answer)
         finally:
-            if record.outcome != "sent":
+            if record.outcome is not ActionOutcome.SENT:
                 self._board.journal_action(view, record)
 
     # ------------------------------------------------------------------ accept, reject
     async def accept(
         self, diffids: Iterable[int], options: AcceptOptions
-    ) -> dict[int, RetryRecord]:
+    ) -> dict[int, ActionRecord]:
         """Accept (create an image version from) the diffs that :data:`~tui.polling.plan.ACCEPT`'s
         plan sends, decided again now; each sent exactly once, never repeated. Each
         version job it starts is then followed on its diff's panel until it ends."""
@@ -211,9 +212,9 @@ class ActionSender:
                 view.diffid, options.restart, options.full, options.game_build, options.force
             )
 
-        def answered(view: JobView, record: RetryRecord, job: VersionJob) -> None:
-            followed = FollowedJob("version", job.imageversionid, job)
-            record.outcome = "accepted"
+        def answered(view: JobView, record: ActionRecord, job: VersionJob) -> None:
+            followed = FollowedJob(JobKind.VERSION, job.imageversionid, job)
+            record.outcome = ActionOutcome.ACCEPTED
             record.message = f"accepted: {followed.title} {job.display_state}"
             record.reason = f"{followed.title} {job.display_state}"
             now = self._clock.now()
@@ -231,7 +232,7 @@ class ActionSender:
 
         return await self._decide(ACCEPT, diffids, options.words(), send, answered)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, RetryRecord]:
+    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, decided again now;
         each sent exactly once, never repeated. With ``reinstall`` the answer is an
         uninstall job, shown on the diff's panel as the answer described it."""
@@ -239,8 +240,8 @@ class ActionSender:
         def send(view: JobView) -> Awaitable[UninstallJob | None]:
             return self._client.reject(view.diffid, reinstall)
 
-        def answered(view: JobView, record: RetryRecord, job: UninstallJob | None) -> None:
-            record.outcome = "accepted"
+        def answered(view: JobView, record: ActionRecord, job: UninstallJob | None) -> None:
+            record.outcome = ActionOutcome.ACCEPTED
             record.message = "rejected: the image is unlocked"
             record.reason = "rejected"
             now = self._clock.now()
@@ -252,7 +253,7 @@ class ActionSender:
             )
             self._followed.record_decision(view, dataclasses.replace(view.entry, rejected=rejected))
             if job is not None:
-                followed = FollowedJob("uninstall", job.uninstalljobid, job)
+                followed = FollowedJob(JobKind.UNINSTALL, job.uninstalljobid, job)
                 record.message += f"; {followed.title} {job.display_state}"
                 record.reason += f"; {followed.title} {job.display_state}"
                 self._followed.follow(view, followed)
@@ -265,14 +266,14 @@ class ActionSender:
         diffids: Iterable[int],
         options: str,
         send: Callable[[JobView], Awaitable[_T]],
-        answered: Callable[[JobView, RetryRecord, _T], None],
-    ) -> dict[int, RetryRecord]:
+        answered: Callable[[JobView, ActionRecord, _T], None],
+    ) -> dict[int, ActionRecord]:
         chosen = [self._board.views[diffid] for diffid in self.plan(action, diffids).send]
-        records: dict[int, RetryRecord] = {}
+        records: dict[int, ActionRecord] = {}
         for view in chosen:
-            record = RetryRecord(
+            record = ActionRecord(
                 at=self._clock.now(),
-                outcome="sent",
+                outcome=ActionOutcome.SENT,
                 message=f"{action.name} sent",
                 action=action.name,
                 options=options,
@@ -283,9 +284,9 @@ class ActionSender:
             self._board.changed(view)
         limit = asyncio.Semaphore(self._settings.max_in_flight)
 
-        async def one(view: JobView, record: RetryRecord) -> None:
+        async def one(view: JobView, record: ActionRecord) -> None:
             def unknown(message: str) -> None:
-                record.outcome = "unknown"
+                record.outcome = ActionOutcome.UNKNOWN
                 record.message = f"outcome unknown: {message}"
                 record.reason = message
 
@@ -307,19 +308,23 @@ class ActionSender:
         await asyncio.gather(*(one(view, records[view.diffid]) for view in chosen))
         return records
 
-    def _retry_unknown(self, view: JobView, record: RetryRecord, message: str) -> None:
-        record.outcome = "unknown"
+    def _retry_unknown(self, view: JobView, record: ActionRecord, message: str) -> None:
+        record.outcome = ActionOutcome.UNKNOWN
         record.message = f"outcome unknown: {message}"
         record.reason = message
         view.outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
-    def _action_refused(self, diffid: int, record: RetryRecord, exc: ApiError) -> None:
-        """The request was refused before it could act (auth, 429, 503, no connection)."""
-        record.outcome = "failed"
+    def _not_done(self, diffid: int, record: ActionRecord, exc: ApiError) -> None:
+        """The server refused the request (with its reason), or it did not act on it
+        (the keys, 429, 503, no connection)."""
+        record.outcome = exc.action_outcome
+        record.reason = str(exc)
+        if record.outcome is ActionOutcome.REFUSED:
+            record.message = f"{record.outcome}: {plain(str(exc))}"
+            return
         verb = "retried" if record.action == "retry" else f"{record.action}ed"
         record.message = f"not {verb}: {plain(str(exc))}"
-        record.reason = str(exc)
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
 
@@ -329,28 +334,24 @@ class ActionSender:
         never repeated, and journaled (refusals too). The caller watches the new diff.
 
         Errors propagate: :class:`~tui.api.errors.BadRequest` carries the server's reason ("Image
-        locked by diffid N"), :class:`~tui.api.errors.RetryOutcomeUnknown` means it may exist.
+        locked by diffid N"), :class:`~tui.api.errors.ActionOutcomeUnknown` means it may exist.
         """
         asked = f"image {imageid} on machine {machineid}"
         await self.wait_for_slot()
         try:
             job = await self._client.create(imageid, machineid)
-        except BadRequest as exc:
-            self._journal_create(None, "refused", f"{asked}: {exc}")
-            raise
         except ApiError as exc:
-            outcome = "unknown" if exc.may_have_acted else "not done"
-            self._journal_create(None, outcome, f"{asked}: {exc}")
+            self._journal_create(None, exc.action_outcome, f"{asked}: {exc}")
             raise
         self._board.heard()
-        self._journal_create(job.diffid, "accepted", asked)
+        self._journal_create(job.diffid, ActionOutcome.ACCEPTED, asked)
         return job
 
-    def _journal_create(self, diffid: int | None, outcome: str, reason: str) -> None:
+    def _journal_create(self, diffid: int | None, outcome: ActionOutcome, reason: str) -> None:
         self._board.event(
             JournalEvent(
                 at=self._clock.now(),
-                kind="action",
+                kind=EventKind.ACTION,
                 diffid=diffid,
                 action="create",
                 outcome=outcome,
@@ -360,18 +361,20 @@ class ActionSender:
 
     def settle_unknown(self, view: JobView, job: DiffJob, *, still_polling: bool) -> None:
         """A status read after a retry of unknown outcome: settle it when it tells."""
-        record = next((r for r in reversed(view.retries) if r.outcome == "unknown"), None)
+        record = next(
+            (r for r in reversed(view.retries) if r.outcome is ActionOutcome.UNKNOWN), None
+        )
         if not job.is_terminal:
             view.outcome_unknown = False
             if record is not None:
-                record.outcome = "accepted"
+                record.outcome = ActionOutcome.ACCEPTED
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
                 self._board.journal_action(view, record)
         elif not still_polling:
             view.outcome_unknown = False
             if record is not None:
-                record.outcome = "failed"
+                record.outcome = ActionOutcome.NOT_DONE
                 record.message = (
                     f"the retry did not take effect (status still {job.display_state}); "
                     "retry again if needed"

@@ -8,18 +8,20 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from tui.api.errors import ApiError
-from tui.domain.jobs import JobState, UninstallJob, VersionJob
+from tui.domain.actions import ActionOutcome
+from tui.domain.jobs import JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.polling.job_view import (
     AcceptOptions,
+    ActionRecord,
     FollowedJob,
     FollowKey,
     JobView,
     PollFailure,
     PollKey,
-    RetryRecord,
 )
 from tui.polling.view_board import ViewBoard
+from tui.store.journal import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +29,10 @@ PAST: Final = {"accept": "accepted", "reject": "rejected"}
 """A decision's name in the past tense."""
 
 
-def _saved_record(action: str, at: float, options: str) -> RetryRecord:
+def _saved_record(action: str, at: float, options: str) -> ActionRecord:
     past = PAST[action]
-    return RetryRecord(
-        at=at, outcome="accepted", message=past, by="saved", reason=past, action=action,
+    return ActionRecord(
+        at=at, outcome=ActionOutcome.ACCEPTED, message=past, by="saved", reason=past, action=action,
         options=options,
     )  # fmt: skip
 
@@ -94,9 +96,9 @@ class FollowedJobs:
     def follow(self, view: JobView, followed: FollowedJob) -> None:
         """Show ``followed`` on ``view``'s panel; poll it until it ends when it can be."""
         view.followed = followed
-        if followed.kind != "version" or followed.job.is_terminal:
+        if followed.kind is not JobKind.VERSION or followed.job.is_terminal:
             return
-        key = FollowKey("version", followed.jobid)
+        key = FollowKey(JobKind.VERSION, followed.jobid)
         self._diff_of[key] = view.diffid
         job = followed.job
         self._scheduler.add(
@@ -118,13 +120,13 @@ class FollowedJobs:
             )
             view.decision = _saved_record("accept", accepted.at, options.words())
             job = _saved_version(accepted.imageversionid, accepted.last)
-            self.follow(view, FollowedJob("version", accepted.imageversionid, job))
+            self.follow(view, FollowedJob(JobKind.VERSION, accepted.imageversionid, job))
         elif rejected is not None:
             words = f"reinstall={int(rejected.reinstall)}"
             view.decision = _saved_record("reject", rejected.at, words)
             if rejected.uninstalljobid is not None and rejected.last is not None:
                 uninstall = _saved_uninstall(rejected.uninstalljobid, rejected.last)
-                view.followed = FollowedJob("uninstall", rejected.uninstalljobid, uninstall)
+                view.followed = FollowedJob(JobKind.UNINSTALL, rejected.uninstalljobid, uninstall)
 
     def record_decision(self, view: JobView, entry: WatchEntry) -> None:
         """Keep ``entry``'s decision on the view and hand it to the watchlist."""
@@ -183,7 +185,7 @@ class FollowedJobs:
         if before.display_state != job.display_state:
             board.journal(
                 view,
-                kind="state",
+                kind=EventKind.STATE,
                 old=f"{followed.title}: {before.display_state}",
                 new=f"{followed.title}: {job.display_state}",
                 job_time=job.updated,

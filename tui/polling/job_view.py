@@ -12,18 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol, TypeAlias, TypeVar
+from typing import Final, Protocol, TypeAlias, TypeVar
 
 from tui.api.error_words import describe_poll_error, next_try_text, poll_error_parts
 from tui.api.errors import ApiError
-from tui.domain.jobs import DiffJob, JobState, UninstallJob, VersionJob
+from tui.domain.actions import ActionOutcome
+from tui.domain.jobs import DiffJob, JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.text import plain
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.store.journal import new_ref
 
 _T = TypeVar("_T")
-
-RETRY_OUTCOMES: Final = ("sent", "accepted", "rejected", "unknown", "failed")
 
 
 class PollClient(Protocol):
@@ -94,7 +93,7 @@ class FollowKey:
     """Names a job that an action on a diff started, for the scheduler: never equal to
     a diff ID (the diffs' keys), so both kinds share one scheduler and one cap."""
 
-    kind: Literal["version"]
+    kind: JobKind
     jobid: int
 
 
@@ -125,21 +124,20 @@ class AcceptOptions:
 
 
 @dataclass
-class RetryRecord:
+class ActionRecord:
     """One action this app sent (or learned about): a retry (newest last in
     ``JobView.retries``), or the diff's accept or reject (``JobView.decision``)."""
 
     at: float
-    """Wall time the retry was sent."""
-    outcome: str
-    """``"sent"`` (no answer yet), ``"accepted"``, ``"rejected"``, ``"unknown"``, ``"failed"``."""
+    """Wall time the action was sent."""
+    outcome: ActionOutcome
     message: str
     """Human words, safe to show as plain text."""
     by: str = "this app"
     reason: str | None = None
     """The words behind the outcome alone (the server's reason when it gave one)."""
     ref: str = field(default_factory=new_ref)
-    """Ties this retry's journal events together (its sending, its outcome)."""
+    """Ties this action's journal events together (its sending, its outcome)."""
     action: str = "retry"
     """``"retry"``, ``"accept"`` or ``"reject"``."""
     options: str = ""
@@ -155,7 +153,7 @@ class FollowedJob:
     for it.
     """
 
-    kind: Literal["version", "uninstall"]
+    kind: JobKind
     jobid: int
     job: VersionJob | UninstallJob
     """The last answer about it."""
@@ -165,18 +163,14 @@ class FollowedJob:
     """Wall time of its next poll; None when none is planned."""
 
     @property
-    def followed(self) -> bool:
+    def pollable(self) -> bool:
         """True when its status can be read (an image-version job)."""
-        return self.kind == "version"
+        return self.kind is JobKind.VERSION
 
     @property
     def title(self) -> str:
         """``image version 7001`` or ``uninstall job 88``."""
-        return (
-            f"image version {self.jobid}"
-            if self.kind == "version"
-            else (f"uninstall job {self.jobid}")
-        )
+        return f"{self.kind.noun} {self.jobid}"
 
 
 @dataclass
@@ -196,9 +190,9 @@ class JobView:
     """Wall time of the next poll; None when none is planned (confirmed terminal)."""
     retry_in_flight: bool = False
     outcome_unknown: bool = False
-    """A retry may or may not have happened; status polls are settling it."""
-    retries: list[RetryRecord] = field(default_factory=list)
-    decision: RetryRecord | None = None
+    """The last retry may or may not have happened; status polls are settling it."""
+    retries: list[ActionRecord] = field(default_factory=list)
+    decision: ActionRecord | None = None
     """The accept or reject this app sent for the diff (one per diff, by the API)."""
     decision_in_flight: bool = False
     followed: FollowedJob | None = None
@@ -286,7 +280,8 @@ class JobView:
         "Image locked by diffid N" or its last retry was refused with it; else None."""
         state = self.state
         last = self.retries[-1] if self.retries else None
-        if last is not None and last.outcome == "rejected" and (state is None or state.is_terminal):
+        refused = last is not None and last.outcome is ActionOutcome.REFUSED
+        if refused and last is not None and (state is None or state.is_terminal):
             holder = locked_by(last.reason)
             if holder is not None:
                 return holder

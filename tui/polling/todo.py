@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Literal
 
 from tui.api.errors import NotFound
-from tui.domain.jobs import JobState
+from tui.domain.actions import ActionOutcome
+from tui.domain.jobs import JobKind, JobState
 
 if TYPE_CHECKING:
     from tui.polling.job_view import JobView
@@ -48,19 +49,18 @@ def todo_reason(view: JobView) -> TodoReason | None:
         if isinstance(failure.error, NotFound):
             return "not found"
     decision = view.decision
-    if view.outcome_unknown or (
-        decision is not None and not view.decision_in_flight and decision.outcome == "unknown"
-    ):
+    settled = decision.outcome if decision is not None and not view.decision_in_flight else None
+    if view.outcome_unknown or settled is ActionOutcome.UNKNOWN:
         return "unknown"
     if view.entry.decided:
         return "version failed" if _version_failed(view) else None
-    if decision is not None and not view.decision_in_flight and decision.outcome == "rejected":
+    if settled is ActionOutcome.REFUSED:
         return "refused"
     state = view.state
     if state is None or not state.is_terminal:
         return None
     last_retry = view.retries[-1] if view.retries else None
-    if last_retry is not None and last_retry.outcome == "rejected":
+    if last_retry is not None and last_retry.outcome is ActionOutcome.REFUSED:
         # Refused and the diff is still where it was: the reason is the server's.
         return "refused"
     return "failed" if state is JobState.FAILED else "decide"
@@ -68,7 +68,7 @@ def todo_reason(view: JobView) -> TodoReason | None:
 
 def _version_failed(view: JobView) -> bool:
     followed = view.followed
-    if followed is None or followed.kind != "version":
+    if followed is None or followed.kind is not JobKind.VERSION:
         return False
     job = followed.job
     return job.failed or job.known_state is JobState.FAILED

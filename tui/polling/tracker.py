@@ -29,33 +29,31 @@ from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.polling.action_sender import ActionSender
 from tui.polling.followed_jobs import FollowedJobs
 from tui.polling.job_view import (
-    RETRY_OUTCOMES,
     AcceptOptions,
+    ActionRecord,
     FollowedJob,
     FollowKey,
     JobView,
     PollFailure,
     PollKey,
-    RetryRecord,
     StatusClient,
     locked_by,
 )
 from tui.polling.plan import Action, Plan
 from tui.polling.scheduler import PollScheduler
 from tui.polling.view_board import ViewBoard
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 __all__ = [
-    "RETRY_OUTCOMES",
     "SAVE_INTERVAL",
     "SAVE_SECONDS_PER_DIFF",
     "AcceptOptions",
+    "ActionRecord",
     "FollowKey",
     "FollowedJob",
     "JobView",
     "PollFailure",
     "PollKey",
-    "RetryRecord",
     "StatusClient",
     "Tracker",
     "locked_by",
@@ -402,7 +400,7 @@ class Tracker:
             self._dirty.add(view.diffid)
         if before is not None and before != job.display_state:
             self._board.journal(
-                view, kind="state", old=before, new=job.display_state, job_time=job.updated
+                view, kind=EventKind.STATE, old=before, new=job.display_state, job_time=job.updated
             )
 
     def _keys_refused(self, exc: ApiError, delay: float) -> None:
@@ -456,19 +454,19 @@ class Tracker:
             task.cancel()
 
     # ------------------------------------------------------------------ actions
-    async def retry(self, diffids: Iterable[int]) -> dict[int, RetryRecord]:
+    async def retry(self, diffids: Iterable[int]) -> dict[int, ActionRecord]:
         """Retry the diffs that :data:`~tui.polling.plan.RETRY`'s plan sends, each once (see
         :meth:`ActionSender.retry`); returns the record of each retry sent, by diff ID."""
         return await self._actions.retry(diffids)
 
     async def accept(
         self, diffids: Iterable[int], options: AcceptOptions
-    ) -> dict[int, RetryRecord]:
+    ) -> dict[int, ActionRecord]:
         """Accept the diffs that :data:`~tui.polling.plan.ACCEPT`'s plan sends, each once, and
         follow the version jobs they start (see :meth:`ActionSender.accept`)."""
         return await self._actions.accept(diffids, options)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, RetryRecord]:
+    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, each once (see
         :meth:`ActionSender.reject`)."""
         return await self._actions.reject(diffids, reinstall)

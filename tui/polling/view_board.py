@@ -5,52 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any
 
 from tui.domain.clock import Clock
-from tui.domain.jobs import JobState
-from tui.polling.job_view import JobView, PollKey, RetryRecord
+from tui.domain.jobs import StateGroup
+from tui.polling.job_view import ActionRecord, JobView, PollKey
 from tui.polling.scheduler import PollScheduler
 from tui.polling.todo import todo_reason
-from tui.store.journal import JournalEvent
+from tui.store.journal import EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
 
-_JOURNAL_OUTCOMES: Final = {
-    "sent": "sent",
-    "accepted": "accepted",
-    "rejected": "refused",
-    "failed": "not done",
-    "unknown": "unknown",
-}
-"""A retry's outcome in the journal's words (see :data:`tui.store.journal.ACTION_OUTCOMES`)."""
-
-STATE_GROUPS: Final = ("running", "waiting", "completed", "failed", "unknown")
-"""How :func:`count_states` splits the views: each view is in exactly one group."""
-
-
-def state_group(view: JobView) -> str:
-    """The one of :data:`STATE_GROUPS` that ``view`` is counted in."""
-    state = view.state
-    if state is None:
-        return "unknown"
-    if state is JobState.RUNNING:
-        return "running"
-    if state.is_waiting:
-        return "waiting"
-    if state is JobState.COMPLETED:
-        return "completed"
-    return "failed"
-
 
 def count_states(views: Iterable[JobView]) -> dict[str, int]:
-    """Views per :data:`STATE_GROUPS` group, plus ``erroring``: those whose last poll
+    """Views per :class:`~tui.domain.jobs.StateGroup`, plus ``erroring``: those whose last poll
     failed (any state), and ``todo``: those that need the operator (any state, see
     :func:`~tui.polling.todo.todo_reason`). Counted afresh: :meth:`ViewBoard.counts`
     keeps the same up to date."""
-    counts = dict.fromkeys((*STATE_GROUPS, "erroring", "todo"), 0)
+    counts: dict[str, int] = dict.fromkeys((*StateGroup, "erroring", "todo"), 0)
     for view in views:
-        counts[state_group(view)] += 1
+        counts[StateGroup.of(view.state)] += 1
         counts["erroring"] += view.poll_error is not None
         counts["todo"] += todo_reason(view) is not None
     return counts
@@ -105,7 +79,7 @@ class ViewBoard:
                 counts["todo"] -= was[2]
             view = views.get(diffid)
             if view is not None:
-                group, erroring = state_group(view), view.poll_failure is not None
+                group, erroring = StateGroup.of(view.state), view.poll_failure is not None
                 todo = todo_reason(view) is not None
                 counted[diffid] = (group, erroring, todo)
                 counts[group] += 1
@@ -150,7 +124,7 @@ class ViewBoard:
         except Exception:
             logger.exception("on_change callback failed")
 
-    def journal_action(self, view: JobView, record: RetryRecord) -> None:
+    def journal_action(self, view: JobView, record: ActionRecord) -> None:
         """Journal an action's sending or outcome, as ``record`` says it now."""
         # Each outcome replaces the sending in the lifecycle: keep what was asked in it.
         reason = record.reason
@@ -158,9 +132,9 @@ class ViewBoard:
             reason = f"{record.options}; {reason}" if reason else record.options
         self.journal(
             view,
-            kind="action",
+            kind=EventKind.ACTION,
             action=record.action,
-            outcome=_JOURNAL_OUTCOMES.get(record.outcome, record.outcome),
+            outcome=record.outcome,
             reason=reason,
             ref=record.ref,
         )

@@ -251,7 +251,8 @@ class Account:
 
     def _diff_info(self, diff: Diff, state: int) -> dict[str, Any]:
         if diff.info is None:
-            diff.info = make_info(diff, random.Random(f"info:{self.seed}:{diff.diffid}"))
+            rng = random.Random(f"info:{self.seed}:{diff.diffid}")
+            diff.info = make_info(diff.diffid, diff.machineid, diff.imageid, diff.files, rng)
         info = diff.info
         if state != 5:
             # The differences are only known once the analysis has completed.

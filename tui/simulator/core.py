@@ -13,7 +13,7 @@ from typing import Any, Unpack
 from urllib.parse import parse_qs, urlsplit
 
 from tui.simulator.account import Account, DiffOptions
-from tui.simulator.demo import add_demo_diffs
+from tui.simulator.demo import demo_diffs
 from tui.simulator.faults import Fault, Faults, check_fault, fault_response, tamper
 from tui.simulator.replies import DROPPED, Reply, error_reply
 from tui.simulator.requests import RateLimit, RequestRecord, int_or_none, max_in_window, route
@@ -76,7 +76,8 @@ class Simulator:
         self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
         if seed_demo:
-            add_demo_diffs(self)
+            for diffid, options in demo_diffs(seed):
+                self.add_diff(diffid, **options)
 
     # --- lifecycle of the server -----------------------------------------------------------
 

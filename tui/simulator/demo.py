@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from tui.simulator.account import image_of, seeded_traits
+from tui.simulator.account import DiffOptions, image_of, seeded_traits
 from tui.simulator.runs import ETA_ERROR_LIMIT
-
-if TYPE_CHECKING:
-    from tui.simulator.core import Simulator
 
 
 @dataclass(frozen=True)
@@ -101,16 +98,17 @@ DEMO_DIFFS: Final[list[tuple[int, str]]] = [(spec.diffid, spec.label) for spec i
 """The seeded demo set as (diffid, operator-like label), to seed the ``--demo`` watchlist."""
 
 
-def add_demo_diffs(simulator: Simulator) -> None:
-    """Add the diffs of ``DEMO_DIFFS``, covering every state, and the lock chain."""
-    rng = random.Random(f"demo:{simulator.seed}")
+def demo_diffs(seed: int) -> list[tuple[int, DiffOptions]]:
+    """The diffs of ``DEMO_DIFFS``, covering every state, and the lock chain, as the
+    simulator of ``seed`` adds them (``Simulator.add_diff(diffid, **options)``)."""
+    rng = random.Random(f"demo:{seed}")
+    diffs: list[tuple[int, DiffOptions]] = []
     for spec in DEMO_SPECS:
         imageid = spec.imageid if spec.imageid is not None else image_of(spec.diffid)
         allocations, version_error = (
-            seeded_traits(simulator.seed, spec.diffid, imageid) if spec.seeded else (False, None)
+            seeded_traits(seed, spec.diffid, imageid) if spec.seeded else (False, None)
         )
-        simulator.add_diff(
-            spec.diffid,
+        options = DiffOptions(
             state=spec.state,
             progress=spec.progress,
             duration=spec.duration,
@@ -123,3 +121,5 @@ def add_demo_diffs(simulator: Simulator) -> None:
             allocations=allocations,
             version_error=version_error,
         )
+        diffs.append((spec.diffid, options))
+    return diffs

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from tui.simulator.account import Diff
+from typing import Any, Final
 
 _GAMES: Final = ((1187, "Starfall Arena"), (2044, "Ironclad Tactics"), (3310, "Driftline"))
 _DIRS: Final = (
@@ -36,9 +33,13 @@ _WORDS: Final = [
 ]
 
 
-def make_info(diff: Diff, rng: random.Random) -> dict[str, Any]:
-    gameid, game_name = _GAMES[diff.diffid % len(_GAMES)]
-    total = diff.files if diff.files is not None else rng.randint(3, 80)
+def make_info(
+    diffid: int, machineid: int, imageid: int, files: int | None, rng: random.Random
+) -> dict[str, Any]:
+    """The ``diff_info`` of a diff of ``machineid`` against ``imageid`` that changed
+    ``files`` files (None: a few drawn from ``rng``)."""
+    gameid, game_name = _GAMES[diffid % len(_GAMES)]
+    total = files if files is not None else rng.randint(3, 80)
     base_time = 1_760_000_000 + rng.randint(0, 5_000_000)
     maps: dict[str, dict[str, dict[str, Any]]] = {"added": {}, "modified": {}, "removed": {}}
     while sum(len(m) for m in maps.values()) < total:
@@ -56,13 +57,13 @@ def make_info(diff: Diff, rng: random.Random) -> dict[str, Any]:
     return {
         "game": {"gameid": gameid, "name": game_name},
         "machine": {
-            "machineid": diff.machineid,
-            "name": f"build-{rng.choice(('eu', 'us', 'ap'))}-{diff.machineid % 100:02d}",
+            "machineid": machineid,
+            "name": f"build-{rng.choice(('eu', 'us', 'ap'))}-{machineid % 100:02d}",
         },
         "image": {
-            "imageid": diff.imageid,
+            "imageid": imageid,
             "name": f"{game_name.lower().replace(' ', '-')}-live",
-            "imageversionid": diff.imageid * 10 + rng.randint(1, 9),
+            "imageversionid": imageid * 10 + rng.randint(1, 9),
         },
         **maps,
     }

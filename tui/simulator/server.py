@@ -11,13 +11,31 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tui.simulator.replies import Reply
 
-if TYPE_CHECKING:
-    from tui.simulator.core import Simulator
+
+class Backend(Protocol):
+    """What the server hands requests to: :class:`tui.simulator.core.Simulator`.
+
+    A Protocol so that the server, which the simulator starts, need not import it.
+    """
+
+    errors: list[str]
+    """Errors the server hit while handling a request (never printed as tracebacks)."""
+    verbose: bool
+    """Log each request on stderr (in the foreground)."""
+
+    @property
+    def outage_mode(self) -> str | None:
+        """``"reset"`` while every connection is to be reset, else another mode or None."""
+        ...
+
+    def respond(self, method: str, target: str, authorization: str) -> Reply:
+        """The reply to one request."""
+        ...
 
 
 def is_loopback(host: str) -> bool:
@@ -37,7 +55,7 @@ class SimulatorServer(ThreadingHTTPServer):
     request_queue_size = 128
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+    def __init__(self, address: tuple[str, int], simulator: Backend) -> None:
         self.simulator = simulator
         self.open_sockets: set[socket.socket] = set()
         self.resetting: set[socket.socket] = set()
@@ -129,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         _send(self, response)
 
 
-def make_server(host: str, port: int, simulator: Simulator) -> SimulatorServer:
+def make_server(host: str, port: int, simulator: Backend) -> SimulatorServer:
     """A server bound to ``host:port`` (IPv6 when the host is), not yet serving."""
     server_class = SimulatorServer6 if ":" in host else SimulatorServer
     return server_class((host.strip("[]"), port), simulator)

@@ -19,7 +19,9 @@ and human words, and the words pass through :func:`tui.store.log_file.redact`.
 
 Example:
     >>> journal = Journal(None)  # in memory: tests, or a run with no data folder
-    >>> journal.append(JournalEvent(at=10.0, kind="state", diffid=7, old="Running", new="Failed"))
+    >>> journal.append(
+    ...     JournalEvent(at=10.0, kind=EventKind.STATE, diffid=7, old="Running", new="Failed")
+    ... )
     >>> describe(journal.read()[0])
     'Running → Failed'
 """
@@ -35,8 +37,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from tui.domain.wording import duration
 from tui.store.atomic_file import ensure_private_dir, file_lock
@@ -50,15 +53,17 @@ MAX_BYTES: Final = 1024 * 1024
 KEEP_ROTATED: Final = 3
 """Rotated files kept (``.1`` newest .. ``.3`` oldest): at most 4 MiB in all."""
 
-EventKind = Literal["state", "action", "outage"]
-EVENT_KINDS: Final[frozenset[str]] = frozenset({"state", "action", "outage"})
 
-ACTION_OUTCOMES: Final = ("sent", "accepted", "refused", "not done", "unknown")
-"""``sent``: on its way, no answer yet. ``accepted``: the server did it.
-``refused``: the server answered no, with its reason. ``not done``: it did not
-happen (never reached the server, a 429/503/auth answer before acting, or an
-unknown outcome that status polls settled as not taken). ``unknown``: sent, and
-no answer tells whether it happened; status polls settle it later (same ``ref``)."""
+class EventKind(StrEnum):
+    """What a :class:`JournalEvent` is about; its value is the file's ``kind``."""
+
+    STATE = "state"
+    """A diff's state changed."""
+    ACTION = "action"
+    """An action on a diff was sent, or its outcome came."""
+    OUTAGE = "outage"
+    """The connection was lost, or came back."""
+
 
 _FIELDS: Final = {
     # dataclass field -> JSON key (the file format; stable)
@@ -84,8 +89,10 @@ class JournalEvent:
 
     * ``state``: ``diffid``, ``label``, ``old`` -> ``new`` (state names; ``old`` is
       None when nothing was known before), ``job_time`` (the job's own ``jobupdated``).
-    * ``action``: ``diffid``, ``label``, ``action`` (``"retry"``), ``outcome`` (one of
-      :data:`ACTION_OUTCOMES`), ``reason`` (words, the server's when it gave any),
+    * ``action``: ``diffid``, ``label``, ``action`` (``"retry"``, ``"accept"``,
+      ``"reject"``, ``"create"``), ``outcome`` (a
+      :class:`~tui.domain.actions.ActionOutcome`'s value), ``reason`` (words, the
+      server's when it gave any),
       ``ref`` (the same for every event of one action: its sending and its outcome).
     * ``outage``: ``phase`` (``"start"`` or ``"end"``), ``reason``.
 
@@ -120,10 +127,11 @@ class JournalEvent:
         """Parse a stored line's object; :class:`ValueError` when it is not an event."""
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        kind = data.get("kind")
         at = data.get("at")
-        if kind not in EVENT_KINDS:
-            raise ValueError(f"unknown kind {kind!r}")
+        try:
+            kind = EventKind(str(data.get("kind")))
+        except ValueError:
+            raise ValueError(f"unknown kind {data.get('kind')!r}") from None
         if not isinstance(at, int | float) or isinstance(at, bool):
             raise ValueError("no time")
         values: dict[str, Any] = {"at": float(at), "kind": kind}
@@ -150,19 +158,19 @@ def _checked(name: str, value: object) -> object:
 def describe(event: JournalEvent) -> str:
     """What happened, in words, as plain data (the caller makes it safe to show).
 
-    >>> describe(JournalEvent(at=0, kind="action", action="retry", outcome="refused",
+    >>> describe(JournalEvent(at=0, kind=EventKind.ACTION, action="retry", outcome="refused",
     ...                       reason="diff is running"))
     'retry refused: diff is running'
-    >>> describe(JournalEvent(at=0, kind="outage", phase="start"))
+    >>> describe(JournalEvent(at=0, kind=EventKind.OUTAGE, phase="start"))
     'connection lost'
     """
-    if event.kind == "state":
+    if event.kind == EventKind.STATE:
         before = event.old if event.old else "not known"
         text = f"{before} → {event.new or 'not known'}"
         if event.job_time is not None:
             text += f" (job updated {_short_time(event.job_time, event.at)})"
         return text
-    if event.kind == "action":
+    if event.kind == EventKind.ACTION:
         text = f"{event.action or 'action'} {event.outcome or 'sent'}"
     else:
         text = "connection lost" if event.phase == "start" else "connection back"
@@ -184,7 +192,7 @@ def _short_time(stamp: float, beside: float) -> str:
 def columns(event: JournalEvent) -> tuple[str, str, str, str]:
     """(time, diff, label, what happened) of one line, as data: make it plain to show.
 
-    >>> columns(JournalEvent(at=0, kind="outage", phase="start"))[1:]
+    >>> columns(JournalEvent(at=0, kind=EventKind.OUTAGE, phase="start"))[1:]
     ('—', '', 'connection lost')
     """
     diff = f"#{event.diffid}" if event.diffid is not None else "—"
@@ -354,7 +362,7 @@ class Journal:
         latest: dict[str, JournalEvent] = {}
         sent_at: dict[str, float] = {}
         for event in self.read(diffid=diffid, asid=asid):
-            if event.kind != "action":
+            if event.kind != EventKind.ACTION:
                 continue
             ref = event.ref or f"@{event.at}"
             latest.setdefault(ref, event)
@@ -429,13 +437,17 @@ class OutageWatch:
             if last_answer_at is not None:
                 reason = f"last answer at {_short_time(last_answer_at, now)}"
             return JournalEvent(
-                at=now, kind="outage", asid=self._asid, phase="start", reason=reason
+                at=now, kind=EventKind.OUTAGE, asid=self._asid, phase="start", reason=reason
             )
         if poll_state != OFFLINE and self._offline_since is not None:
             lasted = duration(max(0.0, now - self._offline_since))
             self._offline_since = None
             return JournalEvent(
-                at=now, kind="outage", asid=self._asid, phase="end", reason=f"offline for {lasted}"
+                at=now,
+                kind=EventKind.OUTAGE,
+                asid=self._asid,
+                phase="end",
+                reason=f"offline for {lasted}",
             )
         return None
 

@@ -66,7 +66,7 @@ class ImageDiffApp(ThemedApp):
 
     Example:
         >>> # ImageDiffApp(client, entries, watchlist=session, clock=SystemClock(),
-        >>> #              options=AppOptions(profile="prod", asid=1234, host="api...")).run()
+        >>> #              options=AppOptions(profile="prod", asid=1234, api_host="api...")).run()
     """
 
     TITLE = "imagediff-tui"
@@ -305,7 +305,7 @@ class ImageDiffApp(ThemedApp):
             self.options,
             profile=opened.profile,
             asid=opened.asid,
-            host=opened.host,
+            api_host=opened.api_host,
             api_url=opened.api_url,
             notices=[],
         )

@@ -57,7 +57,8 @@ class AppOptions:
 
     profile: str
     asid: int
-    host: str
+    api_host: str
+    """The API's host name (and port), as the header shows it."""
     api_url: str = ""
     """The account's API URL as the watchlist keys it (:func:`tui.store.config.account_url`)."""
     read_only: bool = False

@@ -115,7 +115,7 @@ def build_app(
     options = AppOptions(
         profile=settings.profile,
         asid=settings.asid,
-        host=host_of(settings.api_url),
+        api_host=host_of(settings.api_url),
         api_url=settings.account_url,
         read_only=launch.read_only or settings.ui.read_only,
         bell=settings.ui.bell,

@@ -54,7 +54,7 @@ class OpenedAccount:
 
     profile: str
     asid: int
-    host: str
+    api_host: str
     api_url: str
     """As the watchlist keys the account (:func:`tui.store.config.account_url`)."""
     client: ClanforgeClient
@@ -105,7 +105,7 @@ class ConfigProfiles:
         return OpenedAccount(
             profile=settings.profile,
             asid=settings.asid,
-            host=host_of(settings.api_url),
+            api_host=host_of(settings.api_url),
             api_url=settings.account_url,
             client=make_client(settings),
             entries=entries,

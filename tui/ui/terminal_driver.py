@@ -250,7 +250,7 @@ def handle_signals(
             log.debug("no handler for %s here", name)
 
 
-class SignalHost(Protocol):
+class SignalledApp(Protocol):
     """What :func:`exit_on_signals` asks of the app."""
 
     def request_exit(self, reason: str) -> None:
@@ -262,14 +262,16 @@ class SignalHost(Protocol):
 
 def exit_on_signals(app: App[Any], loop: asyncio.AbstractEventLoop) -> None:
     """SIGHUP is a hang-up (the terminal is gone: nothing more is written to it) and
-    SIGTERM asks ``app`` (a :class:`SignalHost`) to save and exit, as `q` does."""
-    host = cast(SignalHost, app)
+    SIGTERM asks ``app`` (a :class:`SignalledApp`) to save and exit, as `q` does."""
+    signalled = cast(SignalledApp, app)
 
     def on_sighup() -> None:
         driver = app._driver
         if isinstance(driver, HangupAwareDriver):
             driver.hang_up("SIGHUP")
         else:
-            host.terminal_hung_up("SIGHUP")
+            signalled.terminal_hung_up("SIGHUP")
 
-    handle_signals(loop, {"SIGHUP": on_sighup, "SIGTERM": lambda: host.request_exit("SIGTERM")})
+    handle_signals(
+        loop, {"SIGHUP": on_sighup, "SIGTERM": lambda: signalled.request_exit("SIGTERM")}
+    )

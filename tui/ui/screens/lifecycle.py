@@ -19,11 +19,19 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 
 from tui.api.errors import ApiError
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob
 from tui.domain.text import plain
 from tui.domain.wording import count_noun
 from tui.polling.plan import ACCEPT, REJECT, RETRY, Action
-from tui.polling.tracker import AcceptOptions, FollowedJob, JobView, RetryRecord, Tracker, locked_by
+from tui.polling.tracker import (
+    AcceptOptions,
+    ActionRecord,
+    FollowedJob,
+    JobView,
+    Tracker,
+    locked_by,
+)
 from tui.ui.screens.plan_text import listed, plan_text
 
 if TYPE_CHECKING:
@@ -32,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tui.ui.app")
 
-Sent: TypeAlias = Awaitable[dict[int, RetryRecord]]
+Sent: TypeAlias = Awaitable[dict[int, ActionRecord]]
 """An accept's or reject's sending: each diff's record when done."""
 _C = TypeVar("_C")
 
@@ -336,30 +344,27 @@ def _title(action: Action, count: int, what: str) -> str:
 
 
 def outcome_summary(
-    action: Action, ids: list[int], records: Mapping[int, RetryRecord]
+    action: Action, ids: list[int], records: Mapping[int, ActionRecord]
 ) -> tuple[str, SeverityLevel]:
     """An accept's or reject's outcome in words, counted, and how loud to say it."""
-    outcomes = Counter(record.outcome for record in records.values())
-    words = {"accepted": "done", "rejected": "refused", "failed": "not sent", "unknown": "unknown"}
-    parts = [f"{count} {words.get(name, name)}" for name, count in sorted(outcomes.items())]
-    refused = [r for r in records.values() if r.outcome != "accepted"]
-    if len(refused) == 1:
-        parts.append(plain(refused[0].message))
+    parts = [_counted(records)] if records else []
+    not_done = [r for r in records.values() if r.outcome is not ActionOutcome.ACCEPTED]
+    if len(not_done) == 1:
+        parts.append(plain(not_done[0].message))
     unsent = [diffid for diffid in ids if diffid not in records]
     if unsent:
         parts.append("not sent (changed meanwhile): " + ", ".join(f"#{d}" for d in unsent[:10]))
-    severity: SeverityLevel = "warning" if refused or unsent else "information"
+    severity: SeverityLevel = "warning" if not_done or unsent else "information"
     return f"{action.name.capitalize()}: " + "; ".join(parts), severity
 
 
 def _retry_summary(
-    asked: list[int], results: Mapping[int, RetryRecord]
+    asked: list[int], results: Mapping[int, ActionRecord]
 ) -> tuple[str, SeverityLevel]:
     """The retry's outcome in words, counted by outcome, and how loud to say it."""
-    counts = Counter(record.outcome for record in results.values())
-    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    summary = _counted(results)
     severity: SeverityLevel = "information"
-    if counts["unknown"] or counts["failed"] or counts["rejected"]:
+    if any(record.outcome is not ActionOutcome.ACCEPTED for record in results.values()):
         severity = "warning"
     # The tracker checks again: a diff that changed while the dialog was open is not sent.
     unsent = [diffid for diffid in asked if diffid not in results]
@@ -369,3 +374,11 @@ def _retry_summary(
         )
         severity = "warning"
     return summary, severity
+
+
+def _counted(records: Mapping[int, ActionRecord]) -> str:
+    """``1 accepted, 2 refused``: the records counted by outcome, in the outcomes' order."""
+    counts = Counter(record.outcome for record in records.values())
+    return ", ".join(
+        f"{counts[outcome]} {outcome}" for outcome in ActionOutcome if outcome in counts
+    )

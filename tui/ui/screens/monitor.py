@@ -43,7 +43,7 @@ from tui.ui.widgets.status_header import StatusHeader
 log = logging.getLogger("tui.ui.app")
 
 
-class MonitorHost(Protocol):
+class MonitorApp(Protocol):
     """What the monitor screen needs from the app (:class:`tui.ui.app.ImageDiffApp`)."""
 
     tracker: Tracker
@@ -74,22 +74,22 @@ class MonitorScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(app_wide=False)
 
-    def __init__(self, host: MonitorHost) -> None:
+    def __init__(self, owner: MonitorApp) -> None:
         super().__init__()
-        self._host = host
-        self.tracker = host.tracker
-        self.options = host.options
-        self.clock = host.clock
-        self._outages = OutageWatch(host.options.asid)
+        self._owner = owner
+        self.tracker = owner.tracker
+        self.options = owner.options
+        self.clock = owner.clock
+        self._outages = OutageWatch(owner.options.asid)
         self._pending_changes: set[int] = set()
         self._flush_scheduled = False
         self._last_visible: list[int] = []
         self.lifecycle = Lifecycle(self)
-        self.edits = WatchlistEdits(self, host)
+        self.edits = WatchlistEdits(self, owner)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(
-            profile=self.options.profile, asid=self.options.asid, host=self.options.host
+            profile=self.options.profile, asid=self.options.asid, api_host=self.options.api_host
         )
         job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
         job_list.compact = self.options.compact
@@ -219,7 +219,7 @@ class MonitorScreen(Screen[None]):
             last_answer_at=self.tracker.last_answer_at,
         )
         if event is not None:
-            self._host.journal.append(event)
+            self._owner.journal.append(event)
 
     # -- list events ----------------------------------------------------------
 
@@ -320,7 +320,7 @@ class MonitorScreen(Screen[None]):
                     view,
                     fetch=self.tracker.fetch_details,
                     now=self.clock.now,
-                    history=lambda: self._host.journal.actions(diffid, self.options.asid),
+                    history=lambda: self._owner.journal.actions(diffid, self.options.asid),
                     retry=retry,
                     accept=accept,
                     reject=reject,
@@ -334,7 +334,7 @@ class MonitorScreen(Screen[None]):
 
     def action_events(self) -> None:
         def load(limit: int) -> list[JournalEvent]:
-            return self._host.journal.read(asid=self.options.asid, limit=limit)
+            return self._owner.journal.read(asid=self.options.asid, limit=limit)
 
         # Imported when first shown: the first paint does not wait for it.
         from tui.ui.screens.events import EventsScreen

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import ago_text, eta_text
+from tui.polling.followed_jobs import PAST
 
 if TYPE_CHECKING:
-    from tui.polling.tracker import FollowedJob, JobView, RetryRecord
+    from tui.polling.tracker import ActionRecord, FollowedJob, JobView
 
 Tone = Literal["busy", "done", "error", "unknown", "dim"]
 """How the line reads: the renderer picks its style from this."""
@@ -30,9 +32,9 @@ def decision_line(view: JobView, now: float) -> tuple[str, Tone] | None:
     verb = decision.action
     if view.decision_in_flight:
         return f"⇪ {verb} sending… ({decision.options})", "busy"
-    if decision.outcome == "unknown":
+    if decision.outcome is ActionOutcome.UNKNOWN:
         return f"? {verb} outcome unknown: {plain(decision.reason or '')}", "unknown"
-    if decision.outcome != "accepted":
+    if decision.outcome is not ActionOutcome.ACCEPTED:
         # Refused by the server, or never reached it: the diff is as it was.
         return f"✗ {plain(decision.message)}", "error"
     followed = view.followed
@@ -49,11 +51,11 @@ def lock_line(view: JobView, lock_key: str) -> str | None:
     return f"✗ Image locked by diffid {holder} · {lock_key}: go to #{holder}"
 
 
-def _past(decision: RetryRecord) -> str:
-    return "accepted" if decision.action == "accept" else "rejected"
+def _past(decision: ActionRecord) -> str:
+    return PAST[decision.action]
 
 
-def _job_line(decision: RetryRecord, followed: FollowedJob, now: float) -> tuple[str, Tone]:
+def _job_line(decision: ActionRecord, followed: FollowedJob, now: float) -> tuple[str, Tone]:
     job = followed.job
     head = f"{followed.title} {plain(job.display_state, limit=40)}"
     state = job.known_state
@@ -67,7 +69,7 @@ def _job_line(decision: RetryRecord, followed: FollowedJob, now: float) -> tuple
     eta = eta_text(job.eta, now) if state is JobState.RUNNING else ""
     if eta:
         parts.append(eta)
-    if not followed.followed:
+    if not followed.pollable:
         parts.append("as the reject answered (the API has no status call for it)")
     if followed.poll_failure is not None:
         parts.append("⚠ " + plain(followed.poll_failure.words))

@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.domain.jobs import JobState
+from tui.domain.actions import ActionOutcome
+from tui.domain.jobs import JobState, StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
 from tui.polling.todo import todo_reason
@@ -74,13 +75,9 @@ PANEL_COMPONENT_CLASSES: Final[set[str]] = {
     "job-list--poll-error",
     "job-list--stale",
     "job-list--bar-empty",
-    *(f"job-list--fg-{name}" for name in ("waiting", "running", "completed", "failed")),
-    "job-list--fg-unknown",
-    *(f"job-list--badge-{name}" for name in ("waiting", "running", "completed", "failed")),
-    "job-list--badge-unknown",
+    *(f"job-list--fg-{group}" for group in StateGroup),
+    *(f"job-list--badge-{group}" for group in StateGroup),
 }
-
-StateClass = Literal["waiting", "running", "completed", "failed", "unknown"]
 
 GLYPHS: Final[dict[JobState | None, str]] = {
     JobState.CREATED: "○",
@@ -97,17 +94,6 @@ BAR_FULL: Final = "━"
 BAR_EMPTY_NO_COLOR: Final = "─"
 """The empty part of a progress bar when no colour is drawn (else it is BAR_FULL in a
 dim colour): a light line beside the heavy one, so the fill still shows."""
-
-
-def state_class(state: JobState | None) -> StateClass:
-    """The colour family of a state."""
-    if state is None:
-        return "unknown"
-    if state.is_waiting:
-        return "waiting"
-    if state is JobState.RUNNING:
-        return "running"
-    return "completed" if state is JobState.COMPLETED else "failed"
 
 
 LOCK_KEY: Final = "o"
@@ -128,8 +114,8 @@ class PanelStyles:
     stale: Style
     bar_empty: Style
     bar_empty_glyph: str
-    badge: dict[str, Style]
-    fg: dict[str, Style]
+    badge: dict[StateGroup, Style]
+    fg: dict[StateGroup, Style]
 
 
 Piece = tuple[str, Style]
@@ -172,7 +158,6 @@ def panel_styles(
     component: Callable[[str], Style], base: Style, *, colours_dropped: bool
 ) -> PanelStyles:
     """The panel's styles from the list's component classes (``component(name)``)."""
-    names = ("waiting", "running", "completed", "failed", "unknown")
 
     def get(name: str) -> Style:
         # Foreground only, so the row's cursor or selection tint shows behind it.
@@ -194,8 +179,8 @@ def panel_styles(
         stale=get("job-list--stale"),
         bar_empty=get("job-list--bar-empty"),
         bar_empty_glyph=BAR_EMPTY_NO_COLOR if colours_dropped else BAR_FULL,
-        badge={name: component(f"job-list--badge-{name}") for name in names},
-        fg={name: get(f"job-list--fg-{name}") for name in names},
+        badge={group: component(f"job-list--badge-{group}") for group in StateGroup},
+        fg={group: get(f"job-list--fg-{group}") for group in StateGroup},
     )
 
 
@@ -354,7 +339,7 @@ def render_panel(
     segments, so markup or escape sequences in it are shown, never obeyed.
     """
     state = view.state
-    family = state_class(state)
+    family = StateGroup.of(state)
     fg = styles.fg[family]
     if view.keys_refused:
         # Not the last state seen, as if it still held: nothing can be read now.
@@ -482,9 +467,9 @@ def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
     if tone == "unknown":
         return styles.poll_error
     if tone == "done":
-        return styles.fg["completed"]
+        return styles.fg[StateGroup.COMPLETED]
     if tone == "busy":
-        return styles.fg["running"]
+        return styles.fg[StateGroup.RUNNING]
     return styles.dim
 
 
@@ -506,11 +491,11 @@ def _problem(
     state = view.state
     if (
         last_retry is not None
-        and last_retry.outcome in ("rejected", "failed")
+        and last_retry.outcome in (ActionOutcome.REFUSED, ActionOutcome.NOT_DONE)
         and (state is None or state.is_terminal)
     ):
         # The diff is still where the refused retry left it: say why, above its old error.
-        prefix = "↻ retry " if last_retry.outcome == "rejected" else "↻ "
+        prefix = "↻ retry " if last_retry.outcome is ActionOutcome.REFUSED else "↻ "
         return prefix + plain(last_retry.message), styles.error
     if view.error and state is JobState.FAILED:
         return "✗ " + plain(view.error), styles.error

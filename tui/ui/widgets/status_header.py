@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.domain.jobs import StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import ago_text
 
@@ -32,9 +33,13 @@ POLL_GLYPHS = {
     "offline": "✕",
     "keys refused": "✕",
 }
-STATE_COUNTS = (("▶", "running"), ("◑", "waiting"), ("✓", "completed"), ("✗", "failed"))
-PARTITION = (*(key for _, key in STATE_COUNTS), "unknown")
-"""The counts that split the diffs by state: they add up to the number of diffs."""
+STATE_COUNTS = (
+    ("▶", StateGroup.RUNNING),
+    ("◑", StateGroup.WAITING),
+    ("✓", StateGroup.COMPLETED),
+    ("✗", StateGroup.FAILED),
+)
+"""The groups shown always, with their glyphs (the unknown ones only when there are)."""
 
 
 class StatusHeader(Widget):
@@ -44,7 +49,7 @@ class StatusHeader(Widget):
     repaint every second.
 
     Example:
-        >>> header = StatusHeader(profile="prod", asid=1234, host="api.multiplay.co.uk")
+        >>> header = StatusHeader(profile="prod", asid=1234, api_host="api.multiplay.co.uk")
     """
 
     DEFAULT_CSS = """
@@ -88,14 +93,14 @@ class StatusHeader(Widget):
         *,
         profile: str,
         asid: int,
-        host: str,
+        api_host: str,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id)
         self._profile = plain(profile)
         self._asid = asid
-        self._host = plain(host)
+        self._api_host = plain(api_host)
 
     def set_counts(self, counts: Mapping[str, int]) -> None:
         """New state counts (repaints only when they differ)."""
@@ -140,7 +145,7 @@ class StatusHeader(Widget):
         if self.read_only:
             line1.append("  READ-ONLY", style="bold reverse")
         line1.append(f"  {self.clock_text}", style="dim")
-        line1.append(f"  ASID {self._asid} · {self._host}")
+        line1.append(f"  ASID {self._asid} · {self._api_host}")
         # Narrow: the sort goes first (the column header marks it too), then the
         # counts lose their words, before anything is cut.
         for words, sort in ((True, True), (True, False), (False, False)):
@@ -168,15 +173,15 @@ class StatusHeader(Widget):
         for glyph, key in STATE_COUNTS:
             named = f" {key}" if words else ""
             line.append(f"{glyph} {counts.get(key, 0)}{named}{gap}")
-        if counts.get("unknown"):
+        if counts.get(StateGroup.UNKNOWN):
             # Until the first answer, so that the counts add up to the list.
             named = " not yet known" if words else ""
-            line.append(f"? {counts['unknown']}{named}{gap}")
+            line.append(f"? {counts[StateGroup.UNKNOWN]}{named}{gap}")
         if todo and not self.attention:
             named = " need you" if words else ""
             line.append(f"⚑ {todo}{named}{gap}", style="bold")
         if counts.get("erroring"):
-            partitioned = sum(counts.get(key, 0) for key in PARTITION)
+            partitioned = sum(counts.get(group, 0) for group in StateGroup)
             erroring = counts["erroring"]
             of = f" of {partitioned}" if words else ""
             line.append(f"│ ⚠ {erroring}{of} erroring  ")
