@@ -91,6 +91,9 @@ class ActionSender:
         self._followed = followed
         self._settings = settings
         self._apply_job = apply_job
+        self.just_created: set[int] = set()
+        """Diffs this app created and has not watched yet: once watched, they are
+        followed closely (see :meth:`~tui.polling.scheduler.PollScheduler.follow_closely`)."""
         self.retry_sent_at: dict[int, float] = {}
         """Monotonic time of the last retry per diff: older poll answers are dropped."""
 
@@ -228,7 +231,7 @@ class ActionSender:
                 last=LastStatus.from_job(job, now),
             )
             self._followed.record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
-            self._followed.follow(view, followed)
+            self._followed.follow(view, followed, just_started=True)
 
         return await self._decide(ACCEPT, diffids, options.words(), send, answered)
 
@@ -345,6 +348,7 @@ class ActionSender:
             raise
         self._board.heard()
         self._journal_create(job.diffid, ActionOutcome.ACCEPTED, asked)
+        self.just_created.add(job.diffid)
         return job
 
     def _journal_create(self, diffid: int | None, outcome: ActionOutcome, reason: str) -> None:

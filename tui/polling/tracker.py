@@ -221,6 +221,9 @@ class Tracker:
                     None if start is None else float(start),
                 )
             added.add(diffid)
+            if diffid in self._actions.just_created:
+                self._actions.just_created.discard(diffid)
+                self._scheduler.follow_closely(diffid)
             if entry.decided:
                 self._followed.restore_decision(view)
         if added:
