@@ -29,7 +29,13 @@ from tui.polling.todo import todo_reason
 from tui.polling.tracker import FollowedJob, JobView, Tracker
 from tui.store.journal import Journal, JournalEvent, OutageWatch
 from tui.ui.app_options import AppOptions, WatchlistPort
-from tui.ui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
+from tui.ui.screens.actions import (
+    ACTIONS,
+    FOOTER_ORDER,
+    WRITE_ACTIONS,
+    bindings,
+    palette_commands,
+)
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
 from tui.ui.screens.watchlist_edits import WatchlistEdits
 from tui.ui.watchlist_writes import WatchlistWrites
@@ -98,7 +104,7 @@ class MonitorScreen(Screen[None]):
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
         yield FilterBox(id="filter")
-        yield ReadyFooter()
+        yield ReadyFooter(order=FOOTER_ORDER)
 
     @property
     def job_list(self) -> JobList:
