@@ -445,7 +445,19 @@ class MonitorScreen(Screen[None]):
         self.notify(f"Copied {diffid}")
 
     def action_compact(self) -> None:
-        self.job_list.compact = not self.job_list.compact
+        compact = self.job_list.compact = not self.job_list.compact
+        save = self.options.save_compact
+        if save is None:
+            return
+        # Remembered like the theme: the view an operator with many diffs lives in.
+        try:
+            save(compact)
+        except Exception as exc:
+            self.notify(
+                f"Compact mode applied, but not saved: {plain(str(exc))}",
+                severity="warning",
+                markup=False,
+            )
 
     # -- command palette ------------------------------------------------------
 
