@@ -72,12 +72,13 @@ async def test_the_events_view_says_what_each_diff_of_the_to_do_needs_now(
         await wait_until(pilot, lambda: len(events._lines) == 2)
         newest, older = events._lines
         assert "#2" in newest and "#1" in older
-        assert newest.endswith("⚑ now: decide") and older.endswith("⚑ now: failed")
+        assert "⚑ decide now · Completed (was Running" in newest
+        assert "⚑ failed now · Failed (was Running" in older
         assert "⚑ 2 need you" in str(app.screen.query_one("#events-title").render())
         # A wide label is cut by cells: what follows it starts in the same column.
         from rich.cells import cell_len
 
         def what_column(line: str) -> int:
-            return cell_len(line[: line.index("Running")])
+            return cell_len(line[: line.index("⚑")])
 
         assert what_column(newest) == what_column(older)

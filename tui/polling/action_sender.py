@@ -219,7 +219,7 @@ class ActionSender:
             followed = FollowedJob(JobKind.VERSION, job.imageversionid, job)
             record.outcome = ActionOutcome.ACCEPTED
             record.message = f"accepted: {followed.title} {job.display_state}"
-            record.reason = f"{followed.title} {job.display_state}"
+            record.reason = followed.title
             now = self._clock.now()
             accepted = Accepted(
                 job.imageversionid,

@@ -144,8 +144,9 @@ def event_line(event: JournalEvent, todo: str | None = None) -> str:
     # Cut and padded by cells: a wide (CJK) character takes two, and columns must align.
     shown = truncate(plain(label), LABEL_WIDTH)
     shown += " " * (LABEL_WIDTH - cell_len(shown))
-    line = f"{when}  {diff:<9} {shown}  {plain(what)}"
-    return f"{line}  ⚑ now: {todo}" if todo else line
+    # Before what happened, not after: a long line is cut at the screen's edge.
+    now = f"⚑ {todo} now · " if todo else ""
+    return f"{when}  {diff:<9} {shown}  {now}{plain(what)}"
 
 
 def event_lines(events: list[JournalEvent], todo: Mapping[int, str]) -> list[str]:
@@ -202,7 +203,7 @@ class EventsScreen(Screen[int | None]):
     def compose(self) -> ComposeResult:
         title = "Events, newest first"
         if self._todo:
-            title += f" · ⚑ {len(self._todo)} need you (“⚑ now” on their newest line)"
+            title += f" · ⚑ {len(self._todo)} need you (“⚑ … now” on their newest line)"
         yield Static(title, id="events-title", markup=False)
         yield Input(
             placeholder="filter: diff, label, state, outcome · esc clears", id="events-filter"
