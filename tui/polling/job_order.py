@@ -57,5 +57,7 @@ def sort_value(view: JobView, key: SortKey) -> tuple[float, ...]:
     if key == "eta":
         eta = view.eta
         return (0, eta, view.diffid) if eta is not None else (1, 0.0, view.diffid)
-    seen = view.seen_at
-    return (-(seen if seen is not None else float("-inf")), view.diffid)
+    # The job's own time (jobupdated), as the time column shows it; not our poll's.
+    job = view.job
+    updated = job.updated if job is not None and job.updated else None
+    return (0, -updated, view.diffid) if updated is not None else (1, 0.0, view.diffid)
