@@ -190,7 +190,7 @@ def test_watch_until_terminal_with_exit_status(
     simulator.add_diff(4102, state=6)
     # speed 50: about one second left to run.
     simulator.add_diff(4103, state=4, progress=50, duration=100.0)
-    result = run_cli(cli_env, "watch", "4101", "4102", "4103", "--json", "--interval", "0.2")
+    result = run_cli(cli_env, "watch", "4101", "4102", "4103", "--json", "--interval", "1")
     assert result.returncode == 0, result.stderr
     lines = json_lines(result.stdout)
     for line in lines:
@@ -199,7 +199,7 @@ def test_watch_until_terminal_with_exit_status(
     assert [line["jobstateid"] for line in lines if line["diffid"] == 4103][-1] == 5
     assert simulator.count("status", 4101) == 1, "a terminal diff is not polled again"
 
-    result = run_cli(cli_env, "watch", "4101", "4102", "--exit-status", "--interval", "0.2")
+    result = run_cli(cli_env, "watch", "4101", "4102", "--exit-status", "--interval", "1")
     assert result.returncode == 1
     assert len(result.stdout.decode().splitlines()) == 2
     assert_clean(result)

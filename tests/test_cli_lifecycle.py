@@ -197,7 +197,7 @@ def test_version_status_and_watch_follow_the_version_to_its_end(
     assert missing["error"]["message"] == "Image version 99 not found"
     watch = run_cli(
         cli_env, "version", "watch", str(ok), str(failing),
-        "--exit-status", "--json", "--interval", "0.2",
+        "--exit-status", "--json", "--interval", "1",
     )  # fmt: skip
     assert watch.returncode == 1, "a version ended Failed"
     last = {line["imageversionid"]: line for line in json_lines(watch.stdout)}
@@ -215,9 +215,9 @@ if tui create --image 58108 --machine 7 2>locked.txt; then exit 10; fi
 grep -q "Image locked by diffid 4113" locked.txt
 vid=$(tui accept 4113 --restart 1 --json | "$PYTHON" -c \
     'import json, sys; print(json.loads(sys.stdin.readline())["imageversionid"])')
-tui version watch "$vid" --exit-status --interval 0.2 >/dev/null
+tui version watch "$vid" --exit-status --interval 1 >/dev/null
 tui retry 4108 >/dev/null
-tui watch 4108 --exit-status --interval 0.2
+tui watch 4108 --exit-status --interval 1
 """
 
 
@@ -271,3 +271,40 @@ def test_watchlist_list_shows_what_became_of_each_diff(
     assert lines[4101].endswith(f"accepted (image version {vid})")
     assert lines[4102].endswith("rejected")
     assert "accepted" not in lines[4103] and "rejected" not in lines[4103]
+
+
+def test_every_lifecycle_object_names_its_diff_when_the_answer_does_not(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    for diffid in (1201, 1202, 1203):
+        simulator.add_diff(diffid, state=5)
+    # The live API's shape: the version and uninstall jobs do not say which diff.
+    simulator.inject("live-shape", endpoint="accept", count=2)
+    simulator.inject("live-shape", endpoint="reject")
+    accepted = run_cli(cli_env, "accept", "1201", "1202", "--restart", "0", "--json")
+    assert accepted.returncode == 0, accepted.stderr
+    lines = json_lines(accepted.stdout)
+    assert [line["diffid"] for line in lines] == [1201, 1202]
+    assert all(set(line) == VERSION_KEYS for line in lines)
+    rejected = run_cli(cli_env, "reject", "1203", "--reinstall", "1", "--json")
+    assert [line["diffid"] for line in json_lines(rejected.stdout)] == [1203]
+
+
+def test_version_status_prints_what_a_read_has_and_the_diff_it_came_from(
+    cli_env: dict[str, str], simulator: Simulator
+) -> None:
+    simulator.add_diff(4101, state=5)
+    simulator.inject("live-shape", endpoint="accept")
+    accepted = run_cli(cli_env, "accept", "4101", "--restart", "0", "--json")
+    (vid,) = (line["imageversionid"] for line in json_lines(accepted.stdout))
+    # A read answered without the diff and with a create's `success`.
+    simulator.inject("live-shape", endpoint="version-status", count=3)
+    status = run_cli(cli_env, "version", "status", str(vid), "--json")
+    assert status.returncode == 0, status.stderr
+    (line,) = json_lines(status.stdout)
+    assert set(line) == VERSION_KEYS - {"success"}
+    assert line["diffid"] == 4101, "known from the watchlist, where accept linked it"
+    watch = run_cli(cli_env, "version", "watch", str(vid), "--json", "--interval", "1")
+    assert watch.returncode == 0, watch.stderr
+    assert all("success" not in line for line in json_lines(watch.stdout))
+    assert all(line["diffid"] == 4101 for line in json_lines(watch.stdout))

@@ -117,12 +117,12 @@ def test_piped_watch_lines_start_with_a_local_timestamp(
     cli_env: dict[str, str], simulator: Simulator
 ) -> None:
     label_diffs(cli_env, simulator)
-    simulator.add_diff(4105, state=4, progress=60, duration=100.0)  # about a second to run
+    simulator.add_diff(4105, state=4, progress=60, duration=400.0)  # a few seconds to run
     # A zone far from UTC, in POSIX form (no tz database needed): local time is shown.
     zone = timezone(timedelta(hours=5, minutes=30))
     env = dict(cli_env, TZ="IST-5:30")
     started = datetime.now(zone).replace(microsecond=0, tzinfo=None)
-    result = run_cli(env, "watch", "4101", "4103", "4105", "--interval", "0.2")
+    result = run_cli(env, "watch", "4101", "4103", "4105", "--interval", "1")
     ended = datetime.now(zone).replace(tzinfo=None)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode().splitlines()
@@ -140,9 +140,9 @@ def test_watch_on_a_terminal_says_how_to_stop_it_until_it_stops(
     cli_env: dict[str, str], simulator: Simulator
 ) -> None:
     label_diffs(cli_env, simulator)
-    simulator.add_diff(4105, state=4, progress=60, duration=100.0)  # about a second to run
+    simulator.add_diff(4105, state=4, progress=60, duration=400.0)  # a few seconds to run
     env = {key: value for key, value in cli_env.items() if key != "NO_COLOR"}
-    run = TerminalRun(env, "watch", "4101", "4105", "--interval", "0.2")
+    run = TerminalRun(env, "watch", "4101", "4105", "--interval", "1")
     try:
         run.read_until(WATCH_HINT.encode())
         code = run.wait_exit(timeout=30)

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
+from tui.cli.jobs import fit_cells
 
 from tests.test_cli_jobs import REPO
 from tests.test_launch import COLUMNS, TerminalRun
-from tui.cli.jobs import fit_cells
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -29,7 +29,7 @@ def test_watch_ends_at_once_and_quietly_when_its_reader_goes_away(
     # Changes on every poll for about 20 s: the watch has plenty left to say.
     simulator.add_diff(4102, state=4, progress=1, duration=1000.0)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "watch", "4101", "4102", "--json", "--interval", "0.2"],
+        [sys.executable, "-m", "tui", "watch", "4101", "4102", "--json", "--interval", "1"],
         env=cli_env,
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -99,7 +99,7 @@ def test_the_live_block_stays_in_place_with_wide_text_on_a_terminal(
 ) -> None:
     simulator.add_diff(4101, state=6, fail_with="ビルド失敗: 東京のマシンに接続できません 🚫" * 4)
     simulator.add_diff(4102, state=4, progress=60, duration=100.0)  # about a second to run
-    run = TerminalRun(cli_env, "watch", "4101", "4102", "--interval", "0.2")
+    run = TerminalRun(cli_env, "watch", "4101", "4102", "--interval", "1")
     try:
         code = run.wait_exit(timeout=30)
     finally:

@@ -23,6 +23,7 @@ from tui.ui.themes import default_app_variables
 from tui.ui.widgets import list_rows as list_rows_module
 from tui.ui.widgets.job_list import JobList
 from tui.ui.widgets.list_rows import RESORT_AFTER
+from tui.ui.widgets.row_painter import ListState
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -221,9 +222,9 @@ async def test_a_frame_builds_each_panel_on_screen_once() -> None:
         built: list[int] = []
         original = jobs.painter.row_strips
 
-        def counting(row: int, width: int, now: float) -> list[Strip]:
+        def counting(state: ListState, row: int, now: float) -> list[Strip]:
             built.append(row)
-            return original(row, width, now)
+            return original(state, row, now)
 
         jobs.painter.row_strips = counting  # type: ignore[method-assign]
         region = jobs.scrollable_content_region

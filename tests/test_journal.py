@@ -302,7 +302,7 @@ async def test_the_tracker_journals_each_retry_sent_and_its_outcome() -> None:
     )
     await first_answers(tracker).retry([7, 8, 9])
     async with Running(tracker):
-        await wait_until(lambda: not tracker.views[9].outcome_unknown)
+        await wait_until(lambda: not tracker.views[9].retry_outcome_unknown)
     actions = [(e.diffid, e.outcome, e.reason) for e in events if e.kind == EventKind.ACTION]
     assert sorted(actions, key=lambda a: (a[0], a[1] != "sent")) == [
         (7, "sent", None),

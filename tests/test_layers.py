@@ -46,7 +46,6 @@ def test_the_terminal_ui_starts_without_importing_the_screens_it_does_not_show()
         "tui.ui.screens.list_picker",
         "tui.ui.screens.new_diff",
         "tui.ui.screens.profile_picker",
-        "tui.ui.screens.profile_switching",
         "tui.ui.screens.detail",
         "tui.ui.screens.edit_label",
         "tui.ui.screens.events",

@@ -216,10 +216,10 @@ async def test_retry_outcome_unknown_is_not_repeated_and_settled_by_status() -> 
     records = await tracker.retry([7])
     assert records[7].outcome == "unknown"
     view = tracker.views[7]
-    assert view.outcome_unknown
+    assert view.retry_outcome_unknown
     client.status_calls.clear()
     async with Running(tracker):
-        await wait_until(lambda: not view.outcome_unknown)
+        await wait_until(lambda: not view.retry_outcome_unknown)
     assert client.retry_calls == [7]
     assert view.retries[-1].outcome == "accepted"
     assert view.state is JobState.RUNNING
@@ -233,7 +233,7 @@ async def test_retry_refused_keeps_the_servers_words_as_plain_text() -> None:
     assert record.outcome is ActionOutcome.REFUSED
     assert record.message.startswith("refused: Image locked by diffid 4")
     assert "\x1b" not in record.message
-    assert not tracker.views[8].outcome_unknown
+    assert not tracker.views[8].retry_outcome_unknown
 
 
 async def test_retry_answered_401_is_not_done_not_unknown() -> None:

@@ -116,7 +116,7 @@ async def test_retry_with_a_lost_answer_shows_unknown_then_settles_by_status(
         await wait_until(pilot, lambda: view.retries and view.retries[-1].outcome != "sent")
         assert view.retries[-1].outcome == "unknown"
         await wait_until(pilot, lambda: "retry outcome unknown" in list_text(app))
-        await wait_until(pilot, lambda: not view.outcome_unknown)
+        await wait_until(pilot, lambda: not view.retry_outcome_unknown)
         assert view.retries[-1].outcome == "accepted"
         assert simulator.count("retry", 1) == 1  # never re-sent
         await wait_until(pilot, lambda: "last retry: accepted" in list_text(app))

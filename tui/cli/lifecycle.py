@@ -49,26 +49,18 @@ from tui.cli.common import (
     connection_options,
     failure_code,
     print_error,
+    print_warning,
 )
-from tui.cli.jobs import (
-    Pacer,
-    RecordingClient,
-    WatchedKind,
-    add_interval_option,
-    any_job_line,
-    each_once,
-    emit_json,
-    load_connection,
-    make_pacer,
-    parse_ids,
-    report_error,
-    watch_all,
-)
+from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
+from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.targets import load_connection, parse_ids, watchlist_entries
+from tui.cli.watch import RecordingClient, add_interval_option, watch_all
 from tui.domain.actions import ActionOutcome
 from tui.domain.ids import InvalidDiffId, parse_diff_id
 from tui.domain.jobs import DiffJob, Job, JobKind, UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.polling.job_view import AcceptOptions
+from tui.store.atomic_file import LockTimeout
 from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, make_client, open_watchlist
@@ -134,7 +126,7 @@ async def send_action(
     ref = new_ref()
     records.event(diffid, action, ActionOutcome.SENT, what, ref)
     try:
-        answer = await pacer.send(call)
+        answer = await pacer.send(call, diffid)
     except ApiError as exc:
         records.event(diffid, action, exc.action_outcome, exc.message, ref)
         raise
@@ -242,7 +234,9 @@ def _accepted(
     )
     records.store.record_decision(records.entry(diffid, accepted=accepted))
     text = any_job_line(job.imageversionid, job, 0, now)
-    line.show(diffid, f"accepted: image version {text}", job.to_json())
+    # The live API's answer may not name the diff; a script needs it to pair them.
+    named = job if job.diffid is not None else dataclasses.replace(job, diffid=diffid)
+    line.show(diffid, f"accepted: image version {text}", named.to_json())
 
 
 def run_accept(args: argparse.Namespace) -> int:
@@ -360,21 +354,40 @@ def run_create(args: argparse.Namespace) -> int:
 # --- version status / watch -----------------------------------------------------------
 
 
+def version_diffs(conn: Settings) -> dict[int, int]:
+    """Each image version's diff, as ``accept`` linked them in the watchlist; none if it
+    is unreadable (they only complete the JSON)."""
+    try:
+        entries = watchlist_entries(conn)
+    except (CliError, LockTimeout) as exc:
+        print_warning(f"the diffs of image versions not named: {exc}")
+        return {}
+    return {e.accepted.imageversionid: e.diffid for e in entries if e.accepted is not None}
+
+
+def read_json(job: VersionJob, diffs: Mapping[int, int]) -> dict[str, Any]:
+    """A version status read as ``--json`` prints it: no ``success`` (a read has none,
+    whatever the server adds), and the diff where the answer or the watchlist says."""
+    diffid = job.diffid if job.diffid is not None else diffs.get(job.imageversionid)
+    return dataclasses.replace(job, success=None, diffid=diffid).to_json()
+
+
 async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[int]) -> int:
     out = sys.stdout
     pacer = make_pacer(conn)
     width = _width(ids)
+    diffs = version_diffs(conn) if args.json else {}
 
     def show(vid: int, job: VersionJob) -> None:
         if args.json:
-            emit_json(job.to_json(), out)
+            emit_json(read_json(job, diffs), out)
         else:
             print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
 
     async with make_client(conn) as client:
         return await each_once(
             ids,
-            lambda vid: pacer.send(functools.partial(client.version_status, vid)),
+            lambda vid: pacer.send(functools.partial(client.version_status, vid), vid),
             show,
             lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
         )
@@ -394,9 +407,11 @@ def as_tracked(job: VersionJob) -> DiffJob:
     return DiffJob(diffid=job.imageversionid, **job_fields)
 
 
-def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, WatchedKind]:
+def follow_versions(
+    api: ClanforgeClient, diffs: Mapping[int, int]
+) -> tuple[RecordingClient, JobOutput]:
     """What ``version watch`` gives ``watch``: a client reading image versions, and
-    their JSON as the API names it."""
+    their JSON as :func:`read_json` prints it."""
     last: dict[int, VersionJob] = {}
 
     async def read(vid: int) -> DiffJob:
@@ -405,9 +420,9 @@ def follow_versions(api: ClanforgeClient) -> tuple[RecordingClient, WatchedKind]
         return as_tracked(job)
 
     def to_json(tracked: DiffJob) -> dict[str, Any]:
-        return last[tracked.diffid].to_json()
+        return read_json(last[tracked.diffid], diffs)
 
-    return RecordingClient(api, read), WatchedKind(VERSIONS_KEY, VERSION_NOUN, to_json)
+    return RecordingClient(api, read), JobOutput(VERSIONS_KEY, VERSION_NOUN, to_json)
 
 
 def _version_ids(tokens: Sequence[str]) -> list[int]:
@@ -428,7 +443,8 @@ def run_version_watch(args: argparse.Namespace) -> int:
     """``version watch VID... [--exit-status] [--json]``: poll until each has ended."""
     ids = _version_ids(args.ids)
     conn = load_connection(args)
-    return asyncio.run(watch_all(args, conn, ids, sys.stdout, follow_versions))
+    follow = functools.partial(follow_versions, diffs=version_diffs(conn) if args.json else {})
+    return asyncio.run(watch_all(args, conn, ids, sys.stdout, follow))
 
 
 # --- registration -------------------------------------------------------------------

@@ -116,7 +116,7 @@ class ActionSender:
             )
             view.retries.append(record)
             view.retry_in_flight = True
-            view.outcome_unknown = False
+            view.retry_outcome_unknown = False
             records[view.diffid] = record
             self._board.changed(view)
         limit = asyncio.Semaphore(self._settings.max_in_flight)
@@ -315,7 +315,7 @@ class ActionSender:
         record.outcome = ActionOutcome.UNKNOWN
         record.message = f"outcome unknown: {message}"
         record.reason = message
-        view.outcome_unknown = True
+        view.retry_outcome_unknown = True
         self._scheduler.mark_retried(view.diffid)
 
     def _not_done(self, diffid: int, record: ActionRecord, exc: ApiError) -> None:
@@ -369,14 +369,14 @@ class ActionSender:
             (r for r in reversed(view.retries) if r.outcome is ActionOutcome.UNKNOWN), None
         )
         if not job.is_terminal:
-            view.outcome_unknown = False
+            view.retry_outcome_unknown = False
             if record is not None:
                 record.outcome = ActionOutcome.ACCEPTED
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
                 self._board.journal_action(view, record)
         elif not still_polling:
-            view.outcome_unknown = False
+            view.retry_outcome_unknown = False
             if record is not None:
                 record.outcome = ActionOutcome.NOT_DONE
                 record.message = (

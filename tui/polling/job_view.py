@@ -189,7 +189,7 @@ class JobView:
     next_poll_at: float | None = None
     """Wall time of the next poll; None when none is planned (confirmed terminal)."""
     retry_in_flight: bool = False
-    outcome_unknown: bool = False
+    retry_outcome_unknown: bool = False
     """The last retry may or may not have happened; status polls are settling it."""
     retries: list[ActionRecord] = field(default_factory=list)
     decision: ActionRecord | None = None

@@ -118,9 +118,13 @@ class PollScheduler(Generic[K]):
         clock: Clock,
         settings: PollSettings,
         rng: random.Random | None = None,
+        every: float | None = None,
     ) -> None:
         self._clock = clock
         self._settings = settings
+        self._every = every
+        """A fixed read interval for every job whatever its state (``watch --interval``);
+        None: the adaptive intervals of ``settings``."""
         self._rng = rng if rng is not None else random.Random()
         self._entries: dict[K, _Entry[K]] = {}
         self._window = RateWindow(clock, settings.max_requests_per_second)
@@ -422,7 +426,7 @@ class PollScheduler(Generic[K]):
                 entry.confirm_left = 0
                 entry.due = None
                 return None
-            interval = self.window_interval
+            interval = self.window_interval if self._every is None else self._every
         else:
             entry.confirm_left = 1
             interval = self._interval(entry, now_wall)
@@ -504,6 +508,8 @@ class PollScheduler(Generic[K]):
         return self._estimator.estimate(entry.run, self._clock.now())
 
     def _interval(self, entry: _Entry[K], now_wall: float) -> float:
+        if self._every is not None:
+            return self._every
         state = entry.state
         if state is None:
             return self.window_interval

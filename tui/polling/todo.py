@@ -50,7 +50,7 @@ def todo_reason(view: JobView) -> TodoReason | None:
             return "not found"
     decision = view.decision
     settled = decision.outcome if decision is not None and not view.decision_in_flight else None
-    if view.outcome_unknown or settled is ActionOutcome.UNKNOWN:
+    if view.retry_outcome_unknown or settled is ActionOutcome.UNKNOWN:
         return "unknown"
     if view.entry.decided:
         return "version failed" if _version_failed(view) else None

@@ -1,7 +1,7 @@
 """The live state of every watched diff, and the loop that keeps it current.
 
 :class:`Tracker` is the one source of truth for each diff's live state (last answer,
-last poll error, next poll time, retry history). Panels are views of its
+last poll error, next poll time, the actions sent for it). Panels are views of its
 :class:`JobView` objects; they never call the network. It runs on plain asyncio
 (the TUI runs :meth:`Tracker.run` as a Textual worker) and asks a
 :class:`~tui.polling.scheduler.PollScheduler` what to poll and when. It composes its parts:
@@ -107,11 +107,12 @@ class Tracker:
         on_event: Callable[[JournalEvent], None] | None = None,
         on_followed_finished: Callable[[JobView, FollowedJob], None] | None = None,
         save_decision: Callable[[WatchEntry], None] | None = None,
+        every: float | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._settings = settings
-        self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng)
+        self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng, every)
         self._board = ViewBoard(clock, self._scheduler, on_change, on_event)
         self._on_finished = on_finished
         self._save_status = save_status
@@ -386,7 +387,7 @@ class Tracker:
         self._apply_job(view, job)
         view.poll_failure = None
         view.next_poll_at = None if delay is None else self._clock.now() + delay
-        if view.outcome_unknown:
+        if view.retry_outcome_unknown:
             self._actions.settle_unknown(view, job, still_polling=delay is not None)
         self._board.changed(view)
         if before is not None and not before.is_terminal and job.is_terminal:

@@ -356,7 +356,7 @@ class Simulator:
             else:
                 with self._lock:
                     response, diffid = self._answer(authorization, endpoint, token, query, now)
-                if kind in ("hostile", "wrong-type") and response.status == 200:
+                if kind in ("hostile", "wrong-type", "live-shape") and response.status == 200:
                     response = tamper(response, kind)
             if kind == "drop-after":
                 response.drop = True

@@ -27,6 +27,7 @@ FAULT_KINDS: Final[frozenset[str]] = frozenset(
         "huge",
         "wrong-type",
         "hostile",
+        "live-shape",
     ]
 )
 """What ``Simulator.inject`` accepts."""
@@ -117,7 +118,13 @@ def fault_response(fault: Fault, diffid: int | None) -> Reply | None:
 
 def tamper(response: Reply, kind: str) -> Reply:
     job = json.loads(response.body)
-    if kind == "wrong-type":
+    if kind == "live-shape":
+        # As the live API was seen to answer: a started job (image version, uninstall)
+        # without the diff it came from, and a status read with the create's ``success``.
+        if "imageversionid" in job or "uninstalljobid" in job:
+            job.pop("diffid", None)
+        job["success"] = True
+    elif kind == "wrong-type":
         job["jobprogress"] = "lots"
         job["diffid"] = [1]
     else:

@@ -1,10 +1,10 @@
 """The journal: what happened to the watched diffs, kept across restarts.
 
 One JSON object per line (JSON Lines) in ``journal.jsonl`` in the data folder:
-every state change of a watched job, every action sent (a retry; later accept or
+every state change of a watched job, every action sent (create, retry, accept,
 reject) with its outcome, and connection outages. The tracker produces the
 events (it is the one source of truth); the app, the ``events`` command and the
-detail screen's retry history read them back.
+detail screen's action history read them back.
 
 Two instances (two SSH sessions) may append at once: each line is one
 ``write()`` on a file opened with ``O_APPEND``, under the same sidecar lock that

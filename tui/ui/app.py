@@ -32,6 +32,7 @@ from tui.store.journal import Journal
 from tui.ui.app_options import AppOptions, WatchlistPort
 from tui.ui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.ui.screens.monitor import MonitorScreen
+from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.terminal_driver import HangupAwareDriver, exit_on_signals
 from tui.ui.themed_app import ThemedApp
 from tui.ui.themes import ThemeCatalog
@@ -51,6 +52,7 @@ SAVE_ON_EXIT_WAIT: Final = 1.5
 """Seconds on the way out for the watchlist writes still queued (another process's lock)."""
 CLOSE_CLIENT_WAIT: Final = 0.3
 """Seconds on the way out for the HTTP client to close its connections."""
+NO_OTHER_PROFILE: Final = "No other profile."
 FIRST_FRAME_WAIT: Final = 0.25
 """Seconds the work that waits for the first frame to be on the terminal waits at most."""
 START_SWITCH_INTERVAL: Final = 0.001
@@ -92,7 +94,7 @@ class ImageDiffApp(ThemedApp):
             driver_class=HangupAwareDriver if os.name == "posix" else None,
         )
         self.journal = journal if journal is not None else Journal(None)
-        """What happened (the `l` view, the retry history); in memory when None is given."""
+        """What happened (the `l` view, the action history); in memory when None is given."""
         self.clock = clock
         self._client = client
         self.options = options
@@ -115,8 +117,20 @@ class ImageDiffApp(ThemedApp):
     # -- layout ---------------------------------------------------------------
 
     def get_default_screen(self) -> MonitorScreen:
-        self._monitor = MonitorScreen(self)
+        self._monitor = MonitorScreen(self._monitor_parts())
         return self._monitor
+
+    def _monitor_parts(self) -> MonitorParts:
+        """The current account's pieces, as a monitor screen shows them."""
+        return MonitorParts(
+            tracker=self.tracker,
+            journal=self.journal,
+            clock=self.clock,
+            options=self.options,
+            watchlist=self.watchlist,
+            writes=self.writes,
+            quitting=lambda: self.quitting,
+        )
 
     @property
     def monitor(self) -> MonitorScreen:
@@ -192,7 +206,12 @@ class ImageDiffApp(ThemedApp):
     def on_load(self) -> None:
         # The earliest moment with a running loop: from here on a signal saves and exits.
         self._loop = asyncio.get_running_loop()
-        exit_on_signals(self, self._loop)
+        exit_on_signals(
+            self,
+            self._loop,
+            request_exit=self.request_exit,
+            terminal_hung_up=self.terminal_hung_up,
+        )
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, START_SWITCH_INTERVAL))
 
@@ -290,10 +309,60 @@ class ImageDiffApp(ThemedApp):
         self.monitor.show_poll_state()
 
     def action_switch_profile(self) -> None:
+        """Show the profile picker, or say why there is nothing to switch to."""
         # Imported when first shown: the first paint does not wait for it.
-        from tui.ui.screens.profile_switching import offer_profiles
+        from tui.ui.screens.profile_picker import ProfilePicker
 
-        offer_profiles(self)
+        profiles = self.options.profiles
+        choices = profiles.choices() if profiles is not None else []
+        if all(choice.name == self.options.profile for choice in choices):
+            only_one = profiles.only_one if profiles is not None else NO_OTHER_PROFILE
+            self.notify(only_one, severity="warning", markup=False)
+            return
+
+        def picked(name: str | None) -> None:
+            if name is not None and name != self.options.profile:
+                self.run_worker(self._switch_to(name), group="switch-profile", exclusive=True)
+
+        self.push_screen(ProfilePicker(choices, self.options.profile), picked)
+
+    async def _switch_to(self, name: str) -> None:
+        """Open ``name``'s account; only then stop the old one and show the new.
+
+        A profile that cannot be opened (a missing key, a failing secret command) or
+        whose keys the server refuses is reported in words, and the current account
+        keeps running.
+        """
+        from tui.ui.profile_switch import refused_keys
+
+        profiles = self.options.profiles
+        assert profiles is not None
+        now = plain(self.options.profile)
+        try:
+            opened = await asyncio.to_thread(profiles.open, name)
+        except Exception as exc:
+            self.notify(
+                f"Cannot switch to profile {plain(name)}: {plain(str(exc))}. Still on {now}.",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        refused = await refused_keys(opened)
+        if refused is not None or self.quitting:
+            await opened.client.aclose()
+            if refused is not None:
+                self.notify(
+                    f"Profile {plain(name)}: the server refused its keys ({plain(refused)}). "
+                    f"Still on {now}.",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
+            return
+        await self.adopt_account(opened)
+        account = f"{plain(opened.api_url)}, ASID {opened.asid}"
+        self.notify(f"Profile {plain(opened.profile)}: {account}", markup=False)
 
     async def adopt_account(self, opened: OpenedAccount) -> None:
         """Stop the current account's polling, then watch ``opened``'s under a new list."""
@@ -316,7 +385,7 @@ class ImageDiffApp(ThemedApp):
         # Dialogs opened meanwhile belong to the old account's list.
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        old, self._monitor = self.screen, MonitorScreen(self)
+        old, self._monitor = self.screen, MonitorScreen(self._monitor_parts())
         if not self._switched_monitor:
             # Textual gives the first screen no result callback, and switch_screen pops one.
             old._push_result_callback(old, None)

@@ -18,7 +18,7 @@ from tui.store.settings import Settings, make_client, open_watchlist, resolve_se
 from tui.store.watchlist.file import WatchlistStore, account_entries
 from tui.store.watchlist.session import WatchSession
 from tui.ui.app import AppOptions, ImageDiffApp
-from tui.ui.profile_switch import ConfigProfiles, host_of
+from tui.ui.profile_switch import ConfigProfiles, api_host_of
 from tui.ui.themes import (
     DEFAULT_THEME,
     ThemeCatalog,
@@ -121,7 +121,7 @@ def build_app(
     options = AppOptions(
         profile=settings.profile,
         asid=settings.asid,
-        api_host=host_of(settings.api_url),
+        api_host=api_host_of(settings.api_url),
         api_url=settings.account_url,
         read_only=launch.read_only or settings.ui.read_only,
         bell=settings.ui.bell,
@@ -246,7 +246,7 @@ def run_demo(launch: LaunchOptions) -> int:
                 ),
                 extra_notices=[
                     "Demo mode: an embedded simulator on "
-                    f"{host_of(simulator.url)}; nothing is saved after you quit.",
+                    f"{api_host_of(simulator.url)}; nothing is saved after you quit.",
                     *([] if log_notice is None else [log_notice]),
                 ],
             )

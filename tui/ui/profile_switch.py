@@ -34,7 +34,7 @@ from tui.store.watchlist.session import WatchSession
 _ACCOUNT_VARIABLES = frozenset({ENV_PROFILE, ENV_API_URL, ENV_ASID, ENV_ACCESS_KEY, ENV_SECRET_KEY})
 
 
-def host_of(api_url: str) -> str:
+def api_host_of(api_url: str) -> str:
     """The host (and port) the header shows for ``api_url``."""
     return urlsplit(api_url).netloc or api_url
 
@@ -105,7 +105,7 @@ class ConfigProfiles:
         return OpenedAccount(
             profile=settings.profile,
             asid=settings.asid,
-            api_host=host_of(settings.api_url),
+            api_host=api_host_of(settings.api_url),
             api_url=settings.account_url,
             client=make_client(settings),
             entries=entries,

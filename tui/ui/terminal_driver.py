@@ -20,7 +20,7 @@ import signal
 import threading
 from codecs import getincrementaldecoder
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
@@ -250,28 +250,25 @@ def handle_signals(
             log.debug("no handler for %s here", name)
 
 
-class SignalledApp(Protocol):
-    """What :func:`exit_on_signals` asks of the app."""
-
-    def request_exit(self, reason: str) -> None:
-        """Save and exit, as `q` does."""
-
-    def terminal_hung_up(self, reason: str) -> None:
-        """The terminal is gone: save and exit, showing nothing more."""
-
-
-def exit_on_signals(app: App[Any], loop: asyncio.AbstractEventLoop) -> None:
+def exit_on_signals(
+    app: App[Any],
+    loop: asyncio.AbstractEventLoop,
+    *,
+    request_exit: Callable[[str], None],
+    terminal_hung_up: Callable[[str], None],
+) -> None:
     """SIGHUP is a hang-up (the terminal is gone: nothing more is written to it) and
-    SIGTERM asks ``app`` (a :class:`SignalledApp`) to save and exit, as `q` does."""
-    signalled = cast(SignalledApp, app)
+    SIGTERM asks ``app`` to save and exit, as `q` does (``request_exit``).
+
+    ``terminal_hung_up`` saves and exits showing nothing more, for a driver that cannot
+    be told the terminal is gone.
+    """
 
     def on_sighup() -> None:
         driver = app._driver
         if isinstance(driver, HangupAwareDriver):
             driver.hang_up("SIGHUP")
         else:
-            signalled.terminal_hung_up("SIGHUP")
+            terminal_hung_up("SIGHUP")
 
-    handle_signals(
-        loop, {"SIGHUP": on_sighup, "SIGTERM": lambda: signalled.request_exit("SIGTERM")}
-    )
+    handle_signals(loop, {"SIGHUP": on_sighup, "SIGTERM": lambda: request_exit("SIGTERM")})

@@ -173,7 +173,7 @@ class DetailScreen(Screen[None]):
 
     ``fetch`` loads the status with ``diff_info``; until it answers the screen
     shows what the list already knew. ``history`` reads the diff's actions from the
-    journal (oldest first), so the retry history outlives the session.
+    journal (oldest first), so the action history outlives the session.
 
     Example:
         >>> # app.push_screen(DetailScreen(view, fetch=tracker.fetch_details, now=clock.now,

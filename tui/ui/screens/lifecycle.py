@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 from rich.text import Text
-from textual.app import App
 from textual.notifications import SeverityLevel
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
 from tui.api.errors import ApiError
 from tui.domain.actions import ActionOutcome
@@ -33,6 +32,7 @@ from tui.polling.tracker import (
     locked_by,
 )
 from tui.ui.screens.plan_text import listed, plan_text
+from tui.ui.widgets.job_list import JobList
 
 if TYPE_CHECKING:
     from tui.ui.screens.accept_reject import AcceptScreen, RejectChoice, RejectScreen
@@ -45,45 +45,6 @@ Sent: TypeAlias = Awaitable[dict[int, ActionRecord]]
 _C = TypeVar("_C")
 
 
-class LifecycleHost(Protocol):
-    """What the flows need from the monitor screen."""
-
-    tracker: Tracker
-
-    @property
-    def app(self) -> App[object]:
-        """The running app (dialogs, notifications, workers)."""
-        ...
-
-    def targets(self) -> list[int]:
-        """The selected diffs the list shows, in list order, else the focused one."""
-        ...
-
-    def hidden_selection(self) -> list[int]:
-        """The selected diffs the filter hides: an action leaves them out, and says so."""
-        ...
-
-    def unselect_all(self) -> None:
-        """Unselect every diff (after a confirmed action on the selection)."""
-        ...
-
-    def focused_diff(self) -> int | None:
-        """The diff under the cursor."""
-        ...
-
-    def show_diff(self, diffid: int) -> None:
-        """Put the cursor on ``diffid`` (a watched diff)."""
-        ...
-
-    async def watch_diff(self, diffid: int, label: str) -> bool:
-        """Add ``diffid`` to the watchlist with ``label``; False when it could not be saved."""
-        ...
-
-    def redraw(self, diffids: list[int]) -> None:
-        """Redraw these diffs' panels."""
-        ...
-
-
 def lock_label(imageid: int | None, locked: int | None) -> str:
     """The label of a diff added because it locks an image (``locked``'s, when known)."""
     if imageid is not None:
@@ -94,28 +55,40 @@ def lock_label(imageid: int | None, locked: int | None) -> str:
 class Lifecycle:
     """Accept, reject, lock jump and new diff, for one monitor screen."""
 
-    def __init__(self, host: LifecycleHost) -> None:
-        self._host = host
-
-    @property
-    def _tracker(self) -> Tracker:
-        return self._host.tracker
+    def __init__(
+        self,
+        screen: Screen[Any],
+        tracker: Tracker,
+        job_list: JobList,
+        *,
+        watch: Callable[[int, str], Awaitable[bool]],
+        show: Callable[[int], None],
+    ) -> None:
+        """The flows of ``screen``'s ``job_list``: ``watch(diffid, label)`` adds a diff to
+        the watchlist (False when it could not be saved), ``show(diffid)`` puts the
+        cursor on a watched diff."""
+        self._screen = screen
+        self._tracker = tracker
+        self._list = job_list
+        self._watch = watch
+        self._show = show
 
     def _notify(self, message: str, severity: SeverityLevel = "information") -> None:
-        self._host.app.notify(message, severity=severity, markup=False)
+        self._screen.app.notify(message, severity=severity, markup=False)
 
     # -- retry ------------------------------------------------------------------------
 
     def _chosen(self, ids: list[int] | None) -> tuple[list[int], list[int], bool]:
-        """The diffs an action takes (``ids``, else the targets), the selected ones the
-        filter hides (left out), and whether they came from the selection."""
+        """The diffs an action takes (``ids``, else the list's targets: the selected
+        diffs it shows, or the focused one), the selected diffs the filter hides (left
+        out, and listed apart), and whether they came from the selection."""
         if ids is not None:
             return ids, [], False
-        return self._host.targets(), self._host.hidden_selection(), True
+        return self._list.targets(), self._list.hidden_selection(), bool(self._list.selected)
 
     def retry(self, ids: list[int] | None = None) -> None:
-        """Show what a retry of ``ids`` (None: the selected diffs shown, or the focused
-        one) would send and skip; send it if confirmed."""
+        """Show what a retry of ``ids`` (None: the list's targets) would send and skip;
+        send it if confirmed."""
         ids, hidden, from_selection = self._chosen(ids)
         if not ids and not hidden:
             self._notify("Nothing to retry: the list is empty.", "warning")
@@ -128,13 +101,14 @@ class Lifecycle:
         def confirmed(ok: bool | None) -> None:
             if ok and send:
                 if from_selection:
-                    self._host.unselect_all()
-                self._host.app.run_worker(self._send_retries(send), group="retry")
+                    # Confirmed: the selection is spent (k9s and lazygit do the same).
+                    self._list.select_none()
+                self._screen.app.run_worker(self._send_retries(send), group="retry")
 
         # Imported when first shown: the first paint does not wait for it.
         from tui.ui.screens.confirm import ConfirmScreen
 
-        self._host.app.push_screen(
+        self._screen.app.push_screen(
             ConfirmScreen(title, text, confirm="Retry", can_confirm=bool(send)), confirmed
         )
 
@@ -147,7 +121,7 @@ class Lifecycle:
             return
         summary, severity = _retry_summary(ids, results)
         self._notify(f"Retry: {summary}", severity)
-        self._host.redraw(list(results))
+        self._list.rows_changed(results)
 
     # -- accept / reject ------------------------------------------------------------
 
@@ -200,12 +174,12 @@ class Lifecycle:
         def chosen(choice: _C | None) -> None:
             if choice is not None and chosen_ids:
                 if from_selection:
-                    self._host.unselect_all()
+                    self._list.select_none()
                 self._send(action, lambda: send(chosen_ids, choice), chosen_ids)
 
         title = _title(action, len(chosen_ids), what)
         text = plan_text(plan, self._tracker.views, hidden)
-        self._host.app.push_screen(dialog(title, text, bool(chosen_ids)), chosen)
+        self._screen.app.push_screen(dialog(title, text, bool(chosen_ids)), chosen)
 
     def _send(self, action: Action, call: Callable[[], Sent], ids: list[int]) -> None:
         async def run() -> None:
@@ -217,15 +191,15 @@ class Lifecycle:
                 return
             message, severity = outcome_summary(action, ids, records)
             self._notify(message, severity)
-            self._host.redraw(list(records))
+            self._list.rows_changed(records)
 
-        self._host.app.run_worker(run(), group=action.name)
+        self._screen.app.run_worker(run(), group=action.name)
 
     # -- locks ----------------------------------------------------------------------
 
     def go_to_lock(self) -> None:
         """Go to the diff that locks the focused diff's image, watching it if needed."""
-        diffid = self._host.focused_diff()
+        diffid = self._list.highlighted
         view = self._tracker.views.get(diffid) if diffid is not None else None
         holder = view.locked_by if view is not None else None
         if view is None or holder is None:
@@ -239,16 +213,16 @@ class Lifecycle:
         """Show ``holder``; add it (labelled "locks image I", ``image()`` telling I) when
         it is not watched. ``locked``: the diff it locks, when one is known."""
         if holder in self._tracker.views:
-            self._host.show_diff(holder)
+            self._show(holder)
             return
 
         async def add() -> None:
             label = lock_label(await image(), locked)
-            if await self._host.watch_diff(holder, label):
-                self._host.show_diff(holder)
+            if await self._watch(holder, label):
+                self._show(holder)
                 self._notify(f"#{holder} {label}: now watched. Accept (V) or reject (X) it.")
 
-        self._host.app.run_worker(add(), group="lock")
+        self._screen.app.run_worker(add(), group="lock")
 
     async def _image_of(self, view: JobView) -> int | None:
         """The image of ``view``'s diff, from its diff_info (read now if not known)."""
@@ -273,16 +247,16 @@ class Lifecycle:
 
         async def run() -> None:
             offer, note = await self._offer()
-            request = await self._host.app.push_screen_wait(NewDiffScreen(offer, note))
+            request = await self._screen.app.push_screen_wait(NewDiffScreen(offer, note))
             if request is not None:
                 await self._create(request)
 
-        self._host.app.run_worker(run(), group="create")
+        self._screen.app.run_worker(run(), group="create")
 
     async def _offer(self) -> tuple[Offer | None, str]:
         from tui.ui.screens.new_diff import Offer
 
-        diffid = self._host.focused_diff()
+        diffid = self._list.highlighted
         if diffid is None:
             return None, ""
         view = self._tracker.views[diffid]
@@ -316,8 +290,8 @@ class Lifecycle:
                 self.go_to(holder, lambda: _known(request.imageid), None)
             return
         label = request.label or asked
-        if await self._host.watch_diff(job.diffid, label):
-            self._host.show_diff(job.diffid)
+        if await self._watch(job.diffid, label):
+            self._show(job.diffid)
             self._notify(f"New diff #{job.diffid} of {asked}: {job.display_state}, now watched.")
 
 

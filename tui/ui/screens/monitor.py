@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult, SystemCommand
@@ -20,15 +20,13 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input
 
-from tui.domain.clock import Clock
 from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import count_noun
 from tui.polling.job_order import SORT_LABELS, sort_arrow
 from tui.polling.todo import todo_reason
-from tui.polling.tracker import FollowedJob, JobView, Tracker
-from tui.store.journal import Journal, JournalEvent, OutageWatch
-from tui.ui.app_options import AppOptions, WatchlistPort
+from tui.polling.tracker import FollowedJob, JobView
+from tui.store.journal import JournalEvent, OutageWatch
 from tui.ui.screens.actions import (
     ACTIONS,
     FOOTER_ORDER,
@@ -37,8 +35,8 @@ from tui.ui.screens.actions import (
     palette_commands,
 )
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
+from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.screens.watchlist_edits import WatchlistEdits
-from tui.ui.watchlist_writes import WatchlistWrites
 from tui.ui.widgets.column_header import ColumnHeader
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.job_list import JobList
@@ -49,27 +47,11 @@ from tui.ui.widgets.status_header import StatusHeader
 log = logging.getLogger("tui.ui.app")
 
 
-class MonitorApp(Protocol):
-    """What the monitor screen needs from the app (:class:`tui.ui.app.ImageDiffApp`)."""
-
-    tracker: Tracker
-    journal: Journal
-    clock: Clock
-    options: AppOptions
-    watchlist: WatchlistPort
-    writes: WatchlistWrites
-
-    @property
-    def quitting(self) -> bool:
-        """True once the app is on its way out: results that arrive late are dropped."""
-        ...
-
-
 class MonitorScreen(Screen[None]):
     """The list of watched diffs with its header, filter box, notices and footer.
 
     Example:
-        >>> # In the app: def get_default_screen(self): return MonitorScreen(self)
+        >>> # In the app: def get_default_screen(self): return MonitorScreen(parts)
     """
 
     DEFAULT_CSS = """
@@ -80,27 +62,30 @@ class MonitorScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(app_wide=False)
 
-    def __init__(self, owner: MonitorApp) -> None:
+    def __init__(self, parts: MonitorParts) -> None:
         super().__init__()
-        self._owner = owner
-        self.tracker = owner.tracker
-        self.options = owner.options
-        self.clock = owner.clock
-        self._outages = OutageWatch(owner.options.asid)
+        self._journal = parts.journal
+        self.tracker = parts.tracker
+        self.options = options = parts.options
+        self.clock = parts.clock
+        self._outages = OutageWatch(options.asid)
         self._pending_changes: set[int] = set()
         self._flush_scheduled = False
         self._last_visible: list[int] = []
-        self.lifecycle = Lifecycle(self)
-        self.edits = WatchlistEdits(self, owner)
+        self._header = StatusHeader(
+            profile=options.profile, asid=options.asid, api_host=options.api_host
+        )
+        self._job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
+        self._job_list.compact = options.compact
+        self.edits = WatchlistEdits(self, parts, self._job_list, self._header)
+        self.lifecycle = Lifecycle(
+            self, self.tracker, self._job_list, watch=self.edits.watch, show=self.show_diff
+        )
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(
-            profile=self.options.profile, asid=self.options.asid, api_host=self.options.api_host
-        )
-        job_list = JobList(self.tracker.views, clock=self.clock, id="jobs")
-        job_list.compact = self.options.compact
+        yield self._header
         yield ColumnHeader(id="columns")
-        yield job_list
+        yield self._job_list
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
         yield FilterBox(id="filter")
@@ -109,12 +94,12 @@ class MonitorScreen(Screen[None]):
     @property
     def job_list(self) -> JobList:
         """The list of panels."""
-        return self.query_one("#jobs", JobList)
+        return self._job_list
 
     @property
     def header(self) -> StatusHeader:
         """The two-line header."""
-        return self.query_one(StatusHeader)
+        return self._header
 
     def on_mount(self) -> None:
         self.job_list.empty_hint = (
@@ -225,7 +210,7 @@ class MonitorScreen(Screen[None]):
             last_answer_at=self.tracker.last_answer_at,
         )
         if event is not None:
-            self._owner.journal.append(event)
+            self._journal.append(event)
 
     # -- list events ----------------------------------------------------------
 
@@ -259,35 +244,6 @@ class MonitorScreen(Screen[None]):
     def action_read_only(self, what: str) -> None:
         self.notify(f"read-only: {what} is disabled", severity="warning")
 
-    # The lifecycle's host (see tui.ui.screens.lifecycle.LifecycleHost).
-    def targets(self) -> list[int]:
-        """The selected diffs in list order, else the focused one."""
-        return self.job_list.targets()
-
-    def hidden_selection(self) -> list[int]:
-        """The selected diffs the filter hides."""
-        return self.job_list.hidden_selection()
-
-    def unselect_all(self) -> None:
-        """Unselect every diff."""
-        self.job_list.select_none()
-
-    def focused_diff(self) -> int | None:
-        """The diff under the cursor."""
-        return self.job_list.highlighted
-
-    def show_diff(self, diffid: int) -> None:
-        """Put the cursor on ``diffid``."""
-        self._show_diff(diffid)
-
-    def redraw(self, diffids: list[int]) -> None:
-        """Redraw these diffs' panels."""
-        self.job_list.rows_changed(diffids)
-
-    async def watch_diff(self, diffid: int, label: str) -> bool:
-        """Add ``diffid`` to the watchlist (and the list) with ``label``."""
-        return await self.edits.watch(diffid, label)
-
     def action_accept(self) -> None:
         self.lifecycle.accept()
 
@@ -307,7 +263,7 @@ class MonitorScreen(Screen[None]):
         self.edits.add(self.lifecycle.new_diff if self.allows("new_diff") else None)
 
     def action_remove(self) -> None:
-        self.edits.remove(self.targets(), self.hidden_selection())
+        self.edits.remove(self.job_list.targets(), self.job_list.hidden_selection())
 
     def action_edit_label(self) -> None:
         self.edits.edit_label(self.job_list.highlighted)
@@ -326,7 +282,7 @@ class MonitorScreen(Screen[None]):
                     view,
                     fetch=self.tracker.fetch_details,
                     now=self.clock.now,
-                    history=lambda: self._owner.journal.actions(diffid, self.options.asid),
+                    history=lambda: self._journal.actions(diffid, self.options.asid),
                     retry=retry,
                     accept=accept,
                     reject=reject,
@@ -340,7 +296,7 @@ class MonitorScreen(Screen[None]):
 
     def action_events(self) -> None:
         def load(limit: int) -> list[JournalEvent]:
-            return self._owner.journal.read(asid=self.options.asid, limit=limit)
+            return self._journal.read(asid=self.options.asid, limit=limit)
 
         # Imported when first shown: the first paint does not wait for it.
         from tui.ui.screens.events import EventsScreen
@@ -350,9 +306,9 @@ class MonitorScreen(Screen[None]):
             for diffid, view in self.tracker.views.items()
             if (reason := todo_reason(view)) is not None
         }
-        self.app.push_screen(EventsScreen(load, todo), self._show_diff)
+        self.app.push_screen(EventsScreen(load, todo), self.show_diff)
 
-    def _show_diff(self, diffid: int | None) -> None:
+    def show_diff(self, diffid: int | None) -> None:
         """Put the list's cursor on ``diffid`` (clearing a filter that hides it)."""
         if diffid is None:
             return
@@ -418,7 +374,7 @@ class MonitorScreen(Screen[None]):
         self.header.attention = on
 
     def action_refresh(self) -> None:
-        ids = self.targets()
+        ids = self.job_list.targets()
         if self.tracker.paused:
             self.notify(
                 f"Polling is paused: press {self.key_for('pause')} to resume",

@@ -8,19 +8,18 @@ The monitor screen owns the keys; this module owns what they do to the watchlist
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual.app import App
+from textual.screen import Screen
 
 from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
 from tui.domain.wording import count_noun
-from tui.polling.tracker import JobView, Tracker
-from tui.ui.app_options import AppOptions, WatchlistPort
+from tui.polling.tracker import JobView
+from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.screens.plan_text import listed
-from tui.ui.watchlist_writes import WatchlistWrites
 from tui.ui.widgets.job_list import JobList
 from tui.ui.widgets.status_header import StatusHeader
 
@@ -30,50 +29,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui.ui.app")
 
 
-class WatchlistFiles(Protocol):
-    """The watchlist file and its writer (the app, :class:`tui.ui.app.ImageDiffApp`)."""
-
-    watchlist: WatchlistPort
-    writes: WatchlistWrites
-
-    @property
-    def quitting(self) -> bool:
-        """True once the app is on its way out: results that arrive late are dropped."""
-        ...
-
-
-class EditsScreen(Protocol):
-    """What the edits need from the monitor screen."""
-
-    tracker: Tracker
-    options: AppOptions
-
-    @property
-    def app(self) -> App[object]:
-        """The running app (dialogs, notifications)."""
-        ...
-
-    @property
-    def job_list(self) -> JobList:
-        """The list of panels."""
-        ...
-
-    @property
-    def header(self) -> StatusHeader:
-        """The two-line header."""
-        ...
-
-    def run_worker(self, work: Coroutine[Any, Any, None], *, group: str = ...) -> object:
-        """Run ``work`` as the screen's worker."""
-        ...
-
-
 class WatchlistEdits:
     """Add, remove and relabel watched diffs, for one monitor screen."""
 
-    def __init__(self, screen: EditsScreen, files: WatchlistFiles) -> None:
+    def __init__(
+        self, screen: Screen[Any], parts: MonitorParts, job_list: JobList, header: StatusHeader
+    ) -> None:
+        """The edits of ``screen``'s ``job_list`` (and counts on its ``header``) in the
+        watchlist of ``parts``."""
         self._screen = screen
-        self._files = files
+        self._parts = parts
+        self._list = job_list
+        self._header = header
 
     def _notify(self, message: str) -> None:
         self._screen.app.notify(message, markup=False)
@@ -90,19 +57,19 @@ class WatchlistEdits:
     async def watch(self, diffid: int, label: str) -> bool:
         """Add ``diffid`` to the watchlist (and the list) with ``label``; False when it
         could not be saved."""
-        screen, files = self._screen, self._files
+        parts = self._parts
         try:
-            entries, _ = await files.writes.run(lambda: files.watchlist.add([diffid], label))
+            entries, _ = await parts.writes.run(lambda: parts.watchlist.add([diffid], label))
         except Exception as exc:
             self._not_saved("watchlist", exc)
             return False
-        if files.quitting:
+        if parts.quitting():
             return False
-        options = screen.options
+        options = parts.options
         shown = entries or [WatchEntry(diffid=diffid, asid=options.asid, api_url=options.api_url)]
-        screen.tracker.add(shown)
-        screen.job_list.rebuild(keep=diffid)
-        screen.header.set_counts(screen.tracker.summary())
+        parts.tracker.add(shown)
+        self._list.rebuild(keep=diffid)
+        self._header.set_counts(parts.tracker.summary())
         return True
 
     def add(self, new_diff: Callable[[], None] | None) -> None:
@@ -118,17 +85,17 @@ class WatchlistEdits:
         self._screen.app.push_screen(AddDiffsScreen(new_diff), added)
 
     async def _add(self, request: AddRequest) -> None:
-        screen, files = self._screen, self._files
+        parts = self._parts
         try:
-            entries, already = await files.writes.run(
-                lambda: files.watchlist.add(request.ids, request.label)
+            entries, already = await parts.writes.run(
+                lambda: parts.watchlist.add(request.ids, request.label)
             )
         except Exception as exc:
             self._not_saved("watchlist", exc)
             return
-        if files.quitting:
+        if parts.quitting():
             return
-        tracker, options = screen.tracker, screen.options
+        tracker, options = parts.tracker, parts.options
         # Another instance may have put an ID in the file after this one started:
         # "already watched", but not on this screen. Show it (its label is in the file).
         elsewhere = [diffid for diffid in already if diffid not in tracker.views]
@@ -138,8 +105,8 @@ class WatchlistEdits:
         ]
         tracker.add([*entries, *shown])
         keep = next((i for i in request.ids if i in tracker.views), None)
-        screen.job_list.rebuild(keep=keep)
-        screen.header.set_counts(tracker.summary())
+        self._list.rebuild(keep=keep)
+        self._header.set_counts(tracker.summary())
         watched = [diffid for diffid in already if diffid not in elsewhere]
         self._notify(_added_note(len(entries), elsewhere, watched))
 
@@ -153,7 +120,7 @@ class WatchlistEdits:
                     "hidden by the filter are left out (esc clears the filter)."
                 )
             return
-        body = _removal_body([self._screen.tracker.views[diffid] for diffid in ids])
+        body = _removal_body([self._parts.tracker.views[diffid] for diffid in ids])
         if hidden:
             body.append(
                 f"\nLeft out: {count_noun(len(hidden), 'selected diff')} hidden by the filter "
@@ -171,27 +138,27 @@ class WatchlistEdits:
         self._screen.app.push_screen(ConfirmScreen(title, body, confirm="Remove"), confirmed)
 
     async def _remove(self, ids: list[int]) -> None:
-        screen, files = self._screen, self._files
+        parts = self._parts
         try:
-            await files.writes.run(lambda: files.watchlist.remove(ids))
+            await parts.writes.run(lambda: parts.watchlist.remove(ids))
         except Exception as exc:
             self._not_saved("watchlist", exc)
             return
-        if files.quitting:
+        if parts.quitting():
             return
-        screen.tracker.remove(ids)
-        job_list = screen.job_list
+        parts.tracker.remove(ids)
+        job_list = self._list
         job_list.selected -= set(ids)
         job_list.rebuild()
-        screen.header.selected = len(job_list.selected)
-        screen.header.set_counts(screen.tracker.summary())
+        self._header.selected = len(job_list.selected)
+        self._header.set_counts(parts.tracker.summary())
         self._notify(f"Removed {len(ids)} from the watchlist")
 
     def edit_label(self, diffid: int | None) -> None:
         """The label dialog for ``diffid`` (None: nothing to do); saved once changed."""
         if diffid is None:
             return
-        view = self._screen.tracker.views[diffid]
+        view = self._parts.tracker.views[diffid]
 
         def edited(label: str | None) -> None:
             if label is not None:
@@ -202,15 +169,15 @@ class WatchlistEdits:
         self._screen.app.push_screen(EditLabelScreen(diffid, view.label), edited)
 
     async def _relabel(self, diffid: int, label: str) -> None:
-        screen, files = self._screen, self._files
+        parts = self._parts
         try:
-            await files.writes.run(lambda: files.watchlist.relabel(diffid, label))
+            await parts.writes.run(lambda: parts.watchlist.relabel(diffid, label))
         except Exception as exc:
             self._not_saved("label", exc)
             return
-        if not files.quitting:
-            screen.tracker.relabel(diffid, label)
-            screen.job_list.rows_changed([diffid])
+        if not parts.quitting():
+            parts.tracker.relabel(diffid, label)
+            self._list.rows_changed([diffid])
 
 
 def _added_note(added: int, elsewhere: list[int], watched: list[int]) -> str:

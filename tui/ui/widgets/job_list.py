@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.domain.clock import Clock
+from tui.domain.text import plain
 from tui.polling.job_order import SortKey
 from tui.ui.widgets.list_rows import ListRows
 from tui.ui.widgets.panel import (
@@ -32,8 +33,10 @@ from tui.ui.widgets.panel import (
     PANEL_COMPONENT_CLASSES,
     PANEL_CSS,
     Columns,
+    PanelStyles,
+    panel_styles,
 )
-from tui.ui.widgets.row_painter import RowPainter
+from tui.ui.widgets.row_painter import ListState, RowPainter
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -129,8 +132,10 @@ class JobList(ScrollView, can_focus=True):
         self.rows = ListRows(views, clock=clock)
         """Which diffs the list shows, in which order."""
         self.selected: set[int] = set()
-        self.painter = RowPainter(self, views, clock)
+        self.painter = RowPainter(views, clock)
         """Draws the rows; a tick refreshes only the cells that changed."""
+        self._styles: PanelStyles | None = None
+        """The panel styles of the current theme (looked up when first drawn)."""
         self._cursor_placed = False
         """False until the user moves the cursor: until then it stays on the top row."""
         self.columns = Columns.fit(80, compact=False, id_digits=1)
@@ -279,18 +284,20 @@ class JobList(ScrollView, can_focus=True):
         if rearrange and self.rebuild():
             return
         visible = self.visible_rows()
+        state = self._state()
         for diffid in changed:
             row = self.rows.index.get(diffid)
             if row is not None and row in visible:
-                self.painter.refresh_changed_cells(row)
+                self._refresh_changed_cells(state, row)
 
     def tick(self) -> None:
         """Once a second: re-sort when due, else refresh only the cells of visible rows
         that changed."""
         if self.rows.resort_due() and self.rebuild():
             return
+        state = self._state()
         for row in self.visible_rows():
-            self.painter.refresh_changed_cells(row)
+            self._refresh_changed_cells(state, row)
 
     # -- selection ------------------------------------------------------------
 
@@ -302,7 +309,7 @@ class JobList(ScrollView, can_focus=True):
             self.selected.add(diffid)
         row = self.rows.index.get(diffid)
         if row is not None:
-            self.painter.refresh_row(row)
+            self._refresh_row(row)
         self._selection_changed()
 
     def select_all(self) -> None:
@@ -384,7 +391,7 @@ class JobList(ScrollView, can_focus=True):
         self._cursor_placed = True
         for row in (old, new):
             if 0 <= row < len(self.order):
-                self.painter.refresh_row(row)
+                self._refresh_row(row)
         self._scroll_cursor_into_view()
         self.post_message(self.Highlighted(self, self.highlighted))
 
@@ -424,16 +431,77 @@ class JobList(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self.painter.styles_changed()
+        # The theme or CSS changed: styles are looked up again, every line redrawn.
+        self._styles = None
+        self.painter.forget()
 
     # -- drawing (RowPainter) --------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self.painter.begin_frame(self._clock.now())
+        self.painter.begin_frame(self._state(), self._clock.now())
         try:
             return super().render_lines(crop)
         finally:
             self.painter.end_frame()
 
     def render_line(self, y: int) -> Strip:
-        return self.painter.line(y)
+        if self.painter.in_frame:
+            return self.painter.line(y)
+        self.painter.begin_frame(self._state(), self._clock.now())
+        try:
+            return self.painter.line(y)
+        finally:
+            self.painter.end_frame()
+
+    def _state(self) -> ListState:
+        """The list as the painter draws it now."""
+        region = self.scrollable_content_region
+        scroll_x, scroll_y = self.scroll_offset
+        return ListState(
+            order=self.order,
+            row_height=self.row_height,
+            selected=self.selected,
+            cursor=self.cursor,
+            columns=self.columns,
+            compact=self.compact,
+            id_digits=self.id_digits(),
+            lock_key=self.lock_key,
+            styles=self._panel_styles(),
+            empty_text="" if self.order else self._empty_text(),
+            scroll_x=scroll_x,
+            scroll_y=scroll_y,
+            width=region.width,
+            height=region.height,
+        )
+
+    def _panel_styles(self) -> PanelStyles:
+        """The panel styles of the current theme (looked up once)."""
+        if self._styles is None:
+            self._styles = panel_styles(
+                self.get_component_rich_style,
+                self.rich_style,
+                # NO_COLOR with an ANSI theme (Textual's NoColor filter): nothing on
+                # screen has a colour, so colour cannot tell bar parts apart.
+                colours_dropped=bool(self.app.no_color) and self.app.native_ansi_color,
+            )
+        return self._styles
+
+    def _empty_text(self) -> str:
+        """What the list says when it shows no diff."""
+        if self._views:
+            filter_text = plain(self.rows.filter_text.strip())
+            return (
+                f"No watched diff matches the filter “{filter_text}” "
+                "(ID, label or state): escape clears the filter."
+            )
+        return self.empty_hint
+
+    def _refresh_row(self, row: int) -> None:
+        """Redraw every line of ``row`` whole."""
+        self.painter.forget_row(row, self.row_height)
+        self.refresh_lines(row * self.row_height, self.row_height)
+
+    def _refresh_changed_cells(self, state: ListState, row: int) -> None:
+        """Refresh just the cells of ``row`` whose content differs from what was painted."""
+        for region in self.painter.changed_regions(state, row):
+            self.refresh(region)

@@ -476,7 +476,7 @@ def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
 def _problem(
     view: JobView, poll_error: str | None, styles: PanelStyles, now: float, lock_key: str
 ) -> tuple[str, Style]:
-    if view.outcome_unknown:
+    if view.retry_outcome_unknown:
         return "? retry outcome unknown: checking status", styles.poll_error
     if poll_error:
         return "⚠ " + plain(poll_error), styles.poll_error

@@ -2,16 +2,19 @@
 
 :class:`RowPainter` builds each diff's panel lines (once a frame: a frame draws up to
 three lines of each panel), remembers what every line showed when last drawn, and on
-a tick refreshes only the cells of a row that differ from it (an ETA's digits): over
-a slow SSH link the bytes sent are what the user waits for.
+a tick names only the cells of a row that differ from it (an ETA's digits): over a
+slow SSH link the bytes sent are what the user waits for. What it draws from, the
+list hands it as a :class:`ListState`; what to refresh, it answers as regions.
 
 Example:
-    >>> # painter = RowPainter(job_list, views, clock); painter.line(y) in render_line
+    >>> # painter = RowPainter(views, clock)
+    >>> # painter.begin_frame(state, now); painter.line(y) in render_line
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -19,106 +22,112 @@ from rich.style import Style
 from textual.geometry import Region
 from textual.strip import Strip
 
-from tui.domain.text import plain
-from tui.ui.widgets.panel import (
-    Columns,
-    PanelStyles,
-    panel_strips,
-    panel_styles,
-    pieces_to_strip,
-    truncate,
-)
+from tui.ui.widgets.panel import Columns, PanelStyles, panel_strips, pieces_to_strip, truncate
 
 if TYPE_CHECKING:
     from tui.domain.clock import Clock
     from tui.polling.tracker import JobView
-    from tui.ui.widgets.job_list import JobList
+
+
+@dataclass(frozen=True, slots=True)
+class ListState:
+    """The list as the painter draws it at one moment: its rows and its window."""
+
+    order: Sequence[int]
+    """The diffs shown, top to bottom."""
+    row_height: int
+    """Lines per diff."""
+    selected: Set[int]
+    cursor: int
+    """The row under the cursor."""
+    columns: Columns
+    """The columns the rows are cut to, as last fitted to the list's width."""
+    compact: bool
+    id_digits: int
+    """The digits of the longest watched diff ID (to fit columns to another width)."""
+    lock_key: str
+    styles: PanelStyles
+    empty_text: str
+    """What the list says when it shows no diff."""
+    scroll_x: int
+    scroll_y: int
+    width: int
+    """The window's width in cells (its content region)."""
+    height: int
+    """The window's height in lines."""
 
 
 class RowPainter:
-    """Draws ``job_list``'s lines and keeps what each showed (see the module)."""
+    """Draws the list's lines and keeps what each showed (see the module)."""
 
-    def __init__(self, job_list: JobList, views: Mapping[int, JobView], clock: Clock) -> None:
-        self._list = job_list
+    def __init__(self, views: Mapping[int, JobView], clock: Clock) -> None:
         self._views = views
         self._clock = clock
         self._painted: dict[int, Strip] = {}
         """What each line (by virtual y) showed when last drawn."""
-        self._styles: PanelStyles | None = None
-        self._frame_rows: dict[int, list[Strip]] | None = None
-        """Each panel's lines while Textual draws one frame (else None)."""
+        self._frame: ListState | None = None
+        """The list while Textual draws one frame (else None)."""
+        self._frame_rows: dict[int, list[Strip]] = {}
+        """Each panel's lines in the frame being drawn."""
         self._frame_now = 0.0
 
+    @property
+    def in_frame(self) -> bool:
+        """True between :meth:`begin_frame` and :meth:`end_frame`."""
+        return self._frame is not None
+
     def forget(self) -> None:
-        """Nothing on screen can be trusted to match (the rows moved, the columns did):
-        the next refresh of a row redraws it whole."""
+        """Nothing on screen can be trusted to match (the rows moved, the columns did,
+        the styles changed): the next refresh of a row redraws it whole."""
         self._painted.clear()
 
-    def styles_changed(self) -> None:
-        """The theme or CSS changed: styles are looked up again, every line redrawn."""
-        self._styles = None
-        self._painted.clear()
-
-    def begin_frame(self, now: float) -> None:
-        """A frame starts: each panel is built at most once until :meth:`end_frame`."""
+    def begin_frame(self, state: ListState, now: float) -> None:
+        """A frame of ``state`` starts: each panel is built at most once until
+        :meth:`end_frame`."""
+        self._frame = state
         self._frame_rows = {}
         self._frame_now = now
 
     def end_frame(self) -> None:
-        self._frame_rows = None
+        self._frame = None
+        self._frame_rows = {}
 
     def line(self, y: int) -> Strip:
-        """Line ``y`` of the list's window (Textual's ``render_line``)."""
-        job_list = self._list
-        scroll_x, scroll_y = job_list.scroll_offset
-        width = job_list.scrollable_content_region.width
-        virtual_y = y + scroll_y
-        row, line = divmod(virtual_y, job_list.row_height)
-        styles = self.styles()
-        if not job_list.order and virtual_y == 1 and width > 0:
-            hint = truncate(self.empty_text(), max(0, width - 2))
+        """Line ``y`` of the list's window (Textual's ``render_line``), in a frame."""
+        state = self._frame
+        assert state is not None, "line() is drawn within begin_frame() and end_frame()"
+        width = state.width
+        virtual_y = y + state.scroll_y
+        row, line = divmod(virtual_y, state.row_height)
+        styles = state.styles
+        if not state.order and virtual_y == 1 and width > 0:
+            hint = truncate(state.empty_text, max(0, width - 2))
             return pieces_to_strip([("  " + hint, styles.base + styles.dim)], width, styles.base)
-        if row >= len(job_list.order) or width <= 0:
+        if row >= len(state.order) or width <= 0:
             return Strip.blank(width, styles.base)
-        frame = self._frame_rows
-        strips = frame.get(row) if frame is not None else None
+        strips = self._frame_rows.get(row)
         if strips is None:
-            now = self._frame_now if frame is not None else self._clock.now()
-            strips = self.row_strips(row, width, now)
-            if frame is not None:
-                frame[row] = strips
+            strips = self._frame_rows[row] = self.row_strips(state, row, self._frame_now)
         strip = strips[line]
         self._painted[virtual_y] = strip
-        return strip.crop(scroll_x, scroll_x + width)
+        return strip.crop(state.scroll_x, state.scroll_x + width)
 
-    def empty_text(self) -> str:
-        """What the list says when it shows no diff."""
-        if self._views:
-            filter_text = plain(self._list.rows.filter_text.strip())
-            return (
-                f"No watched diff matches the filter “{filter_text}” "
-                "(ID, label or state): escape clears the filter."
-            )
-        return self._list.empty_hint
-
-    def refresh_row(self, row: int) -> None:
-        """Redraw every line of ``row`` whole."""
-        height = self._list.row_height
-        top = row * height
-        for line in range(top, top + height):
+    def forget_row(self, row: int, row_height: int) -> None:
+        """``row`` is to be redrawn whole."""
+        top = row * row_height
+        for line in range(top, top + row_height):
             self._painted.pop(line, None)
-        self._list.refresh_lines(top, height)
 
-    def refresh_changed_cells(self, row: int) -> None:
-        """Refresh just the cells of ``row`` whose content differs from what was painted."""
-        job_list = self._list
-        width = job_list.scrollable_content_region.width
+    def changed_regions(self, state: ListState, row: int) -> list[Region]:
+        """The window's regions to refresh for the cells of ``row`` whose content
+        differs from what was painted (the whole line where nothing is known)."""
+        width, height = state.width, state.height
         if width <= 0:
-            return
-        scroll_x, scroll_y = job_list.scroll_offset
-        height = job_list.scrollable_content_region.height
-        top = row * job_list.row_height
-        for offset, new in enumerate(self.row_strips(row, width, self._clock.now())):
+            return []
+        scroll_x, scroll_y = state.scroll_x, state.scroll_y
+        top = row * state.row_height
+        regions: list[Region] = []
+        for offset, new in enumerate(self.row_strips(state, row, self._clock.now())):
             y = top + offset
             if not 0 <= y - scroll_y < height:
                 # A panel cut by the screen edge: its hidden lines are not drawn, and a
@@ -126,43 +135,29 @@ class RowPainter:
                 continue
             old = self._painted.get(y)
             if old is None:
-                job_list.refresh(Region(0, y - scroll_y, width, 1))
+                regions.append(Region(0, y - scroll_y, width, 1))
                 continue
             span = changed_span(old, new)
             if span is not None:
                 start, end = span
-                job_list.refresh(Region(start - scroll_x, y - scroll_y, end - start, 1))
+                regions.append(Region(start - scroll_x, y - scroll_y, end - start, 1))
+        return regions
 
-    def styles(self) -> PanelStyles:
-        """The panel styles of the list's current theme (looked up once)."""
-        if self._styles is None:
-            job_list = self._list
-            app = job_list.app
-            self._styles = panel_styles(
-                job_list.get_component_rich_style,
-                job_list.rich_style,
-                # NO_COLOR with an ANSI theme (Textual's NoColor filter): nothing on
-                # screen has a colour, so colour cannot tell bar parts apart.
-                colours_dropped=bool(app.no_color) and app.native_ansi_color,
-            )
-        return self._styles
-
-    def row_strips(self, row: int, width: int, now: float) -> list[Strip]:
-        """The lines of the panel in ``row``, ``width`` cells wide, at time ``now``."""
-        job_list = self._list
-        diffid = job_list.order[row]
-        columns = job_list.columns
-        if columns.width != width:
+    def row_strips(self, state: ListState, row: int, now: float) -> list[Strip]:
+        """The lines of the panel in ``row`` of ``state``, at time ``now``."""
+        diffid = state.order[row]
+        columns = state.columns
+        if columns.width != state.width:
             # Drawn before the resize reached the list's columns: fit them for this width.
-            columns = Columns.fit(width, compact=job_list.compact, id_digits=job_list.id_digits())
+            columns = Columns.fit(state.width, compact=state.compact, id_digits=state.id_digits)
         return panel_strips(
             self._views[diffid],
             now=now,
             columns=columns,
-            selected=diffid in job_list.selected,
-            cursor=row == job_list.cursor,
-            styles=self.styles(),
-            lock_key=job_list.lock_key,
+            selected=diffid in state.selected,
+            cursor=row == state.cursor,
+            styles=state.styles,
+            lock_key=state.lock_key,
         )
 
 
