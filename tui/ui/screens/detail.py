@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.table import Table
 from rich.text import Text
@@ -168,6 +168,23 @@ def _lifecycle_now(view: JobView, now: float) -> Text:
     return Text("now: " + line[0] + "\n")
 
 
+FOLLOW_VIEW_EVERY: Final = 0.5
+"""Seconds between looks at the diff's view for changes to show."""
+
+
+def _actions_signature(view: JobView) -> tuple[object, ...]:
+    """What changes when an action on the diff is sent or answered."""
+    last = view.retries[-1] if view.retries else None
+    decision = view.decision
+    return (
+        len(view.retries),
+        last.outcome if last is not None else None,
+        decision.outcome if decision is not None else None,
+        view.retry_in_flight,
+        view.decision_in_flight,
+    )
+
+
 class DetailScreen(Screen[None]):
     """Everything known about one diff. Escape goes back to the list.
 
@@ -258,6 +275,30 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self._paint()
         self.action_reload()
+        self._seen = (self._view.version, _actions_signature(self._view))
+        # An action taken from here (or an answer) changes the view: show it, and read
+        # the journal again when an action moved on (its sending, its outcome).
+        self.set_interval(FOLLOW_VIEW_EVERY, self._follow_view)
+
+    def _follow_view(self) -> None:
+        version, actions = self._view.version, _actions_signature(self._view)
+        if (version, actions) == self._seen:
+            return
+        moved = actions != self._seen[1]
+        self._seen = (version, actions)
+        if moved:
+            self._reread_history()
+        else:
+            self._paint()
+
+    @work(exclusive=True, group="detail-history")
+    async def _reread_history(self) -> None:
+        try:
+            self._history = await asyncio.to_thread(self._read_history)
+            self._history_error = None
+        except Exception as exc:  # the fields still show; the history says why it is missing
+            self._history_error = str(exc) or type(exc).__name__
+        self._paint()
 
     def _paint(self) -> None:
         job = self._job
