@@ -184,7 +184,8 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "toggle_option('full')", "Full", id="accept-full"),
-        Binding("o", "toggle_option('force')", "Force", id="accept-force"),
+        # Not o: on the list o goes to the diff that holds a lock (one key, one meaning).
+        Binding("exclamation_mark", "toggle_option('force')", "Force", id="accept-force"),
         Binding("b", "game_build", "Build", id="accept-game-build"),
     ]
 
@@ -197,7 +198,7 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
             "full (f): a full image, not differential (needed if no changes)", id="full"
         )
         yield MarkedCheckbox(
-            "force (o): create it even while game servers are allocated", id="force"
+            "force (!): create it even while game servers are allocated", id="force"
         )
         yield Input(
             placeholder="game build (b): the game's build string, shown as its version",
