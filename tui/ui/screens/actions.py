@@ -81,6 +81,10 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
         "Stop watching the selected diffs", writes=True, footer=True,
     ),
     MonitorAction(
+        "undo", "undo", "u", "Undo", "Undo remove",
+        "Bring back the diffs just removed, with their labels and decisions", writes=True,
+    ),
+    MonitorAction(
         "edit-label", "edit_label", "e", "Label", "Edit label", "Change the focused diff's label"
     ),
     MonitorAction(

@@ -265,6 +265,9 @@ class MonitorScreen(Screen[None]):
     def action_remove(self) -> None:
         self.edits.remove(self.job_list.targets(), self.job_list.hidden_selection())
 
+    def action_undo(self) -> None:
+        self.edits.undo_remove()
+
     def action_edit_label(self) -> None:
         self.edits.edit_label(self.job_list.highlighted)
 

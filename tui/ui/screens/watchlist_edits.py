@@ -41,6 +41,8 @@ class WatchlistEdits:
         self._parts = parts
         self._list = job_list
         self._header = header
+        self._removed: list[WatchEntry] = []
+        """What the last removal took (labels, decisions, last statuses): `u` brings it back."""
 
     def _notify(self, message: str) -> None:
         self._screen.app.notify(message, markup=False)
@@ -146,13 +148,52 @@ class WatchlistEdits:
             return
         if parts.quitting():
             return
+        views = parts.tracker.views
+        self._removed = [views[diffid].entry for diffid in ids if diffid in views]
         parts.tracker.remove(ids)
         job_list = self._list
         job_list.selected -= set(ids)
         job_list.rebuild()
         self._header.selected = len(job_list.selected)
         self._header.set_counts(parts.tracker.summary())
-        self._notify(f"Removed {len(ids)} from the watchlist")
+        self._notify(f"Removed {len(ids)} from the watchlist · u: undo")
+
+    def undo_remove(self) -> None:
+        """Bring back what the last removal took, labels and decisions with it."""
+        removed, self._removed = self._removed, []
+        if not removed:
+            self._notify("Nothing to undo: no diff was removed.")
+            return
+        self._screen.run_worker(self._restore(removed), group="watchlist")
+
+    async def _restore(self, removed: list[WatchEntry]) -> None:
+        parts = self._parts
+        watchlist = parts.watchlist
+
+        def restore() -> None:
+            by_label: dict[str, list[int]] = {}
+            for entry in removed:
+                by_label.setdefault(entry.label, []).append(entry.diffid)
+            for label, ids in by_label.items():
+                watchlist.add(ids, label)
+            for entry in removed:
+                if entry.decided:
+                    watchlist.record_decision(
+                        entry.diffid, accepted=entry.accepted, rejected=entry.rejected
+                    )
+
+        try:
+            await parts.writes.run(restore)
+        except Exception as exc:
+            self._removed = removed  # still there to undo once the file can be written
+            self._not_saved("watchlist", exc)
+            return
+        if parts.quitting():
+            return
+        parts.tracker.add(removed)
+        self._list.rebuild(keep=removed[0].diffid)
+        self._header.set_counts(parts.tracker.summary())
+        self._notify(f"Brought back {len(removed)} (labels and decisions kept)")
 
     def edit_label(self, diffid: int | None) -> None:
         """The label dialog for ``diffid`` (None: nothing to do); saved once changed."""
