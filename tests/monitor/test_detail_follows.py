@@ -34,3 +34,5 @@ async def test_a_refused_retry_from_the_detail_screen_shows_in_its_lifecycle(
         await wait_until(pilot, lambda: simulator.count("retry") == 1)
         await wait_until(pilot, lambda: "retry refused: Invalid request" in lifecycle())
         assert "Nothing recorded" not in lifecycle()
+        # And what the row says of it, while it stands.
+        await wait_until(pilot, lambda: "now: ↻ retry refused: Invalid request" in lifecycle())

@@ -22,7 +22,7 @@ from tui.domain.jobs import DiffJob, FileEntry
 from tui.domain.text import plain
 from tui.domain.wording import duration
 from tui.store.journal import JournalEvent, describe
-from tui.ui.widgets.decision_line import decision_line
+from tui.ui.widgets.decision_line import decision_line, retry_line
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -161,11 +161,17 @@ def _history_text(actions: list[JournalEvent] | None) -> Text:
 
 
 def _lifecycle_now(view: JobView, now: float) -> Text:
-    """The accept or reject of this session and the job it started, as it is now."""
+    """The last retry's outcome while it stands (refused, not done, unknown) and the
+    accept or reject of this session with the job it started, as they are now: what
+    the diff's row says."""
+    text = Text()
+    retry = retry_line(view)
+    if retry is not None:
+        text.append("now: " + retry + "\n")
     line = decision_line(view, now)
-    if line is None:
-        return Text()
-    return Text("now: " + line[0] + "\n")
+    if line is not None:
+        text.append("now: " + line[0] + "\n")
+    return text
 
 
 FOLLOW_VIEW_EVERY: Final = 0.5

@@ -17,12 +17,11 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState, StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
 from tui.polling.todo import todo_reason
-from tui.ui.widgets.decision_line import Tone, decision_line, lock_line
+from tui.ui.widgets.decision_line import Tone, decision_line, lock_line, retry_line
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -476,8 +475,9 @@ def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
 def _problem(
     view: JobView, poll_error: str | None, styles: PanelStyles, now: float, lock_key: str
 ) -> tuple[str, Style]:
-    if view.retry_outcome_unknown:
-        return "? retry outcome unknown: checking status", styles.poll_error
+    retry = retry_line(view)
+    if view.retry_outcome_unknown and retry is not None:
+        return retry, styles.poll_error
     if poll_error:
         return "⚠ " + plain(poll_error), styles.poll_error
     decision = decision_line(view, now)
@@ -487,16 +487,10 @@ def _problem(
     lock = lock_line(view, lock_key)
     if lock is not None:
         return lock, styles.error
-    last_retry = view.retries[-1] if view.retries else None
     state = view.state
-    if (
-        last_retry is not None
-        and last_retry.outcome in (ActionOutcome.REFUSED, ActionOutcome.NOT_DONE)
-        and (state is None or state.is_terminal)
-    ):
+    if retry is not None:
         # The diff is still where the refused retry left it: say why, above its old error.
-        prefix = "↻ retry " if last_retry.outcome is ActionOutcome.REFUSED else "↻ "
-        return prefix + plain(last_retry.message), styles.error
+        return retry, styles.error
     if view.error and state is JobState.FAILED:
         return "✗ " + plain(view.error), styles.error
     if view.retries:
