@@ -197,6 +197,8 @@ class JobView:
     decision_in_flight: bool = False
     followed: FollowedJob | None = None
     """The image-version (or uninstall) job the decision started."""
+    imageid: int | None = None
+    """The diff's image, once an answer with ``diff_info`` named it (this session)."""
     keys_refused: bool = False
     """The server refuses the account's keys (401/403): the state is not known now,
     whatever was last seen (``state`` is None; ``poll_failure`` says why)."""
@@ -289,6 +291,18 @@ class JobView:
             raw = self._live_or_saved(lambda job: job.error, lambda saved: saved.error)
             return locked_by(raw)
         return None
+
+    @property
+    def holds_lock(self) -> bool:
+        """True while the diff holds its image's lock (API.md, Locks): Completed, and
+        neither accepted nor rejected (nor an accept of it on its way or unknown)."""
+        if self.state is not JobState.COMPLETED or self.entry.decided:
+            return False
+        decision = self.decision
+        return decision is None or decision.outcome in (
+            ActionOutcome.REFUSED,
+            ActionOutcome.NOT_DONE,
+        )
 
     @property
     def start(self) -> int | None:

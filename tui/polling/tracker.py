@@ -397,6 +397,9 @@ class Tracker:
         # The saved state counts: a change while the app was closed is a change too.
         before = view.state_name or None
         view.job = job
+        if job.info is not None and job.info.imageid is not None:
+            # Later polls come without diff_info: keep what this one said.
+            view.imageid = job.info.imageid
         view.stale = False
         view.updated_at = self._clock.now()
         saved = LastStatus.from_job(job, view.updated_at)

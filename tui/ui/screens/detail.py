@@ -22,7 +22,7 @@ from tui.domain.jobs import DiffJob, FileEntry
 from tui.domain.text import plain
 from tui.domain.wording import duration
 from tui.store.journal import JournalEvent, describe
-from tui.ui.widgets.decision_line import decision_line, retry_line
+from tui.ui.widgets.decision_line import decision_line, lock_held_line, retry_line
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -92,6 +92,9 @@ def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
     state = view.state_name or "unknown"
     row("state", state + (" (no answer yet this session)" if view.stale else ""))
     row("progress", f"{view.progress}%" if view.progress is not None else "—")
+    held = lock_held_line(view)
+    if held is not None:
+        row("lock", held)
     if job is not None:
         if job.progress_clamped_from is not None:
             row("progress (raw)", f"{job.progress_clamped_from} (clamped to 0..100)")

@@ -42,23 +42,11 @@ class Offer:
         """The offer from a diff's ``diff_info``; None when it names no image or machine."""
         if info is None:
             return None
-        imageid = _object_id(info.image, "imageid")
-        machineid = _object_id(info.machine, "machineid")
+        imageid, machineid = info.imageid, info.machineid
         if imageid is None or machineid is None:
             return None
         words = f"image {_name(info.image, imageid)} on machine {_name(info.machine, machineid)}"
         return cls(diffid, imageid, machineid, words)
-
-
-def _object_id(obj: dict[str, object], key: str) -> int | None:
-    value = obj.get(key, obj.get("id"))
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        return int(value) or None
-    return None
 
 
 def _name(obj: dict[str, object], number: int) -> str:

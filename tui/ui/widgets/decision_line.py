@@ -92,3 +92,12 @@ def retry_line(view: JobView) -> str | None:
         prefix = "↻ retry " if last.outcome is ActionOutcome.REFUSED else "↻ "
         return prefix + plain(last.message)
     return None
+
+
+def lock_held_line(view: JobView) -> str | None:
+    """``holds the lock on image 50101 (accepting or rejecting it frees it)``, while the
+    diff holds its image's lock; the image named when the app knows it."""
+    if not view.holds_lock:
+        return None
+    image = f"the lock on image {view.imageid}" if view.imageid is not None else "its image's lock"
+    return f"holds {image} (accepting or rejecting it frees it)"

@@ -21,7 +21,13 @@ from tui.domain.jobs import JobState, StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
 from tui.polling.todo import todo_reason
-from tui.ui.widgets.decision_line import Tone, decision_line, lock_line, retry_line
+from tui.ui.widgets.decision_line import (
+    Tone,
+    decision_line,
+    lock_held_line,
+    lock_line,
+    retry_line,
+)
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -493,6 +499,9 @@ def _problem(
         return retry, styles.error
     if view.error and state is JobState.FAILED:
         return "✗ " + plain(view.error), styles.error
+    held = lock_held_line(view)
+    if held is not None:
+        return held, styles.dim
     if view.retries:
         last = view.retries[-1]
         return f"↻ last retry: {last.outcome}", styles.dim
