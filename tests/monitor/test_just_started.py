@@ -38,3 +38,23 @@ async def test_an_accepts_version_job_is_seen_running_then_ended_within_seconds(
             await wait_until(pilot, lambda: seen() is JobState.COMPLETED, limit=15)
             late = time.monotonic() - ended_at
             assert late <= 6.0, f"its end was seen {late:.1f}s late"
+
+
+async def test_a_diff_this_app_created_is_read_every_couple_of_seconds_while_it_waits() -> None:
+    from tests.monitor.steps import type_text
+    from tui.ui.screens.new_diff import NewDiffScreen
+
+    # Speed 1: the new diff waits to run for seconds, inside the default waiting
+    # interval (15 s) that a diff started elsewhere is read at.
+    with Simulator(speed=1.0, seed_demo=False) as simulator:
+        simulator.add_diff(51, state=6, fail_with="boom", imageid=600, machineid=70)
+        app = make_app(simulator, [51], poll=PollSettings())
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: all_polled(app))
+            await pilot.press("N")
+            await wait_until(pilot, lambda: isinstance(app.screen, NewDiffScreen))
+            await type_text(pilot, "again\n")
+            await wait_until(pilot, lambda: len(app.tracker.views) == 2)
+            new = next(d for d in app.tracker.views if d != 51)
+            await pilot.pause(7.0)  # without the rule: one read in 15 s
+            assert simulator.count("status", new) >= 3, simulator.count("status", new)
