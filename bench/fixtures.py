@@ -84,6 +84,11 @@ class Sandbox:
         return Path(self.env["XDG_DATA_HOME"]) / "imagediff-tui" / "watchlist.toml"
 
     @property
+    def status_cache_path(self) -> Path:
+        """Where the app reads the statuses it last saw (a cache beside the watchlist)."""
+        return Path(self.env["XDG_CACHE_HOME"]) / "imagediff-tui" / "watchlist-status.json"
+
+    @property
     def config_path(self) -> Path:
         """Where the app reads its config file."""
         return Path(self.env["XDG_CONFIG_HOME"]) / "imagediff-tui" / "config.toml"
@@ -95,10 +100,10 @@ class Sandbox:
         self.config_path.chmod(0o600)
 
     def write_watchlist(self, entries: list[WatchEntry]) -> None:
-        """Replace the watchlist with ``entries``."""
-        if self.watchlist_path.exists():
-            self.watchlist_path.unlink()
-        WatchlistStore(self.watchlist_path).add(entries)
+        """Replace the watchlist with ``entries``, their last statuses in the status cache."""
+        self.watchlist_path.unlink(missing_ok=True)
+        self.status_cache_path.unlink(missing_ok=True)
+        WatchlistStore(self.watchlist_path, self.status_cache_path).add(entries)
 
 
 def base_env() -> dict[str, str]:

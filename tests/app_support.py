@@ -32,11 +32,13 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.theme import Theme
 
+from tests.textual_probes import drawn_strips
 from tui.api.client import ClanforgeClient
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 from tui.store.journal import Journal
+from tui.store.watchlist.account import WatchlistChange
 from tui.ui import themes
 from tui.ui.app import AppOptions, ImageDiffApp, WatchlistPort
 
@@ -97,7 +99,7 @@ class MemoryWatchlist:
         for diffid in ids:
             self.entries.pop(diffid, None)
 
-    def relabel(self, diffid: int, label: str) -> None:
+    def relabel(self, diffid: int, label: str) -> bool:
         self.calls.append(("relabel", (diffid, label)))
         self._check()
         entry = self.entries.get(diffid)
@@ -105,6 +107,10 @@ class MemoryWatchlist:
             self.entries[diffid] = WatchEntry(
                 diffid=diffid, asid=entry.asid, api_url=entry.api_url, label=label, last=entry.last
             )
+        return True
+
+    def check_file(self) -> WatchlistChange:
+        return WatchlistChange()
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         self.calls.append(("save_status", dict(statuses)))
@@ -200,7 +206,7 @@ async def wait_until(
 def screen_text(app: ImageDiffApp, screen: Screen[object] | None = None) -> str:
     """What the terminal shows of ``screen`` (default: the top one), as plain lines."""
     target = screen if screen is not None else app.screen
-    strips = target._compositor.render_strips()
+    strips = drawn_strips(target)
     return "\n".join(strip.text.rstrip() for strip in strips)
 
 

@@ -129,12 +129,12 @@ def test_a_profile_keyed_watchlist_migrates_without_losing_an_entry(
     ]
     assert simulator.access_key not in text and simulator.secret_key not in text
 
-    # The first write stores the accounts (schema 2); every entry is still there.
+    # The first read wrote it anew, keyed by account (schema 3); every entry is still there.
     assert run_cli(env, "watchlist", "add", "4104").returncode == 0
     saved = path.read_text(encoding="utf-8")
-    assert saved.startswith("schema = 2\n") and "profile =" not in saved
+    assert saved.startswith("schema = 3\n") and "profile =" not in saved
     assert _listed(env) == [4101, 4102, 4104]
-    assert _listed(env, "--all") == [4101, 4102, 4103, 4104]
+    assert _listed(env, "--all") == [4101, 4102, 4104, 4103]  # account by account
 
 
 @pytest.mark.parametrize(

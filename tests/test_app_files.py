@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.app_support import make_app, screen_text, wait_until
+from tests.textual_probes import toasts
 from tui.domain.clock import SystemClock
 from tui.domain.watch_entry import WatchEntry
 from tui.store.atomic_file import lock_path
+from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import WatchlistStore
-from tui.store.watchlist.session import WatchSession
 from tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
@@ -30,11 +31,11 @@ if TYPE_CHECKING:
 SIZE = (110, 36)
 
 
-def _session(path: Path, simulator: Simulator, ids: list[int]) -> WatchSession:
+def _account_watchlist(path: Path, simulator: Simulator, ids: list[int]) -> AccountWatchlist:
     store = WatchlistStore(path)
     entries = [WatchEntry(diffid=i, asid=simulator.asid, api_url=simulator.url) for i in ids]
     store.add(entries)
-    return WatchSession(
+    return AccountWatchlist(
         store, api_url=simulator.url, asid=simulator.asid, clock=SystemClock(), held=entries
     )
 
@@ -56,7 +57,7 @@ def _corrupt_copies(folder: Path) -> list[Path]:
 
 
 def _toasts(app: object) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)  # type: ignore[attr-defined]
+    return "\n".join(toasts(app))  # type: ignore[arg-type]
 
 
 async def test_a_locked_watchlist_never_freezes_the_screen(
@@ -65,7 +66,7 @@ async def test_a_locked_watchlist_never_freezes_the_screen(
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=5)
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1], watchlist=_session(path, simulator, [1]))
+    app = make_app(simulator, [1], watchlist=_account_watchlist(path, simulator, [1]))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         with held_lock(path):
             await pilot.press("n")
@@ -93,15 +94,19 @@ async def test_quit_with_the_watchlist_locked_is_quick_and_says_what_was_not_sav
 ) -> None:
     simulator.add_diff(1, state=5)
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1], watchlist=_session(path, simulator, [1]))
+    watchlist = _account_watchlist(path, simulator, [1])
+    cache = WatchlistStore(path).cache.path  # the statuses go to the cache, under its lock
+    app = make_app(simulator, [1], watchlist=watchlist)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.tracker.views[1].state_name == "Completed")
-        with held_lock(path):
+        with held_lock(cache):
             await pilot.press("q")
-            await wait_until(pilot, lambda: app._exit, limit=3.0, what="the app exits")  # type: ignore[attr-defined]
+            await wait_until(
+                pilot, lambda: app.return_code is not None, limit=3.0, what="the app exits"
+            )
     # Printed after the screen is gone (Textual's exit message), and logged.
     said = caplog.text
-    assert "could not be saved" in said and str(lock_path(path)) in said
+    assert "could not be saved" in said and str(lock_path(cache)) in said
 
 
 async def test_a_watchlist_corrupted_while_running_is_written_back_and_reported(
@@ -110,7 +115,7 @@ async def test_a_watchlist_corrupted_while_running_is_written_back_and_reported(
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=5)
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1, 2], watchlist=_session(path, simulator, [1, 2]))
+    app = make_app(simulator, [1, 2], watchlist=_account_watchlist(path, simulator, [1, 2]))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: app.tracker.views[1].state_name == "Completed")
         with path.open("a", encoding="utf-8") as file:
@@ -135,7 +140,7 @@ async def test_a_watchlist_corrupted_while_running_survives_quit(
     simulator.add_diff(1, state=5)
     simulator.add_diff(2, state=6, fail_with="boom")
     path = tmp_path / "watchlist.toml"
-    app = make_app(simulator, [1, 2], watchlist=_session(path, simulator, [1, 2]))
+    app = make_app(simulator, [1, 2], watchlist=_account_watchlist(path, simulator, [1, 2]))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.tracker.views[2].state_name == "Failed")
         path.write_text("schema = 1\n[[diff]\n", encoding="utf-8")
@@ -145,3 +150,83 @@ async def test_a_watchlist_corrupted_while_running_survives_quit(
     last = entries[2].last
     assert last is not None and last.state_id == 6
     assert len(_corrupt_copies(tmp_path)) == 1
+
+
+async def test_a_watchlist_deleted_while_running_is_written_back_and_reported(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    for diffid in (1011, 1012, 1013):
+        simulator.add_diff(diffid, state=5)
+    path = tmp_path / "watchlist.toml"
+    watchlist = _account_watchlist(path, simulator, [1011, 1012, 1013])
+    app = make_app(simulator, [1011, 1012, 1013], watchlist=watchlist)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1011].state_name == "Completed")
+        path.unlink()  # rm watchlist.toml from the shell
+        await pilot.press("e")
+        await pilot.press("x", "enter")
+        await wait_until(pilot, lambda: "was missing" in _toasts(app), limit=3.0)
+        assert "written back" in _toasts(app)
+    entries = {e.diffid: e for e in WatchlistStore(path).load().entries}
+    assert set(entries) == {1011, 1012, 1013}
+    assert sum(entry.label == "x" for entry in entries.values()) == 1
+
+
+async def test_a_watchlist_deleted_while_running_is_written_back_on_quit(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.add_diff(1, state=5)
+    simulator.add_diff(2, state=5)
+    path = tmp_path / "watchlist.toml"
+    app = make_app(simulator, [1, 2], watchlist=_account_watchlist(path, simulator, [1, 2]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[2].state_name == "Completed")
+        path.unlink()
+        await pilot.press("q")
+    assert {e.diffid for e in WatchlistStore(path).load().entries} == {1, 2}
+
+
+async def test_changes_by_another_writer_are_shown(simulator: Simulator, tmp_path: Path) -> None:
+    for diffid in (1401, 1402, 1403):
+        simulator.add_diff(diffid, state=5)
+    path = tmp_path / "watchlist.toml"
+    app = make_app(
+        simulator, [1401, 1402], watchlist=_account_watchlist(path, simulator, [1401, 1402])
+    )
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1401].state_name == "Completed")
+        # `watchlist remove 1401`, `add 1403 --label cli`, a relabel: from the shell.
+        shell = WatchlistStore(path)
+        shell.remove([(simulator.url, simulator.asid, 1401)])
+        shell.add([WatchEntry(1403, simulator.asid, simulator.url, "cli")])
+        shell.set_label((simulator.url, simulator.asid, 1402), "relabelled")
+        await wait_until(
+            pilot,
+            lambda: set(app.tracker.views) == {1402, 1403},
+            limit=8.0,
+            what="the app shows the file as the shell left it",
+        )
+        assert app.tracker.views[1402].label == "relabelled"
+        assert app.tracker.views[1403].label == "cli"
+        await wait_until(pilot, lambda: "removed #1401" in _toasts(app), limit=3.0)
+        toast = _toasts(app)
+        assert "added #1403" in toast and "relabelled #1402" in toast
+
+
+async def test_an_edit_to_a_diff_removed_elsewhere_says_so(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.ui.screens import monitor
+
+    monkeypatch.setattr(monitor, "WATCHLIST_CHECK_EVERY", 600.0)  # only the edit looks
+    simulator.add_diff(1401, state=5)
+    path = tmp_path / "watchlist.toml"
+    app = make_app(simulator, [1401], watchlist=_account_watchlist(path, simulator, [1401]))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[1401].state_name == "Completed")
+        WatchlistStore(path).remove([(simulator.url, simulator.asid, 1401)])
+        await pilot.press("e")
+        await pilot.press("x", "enter")
+        await wait_until(pilot, lambda: "no longer on the watchlist" in _toasts(app), limit=3.0)
+        await wait_until(pilot, lambda: 1401 not in app.tracker.views, limit=3.0)
+    assert WatchlistStore(path).load().entries == []

@@ -87,6 +87,7 @@ def test_paths_prints_every_file(cli: Cli, xdg: dict[str, str]) -> None:
     for path in (
         paths.config_file,
         paths.watchlist_file,
+        paths.status_cache_file,
         paths.journal_file,
         paths.log_file,
         paths.themes_dir,
@@ -95,6 +96,7 @@ def test_paths_prints_every_file(cli: Cli, xdg: dict[str, str]) -> None:
     code, out, _ = cli("paths", "--json")
     assert json.loads(out)["watchlist"] == str(paths.watchlist_file)
     assert json.loads(out)["journal"] == str(paths.journal_file)
+    assert json.loads(out)["cache"] == str(paths.status_cache_file)
 
 
 # --- profiles --------------------------------------------------------------------------

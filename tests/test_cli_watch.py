@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from tui.cli.jobs import fit_cells
 
 from tests.test_cli_jobs import REPO
 from tests.test_launch import COLUMNS, TerminalRun
+from tui.cli.jobs import fit_cells
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator

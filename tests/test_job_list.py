@@ -272,3 +272,33 @@ async def test_a_longer_diff_id_widens_the_id_column_of_every_row() -> None:
         assert jobs.columns.id == narrow + 6
         rows = [jobs.render_line(y).text for y in (0, 3)]
         assert {row.index("RUNNING") for row in rows} == {rows[0].index("RUNNING")}
+
+
+async def test_a_row_read_longer_ago_than_its_cadence_says_it_is_stale() -> None:
+    """Issue 22: running rows read at start showed their first progress for minutes with
+    no word that nothing newer had come. A row whose next read is long overdue (by half
+    its cadence) says when it was last seen."""
+    view = _view(1, 4, 1)
+    view.next_poll_at = NOW + 30.0
+    clock = FakeClock(NOW)
+    app = ListApp({1: view}, clock)
+    async with app.run_test(size=(100, 20)) as pilot:
+        jobs = app.query_one(JobList)
+
+        def shown() -> str:
+            return jobs.render_line(0).text + jobs.render_line(1).text
+
+        for seconds in (20.0, 20.0, 5.0):  # read at 0, next read due at 30: on time
+            clock.advance(seconds)
+            jobs.tick()
+            await pilot.pause()
+            assert "stale" not in shown()
+        clock.advance(60.0)  # 105 s old, 75 s past its read
+        jobs.tick()
+        await pilot.pause()
+        assert "stale · last seen 1m ago" in shown()
+        _answer(view, 4, 40)
+        view.next_poll_at = clock.now() + 30.0
+        jobs.rows_changed([1])
+        await pilot.pause()
+        assert "stale" not in shown()

@@ -20,9 +20,12 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tui.domain.watch_entry import LastStatus
+from tui.store.watchlist.file import WatchlistStore
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -131,7 +134,7 @@ def test_hangup_saves_and_exits(
     os.killpg(run.process.pid, signal.SIGHUP)
     assert run.wait_exit() == 0
     saved = _watchlist(cli_env)
-    assert saved[4101]["last"]["state_id"] == 4
+    assert saved[4101] is not None and saved[4101].state_id == 4
 
 
 def test_restart_paints_the_saved_status_before_any_poll(
@@ -146,8 +149,12 @@ def test_restart_paints_the_saved_status_before_any_poll(
     first.send(b"q")
     assert first.wait_exit() == 0
     saved = _watchlist(cli_env)
-    assert saved[4101]["last"]["state_id"] == 6
-    assert saved[4102]["last"]["state_id"] == 5
+    assert saved[4101] is not None and saved[4101].state_id == 6
+    assert saved[4102] is not None and saved[4102].state_id == 5
+    # The user's file holds what the user did, no status: the statuses are in the cache.
+    (account,) = _users_file(cli_env)["account"]
+    assert account["diffs"] == [4101, 4102]
+    assert set(account) == {"api_url", "asid", "diffs"}
 
     # The API is now unreachable: what the second run shows can only come from the file.
     simulator.start_outage("refused")
@@ -172,7 +179,13 @@ def _watch(env: dict[str, str], *ids: str) -> None:
     assert result.returncode == 0, result.stderr.decode()
 
 
-def _watchlist(env: dict[str, str]) -> dict[int, dict[str, object]]:
+def _watchlist(env: dict[str, str]) -> dict[int, LastStatus | None]:
+    """Each watched diff's last status as saved (the status cache beside the file)."""
     path = Path(env["XDG_DATA_HOME"]) / "imagediff-tui" / "watchlist.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {int(entry["diffid"]): entry for entry in data["diff"]}
+    cache = Path(env["XDG_CACHE_HOME"]) / "imagediff-tui" / "watchlist-status.json"
+    return {entry.diffid: entry.last for entry in WatchlistStore(path, cache).load().entries}
+
+
+def _users_file(env: dict[str, str]) -> dict[str, Any]:
+    path = Path(env["XDG_DATA_HOME"]) / "imagediff-tui" / "watchlist.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from tests.app_support import make_app, screen_text, wait_until
+from tests.textual_probes import toasts
 from tui.ui.themes import default_app_variables
 from tui.ui.widgets.notices import MOST, Notices
 
@@ -33,7 +34,7 @@ async def test_a_notice_shows_as_plain_text_and_goes_after_its_time() -> None:
         notices.add("✗ #1 ([b]eu[/b]) failed", severity="error", timeout=0.3)
         await pilot.pause()
         assert notices.render_line(0).text.strip() == "✗ #1 ([b]eu[/b]) failed  (+1 more)"
-        assert not app._notifications, "no toast: its rack repaints the whole screen"
+        assert not toasts(app), "no toast: its rack repaints the whole screen"
         await wait_until(pilot, lambda: notices.render_line(0).text.strip() == "")
         assert notices.shown == []
 

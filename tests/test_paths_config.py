@@ -60,6 +60,7 @@ def test_paths_follow_xdg_at_call_time(xdg: Path, monkeypatch: pytest.MonkeyPatc
     assert paths.log_file.name == "imagediff-tui.log"
     assert paths.log_file.is_relative_to(xdg / "xdg_state_home")
     assert paths.themes_dir == paths.config_dir / "themes"
+    assert paths.status_cache_file.is_relative_to(xdg / "xdg_cache_home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg / "elsewhere"))
     assert app_paths().config_dir == xdg / "elsewhere" / "imagediff-tui"
 

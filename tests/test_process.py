@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.test_launch import TerminalRun, _watch
+from tests.test_launch import TerminalRun, _watch, _watchlist
+from tui.domain.watch_entry import LastStatus
 
 if TYPE_CHECKING:
     from tui.simulator import Simulator
@@ -50,10 +49,9 @@ def running(cli_env: dict[str, str], simulator: Simulator) -> Iterator[TerminalR
         run.close()
 
 
-def _watchlist_ids(env: dict[str, str]) -> dict[int, dict[str, object]]:
-    path = Path(env["XDG_DATA_HOME"]) / "imagediff-tui" / "watchlist.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {int(entry["diffid"]): entry for entry in data["diff"]}
+def _watchlist_ids(env: dict[str, str]) -> dict[int, LastStatus | None]:
+    """Each watched diff's last status as saved (in the status cache)."""
+    return _watchlist(env)
 
 
 def _hang_up(run: TerminalRun, how: str) -> None:
@@ -89,8 +87,8 @@ def test_a_hang_up_at_any_moment_saves_and_ends_the_process(
     saved = _watchlist_ids(cli_env)
     assert set(saved) == {4101, 4102}
     if after >= 1.0:
-        last = saved[4101]["last"]
-        assert isinstance(last, dict) and last["state_id"] == 4
+        last = saved[4101]
+        assert last is not None and last.state_id == 4
 
 
 def test_a_hang_up_during_start_up_ends_the_process(
@@ -127,8 +125,8 @@ def test_sigterm_restores_the_terminal_and_saves(
         on = output.rfind(prefix + (b"l" if prefix == b"\x1b[?25" else b"h"))
         off = output.rfind(prefix + (b"h" if prefix == b"\x1b[?25" else b"l"))
         assert off > on >= 0, f"{what} was not restored after SIGTERM"
-    last = _watchlist_ids(cli_env)[4101]["last"]
-    assert isinstance(last, dict) and last["state_id"] == 4
+    last = _watchlist_ids(cli_env)[4101]
+    assert last is not None and last.state_id == 4
 
 
 def test_a_hang_up_with_a_request_in_flight_does_not_wait_for_its_answer(

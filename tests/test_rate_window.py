@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_scheduler import most_spans_in_a_window
+from tests.poll_support import most_spans_in_a_window
 from tui.domain.clock import FakeClock
 from tui.polling.rate_window import RATE_WINDOW_MARGIN, RateWindow, Send
 

@@ -7,13 +7,12 @@ import re
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.dom import DOMNode
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 from tests.app_support import make_app, wait_until
+from tests.textual_probes import FooterKey
 from tui.simulator import Simulator
-from tui.ui.widgets.ready_footer import KeyLine, ReadyFooter
+from tui.ui.startup.footer import KeyLine, ReadyFooter
 
 
 def screenshot(app: App[None]) -> str:
@@ -74,36 +73,6 @@ async def test_the_monitor_uses_it(simulator: Simulator) -> None:
         footer = app.monitor.query_one(Footer)
         assert isinstance(footer, ReadyFooter)
         await wait_until(pilot, lambda: "Quit" in {k.description for k in footer.children})
-
-
-class _CountRestyles(_Keys):
-    def __init__(self, footer: Footer) -> None:
-        super().__init__(footer)
-        self.restyled: list[str] = []
-
-    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
-        if isinstance(node, FooterKey):
-            self.restyled.append(node.description)
-        super().update_styles(node, animate)
-
-
-@pytest.mark.parametrize("compact", [False, True])
-async def test_its_keys_are_styled_once_with_the_footers_compact_state(compact: bool) -> None:
-    # Textual's FooterKey starts compact and then takes the footer's state: each key was
-    # styled three times before the first frame (a tenth of the monitor's first paint).
-    footer = ReadyFooter()
-    footer.compact = compact
-    app = _CountRestyles(footer)
-    async with app.run_test() as pilot:
-        await wait_until(pilot, lambda: not footer.query(KeyLine))
-        # The palette's key is always compact (Textual binds only the others).
-        keys = list(footer.query(FooterKey).exclude(".-command-palette"))
-        assert keys and all(key.has_class("-compact") == compact for key in keys)
-        assert app.restyled == []
-        # A later change of the footer's state still reaches its keys.
-        footer.compact = not compact
-        await pilot.pause()
-        assert all(key.has_class("-compact") != compact for key in keys)
 
 
 async def test_the_first_frame_draws_the_keys_as_their_widgets_then_do(

@@ -6,18 +6,14 @@ import itertools
 import math
 import random
 import statistics
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.api.client import ClanforgeClient
+from tests.poll_support import follow, in_process_client, most_spans_in_a_window
 from tui.api.errors import (
-    ApiError,
     ApiTimeout,
     AuthenticationError,
     NetworkError,
@@ -455,15 +451,6 @@ def test_finish_is_detected_quickly_with_a_third_of_fixed_polling() -> None:
 # --------------------------------------------------------------------------- properties
 
 
-def most_spans_in_a_window(spans: list[tuple[float, float]], window: float) -> int:
-    """The most (start, end) spans that meet one half-open window of ``window`` seconds."""
-    best = 0
-    for _, edge in spans:
-        # The busiest window may be taken to start at some span's end.
-        best = max(best, sum(1 for s, e in spans if s < edge + window and e >= edge))
-    return best
-
-
 @dataclass
 class Event:
     kind: str
@@ -689,79 +676,6 @@ def test_a_fleet_with_realistic_etas_is_followed_within_the_cap() -> None:
 
 
 # --------------------------------------------------------------------------- faults
-
-
-def in_process_client(sim: Simulator, down: Callable[[], bool] = lambda: False) -> ClanforgeClient:
-    """The real client, answered by ``sim`` in-process (faults included), on its clock;
-    while ``down()`` every connection is refused."""
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if down():
-            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
-        reply = sim.respond(
-            request.method, request.url.raw_path.decode(), request.headers["authorization"]
-        )
-        if reply.drop:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            )
-        headers = [("content-type", reply.content_type), *reply.headers]
-        return httpx.Response(reply.status, headers=headers, content=reply.body)
-
-    return ClanforgeClient(
-        "http://127.0.0.1:1",
-        sim.asid,
-        sim.access_key,
-        sim.secret_key,
-        transport=httpx.MockTransport(handle),
-    )
-
-
-@dataclass
-class Followed:
-    """What :func:`follow` saw: request times and good answers per diff."""
-
-    sent: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
-    answered: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
-    finished: dict[int, float] = field(default_factory=dict)
-    spans: list[tuple[float, float]] = field(default_factory=list)
-
-
-async def follow(
-    sched: PollScheduler,
-    clock: FakeClock,
-    client: ClanforgeClient,
-    seconds: float,
-    seen: Followed | None = None,
-    latency: float = 0.02,
-) -> Followed:
-    """Drive ``sched`` for ``seconds`` of fake time as the tracker does, each answer
-    ``latency`` after its request."""
-    seen = seen if seen is not None else Followed()
-    end = clock.monotonic() + seconds
-    pending: list[tuple[float, int, float]] = []
-    while clock.monotonic() < end:
-        while (key := sched.next_ready()) is not None:
-            sched.started(key)
-            seen.sent[key].append(clock.monotonic())
-            pending.append((clock.monotonic() + latency, key, clock.monotonic()))
-        wake = sched.seconds_until_next()
-        times = [at for at, _, _ in pending] + [clock.monotonic() + min(wake or 5.0, 5.0), end]
-        clock.advance(max(min(times) - clock.monotonic(), 1e-4))
-        for answer in [a for a in pending if a[0] <= clock.monotonic()]:
-            pending.remove(answer)
-            _, key, sent_at = answer
-            seen.spans.append((sent_at, clock.monotonic()))
-            try:
-                reply = await client.status(key)
-            except ApiError as exc:
-                sched.failed(key, exc)
-            else:
-                sched.succeeded(key, reply)
-                seen.answered[key].append(clock.monotonic())
-                if reply.is_terminal:
-                    seen.finished.setdefault(key, clock.now())
-    return seen
 
 
 async def test_a_diff_that_always_answers_429_does_not_starve_the_others() -> None:

@@ -24,7 +24,7 @@ FULL_ENV = {
 
 @pytest.fixture
 def paths(tmp_path: Path) -> AppPaths:
-    return AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "log")
+    return AppPaths(tmp_path / "config", tmp_path / "data", tmp_path / "log", tmp_path / "cache")
 
 
 def configure(paths: AppPaths, default: str | None = "prod") -> None:

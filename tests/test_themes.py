@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
-from textual.filter import Monochrome, NoColor
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.geometry import Region
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.widgets import Static
@@ -508,12 +509,11 @@ async def test_no_color_with_ansi_theme_needs_the_nocolor_filter(
     assert color.triplet == bgcolor.triplet
 
     class FixedApp(StateApp):
-        def watch_theme(self, theme_name: str) -> None:
-            if self.no_color:
-                wanted = NoColor if self.native_ansi_color else Monochrome
-                self._filters = [
-                    wanted() if isinstance(f, NoColor | Monochrome) else f for f in self._filters
-                ]
+        def get_line_filters(self) -> Sequence[LineFilter]:
+            filters = super().get_line_filters()
+            if self.no_color and self.native_ansi_color:
+                return [NoColor() if isinstance(f, Monochrome) else f for f in filters]
+            return filters
 
     fixed = FixedApp("ansi-16")
     color, bgcolor = await first_colors(fixed)

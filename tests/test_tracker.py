@@ -31,6 +31,7 @@ from tui.domain.jobs import DiffJob, JobState
 from tui.domain.poll_settings import PollSettings
 from tui.domain.watch_entry import LastStatus, WatchEntry
 from tui.polling.plan import RETRY
+from tui.polling.refusals import RETRY_AFTER_LIMIT
 from tui.polling.tracker import SAVE_SECONDS_PER_DIFF, JobView, PollFailure, Tracker
 
 FAST = PollSettings(
@@ -249,14 +250,19 @@ async def test_retry_answered_401_is_not_done_not_unknown() -> None:
 async def test_a_retry_refused_with_503_backs_the_diff_off_like_a_polls_503(
     retry_after: float | None,
 ) -> None:
-    # 503 means "not now" with or without Retry-After, for a retry as for a status poll.
+    # 503 means "not now" with or without Retry-After, for a retry as for a status poll:
+    # waited out and sent again (the server did nothing), until the bound; then not done.
     clock = FakeClock()
     client = FakeClient()
     client.retry_answers[8] = ServerError("busy", http_status=503, retry_after=retry_after)
     tracker = first_answers(tracker_for(client, [entry(8, JobState.FAILED)], clock=clock))
     before = tracker.views[8].next_poll_at
+    started = clock.monotonic()
     record = (await tracker.retry([8]))[8]
     assert record.outcome is ActionOutcome.NOT_DONE
+    assert "gave up" in record.message
+    assert len(client.retry_calls) > 1
+    assert clock.monotonic() - started <= RETRY_AFTER_LIMIT
     after = tracker.views[8].next_poll_at
     assert after is not None and after > clock.now()
     assert after != before

@@ -238,3 +238,28 @@ async def test_a_saved_rejection_is_shown_and_nothing_is_polled_for_it(
         assert view.followed is not None and view.followed.kind is JobKind.UNINSTALL
         await asyncio.sleep(0.3)
         assert simulator.count("version-status") == 0
+
+
+async def test_an_action_answered_429_is_waited_out_and_sent_as_the_cli_does(
+    simulator: Simulator,
+) -> None:
+    """Issue 22: the app marked a reject answered 429 'not done' and never sent it, while
+    the command line waits out the 429 and sends it (a 429 means the server did nothing:
+    API.md). One rule for both: wait out Retry-After and send, within one bound."""
+    for diffid in (4101, 4102, 4103):
+        simulator.add_diff(diffid, state=5)
+    async with tracked(simulator, 4101, 4102, 4103) as (tracker, seen):
+        simulator.inject("429", endpoint="reject", diffid=4101, retry_after=1)
+        simulator.inject("503", endpoint="retry", diffid=4102, retry_after=1)
+        simulator.inject("429", endpoint="accept", diffid=4103, retry_after=1)
+        rejected = await tracker.reject([4101], reinstall=False)
+        retried = await tracker.retry([4102])
+        accepted = await tracker.accept([4103], AcceptOptions(restart=False))
+    assert rejected[4101].outcome is ActionOutcome.ACCEPTED
+    assert retried[4102].outcome is ActionOutcome.ACCEPTED
+    assert accepted[4103].outcome is ActionOutcome.ACCEPTED
+    assert simulator.decision(4101) == ("rejected", None)
+    assert [simulator.count(e) for e in ("reject", "retry", "accept")] == [2, 2, 2]
+    actions = [(e.diffid, e.outcome) for e in seen.events if e.kind is EventKind.ACTION]
+    for diffid in (4101, 4102, 4103):
+        assert [o for d, o in actions if d == diffid] == ["sent", "accepted"]

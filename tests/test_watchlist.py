@@ -12,12 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
-from tui.store.watchlist.file import (
-    WatchlistError,
-    WatchlistStore,
-    parse_watchlist,
-    watchlist_to_toml,
-)
+from tui.store.watchlist.file import WatchlistError, WatchlistStore, parse_watchlist
+from tui.store.watchlist.layout import layout_text
 
 HOSTILE_LABELS = [
     "",
@@ -56,15 +52,15 @@ def test_round_trip_with_hostile_labels_and_status(store: WatchlistStore) -> Non
     loaded = store.load().entries
     assert loaded == [replace(entries[0], last=status), *entries[1:]]
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
-    assert tomllib.loads(store.path.read_text(encoding="utf-8"))["schema"] == 2
+    text = store.path.read_text(encoding="utf-8")
+    assert tomllib.loads(text)["schema"] == 3
+    assert "Failed" not in text and "seen_at" not in text  # statuses are in the cache
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40))
 def test_any_label_survives_toml(label: str) -> None:
-    from tui.store.watchlist.file import parse_watchlist
-
-    assert parse_watchlist(watchlist_to_toml([entry(5, label)]))[0].label == label
+    assert parse_watchlist(layout_text([entry(5, label)]))[0].label == label
 
 
 def test_lone_surrogates_become_replacement_characters(store: WatchlistStore) -> None:
@@ -159,12 +155,12 @@ def test_invalid_content_counts_as_corrupt(store: WatchlistStore, text: str) -> 
 
 def test_newer_schema_is_left_alone(store: WatchlistStore) -> None:
     store.path.parent.mkdir(parents=True)
-    store.path.write_text("schema = 3\n", encoding="utf-8")
+    store.path.write_text("schema = 4\n", encoding="utf-8")
     with pytest.raises(WatchlistError, match="newer imagediff-tui"):
         store.load()
     with pytest.raises(WatchlistError):
         store.add([entry(1)])
-    assert store.path.read_text(encoding="utf-8") == "schema = 3\n"
+    assert store.path.read_text(encoding="utf-8") == "schema = 4\n"
 
 
 # --- accepted and rejected diffs -----------------------------------------------------------
@@ -228,7 +224,7 @@ def test_a_decision_is_recorded_on_its_diff_or_adds_it(store: WatchlistStore) ->
     assert loaded[1].accepted is None and loaded[1].last is None
     assert loaded[2].rejected == rejected
     text = store.path.read_text(encoding="utf-8")
-    assert "[diff.accepted]\nimageversionid = 700001\nrestart = true\n" in text
+    assert "[account.accepted.1]\nimageversionid = 700001\nrestart = true\n" in text
 
 
 @pytest.mark.parametrize(
@@ -249,24 +245,24 @@ def test_a_bad_decision_table_counts_as_corrupt(
     assert loaded.notice is not None and message in loaded.notice
 
 
-def test_the_apps_session_records_decisions_and_version_status(store: WatchlistStore) -> None:
+def test_the_account_watchlist_records_decisions_and_version_status(store: WatchlistStore) -> None:
     from tui.domain.clock import SystemClock
-    from tui.store.watchlist.session import WatchSession
+    from tui.store.watchlist.account import AccountWatchlist
 
     store.add([entry(1, "one")])
-    session = WatchSession(
+    watchlist = AccountWatchlist(
         store, api_url="prod", asid=1, clock=SystemClock(), held=store.load().entries
     )
     accepted = Accepted(700_001, restart=False)
-    assert session.record_decision(1, accepted=accepted).label == "one"
-    added = session.record_decision(2, rejected=Rejected(reinstall=False))
+    assert watchlist.record_decision(1, accepted=accepted).label == "one"
+    added = watchlist.record_decision(2, rejected=Rejected(reinstall=False))
     assert (added.diffid, added.api_url, added.asid) == (2, "prod", 1)
     done = LastStatus(5, "Completed", 100, None, None, 9.0)
-    session.save_version_status({1: done, 2: done})
+    watchlist.save_version_status({1: done, 2: done})
     loaded = {e.diffid: e for e in store.load().entries}
     assert loaded[1].accepted == replace(accepted, last=done)
     assert loaded[2].rejected == Rejected(reinstall=False) and loaded[2].accepted is None
-    assert {e.diffid: e for e in session.entries()} == loaded
+    assert {e.diffid: e for e in watchlist.entries()} == loaded
 
 
 # Two profiles of one account watched the same diff: the label was set through one,
@@ -308,3 +304,39 @@ def test_migrating_two_profiles_entries_for_one_diff_keeps_what_each_knew() -> N
     assert entry.accepted is not None and entry.accepted.imageversionid == 700001
     assert entry.last is not None and entry.last.state_name == "Completed"
     assert entry.added_at == 1764340000.0  # watched since the first
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('schema = 3\naccount = 3\n', "account must be an array"),
+        ('schema = 3\n[[account]]\nasid = 1\ndiffs = [1]\n', "api_url must be a string"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 0\n', "asid must be a positive"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = "1 2"\n', "diffs must be"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1, -2]\n', "positive"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1]\nlabels = {a = 1}\n',
+         "labels"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1]\n'
+         '[account.accepted.1]\nrestart = true\n', "imageversionid"),
+        ('schema = 3\n[[account]]\napi_url = "u"\nasid = 1\ndiffs = [1]\n'
+         '[account.sent.1.launch]\nat = 1.0\n', "not an action"),
+    ],
+)  # fmt: skip
+def test_a_hand_edit_that_breaks_the_layout_counts_as_corrupt(
+    store: WatchlistStore, text: str, reason: str
+) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(text, encoding="utf-8")
+    loaded = store.load()
+    assert loaded.entries == [] and loaded.notice is not None and reason in loaded.notice
+
+
+def test_a_hand_edit_the_layout_allows_reads_as_meant(store: WatchlistStore) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(
+        "# my diffs\nschema = 3\n\n[[account]]\napi_url = 'u'\nasid = 1\n"
+        "diffs = [3, 1, 3]  # 3 twice\n\n[account.labels]\n"
+        "first = [3]\nsecond = [3, 1]\ngone = [99]\n",
+        encoding="utf-8",
+    )
+    assert [(e.diffid, e.label) for e in store.load().entries] == [(3, "first"), (1, "second")]

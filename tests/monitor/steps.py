@@ -10,6 +10,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tests import textual_probes
 from tests.app_support import make_app, screen_text, wait_until
 from tui.simulator import Simulator
 from tui.ui.app import ImageDiffApp
@@ -54,7 +55,7 @@ def dialog_text(app: ImageDiffApp) -> str:
 
 def toasts(app: ImageDiffApp) -> list[str]:
     """The messages of the notifications on show (a long one wraps on screen)."""
-    return [notification.message for notification in app._notifications]
+    return textual_probes.toasts(app)
 
 
 def footer_text(app: ImageDiffApp) -> str:

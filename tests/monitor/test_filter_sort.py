@@ -20,22 +20,10 @@ from tests.monitor.steps import (
     header_text,
     type_text,
 )
+from tests.textual_probes import count_layouts, on_every_frame
 from tui.domain.clock import FakeClock
 from tui.simulator import Simulator
 from tui.ui.widgets import list_rows
-
-
-def count_layouts(screen: Screen[object]) -> list[int]:
-    """A list that grows by one each time Textual lays ``screen`` out from now on."""
-    layouts: list[int] = []
-    refresh_layout = screen._refresh_layout
-
-    def counted(*args: object, **kwargs: object) -> None:
-        layouts.append(1)
-        refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-    screen._refresh_layout = counted  # type: ignore[method-assign]
-    return layouts
 
 
 async def test_filter_narrows_and_escape_clears(simulator: Simulator) -> None:
@@ -262,14 +250,11 @@ def record_frames(
     the names (keys of ``widgets``) of those among them that the frame repainted, and
     ``text()`` as the frame drew it."""
     frames: list[tuple[set[str], str]] = []
-    compositor_refresh = screen._compositor_refresh
 
-    def counted() -> None:
-        dirty = screen._dirty_widgets
+    def seen(dirty: set[Widget]) -> None:
         frames.append(({name for name, widget in widgets.items() if widget in dirty}, text()))
-        compositor_refresh()
 
-    screen._compositor_refresh = counted  # type: ignore[method-assign]
+    on_every_frame(screen, seen)
     return frames
 
 

@@ -13,6 +13,7 @@ from tests.monitor.steps import (
     SIZE,
     header_text,
 )
+from tests.textual_probes import drawn_strips
 from tui.domain.jobs import JobState
 from tui.simulator import Simulator
 
@@ -75,7 +76,7 @@ async def test_markup_and_escapes_in_remote_text_are_shown_literally(
         assert "[b]mine[/b]" in text
         assert "\x1b" not in text
         # No style from the remote text: "x" has the same style as the text around it.
-        strips = app.screen._compositor.render_strips()
+        strips = drawn_strips(app.screen)
         line = next(s for s in strips if "boom" in s.text)
         styles = {seg.style for seg in line if "boom" in seg.text or "[red]" in seg.text}
         assert len(styles) == 1

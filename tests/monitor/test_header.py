@@ -12,6 +12,7 @@ from tests.monitor.steps import (
     all_polled,
     header_text,
 )
+from tui.domain.poll_settings import PollSettings
 from tui.simulator import Simulator
 
 
@@ -78,3 +79,41 @@ async def test_a_narrow_terminal_keeps_the_counts_in_the_header(simulator: Simul
         assert lines[1].startswith(" ▶ 0 ◑ 0 ✓ 0 ✗ 1")  # narrow: the counts without words
         assert lines[2].split()[:2] == ["ID", "label"]  # the columns' names
         assert "#1" in lines[3]
+
+
+FAULT_POLL = PollSettings(
+    max_requests_per_second=20,
+    max_in_flight=4,
+    min_interval=0.05,
+    waiting_interval=0.2,
+    running_max_interval=0.5,
+    backoff_max=2.0,
+    timeout=1.0,
+)
+"""Quick polls and a one-second read timeout, for a diff that answers after three."""
+
+
+async def test_faulty_diffs_next_to_healthy_ones_never_read_offline(simulator: Simulator) -> None:
+    """Issue 22: five running diffs, one answering too late, one dropping the connection,
+    one answering 503. The server answers every healthy request: the header never says
+    offline nor backing off, and the healthy diffs keep being read. (Two diffs whose
+    first answers are 503 and 429 with no good answer between may be the account's:
+    that case is timed on a fake clock, tests/test_poll_faults.py.)"""
+    healthy = list(range(3101, 3106))
+    broken = {5005: "slow", 5010: "drop", 5018: "503"}
+    for diffid in [*healthy, *broken]:
+        simulator.add_diff(diffid, state=4, duration=LONG)
+    for diffid, kind in broken.items():
+        simulator.break_diff(diffid, kind, delay=3.0 if kind == "slow" else 0.0)
+    app = make_app(simulator, [*healthy, *broken], poll=FAULT_POLL)
+    states: set[str] = set()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.tracker.views[5005].poll_error is not None, limit=10)
+        simulator.reset_counters()
+        for _ in range(100):
+            states.add(header_text(app).split("\n")[0])
+            await pilot.pause(0.03)
+        states.add(header_text(app).split("\n")[0])
+    assert not [line for line in states if "offline" in line or "backing off" in line]
+    # Each healthy diff is read every half second or so: 3 s, minus room for a busy machine.
+    assert all(simulator.count("status", diffid) >= 2 for diffid in healthy)

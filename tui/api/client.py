@@ -118,7 +118,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     else:
         # NaN and infinities are not a wait anyone can honour.
         return max(0.0, seconds) if seconds == seconds and seconds < 1e9 else None
-    import email.utils  # 10-25 ms at start-up; only an HTTP-date needs it
+    import email.utils  # slow to import at start-up; only an HTTP-date needs it
 
     try:
         when = email.utils.parsedate_to_datetime(text)

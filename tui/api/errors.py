@@ -63,6 +63,11 @@ class ApiError(Exception):
         return False
 
     @property
+    def answered(self) -> bool:
+        """The server sent an HTTP answer (any status): whatever it said, it is there."""
+        return self.http_status is not None
+
+    @property
     def action_outcome(self) -> ActionOutcome:
         """What became of a state-changing call that ended with this error."""
         return ActionOutcome.UNKNOWN if self.may_have_acted else ActionOutcome.NOT_DONE

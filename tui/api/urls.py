@@ -78,9 +78,38 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
-def check_api_url(api_url: str) -> ApiUrl:
-    """The URL, or :class:`InsecureURL` when keys would travel in clear text."""
+def api_url_problem(api_url: str) -> str | None:
+    """What is wrong with the form of ``api_url`` as an API base URL, in words (None:
+    nothing): ``http://`` or ``https://`` in any case, and neither a query nor a
+    fragment (the request paths are appended to it: with ``?x=1`` every diff would
+    read "not found"). Who may be sent the keys is :func:`check_api_url`'s question."""
     text = api_url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in DEFAULT_PORTS:
+        return "is not an http:// or https:// URL"
+    if "?" in text or "#" in text:
+        return "must not have a query (?...) or a fragment (#...)"
+    return None
+
+
+def normal_api_url(api_url: str) -> str:
+    """``api_url`` as it is kept: trimmed, the scheme in lower case, no trailing ``/``
+    (check :func:`api_url_problem` first)."""
+    text = api_url.strip()
+    scheme, sep, rest = text.partition("://")
+    return (scheme.lower() + sep + rest).rstrip("/")
+
+
+def check_api_url(api_url: str) -> ApiUrl:
+    """The URL, or :class:`InsecureURL` when keys would travel in clear text (or the
+    URL is not one: see :func:`api_url_problem`)."""
+    text = api_url.strip()
+    problem = api_url_problem(text)
+    if problem is not None:
+        raise InsecureURL(f"the API URL {plain(text)!r} {problem}")
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -88,10 +117,8 @@ def check_api_url(api_url: str) -> ApiUrl:
         raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL") from None
     if "@" in parts.netloc:
         raise InsecureURL("the API URL must not contain credentials; use the profile's keys")
-    if not text or not set(text) <= _URL_CHARACTERS:
+    if not text or not set(text) <= _URL_CHARACTERS or not parts.hostname:
         raise InsecureURL(f"the API URL {plain(api_url)!r} is not a valid URL")
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise InsecureURL(f"the API URL {plain(text)!r} must start with https://")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InsecureURL(
             f"refusing plain http:// to {plain(parts.hostname)}: the access keys would be sent "

@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
@@ -24,13 +23,17 @@ from typing import TYPE_CHECKING
 from tui import __version__
 from tui.api.errors import ApiError
 from tui.cli.common import (
+    EXIT_TERMINATED,
     PROG,
     ExitCode,
+    Handler,
+    Terminated,
     connection_options,
     exit_code_for,
     print_error,
     print_warning,
 )
+from tui.cli.std_streams import CheckedOutput, OutputError, hold_closed_streams
 from tui.store.config import ConfigError
 from tui.store.log_file import RedactingFormatter, log_to_file, redact
 from tui.store.paths import app_paths
@@ -117,6 +120,7 @@ def _log_to_file(debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see :class:`ExitCode`)."""
+    hold_closed_streams()
     parser = build_parser() if _names_a_command(argv) else _root_parser()
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
@@ -126,23 +130,25 @@ def main(argv: list[str] | None = None) -> int:
         _log_to_file(debug)
     try:
         if handler is None:
-            # Start-up allocates much and frees little: the cyclic collector's passes
-            # over the modules' and the watchlist's objects took 50 ms of the first
-            # paint at 10 diffs, 190 ms at 10,000. The app turns it back on after its
-            # first frame (ImageDiffApp.on_mount); here, whatever way run_app ends.
-            gc.disable()
-            try:
+            # Paused before the app's modules load; the first frame resumes it.
+            from tui.ui.startup import collector_paused
+
+            with collector_paused():
                 from tui.ui.launch import run_app
 
                 return int(run_app(_launch_options(args)))
-            finally:
-                gc.enable()
-        return int(handler(args))
+        return _run_command(handler, args)
+    except OutputError as exc:
+        print_error(str(exc))
+        _silence_stdout()
+        return int(ExitCode.FAILED)
     except ApiError as exc:
         print_error(exc.message)
         return int(exit_code_for(exc) or ExitCode.FAILED)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except Terminated:
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # The reader went away (``| head``): not worth a message; silence the flush too.
         _silence_stdout()
@@ -158,6 +164,19 @@ def main(argv: list[str] | None = None) -> int:
         if not debug:
             print(f"{PROG}: rerun with --debug to see the traceback", file=sys.stderr)
         return int(ExitCode.FAILED)
+
+
+def _run_command(handler: Handler, args: argparse.Namespace) -> int:
+    """``handler``'s exit code; its output is flushed here, so that a write error is
+    reported like any other."""
+    stdout = sys.stdout
+    sys.stdout = CheckedOutput(stdout)
+    try:
+        code = int(handler(args))
+        sys.stdout.flush()
+        return code
+    finally:
+        sys.stdout = stdout
 
 
 def _launch_options(args: argparse.Namespace) -> LaunchOptions:

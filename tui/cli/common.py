@@ -37,6 +37,14 @@ class ExitCode(IntEnum):
     """Configuration or authentication: missing credentials, 401, 403, bad config file."""
 
 
+EXIT_TERMINATED = 143
+"""128 + SIGTERM, as shells report a command stopped by SIGTERM."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while actions were being sent: the command stops as after Ctrl-C."""
+
+
 class CliError(Exception):
     """An error to print as one line on stderr, then exit with ``code``."""
 

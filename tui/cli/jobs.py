@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from tui.cli.common import Subcommands, add_command, add_json_flag, connection_options
 from tui.cli.joblines import fit_cells
-from tui.cli.pacing import RETRY_AFTER_LIMIT
 from tui.cli.retry import plan_from_statuses, run_retry, skip_json
 from tui.cli.status import run_status
 from tui.cli.watch import add_interval_option, run_watch
+from tui.polling.refusals import RETRY_AFTER_LIMIT
 
 __all__ = [
     "fit_cells",

@@ -52,18 +52,24 @@ from tui.cli.common import (
     print_warning,
 )
 from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
-from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.pacing import each_once, make_pacer
+from tui.cli.sending import (
+    JournalAndWatchlist,
+    Sending,
+    interrupted_error,
+    run_actions,
+    send_action,
+)
 from tui.cli.targets import load_connection, parse_ids, watchlist_entries
 from tui.cli.watch import RecordingClient, add_interval_option, watch_all
 from tui.domain.actions import ActionOutcome
 from tui.domain.ids import InvalidDiffId, parse_diff_id
 from tui.domain.jobs import DiffJob, Job, JobKind, UninstallJob, VersionJob
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected
 from tui.polling.job_view import AcceptOptions
 from tui.store.atomic_file import LockTimeout
-from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
-from tui.store.paths import app_paths
-from tui.store.settings import Settings, make_client, open_watchlist
+from tui.store.journal import new_ref
+from tui.store.settings import Settings, make_client
 from tui.store.watchlist.file import clean_label
 
 _T = TypeVar("_T")
@@ -76,62 +82,6 @@ REINSTALL_CHOICE: Final = (
     "1 also puts the build machine back to the last good image (an uninstall job); "
     "0 only rejects the diff"
 )
-
-
-# --- what every action does besides sending: the journal and the watchlist -------------
-
-
-class JournalAndWatchlist:
-    """The journal and the watchlist of one command's actions."""
-
-    def __init__(self, conn: Settings) -> None:
-        paths = app_paths()
-        self.conn = conn
-        self.journal = Journal(paths.journal_file)
-        self.store = open_watchlist(paths)
-
-    def event(
-        self, diffid: int | None, action: str, outcome: ActionOutcome, reason: str, ref: str
-    ) -> None:
-        """One action event."""
-        self.journal.append(
-            JournalEvent(
-                at=time.time(),
-                kind=EventKind.ACTION,
-                diffid=diffid,
-                asid=self.conn.asid,
-                action=action,
-                outcome=outcome,
-                reason=reason,
-                ref=ref,
-            )
-        )
-
-    def entry(self, diffid: int, **fields: Any) -> WatchEntry:
-        """A watchlist entry of this account's ``diffid`` with ``fields`` set."""
-        return WatchEntry(
-            diffid, self.conn.asid, self.conn.account_url, added_at=time.time(), **fields
-        )
-
-
-async def send_action(
-    pacer: Pacer,
-    records: JournalAndWatchlist,
-    diffid: int,
-    action: str,
-    call: Callable[[], Awaitable[_T]],
-    what: str,
-) -> _T:
-    """Send one action (once: see :class:`Pacer`), journalled before and after."""
-    ref = new_ref()
-    records.event(diffid, action, ActionOutcome.SENT, what, ref)
-    try:
-        answer = await pacer.send(call, diffid)
-    except ApiError as exc:
-        records.event(diffid, action, exc.action_outcome, exc.message, ref)
-        raise
-    records.event(diffid, action, ActionOutcome.ACCEPTED, what, ref)
-    return answer
 
 
 def report_failure(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> None:
@@ -190,16 +140,15 @@ async def send_each(
     line = Line(_width(ids), args.json, out)
     async with make_client(conn) as client:
 
+        def failed(diffid: int, error: ApiError) -> None:
+            report_failure(diffid, error, args.json, out)
+
         def send(diffid: int) -> Awaitable[_T]:
-            return send_action(
-                pacer, records, diffid, action, functools.partial(call, client, diffid), what
-            )
+            call_it = functools.partial(call, client, diffid)
+            return send_action(pacer, records, diffid, action, call_it, what, failed)
 
         return await each_once(
-            ids,
-            send,
-            lambda diffid, answer: done(records, diffid, answer, line),
-            lambda diffid, error: report_failure(diffid, error, args.json, out),
+            ids, send, lambda diffid, answer: done(records, diffid, answer, line), failed
         )
 
 
@@ -255,7 +204,7 @@ def run_accept(args: argparse.Namespace) -> int:
         )
 
     done = functools.partial(_accepted, options)
-    return asyncio.run(send_each(args, conn, ids, "accept", _journal_words(options), accept, done))
+    return run_actions(send_each(args, conn, ids, "accept", _journal_words(options), accept, done))
 
 
 # --- reject -------------------------------------------------------------------------
@@ -295,7 +244,7 @@ def run_reject(args: argparse.Namespace) -> int:
 
     done = functools.partial(_rejected, reinstall)
     what = f"reinstall={int(reinstall)}"
-    return asyncio.run(send_each(args, conn, ids, "reject", what, reject, done))
+    return run_actions(send_each(args, conn, ids, "reject", what, reject, done))
 
 
 # --- create -------------------------------------------------------------------------
@@ -319,21 +268,17 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
     # No diff to name until the server answers with the new one.
     records.event(None, "create", ActionOutcome.SENT, what, ref)
     async with make_client(conn) as client:
+        sending = Sending(functools.partial(client.create, args.image, args.machine))
         try:
-            job = await make_pacer(conn).send(
-                functools.partial(client.create, args.image, args.machine)
-            )
+            job = await make_pacer(conn).send(sending)
+        except asyncio.CancelledError:
+            error = interrupted_error("create", sending.in_flight)
+            records.event(None, "create", error.action_outcome, f"{what}: {error.message}", ref)
+            _create_failed(error, args, out)
+            raise
         except ApiError as exc:
             records.event(None, "create", exc.action_outcome, f"{what}: {exc.message}", ref)
-            if exc.may_have_acted and not args.json:
-                print_error(
-                    f"create: {exc.message}; a diff may have been created: look for it in "
-                    "the web dashboard before creating again"
-                )
-            elif args.json:
-                emit_json({"imageid": args.image, "error": exc.to_json()}, out)
-            else:
-                print_error(f"create: {exc.message}")
+            _create_failed(exc, args, out)
             return failure_code(exc)
     records.event(job.diffid, "create", ActionOutcome.ACCEPTED, what, ref)
     label = clean_label(args.label or "")
@@ -345,10 +290,22 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
     return ExitCode.OK
 
 
+def _create_failed(error: ApiError, args: argparse.Namespace, out: TextIO) -> None:
+    if error.may_have_acted and not args.json:
+        print_error(
+            f"create: {error.message}; a diff may have been created: look for it in "
+            "the web dashboard before creating again"
+        )
+    elif args.json:
+        emit_json({"imageid": args.image, "error": error.to_json()}, out)
+    else:
+        print_error(f"create: {error.message}")
+
+
 def run_create(args: argparse.Namespace) -> int:
     """``create --image I --machine M [--label T] [--json]``."""
     conn = load_connection(args)
-    return asyncio.run(_create(args, conn))
+    return run_actions(_create(args, conn))
 
 
 # --- version status / watch -----------------------------------------------------------

@@ -7,9 +7,8 @@ means with the app's :class:`~tui.polling.slowdown.Slowdowns`: one diff's own an
 rate is halved, then recovers after good answers).
 
 A request answered 429 or 503 was not acted on, so it is sent again after the wait,
-even a retry; a timeout or a dropped answer is not (the caller sees it). One request
-waits at most ``RETRY_AFTER_LIMIT`` seconds in all, then fails with
-:class:`GaveUpWaiting`.
+even a retry, within one bound: the app's rule too (:mod:`tui.polling.refusals`). A
+timeout or a dropped answer is not (the caller sees it).
 """
 
 from __future__ import annotations
@@ -17,32 +16,18 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from tui.api.errors import ApiError
 from tui.cli.common import ExitCode
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
 from tui.polling.rate_window import RateWindow, Send
+from tui.polling.refusals import Refusals
 from tui.polling.slowdown import Slowdowns
 from tui.store.settings import Settings
 
 _T = TypeVar("_T")
-
-RETRY_AFTER_LIMIT: Final = 60.0
-"""Longest one request waits in all while the server answers 429 or 503 to it (seconds)."""
-
-
-class GaveUpWaiting(ApiError):
-    """The server kept asking to wait (429 or 503) for longer than ``RETRY_AFTER_LIMIT``."""
-
-    def __init__(self, cause: ApiError) -> None:
-        super().__init__(
-            f"{cause.message}; gave up (this command waits at most "
-            f"{RETRY_AFTER_LIMIT:.0f} s per request)",
-            http_status=cause.http_status,
-        )
-        self.kind = cause.kind
 
 
 class Pacer:
@@ -71,8 +56,8 @@ class Pacer:
         key alone holds back only that key's requests.
         """
         self._keys.add(key)
-        first_refusal: float | None = None
-        refusals = 0
+        refusals = Refusals()
+        first_sent: float | None = None
         own_until = 0.0
         while True:
             slot = await self._slot(own_until)
@@ -83,35 +68,23 @@ class Pacer:
                 if not exc.asks_to_wait:
                     raise
                 now = self._clock.monotonic()
-                first_refusal = now if first_refusal is None else first_refusal
-                refusals += 1
-                own_until = self._refused(key, sent, exc, now, refusals, first_refusal)
+                first_sent = sent if first_sent is None else first_sent
+                self._slowdowns.heard(now)
+                why = self._slowdowns.classify(
+                    key, exc, now, sent=sent, since=first_sent, jobs=len(self._keys)
+                )
+                backoff = self._slowdowns.backoff(refusals.count + 1, exc)
+                own_until = refusals.send_again_at(exc, now, backoff)
+                if why is not None:
+                    # The account's: everyone waits (not started when this one gives up).
+                    refusals.within(self._slowdowns.pause(now, why, exc.retry_after), exc)
                 continue
             finally:
                 self.window.close(slot)
             now = self._clock.monotonic()
-            self._slowdowns.answered()
+            self._slowdowns.answered(now)
             self._slowdowns.recover_rate(now)
             return answer
-
-    def _refused(
-        self, key: object, sent: float, error: ApiError, now: float, refusals: int, first: float
-    ) -> float:
-        """Until when ``key`` waits after a slow-down answer; :class:`GaveUpWaiting`
-        when that is beyond its limit (then no pause is started for the others)."""
-        why = self._slowdowns.classify(key, sent, True, error, now, len(self._keys))
-        own = now + self._slowdowns.backoff(refusals, error)
-        retry_after = error.retry_after
-        if own - first > RETRY_AFTER_LIMIT or (
-            retry_after is not None and now + retry_after - first > RETRY_AFTER_LIMIT
-        ):
-            raise GaveUpWaiting(error) from None
-        if why is None:
-            return own
-        until = self._slowdowns.pause(now, why, retry_after)
-        if until - first > RETRY_AFTER_LIMIT:
-            raise GaveUpWaiting(error) from None
-        return own
 
     async def _slot(self, own_until: float) -> Send:
         # The cap and the pauses free up with time, not with an event: sleeping is right.

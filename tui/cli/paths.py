@@ -18,12 +18,13 @@ from tui.store.paths import app_paths
 
 
 def run_paths(args: argparse.Namespace) -> int:
-    """Print the config file, watchlist, journal, log file and user themes folder (they need
-    not exist)."""
+    """Print the config file, watchlist, its status cache, journal, log file and user themes
+    folder (they need not exist)."""
     paths = app_paths()
     rows = {
         "config": paths.config_file,
         "watchlist": paths.watchlist_file,
+        "cache": paths.status_cache_file,
         "journal": paths.journal_file,
         "log": paths.log_file,
         "themes": paths.themes_dir,

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Final
 
+from tui.api.urls import api_url_problem, normal_api_url
 from tui.cli.common import CliError, ExitCode, Subcommands, add_command, add_command_group
 from tui.domain.text import plain
 from tui.store.atomic_file import LockTimeout
@@ -83,9 +84,10 @@ def run_add(args: argparse.Namespace) -> int:
         )
     if not args.access_key.strip():
         raise CliError("--access-key must not be empty", ExitCode.USAGE)
-    if not args.api_url.startswith(("https://", "http://")):
-        raise CliError(f"--api-url {args.api_url!r} is not an http(s) URL", ExitCode.USAGE)
-    profile = Profile(name=name, api_url=args.api_url.rstrip("/"), asid=asid)
+    problem = api_url_problem(args.api_url)
+    if problem is not None:
+        raise CliError(f"--api-url {args.api_url!r} {problem}", ExitCode.USAGE)
+    profile = Profile(name=name, api_url=normal_api_url(args.api_url), asid=asid)
     profile.access_key = args.access_key.strip()
     if args.secret_env is not None:
         if not _ENV_NAME.fullmatch(args.secret_env):

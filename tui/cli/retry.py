@@ -13,7 +13,7 @@ import contextlib
 import functools
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, TextIO
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
@@ -21,6 +21,7 @@ from tui.cli.common import PROG, CliError, ExitCode, print_error, print_warning
 from tui.cli.joblines import STATE_WIDTH
 from tui.cli.output import emit_json, error_json, job_line, report_error
 from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.sending import JournalAndWatchlist, run_actions, send_action
 from tui.cli.status import read_statuses, status_concurrency
 from tui.cli.targets import load_connection, parse_ids, watchlist_ids
 from tui.domain.jobs import DiffJob
@@ -126,15 +127,16 @@ async def _send_retries(
         else:
             print(job_line(job, width, time.time()), file=out, flush=True)
 
+    records = JournalAndWatchlist(conn)
     async with make_client(conn) as client:
+
+        def send(diffid: int) -> Awaitable[DiffJob]:
+            call = functools.partial(client.retry, diffid)
+            return send_action(pacer, records, diffid, "retry", call, "", failed)
+
         # One at a time, once each: a retry is never repeated unless the server said it
         # did nothing with it (429, 503).
-        return await each_once(
-            ids,
-            lambda diffid: pacer.send(functools.partial(client.retry, diffid), diffid),
-            show,
-            failed,
-        )
+        return await each_once(ids, send, show, failed)
 
 
 def _on_terminal() -> bool:
@@ -177,5 +179,5 @@ def run_retry(args: argparse.Namespace) -> int:
         if not args.json:
             print_warning("nothing was sent: no diff is known to be Completed or Failed")
         return result
-    sent = asyncio.run(_send_retries(args, conn, pacer, plan.send, width, out))
+    sent = run_actions(_send_retries(args, conn, pacer, plan.send, width, out))
     return max(result, sent)

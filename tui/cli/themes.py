@@ -18,8 +18,8 @@ from tui.cli.common import ExitCode, Subcommands, add_command, add_command_group
 from tui.domain.text import plain
 from tui.store.paths import app_paths
 
-# tui.ui.themes imports Textual (~0.2 s): it is imported by the handler that needs it,
-# so that every other command starts without it.
+# tui.ui.themes imports Textual, which is slow to import: it is imported by the handler
+# that needs it, so that every other command starts without it.
 
 
 def user_themes_dir() -> Path:

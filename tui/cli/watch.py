@@ -20,6 +20,7 @@ from tui.api.errors import ApiError
 from tui.cli.common import ExitCode, print_error
 from tui.cli.joblines import WATCH_HINT, JobColumns, dim, fit_cells, stamped
 from tui.cli.output import DIFFS, JobOutput, emit_json, report_error
+from tui.cli.std_streams import OutputError
 from tui.cli.targets import prepare
 from tui.domain.clock import SystemClock
 from tui.domain.jobs import DiffJob
@@ -190,21 +191,22 @@ async def watch_all(
         view = _WatchView(ids, client.last_error, out, as_json=args.json, kind=kind, labels=labels)
         all_done = asyncio.Event()
         holder: list[Tracker] = []
-        reader_gone: list[BrokenPipeError] = []
+        output_ended: list[BrokenPipeError | OutputError] = []
 
         def on_change(changed: set[int]) -> None:
             # Called from inside the tracker's constructor too, before it is stored.
-            if not holder or reader_gone:
+            if not holder or output_ended:
                 return
             views = holder[0].views
             try:
                 for diffid in sorted(changed, key=ids.index):
                     if diffid in views:
                         view.changed(views[diffid], clock.now())
-            except BrokenPipeError as exc:
-                # The reader went away (``| head``). The tracker would log and swallow
-                # this, so it is kept here, and ends the command as ``status`` ends.
-                reader_gone.append(exc)
+            except (BrokenPipeError, OutputError) as exc:
+                # The reader went away (``| head``), or the output cannot be written (a
+                # full disk). The tracker would log and swallow this, so it is kept
+                # here, and ends the command as ``status`` ends.
+                output_ended.append(exc)
                 all_done.set()
                 return
             if any(_stops_command(v) for v in views.values()) or all(
@@ -231,8 +233,8 @@ async def watch_all(
                 if runner.done():
                     runner.result()  # surfaces a crash of the loop; a clean end is a bug
                     break
-            if reader_gone:
-                raise reader_gone[0]
+            if output_ended:
+                raise output_ended[0]
             view.redraw(tracker.views, clock.now(), final=True)
         finally:
             await tracker.close()

@@ -6,6 +6,7 @@ intervals. :class:`FakeClock` moves only when told to.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Protocol
 
@@ -21,6 +22,10 @@ class Clock(Protocol):
         """Seconds on a clock that never goes backwards."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` on this clock."""
+        ...
+
 
 class SystemClock:
     """The real time."""
@@ -30,6 +35,9 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class FakeClock:
@@ -49,6 +57,11 @@ class FakeClock:
 
     def monotonic(self) -> float:
         return self._mono
+
+    async def sleep(self, seconds: float) -> None:
+        """Move the clock on by ``seconds`` (at once), letting other tasks run."""
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
 
     def advance(self, seconds: float) -> None:
         """Move both clocks forward."""

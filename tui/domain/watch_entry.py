@@ -1,9 +1,14 @@
-"""A watched diff: its label, its last known status and the decision taken on it."""
+"""A watched diff: its label, its last known status and the decision taken on it.
+
+What the user said and did (label, decision, actions sent) lives in the watchlist file;
+what the app learned (``last`` statuses, ``outcome``) in the status cache beside it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import STATE_BY_ID, Job, JobState
 
 
@@ -35,8 +40,8 @@ class LastStatus:
     @property
     def state(self) -> JobState | None:
         """The state, when the id is a known one."""
-        # A lookup rather than JobState(id): asked for every diff while the first frame
-        # is sorted and counted (40,000 times at 10,000 diffs).
+        # A lookup rather than JobState(id): asked several times of every diff while
+        # the first frame is sorted and counted.
         return STATE_BY_ID.get(self.state_id)
 
 
@@ -67,6 +72,30 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class SentAction:
+    """An action sent on a diff whose outcome is not known yet (an answer may have been
+    lost): kept with what the user did, so that it is never sent again by accident."""
+
+    action: str
+    """``retry``, ``accept``, ``reject`` or ``create``."""
+    at: float
+    """When it was sent (Unix time)."""
+    options: str = ""
+    """What it was sent with, in words (``restart=1 full=0``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastOutcome:
+    """What became of the last action on a diff, when it did not simply succeed."""
+
+    action: str
+    outcome: ActionOutcome
+    """Refused (the server said no: ``reason``), unknown or not done."""
+    reason: str = ""
+    at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class WatchEntry:
     """One diff on an account's watchlist, and what became of it (accepted or rejected).
 
@@ -85,6 +114,10 @@ class WatchEntry:
     last: LastStatus | None = None
     accepted: Accepted | None = None
     rejected: Rejected | None = None
+    sent: tuple[SentAction, ...] = ()
+    """Actions sent whose outcome is not known yet, one per action at most."""
+    outcome: LastOutcome | None = None
+    """The last action's outcome when it was not a plain success (from the status cache)."""
 
     @property
     def key(self) -> tuple[str, int, int]:

@@ -31,6 +31,7 @@ from tui.polling.plan import (
     decision_words,
     make_plan,
 )
+from tui.polling.refusals import Refusals
 from tui.polling.view_board import ViewBoard
 from tui.store.journal import EventKind, JournalEvent
 
@@ -183,7 +184,7 @@ class ActionSender:
                 record.at = self._clock.now()
                 self._board.journal_action(view, record)
                 try:
-                    answer = await send()
+                    answer = await self._send_waiting_out(view, record, send)
                 except asyncio.CancelledError:
                     unknown("cancelled before the answer arrived")
                     raise
@@ -201,6 +202,29 @@ class ActionSender:
         finally:
             if record.outcome is not ActionOutcome.SENT:
                 self._board.journal_action(view, record)
+
+    async def _send_waiting_out(
+        self, view: JobView, record: ActionRecord, send: Callable[[], Awaitable[_T]]
+    ) -> _T:
+        """``send()``; a "wait" answer (429, 503: the server did nothing) is waited out
+        and the request sent again, as the command line does, within the same bound
+        (:mod:`tui.polling.refusals`); then :class:`~tui.polling.refusals.GaveUpWaiting`."""
+        refusals = Refusals()
+        while True:
+            try:
+                return await send()
+            except ApiError as exc:
+                if not exc.asks_to_wait:
+                    raise
+                # The account may be slowed down: the scheduler hears of it as of a poll.
+                self._scheduler.failed(view.diffid, exc)
+                now = self._clock.monotonic()
+                wait = self._scheduler.refused_wait(refusals.count + 1, exc)
+                until = refusals.send_again_at(exc, now, wait)
+                record.message = f"{record.action} waiting {until - now:.0f}s: {plain(str(exc))}"
+            self._board.changed(view)
+            await self._clock.sleep(until - now)
+            await self.wait_for_slot()
 
     # ------------------------------------------------------------------ accept, reject
     async def accept(

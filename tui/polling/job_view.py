@@ -68,6 +68,10 @@ class StatusClient(PollClient, ActionClient, Protocol):
     """What the tracker needs of :class:`tui.api.client.ClanforgeClient`: polling and actions."""
 
 
+LATE_GRACE: Final = 5.0
+"""A read may come this many seconds after its planned time (or half its cadence, if
+longer) before the row says its data is stale: caps and spreading delay reads a little."""
+
 _LOCKED_BY: Final = re.compile(r"\bimage locked by diffid\s+#?(\d{1,19})\b", re.IGNORECASE)
 
 
@@ -210,6 +214,15 @@ class JobView:
         """The diff's ID."""
         return self.entry.diffid
 
+    def late(self, now: float) -> bool:
+        """True when this session's data is older than its cadence: the read planned
+        after it is overdue by more than :data:`LATE_GRACE` or half the cadence (a
+        large list's backlog, a stalled loop). A failed read says so itself."""
+        read, due = self.updated_at, self.next_poll_at
+        if self.stale or read is None or due is None or self.poll_failure is not None:
+            return False
+        return now - due > max(LATE_GRACE, (due - read) / 2)
+
     @property
     def poll_error(self) -> str | None:
         """Human words for the last failed poll (plain text), None once a poll succeeds."""
@@ -243,7 +256,7 @@ class JobView:
     def state(self) -> JobState | None:
         """The live state, else the saved one, else None."""
         # Spelled out rather than through _live_or_saved: the first frame's sort and
-        # counts ask it of every diff (10,000 diffs: 30,000 times before it is drawn).
+        # counts ask it several times of every diff before it is drawn.
         if self.keys_refused:
             return None
         if self.job is not None:

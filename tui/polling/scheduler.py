@@ -26,21 +26,25 @@ The policy, in short:
 * **Terminal** diffs are not polled again after a read that says so, until
   :meth:`PollScheduler.mark_retried` or :meth:`PollScheduler.refresh_now`.
 * **Errors** back a diff off exponentially with jitter (ceiling ``backoff_max``).
-  A slow-down answer (429, 503, any Retry-After) is the account's only when it is not
-  one diff's own: when a request sent after another diff's slow-down answer gets one
-  too, with no success in between (failures across diffs; requests that were already
-  in flight together prove nothing). Then, and on auth failures, everything slows
-  down: nothing is sent until the pause ends (Retry-After honoured), the rate is
-  halved for a while, and the due times are spread out so that the end of a pause is
-  not a burst. Otherwise only that diff backs off (no sooner than its Retry-After)
-  and the rest are polled as usual.
+  A diff that keeps failing while the server answers others has a fault of its own
+  (a hang, a dropped connection, an error, its own 429): it backs off alone and says
+  nothing of the account or the server. A slow-down answer (429, 503, any Retry-After)
+  is the account's when another diff, not known to fail on its own and sent after it,
+  gets one too with no good answer in between (requests in flight together prove
+  nothing). Then, and on auth failures, everything slows down: nothing is sent until
+  the pause ends (Retry-After honoured), the rate is halved for a while, and the due
+  times are spread out so that the end of a pause is not a burst.
   After a pause the diff that caused it goes last, so it cannot starve the others.
-* **Outages.** Network-level failures (refused, reset, timed out, hung up) in a row
-  from different diffs, with no success in between, mean the server is gone, not
-  the diffs: one probe at a time goes out, at most
-  :data:`~tui.polling.slowdown.OUTAGE_PROBE_MAX` apart, in turn across the diffs, and the
-  first success brings every diff that failed that way forward again, spread under
-  the rate cap. The slow-downs' bookkeeping is :class:`~tui.polling.slowdown.Slowdowns`.
+* **Witnesses.** When a failure may be the server's or the account's, a diff that is
+  not failing is asked at once rather than at its next turn: its answer tells.
+* **Outages.** "Offline" means no answer from the server at all: any HTTP answer, an
+  error too, proves it is there. Network-level failures (refused, reset, timed out,
+  hung up) from different diffs, each sent after the server's last answer and none
+  from a diff known to fail on its own, mean the server is gone: one probe at a time
+  goes out, at most :data:`~tui.polling.slowdown.OUTAGE_PROBE_MAX` apart, in turn
+  across the diffs, and the first answer brings every diff that failed that way
+  forward again, spread under the rate cap. The slow-downs' bookkeeping is
+  :class:`~tui.polling.slowdown.Slowdowns`.
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ class _Entry(Generic[K]):
     errors: int = 0
     last_error: ApiError | None = None
     """The last failed poll's error, None once one succeeds."""
+    failing_since: float | None = None
+    """When the first request of the current run of failures was sent."""
     confirm_left: int = 1
     send: Send | None = None
     """The cap's record of the request in flight."""
@@ -134,6 +140,8 @@ class PollScheduler(Generic[K]):
         )
         self._in_flight = 0
         self._paused = False
+        self._first_read_last = False
+        """The last request started was a key's first read (see :meth:`next_ready`)."""
 
     # ------------------------------------------------------------------ config
     @property
@@ -172,7 +180,7 @@ class PollScheduler(Generic[K]):
         """
         if key in self._entries:
             return
-        # Positional: a watchlist of 10,000 diffs is added before the first frame.
+        # Positional: the whole watchlist is added before the first frame.
         self._entries[key] = _Entry(
             key, state, progress, RunReads(eta, start), self._clock.monotonic()
         )
@@ -258,7 +266,9 @@ class PollScheduler(Generic[K]):
     @property
     def slowed_down(self) -> bool:
         """True while a global slow-down (429, 503, auth failure) is in force."""
-        return self._pauses.slowed_down(self._clock.monotonic())
+        now = self._clock.monotonic()
+        self._pauses.recover_rate(now)
+        return self._pauses.slowed_down(now)
 
     @property
     def outage(self) -> bool:
@@ -312,6 +322,7 @@ class PollScheduler(Generic[K]):
         """Seconds until anything at all may be sent, or None while nothing can be."""
         if self._paused or self._in_flight >= self._settings.max_in_flight:
             return None
+        self._pauses.recover_rate(self._clock.monotonic())
         return max(self.global_wait, self.seconds_until_slot())
 
     def next_ready(self) -> K | None:
@@ -321,15 +332,23 @@ class PollScheduler(Generic[K]):
             return None
         now = self._clock.monotonic()
         now_wall = self._clock.now()
-        best: K | None = None
-        best_rank = math.inf
+        # Best first read (never sent) and best read again, apart: while both wait,
+        # they take turns, so a large list's first sweep does not hold up the rows
+        # already read (on screen, running) for its whole length, and re-reads cannot
+        # starve the sweep either.
+        best: list[K | None] = [None, None]
+        best_rank = [math.inf, math.inf]
         for entry in self._entries.values():
             if entry.in_flight or entry.due is None or entry.due > now:
                 continue
             rank = entry.due - self._head_start(entry, now_wall)
-            if rank < best_rank:
-                best, best_rank = entry.key, rank
-        return best
+            first = entry.last_sent is None
+            if rank < best_rank[first]:
+                best[first], best_rank[first] = entry.key, rank
+        again, first_read = best
+        if again is None or first_read is None:
+            return first_read if again is None else again
+        return again if self._first_read_last else first_read
 
     def seconds_until_next(self) -> float | None:
         """How long the caller may sleep before :meth:`next_ready` can say something.
@@ -372,6 +391,7 @@ class PollScheduler(Generic[K]):
             return
         self._close_send(entry)
         entry.send = send
+        self._first_read_last = entry.last_sent is None
         if not entry.in_flight:
             self._in_flight += 1
         entry.in_flight = True
@@ -408,8 +428,8 @@ class PollScheduler(Generic[K]):
         now_wall = self._clock.now()
         entry.errors = 0
         entry.last_error = None
-        self._pauses.answered()
-        if self._pauses.end_outage(now):
+        entry.failing_since = None
+        if self._pauses.answered(now):
             self._bring_forward_unanswered(now)
         self._pauses.recover_rate(now)
         state = job.state
@@ -443,12 +463,24 @@ class PollScheduler(Generic[K]):
         entry = self._entries.get(key)
         if entry is not None:
             self._finish(entry)
+            if not entry.errors:
+                entry.failing_since = entry.last_sent
             entry.errors += 1
             entry.last_error = error
         now = self._clock.monotonic()
-        sent = entry.last_sent if entry is not None else None
-        why = self._pauses.classify(key, sent, entry is not None, error, now, len(self._entries))
+        if error.answered and self._pauses.heard(now):
+            self._bring_forward_unanswered(now)
+        why = self._pauses.classify(
+            key,
+            error,
+            now,
+            sent=entry.last_sent if entry is not None else None,
+            since=entry.failing_since if entry is not None else None,
+            jobs=len(self._entries),
+        )
         if why is None:
+            if self._pauses.suspect:
+                self._call_witness(now)
             return 0.0 if entry is None else self._back_off(entry, now, error)
         if why is Pause.SLOW_DOWN and entry is not None:
             # Its own backoff still holds: the pause must not bring it forward.
@@ -461,6 +493,13 @@ class PollScheduler(Generic[K]):
         assert due is not None
         return max(0.0, due - now)
 
+    def refused_wait(self, refusals: int, error: ApiError) -> float:
+        """Seconds a request refused ``refusals`` times in a row with "wait" (429, 503)
+        waits before it is sent again: the backoff of a failing poll, no sooner than
+        Retry-After, and not before a global pause ends."""
+        backoff = self._pauses.backoff(refusals, error)
+        return max(backoff, self.global_wait)
+
     def _back_off(self, entry: _Entry[K], now: float, error: ApiError) -> float:
         """Back ``entry`` alone off (see :meth:`Slowdowns.backoff`)."""
         delay = self._pauses.backoff(entry.errors, error)
@@ -468,12 +507,32 @@ class PollScheduler(Generic[K]):
         return entry.due - now
 
     def _bring_forward_unanswered(self, now: float) -> None:
-        """The server answers again: what failed for want of it is read again soon."""
+        """The server answers again: what failed for want of it is read again soon, and
+        those failures were the outage's, not the jobs' own."""
         for entry in self._entries.values():
             unanswered = entry.last_error is not None and entry.last_error.no_answer
-            if unanswered and entry.due is not None and entry.due > now:
-                entry.due = self._not_before_min_interval(entry, now)
+            if unanswered:
+                entry.errors = 0
+                entry.failing_since = None
+                if entry.due is not None and entry.due > now:
+                    entry.due = self._not_before_min_interval(entry, now)
         self._spread_overdue(now)
+
+    def _call_witness(self, now: float) -> None:
+        """A failure may be the server's or the account's: ask a job whose last request
+        did not fail (the one due soonest, a done one last) now rather than at its next
+        turn, so that its answer (or its failure) tells one job's fault from theirs."""
+        witness: _Entry[K] | None = None
+        for entry in self._entries.values():
+            if entry.errors or entry.in_flight:
+                continue
+            if witness is None or (entry.due or math.inf) < (witness.due or math.inf):
+                witness = entry
+        if witness is None:
+            return
+        due = self._not_before_min_interval(witness, now)
+        if witness.due is None or witness.due > due:
+            witness.due = due
 
     def _spread_overdue(self, start: float, last: _Entry[K] | None = None) -> None:
         """Spread the diffs due before ``start`` over the time the cap needs for them,

@@ -72,11 +72,18 @@ class Slowdowns(Generic[K]):
         self._slowed_at = -math.inf
         """When that answer came."""
         self._network_failures = 0
-        """Network-level failures in a row, with no success in between."""
+        """Network-level failures that say the server may be gone (see :meth:`classify`),
+        with no answer since."""
         self._network_keys: set[K] = set()
+        self._heard_at = -math.inf
+        """When the server last answered anything (any HTTP status)."""
+        self._good_at = -math.inf
+        """When the server last answered well."""
         self.outage = False
         """True while the server looks unreachable."""
         self._rate_changed_at = 0.0
+        self._answered_since_slowed = True
+        """A good answer came after the rate was last lowered: time brings it back."""
 
     def slowed_down(self, now: float) -> bool:
         """True while a global pause or a lowered rate is in force."""
@@ -88,15 +95,19 @@ class Slowdowns(Generic[K]):
         """Seconds until the current global pause ends (0 when there is none)."""
         return 0.0 if self.until is None else max(0.0, self.until - now)
 
-    def answered(self) -> None:
-        """An answer came: failures are no longer "in a row"."""
-        self._global_errors = 0
-        self._slowed_by = None
+    @property
+    def suspect(self) -> bool:
+        """A failure may be the server's or the account's (a network-level failure, a
+        slow-down answer) and no answer has said otherwise yet: a job that is not
+        failing should be asked now (a witness) rather than at its next turn."""
+        return (self._network_failures > 0 and not self.outage) or self._slowed_by is not None
+
+    def heard(self, now: float) -> bool:
+        """The server answered (any HTTP status, errors included): it is there. True
+        when that ended an outage (the pause ends now too)."""
+        self._heard_at = now
         self._network_failures = 0
         self._network_keys.clear()
-
-    def end_outage(self, now: float) -> bool:
-        """An answer came: True when it ended an outage (the pause ends now too)."""
         if not self.outage:
             return False
         self.outage = False
@@ -104,25 +115,54 @@ class Slowdowns(Generic[K]):
             self.until = now
         return True
 
+    def answered(self, now: float) -> bool:
+        """A good answer came: failures are no longer "in a row" (see :meth:`heard`)."""
+        self._global_errors = 0
+        self._slowed_by = None
+        self._good_at = now
+        self._answered_since_slowed = True
+        return self.heard(now)
+
     def recover_rate(self, now: float) -> None:
-        """After good answers the lowered rate doubles back, step by step."""
-        if self._window.factor < 1.0 and now - self._rate_changed_at >= RATE_RECOVERY_SECONDS:
+        """Once a good answer came, the lowered rate doubles back, step by step, as time
+        passes with no new slow-down (healthy jobs may be asked only every half minute:
+        the step does not wait for their next answer)."""
+        if (
+            self._window.factor < 1.0
+            and self._answered_since_slowed
+            and now - self._rate_changed_at >= RATE_RECOVERY_SECONDS
+        ):
             self._window.factor = min(1.0, self._window.factor * 2)
             self._rate_changed_at = now
 
     def classify(
-        self, key: K, sent: float | None, known: bool, error: ApiError, now: float, jobs: int
+        self,
+        key: K,
+        error: ApiError,
+        now: float,
+        *,
+        sent: float | None,
+        since: float | None = None,
+        jobs: int = 1,
     ) -> Pause | None:
         """Whether ``key``'s failure pauses every job (and why), or None: its own.
 
-        ``sent`` is when the failed request was sent, ``known`` whether ``key`` is
-        scheduled, ``jobs`` how many are.
+        ``sent`` is when the failed request was sent and ``since`` when the first
+        request of its run of failures was (None: ``key`` is not scheduled); ``jobs``
+        is how many are scheduled. A job that keeps failing while the server answers
+        others (any answer for an outage, a good one for a slow-down) has a fault of
+        its own, which says nothing of the server or the account. Call :meth:`heard`
+        first for an error the server answered.
         """
+        if since is None:
+            since = sent
         if error.account_wide:
             return Pause.ACCOUNT
         if error.asks_to_wait:
-            # One diff's fault while others answer; the account's when other diffs get
-            # the same and nothing answers in between.
+            if since is not None and self._good_at > since:
+                return None
+            # One job's fault while others answer; the account's when another job gets
+            # the same, sent after it, with no good answer in between.
             across = (
                 self._slowed_by is not None
                 and self._slowed_by != key
@@ -130,16 +170,22 @@ class Slowdowns(Generic[K]):
                 and sent >= self._slowed_at
             )
             self._slowed_by, self._slowed_at = key, now
-            return Pause.SLOW_DOWN if across or not known else None
-        if error.no_answer:
+            return Pause.SLOW_DOWN if across or sent is None else None
+        if not error.no_answer:
+            return None
+        if self.outage:
+            # Each failed probe waits longer for the next (see :meth:`pause`).
             self._network_failures += 1
-            self._network_keys.add(key)
-            spread = min(OUTAGE_FAILURES, jobs)
-            if self.outage or (
-                self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread
-            ):
-                self.outage = True
-                return Pause.OUTAGE
+            return Pause.OUTAGE
+        if since is None or self._heard_at > since:
+            # The server answered while this job kept failing: its fault, not an outage.
+            return None
+        self._network_failures += 1
+        self._network_keys.add(key)
+        spread = min(OUTAGE_FAILURES, jobs)
+        if self._network_failures >= OUTAGE_FAILURES and len(self._network_keys) >= spread:
+            self.outage = True
+            return Pause.OUTAGE
         return None
 
     def backoff(self, errors: int, error: ApiError) -> float:
@@ -172,6 +218,7 @@ class Slowdowns(Generic[K]):
         if why is Pause.SLOW_DOWN:
             self._window.factor = max(MIN_RATE_FACTOR, self._window.factor / 2)
             self._rate_changed_at = now
+            self._answered_since_slowed = False
         return self.until
 
     def _jittered(self, delay: float) -> float:

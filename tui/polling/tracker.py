@@ -66,9 +66,8 @@ SAVE_INTERVAL: Final = 10.0
 
 SAVE_SECONDS_PER_DIFF: Final = 0.005
 """... and at least this many seconds per watched diff: a write-back reads, changes and
-rewrites the whole watchlist (0.05 to 0.1 ms a diff: up to a second at 10,000) in a thread
-that shares the interpreter with the screen, so a large list saves less often (every
-50 s at 10,000 diffs) and its keys stay quick. The statuses only paint the next start
+rewrites the whole watchlist in a thread that shares the interpreter with the screen,
+so a large list saves less often and its keys stay quick. The statuses only paint the next start
 before its first answers; the write-back on close still saves them all."""
 
 KEYS_PROBE_MAX: Final = 30.0
@@ -139,7 +138,7 @@ class Tracker:
     # ------------------------------------------------------------------ state
     @property
     def last_answer_at(self) -> float | None:
-        """Wall time of the last successful answer from the server (None: none yet)."""
+        """Wall time of the server's last answer, errors included (None: none yet)."""
         return self._board.last_answer_at
 
     @property
@@ -155,9 +154,11 @@ class Tracker:
     @property
     def poll_state(self) -> str:
         """``"live"``, ``"paused"``, ``"keys refused"`` (401/403: see :attr:`keys_refused`;
-        polling is down to a probe), ``"offline"`` (requests fail at the network level
-        across diffs and none succeeds: see :attr:`last_answer_at`) or ``"backing off"``
-        (a global slow-down is on)."""
+        polling is down to a probe), ``"offline"`` (no answer at all from the server:
+        requests fail at the network level across diffs, including diffs that were not
+        failing, and nothing answers, not even with an error; see
+        :attr:`last_answer_at`) or ``"backing off"`` (a global slow-down is on). One
+        diff's own fault (a hang, a dropped connection, an error) is shown on its row."""
         if self._scheduler.paused:
             return "paused"
         if self.keys_refused is not None:
@@ -438,12 +439,15 @@ class Tracker:
         self.refresh(self.views)
 
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:
+        if exc.answered:
+            self._board.heard()
+        was_offline = self._scheduler.outage
         delay = self._scheduler.failed(key, exc)
         if exc.account_wide:
             self._keys_refused(exc, delay)
         logger.info("status poll of %s failed (%s): %s", key, exc.kind, exc)
-        if self._scheduler.global_wait > 0:
-            # A global slow-down moved every diff's next poll.
+        if self._scheduler.global_wait > 0 or (was_offline and not self._scheduler.outage):
+            # A global slow-down, or the end of an outage, moved every diff's next poll.
             self._board.refresh_next_poll([d for d in self.views if d != key])
         if isinstance(key, FollowKey):
             self._followed.failed(key, exc, delay)

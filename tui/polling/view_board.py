@@ -55,7 +55,7 @@ class ViewBoard:
         self.wake = asyncio.Event()
         """Set when the polling loop has something new to look at."""
         self.last_answer_at: float | None = None
-        """Wall time of the last successful answer from the server (None: none yet)."""
+        """Wall time of the server's last answer, errors included (None: none yet)."""
         self._counts = count_states(())
         self._counted: dict[int, tuple[str, bool, bool]] = {}
         """Per diff, its group, whether it was erroring and whether it was a to-do, as
@@ -65,7 +65,7 @@ class ViewBoard:
 
     def counts(self) -> dict[str, int]:
         """What :func:`count_states` says of the views, recounting only the diffs
-        notified since the last call (a header update at 10,000 diffs stays cheap)."""
+        notified since the last call (a header update stays cheap on a long list)."""
         if len(self._counted) + len(self._recount) < len(self.views):
             # A view came in without a notice: count everything once more.
             self._recount.update(self.views)
@@ -89,7 +89,7 @@ class ViewBoard:
         return dict(counts)
 
     def heard(self) -> None:
-        """The server just answered a request."""
+        """The server just answered a request (an HTTP error is an answer too)."""
         self.last_answer_at = self.clock.now()
 
     def refresh_next_poll(self, diffids: Iterable[int]) -> None:

@@ -250,14 +250,16 @@ class Simulator:
         *,
         endpoint: str | None = "status",
         retry_after: float | None = None,
+        delay: float = 0.0,
     ) -> None:
         """Make every request for ``diffid`` (on ``endpoint``; None: any) fail as ``kind``
         until :meth:`mend_diff` or :meth:`clear_faults`: a diff that always answers 429
-        with Retry-After, 503, 500, or has its connection dropped. One-shot faults from
-        :meth:`inject` still come first."""
+        with Retry-After, 503, 500, has its connection dropped, or (``"slow"``) answers
+        only after ``delay`` seconds. One-shot faults from :meth:`inject` still come
+        first."""
         check_fault(kind, endpoint)
         with self._lock:
-            self._faults.lasting[diffid] = Fault(kind, 0, endpoint, diffid, retry_after, 0.0)
+            self._faults.lasting[diffid] = Fault(kind, 0, endpoint, diffid, retry_after, delay)
 
     def mend_diff(self, diffid: int) -> None:
         """Undo :meth:`break_diff` for ``diffid``."""
@@ -335,7 +337,7 @@ class Simulator:
 
     def respond(self, method: str, target: str, authorization: str) -> Reply:
         """Answer one request (``target``: path and query) as the HTTP server would,
-        faults included, and log it; a fault's delay is slept here.
+        faults included, and log it; a slow fault's delay is the reply's ``delay``.
 
         The HTTP server calls this for every request; a test on a fake clock can call it
         directly (e.g. behind an in-process HTTP transport) to skip the sockets.
@@ -364,9 +366,10 @@ class Simulator:
             self.requests.append(
                 RequestRecord(now, endpoint, diffid, DROPPED if response.drop else response.status)
             )
-        if fault is not None and kind == "slow" and fault.delay > 0:
+        if fault is not None and kind == "slow":
             # The action is already done; only the answer is late (an unknown outcome).
-            time.sleep(fault.delay)
+            # The HTTP server holds it back; an in-process caller decides what it means.
+            response.delay = fault.delay
         return response
 
     def _answer(

@@ -13,13 +13,15 @@ DROPPED: Final = 0
 
 @dataclass
 class Reply:
-    """One answer of the simulator; ``drop``: the connection is closed without one."""
+    """One answer of the simulator; ``drop``: the connection is closed without one;
+    ``delay``: seconds the answer is held back (the server has acted already)."""
 
     status: int
     body: bytes
     content_type: str = _JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
     drop: bool = False
+    delay: float = 0.0
 
 
 def json_body(data: object) -> bytes:

@@ -107,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ClanforgeSimulator/1.0"
     # Headers and body go out in two writes; without this, Nagle plus delayed ACKs
-    # would add ~40 ms to every keep-alive request.
+    # would hold every keep-alive request for a delayed-ACK timeout.
     disable_nagle_algorithm = True
     # An idle keep-alive connection must not hold its thread forever.
     timeout = 60
@@ -154,6 +154,8 @@ def make_server(host: str, port: int, simulator: Backend) -> SimulatorServer:
 
 
 def _send(handler: _Handler, response: Reply) -> None:
+    if response.delay > 0:
+        time.sleep(response.delay)
     if response.drop:
         handler.close_connection = True
         return

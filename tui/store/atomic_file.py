@@ -54,8 +54,11 @@ def _fsync_dir(folder: Path) -> None:
 def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
     """Replace ``path`` with ``text`` (UTF-8) so that readers see old or new, never a mix.
 
-    The file gets ``mode`` whatever the umask; the parent folder must exist.
+    The file gets ``mode`` whatever the umask; the parent folder must exist. A symlink
+    (a dotfile setup) keeps being one: its target is replaced, in the target's folder.
     """
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
@@ -79,6 +82,8 @@ def sweep_temp_files(path: Path) -> int:
     lock while its temp file exists, so under the lock any temp file is a dead
     writer's leftover. Returns how many were removed.
     """
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))  # where atomic_write_text writes
     removed = 0
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
         with contextlib.suppress(OSError):

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
+from tui.api.urls import api_url_problem, normal_api_url
 from tui.domain.poll_settings import POLL_RANGES, PollSettings
 from tui.store.atomic_file import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
 
@@ -198,9 +199,14 @@ def _read_profile(reader: _Reader, name: str, raw: object) -> Profile:
     reader.unknown(data, _PROFILE_KEYS, where)
     profile = Profile(name=name)
     if "api_url" in data:
-        profile.api_url = reader.string(data["api_url"], f"{where} api_url")
-        if not profile.api_url.startswith(("https://", "http://")):
-            raise reader.error(f"{where} api_url", "expected an http:// or https:// URL")
+        api_url = reader.string(data["api_url"], f"{where} api_url")
+        if api_url_problem(api_url) is not None:
+            raise reader.error(
+                f"{where} api_url",
+                "expected an http:// or https:// URL with no query (?...) or fragment "
+                f"(#...), got {api_url!r}",
+            )
+        profile.api_url = normal_api_url(api_url)
     if "asid" in data:
         asid = parse_asid(data["asid"]) if not isinstance(data["asid"], str) else None
         if asid is None:

@@ -1,6 +1,7 @@
 """Where the files a user owns live (platformdirs, app name ``imagediff-tui``).
 
-On Linux these follow ``XDG_CONFIG_HOME``, ``XDG_DATA_HOME`` and ``XDG_STATE_HOME``.
+On Linux these follow ``XDG_CONFIG_HOME``, ``XDG_DATA_HOME``, ``XDG_STATE_HOME`` and
+``XDG_CACHE_HOME``.
 The environment is read on every call, not at import time, so tests and ``--demo``
 can point them at temporary folders.
 """
@@ -23,6 +24,7 @@ class AppPaths:
     config_dir: Path
     data_dir: Path
     log_dir: Path
+    cache_dir: Path
 
     @property
     def config_file(self) -> Path:
@@ -31,8 +33,13 @@ class AppPaths:
 
     @property
     def watchlist_file(self) -> Path:
-        """The persisted watchlist."""
+        """The persisted watchlist: what the user said and did."""
         return self.data_dir / "watchlist.toml"
+
+    @property
+    def status_cache_file(self) -> Path:
+        """What the app last learned of the watched diffs: a cache (losing it costs a poll)."""
+        return self.cache_dir / "watchlist-status.json"
 
     @property
     def journal_file(self) -> Path:
@@ -57,4 +64,5 @@ def app_paths() -> AppPaths:
         config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from tui.api.urls import api_url_problem, normal_api_url
 from tui.domain.errors import UsageError
 from tui.domain.poll_settings import PollSettings
 from tui.store.config import (
@@ -119,9 +120,10 @@ def _select_profile(
 
 
 def _check_url(url: str, source: str, error: type[Exception]) -> str:
-    if not url.startswith(("https://", "http://")):
-        raise error(f"{source} {url!r} is not an http:// or https:// URL")
-    return url.rstrip("/")
+    problem = api_url_problem(url)
+    if problem is not None:
+        raise error(f"{source} {url!r} {problem}")
+    return normal_api_url(url)
 
 
 def resolve_settings(
@@ -238,7 +240,7 @@ def open_watchlist(
     """The watchlist file, reading a schema 1 file's profiles with this config's URLs."""
     where = paths if paths is not None else app_paths()
     environ = os.environ if env is None else env
-    store = WatchlistStore(where.watchlist_file)
+    store = WatchlistStore(where.watchlist_file, where.status_cache_file)
     resolved: list[Callable[[str, int], str]] = []
 
     def legacy_url(profile: str, asid: int) -> str:
@@ -267,4 +269,4 @@ def make_client(settings: Settings) -> ClanforgeClient:
 
 def _doctest_paths() -> AppPaths:  # pragma: no cover - for the module example only
     empty = Path("/nonexistent-imagediff-tui-doctest")
-    return AppPaths(empty, empty, empty)
+    return AppPaths(empty, empty, empty, empty)

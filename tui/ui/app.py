@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
@@ -29,14 +27,16 @@ from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
 from tui.polling.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.store.journal import Journal
-from tui.ui.app_options import AppOptions, WatchlistPort
+from tui.store.watchlist.port import WatchlistPort
+from tui.store.watchlist.writes import WatchlistWrites
+from tui.ui.app_options import AppOptions
 from tui.ui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.monitor_parts import MonitorParts
+from tui.ui.startup import FirstFrame
 from tui.ui.terminal_driver import HangupAwareDriver, exit_on_signals
 from tui.ui.themed_app import ThemedApp
 from tui.ui.themes import ThemeCatalog
-from tui.ui.watchlist_writes import WatchlistWrites
 
 if TYPE_CHECKING:
     from tui.ui.profile_switch import OpenedAccount
@@ -53,21 +53,13 @@ SAVE_ON_EXIT_WAIT: Final = 1.5
 CLOSE_CLIENT_WAIT: Final = 0.3
 """Seconds on the way out for the HTTP client to close its connections."""
 NO_OTHER_PROFILE: Final = "No other profile."
-FIRST_FRAME_WAIT: Final = 0.25
-"""Seconds the work that waits for the first frame to be on the terminal waits at most."""
-START_SWITCH_INTERVAL: Final = 0.001
-"""Seconds a thread holds the interpreter lock before it is offered to another, until
-the first frame is on the terminal (Python's default is 0.005): Textual's writer
-thread waits for the lock at each partial write of a frame while the event loop
-works, and the first frame reached the terminal 9 to 15 ms after it was drawn (4 to
-6 ms at this interval)."""
 
 
 class ImageDiffApp(ThemedApp):
     """Watch and retry Clanforge image diffs.
 
     Example:
-        >>> # ImageDiffApp(client, entries, watchlist=session, clock=SystemClock(),
+        >>> # ImageDiffApp(client, entries, watchlist=watchlist, clock=SystemClock(),
         >>> #              options=AppOptions(profile="prod", asid=1234, api_host="api...")).run()
     """
 
@@ -106,11 +98,9 @@ class ImageDiffApp(ThemedApp):
         self._quitting = False
         self._exit_reason: str | None = None
         self._terminal_gone = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._painted: list[Callable[[], None]] | None = []
-        """Waiting for the first frame to be on the terminal; None once it is."""
-        self._switch_interval: float | None = None
-        """The interpreter's switch interval before start-up shortened it."""
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self.first_frame = FirstFrame()
+        """What waits for the first frame (see :mod:`tui.ui.startup`)."""
         self.writes = WatchlistWrites(watchlist)
         """All watchlist file work, in order, off the event loop."""
 
@@ -139,7 +129,7 @@ class ImageDiffApp(ThemedApp):
         return self._monitor
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._first_frame_drawn)
+        self.first_frame.watch(self)
         if self.options.keymap:
             self._apply_keymap(self.options.keymap)
         for notice in self.options.notices:
@@ -149,41 +139,7 @@ class ImageDiffApp(ThemedApp):
             self.call_later(self.action_quit)  # asked to leave during start-up
             return
         if self._start_polling:
-            # After the first frame: the first request imports httpx in a thread, which
-            # would hold the GIL while the screen is drawn and sent.
-            self.after_first_paint(self._start_tracker)
-
-    def after_first_paint(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once the first frame is on the terminal (now, if it is).
-
-        Work that can wait for it asks here: run as soon as the frame is drawn, it held
-        the GIL that Textual's writer thread needs to send the frame (see
-        :class:`tui.ui.terminal_driver.OutputSent`).
-        """
-        if self._painted is None:
-            callback()
-        else:
-            self._painted.append(callback)
-
-    def _first_frame_drawn(self) -> None:
-        driver = self._driver
-        if isinstance(driver, HangupAwareDriver):
-            driver.after_output(self._first_frame_out)
-            # A terminal that takes no output (a stalled link, ctrl+s) must not keep
-            # the polling from starting.
-            self.set_timer(FIRST_FRAME_WAIT, self._first_frame_out)
-        else:
-            self._first_frame_out()
-
-    def _first_frame_out(self) -> None:
-        if self._painted is None:
-            return
-        waiting, self._painted = self._painted, None
-        self._end_start_up()
-        # The command line starts the app with the cyclic collector off (tui.cli.main).
-        _collect_after_start()
-        for callback in waiting:
-            callback()
+            self.first_frame.after(self._start_tracker)
 
     def _listen_to_watchlist(self) -> None:
         # Both are called on the file thread.
@@ -205,25 +161,13 @@ class ImageDiffApp(ThemedApp):
 
     def on_load(self) -> None:
         # The earliest moment with a running loop: from here on a signal saves and exits.
-        self._loop = asyncio.get_running_loop()
+        self._event_loop = asyncio.get_running_loop()
         exit_on_signals(
             self,
-            self._loop,
+            self._event_loop,
             request_exit=self.request_exit,
             terminal_hung_up=self.terminal_hung_up,
         )
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, START_SWITCH_INTERVAL))
-
-    def on_unmount(self) -> None:
-        # However the app ends (an exit before its first frame is out, an error), the
-        # process keeps Python's own turns at the interpreter lock.
-        self._end_start_up()
-
-    def _end_start_up(self) -> None:
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
 
     def request_exit(self, reason: str) -> None:
         """Save and exit, as `q` does; ``reason`` is logged. Safe to call more than once."""
@@ -240,8 +184,8 @@ class ImageDiffApp(ThemedApp):
 
     def _from_thread(self, callback: Callable[..., object], *args: Any) -> None:
         """Run ``callback(*args)`` on the event loop, from another thread, without waiting."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(callback, *args)
+        if self._event_loop is not None and not self._event_loop.is_closed():
+            self._event_loop.call_soon_threadsafe(callback, *args)
 
     # -- the watchlist file -----------------------------------------------------
 
@@ -426,17 +370,6 @@ class ImageDiffApp(ThemedApp):
         # The list's commands only on the list: behind another screen they would act unseen.
         if isinstance(screen, MonitorScreen):
             yield from screen.commands()
-
-
-def _collect_after_start() -> None:
-    """After the first frame: what start-up built (modules, the watchlist's entries and
-    views) lives as long as the app, so it is frozen out of the collector's passes (a
-    full one over 10,000 diffs took up to 71 ms, long enough to delay a keystroke's
-    frame), then the collector runs again. Only when the command line had turned it off:
-    an app embedded with the collector on is left as it is."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 async def _wind_down(tracker: Tracker, writes: WatchlistWrites, client: object) -> str | None:

@@ -1,54 +1,16 @@
-"""What the app is given: how this run is set up, and the watchlist it writes to."""
+"""What the app is given: how this run is set up (the watchlist it writes to is a
+:class:`~tui.store.watchlist.port.WatchlistPort`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from tui.domain.poll_settings import PollSettings
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
 
 if TYPE_CHECKING:
     from tui.ui.profile_switch import ConfigProfiles
-
-
-class WatchlistPort(Protocol):
-    """What the app needs from the watchlist: add, remove, relabel, save status.
-
-    :class:`tui.store.watchlist.session.WatchSession` implements it on the watchlist file; tests
-    may pass an in-memory one.
-    """
-
-    def add(self, ids: Iterable[int], label: str) -> tuple[list[WatchEntry], list[int]]:
-        """Add IDs; return the new entries and the IDs that were already watched."""
-        ...
-
-    def remove(self, ids: Iterable[int]) -> None:
-        """Stop watching these diffs."""
-        ...
-
-    def relabel(self, diffid: int, label: str) -> None:
-        """Set a diff's label."""
-        ...
-
-    def record_decision(
-        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
-    ) -> WatchEntry:
-        """Remember that a diff was accepted or rejected (and how)."""
-        ...
-
-    def save_status(self, statuses: dict[int, LastStatus]) -> None:
-        """Remember the last known status of these diffs."""
-        ...
-
-    def listen(
-        self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
-    ) -> None:
-        """Be told (from the file thread) of waits for another process's lock, and of
-        notices such as a corrupt file moved aside."""
-        ...
 
 
 @dataclass

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.domain.clock import SystemClock
+from tui.domain.errors import UsageError
 from tui.store.config import Config, ConfigError, update_config
 from tui.store.journal import Journal
 from tui.store.log_file import log_to_file, register_secret
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, make_client, open_watchlist, resolve_settings
+from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import WatchlistStore, account_entries
-from tui.store.watchlist.session import WatchSession
 from tui.ui.app import AppOptions, ImageDiffApp
 from tui.ui.profile_switch import ConfigProfiles, api_host_of
+from tui.ui.screens.actions import keymap_problem
 from tui.ui.themes import (
     DEFAULT_THEME,
     ThemeCatalog,
@@ -96,6 +98,9 @@ def build_app(
     ``persist_theme``: a theme picked with `t` is written to the config file, unless
     this run has ``--theme`` (a choice for one run only); so is compact mode (`m`).
     """
+    clash = keymap_problem(settings.keymap)
+    if clash is not None:
+        raise ConfigError(f"{settings.config_path}: {clash}")
     clock = SystemClock()
     register_secret(settings.secret_key)
     loaded = store.load()
@@ -136,13 +141,13 @@ def build_app(
     )
     # The file was just read: filter that copy rather than parse it again.
     entries = account_entries(loaded.entries, settings.account_url, settings.asid)
-    session = WatchSession(
+    watchlist = AccountWatchlist(
         store, api_url=settings.account_url, asid=settings.asid, clock=clock, held=entries
     )
     return ImageDiffApp(
         client,
         entries,
-        watchlist=session,
+        watchlist=watchlist,
         clock=clock,
         options=options,
         themes=catalog,
@@ -163,6 +168,18 @@ def _app_settings(launch: LaunchOptions, config_file: Path) -> Settings:
             raise
         # A first run: nothing is set up yet, and the demo needs nothing.
         raise ConfigError(f"{exc}; or look around first: imagediff-tui --demo") from None
+
+
+def require_terminal() -> None:
+    """Raise :class:`UsageError` unless the app can have a terminal: it reads keys from
+    stdin and draws on stderr. Called after every other check, before the screen is
+    touched (a typo in a flag is still said first)."""
+    for fd, name in ((0, "standard input"), (2, "standard error")):
+        if not os.isatty(fd):
+            raise UsageError(
+                f"the terminal UI needs a terminal, and {name} is not one "
+                "(in a script, use a command: status, watch, ...)"
+            )
 
 
 def run_app(launch: LaunchOptions) -> int:
@@ -197,6 +214,7 @@ def run_app(launch: LaunchOptions) -> int:
         extra_notices=notices,
         profiles=profiles,
     )
+    require_terminal()
     app.run()
     return 0
 
@@ -227,12 +245,12 @@ def run_demo(launch: LaunchOptions) -> int:
                 "CLANFORGE_PROFILE": "demo",
             }
             settings = resolve_settings(env=env)
-            store = WatchlistStore(paths.watchlist_file)
-            session = WatchSession(
+            store = WatchlistStore(paths.watchlist_file, paths.status_cache_file)
+            watchlist = AccountWatchlist(
                 store, api_url=settings.account_url, asid=settings.asid, clock=SystemClock()
             )
             for diffid, label in DEMO_DIFFS:
-                session.add([diffid], label)
+                watchlist.add([diffid], label)
             app = build_app(
                 settings,
                 launch,
@@ -250,5 +268,6 @@ def run_demo(launch: LaunchOptions) -> int:
                     *([] if log_notice is None else [log_notice]),
                 ],
             )
+            require_terminal()
             app.run()
             return 0

@@ -28,8 +28,8 @@ from tui.store.settings import (
     open_watchlist,
     resolve_settings,
 )
+from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import account_entries
-from tui.store.watchlist.session import WatchSession
 
 _ACCOUNT_VARIABLES = frozenset({ENV_PROFILE, ENV_API_URL, ENV_ASID, ENV_ACCESS_KEY, ENV_SECRET_KEY})
 
@@ -59,7 +59,7 @@ class OpenedAccount:
     """As the watchlist keys the account (:func:`tui.store.config.account_url`)."""
     client: ClanforgeClient
     entries: list[WatchEntry]
-    watchlist: WatchSession
+    watchlist: AccountWatchlist
 
 
 class ConfigProfiles:
@@ -95,7 +95,7 @@ class ConfigProfiles:
         settings = resolve_settings(profile=name, env=self._env, paths=self._paths)
         store = open_watchlist(self._paths, self._env)
         entries = account_entries(store.load().entries, settings.account_url, settings.asid)
-        session = WatchSession(
+        watchlist = AccountWatchlist(
             store,
             api_url=settings.account_url,
             asid=settings.asid,
@@ -109,7 +109,7 @@ class ConfigProfiles:
             api_url=settings.account_url,
             client=make_client(settings),
             entries=entries,
-            watchlist=session,
+            watchlist=watchlist,
         )
 
 

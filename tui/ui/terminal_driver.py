@@ -6,6 +6,12 @@ does not expect either: its input thread spins on the empty reads and its output
 thread dies on the first failed write, after which the app's next writes block
 for good on a full queue. Here both are reported to the app as a hang-up (it
 saves and exits), and once the terminal is gone nothing more is written to it.
+
+A driver subclass is Textual's extension point, but two of the names it needs here
+are Textual's private ones, and they stay in this module: ``_file``, the output file
+the writer thread writes to (the only place a failed write can be caught), and
+``textual._xterm_parser.XTermParser``, which the input loop feeds (the loop is
+:meth:`LinuxDriver.run_input_thread` with end-of-file and read errors handled).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import os
 import selectors
 import signal
 import threading
+import weakref
 from codecs import getincrementaldecoder
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -43,73 +50,13 @@ def _why(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-class OutputSent:
-    """Which output has reached the terminal: callbacks wait for what was queued before them.
-
-    The event loop queues each frame for Textual's writer thread and goes on. Work
-    started right after a frame holds the GIL that each of the writer's partial writes
-    to the terminal waits for (up to a switch interval, 5 ms, each): the first frame
-    reached the terminal 15-25 ms after it was drawn. Work that can wait for the frame
-    to be out asks :meth:`after`. Counts are kept under a lock (two threads).
-
-    Example:
-        >>> sent = OutputSent(); sent.queued(); sent.after(lambda: print("out"))
-        False
-        >>> sent.written(); sent.flushed()[0]()
-        out
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queued = 0
-        self._written = 0
-        self._flushed = 0
-        self._waiting: list[tuple[int, Callable[[], None]]] = []
-
-    def queued(self) -> None:
-        """One more piece of output handed to the writer thread (the event loop)."""
-        with self._lock:
-            self._queued += 1
-
-    def written(self) -> None:
-        """The writer thread wrote (or dropped) one more piece."""
-        with self._lock:
-            self._written += 1
-
-    def flushed(self) -> list[Callable[[], None]]:
-        """The writer thread flushed what it wrote; the callbacks now due, in order."""
-        with self._lock:
-            self._flushed = self._written
-            due = [callback for upto, callback in self._waiting if upto <= self._flushed]
-            self._waiting = [(upto, cb) for upto, cb in self._waiting if upto > self._flushed]
-        return due
-
-    def after(self, callback: Callable[[], None]) -> bool:
-        """True when everything queued so far is out (the caller runs ``callback`` now);
-        else ``callback`` is returned by the :meth:`flushed` that sends it out."""
-        with self._lock:
-            if self._flushed >= self._queued:
-                return True
-            self._waiting.append((self._queued, callback))
-            return False
-
-
 class _GuardedOutput:
     """The terminal's output file; a failed write reports a hang-up and drops the rest."""
 
-    def __init__(
-        self,
-        file: IO[str],
-        gone: threading.Event,
-        report: HungUp,
-        sent: OutputSent,
-        on_sent: Callable[[list[Callable[[], None]]], None],
-    ) -> None:
-        self._file = file
+    def __init__(self, file: IO[str], gone: threading.Event, report: HungUp) -> None:
+        self._output = file
         self._gone = gone
         self._report = report
-        self._sent = sent
-        self._on_sent = on_sent
 
     def _guard(self, operation: Callable[[], object]) -> None:
         if self._gone.is_set():
@@ -127,24 +74,20 @@ class _GuardedOutput:
                 log.warning("a write to the terminal failed: %s", _why(exc))
 
     def write(self, text: str) -> None:
-        try:
-            self._guard(lambda: self._file.write(text))
-        finally:
-            self._sent.written()
+        self._guard(lambda: self._output.write(text))
 
     def flush(self) -> None:
-        try:
-            self._guard(self._file.flush)
-        finally:
-            due = self._sent.flushed()
-            if due:
-                self._on_sent(due)
+        self._guard(self._output.flush)
 
     def fileno(self) -> int:
-        return self._file.fileno()
+        return self._output.fileno()
 
     def isatty(self) -> bool:
         return True
+
+
+_DRIVERS: weakref.WeakKeyDictionary[App[Any], HangupAwareDriver] = weakref.WeakKeyDictionary()
+"""Each running app's driver, for the signal handlers (Textual keeps it to itself)."""
 
 
 class HangupAwareDriver(LinuxDriver):
@@ -154,32 +97,18 @@ class HangupAwareDriver(LinuxDriver):
     event loop's thread.
     """
 
-    def __init__(self, app: App[Any], **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
+    def __init__(self, app: App[Any], *, debug: bool = False, **kwargs: Any) -> None:
+        super().__init__(app, debug=debug, **kwargs)
+        self.host = app
+        self.debug = debug
+        self.loop = asyncio.get_running_loop()
+        """The app's event loop (the driver is made on it)."""
+        _DRIVERS[app] = self
         self.terminal_gone = threading.Event()
-        self.sent = OutputSent()
-        """What output has reached the terminal (see :meth:`after_output`)."""
         output = self._file
         if output is not None:
             # The writer thread only calls write, flush and fileno on it.
-            self._file = cast(
-                Any,
-                _GuardedOutput(
-                    output, self.terminal_gone, self._hung_up, self.sent, self._output_sent
-                ),
-            )
-
-    def after_output(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` on the event loop once the output written so far has been
-        sent to the terminal (now, if it has). Never, once the terminal is gone."""
-        if self.sent.after(callback):
-            callback()
-
-    def _output_sent(self, due: list[Callable[[], None]]) -> None:
-        # On the writer thread. RuntimeError: the loop is closed, the app has ended.
-        for callback in due:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(callback)
+            self._file = cast(Any, _GuardedOutput(output, self.terminal_gone, self._hung_up))
 
     def hang_up(self, reason: str) -> None:
         """The terminal is gone (from any thread): write nothing more, tell the app once."""
@@ -190,16 +119,15 @@ class HangupAwareDriver(LinuxDriver):
             return
         self.terminal_gone.set()
         log.info("the terminal is gone: %s", reason)
-        handler: HungUp = getattr(self._app, "terminal_hung_up")  # noqa: B009
+        handler: HungUp = getattr(self.host, "terminal_hung_up")  # noqa: B009
         # RuntimeError: the loop is closed, the app has already ended.
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(handler, reason)
+            self.loop.call_soon_threadsafe(handler, reason)
 
     def write(self, data: str) -> None:
         # Once the terminal is gone the writer thread may be stuck in a write the kernel
         # never finishes; queueing more would block the event loop on a full queue.
         if not self.terminal_gone.is_set():
-            self.sent.queued()
             super().write(data)
 
     def close(self) -> None:
@@ -211,7 +139,7 @@ class HangupAwareDriver(LinuxDriver):
         """Textual's input loop, except that end-of-file or a read error is a hang-up."""
         selector = selectors.SelectSelector()
         selector.register(self.fileno, selectors.EVENT_READ)
-        parser = XTermParser(self._debug)
+        parser = XTermParser(self.debug)
         decode = getincrementaldecoder("utf-8")().decode
         try:
             while not self.exit_event.is_set():
@@ -265,8 +193,8 @@ def exit_on_signals(
     """
 
     def on_sighup() -> None:
-        driver = app._driver
-        if isinstance(driver, HangupAwareDriver):
+        driver = _DRIVERS.get(app)
+        if driver is not None:
             driver.hang_up("SIGHUP")
         else:
             terminal_hung_up("SIGHUP")

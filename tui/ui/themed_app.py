@@ -8,11 +8,11 @@ builds on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import App
-from textual.filter import Monochrome, NoColor
+from textual.filter import LineFilter, Monochrome, NoColor
 
 from tui.ui.themes import DEFAULT_THEME, ThemeCatalog, default_app_variables, load_catalog
 
@@ -38,12 +38,14 @@ class ThemedApp(App[None]):
             themes = load_catalog(None)
         self.theme_catalog = themes
         self._save_theme = save_theme
+        self._no_color = NoColor()
+        self._monochrome = Monochrome()
         shown = theme or DEFAULT_THEME
         # The rest of the built-in ones are read when the picker first lists them.
         for name, source in themes.themes.items():
             if source.loaded or name == shown:
                 self.register_theme(source.theme)
-        self._show_from_the_start(shown)
+        self.theme = shown
 
     def _register_catalog(self) -> None:
         """Every theme of the catalog, registered (read first where not yet read)."""
@@ -52,34 +54,16 @@ class ThemedApp(App[None]):
             if name not in registered:
                 self.register_theme(source.theme)
 
-    def _show_from_the_start(self, name: str) -> None:
-        """Show theme ``name`` from the first frame, as assigning ``App.theme`` would.
-
-        Assigning it here runs Textual's watcher, which queues a re-parse of the whole
-        stylesheet before the first frame (about 7 ms of the first paint) when nothing
-        has been parsed yet: what that first parse reads (the variables) and what the
-        watcher sets (the app's classes, the ANSI filter) are all the start needs.
-        """
-        theme = self.get_theme(name)
-        if theme is None:
-            self.theme = name  # Textual's own error for a theme it does not know
-            return
-        self.set_reactive(App.theme, name)
-        self.update_classes(
-            {f"-theme-{name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark},
-            update=False,
-        )
-        self._refresh_truecolor_filter(self.ansi_theme)
-        self.stylesheet.set_variables(self.get_css_variables())
-        self.watch_theme(name)
-
-    def watch_theme(self, theme_name: str) -> None:
-        # Textual picks its NO_COLOR filter once, for the theme at start-up; an
-        # ANSI theme needs NoColor (Monochrome would grey its colours to black on black).
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # Textual picks its NO_COLOR filter once, for the theme at start-up; the theme
+        # shown now decides: an ANSI theme needs NoColor (Monochrome would grey its
+        # colours to black on black).
+        filters = super().get_line_filters()
         if not self.no_color:
-            return
-        self._filters = [f for f in self._filters if not isinstance(f, NoColor | Monochrome)]
-        self._filters.append(NoColor() if self.native_ansi_color else Monochrome())
+            return filters
+        wanted = self._no_color if self.native_ansi_color else self._monochrome
+        kept = [f for f in filters if not isinstance(f, NoColor | Monochrome)]
+        return [*kept, wanted]
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Textual's own themes lack the job-state colours; derive them.

@@ -38,7 +38,9 @@ Example:
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,12 +225,24 @@ def default_app_variables(theme: Theme) -> dict[str, str]:
     }
 
 
+def _read_regular_file(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of ``path``, or None when it is not a regular file. Opened
+    without blocking and checked once open: a FIFO named ``*.toml`` would otherwise
+    wait for a writer for ever (and a device would never end)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return handle.read(limit)
+
+
 def _read_toml(path: Path) -> dict[str, object]:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(_MAX_FILE_BYTES + 1)
+        raw = _read_regular_file(path, _MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ThemeError(path, f"cannot read: {error.strerror or error}") from error
+    if raw is None:
+        raise ThemeError(path, "not a regular file")
     if len(raw) > _MAX_FILE_BYTES:
         raise ThemeError(path, f"file is larger than {_MAX_FILE_BYTES} bytes")
     try:

@@ -15,6 +15,9 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
+# As App.set_keymap reads a keymap ("?" is "question_mark"): the same names compared.
+from textual.keys import _normalize_key_list
+
 from tui.ui.widgets.job_list import JobList
 
 
@@ -226,3 +229,50 @@ def checked_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], str | None]:
         if row.writes and row.id in moved:
             moved.setdefault(f"{row.id}-read-only", moved[row.id])
     return moved, warning
+
+
+def _fixed_keys() -> dict[str, str]:
+    """Keys no `[keymap]` id can move (Textual's own: quit, copy, focus, the command
+    palette), each with what it does."""
+    from textual.app import App
+    from textual.screen import Screen
+
+    fixed = {App.COMMAND_PALETTE_BINDING: "the command palette"}
+    for binding in [*App.BINDINGS, *Screen.BINDINGS]:
+        if isinstance(binding, Binding):
+            for key in binding.key.split(","):
+                fixed.setdefault(key.strip(), binding.description or binding.action)
+    return fixed
+
+
+def _default_keys() -> dict[str, str]:
+    """Each binding id's default keys (comma-separated), as the `[keymap]` names them."""
+    keys = {row.id: row.key for row in ACTIONS if row.key is not None}
+    keys.update({b.id: b.key for b in JobList.BINDINGS if isinstance(b, Binding) and b.id})
+    return keys
+
+
+def keymap_problem(keymap: dict[str, str]) -> str | None:
+    """In words, the first key that ``keymap`` gives a binding while another binding
+    keeps it (one of the app's, or one of Textual's that no id can move), naming both;
+    None when every key does one thing. Unknown ids are :func:`checked_keymap`'s."""
+    keys = _default_keys()
+    fixed = _fixed_keys()
+    owners: dict[str, str] = dict.fromkeys(fixed, "")
+    # The ids the keymap leaves alone first: a remapped binding is the one said to take
+    # a key from another.
+    ordered = sorted(keys, key=lambda binding_id: binding_id in keymap)
+    for binding_id in ordered:
+        given = keymap.get(binding_id)
+        for key in _normalize_key_list(given or keys[binding_id]).split(","):
+            owner = owners.setdefault(key, binding_id)
+            if owner == binding_id:
+                continue
+            if not owner:
+                taken = f"Textual's key for {fixed[key].lower()}, which cannot be moved"
+                way_out = f"give {binding_id} another key"
+            else:
+                taken = f"taken by {owner}"
+                way_out = f"give {binding_id} another key, or {owner} another in [keymap]"
+            return f"[keymap] {binding_id} = {given!r}: {key!r} is {taken}; {way_out}"
+    return None

@@ -37,14 +37,17 @@ from tui.ui.screens.actions import (
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
 from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.screens.watchlist_edits import WatchlistEdits
+from tui.ui.startup.footer import ReadyFooter
 from tui.ui.widgets.column_header import ColumnHeader
 from tui.ui.widgets.filter_box import FilterBox
 from tui.ui.widgets.job_list import JobList
 from tui.ui.widgets.notices import Notices
-from tui.ui.widgets.ready_footer import ReadyFooter
 from tui.ui.widgets.status_header import StatusHeader
 
 log = logging.getLogger("tui.ui.app")
+
+WATCHLIST_CHECK_EVERY = 3.0
+"""Seconds between looks at the watchlist file (a stat; read only when it changed)."""
 
 
 class MonitorScreen(Screen[None]):
@@ -114,6 +117,8 @@ class MonitorScreen(Screen[None]):
         self.job_list.focus()
         self.watch(self.query_one(FilterBox), "value", self._filter_changed, init=False)
         self.set_interval(1.0, self._tick, name="tick")
+        # The command line and other instances write the file too: show what they did.
+        self.set_interval(WATCHLIST_CHECK_EVERY, self.edits.check_file, name="watchlist-check")
 
     def key_for(self, action: str) -> str:
         """The key that runs ``action`` here now (after the keymap), for hints."""
@@ -334,7 +339,7 @@ class MonitorScreen(Screen[None]):
     def _filter_changed(self, text: str) -> None:
         # Watched, not an Input.Changed handler: the message reaches the screen after
         # the box's repaint is queued, so the box would be drawn alone, and the list
-        # and header a frame slot (up to 33 ms) later.
+        # and header in Textual's next frame slot.
         self.job_list.set_filter(text)
         header = self.header
         header.filter_text = text

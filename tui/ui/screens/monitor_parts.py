@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from tui.domain.clock import Clock
 from tui.polling.tracker import Tracker
 from tui.store.journal import Journal
-from tui.ui.app_options import AppOptions, WatchlistPort
-from tui.ui.watchlist_writes import WatchlistWrites
+from tui.store.watchlist.port import WatchlistPort
+from tui.store.watchlist.writes import WatchlistWrites
+from tui.ui.app_options import AppOptions
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class WatchlistEdits:
         self._header = header
         self._removed: list[WatchEntry] = []
         """What the last removal took (labels, decisions, last statuses): `u` brings it back."""
+        self._checking = False
 
     def _notify(self, message: str) -> None:
         self._screen.app.notify(message, markup=False)
@@ -212,13 +213,55 @@ class WatchlistEdits:
     async def _relabel(self, diffid: int, label: str) -> None:
         parts = self._parts
         try:
-            await parts.writes.run(lambda: parts.watchlist.relabel(diffid, label))
+            saved = await parts.writes.run(lambda: parts.watchlist.relabel(diffid, label))
         except Exception as exc:
             self._not_saved("label", exc)
             return
-        if not parts.quitting():
-            parts.tracker.relabel(diffid, label)
-            self._list.rows_changed([diffid])
+        if parts.quitting():
+            return
+        if not saved:
+            self._screen.app.notify(
+                f"#{diffid} is no longer on the watchlist (removed by another writer): "
+                "the label was not saved.",
+                severity="warning",
+                markup=False,
+            )
+            await self._check_file()
+            return
+        parts.tracker.relabel(diffid, label)
+        self._list.rows_changed([diffid])
+
+    def check_file(self) -> None:
+        """Show what another writer did to the file (a stat when nothing changed); one
+        check at a time, on the file thread."""
+        if not self._checking:
+            self._checking = True
+            self._screen.run_worker(self._check_file(), group="watchlist-check")
+
+    async def _check_file(self) -> None:
+        parts = self._parts
+        try:
+            change = await parts.writes.run(parts.watchlist.check_file)
+        except Exception:
+            log.exception("checking the watchlist file failed")
+            return
+        finally:
+            self._checking = False
+        if not change or parts.quitting():
+            return
+        tracker = parts.tracker
+        removed = [diffid for diffid in change.removed if diffid in tracker.views]
+        if removed:
+            tracker.remove(removed)
+            self._list.selected -= set(removed)
+        tracker.add([entry for entry in change.added if entry.diffid not in tracker.views])
+        for diffid, label in change.relabeled.items():
+            if diffid in tracker.views:
+                tracker.relabel(diffid, label)
+        self._list.rebuild()
+        self._header.selected = len(self._list.selected)
+        self._header.set_counts(tracker.summary())
+        self._notify(change.words())
 
 
 def _added_note(added: int, elsewhere: list[int], watched: list[int]) -> str:

@@ -3,9 +3,9 @@ not move anything, each notice gone after a while.
 
 Textual's toasts live in a rack that is shown and hidden as they come and go: each
 show or hide shifts every widget's paint order (Textual then repaints the whole
-screen, about 12 KB at 120x40) and lays the screen out again (which repaints the
-list's scrollbar, 1.4 KB). This line is always there, and a notice changes only its
-own cells, a few hundred bytes over a slow SSH link.
+screen) and lays the screen out again (which repaints the list's scrollbar). This
+line is always there, and a notice changes only its own cells: little to send over
+a slow SSH link.
 
 Example:
     >>> # notices = Notices(); notices.add("✓ #4101 completed")

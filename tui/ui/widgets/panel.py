@@ -358,7 +358,8 @@ def render_panel(
     health = _health_note(view, now)
     poll_error = view.poll_error_text(now)
     note_style = styles.poll_error if poll_error else styles.dim
-    if view.stale:
+    stale = view.stale or view.late(now)
+    if stale:
         note_style = styles.stale
     problem, problem_style = _problem(view, poll_error, styles, now, lock_key)
     row_problem = problem
@@ -402,7 +403,7 @@ def render_panel(
     details = " · ".join(
         [*_timing_parts(view, now), *([health] if health and health != problem else [])]
     )
-    second: list[Piece] = [indent, (details, note_style if view.stale else styles.dim)]
+    second: list[Piece] = [indent, (details, note_style if stale else styles.dim)]
     third: list[Piece] = [indent]
     if problem != row_problem or cell_len(problem) > error_room:
         third.append((truncate(problem, columns.width - cell_len(indent[0])), problem_style))
@@ -438,9 +439,11 @@ def _timing_parts(view: JobView, now: float) -> list[str]:
 
 def _health_note(view: JobView, now: float) -> str | None:
     """What our data's health says, when it is not simply fresh: a retry on its way,
-    or a stale status and when we last had one."""
+    or a stale status (saved, or older than its cadence) and when we last had one."""
     if view.retry_in_flight:
         return "retry sending…"
+    if view.late(now) and view.updated_at is not None:
+        return "stale · last seen " + ago_text(view.updated_at, now)
     if view.stale:
         seen = view.entry.last.seen_at if view.entry.last is not None else None
         if seen is not None:

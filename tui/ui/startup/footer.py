@@ -1,4 +1,11 @@
-"""Textual's footer, with its keys drawn in the screen's first frame, cheaply."""
+"""Textual's footer, with its keys drawn in the screen's first frame, cheaply.
+
+The one module of the start-up that reads Textual's private names: the footer's
+``_bindings_ready`` flag, and ``FooterKey`` (from ``textual.widgets._footer``), whose
+look :class:`KeyLine` copies. Should a Textual upgrade break it, the monitor can yield
+Textual's own :class:`~textual.widgets.Footer` instead: its keys then come one frame
+later.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +30,9 @@ class ReadyFooter(Footer):
     known when it composes; a later change of bindings recomposes the footer as usual.
 
     The first frame draws the keys as one :class:`KeyLine` (styled by the keys' own
-    rules): a widget per key, each mounted, styled, laid out and drawn, took about a
-    third of the app's own share of the first paint. The keys' widgets (clickable, with
-    hover) replace the line right after that frame, cell for cell the same.
+    rules) rather than a widget per key, each mounted, styled, laid out and drawn. The
+    keys' widgets (clickable, with hover) replace the line right after that frame, cell
+    for cell the same.
 
     Example:
         >>> ReadyFooter()._bindings_ready
@@ -77,32 +84,18 @@ class ReadyFooter(Footer):
             if isinstance(widget, FooterKey) and not widget.has_class("-command-palette")
         )
         for widget in widgets:
-            if isinstance(widget, FooterKey):
-                if not widget.has_class("-command-palette") and widget.action not in kept:
+            palette = widget.has_class("-command-palette")
+            if isinstance(widget, FooterKey) and not palette:
+                if widget.action not in kept:
                     continue  # too narrow for it
-                palette = widget.has_class("-command-palette")
-                if line is not None and not palette:
+                if line is not None:
                     continue  # on the line
-                # Once mounted, a key set its compact class (restyled), then took the
-                # footer's state (restyled again): 17 restyles before the first frame.
-                # Born in its state, it is styled once; later changes still reach it
-                # (the palette's key is not bound to the footer: always compact).
-                compact = palette or self.compact
-                widget.set_reactive(FooterKey.compact, compact)
-                widget.set_class(compact, "-compact", update=False)
             yield widget
 
     def on_mount(self) -> None:
         super().on_mount()
-        if not self.query(KeyLine):
-            return
-        # Once the frame is on the terminal, where the app says when (ImageDiffApp):
-        # recomposed as soon as it is drawn, the keys held up its sending.
-        after_paint = getattr(self.app, "after_first_paint", None)
-        if after_paint is None:
+        if self.query(KeyLine):
             self.call_after_refresh(self.recompose)
-        else:
-            after_paint(lambda: self.call_later(self.recompose))
 
 
 PALETTE_ROOM: Final = 14

@@ -8,17 +8,56 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tui.domain.watch_entry import LastStatus, WatchEntry
-from tui.store.watchlist.session import FileThread
-from tui.ui.app_options import WatchlistPort
+from tui.store.watchlist.port import WatchlistPort
 
-log = logging.getLogger("tui.ui.app")
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+
+class FileThread:
+    """One daemon thread that does file work in the order given, off the event loop.
+
+    A daemon, so that a write stuck behind another process's lock never keeps the
+    process alive once the app has decided to exit (files are replaced atomically:
+    stopping mid-write leaves the old file or the new one, never a mix).
+    """
+
+    def __init__(self, name: str = "watchlist-files") -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = False
+        self._start_lock = threading.Lock()
+
+    def submit(self, work: Callable[[], _T]) -> Future[_T]:
+        """Run ``work`` after the work already given; its result or error in the future."""
+        future: Future[_T] = Future()
+        self._jobs.put((work, future))
+        with self._start_lock:
+            if not self._started:
+                self._started = True
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            work, future = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = work()
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
 
 
 class WatchlistWrites:
@@ -73,10 +112,16 @@ class WatchlistWrites:
         except Exception:
             log.exception("saving the last statuses to the watchlist failed")
 
+    def _final_check(self) -> None:
+        try:
+            self._watchlist.check_file()
+        except Exception:
+            log.exception("checking the watchlist file on the way out failed")
+
     async def drain(self, within: float) -> str | None:
         """Wait up to ``within`` s for the work queued; what could not be saved, in words."""
         try:
-            await asyncio.wait_for(self.run(lambda: None), within)
+            await asyncio.wait_for(self.run(self._final_check), within)
         except TimeoutError:
             where = (
                 f": another process holds the lock {self.lock_waited}"

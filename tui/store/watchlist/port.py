@@ -1,0 +1,52 @@
+"""What the app needs from the watchlist (a test seam: tests pass an in-memory one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.store.watchlist.account import WatchlistChange
+
+
+class WatchlistPort(Protocol):
+    """What the app needs from the watchlist: add, remove, relabel, save status.
+
+    :class:`tui.store.watchlist.account.AccountWatchlist` implements it on the watchlist
+    file; tests may pass an in-memory one.
+    """
+
+    def add(self, ids: Iterable[int], label: str) -> tuple[list[WatchEntry], list[int]]:
+        """Add IDs; return the new entries and the IDs that were already watched."""
+        ...
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Stop watching these diffs."""
+        ...
+
+    def relabel(self, diffid: int, label: str) -> bool:
+        """Set a diff's label; False when it is no longer watched (nothing saved)."""
+        ...
+
+    def record_decision(
+        self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
+    ) -> WatchEntry:
+        """Remember that a diff was accepted or rejected (and how)."""
+        ...
+
+    def save_status(self, statuses: dict[int, LastStatus]) -> None:
+        """Remember the last known status of these diffs."""
+        ...
+
+    def check_file(self) -> WatchlistChange:
+        """What another writer did to the file since the last call (see
+        :meth:`~tui.store.watchlist.account.AccountWatchlist.check_file`)."""
+        ...
+
+    def listen(
+        self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
+    ) -> None:
+        """Be told (from the file thread) of waits for another process's lock, and of
+        notices such as a corrupt file moved aside."""
+        ...
