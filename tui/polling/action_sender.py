@@ -20,7 +20,14 @@ from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
 from tui.polling.followed_jobs import PAST, FollowedJobs
-from tui.polling.job_view import AcceptOptions, ActionClient, ActionRecord, FollowedJob, JobView
+from tui.polling.job_view import (
+    AcceptOptions,
+    ActionClient,
+    ActionRecord,
+    FollowedJob,
+    JobView,
+    outcome_message,
+)
 from tui.polling.plan import (
     ACCEPT,
     REJECT,
@@ -347,11 +354,9 @@ class ActionSender:
         (the keys, 429, 503, no connection)."""
         record.outcome = exc.action_outcome
         record.reason = str(exc)
+        record.message = outcome_message(record.action, record.outcome, str(exc))
         if record.outcome is ActionOutcome.REFUSED:
-            record.message = f"{record.outcome}: {plain(str(exc))}"
             return
-        verb = "retried" if record.action == "retry" else f"{record.action}ed"
-        record.message = f"not {verb}: {plain(str(exc))}"
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
 

@@ -19,7 +19,7 @@ from tui.api.errors import ApiError
 from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob, JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.text import plain
-from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
 from tui.store.journal import new_ref
 
 _T = TypeVar("_T")
@@ -146,6 +146,37 @@ class ActionRecord:
     """``"retry"``, ``"accept"`` or ``"reject"``."""
     options: str = ""
     """What was asked with it, in words (``"restart=1, force"``); "" for a retry."""
+
+
+def outcome_message(action: str, outcome: ActionOutcome, reason: str) -> str:
+    """What a panel says of an action's outcome: ``refused: …``, ``not retried: …``,
+    ``outcome unknown: …`` (plain text)."""
+    if outcome is ActionOutcome.REFUSED:
+        return f"{outcome}: {plain(reason)}"
+    if outcome is ActionOutcome.UNKNOWN:
+        return f"outcome unknown: {plain(reason)}"
+    verb = "retried" if action == "retry" else f"{action}ed"
+    return f"not {verb}: {plain(reason)}"
+
+
+def saved_outcome(record: ActionRecord) -> LastOutcome | None:
+    """What is kept with the diff of ``record``'s outcome: None for a success (it
+    replaces, and so clears, an older refusal)."""
+    if record.outcome in (ActionOutcome.SENT, ActionOutcome.ACCEPTED):
+        return None
+    return LastOutcome(record.action, record.outcome, record.reason or "", record.at)
+
+
+def restored_record(saved: LastOutcome) -> ActionRecord:
+    """The record of an outcome kept from an earlier run, as the panels show it."""
+    return ActionRecord(
+        at=saved.at,
+        outcome=saved.outcome,
+        message=outcome_message(saved.action, saved.outcome, saved.reason),
+        by="saved",
+        reason=saved.reason,
+        action=saved.action,
+    )
 
 
 @dataclass

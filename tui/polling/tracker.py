@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from tui.api.errors import ApiError, ApiTimeout
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock
 from tui.domain.jobs import DiffJob
 from tui.domain.poll_settings import PollSettings
-from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
 from tui.polling.action_sender import ActionSender
 from tui.polling.followed_jobs import FollowedJobs
 from tui.polling.job_view import (
@@ -38,6 +39,7 @@ from tui.polling.job_view import (
     PollKey,
     StatusClient,
     locked_by,
+    restored_record,
 )
 from tui.polling.plan import Action, Plan
 from tui.polling.scheduler import PollScheduler
@@ -107,12 +109,13 @@ class Tracker:
         on_followed_finished: Callable[[JobView, FollowedJob], None] | None = None,
         save_decision: Callable[[WatchEntry], None] | None = None,
         every: float | None = None,
+        save_outcome: Callable[[int, str, LastOutcome | None], None] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._settings = settings
         self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng, every)
-        self._board = ViewBoard(clock, self._scheduler, on_change, on_event)
+        self._board = ViewBoard(clock, self._scheduler, on_change, on_event, save_outcome)
         self._on_finished = on_finished
         self._save_status = save_status
         self._save_interval = save_interval
@@ -226,6 +229,8 @@ class Tracker:
             if diffid in self._actions.just_created:
                 self._actions.just_created.discard(diffid)
                 self._scheduler.follow_closely(diffid)
+            if entry.outcome is not None:
+                _restore_outcome(view, entry.outcome)
             if entry.decided:
                 self._followed.restore_decision(view)
         if added:
@@ -536,6 +541,17 @@ class Tracker:
             self._save_status(payload)
         except Exception:
             logger.exception("saving the last statuses failed")
+
+
+def _restore_outcome(view: JobView, saved: LastOutcome) -> None:
+    """Show the last action's outcome kept from an earlier run, as it was shown then,
+    until something newer replaces it (an unknown retry: the status that settles it)."""
+    record = restored_record(saved)
+    if saved.action == "retry":
+        view.retries.append(record)
+        view.retry_outcome_unknown = saved.outcome is ActionOutcome.UNKNOWN
+    elif saved.action in ("accept", "reject"):
+        view.decision = record
 
 
 class _InternalError(ApiError):

@@ -7,9 +7,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock
 from tui.domain.jobs import StateGroup
-from tui.polling.job_view import ActionRecord, JobView, PollKey
+from tui.domain.watch_entry import LastOutcome
+from tui.polling.job_view import ActionRecord, JobView, PollKey, saved_outcome
 from tui.polling.scheduler import PollScheduler
 from tui.polling.todo import todo_reason
 from tui.store.journal import EventKind, JournalEvent
@@ -45,11 +47,13 @@ class ViewBoard:
         scheduler: PollScheduler[PollKey],
         on_change: Callable[[set[int]], None] | None,
         on_event: Callable[[JournalEvent], None] | None,
+        on_outcome: Callable[[int, str, LastOutcome | None], None] | None = None,
     ) -> None:
         self.clock = clock
         self.scheduler = scheduler
         self._on_change = on_change
         self._on_event = on_event
+        self._on_outcome = on_outcome
         self.views: dict[int, JobView] = {}
         """Every watched diff's view, by diff ID."""
         self.wake = asyncio.Event()
@@ -125,7 +129,13 @@ class ViewBoard:
             logger.exception("on_change callback failed")
 
     def journal_action(self, view: JobView, record: ActionRecord) -> None:
-        """Journal an action's sending or outcome, as ``record`` says it now."""
+        """Journal an action's sending or outcome, as ``record`` says it now; an outcome
+        is also kept with the diff (see :func:`~tui.polling.job_view.saved_outcome`)."""
+        if record.outcome is not ActionOutcome.SENT and self._on_outcome is not None:
+            try:
+                self._on_outcome(view.diffid, record.action, saved_outcome(record))
+            except Exception:
+                logger.exception("on_outcome callback failed")
         # Each outcome replaces the sending in the lifecycle: keep what was asked in it.
         reason = record.reason
         if record.options:
