@@ -69,3 +69,25 @@ async def test_a_refused_accept_and_retry_are_on_their_rows_after_a_restart(
         await second.writes.drain(5.0)
     watchlist, entries = _open(path, simulator)
     assert next(e for e in entries if e.diffid == 4001).outcome is None
+
+
+async def test_an_unknown_retry_kept_from_before_is_settled_by_the_status(
+    simulator: Simulator,
+) -> None:
+    from tests.app_support import MemoryWatchlist
+    from tests.monitor.steps import LONG
+    from tui.domain.actions import ActionOutcome
+    from tui.domain.watch_entry import LastOutcome
+
+    simulator.add_diff(7, state=4, duration=LONG)  # it went through: Running now
+    unknown = LastOutcome("retry", ActionOutcome.UNKNOWN, "timed out", 1.0)
+    entry = WatchEntry(7, simulator.asid, simulator.url, outcome=unknown)
+    app = make_app(simulator, [entry])
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.tracker.views[7]
+        assert view.retry_outcome_unknown  # shown as unknown until a status tells
+        await wait_until(pilot, lambda: not view.retry_outcome_unknown)
+        assert view.retries[-1].outcome is ActionOutcome.ACCEPTED
+        watchlist = app.watchlist
+        assert isinstance(watchlist, MemoryWatchlist)
+        await wait_until(pilot, lambda: ("note_outcome", (7, "retry", None)) in watchlist.calls)
