@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import Terminated
-from tui.cli.pacing import Pacer
+from tui.cli.pacing import Pacer, TimeLimit
 from tui.domain.actions import ActionOutcome
 from tui.domain.watch_entry import WatchEntry
 from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
@@ -79,15 +79,15 @@ class Sending(Generic[_T]):
         return answer
 
 
-def interrupted_error(action: str, in_flight: bool) -> ApiError:
-    """What an interrupt made of ``action``: unknown while its request was in flight,
-    not done while it still waited to be sent."""
+def interrupted_error(action: str, in_flight: bool, cause: str = "interrupted") -> ApiError:
+    """What an interrupt (or ``cause``: a ``--timeout``) made of ``action``: unknown
+    while its request was in flight, not done while it still waited to be sent."""
     if in_flight:
         return ActionOutcomeUnknown(
-            f"interrupted while the {action} was in flight: its outcome is unknown "
+            f"{cause} while the {action} was in flight: its outcome is unknown "
             "(the server may have done it)"
         )
-    return ApiError(f"interrupted before the {action} was sent: nothing was done")
+    return ApiError(f"{cause} before the {action} was sent: nothing was done")
 
 
 async def send_action(
@@ -98,10 +98,11 @@ async def send_action(
     call: Callable[[], Awaitable[_T]],
     what: str,
     interrupted: Callable[[int, ApiError], None],
+    limit: TimeLimit | None = None,
 ) -> _T:
     """Send one action (once: see :class:`Pacer`), journaled before and after; on an
-    interrupt its outcome is journaled and given to ``interrupted`` (to say it), and
-    the interrupt goes on."""
+    interrupt (or ``limit`` running out) its outcome is journaled and given to
+    ``interrupted`` (to say it), and the interrupt goes on."""
     ref = new_ref()
     records.event(diffid, action, ActionOutcome.SENT, what, ref)
     sending = Sending(call)
@@ -111,7 +112,8 @@ async def send_action(
         records.event(diffid, action, exc.action_outcome, exc.message, ref)
         raise
     except asyncio.CancelledError:
-        error = interrupted_error(action, sending.in_flight)
+        cause = limit.cause if limit is not None and limit.ran_out else "interrupted"
+        error = interrupted_error(action, sending.in_flight, cause)
         records.event(diffid, action, error.action_outcome, error.message, ref)
         interrupted(diffid, error)
         raise
