@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 # As App.set_keymap reads a keymap ("?" is "question_mark"): the same names compared.
 from textual.keys import _normalize_key_list
 
+from tui.ui.textual_internals import keymapped_bindings
 from tui.ui.widgets.job_list import JobList
 
 
@@ -173,13 +174,9 @@ def bound_keys(owner: DOMNode) -> dict[str, str]:
     """Per binding id on ``owner``, the key that runs it, as the footer writes it."""
     display = owner.app.get_key_display
     keys: dict[str, str] = {}
-    bindings_map = owner._bindings.copy()
-    # The keys as the `[keymap]` table moved them (Textual applies it as it looks up).
-    bindings_map.apply_keymap(owner.app._keymap)
-    for bound in bindings_map.key_to_bindings.values():
-        for binding in bound:
-            if binding.id and binding.id not in keys:
-                keys[binding.id] = display(binding)
+    for binding in keymapped_bindings(owner):
+        if binding.id and binding.id not in keys:
+            keys[binding.id] = display(binding)
     return keys
 
 
