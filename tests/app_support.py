@@ -36,7 +36,7 @@ from tests.textual_probes import drawn_strips
 from tui.api.client import ClanforgeClient
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import Accepted, LastOutcome, LastStatus, Rejected, WatchEntry
 from tui.store.journal import Journal
 from tui.store.watchlist.account import WatchlistChange
 from tui.ui import themes
@@ -116,6 +116,12 @@ class MemoryWatchlist:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
 
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        self.calls.append(("note_outcome", (diffid, action, outcome)))
+        entry = self.entries.get(diffid)
+        if entry is not None:
+            self.entries[diffid] = replace(entry, outcome=outcome)
+
     def record_decision(
         self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
     ) -> WatchEntry:
@@ -135,7 +141,7 @@ class MemoryWatchlist:
 
 def make_app(
     simulator: Simulator,
-    diffs: Iterable[int | tuple[int, str]],
+    diffs: Iterable[int | tuple[int, str] | WatchEntry],
     *,
     clock: Clock | None = None,
     poll: PollSettings = FAST_POLL,
@@ -144,7 +150,8 @@ def make_app(
     journal: Journal | None = None,
     **options: object,
 ) -> ImageDiffApp:
-    """An app watching ``diffs`` (IDs, or ``(id, label)``) on ``simulator``.
+    """An app watching ``diffs`` (IDs, ``(id, label)``, or entries as a watchlist
+    loaded them) on ``simulator``.
 
     ``options`` go to :class:`~tui.ui.app.AppOptions` (``read_only``, ``keymap``,
     ``compact``, ``theme`` ...). The watchlist is ``app.watchlist`` (a
@@ -153,6 +160,9 @@ def make_app(
     """
     entries = []
     for item in diffs:
+        if isinstance(item, WatchEntry):
+            entries.append(item)
+            continue
         diffid, label = item if isinstance(item, tuple) else (item, "")
         entries.append(
             WatchEntry(diffid=diffid, asid=simulator.asid, api_url=simulator.url, label=label)

@@ -20,7 +20,14 @@ from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
 from tui.polling.followed_jobs import PAST, FollowedJobs
-from tui.polling.job_view import AcceptOptions, ActionClient, ActionRecord, FollowedJob, JobView
+from tui.polling.job_view import (
+    AcceptOptions,
+    ActionClient,
+    ActionRecord,
+    FollowedJob,
+    JobView,
+    outcome_message,
+)
 from tui.polling.plan import (
     ACCEPT,
     REJECT,
@@ -54,10 +61,13 @@ def _candidate(view: JobView, action: Action) -> Candidate:
         if decision.outcome is ActionOutcome.UNKNOWN:
             decided += " (outcome unknown: check it before sending again)"
     busy = view.decision_in_flight if action.once else view.retry_in_flight
+    failure = view.poll_failure
     return Candidate(
         view.diffid,
         view.state,
         view.state_name,
+        # Refused keys: the state is unknown (not merely waiting for a first poll).
+        error=failure.error if view.keys_refused and failure is not None else None,
         saved_only=view.stale,
         busy=busy,
         decided=decided,
@@ -89,6 +99,9 @@ class ActionSender:
         self._followed = followed
         self._settings = settings
         self._apply_job = apply_job
+        self.just_created: set[int] = set()
+        """Diffs this app created and has not watched yet: once watched, they are
+        followed closely (see :meth:`~tui.polling.scheduler.PollScheduler.follow_closely`)."""
         self.retry_sent_at: dict[int, float] = {}
         """Monotonic time of the last retry per diff: older poll answers are dropped."""
 
@@ -237,7 +250,7 @@ class ActionSender:
             followed = FollowedJob(JobKind.VERSION, job.imageversionid, job)
             record.outcome = ActionOutcome.ACCEPTED
             record.message = f"accepted: {followed.title} {job.display_state}"
-            record.reason = f"{followed.title} {job.display_state}"
+            record.reason = followed.title
             now = self._clock.now()
             accepted = Accepted(
                 job.imageversionid,
@@ -249,7 +262,7 @@ class ActionSender:
                 last=LastStatus.from_job(job, now),
             )
             self._followed.record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
-            self._followed.follow(view, followed)
+            self._followed.follow(view, followed, just_started=True)
 
         return await self._decide(ACCEPT, diffids, options.words(), send, answered)
 
@@ -341,11 +354,9 @@ class ActionSender:
         (the keys, 429, 503, no connection)."""
         record.outcome = exc.action_outcome
         record.reason = str(exc)
+        record.message = outcome_message(record.action, record.outcome, str(exc))
         if record.outcome is ActionOutcome.REFUSED:
-            record.message = f"{record.outcome}: {plain(str(exc))}"
             return
-        verb = "retried" if record.action == "retry" else f"{record.action}ed"
-        record.message = f"not {verb}: {plain(str(exc))}"
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
 
@@ -366,6 +377,7 @@ class ActionSender:
             raise
         self._board.heard()
         self._journal_create(job.diffid, ActionOutcome.ACCEPTED, asked)
+        self.just_created.add(job.diffid)
         return job
 
     def _journal_create(self, diffid: int | None, outcome: ActionOutcome, reason: str) -> None:

@@ -140,6 +140,9 @@ def skip_reason(action: Action, candidate: Candidate) -> str | None:
         return f"a {action.name} is already being sent"
     if action.once and candidate.decided:
         return f"already {candidate.decided}: a diff is accepted or rejected once"
+    if candidate.decided:
+        # Retrying it would re-run the analysis of a diff that is already settled.
+        return f"already {candidate.decided}: nothing to re-run"
     if candidate.error is not None:
         return f"status unknown: {candidate.error.message}"
     state = candidate.state

@@ -23,7 +23,7 @@ Example:
     ...     JournalEvent(at=10.0, kind=EventKind.STATE, diffid=7, old="Running", new="Failed")
     ... )
     >>> describe(journal.read()[0])
-    'Running → Failed'
+    'Failed (was Running)'
 """
 
 from __future__ import annotations
@@ -166,16 +166,50 @@ def describe(event: JournalEvent) -> str:
     'connection lost'
     """
     if event.kind == EventKind.STATE:
-        before = event.old if event.old else "not known"
-        text = f"{before} → {event.new or 'not known'}"
+        # The new state first: a line cut at the screen's edge loses the old one.
+        new = event.new or "not known"
+        before = event.old or "not known"
+        # A followed job names itself in both ("image version 7: Running"): say it once.
+        job, said, _state = new.rpartition(": ")
+        if said and before.startswith(job + said):
+            before = before[len(job + said) :]
+        text = f"{new} (was {before}"
         if event.job_time is not None:
-            text += f" (job updated {_short_time(event.job_time, event.at)})"
-        return text
+            text += f", job updated {_short_time(event.job_time, event.at)}"
+        return text + ")"
     if event.kind == EventKind.ACTION:
-        text = f"{event.action or 'action'} {event.outcome or 'sent'}"
-    else:
-        text = "connection lost" if event.phase == "start" else "connection back"
+        return _action_words(event)
+    text = "connection lost" if event.phase == "start" else "connection back"
     return f"{text}: {event.reason}" if event.reason else text
+
+
+_OPTIONS: Final = ("restart=", "reinstall=")
+"""How the options an accept or reject was sent with begin, ahead of its reason."""
+
+
+def _action_words(event: JournalEvent) -> str:
+    """An action's event, each thing said once: ``accepted: image version 7 (restart=0)``,
+    ``rejected, no reinstall``, ``retry refused: Image locked by diffid 5``.
+
+    >>> _action_words(JournalEvent(at=0, kind=EventKind.ACTION, action="reject",
+    ...                            outcome="accepted", reason="reinstall=0; rejected"))
+    'rejected, no reinstall'
+    """
+    action, outcome = event.action or "action", event.outcome or "sent"
+    reason, options = event.reason or "", ""
+    if reason.startswith(_OPTIONS):
+        options, _, reason = reason.partition("; ")
+    if outcome == "accepted" and action == "accept":
+        text = f"accepted: {reason}" if reason else "accepted"
+        return f"{text} ({options})" if options else text
+    if outcome == "accepted" and action == "reject":
+        text = "rejected, reinstalling" if options == "reinstall=1" else "rejected, no reinstall"
+        rest = reason.removeprefix("rejected").removeprefix("; ")
+        return f"{text}: {rest}" if rest else text
+    text = f"{action} {outcome}"
+    if reason:
+        text += f": {reason}"
+    return f"{text} ({options})" if options else text
 
 
 def clock_time(stamp: float) -> str:

@@ -229,6 +229,9 @@ class ImageDiffApp(ThemedApp):
             on_event=self.journal.append,
             on_followed_finished=self._followed_finished,
             save_decision=lambda entry: self.writes.save_decision(entry),
+            save_outcome=lambda diffid, action, outcome: self.writes.save_outcome(
+                diffid, action, outcome
+            ),
         )
 
     def _start_tracker(self) -> None:

@@ -32,6 +32,8 @@ class AppOptions:
     notices: list[str] = field(default_factory=list)
     save_theme: Callable[[str], None] | None = None
     """Persist a theme picked with `t` (None: do not persist, e.g. demo or --theme)."""
+    save_compact: Callable[[bool], None] | None = None
+    """Persist compact mode as `m` leaves it (None: do not persist, e.g. demo)."""
     poll: PollSettings = field(default_factory=PollSettings)
     profiles: ConfigProfiles | None = None
     """The profiles `P` switches between (None: this run has no other)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import Accepted, LastOutcome, LastStatus, Rejected, WatchEntry
 from tui.store.watchlist.account import WatchlistChange
 
 
@@ -37,6 +37,11 @@ class WatchlistPort(Protocol):
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         """Remember the last known status of these diffs."""
+        ...
+
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        """Remember what became of the last action on a diff (None: it succeeded), until
+        a newer one replaces it."""
         ...
 
     def check_file(self) -> WatchlistChange:

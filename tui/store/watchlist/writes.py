@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
 from tui.store.watchlist.port import WatchlistPort
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,17 @@ class WatchlistWrites:
                 )
             except Exception:
                 log.exception("saving the decision on #%d to the watchlist failed", entry.diffid)
+
+        self._files.submit(write)
+
+    def save_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        """Queue a save of the last action's outcome on a diff (a failure is logged)."""
+
+        def write() -> None:
+            try:
+                self._watchlist.note_outcome(diffid, action, outcome)
+            except Exception:
+                log.exception("saving the outcome of a %s of #%d failed", action, diffid)
 
         self._files.submit(write)
 
