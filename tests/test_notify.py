@@ -172,6 +172,12 @@ def test_a_notify_command_in_a_file_others_can_write_is_refused(tmp_path: Path) 
         ),
         (JournalEvent(at=1, kind=EventKind.OUTAGE, phase="start"), "outage", "✗ connection lost"),
         (JournalEvent(at=1, kind=EventKind.OUTAGE, phase="end"), None, ""),
+        (
+            JournalEvent(at=1, kind=EventKind.KEYS, phase="start", reason="401: check the keys"),
+            "keys",
+            "✗ keys refused: 401: check the keys",
+        ),
+        (JournalEvent(at=1, kind=EventKind.KEYS, phase="end"), None, ""),
     ],
 )
 def test_each_journal_event_maps_to_its_on_name(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from tests.app_support import list_text, make_app, wait_until
 from tests.monitor.steps import LONG, SIZE, all_polled, dialog_text, header_text
 from tui.simulator import Simulator
+from tui.store.journal import EventKind, Journal
 from tui.ui.screens.confirm import ConfirmScreen
 
 
@@ -15,7 +16,8 @@ async def test_refused_keys_mark_every_row_unknown_and_polling_probes_until_they
     ids = list(range(1, 11))
     for diffid in ids:
         simulator.add_diff(diffid, state=5 if diffid % 2 else 4, duration=LONG)
-    app = make_app(simulator, ids)
+    journal = Journal(None)
+    app = make_app(simulator, ids, journal=journal)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: all_polled(app))
         simulator.set_keys(simulator.access_key, "rotated-secret")
@@ -24,6 +26,10 @@ async def test_refused_keys_mark_every_row_unknown_and_polling_probes_until_they
             pilot, lambda: "✕ keys refused (401): fix profile test" in header_text(app)
         )
         await wait_until(pilot, lambda: list_text(app).count("UNKNOWN") == 10)
+        # Journaled (for whoever was away, and for [notify] on = ["keys"]).
+        await wait_until(pilot, lambda: _keys_events(journal) == ["start"])
+        started = next(e for e in journal.newest_first() if e.kind == EventKind.KEYS)
+        assert started.reason == "401: check the profile's keys"
         text = list_text(app)
         assert "COMPLETED" not in text and "RUNNING" not in text
         assert "⚑ 10 need you" in header_text(app)
@@ -44,3 +50,9 @@ async def test_refused_keys_mark_every_row_unknown_and_polling_probes_until_they
         await wait_until(pilot, lambda: "UNKNOWN" not in list_text(app))
         assert "need you" in header_text(app)  # the Completed ones: decide
         assert "⚑ 5 need you" in header_text(app)
+        await wait_until(pilot, lambda: _keys_events(journal) == ["start", "end"])
+
+
+def _keys_events(journal: Journal) -> list[str | None]:
+    """The phases of the journal's keys events, oldest first."""
+    return [e.phase for e in journal.newest_first() if e.kind == EventKind.KEYS][::-1]

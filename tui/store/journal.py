@@ -63,6 +63,8 @@ class EventKind(StrEnum):
     """An action on a diff was sent, or its outcome came."""
     OUTAGE = "outage"
     """The connection was lost, or came back."""
+    KEYS = "keys"
+    """The server refused the account's keys (401/403), or took them again."""
 
 
 _FIELDS: Final = {
@@ -179,6 +181,9 @@ def describe(event: JournalEvent) -> str:
         return text + ")"
     if event.kind == EventKind.ACTION:
         return _action_words(event)
+    if event.kind == EventKind.KEYS:
+        text = "keys refused" if event.phase == "start" else "keys accepted again"
+        return f"{text}: {event.reason}" if event.reason else text
     text = "connection lost" if event.phase == "start" else "connection back"
     return f"{text}: {event.reason}" if event.reason else text
 
@@ -446,15 +451,19 @@ def _with_time(event: JournalEvent, at: float) -> JournalEvent:
 
 OFFLINE: Final = "offline"
 """The tracker's ``poll_state`` while no request gets through."""
+KEYS_REFUSED: Final = "keys refused"
+"""The tracker's ``poll_state`` while the server refuses the account's keys."""
 PAUSED: Final = "paused"
 """The tracker's ``poll_state`` while the user has paused polling."""
 
 
 class OutageWatch:
-    """Turns the tracker's ``poll_state`` into outage start and end events.
+    """Turns the tracker's ``poll_state`` into the start and end events of outages
+    (``"offline"``) and of refused keys (``"keys refused"``).
 
     Feed it every reading (a timer tick, a redraw); it returns an event only on a
-    transition into or out of ``"offline"``.
+    transition into or out of either (one a reading: a second transition at the same
+    moment comes with the next reading).
 
     >>> watch = OutageWatch()
     >>> watch.observe("live", now=1.0) is None
@@ -463,11 +472,14 @@ class OutageWatch:
     'start'
     >>> watch.observe("live", now=47.0).reason
     'offline for 46s'
+    >>> watch.observe("keys refused", now=50.0, keys_reason="401: check the keys").kind
+    <EventKind.KEYS: 'keys'>
     """
 
     def __init__(self, asid: int | None = None) -> None:
         self._asid = asid
         self._offline_since: float | None = None
+        self._keys_refused_since: float | None = None
 
     @property
     def offline(self) -> bool:
@@ -475,12 +487,44 @@ class OutageWatch:
         return self._offline_since is not None
 
     def observe(
-        self, poll_state: str, *, now: float, last_answer_at: float | None = None
+        self,
+        poll_state: str,
+        *,
+        now: float,
+        last_answer_at: float | None = None,
+        keys_reason: str | None = None,
     ) -> JournalEvent | None:
-        """The event this reading starts or ends, if any."""
+        """The event this reading starts or ends, if any; ``keys_reason`` says why the
+        keys were refused (``"401: check the profile's keys"``)."""
         if poll_state == PAUSED:
             # Paused: no request goes out, so nothing tells whether the link is back.
             return None
+        return self._outage(poll_state, now, last_answer_at) or self._keys(
+            poll_state, now, keys_reason
+        )
+
+    def _keys(self, poll_state: str, now: float, reason: str | None) -> JournalEvent | None:
+        refused = poll_state == KEYS_REFUSED
+        if refused and self._keys_refused_since is None:
+            self._keys_refused_since = now
+            return JournalEvent(
+                at=now, kind=EventKind.KEYS, asid=self._asid, phase="start", reason=reason
+            )
+        if not refused and poll_state != OFFLINE and self._keys_refused_since is not None:
+            lasted = duration(max(0.0, now - self._keys_refused_since))
+            self._keys_refused_since = None
+            return JournalEvent(
+                at=now,
+                kind=EventKind.KEYS,
+                asid=self._asid,
+                phase="end",
+                reason=f"refused for {lasted}",
+            )
+        return None
+
+    def _outage(
+        self, poll_state: str, now: float, last_answer_at: float | None
+    ) -> JournalEvent | None:
         if poll_state == OFFLINE and self._offline_since is None:
             # The outage began when the answers stopped, not when we noticed.
             self._offline_since = last_answer_at if last_answer_at is not None else now

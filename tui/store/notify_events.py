@@ -46,9 +46,7 @@ def notify_name(event: JournalEvent) -> str | None:
     * ``refused`` / ``unknown``: an action's outcome (the server said no / no answer
       tells whether it happened).
     * ``outage``: the connection was lost (its end is not news that needs a person).
-
-    ``keys`` (the server refuses the account's keys, 401/403) has no journal event
-    yet: the name is accepted so that a config written for it keeps working.
+    * ``keys``: the server began refusing the account's keys (401/403).
     """
     if event.kind == EventKind.STATE:
         new = event.new or ""
@@ -65,7 +63,9 @@ def notify_name(event: JournalEvent) -> str | None:
         if event.outcome == ActionOutcome.UNKNOWN:
             return "unknown"
         return None
-    return "outage" if event.phase == "start" else None
+    if event.phase != "start":
+        return None
+    return "keys" if event.kind == EventKind.KEYS else "outage"
 
 
 _MARK: Final = {"completed": "✓", "unknown": "?"}
@@ -85,6 +85,8 @@ def notify_line(event: JournalEvent) -> str:
         what = what.replace(JobState.FAILED.label, "failed")
     elif event.kind == EventKind.ACTION:
         what = f"{event.action or 'action'} {event.outcome or 'sent'}"
+    elif event.kind == EventKind.KEYS:
+        what = "keys refused"
     else:
         what = "connection lost"
     text = f"{mark} {subject} {what}" if subject else f"{mark} {what}"

@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui.api.error_words import poll_error_parts
 from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import count_noun
@@ -209,10 +210,13 @@ class MonitorScreen(Screen[None]):
             log.exception("tick failed")
 
     def _note_outage(self) -> None:
+        refused = self.tracker.keys_refused
+        why = None if refused is None else poll_error_parts(refused, self.options.asid)[0]
         event = self._outages.observe(
             self.tracker.poll_state,
             now=self.clock.now(),
             last_answer_at=self.tracker.last_answer_at,
+            keys_reason=why,
         )
         if event is not None:
             self._journal.append(event)
