@@ -34,9 +34,17 @@ from textual.theme import Theme
 
 from tests.textual_probes import drawn_strips
 from tui.api.client import ClanforgeClient
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import (
+    Accepted,
+    LastOutcome,
+    LastStatus,
+    Rejected,
+    SentAction,
+    WatchEntry,
+)
 from tui.store.journal import Journal
 from tui.store.watchlist.account import WatchlistChange
 from tui.ui import themes
@@ -70,6 +78,8 @@ class MemoryWatchlist:
         self.entries: dict[int, WatchEntry] = {entry.diffid: entry for entry in entries}
         self.calls: list[tuple[str, object]] = []
         self.saves: list[dict[int, LastStatus]] = []
+        self.sent: dict[int, tuple[SentAction, ...]] = {}
+        """Actions noted as sent whose outcome is not known yet, by diff."""
         self.fail_with: Exception | None = None
         """Raise this from add, remove and relabel (a watchlist that cannot be written)."""
 
@@ -126,6 +136,21 @@ class MemoryWatchlist:
         self.calls.append(("record_decision", entry))
         return entry
 
+    def note_sent(self, diffid: int, sent: SentAction) -> bool:
+        self.calls.append(("note_sent", (diffid, sent)))
+        self._check()
+        if diffid not in self.entries:
+            return False
+        others = tuple(s for s in self.sent.get(diffid, ()) if s.action != sent.action)
+        self.sent[diffid] = (*others, sent)
+        return True
+
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        self.calls.append(("note_outcome", (diffid, action, outcome)))
+        if outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN:
+            kept = tuple(s for s in self.sent.get(diffid, ()) if s.action != action)
+            self.sent[diffid] = kept
+
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
     ) -> None:
@@ -142,6 +167,7 @@ def make_app(
     watchlist: WatchlistPort | None = None,
     start_polling: bool = True,
     journal: Journal | None = None,
+    entries: Iterable[WatchEntry] | None = None,
     **options: object,
 ) -> ImageDiffApp:
     """An app watching ``diffs`` (IDs, or ``(id, label)``) on ``simulator``.
@@ -149,14 +175,18 @@ def make_app(
     ``options`` go to :class:`~tui.ui.app.AppOptions` (``read_only``, ``keymap``,
     ``compact``, ``theme`` ...). The watchlist is ``app.watchlist`` (a
     :class:`MemoryWatchlist` unless one is given); the journal is in memory unless
-    one is given.
+    one is given. ``entries``, when given, are watched instead of ``diffs`` (as a
+    watchlist file loaded them: sent actions, decisions).
     """
-    entries = []
-    for item in diffs:
-        diffid, label = item if isinstance(item, tuple) else (item, "")
-        entries.append(
-            WatchEntry(diffid=diffid, asid=simulator.asid, api_url=simulator.url, label=label)
-        )
+    if entries is not None:
+        entries = list(entries)
+    else:
+        entries = []
+        for item in diffs:
+            diffid, label = item if isinstance(item, tuple) else (item, "")
+            entries.append(
+                WatchEntry(diffid=diffid, asid=simulator.asid, api_url=simulator.url, label=label)
+            )
     if watchlist is None:
         watchlist = MemoryWatchlist(entries, asid=simulator.asid, url=simulator.url)
     client = ClanforgeClient(

@@ -18,9 +18,16 @@ from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob, JobKind, UninstallJob, VersionJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected
+from tui.domain.watch_entry import Accepted, LastOutcome, LastStatus, Rejected, SentAction
 from tui.polling.followed_jobs import PAST, FollowedJobs
-from tui.polling.job_view import AcceptOptions, ActionClient, ActionRecord, FollowedJob, JobView
+from tui.polling.job_view import (
+    AcceptOptions,
+    ActionClient,
+    ActionNotes,
+    ActionRecord,
+    FollowedJob,
+    JobView,
+)
 from tui.polling.plan import (
     ACCEPT,
     REJECT,
@@ -40,19 +47,17 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-def _candidate(view: JobView, action: Action) -> Candidate:
+def _candidate(view: JobView, action: Action, again: bool) -> Candidate:
     decision = view.decision
     decided = decision_words(view.entry)
-    if (
-        not decided
-        and decision is not None
-        and decision.outcome in (ActionOutcome.ACCEPTED, ActionOutcome.UNKNOWN)
-    ):
-        # Sent this session and not (or not yet) in the entry: an unknown outcome too,
-        # since it may have happened and is never sent again automatically.
-        decided = PAST[decision.action]
-        if decision.outcome is ActionOutcome.UNKNOWN:
-            decided += " (outcome unknown: check it before sending again)"
+    unknown = ""
+    if not decided and decision is not None:
+        # Sent (this session, or saved by an earlier one) and not in the entry yet.
+        if decision.outcome is ActionOutcome.ACCEPTED:
+            decided = PAST[decision.action]
+        elif decision.outcome is ActionOutcome.UNKNOWN and not again:
+            # It may have happened: never sent again unless the user says so.
+            unknown = decision.action
     busy = view.decision_in_flight if action.once else view.retry_in_flight
     return Candidate(
         view.diffid,
@@ -61,6 +66,7 @@ def _candidate(view: JobView, action: Action) -> Candidate:
         saved_only=view.stale,
         busy=busy,
         decided=decided,
+        unknown=unknown,
     )
 
 
@@ -81,8 +87,10 @@ class ActionSender:
         followed: FollowedJobs,
         settings: PollSettings,
         apply_job: Callable[[JobView, DiffJob], None],
+        notes: ActionNotes | None = None,
     ) -> None:
         self._client = client
+        self._notes = notes
         self._board = board
         self._scheduler = board.scheduler
         self._clock = board.clock
@@ -120,10 +128,12 @@ class ActionSender:
         )
         return records
 
-    def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
-        """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
+    def plan(self, action: Action, diffids: Iterable[int], *, again: bool = False) -> Plan:
+        """What ``action`` on the watched diffs among ``diffids`` would send and skip;
+        ``again``: an accept or reject whose outcome is unknown is sent again too (the
+        user chose "send again anyway")."""
         views = (self._board.views[diffid] for diffid in diffids if diffid in self._board.views)
-        return make_plan(action, (_candidate(view, action) for view in views))
+        return make_plan(action, (_candidate(view, action, again) for view in views))
 
     async def wait_for_slot(self) -> None:
         """Wait until the requests-per-second cap allows one more request, and take it."""
@@ -176,6 +186,8 @@ class ActionSender:
             async with limit:
                 await self.wait_for_slot()
                 record.at = self._clock.now()
+                if not await self._noted(view, record):
+                    return
                 self._board.journal_action(view, record)
                 try:
                     answer = await self._send_waiting_out(view, record, send)
@@ -196,6 +208,40 @@ class ActionSender:
         finally:
             if record.outcome is not ActionOutcome.SENT:
                 self._board.journal_action(view, record)
+                self._note_outcome(diffid, record)
+
+    async def _noted(self, view: JobView, record: ActionRecord) -> bool:
+        """Note in the watchlist file that ``record``'s action is about to be sent (so
+        that an unknown outcome outlives this run); False, with the record saying why,
+        when it could not be noted: then it is not sent."""
+        if self._notes is None:
+            return True
+        sent = SentAction(record.action, record.at, record.options)
+        try:
+            await self._notes.sent(view.diffid, sent)
+        except Exception as exc:
+            logger.exception("noting the %s of diff %d failed", record.action, view.diffid)
+            record.outcome = ActionOutcome.NOT_DONE
+            record.reason = f"the watchlist could not note it: {plain(str(exc))}"
+            record.message = f"{record.action} not sent: {record.reason}"
+            return False
+        return True
+
+    def _note_outcome(self, diffid: int, record: ActionRecord) -> None:
+        """Keep ``record``'s outcome (an unknown one keeps the action's sent mark)."""
+        if self._notes is None:
+            return
+        outcome = None
+        if record.outcome is not ActionOutcome.ACCEPTED:
+            outcome = LastOutcome(
+                record.action, record.outcome, plain(record.reason or ""), record.at
+            )
+        try:
+            self._notes.outcome(diffid, record.action, outcome)
+        except Exception:
+            logger.exception(
+                "noting the outcome of the %s of diff %d failed", record.action, diffid
+            )
 
     async def _send_waiting_out(
         self, view: JobView, record: ActionRecord, send: Callable[[], Awaitable[_T]]
@@ -222,7 +268,7 @@ class ActionSender:
 
     # ------------------------------------------------------------------ accept, reject
     async def accept(
-        self, diffids: Iterable[int], options: AcceptOptions
+        self, diffids: Iterable[int], options: AcceptOptions, *, again: bool = False
     ) -> dict[int, ActionRecord]:
         """Accept (create an image version from) the diffs that :data:`~tui.polling.plan.ACCEPT`'s
         plan sends, decided again now; each sent exactly once, never repeated. Each
@@ -251,9 +297,11 @@ class ActionSender:
             self._followed.record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
             self._followed.follow(view, followed)
 
-        return await self._decide(ACCEPT, diffids, options.words(), send, answered)
+        return await self._decide(ACCEPT, diffids, options.words(), send, answered, again)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
+    async def reject(
+        self, diffids: Iterable[int], reinstall: bool, *, again: bool = False
+    ) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, decided again now;
         each sent exactly once, never repeated. With ``reinstall`` the answer is an
         uninstall job, shown on the diff's panel as the answer described it."""
@@ -279,7 +327,8 @@ class ActionSender:
                 record.reason += f"; {followed.title} {job.display_state}"
                 self._followed.follow(view, followed)
 
-        return await self._decide(REJECT, diffids, f"reinstall={int(reinstall)}", send, answered)
+        what = f"reinstall={int(reinstall)}"
+        return await self._decide(REJECT, diffids, what, send, answered, again)
 
     async def _decide(
         self,
@@ -288,8 +337,10 @@ class ActionSender:
         options: str,
         send: Callable[[JobView], Awaitable[_T]],
         answered: Callable[[JobView, ActionRecord, _T], None],
+        again: bool,
     ) -> dict[int, ActionRecord]:
-        chosen = [self._board.views[diffid] for diffid in self.plan(action, diffids).send]
+        plan = self.plan(action, diffids, again=again)
+        chosen = [self._board.views[diffid] for diffid in plan.send]
         records: dict[int, ActionRecord] = {}
         for view in chosen:
             record = ActionRecord(
@@ -392,6 +443,7 @@ class ActionSender:
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
                 self._board.journal_action(view, record)
+            self._settled(view.diffid, record)
         elif not still_polling:
             view.retry_outcome_unknown = False
             if record is not None:
@@ -402,3 +454,11 @@ class ActionSender:
                 )
                 record.reason = f"status still {job.display_state}"
                 self._board.journal_action(view, record)
+            self._settled(view.diffid, record)
+
+    def _settled(self, diffid: int, record: ActionRecord | None) -> None:
+        """The retry's pending mark in the file goes, whatever settled it."""
+        if record is not None:
+            self._note_outcome(diffid, record)
+        elif self._notes is not None:
+            self._notes.outcome(diffid, "retry", None)

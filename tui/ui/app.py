@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui.domain.clock import Clock
 from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
+from tui.polling.job_view import ActionNotes
 from tui.polling.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.store.journal import Journal
 from tui.store.watchlist.port import WatchlistPort
@@ -212,6 +213,10 @@ class ImageDiffApp(ThemedApp):
             on_event=self.journal.append,
             on_followed_finished=self._followed_finished,
             save_decision=lambda entry: self.writes.save_decision(entry),
+            notes=ActionNotes(
+                lambda diffid, sent: self.writes.note_sent(diffid, sent),
+                lambda diffid, action, outcome: self.writes.note_outcome(diffid, action, outcome),
+            ),
         )
 
     def _start_tracker(self) -> None:

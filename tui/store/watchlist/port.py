@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import (
+    Accepted,
+    LastOutcome,
+    LastStatus,
+    Rejected,
+    SentAction,
+    WatchEntry,
+)
 from tui.store.watchlist.account import WatchlistChange
 
 
@@ -33,6 +40,14 @@ class WatchlistPort(Protocol):
         self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
     ) -> WatchEntry:
         """Remember that a diff was accepted or rejected (and how)."""
+        ...
+
+    def note_sent(self, diffid: int, sent: SentAction) -> bool:
+        """Keep an action about to be sent with its diff until its outcome is known."""
+        ...
+
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        """The outcome of ``action`` (None: it succeeded); an unknown one keeps the mark."""
         ...
 
     def save_status(self, statuses: dict[int, LastStatus]) -> None:

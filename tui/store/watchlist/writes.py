@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, SentAction, WatchEntry
 from tui.store.watchlist.port import WatchlistPort
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,24 @@ class WatchlistWrites:
                 )
             except Exception:
                 log.exception("saving the decision on #%d to the watchlist failed", entry.diffid)
+
+        self._files.submit(write)
+
+    async def note_sent(self, diffid: int, sent: SentAction) -> None:
+        """Note in the file that ``sent`` is about to go out; returns once it is written
+        (after the file work queued before it). An error is raised: then it is not sent."""
+        await self.run(lambda: self._watchlist.note_sent(diffid, sent))
+
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        """Queue the outcome of ``action`` (a failure is logged, not raised)."""
+
+        def write() -> None:
+            try:
+                self._watchlist.note_outcome(diffid, action, outcome)
+            except Exception:
+                log.exception(
+                    "noting the %s outcome of #%d in the watchlist failed", action, diffid
+                )
 
         self._files.submit(write)
 

@@ -21,6 +21,7 @@ from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState, StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
+from tui.polling.job_view import unknown_outcome_line
 from tui.ui.widgets.decision_line import Tone, decision_line, lock_line
 
 if TYPE_CHECKING:
@@ -465,7 +466,7 @@ def _problem(
     view: JobView, poll_error: str | None, styles: PanelStyles, now: float, lock_key: str
 ) -> tuple[str, Style]:
     if view.retry_outcome_unknown:
-        return "? retry outcome unknown: checking status", styles.poll_error
+        return unknown_outcome_line("retry"), styles.poll_error
     if poll_error:
         return "⚠ " + plain(poll_error), styles.poll_error
     decision = decision_line(view, now)
