@@ -145,6 +145,9 @@ class MemoryWatchlist:
         self.sent[diffid] = (*others, sent)
         return True
 
+    def pending(self, diffid: int) -> tuple[SentAction, ...]:
+        return self.sent.get(diffid, ())
+
     def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         self.calls.append(("note_outcome", (diffid, action, outcome)))
         if outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN:

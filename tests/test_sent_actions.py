@@ -28,11 +28,16 @@ class Notes:
         """(diff, action, requests of that action the server had seen when noted)."""
         self.outcomes: list[tuple[int, str, LastOutcome | None]] = []
         self.fail: Exception | None = None
+        self.elsewhere: dict[int, SentAction] = {}
+        """Accepts or rejects with an unknown outcome that another writer noted."""
 
-    async def note_sent(self, diffid: int, sent: SentAction) -> None:
+    async def note_sent(self, diffid: int, sent: SentAction, check: bool) -> tuple[SentAction, ...]:
         if self.fail is not None:
             raise self.fail
+        if check and diffid in self.elsewhere:
+            return (self.elsewhere[diffid],)
         self.sent.append((diffid, sent.action, self.sim.count(sent.action, diffid)))
+        return ()
 
     def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         self.outcomes.append((diffid, action, outcome))
@@ -114,3 +119,16 @@ async def test_a_retry_sent_by_an_earlier_run_is_settled_by_a_status_read_and_cl
         await wait_until(lambda: not tracker.views[1].retry_outcome_unknown)
         assert tracker.views[1].retries[-1].outcome is ActionOutcome.ACCEPTED
     assert (1, "retry", None) in notes.outcomes
+
+
+async def test_an_accept_another_writer_left_unknown_is_not_sent(simulator: Simulator) -> None:
+    simulator.add_diff(1, state=5)
+    async with tracked(simulator, _entry(simulator, 1)) as (tracker, notes):
+        notes.elsewhere[1] = SentAction("accept", 1.0, "restart=1")
+        records = await tracker.accept([1], AcceptOptions(restart=True))
+        assert records[1].outcome is ActionOutcome.NOT_DONE
+        assert tracker.views[1].decision is not None
+        assert tracker.views[1].decision.outcome is ActionOutcome.UNKNOWN
+        # Chosen "send again anyway": the file is not asked, it goes out.
+        await tracker.accept([1], AcceptOptions(restart=True), again=True)
+    assert simulator.count("accept") == 1

@@ -5,13 +5,14 @@ sent again without the user's explicit "send again anyway".
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.app_support import FAST_POLL, list_text, make_app, wait_until
 from tests.monitor.steps import SIZE, all_polled, dialog_text
 from tui.domain.actions import ActionOutcome
 from tui.domain.clock import SystemClock
-from tui.domain.watch_entry import WatchEntry
+from tui.domain.watch_entry import SentAction, WatchEntry
 from tui.simulator import Simulator
 from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import WatchlistStore
@@ -115,3 +116,21 @@ async def test_send_again_anyway_sends_a_second_accept_only_when_chosen(
     # the pending mark is gone from the file.
     saved = WatchlistStore(path).entries_for(simulator.url, simulator.asid)[0]
     assert saved.sent == ()
+
+
+async def test_an_accept_the_command_line_left_unknown_blocks_v_in_a_running_app(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.add_diff(43, state=5)
+    path = tmp_path / "watchlist.toml"
+    _start(path, simulator, [43])
+    app = _app(path, simulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: all_polled(app))
+        # The command line's accept, answer lost, while the app runs.
+        key = (simulator.url, simulator.asid, 43)
+        WatchlistStore(path).note_sent(key, SentAction("accept", time.time(), "restart=1"))
+        await pilot.press("V", "0", "y")
+        await wait_until(pilot, lambda: "? accept outcome unknown" in list_text(app))
+        await pilot.pause(0.3)
+    assert simulator.count("accept", 43) == 0

@@ -13,7 +13,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import Terminated, print_warning
@@ -24,6 +24,7 @@ from tui.store.atomic_file import LockTimeout
 from tui.store.journal import EventKind, Journal, JournalEvent, new_ref
 from tui.store.paths import app_paths
 from tui.store.settings import Settings, open_watchlist
+from tui.store.watchlist.writes import ONCE_ACTIONS
 
 _T = TypeVar("_T")
 
@@ -128,10 +129,6 @@ class SentBefore(ApiError):
     line) and its outcome is unknown: not sent again without ``--again``."""
 
     kind = "outcome-unknown-before"
-
-
-ONCE_ACTIONS: Final = ("accept", "reject")
-"""A diff is accepted or rejected once: a repeat of these may do harm."""
 
 
 def sent_before_error(action: str, earlier: SentAction) -> SentBefore:

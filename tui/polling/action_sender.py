@@ -27,6 +27,7 @@ from tui.polling.job_view import (
     ActionRecord,
     FollowedJob,
     JobView,
+    saved_unknown,
 )
 from tui.polling.plan import (
     ACCEPT,
@@ -178,15 +179,18 @@ class ActionSender:
         send: Callable[[], Awaitable[_T]],
         answered: Callable[[_T], None],
         unknown: Callable[[str], None],
+        check_elsewhere: bool = False,
     ) -> None:
         """Send one state-changing request, once, under the cap; sort its outcome into
-        ``record`` (an answer, a refusal, or unknown: never sent again) and journal it."""
+        ``record`` (an answer, a refusal, or unknown: never sent again) and journal it.
+        ``check_elsewhere``: not sent when the watchlist file holds an accept or reject
+        of the diff with an unknown outcome from another writer (the command line)."""
         diffid = view.diffid
         try:
             async with limit:
                 await self.wait_for_slot()
                 record.at = self._clock.now()
-                if not await self._noted(view, record):
+                if not await self._noted(view, record, check_elsewhere):
                     return
                 self._board.journal_action(view, record)
                 try:
@@ -210,15 +214,23 @@ class ActionSender:
                 self._board.journal_action(view, record)
                 self._note_outcome(diffid, record)
 
-    async def _noted(self, view: JobView, record: ActionRecord) -> bool:
+    async def _noted(self, view: JobView, record: ActionRecord, check_elsewhere: bool) -> bool:
         """Note in the watchlist file that ``record``'s action is about to be sent (so
         that an unknown outcome outlives this run); False, with the record saying why,
-        when it could not be noted: then it is not sent."""
+        when it could not be noted or (``check_elsewhere``) another writer's accept or
+        reject of the diff is unknown: then it is not sent."""
         if self._notes is None:
             return True
         sent = SentAction(record.action, record.at, record.options)
         try:
-            await self._notes.sent(view.diffid, sent)
+            earlier = await self._notes.sent(view.diffid, sent, check_elsewhere)
+            if earlier:
+                # Shown as the unknown it is; the toast says this one was not sent.
+                view.decision = saved_unknown(earlier[0])
+                record.outcome = ActionOutcome.NOT_DONE
+                record.reason = f"not sent: {view.decision.message}"
+                record.message = record.reason
+                return False
         except Exception as exc:
             logger.exception("noting the %s of diff %d failed", record.action, view.diffid)
             record.outcome = ActionOutcome.NOT_DONE
@@ -370,6 +382,7 @@ class ActionSender:
                     lambda: send(view),
                     lambda answer: answered(view, record, answer),
                     unknown,
+                    check_elsewhere=not again,
                 )
             finally:
                 view.decision_in_flight = False

@@ -69,8 +69,11 @@ class ActionNotes:
     """Where actions are noted before they are sent and their outcomes after (the
     watchlist file: an unknown outcome outlives the run; see :class:`SentAction`)."""
 
-    sent: Callable[[int, SentAction], Awaitable[None]]
-    """Note an action as about to go out; done (on disk) once awaited."""
+    sent: Callable[[int, SentAction, bool], Awaitable[tuple[SentAction, ...]]]
+    """Note an action as about to go out; done (on disk) once awaited. With the flag
+    set, first look for an accept or reject of the diff with an unknown outcome that
+    another writer (the command line) noted: when there is one, it is returned and
+    nothing is noted (the action must not go out)."""
     outcome: Callable[[int, str, LastOutcome | None], None]
     """An action's outcome (None: it succeeded); an unknown one keeps the mark."""
 

@@ -66,12 +66,21 @@ def decision_words(entry: WatchEntry | None) -> str:
     return ""
 
 
-def unknown_skip_reason(action: str) -> str:
-    """Why a plan skips a diff whose ``action`` was sent with an unknown outcome."""
-    harm = "a second image version" if action == "accept" else f"a second {action}"
+def unknown_skip_reason(earlier: str, action: str) -> str:
+    """Why a plan skips ``action`` on a diff whose ``earlier`` accept or reject was sent
+    with an unknown outcome.
+
+    >>> unknown_skip_reason("reject", "accept").split(" (")[0]
+    'reject outcome unknown: the diff may be rejected already'
+    """
+    if earlier != action:
+        may = f"the diff may be {'accepted' if earlier == 'accept' else 'rejected'} already"
+    else:
+        harm = "a second image version" if action == "accept" else f"a second {action}"
+        may = f"sending it again may make {harm}"
     return (
-        f"{action} outcome unknown: sending it again may make {harm} (check the "
-        "Clanforge dashboard: a status read cannot tell)"
+        f"{earlier} outcome unknown: {may} (check the Clanforge dashboard: a status read "
+        "cannot tell)"
     )
 
 
@@ -157,7 +166,7 @@ def skip_reason(action: Action, candidate: Candidate) -> str | None:
     if action.once and candidate.decided:
         return f"already {candidate.decided}: a diff is accepted or rejected once"
     if action.once and candidate.unknown:
-        return unknown_skip_reason(candidate.unknown)
+        return unknown_skip_reason(candidate.unknown, action.name)
     if candidate.error is not None:
         return f"status unknown: {candidate.error.message}"
     state = candidate.state

@@ -214,7 +214,7 @@ class ImageDiffApp(ThemedApp):
             on_followed_finished=self._followed_finished,
             save_decision=lambda entry: self.writes.save_decision(entry),
             notes=ActionNotes(
-                lambda diffid, sent: self.writes.note_sent(diffid, sent),
+                lambda diffid, sent, check: self.writes.note_sent(diffid, sent, check),
                 lambda diffid, action, outcome: self.writes.note_outcome(diffid, action, outcome),
             ),
         )

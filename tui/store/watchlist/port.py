@@ -46,6 +46,10 @@ class WatchlistPort(Protocol):
         """Keep an action about to be sent with its diff until its outcome is known."""
         ...
 
+    def pending(self, diffid: int) -> tuple[SentAction, ...]:
+        """The actions on ``diffid`` in the file whose outcome is unknown (any writer's)."""
+        ...
+
     def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         """The outcome of ``action`` (None: it succeeded); an unknown one keeps the mark."""
         ...
