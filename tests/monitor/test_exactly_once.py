@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.app_support import FAST_POLL, list_text, make_app, wait_until
+from tests.app_support import FAST_POLL, list_text, make_app, screen_text, wait_until
 from tests.monitor.steps import SIZE, all_polled, dialog_text
 from tui.domain.actions import ActionOutcome
 from tui.domain.clock import SystemClock
@@ -18,6 +18,7 @@ from tui.store.watchlist.account import AccountWatchlist
 from tui.store.watchlist.file import WatchlistStore
 from tui.ui.app import ImageDiffApp
 from tui.ui.screens.accept_reject import AcceptScreen
+from tui.ui.screens.detail import DetailScreen
 
 STALL = 4.0
 """The stalled answer comes this long after the request: past the client's timeout."""
@@ -81,6 +82,11 @@ async def test_a_stalled_accept_survives_a_restart_and_is_not_sent_again(
         assert "Nothing can be accepted" in text
         assert "#41" in text and "sending it again may make a second image version" in text
         await pilot.press("n")
+        # The detail screen says the same, in full: how it settles.
+        await pilot.press("enter")
+        assert isinstance(second.screen, DetailScreen)
+        await wait_until(pilot, lambda: "a status read cannot tell" in screen_text(second))
+        await pilot.press("escape")
         await pilot.pause(0.3)
     assert simulator.count("accept", 41) == 1
 
