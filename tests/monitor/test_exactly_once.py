@@ -114,7 +114,9 @@ async def test_send_again_anyway_sends_a_second_accept_only_when_chosen(
         assert "a second image version" in text
         await pilot.press("A")
         assert isinstance(second.screen, AcceptScreen)
-        assert "#42" in dialog_text(second).split("Skipped:")[0]
+        again = dialog_text(second)
+        assert "Sent again anyway: this may make a second image version" in again
+        assert "#42" in again.split("Skipped:")[0]
         await pilot.press("1", "y")
         await wait_until(pilot, lambda: simulator.count("accept", 42) == 2)
         await wait_until(pilot, lambda: not second.tracker.views[42].decision_in_flight)

@@ -176,6 +176,9 @@ class Lifecycle:
                 self._send(action, lambda: send(chosen_ids, choice, again), chosen_ids)
 
         title = _title(action, len(chosen_ids), what)
+        if again and chosen_ids:
+            harm = _harm(action)
+            title += f" Sent again anyway: this may make {harm}."
         text = plan_text(plan, self._tracker.views)
         self._screen.app.push_screen(dialog(title, text, bool(chosen_ids), offer), chosen)
 
@@ -309,9 +312,14 @@ def followed_notice(
     return f"✓ #{view.diffid}{label}: {followed.title} completed", "information"
 
 
+def _harm(action: Action) -> str:
+    """What a second ``action`` on a diff may do."""
+    return "a second image version" if action.name == "accept" else f"a second {action.name}"
+
+
 def _send_again_warning(action: Action, ids: list[int]) -> str:
     """What "send again anyway" may do, for the diffs whose ``action`` is unknown."""
-    harm = "a second image version" if action.name == "accept" else f"a second {action.name}"
+    harm = _harm(action)
     listed_ids = ", ".join(f"#{diffid}" for diffid in ids[:10])
     more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
     return (
