@@ -39,7 +39,7 @@ def test_a_query_or_a_fragment_is_refused(scheme: str, tail: str) -> None:
 
 
 def add_profile(env: dict[str, str], name: str, url: str) -> subprocess.CompletedProcess[bytes]:
-    keys = ("--asid", "1234", "--access-key", "AK", "--secret-env", "SECRET")
+    keys = ("--asid", "1234", "--access-key", "AK", "--secret-env", "SECRET", "--no-check")
     return run_cli(env, "profile", "add", name, "--api-url", url, *keys)
 
 

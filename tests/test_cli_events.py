@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import shlex
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tests.test_cli_jobs import run_cli
+from tests.test_cli_jobs import REPO, run_cli
 from tui.store.journal import EventKind, Journal, JournalEvent
 from tui.store.paths import app_paths
 
@@ -110,3 +116,78 @@ def test_events_without_a_journal_prints_nothing(isolated_dirs: dict[str, str]) 
     base = {k: v for k, v in os.environ.items() if not k.startswith("CLANFORGE_")}
     done = run({**base, **isolated_dirs}, "events")
     assert (done.returncode, done.stdout) == (0, "")
+
+
+# --- --follow -------------------------------------------------------------------------
+
+
+class Follower:
+    """``events --follow ...`` running, its lines gathered by a thread as they come."""
+
+    def __init__(self, env: dict[str, str], *argv: str, shell_tail: str = "") -> None:
+        command = shlex.join([sys.executable, "-m", "tui", "events", "--follow", *argv])
+        self.process = subprocess.Popen(
+            ["/bin/sh", "-c", command + shell_tail],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def next(self, poke: Callable[[], None], timeout: float = 30.0) -> dict[str, Any]:
+        """The next line, calling ``poke`` every half second until it comes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                return dict(json.loads(self.lines.get(timeout=0.5)))
+            except queue.Empty:
+                poke()
+        pytest.fail("no line came")
+
+    def end(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+
+
+def state(diffid: int, new: str) -> JournalEvent:
+    return JournalEvent(at=time.time(), kind=EventKind.STATE, diffid=diffid, asid=5, new=new)
+
+
+def test_follow_json_into_head_prints_the_next_event_and_ends(env: dict[str, str]) -> None:
+    journal = Journal(app_paths().journal_file)
+    follower = Follower(env, "--json", shell_tail=" | head -1")
+    try:
+        line = follower.next(lambda: journal.append(state(4103, "Running")))
+        assert (line["diffid"], line["to"]) == (4103, "Running"), "not an old event"
+        assert follower.process.wait(timeout=20) == 0, "the pipeline ended with head"
+    finally:
+        follower.end()
+    assert follower.lines.empty()
+
+
+def test_follow_goes_on_across_the_rotation_with_since_and_diff(env: dict[str, str]) -> None:
+    # Another writer whose journal rotates every few lines.
+    journal = Journal(app_paths().journal_file, max_bytes=400)
+    follower = Follower(env, "--json", "--since", "1h", "--diff", "4101")
+    try:
+        history = follower.next(lambda: None)
+        assert history["kind"] == "action", "the hour's event of 4101 comes first"
+        assert follower.next(lambda: journal.append(state(4101, "probe")))["to"] == "probe"
+        while not follower.lines.empty():
+            follower.lines.get()  # more probes
+        for n in range(12):
+            journal.append(state(4102, f"other {n}"))
+            journal.append(state(4101, f"step {n}"))
+        assert len(journal.files()) > 2, "the journal rotated"
+        seen = [follower.next(lambda: None)["to"] for _ in range(12)]
+        assert seen == [f"step {n}" for n in range(12)]
+    finally:
+        follower.end()

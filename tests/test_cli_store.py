@@ -111,6 +111,7 @@ def test_profile_add_reads_secret_from_stdin_and_never_shows_it(cli: Cli) -> Non
         "1234",
         "--access-key",
         "AKLONGKEY",
+        "--no-check",
         stdin="s3cret-value\n",
     )
     assert code == 0 and "prod (default)" in out
@@ -137,7 +138,9 @@ def test_profile_add_prompts_on_a_terminal(cli: Cli, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr("getpass.getpass", fake_getpass)
     parser = argparse.ArgumentParser()
     cli_profile.register(parser.add_subparsers())
-    args = parser.parse_args(["profile", "add", "p", "--asid", "1", "--access-key", "k"])
+    args = parser.parse_args(
+        ["profile", "add", "p", "--asid", "1", "--access-key", "k", "--no-check"]
+    )
     monkeypatch.setattr(sys, "stdin", Tty())
     assert args.handler(args) == 0
     assert prompts and load_config(app_paths().config_file).profiles["p"].secret == "typed-secret"
@@ -155,6 +158,7 @@ def test_profile_secret_sources_and_default(cli: Cli) -> None:
             "k",
             "--secret-env",
             "A_SECRET",
+            "--no-check",
         )[0]
         == 0
     )
@@ -169,6 +173,7 @@ def test_profile_secret_sources_and_default(cli: Cli) -> None:
             "k",
             "--secret-command",
             "pass show cf/b",
+            "--no-check",
         )[0]
         == 0
     )
@@ -206,7 +211,7 @@ def test_profile_usage_errors_exit_2(cli: Cli, argv: list[str], stdin: str, mess
 
 
 def test_profile_add_twice_needs_replace(cli: Cli) -> None:
-    base = ("profile", "add", "p", "--asid", "1", "--access-key", "k")
+    base = ("profile", "add", "p", "--asid", "1", "--access-key", "k", "--no-check")
     assert cli(*base, stdin="one\n")[0] == 0
     code, _, err = cli(*base, stdin="two\n")
     assert code == 2 and "--replace" in err
@@ -301,8 +306,8 @@ def test_import_missing_file_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_watchlist_follows_the_profiles_account(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    cli("profile", "add", "prod", "--asid", "11", "--access-key", "k", stdin="s\n")
-    cli("profile", "add", "eu", "--asid", "22", "--access-key", "k", stdin="s\n")
+    cli("profile", "add", "prod", "--asid", "11", "--access-key", "k", "--no-check", stdin="s\n")
+    cli("profile", "add", "eu", "--asid", "22", "--access-key", "k", "--no-check", stdin="s\n")
     assert cli("watchlist", "add", "1")[0] == 0
     assert cli("watchlist", "add", "--profile", "eu", "2")[0] == 0
     monkeypatch.setenv("CLANFORGE_PROFILE", "eu")
@@ -373,7 +378,17 @@ def test_real_cli_profile_and_paths_in_a_subprocess(xdg: dict[str, str], tmp_pat
             timeout=30,
         )
 
-    added = real("profile", "add", "prod", "--asid", "5", "--access-key", "AK", stdin="pw-123\n")
+    added = real(
+        "profile",
+        "add",
+        "prod",
+        "--asid",
+        "5",
+        "--access-key",
+        "AK",
+        "--no-check",
+        stdin="pw-123\n",
+    )
     assert added.returncode == 0, added.stderr
     listed = real("profile", "list")
     assert "* prod" in listed.stdout and "pw-123" not in listed.stdout + listed.stderr

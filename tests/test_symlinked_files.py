@@ -50,7 +50,8 @@ def test_watchlist_add_writes_through_a_symlinked_watchlist(
 
 
 def test_profile_add_writes_through_a_symlinked_config(env: dict[str, str], tmp_path: Path) -> None:
-    add = ("profile", "add", "--asid", "11", "--access-key", "k", "--secret-env", "CF_SECRET")
+    keys = ("--asid", "11", "--access-key", "k", "--secret-env", "CF_SECRET", "--no-check")
+    add = ("profile", "add", *keys)
     _ok(env, *add[:2], "prod", *add[2:])
     link = Path(env["XDG_CONFIG_HOME"]) / APP / "config.toml"
     managed = _managed(link, tmp_path)

@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tui.cli import profile as cli_profile
     from tui.cli import simulate as cli_simulate
     from tui.cli import themes as cli_themes
+    from tui.cli import version as cli_version
     from tui.cli import watchlist as cli_watchlist
 
     parser = _root_parser()
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Explicit, in the order of `--help`: no discovery, so what runs is what is listed.
     cli_jobs.register(subparsers)
     cli_lifecycle.register(subparsers)
+    cli_version.register(subparsers)
     cli_watchlist.register(subparsers)
     cli_events.register(subparsers)
     cli_profile.register(subparsers)

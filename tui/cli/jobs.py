@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from tui.cli.common import Subcommands, add_command, add_json_flag, connection_options
 from tui.cli.joblines import fit_cells
+from tui.cli.pacing import add_timeout_option
 from tui.cli.retry import plan_from_statuses, run_retry, skip_json
 from tui.cli.status import run_status
 from tui.cli.watch import add_interval_option, run_watch
@@ -59,6 +60,7 @@ def register(subparsers: Subcommands) -> None:
     status.add_argument("ids", nargs="*", metavar="ID", help=ids_help)
     status.add_argument("--info", action="store_true", help="also game, machine, image, files")
     add_json_flag(status)
+    add_timeout_option(status, "for every status")
 
     retry = add_command(
         subparsers,
@@ -83,6 +85,11 @@ def register(subparsers: Subcommands) -> None:
     )
     retry.add_argument("--yes", action="store_true", help="with --all: do not ask first")
     add_json_flag(retry)
+    add_timeout_option(
+        retry,
+        "for the statuses of --all and every retry; a retry sent and "
+        "not answered by then has an unknown outcome",
+    )
 
     watch = add_command(
         subparsers,
@@ -95,3 +102,4 @@ def register(subparsers: Subcommands) -> None:
     watch.add_argument("--exit-status", action="store_true", help="exit 1 if a diff ended Failed")
     add_json_flag(watch, "JSON Lines output, one per change")
     add_interval_option(watch)
+    add_timeout_option(watch, "for the whole watch: the diffs to end")

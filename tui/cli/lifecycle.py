@@ -1,4 +1,4 @@
-"""The ``accept``, ``reject``, ``create`` and ``version`` commands: the rest of a diff's life.
+"""The ``accept``, ``reject`` and ``create`` commands: the rest of a diff's life.
 
 A Completed diff that is neither accepted nor rejected keeps its image locked (API.md,
 Locks). ``accept`` turns it into an image version (a job, followed with ``version
@@ -46,16 +46,20 @@ from tui.cli.common import (
     ExitCode,
     Subcommands,
     add_command,
-    add_command_group,
     add_json_flag,
     checked_option,
     connection_options,
     failure_code,
     print_error,
-    print_warning,
 )
-from tui.cli.output import JobOutput, any_job_line, emit_json, report_error
-from tui.cli.pacing import each_once, make_pacer
+from tui.cli.output import any_job_line, emit_json, report_error
+from tui.cli.pacing import (
+    TimeLimit,
+    add_timeout_option,
+    each_once,
+    make_pacer,
+    report_unanswered,
+)
 from tui.cli.sending import (
     JournalAndWatchlist,
     Sending,
@@ -63,14 +67,12 @@ from tui.cli.sending import (
     run_actions,
     send_action,
 )
-from tui.cli.targets import load_connection, parse_ids, watchlist_entries
-from tui.cli.watch import RecordingClient, add_interval_option, watch_all
+from tui.cli.targets import load_connection, parse_ids
 from tui.domain.actions import ActionOutcome, how_unknown_settles
 from tui.domain.ids import InvalidDiffId, parse_diff_id
-from tui.domain.jobs import DiffJob, Job, JobKind, UninstallJob, VersionJob
+from tui.domain.jobs import UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
 from tui.polling.job_view import AcceptOptions
-from tui.store.atomic_file import LockTimeout
 from tui.store.journal import new_ref
 from tui.store.settings import Settings, make_client
 from tui.store.watchlist.file import clean_label
@@ -80,6 +82,10 @@ _T = TypeVar("_T")
 RESTART_CHOICE: Final = (
     "1 stops every game server using the image during the install and restarts them "
     "after; 0 lets them pick the new version up when they next exit or reallocate"
+)
+SENT_TIMEOUT: Final = (
+    "for every answer; one sent and not answered by then has an unknown outcome, the "
+    "rest are not sent"
 )
 REINSTALL_CHOICE: Final = (
     "1 also puts the build machine back to the last good image (an uninstall job); "
@@ -143,19 +149,30 @@ async def send_each(
     records = JournalAndWatchlist(conn)
     pacer = make_pacer(conn)
     line = Line(_width(ids), args.json, out)
+    limit = TimeLimit(args.timeout)
     async with make_client(conn) as client:
 
         def failed(diffid: int, error: ApiError) -> None:
             report_failure(action, diffid, error, args.json, out)
 
+        def interrupted(diffid: int, error: ApiError) -> None:
+            # A --timeout is said once for all, by the line that ends the command.
+            if not limit.ran_out:
+                failed(diffid, error)
+
         def send(diffid: int) -> Awaitable[_T]:
             call_it = functools.partial(call, client, diffid)
             return send_action(
-                pacer, records, diffid, action, call_it, what, failed, again=args.again
+                pacer, records, diffid, action, call_it, what, interrupted, limit, again=args.again
             )
 
         return await each_once(
-            ids, send, lambda diffid, answer: done(records, diffid, answer, line), failed
+            ids,
+            send,
+            lambda diffid, answer: done(records, diffid, answer, line),
+            failed,
+            lambda missing: report_unanswered(pacer, missing, args.timeout, args.json, out),
+            limit,
         )
 
 
@@ -274,10 +291,17 @@ async def _create(args: argparse.Namespace, conn: Settings) -> int:
     ref = new_ref()
     # No diff to name until the server answers with the new one.
     records.event(None, "create", ActionOutcome.SENT, what, ref)
+    limit = TimeLimit(args.timeout)
     async with make_client(conn) as client:
         sending = Sending(functools.partial(client.create, args.image, args.machine))
         try:
-            job = await make_pacer(conn).send(sending)
+            async with limit.scope():
+                job = await make_pacer(conn).send(sending)
+        except TimeoutError:
+            error = interrupted_error("create", sending.in_flight, limit.cause)
+            records.event(None, "create", error.action_outcome, f"{what}: {error.message}", ref)
+            _create_failed(error, args, out)
+            return ExitCode.FAILED
         except asyncio.CancelledError:
             error = interrupted_error("create", sending.in_flight)
             records.event(None, "create", error.action_outcome, f"{what}: {error.message}", ref)
@@ -315,102 +339,6 @@ def run_create(args: argparse.Namespace) -> int:
     return run_actions(_create(args, conn))
 
 
-# --- version status / watch -----------------------------------------------------------
-
-
-def version_diffs(conn: Settings) -> dict[int, int]:
-    """Each image version's diff, as ``accept`` linked them in the watchlist; none if it
-    is unreadable (they only complete the JSON)."""
-    try:
-        entries = watchlist_entries(conn)
-    except (CliError, LockTimeout) as exc:
-        print_warning(f"the diffs of image versions not named: {exc}")
-        return {}
-    return {e.accepted.imageversionid: e.diffid for e in entries if e.accepted is not None}
-
-
-def read_json(job: VersionJob, diffs: Mapping[int, int]) -> dict[str, Any]:
-    """A version status read as ``--json`` prints it: no ``success`` (a read has none,
-    whatever the server adds), and the diff where the answer or the watchlist says."""
-    diffid = job.diffid if job.diffid is not None else diffs.get(job.imageversionid)
-    return dataclasses.replace(job, success=None, diffid=diffid).to_json()
-
-
-async def _version_statuses(args: argparse.Namespace, conn: Settings, ids: list[int]) -> int:
-    out = sys.stdout
-    pacer = make_pacer(conn)
-    width = _width(ids)
-    diffs = version_diffs(conn) if args.json else {}
-
-    def show(vid: int, job: VersionJob) -> None:
-        if args.json:
-            emit_json(read_json(job, diffs), out)
-        else:
-            print(any_job_line(vid, job, width, time.time()), file=out, flush=True)
-
-    async with make_client(conn) as client:
-        return await each_once(
-            ids,
-            lambda vid: pacer.send(functools.partial(client.version_status, vid), vid),
-            show,
-            lambda vid, error: report_error(vid, error, args.json, out, VERSIONS_KEY, VERSION_NOUN),
-        )
-
-
-VERSIONS_KEY: Final = "imageversionid"
-VERSION_NOUN: Final = JobKind.VERSION.noun
-
-
-def as_tracked(job: VersionJob) -> DiffJob:
-    """An image-version job in the shape the tracker follows, under the version's ID.
-
-    The job fields are the same (API.md); the watch machinery then paces, backs off
-    and ends on it as on a diff.
-    """
-    job_fields = {f.name: getattr(job, f.name) for f in dataclasses.fields(Job)}
-    return DiffJob(diffid=job.imageversionid, **job_fields)
-
-
-def follow_versions(
-    api: ClanforgeClient, diffs: Mapping[int, int]
-) -> tuple[RecordingClient, JobOutput]:
-    """What ``version watch`` gives ``watch``: a client reading image versions, and
-    their JSON as :func:`read_json` prints it."""
-    last: dict[int, VersionJob] = {}
-
-    async def read(vid: int) -> DiffJob:
-        job = await api.version_status(vid)
-        last[vid] = job
-        return as_tracked(job)
-
-    def to_json(tracked: DiffJob) -> dict[str, Any]:
-        return read_json(last[tracked.diffid], diffs)
-
-    return RecordingClient(api, read), JobOutput(VERSIONS_KEY, VERSION_NOUN, to_json)
-
-
-def _version_ids(tokens: Sequence[str]) -> list[int]:
-    ids = parse_ids(tokens)
-    if not ids:
-        raise CliError("name the image version IDs; nothing was sent", ExitCode.USAGE)
-    return ids
-
-
-def run_version_status(args: argparse.Namespace) -> int:
-    """``version status VID... [--json]``."""
-    ids = _version_ids(args.ids)
-    conn = load_connection(args)
-    return asyncio.run(_version_statuses(args, conn, ids))
-
-
-def run_version_watch(args: argparse.Namespace) -> int:
-    """``version watch VID... [--exit-status] [--json]``: poll until each has ended."""
-    ids = _version_ids(args.ids)
-    conn = load_connection(args)
-    follow = functools.partial(follow_versions, diffs=version_diffs(conn) if args.json else {})
-    return asyncio.run(watch_all(args, conn, ids, sys.stdout, follow))
-
-
 # --- registration -------------------------------------------------------------------
 
 
@@ -427,7 +355,7 @@ def _add_again_flag(parser: argparse.ArgumentParser, harm: str) -> None:
 
 
 def register(subparsers: Subcommands) -> None:
-    """Add ``accept``, ``reject``, ``create`` and ``version``; each sets ``handler``."""
+    """Add ``accept``, ``reject`` and ``create``; each sets ``handler``."""
     parent = connection_options()
 
     accept = add_command(
@@ -466,6 +394,7 @@ def register(subparsers: Subcommands) -> None:
     )
     _add_again_flag(accept, "a second image version")
     add_json_flag(accept)
+    add_timeout_option(accept, SENT_TIMEOUT)
 
     reject = add_command(
         subparsers,
@@ -484,6 +413,7 @@ def register(subparsers: Subcommands) -> None:
     )
     _add_again_flag(reject, "a second reject")
     add_json_flag(reject)
+    add_timeout_option(reject, SENT_TIMEOUT)
 
     create = add_command(
         subparsers,
@@ -509,28 +439,4 @@ def register(subparsers: Subcommands) -> None:
     )
     create.add_argument("--label", metavar="T", default=None, help="the watchlist label")
     add_json_flag(create)
-
-    verbs = add_command_group(
-        subparsers,
-        "version",
-        help="image version jobs (what accept starts): status, watch",
-        metavar="VERB",
-    )
-    status = add_command(
-        verbs, "status", run_version_status, parents=[parent], help="show image version jobs"
-    )
-    status.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
-    add_json_flag(status)
-    watch = add_command(
-        verbs,
-        "watch",
-        run_version_watch,
-        parents=[parent],
-        help="poll image version jobs until each has ended",
-    )
-    watch.add_argument("ids", nargs="+", metavar="VID", help="image version IDs")
-    watch.add_argument(
-        "--exit-status", action="store_true", help="exit 1 if a version ended Failed"
-    )
-    add_json_flag(watch, "JSON Lines output, one per change")
-    add_interval_option(watch)
+    add_timeout_option(create, SENT_TIMEOUT)

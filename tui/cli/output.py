@@ -22,8 +22,8 @@ from tui.domain.text import plain
 
 @dataclasses.dataclass(frozen=True)
 class JobOutput:
-    """How a command names and prints one kind of job: diffs, or image versions (the
-    same job fields under another ID)."""
+    """What a command reads and watches, and how it names and prints them: diffs, or
+    image versions (the same job fields under another ID)."""
 
     key: str
     """The API's name of the job's ID: ``diffid``, ``imageversionid``."""

@@ -1,9 +1,14 @@
-"""The ``profile`` command: add, list, remove profiles and choose the default one.
+"""The ``profile`` command: add, list, check, remove profiles and choose the default one.
 
 A profile is a named set of credentials for one Clanforge account, kept in the
 config file (mode 0600). The secret key is stored there, or named by an
 environment variable (``--secret-env``), or printed by a command such as a
 password manager (``--secret-command``). Secrets are never printed.
+
+``profile add`` asks the server whether it accepts the keys before saving them
+(``--no-check``: it does not ask), and ``profile check`` asks again at any time: one
+read-only call, the status of a diff that cannot exist. 404 means the keys were
+accepted (the server looked for the diff); 401 or 403 that they were refused.
 
 Example:
     >>> parser = argparse.ArgumentParser(prog="imagediff-tui")
@@ -15,27 +20,34 @@ Example:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import getpass
+import os
 import re
 import shlex
 import sys
 from collections.abc import Callable
 from typing import Final
 
+from tui.api.errors import ApiError, NotFound
 from tui.api.urls import api_url_problem, normal_api_url
 from tui.cli.common import CliError, ExitCode, Subcommands, add_command, add_command_group
+from tui.domain.ids import MAX_DIFF_ID
 from tui.domain.text import plain
 from tui.store.atomic_file import LockTimeout
 from tui.store.config import (
     DEFAULT_API_URL,
     Config,
+    ConfigError,
     Profile,
     load_config,
     parse_asid,
+    resolve_secret,
     update_config,
 )
 from tui.store.paths import app_paths
+from tui.store.settings import ENV_PROFILE
 
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -71,6 +83,63 @@ def _edit(change: Callable[[Config], Config]) -> Config:
         return update_config(app_paths().config_file, change)
     except LockTimeout as exc:
         raise CliError(str(exc), ExitCode.FAILED) from None
+
+
+UNKNOWN_DIFF: Final = MAX_DIFF_ID
+"""The diff the keys check asks about: an ID no account has (the largest possible)."""
+
+
+class KeysRefused(CliError):
+    """The server refused the keys (401 or 403)."""
+
+
+def check_keys(profile: Profile, secret: str) -> str:
+    """Ask the server whether it accepts ``profile``'s keys; the answer in words.
+
+    :class:`KeysRefused` (exit 3) on 401/403, :class:`CliError` (exit 1) when the
+    server cannot tell (out of reach, another error).
+    """
+    from tui.api.client import ClanforgeClient
+
+    asid, access_key = profile.asid, profile.access_key
+    assert asid is not None and access_key is not None
+
+    async def ask() -> None:
+        async with ClanforgeClient(profile.api_url, asid, access_key, secret) as client:
+            await client.status(UNKNOWN_DIFF)
+
+    where = f"{profile.api_url} (ASID {profile.asid})"
+    try:
+        asyncio.run(ask())
+    except NotFound:
+        return f"keys accepted by {where}"
+    except ApiError as exc:
+        if exc.account_wide:
+            status = f"{exc.http_status}: " if exc.http_status is not None else ""
+            raise KeysRefused(
+                f"the server refused the keys of profile {profile.name!r} ({status}"
+                f"{exc.message}): check the access key and the secret key (Clanforge "
+                f"dashboard, Auth Keys) and that they have access to ASID {profile.asid}",
+                ExitCode.CONFIG,
+            ) from None
+        raise CliError(
+            f"could not check the keys of profile {profile.name!r} at {where}: {exc.message}",
+            ExitCode.FAILED,
+        ) from None
+    # The diff exists after all: the keys could read it, so they were accepted.
+    return f"keys accepted by {where}"
+
+
+def _checked_before_saving(profile: Profile) -> str:
+    """:func:`check_keys` for a profile not saved yet: every failure says nothing was
+    saved, and how to save it without asking."""
+    unsaved = "; nothing was saved (--no-check saves the profile without asking the server)"
+    try:
+        return check_keys(profile, resolve_secret(profile))
+    except ConfigError as exc:
+        raise CliError(f"{exc}{unsaved}", ExitCode.CONFIG) from None
+    except CliError as exc:
+        raise type(exc)(f"{exc}{unsaved}", exc.code) from None
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -109,6 +178,9 @@ def run_add(args: argparse.Namespace) -> int:
         if name in load_config(app_paths().config_file).profiles and not args.replace:
             raise _exists(name)
         profile.secret = _read_secret()
+    # A broken config file is said before the keys are asked about.
+    load_config(app_paths().config_file)
+    checked = "" if args.no_check else f"; {_checked_before_saving(profile)}"
 
     def change(config: Config) -> Config:
         if name in config.profiles and not args.replace:
@@ -123,7 +195,30 @@ def run_add(args: argparse.Namespace) -> int:
     config = _edit(change)
     where = plain(str(app_paths().config_file))
     note = " (default)" if config.default_profile == name else ""
-    print(f"saved profile {name}{note} to {where}")
+    print(f"saved profile {name}{note} to {where}{checked}")
+    return ExitCode.OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Ask the server whether it accepts a profile's keys (default: the default profile)."""
+    config = load_config(app_paths().config_file)
+    name = args.name or os.environ.get(ENV_PROFILE) or config.default_profile
+    if name is None:
+        raise CliError(
+            "there is no profile to check; add one with: imagediff-tui profile add NAME "
+            "--asid N --access-key KEY",
+            ExitCode.USAGE,
+        )
+    profile = config.profiles.get(name)
+    if profile is None:
+        raise _missing(name, config)
+    if profile.asid is None or not profile.access_key:
+        raise CliError(
+            f"profile {name!r} has no ASID or access key; replace it with: imagediff-tui "
+            f"profile add {name} --replace ...",
+            ExitCode.CONFIG,
+        )
+    print(f"profile {plain(name)}: {plain(check_keys(profile, resolve_secret(profile)))}")
     return ExitCode.OK
 
 
@@ -209,7 +304,8 @@ def register(subparsers: Subcommands) -> None:
         description=(
             "Add a profile. Without --secret-env or --secret-command the secret key is "
             "asked for (not echoed), or read as one line from standard input when it is "
-            "not a terminal, and stored in the config file (mode 0600)."
+            "not a terminal, and stored in the config file (mode 0600). The keys are "
+            "checked first (see 'profile check'); refused keys are not saved (exit 3)."
         ),
     )
     add.add_argument("name", metavar="NAME", help="profile name (letters, digits, . _ -)")
@@ -227,6 +323,25 @@ def register(subparsers: Subcommands) -> None:
     )
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--replace", action="store_true", help="overwrite a profile of that name")
+    add.add_argument(
+        "--no-check",
+        action="store_true",
+        help="save without asking the server whether it accepts the keys (offline)",
+    )
+
+    check = add_command(
+        commands,
+        "check",
+        run_check,
+        help="ask the server whether it accepts a profile's keys",
+        description=(
+            "Ask the server whether it accepts the keys of profile NAME (default: "
+            "CLANFORGE_PROFILE, else the default profile), with one read-only call: "
+            "the status of a diff that cannot exist. 404: accepted (exit 0); 401 or "
+            "403: refused (exit 3); no answer: exit 1."
+        ),
+    )
+    check.add_argument("name", metavar="NAME", nargs="?", default=None)
 
     add_command(
         commands,

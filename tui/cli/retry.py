@@ -20,7 +20,14 @@ from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import PROG, CliError, ExitCode, print_error, print_warning
 from tui.cli.joblines import STATE_WIDTH
 from tui.cli.output import emit_json, error_json, job_line, report_error
-from tui.cli.pacing import Pacer, each_once, make_pacer
+from tui.cli.pacing import (
+    Pacer,
+    TimeLimit,
+    each_once,
+    make_pacer,
+    report_unanswered,
+    timeout_line,
+)
 from tui.cli.sending import JournalAndWatchlist, run_actions, send_action
 from tui.cli.status import read_statuses, status_concurrency
 from tui.cli.targets import load_connection, parse_ids, watchlist_ids
@@ -90,17 +97,26 @@ def confirm_plan(plan: Plan, ask: TextIO, answer: TextIO) -> bool:
     return answer.readline().strip().lower() in ("y", "yes")
 
 
-async def _plan_all(conn: Settings, pacer: Pacer) -> Plan:
-    """Fresh status of the watchlist; stops at once on a credentials error."""
+async def _plan_all(conn: Settings, pacer: Pacer, time_limit: float | None) -> Plan:
+    """Fresh status of the watchlist; stops at once on a credentials error, and on
+    ``time_limit`` (nothing sent)."""
     ids = watchlist_ids(conn)
     reads: list[tuple[int, DiffJob | ApiError]] = []
     async with make_client(conn) as client:
         statuses = read_statuses(client, pacer, ids, info=False, in_flight=status_concurrency(conn))
-        async with contextlib.aclosing(statuses):
-            async for diffid, outcome in statuses:
-                if isinstance(outcome, ApiError) and outcome.stops_command:
-                    raise outcome
-                reads.append((diffid, outcome))
+        try:
+            async with asyncio.timeout(time_limit), contextlib.aclosing(statuses):
+                async for diffid, outcome in statuses:
+                    if isinstance(outcome, ApiError) and outcome.stops_command:
+                        raise outcome
+                    reads.append((diffid, outcome))
+        except TimeoutError:
+            assert time_limit is not None
+            read = {diffid for diffid, _ in reads}
+            missing = (f"diff {i}: {pacer.why_unanswered(i)}" for i in ids if i not in read)
+            raise CliError(
+                timeout_line(time_limit, missing) + "; nothing was sent", ExitCode.FAILED
+            ) from None
     return plan_from_statuses(reads)
 
 
@@ -111,6 +127,7 @@ async def _send_retries(
     ids: Sequence[int],
     width: int,
     out: TextIO,
+    time_limit: float | None,
 ) -> int:
     def failed(diffid: int, exc: ApiError) -> None:
         if not isinstance(exc, ActionOutcomeUnknown):
@@ -127,16 +144,29 @@ async def _send_retries(
         else:
             print(job_line(job, width, time.time()), file=out, flush=True)
 
+    def interrupted(diffid: int, exc: ApiError) -> None:
+        # A --timeout is said once for all, by the line that ends the command.
+        if not limit.ran_out:
+            failed(diffid, exc)
+
     records = JournalAndWatchlist(conn)
+    limit = TimeLimit(time_limit, args.timeout)
     async with make_client(conn) as client:
 
         def send(diffid: int) -> Awaitable[DiffJob]:
             call = functools.partial(client.retry, diffid)
-            return send_action(pacer, records, diffid, "retry", call, "", failed)
+            return send_action(pacer, records, diffid, "retry", call, "", interrupted, limit)
 
         # One at a time, once each: a retry is never repeated unless the server said it
         # did nothing with it (429, 503).
-        return await each_once(ids, send, show, failed)
+        return await each_once(
+            ids,
+            send,
+            show,
+            failed,
+            lambda missing: report_unanswered(pacer, missing, args.timeout, args.json, out),
+            limit,
+        )
 
 
 def _on_terminal() -> bool:
@@ -168,7 +198,12 @@ def run_retry(args: argparse.Namespace) -> int:
     ids = _retry_ids(args)
     conn = load_connection(args)
     pacer = make_pacer(conn)
-    plan = asyncio.run(_plan_all(conn, pacer)) if args.all else Plan(RETRY, tuple(ids))
+    started = time.monotonic()
+    plan = Plan(RETRY, tuple(ids))
+    if args.all:
+        plan = asyncio.run(_plan_all(conn, pacer, args.timeout))
+    # --timeout bounds the waits for the server, not the question on the terminal.
+    time_limit = None if args.timeout is None else args.timeout - (time.monotonic() - started)
     if args.all and plan.send and not args.yes and not confirm_plan(plan, sys.stderr, sys.stdin):
         print_error("not confirmed; nothing was sent")
         return ExitCode.FAILED
@@ -179,5 +214,5 @@ def run_retry(args: argparse.Namespace) -> int:
         if not args.json:
             print_warning("nothing was sent: no diff is known to be Completed or Failed")
         return result
-    sent = run_actions(_send_retries(args, conn, pacer, plan.send, width, out))
+    sent = run_actions(_send_retries(args, conn, pacer, plan.send, width, out, time_limit))
     return max(result, sent)

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from tui.api.errors import ActionOutcomeUnknown, ApiError
 from tui.cli.common import Terminated, print_warning
-from tui.cli.pacing import Pacer
+from tui.cli.pacing import Pacer, TimeLimit
 from tui.domain.actions import ActionOutcome, how_unknown_settles
 from tui.domain.watch_entry import LastOutcome, SentAction, WatchEntry
 from tui.store.atomic_file import LockTimeout
@@ -145,15 +145,15 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def interrupted_error(action: str, in_flight: bool) -> ApiError:
-    """What an interrupt made of ``action``: unknown while its request was in flight,
-    not done while it still waited to be sent."""
+def interrupted_error(action: str, in_flight: bool, cause: str = "interrupted") -> ApiError:
+    """What an interrupt (or ``cause``: a ``--timeout``) made of ``action``: unknown
+    while its request was in flight, not done while it still waited to be sent."""
     if in_flight:
         return ActionOutcomeUnknown(
-            f"interrupted while the {action} was in flight: its outcome is unknown "
+            f"{cause} while the {action} was in flight: its outcome is unknown "
             "(the server may have done it)"
         )
-    return ApiError(f"interrupted before the {action} was sent: nothing was done")
+    return ApiError(f"{cause} before the {action} was sent: nothing was done")
 
 
 async def send_action(
@@ -164,12 +164,14 @@ async def send_action(
     call: Callable[[], Awaitable[_T]],
     what: str,
     interrupted: Callable[[int, ApiError], None],
+    limit: TimeLimit | None = None,
     *,
     again: bool = False,
 ) -> _T:
     """Send one action (once: see :class:`Pacer`), noted in the watchlist file and
-    journaled before, its outcome after; on an interrupt its outcome is journaled and
-    given to ``interrupted`` (to say it), and the interrupt goes on.
+    journaled before, its outcome after; on an interrupt (or ``limit`` running out) its
+    outcome is journaled and given to ``interrupted`` (to say it), and the interrupt
+    goes on.
 
     An accept or reject is not sent on a diff whose accept or reject (by the app or
     the command line) has an unknown outcome, unless ``again``: :class:`SentBefore`."""
@@ -189,7 +191,8 @@ async def send_action(
         records.note_outcome(diffid, action, exc.action_outcome, exc.message)
         raise
     except asyncio.CancelledError:
-        error = interrupted_error(action, sending.in_flight)
+        cause = limit.cause if limit is not None and limit.ran_out else "interrupted"
+        error = interrupted_error(action, sending.in_flight, cause)
         records.event(diffid, action, error.action_outcome, error.message, ref)
         records.note_outcome(diffid, action, error.action_outcome, error.message)
         interrupted(diffid, error)

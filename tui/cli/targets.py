@@ -86,16 +86,16 @@ def _labels(entries: Iterable[WatchEntry]) -> dict[int, str]:
     return labels
 
 
-def _labels_of_named(conn: Settings) -> dict[int, str]:
-    """The watchlist's labels for diffs named on the command line; none if it is unreadable."""
+def _entries_of_named(conn: Settings) -> list[WatchEntry] | None:
+    """The watchlist's entries, for diffs named on the command line; None if it is
+    unreadable (said once: the command still does what it was asked)."""
     from tui.store.atomic_file import LockTimeout
 
     try:
-        return _labels(watchlist_entries(conn))
+        return watchlist_entries(conn)
     except (CliError, LockTimeout) as exc:
-        # The labels only decorate the lines: the command still does what it was asked.
-        print_warning(f"labels not shown: {exc}")
-        return {}
+        print_warning(f"labels not shown: {exc} (nor the statuses read saved for the app)")
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,13 +106,17 @@ class Targets:
     conn: Settings
     labels: Mapping[int, str]
     """The watchlist's labels, for people: empty with ``--json``."""
+    watched: Mapping[int, WatchEntry] | None
+    """This account's watchlist entries by diff; None when it could not be read."""
 
 
 def prepare(args: argparse.Namespace) -> Targets:
     """IDs checked first (nothing sent on a bad one), then settings, then the watchlist."""
     ids = parse_ids(args.ids)
     conn = load_connection(args)
-    if ids:
-        return Targets(ids, conn, {} if args.json else _labels_of_named(conn))
-    entries = watchlist_entries(conn)
-    return Targets(watchlist_ids(conn, entries), conn, {} if args.json else _labels(entries))
+    entries = _entries_of_named(conn) if ids else watchlist_entries(conn)
+    if not ids:
+        ids = watchlist_ids(conn, entries)
+    labels = {} if args.json or entries is None else _labels(entries)
+    watched = None if entries is None else {e.diffid: e for e in entries}
+    return Targets(ids, conn, labels, watched)

@@ -12,14 +12,16 @@ import contextlib
 import dataclasses
 import shutil
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from tui.api.client import ClanforgeClient
 from tui.api.errors import ApiError
 from tui.cli.common import ExitCode, print_error
 from tui.cli.joblines import WATCH_HINT, JobColumns, dim, fit_cells, stamped
-from tui.cli.output import DIFFS, JobOutput, emit_json, report_error
+from tui.cli.learned import LearnedStatuses
+from tui.cli.output import DIFFS, JobOutput, emit_json, error_json, report_error
+from tui.cli.pacing import NotAnswered, timeout_line
 from tui.cli.std_streams import OutputError
 from tui.cli.targets import prepare
 from tui.domain.clock import SystemClock
@@ -181,9 +183,11 @@ async def watch_all(
     out: TextIO,
     follow: Callable[[ClanforgeClient], tuple[RecordingClient, JobOutput]] | None = None,
     labels: Mapping[int, str] | None = None,
+    learned: LearnedStatuses | None = None,
 ) -> int:
     """Poll the jobs ``ids`` until each has ended; ``follow`` says which kind (diffs by
-    default) and gives the client that reads them; ``labels`` are shown beside the IDs."""
+    default) and gives the client that reads them; ``labels`` are shown beside the IDs;
+    ``learned`` saves the statuses read (of diffs only)."""
     clock = SystemClock()
     entries = [WatchEntry(diffid, conn.asid, conn.account_url) for diffid in ids]
     async with make_client(conn) as api:
@@ -221,15 +225,22 @@ async def watch_all(
             settings=watch_poll_settings(conn.poll, args.interval),
             on_change=on_change,
             every=args.interval,
+            save_status=learned.save if learned is not None else None,
         )
         holder.append(tracker)
         runner = asyncio.create_task(tracker.run(), name="watch tracker")
+        ends_at = None if args.timeout is None else clock.monotonic() + args.timeout
+        timed_out = False
         try:
             while not all_done.is_set():
                 view.redraw(tracker.views, clock.now())
+                left = 1.0 if ends_at is None else ends_at - clock.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
                 # Wake every second: the ETA countdown ticks and a crashed loop is noticed.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(all_done.wait(), 1.0)
+                    await asyncio.wait_for(all_done.wait(), min(1.0, left))
                 if runner.done():
                     runner.result()  # surfaces a crash of the loop; a clean end is a bug
                     break
@@ -239,7 +250,44 @@ async def watch_all(
         finally:
             await tracker.close()
             await asyncio.gather(runner, return_exceptions=True)
-    return _watch_result(tracker.views.values(), client.last_error, args, view.live, kind)
+    result = _watch_result(tracker.views.values(), client.last_error, args, view.live, kind)
+    if timed_out:
+        _report_not_ended(tracker.views, ids, client.last_error, args, out, kind)
+        result = max(result, ExitCode.FAILED)
+    return result
+
+
+def _report_not_ended(
+    views: Mapping[int, JobView],
+    ids: Sequence[int],
+    errors: Mapping[int, ApiError],
+    args: argparse.Namespace,
+    out: TextIO,
+    kind: JobOutput,
+) -> None:
+    """``--timeout`` ran out: which jobs had not ended, and how they were last seen."""
+    missing: list[str] = []
+    for jobid in ids:
+        job_view = views.get(jobid)
+        if job_view is None or _finished(job_view):
+            continue
+        seen = _last_seen(job_view, errors.get(jobid))
+        missing.append(f"{kind.noun} {jobid}: {seen}")
+        if args.json:
+            error = NotAnswered(f"not ended within --timeout {args.timeout:g} s: {seen}")
+            emit_json(error_json(jobid, error, kind.key), out)
+    print_error(timeout_line(args.timeout, missing))
+
+
+def _last_seen(job_view: JobView, error: ApiError | None) -> str:
+    if job_view.poll_error is not None:
+        message = error.message if error is not None else job_view.poll_error
+        return f"last try failed: {plain(message, limit=200)}"
+    job = job_view.job
+    if job is None:
+        return "no answer yet"
+    state = plain(job.display_state, limit=40)
+    return f"{state} {job.progress}%" if job.progress else state
 
 
 def _watch_result(
@@ -270,7 +318,14 @@ def run_watch(args: argparse.Namespace) -> int:
     """``watch ID... [--exit-status] [--json] [--interval S]``: poll until all are done."""
     targets = prepare(args)
     return asyncio.run(
-        watch_all(args, targets.conn, targets.ids, sys.stdout, labels=targets.labels)
+        watch_all(
+            args,
+            targets.conn,
+            targets.ids,
+            sys.stdout,
+            labels=targets.labels,
+            learned=LearnedStatuses(targets.watched),
+        )
     )
 
 

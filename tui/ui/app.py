@@ -36,6 +36,7 @@ from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.startup import FirstFrame
 from tui.ui.terminal_driver import HangupAwareDriver, exit_on_signals
+from tui.ui.textual_internals import give_result_callback
 from tui.ui.themed_app import ThemedApp
 from tui.ui.themes import ThemeCatalog
 
@@ -337,7 +338,7 @@ class ImageDiffApp(ThemedApp):
         old, self._monitor = self.screen, MonitorScreen(self._monitor_parts())
         if not self._switched_monitor:
             # Textual gives the first screen no result callback, and switch_screen pops one.
-            old._push_result_callback(old, None)
+            give_result_callback(old)
             self._switched_monitor = True
         await self.switch_screen(self._monitor)
         self._start_tracker()

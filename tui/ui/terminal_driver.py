@@ -7,11 +7,11 @@ thread dies on the first failed write, after which the app's next writes block
 for good on a full queue. Here both are reported to the app as a hang-up (it
 saves and exits), and once the terminal is gone nothing more is written to it.
 
-A driver subclass is Textual's extension point, but two of the names it needs here
-are Textual's private ones, and they stay in this module: ``_file``, the output file
-the writer thread writes to (the only place a failed write can be caught), and
-``textual._xterm_parser.XTermParser``, which the input loop feeds (the loop is
-:meth:`LinuxDriver.run_input_thread` with end-of-file and read errors handled).
+A driver subclass is Textual's extension point, but two of the names it needs are
+Textual's private ones (reached through ``tui.ui.textual_internals``): the output file
+the writer thread writes to (the only place a failed write can be caught), and the
+``XTermParser`` the input loop feeds (the loop is :meth:`LinuxDriver.run_input_thread`
+with end-of-file and read errors handled).
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ import threading
 import weakref
 from codecs import getincrementaldecoder
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
-from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from tui.ui.textual_internals import XTermParser, driver_output, replace_driver_output
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -105,10 +106,10 @@ class HangupAwareDriver(LinuxDriver):
         """The app's event loop (the driver is made on it)."""
         _DRIVERS[app] = self
         self.terminal_gone = threading.Event()
-        output = self._file
+        output = driver_output(self)
         if output is not None:
             # The writer thread only calls write, flush and fileno on it.
-            self._file = cast(Any, _GuardedOutput(output, self.terminal_gone, self._hung_up))
+            replace_driver_output(self, _GuardedOutput(output, self.terminal_gone, self._hung_up))
 
     def hang_up(self, reason: str) -> None:
         """The terminal is gone (from any thread): write nothing more, tell the app once."""

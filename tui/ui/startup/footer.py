@@ -1,8 +1,8 @@
 """Textual's footer, with its keys drawn in the screen's first frame, cheaply.
 
-The one module of the start-up that reads Textual's private names: the footer's
-``_bindings_ready`` flag, and ``FooterKey`` (from ``textual.widgets._footer``), whose
-look :class:`KeyLine` copies. Should a Textual upgrade break it, the monitor can yield
+It relies on two of Textual's private names (through ``tui.ui.textual_internals``):
+the footer's ``_bindings_ready`` flag, and ``FooterKey``, whose look :class:`KeyLine`
+copies. Should a Textual upgrade break it, the monitor can yield
 Textual's own :class:`~textual.widgets.Footer` instead: its keys then come one frame
 later.
 """
@@ -14,7 +14,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from tui.ui.textual_internals import FooterKey, mark_footer_bindings_ready
 
 
 class ReadyFooter(Footer):
@@ -29,16 +30,11 @@ class ReadyFooter(Footer):
     rules) rather than a widget per key, each mounted, styled, laid out and drawn. The
     keys' widgets (clickable, with hover) replace the line right after that frame, cell
     for cell the same.
-
-    Example:
-        >>> ReadyFooter()._bindings_ready
-        True
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        # Footer's own flag (textual is pinned): compose the keys at once.
-        self.set_reactive(Footer._bindings_ready, True)
+        mark_footer_bindings_ready(self)
         self._composed = False
 
     def compose(self) -> ComposeResult:

@@ -27,6 +27,7 @@ from textual.strip import Strip
 from tui.domain.clock import Clock
 from tui.domain.text import plain
 from tui.polling.job_order import SortKey
+from tui.ui.textual_internals import scroll_to_virtual_size
 from tui.ui.widgets.list_rows import ListRows
 from tui.ui.widgets.panel import (
     LOCK_KEY,
@@ -200,7 +201,7 @@ class JobList(ScrollView, can_focus=True):
             self.virtual_size = size  # sized by its rows after all: lay the screen out
             return
         self.set_reactive(JobList.virtual_size, size)
-        self._scroll_update(size)
+        scroll_to_virtual_size(self, size)
         self.refresh()
 
     def visible_rows(self) -> range:
