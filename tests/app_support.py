@@ -126,6 +126,15 @@ class MemoryWatchlist:
         self.calls.append(("save_status", dict(statuses)))
         self.saves.append(dict(statuses))
 
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        self.calls.append(("note_outcome", (diffid, action, outcome)))
+        entry = self.entries.get(diffid)
+        if entry is not None:
+            self.entries[diffid] = replace(entry, outcome=outcome)
+        if outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN:
+            kept = tuple(s for s in self.sent.get(diffid, ()) if s.action != action)
+            self.sent[diffid] = kept
+
     def record_decision(
         self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
     ) -> WatchEntry:
@@ -148,12 +157,6 @@ class MemoryWatchlist:
     def pending(self, diffid: int) -> tuple[SentAction, ...]:
         return self.sent.get(diffid, ())
 
-    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
-        self.calls.append(("note_outcome", (diffid, action, outcome)))
-        if outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN:
-            kept = tuple(s for s in self.sent.get(diffid, ()) if s.action != action)
-            self.sent[diffid] = kept
-
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]
     ) -> None:
@@ -163,33 +166,32 @@ class MemoryWatchlist:
 
 def make_app(
     simulator: Simulator,
-    diffs: Iterable[int | tuple[int, str]],
+    diffs: Iterable[int | tuple[int, str] | WatchEntry],
     *,
     clock: Clock | None = None,
     poll: PollSettings = FAST_POLL,
     watchlist: WatchlistPort | None = None,
     start_polling: bool = True,
     journal: Journal | None = None,
-    entries: Iterable[WatchEntry] | None = None,
     **options: object,
 ) -> ImageDiffApp:
-    """An app watching ``diffs`` (IDs, or ``(id, label)``) on ``simulator``.
+    """An app watching ``diffs`` (IDs, ``(id, label)``, or entries as a watchlist
+    loaded them) on ``simulator``.
 
     ``options`` go to :class:`~tui.ui.app.AppOptions` (``read_only``, ``keymap``,
     ``compact``, ``theme`` ...). The watchlist is ``app.watchlist`` (a
     :class:`MemoryWatchlist` unless one is given); the journal is in memory unless
-    one is given. ``entries``, when given, are watched instead of ``diffs`` (as a
-    watchlist file loaded them: sent actions, decisions).
+    one is given.
     """
-    if entries is not None:
-        entries = list(entries)
-    else:
-        entries = []
-        for item in diffs:
-            diffid, label = item if isinstance(item, tuple) else (item, "")
-            entries.append(
-                WatchEntry(diffid=diffid, asid=simulator.asid, api_url=simulator.url, label=label)
-            )
+    entries = []
+    for item in diffs:
+        if isinstance(item, WatchEntry):
+            entries.append(item)
+            continue
+        diffid, label = item if isinstance(item, tuple) else (item, "")
+        entries.append(
+            WatchEntry(diffid=diffid, asid=simulator.asid, api_url=simulator.url, label=label)
+        )
     if watchlist is None:
         watchlist = MemoryWatchlist(entries, asid=simulator.asid, url=simulator.url)
     client = ClanforgeClient(

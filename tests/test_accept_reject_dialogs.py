@@ -41,7 +41,9 @@ async def test_y_does_nothing_until_restart_is_chosen_and_says_so() -> None:
 async def test_accept_options_come_back_as_chosen() -> None:
     app = DialogApp(_accept())
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("1", "f", "o", "b")
+        await pilot.press("o")  # o is the list's "go to lock": nothing here
+        assert not app.dialog.query_one("#force", Checkbox).value
+        await pilot.press("1", "f", "exclamation_mark", "b")
         await pilot.press(*"1.4.2-rc y0")  # typed into the field: not keys of the dialog
         assert app.result is UNSET
         await pilot.press("enter", "y")

@@ -47,10 +47,10 @@ async def test_l_shows_what_the_simulator_did_filters_and_enter_jumps_to_the_dif
         await wait_until(pilot, lambda: len(event_lines(app)) == 2, what="two state changes")
         lines = event_lines(app)
         # Newest first.
-        assert "#2" in lines[0] and "beta" in lines[0] and "Running → Completed" in lines[0]
-        assert "#1" in lines[1] and "alpha" in lines[1] and "Running → Failed" in lines[1]
+        assert "#2" in lines[0] and "beta" in lines[0] and "Completed (was Running" in lines[0]
+        assert "#1" in lines[1] and "alpha" in lines[1] and "Failed (was Running" in lines[1]
         assert "job updated" in lines[1]
-        assert "Running → Failed" in screen_text(app)
+        assert "Failed (was Running" in screen_text(app)
         await pilot.press("slash", *"failed")
         await wait_until(pilot, lambda: len(event_lines(app)) == 1)
         assert "#1" in event_lines(app)[0]

@@ -70,11 +70,11 @@ def test_events_prints_every_event_oldest_first_as_plain_text(env: dict[str, str
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 4
-    assert "#4101" in lines[0] and "Running → Failed (job updated" in lines[0]
+    assert "#4101" in lines[0] and "Failed (was Running, job updated" in lines[0]
     assert "night\\x1b[2Jly" in lines[1] and "\x1b" not in done.stdout
     assert "retry refused: [b]Image locked[/b]" in lines[1]
     assert "connection lost" in lines[2]
-    assert "#4102" in lines[3] and "Queued → Running" in lines[3]
+    assert "#4102" in lines[3] and "Running (was Queued" in lines[3]
 
 
 def test_events_since_and_diff_narrow_and_json_is_one_event_per_line(

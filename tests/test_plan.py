@@ -111,4 +111,10 @@ def test_accept_and_reject_apply_once_and_say_why_they_skip() -> None:
     reject = make_plan(REJECT, candidates)
     assert reject.send == (1, 2)
     assert reject.skipped[0].reason == ("Running: only Completed or Failed diffs can be rejected")
-    assert make_plan(RETRY, candidates).send == (1, 2, 4, 5), "retry has no such rule"
+    # Retry skips decided diffs too: it would re-run the analysis of a settled diff.
+    retry = make_plan(RETRY, candidates)
+    assert retry.send == (1, 2)
+    assert [(s.diffid, s.reason) for s in retry.skipped[1:]] == [
+        (4, "already accepted (image version 700001): nothing to re-run"),
+        (5, "already rejected: nothing to re-run"),
+    ]

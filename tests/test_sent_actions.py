@@ -53,7 +53,8 @@ async def tracked(sim: Simulator, *entries: WatchEntry) -> AsyncIterator[tuple[T
         clock=SystemClock(),
         settings=SETTINGS,
         rng=random.Random(5),
-        notes=ActionNotes(notes.note_sent, notes.note_outcome),
+        notes=ActionNotes(notes.note_sent),
+        save_outcome=notes.note_outcome,
     )
     try:
         async with Running(tracker):
@@ -129,6 +130,8 @@ async def test_an_accept_another_writer_left_unknown_is_not_sent(simulator: Simu
         assert records[1].outcome is ActionOutcome.NOT_DONE
         assert tracker.views[1].decision is not None
         assert tracker.views[1].decision.outcome is ActionOutcome.UNKNOWN
+        # Its "not done" is not kept: that would clear the other writer's mark.
+        assert notes.outcomes == []
         # Chosen "send again anyway": the file is not asked, it goes out.
         await tracker.accept([1], AcceptOptions(restart=True), again=True)
     assert simulator.count("accept") == 1

@@ -55,9 +55,9 @@ async def _second_line(width: int, counts: dict[str, int], **shown: object) -> s
 
 
 async def test_at_80_columns_the_second_line_shortens_before_anything_is_cut() -> None:
-    counts = {"running": 3, "waiting": 3, "completed": 3, "failed": 4, "erroring": 2}
+    counts = {"running": 3, "waiting": 3, "completed": 3, "failed": 4, "erroring": 2, "todo": 4}
     line2 = await _second_line(80, counts, shown=(4, 13), attention=True, sort_arrow="↓")
-    for part in ("⚑ needs attention", "4 of 13 shown", "▶ 3", "✗ 4", "⚠ 2 erroring"):
+    for part in ("⚑ 4 need you (f)", "4 of 13 shown", "▶ 3", "✗ 4", "⚠ 2 erroring"):
         assert part in line2, (part, line2)
     assert not line2.endswith("…")
     assert len(line2) <= 80 - 2  # the padding
@@ -75,3 +75,11 @@ async def test_at_80_columns_the_sort_goes_before_the_counts_lose_their_words() 
     counts = {"running": 3, "waiting": 3, "completed": 1, "failed": 1, "erroring": 1}
     line2 = await _second_line(80, counts)
     assert line2 == "▶ 3 running  ◑ 3 waiting  ✓ 1 completed  ✗ 1 failed  │ ⚠ 1 of 8 erroring"
+
+
+async def test_the_to_do_is_counted_after_the_states() -> None:
+    counts = {"running": 1, "waiting": 0, "completed": 4, "failed": 1, "todo": 5}
+    assert "✗ 1 failed  ⚑ 5 need you" in await _second_line(120, counts)
+    assert "✗ 1 ⚑ 5" in await _second_line(40, counts)
+    counts["todo"] = 0
+    assert "need you" not in await _second_line(120, counts)

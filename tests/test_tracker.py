@@ -296,7 +296,9 @@ async def test_auth_failure_words_and_global_backoff() -> None:
     async with Running(tracker):
         await wait_until(lambda: tracker.views[1].poll_error is not None)
         assert tracker.views[1].poll_error == "401: check the profile's keys"
-        assert tracker.poll_state == "backing off"
+        assert (
+            tracker.poll_state == "keys refused"
+        )  # not "backing off": they will not work by waiting
         assert tracker.summary()["erroring"] == 1
 
 
@@ -429,6 +431,7 @@ async def test_add_remove_relabel_and_summary() -> None:
         "failed": 0,
         "erroring": 0,
         "unknown": 1,
+        "todo": 1,  # the Completed diff, neither accepted nor rejected
     }
     tracker.remove([3, 42])
     assert set(tracker.views) == {1, 2}

@@ -36,7 +36,7 @@ def _open(path: Path, simulator: Simulator) -> tuple[AccountWatchlist, list[Watc
 
 def _app(path: Path, simulator: Simulator) -> ImageDiffApp:
     watchlist, entries = _open(path, simulator)
-    return make_app(simulator, [], entries=entries, watchlist=watchlist)
+    return make_app(simulator, entries, watchlist=watchlist)
 
 
 def _start(path: Path, simulator: Simulator, ids: list[int]) -> None:
@@ -142,3 +142,6 @@ async def test_an_accept_the_command_line_left_unknown_blocks_v_in_a_running_app
         await wait_until(pilot, lambda: "? accept outcome unknown" in list_text(app))
         await pilot.pause(0.3)
     assert simulator.count("accept", 43) == 0
+    # The command line's mark stays: the app's "not sent" did not clear it.
+    saved = WatchlistStore(path).entries_for(simulator.url, simulator.asid)[0]
+    assert [sent.action for sent in saved.sent] == ["accept"]

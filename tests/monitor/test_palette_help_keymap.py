@@ -35,7 +35,7 @@ async def test_help_lists_every_key_the_list_answers_to_in_table_order(
             ("p", "Pause"),
             ("q", "Quit"),
             ("/", "Filter"),
-            ("l", "Events: what happened"),
+            ("l", "Events"),
             ("S", "Reverse sort"),
             ("ctrl+p", "Command palette"),
         ):
@@ -44,7 +44,7 @@ async def test_help_lists_every_key_the_list_answers_to_in_table_order(
         # The app's own actions come first; the scroll keys the list inherits are left out.
         assert lines[0][:2] == ["R", "Retry"], lines[:4]
         assert ["↓", "j", "Down"] in lines  # aliases share a row
-        assert ["f", "^z", "Needs", "attention"] in lines
+        assert ["f", "^z", "To-do"] in lines
         assert "Scroll" not in text
         assert "Select all" in text
         await pilot.press("escape")
@@ -100,7 +100,8 @@ async def test_read_only_hides_retry_and_remove(simulator: Simulator) -> None:
 async def test_the_keymap_rebinds_a_key(simulator: Simulator) -> None:
     simulator.add_diff(1, state=5)
     app = make_app(simulator, [1], keymap={"pause": "x"})
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    # Wide: a narrower footer drops Pause, its least used key.
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await pilot.press("p")
         assert not app.tracker.paused
         await pilot.press("x")

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from tui.api.client import ClanforgeClient
 from tui.api.errors import ApiError
-from tui.cli.common import ExitCode, print_error
+from tui.cli.common import ExitCode, print_error, print_warning
 from tui.cli.joblines import WATCH_HINT, JobColumns, dim, fit_cells, stamped
 from tui.cli.learned import LearnedStatuses
 from tui.cli.output import DIFFS, JobOutput, emit_json, error_json, report_error
@@ -29,6 +29,7 @@ from tui.domain.jobs import DiffJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
+from tui.polling.notifier import Notifier
 from tui.polling.tracker import JobView, Tracker
 from tui.store.settings import Settings, make_client
 
@@ -218,6 +219,9 @@ async def watch_all(
             ):
                 all_done.set()
 
+        # The [notify] hook (not the desktop: this output may be a pipe): a CI
+        # pipeline's watch can page someone.
+        notifier = Notifier(dataclasses.replace(conn.notify, desktop=False), report=print_warning)
         tracker = Tracker(
             client,
             entries,
@@ -226,6 +230,7 @@ async def watch_all(
             on_change=on_change,
             every=args.interval,
             save_status=learned.save if learned is not None else None,
+            on_event=notifier.event if notifier.active else None,
         )
         holder.append(tracker)
         runner = asyncio.create_task(tracker.run(), name="watch tracker")
@@ -250,6 +255,8 @@ async def watch_all(
         finally:
             await tracker.close()
             await asyncio.gather(runner, return_exceptions=True)
+            # Every event seen is run before the command ends (each run is bounded).
+            await asyncio.to_thread(notifier.close, None)
     result = _watch_result(tracker.views.values(), client.last_error, args, view.live, kind)
     if timed_out:
         _report_not_ended(tracker.views, ids, client.last_error, args, out, kind)

@@ -204,6 +204,32 @@ class DiffInfo:
     modified: tuple[FileEntry, ...] = ()
     removed: tuple[FileEntry, ...] = ()
 
+    @property
+    def imageid(self) -> int | None:
+        """The image's ID, when the answer names one."""
+        return object_id(self.image, "imageid")
+
+    @property
+    def machineid(self) -> int | None:
+        """The build machine's ID, when the answer names one."""
+        return object_id(self.machine, "machineid")
+
+
+def object_id(obj: Mapping[str, object], key: str) -> int | None:
+    """A positive ID from ``obj[key]`` (or ``obj["id"]``): an int or a string of digits.
+
+    >>> object_id({"imageid": "50101"}, "imageid"), object_id({"id": True}, "imageid")
+    (50101, None)
+    """
+    value = obj.get(key, obj.get("id"))
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value) or None
+    return None
+
 
 def _parse_named_object(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name)

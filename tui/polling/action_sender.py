@@ -18,7 +18,7 @@ from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob, JobKind, UninstallJob, VersionJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
-from tui.domain.watch_entry import Accepted, LastOutcome, LastStatus, Rejected, SentAction
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, SentAction
 from tui.polling.followed_jobs import PAST, FollowedJobs
 from tui.polling.job_view import (
     AcceptOptions,
@@ -27,6 +27,7 @@ from tui.polling.job_view import (
     ActionRecord,
     FollowedJob,
     JobView,
+    outcome_message,
     saved_unknown,
 )
 from tui.polling.plan import (
@@ -60,10 +61,13 @@ def _candidate(view: JobView, action: Action, again: bool) -> Candidate:
             # It may have happened: never sent again unless the user says so.
             unknown = decision.action
     busy = view.decision_in_flight if action.once else view.retry_in_flight
+    failure = view.poll_failure
     return Candidate(
         view.diffid,
         view.state,
         view.state_name,
+        # Refused keys: the state is unknown (not merely waiting for a first poll).
+        error=failure.error if view.keys_refused and failure is not None else None,
         saved_only=view.stale,
         busy=busy,
         decided=decided,
@@ -98,6 +102,9 @@ class ActionSender:
         self._followed = followed
         self._settings = settings
         self._apply_job = apply_job
+        self.just_created: set[int] = set()
+        """Diffs this app created and has not watched yet: once watched, they are
+        followed closely (see :meth:`~tui.polling.scheduler.PollScheduler.follow_closely`)."""
         self.retry_sent_at: dict[int, float] = {}
         """Monotonic time of the last retry per diff: older poll answers are dropped."""
 
@@ -186,11 +193,13 @@ class ActionSender:
         ``check_elsewhere``: not sent when the watchlist file holds an accept or reject
         of the diff with an unknown outcome from another writer (the command line)."""
         diffid = view.diffid
+        noted = True
         try:
             async with limit:
                 await self.wait_for_slot()
                 record.at = self._clock.now()
-                if not await self._noted(view, record, check_elsewhere):
+                noted = await self._noted(view, record, check_elsewhere)
+                if not noted:
                     return
                 self._board.journal_action(view, record)
                 try:
@@ -211,8 +220,7 @@ class ActionSender:
                     answered(answer)
         finally:
             if record.outcome is not ActionOutcome.SENT:
-                self._board.journal_action(view, record)
-                self._note_outcome(diffid, record)
+                self._board.journal_action(view, record, keep=noted)
 
     async def _noted(self, view: JobView, record: ActionRecord, check_elsewhere: bool) -> bool:
         """Note in the watchlist file that ``record``'s action is about to be sent (so
@@ -238,22 +246,6 @@ class ActionSender:
             record.message = f"{record.action} not sent: {record.reason}"
             return False
         return True
-
-    def _note_outcome(self, diffid: int, record: ActionRecord) -> None:
-        """Keep ``record``'s outcome (an unknown one keeps the action's sent mark)."""
-        if self._notes is None:
-            return
-        outcome = None
-        if record.outcome is not ActionOutcome.ACCEPTED:
-            outcome = LastOutcome(
-                record.action, record.outcome, plain(record.reason or ""), record.at
-            )
-        try:
-            self._notes.outcome(diffid, record.action, outcome)
-        except Exception:
-            logger.exception(
-                "noting the outcome of the %s of diff %d failed", record.action, diffid
-            )
 
     async def _send_waiting_out(
         self, view: JobView, record: ActionRecord, send: Callable[[], Awaitable[_T]]
@@ -295,7 +287,7 @@ class ActionSender:
             followed = FollowedJob(JobKind.VERSION, job.imageversionid, job)
             record.outcome = ActionOutcome.ACCEPTED
             record.message = f"accepted: {followed.title} {job.display_state}"
-            record.reason = f"{followed.title} {job.display_state}"
+            record.reason = followed.title
             now = self._clock.now()
             accepted = Accepted(
                 job.imageversionid,
@@ -307,7 +299,7 @@ class ActionSender:
                 last=LastStatus.from_job(job, now),
             )
             self._followed.record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
-            self._followed.follow(view, followed)
+            self._followed.follow(view, followed, just_started=True)
 
         return await self._decide(ACCEPT, diffids, options.words(), send, answered, again)
 
@@ -405,11 +397,9 @@ class ActionSender:
         (the keys, 429, 503, no connection)."""
         record.outcome = exc.action_outcome
         record.reason = str(exc)
+        record.message = outcome_message(record.action, record.outcome, str(exc))
         if record.outcome is ActionOutcome.REFUSED:
-            record.message = f"{record.outcome}: {plain(str(exc))}"
             return
-        verb = "retried" if record.action == "retry" else f"{record.action}ed"
-        record.message = f"not {verb}: {plain(str(exc))}"
         if exc.account_wide or exc.asks_to_wait:
             self._scheduler.failed(diffid, exc)
 
@@ -430,6 +420,7 @@ class ActionSender:
             raise
         self._board.heard()
         self._journal_create(job.diffid, ActionOutcome.ACCEPTED, asked)
+        self.just_created.add(job.diffid)
         return job
 
     def _journal_create(self, diffid: int | None, outcome: ActionOutcome, reason: str) -> None:
@@ -456,7 +447,6 @@ class ActionSender:
                 record.message = f"the retry went through (status now {job.display_state})"
                 record.reason = f"status now {job.display_state}"
                 self._board.journal_action(view, record)
-            self._settled(view.diffid, record)
         elif not still_polling:
             view.retry_outcome_unknown = False
             if record is not None:
@@ -467,11 +457,3 @@ class ActionSender:
                 )
                 record.reason = f"status still {job.display_state}"
                 self._board.journal_action(view, record)
-            self._settled(view.diffid, record)
-
-    def _settled(self, diffid: int, record: ActionRecord | None) -> None:
-        """The retry's pending mark in the file goes, whatever settled it."""
-        if record is not None:
-            self._note_outcome(diffid, record)
-        elif self._notes is not None:
-            self._notes.outcome(diffid, "retry", None)

@@ -93,8 +93,9 @@ class FollowedJobs:
         wanted = set(diffids)
         return [key for key, diffid in self._diff_of.items() if diffid in wanted]
 
-    def follow(self, view: JobView, followed: FollowedJob) -> None:
-        """Show ``followed`` on ``view``'s panel; poll it until it ends when it can be."""
+    def follow(self, view: JobView, followed: FollowedJob, *, just_started: bool = False) -> None:
+        """Show ``followed`` on ``view``'s panel; poll it until it ends when it can be
+        (closely when this app ``just_started`` it)."""
         view.followed = followed
         if followed.kind is not JobKind.VERSION or followed.job.is_terminal:
             return
@@ -108,6 +109,8 @@ class FollowedJobs:
             job.progress,
             float(job.start) if job.start is not None else None,
         )
+        if just_started:
+            self._scheduler.follow_closely(key)
         self._board.refresh_next_poll([view.diffid])
         self._board.wake.set()
 

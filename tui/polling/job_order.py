@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Literal
 
 from tui.domain.jobs import JobState
+from tui.polling.todo import todo_reason
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -31,8 +32,9 @@ _STATE_RANK: Final[dict[JobState | None, int]] = {
 
 
 def needs_attention(view: JobView) -> bool:
-    """What the quick filter keeps: a failed diff, or one whose last poll failed."""
-    return view.state is JobState.FAILED or view.poll_error is not None
+    """What the quick filter keeps: the diffs that need the operator (the to-do, see
+    :func:`tui.polling.todo.todo_reason`)."""
+    return todo_reason(view) is not None
 
 
 def sort_arrow(descending: bool) -> str:
@@ -55,5 +57,7 @@ def sort_value(view: JobView, key: SortKey) -> tuple[float, ...]:
     if key == "eta":
         eta = view.eta
         return (0, eta, view.diffid) if eta is not None else (1, 0.0, view.diffid)
-    seen = view.seen_at
-    return (-(seen if seen is not None else float("-inf")), view.diffid)
+    # The job's own time (jobupdated), as the time column shows it; not our poll's.
+    job = view.job
+    updated = job.updated if job is not None and job.updated else None
+    return (0, -updated, view.diffid) if updated is not None else (1, 0.0, view.diffid)

@@ -66,16 +66,15 @@ class ActionClient(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ActionNotes:
-    """Where actions are noted before they are sent and their outcomes after (the
-    watchlist file: an unknown outcome outlives the run; see :class:`SentAction`)."""
+    """Where actions are noted before they are sent (the watchlist file: an unknown
+    outcome outlives the run; see :class:`SentAction`). Their outcomes are kept by the
+    tracker's ``save_outcome``, which clears the note unless the outcome is unknown."""
 
     sent: Callable[[int, SentAction, bool], Awaitable[tuple[SentAction, ...]]]
     """Note an action as about to go out; done (on disk) once awaited. With the flag
     set, first look for an accept or reject of the diff with an unknown outcome that
     another writer (the command line) noted: when there is one, it is returned and
     nothing is noted (the action must not go out)."""
-    outcome: Callable[[int, str, LastOutcome | None], None]
-    """An action's outcome (None: it succeeded); an unknown one keeps the mark."""
 
 
 class StatusClient(PollClient, ActionClient, Protocol):
@@ -204,6 +203,37 @@ class ActionRecord:
     """What was asked with it, in words (``"restart=1, force"``); "" for a retry."""
 
 
+def outcome_message(action: str, outcome: ActionOutcome, reason: str) -> str:
+    """What a panel says of an action's outcome: ``refused: …``, ``not retried: …``,
+    ``outcome unknown: …`` (plain text)."""
+    if outcome is ActionOutcome.REFUSED:
+        return f"{outcome}: {plain(reason)}"
+    if outcome is ActionOutcome.UNKNOWN:
+        return f"outcome unknown: {plain(reason)}"
+    verb = "retried" if action == "retry" else f"{action}ed"
+    return f"not {verb}: {plain(reason)}"
+
+
+def saved_outcome(record: ActionRecord) -> LastOutcome | None:
+    """What is kept with the diff of ``record``'s outcome: None for a success (it
+    replaces, and so clears, an older refusal)."""
+    if record.outcome in (ActionOutcome.SENT, ActionOutcome.ACCEPTED):
+        return None
+    return LastOutcome(record.action, record.outcome, record.reason or "", record.at)
+
+
+def restored_record(saved: LastOutcome) -> ActionRecord:
+    """The record of an outcome kept from an earlier run, as the panels show it."""
+    return ActionRecord(
+        at=saved.at,
+        outcome=saved.outcome,
+        message=outcome_message(saved.action, saved.outcome, saved.reason),
+        by="saved",
+        reason=saved.reason,
+        action=saved.action,
+    )
+
+
 @dataclass
 class FollowedJob:
     """A job an accept or reject of a diff started, shown on the diff's panel.
@@ -257,6 +287,11 @@ class JobView:
     decision_in_flight: bool = False
     followed: FollowedJob | None = None
     """The image-version (or uninstall) job the decision started."""
+    imageid: int | None = None
+    """The diff's image, once an answer with ``diff_info`` named it (this session)."""
+    keys_refused: bool = False
+    """The server refuses the account's keys (401/403): the state is not known now,
+    whatever was last seen (``state`` is None; ``poll_failure`` says why)."""
     version: int = 0
     """Bumped on every change, so the UI redraws only the rows that changed."""
 
@@ -308,6 +343,8 @@ class JobView:
         """The live state, else the saved one, else None."""
         # Spelled out rather than through _live_or_saved: the first frame's sort and
         # counts ask it several times of every diff before it is drawn.
+        if self.keys_refused:
+            return None
         if self.job is not None:
             return self.job.known_state
         last = self.entry.last
@@ -353,6 +390,18 @@ class JobView:
             raw = self._live_or_saved(lambda job: job.error, lambda saved: saved.error)
             return locked_by(raw)
         return None
+
+    @property
+    def holds_lock(self) -> bool:
+        """True while the diff holds its image's lock (API.md, Locks): Completed, and
+        neither accepted nor rejected (nor an accept of it on its way or unknown)."""
+        if self.state is not JobState.COMPLETED or self.entry.decided:
+            return False
+        decision = self.decision
+        return decision is None or decision.outcome in (
+            ActionOutcome.REFUSED,
+            ActionOutcome.NOT_DONE,
+        )
 
     @property
     def start(self) -> int | None:

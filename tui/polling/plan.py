@@ -167,6 +167,9 @@ def skip_reason(action: Action, candidate: Candidate) -> str | None:
         return f"already {candidate.decided}: a diff is accepted or rejected once"
     if action.once and candidate.unknown:
         return unknown_skip_reason(candidate.unknown, action.name)
+    if candidate.decided:
+        # Retrying it would re-run the analysis of a diff that is already settled.
+        return f"already {candidate.decided}: nothing to re-run"
     if candidate.error is not None:
         return f"status unknown: {candidate.error.message}"
     state = candidate.state

@@ -66,6 +66,13 @@ from tui.polling.slowdown import Pause, Slowdowns
 CONFIRM_READS_AFTER_RETRY: Final = 3
 """Right after a retry the server may still say Completed; keep reading a little."""
 
+JUST_STARTED_FIRST: Final = 2.0
+"""A job this app just started (a retry, an accept's version job, a created diff) is
+read this many seconds after it starts, and again as often while it waits to run."""
+JUST_STARTED_MAX: Final = 5.0
+"""... and then by its ETA, but at most this many seconds apart until it ends: its end
+is seen within seconds, not within a waiting or running interval."""
+
 _REFRESH_HEAD_START: Final = 30.0
 _VISIBLE_HEAD_START: Final = 5.0
 _IN_WINDOW_HEAD_START: Final = 30.0
@@ -97,6 +104,8 @@ class _Entry(Generic[K]):
     confirm_left: int = 1
     send: Send | None = None
     """The cap's record of the request in flight."""
+    just_started: bool = False
+    """This app started the job: followed closely until it ends (see JUST_STARTED_MAX)."""
 
 
 class PollScheduler(Generic[K]):
@@ -200,6 +209,20 @@ class PollScheduler(Generic[K]):
             entry.forced = True
             entry.due = self._not_before_min_interval(entry, now)
 
+    def follow_closely(self, key: K) -> None:
+        """This app just started ``key``'s job: read it :data:`JUST_STARTED_FIRST`
+        seconds from now, then at most :data:`JUST_STARTED_MAX` apart until it ends."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        entry.just_started = True
+        now = self._clock.monotonic()
+        soon = max(now + JUST_STARTED_FIRST, self._not_before_min_interval(entry, now))
+        # Due at once with a state known (the action's answer said it): that answer was
+        # the first read. Nothing known yet: read it at once.
+        if entry.due is None or entry.due > soon or (entry.due <= now and entry.state is not None):
+            entry.due = soon
+
     def mark_retried(self, key: K, job: Job | None = None) -> None:
         """A retry was accepted (``job`` is its answer) or its outcome is unknown.
 
@@ -220,6 +243,7 @@ class PollScheduler(Generic[K]):
         entry.errors = 0
         base = max(now + self._settings.min_interval, self._not_before_min_interval(entry, now))
         entry.due = base
+        entry.just_started = True
 
     # ------------------------------------------------------------------ pause
     @property
@@ -415,6 +439,8 @@ class PollScheduler(Generic[K]):
         entry.progress = job.progress
         entry.run.read(job, now, running=state is JobState.RUNNING)
         if job.is_terminal:
+            if entry.confirm_left <= 1:
+                entry.just_started = False
             entry.confirm_left -= 1
             if entry.confirm_left <= 0:
                 entry.confirm_left = 0
@@ -547,5 +573,8 @@ class PollScheduler(Generic[K]):
         if state is None:
             return self.window_interval
         if state.is_waiting:
+            if entry.just_started:
+                return min(self._settings.waiting_interval, JUST_STARTED_FIRST)
             return self._settings.waiting_interval
-        return self._estimator.interval(entry.run, now_wall)
+        interval = self._estimator.interval(entry.run, now_wall)
+        return min(interval, JUST_STARTED_MAX) if entry.just_started else interval

@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from tui.api.errors import ApiError, ApiTimeout
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock
 from tui.domain.jobs import DiffJob
 from tui.domain.poll_settings import PollSettings
-from tui.domain.watch_entry import LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
 from tui.polling.action_sender import ActionSender
 from tui.polling.followed_jobs import FollowedJobs
 from tui.polling.job_view import (
@@ -39,6 +40,7 @@ from tui.polling.job_view import (
     PollKey,
     StatusClient,
     locked_by,
+    restored_record,
     saved_unknown,
 )
 from tui.polling.plan import Action, Plan
@@ -71,6 +73,10 @@ SAVE_SECONDS_PER_DIFF: Final = 0.005
 rewrites the whole watchlist in a thread that shares the interpreter with the screen,
 so a large list saves less often and its keys stay quick. The statuses only paint the next start
 before its first answers; the write-back on close still saves them all."""
+
+KEYS_PROBE_MAX: Final = 30.0
+"""While the keys are refused (401/403) one status request at most this often (or every
+``backoff_max``, if shorter) asks whether they work again: every other poll waits."""
 
 _MAX_WAIT: Final = 5.0
 """The loop wakes at least this often, whatever the scheduler says (belt and braces)."""
@@ -106,12 +112,13 @@ class Tracker:
         save_decision: Callable[[WatchEntry], None] | None = None,
         every: float | None = None,
         notes: ActionNotes | None = None,
+        save_outcome: Callable[[int, str, LastOutcome | None], None] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._settings = settings
         self._scheduler: PollScheduler[PollKey] = PollScheduler(clock, settings, rng, every)
-        self._board = ViewBoard(clock, self._scheduler, on_change, on_event)
+        self._board = ViewBoard(clock, self._scheduler, on_change, on_event, save_outcome)
         self._on_finished = on_finished
         self._save_status = save_status
         self._save_interval = save_interval
@@ -130,6 +137,10 @@ class Tracker:
         self._closing = False
         self._running = False
         self._stopped = asyncio.Event()
+        self.keys_refused: ApiError | None = None
+        """The account-wide refusal (401/403) of the last poll, until an answer comes."""
+        self._probe_at = -math.inf
+        """Monotonic time of the next probe while the keys are refused."""
         self.add(entries)
 
     # ------------------------------------------------------------------ state
@@ -150,13 +161,16 @@ class Tracker:
 
     @property
     def poll_state(self) -> str:
-        """``"live"``, ``"paused"``, ``"offline"`` (no answer at all from the server:
+        """``"live"``, ``"paused"``, ``"keys refused"`` (401/403: see :attr:`keys_refused`;
+        polling is down to a probe), ``"offline"`` (no answer at all from the server:
         requests fail at the network level across diffs, including diffs that were not
         failing, and nothing answers, not even with an error; see
         :attr:`last_answer_at`) or ``"backing off"`` (a global slow-down is on). One
         diff's own fault (a hang, a dropped connection, an error) is shown on its row."""
         if self._scheduler.paused:
             return "paused"
+        if self.keys_refused is not None:
+            return "keys refused"
         if self._scheduler.outage:
             return "offline"
         if self._scheduler.slowed_down:
@@ -204,7 +218,7 @@ class Tracker:
             diffid, last = entry.diffid, entry.last
             if diffid in views:
                 continue
-            view = views[diffid] = JobView(entry)
+            view = views[diffid] = JobView(entry, keys_refused=self.keys_refused is not None)
             if last is None:
                 schedule(diffid)
             else:
@@ -217,6 +231,11 @@ class Tracker:
                     None if start is None else float(start),
                 )
             added.add(diffid)
+            if diffid in self._actions.just_created:
+                self._actions.just_created.discard(diffid)
+                self._scheduler.follow_closely(diffid)
+            if entry.outcome is not None:
+                _restore_outcome(view, entry.outcome)
             if entry.decided:
                 self._followed.restore_decision(view)
             elif entry.sent:
@@ -233,8 +252,9 @@ class Tracker:
         for sent in view.entry.sent:
             record = saved_unknown(sent)
             if sent.action == "retry":
-                view.retries.append(record)
-                view.retry_outcome_unknown = True
+                if not view.retry_outcome_unknown:  # not already shown from the cache
+                    view.retries.append(record)
+                    view.retry_outcome_unknown = True
                 self._scheduler.mark_retried(view.diffid)
             elif sent.action in ("accept", "reject"):
                 view.decision = record
@@ -297,6 +317,8 @@ class Tracker:
     def _next_wake(self) -> float:
         wait = self._scheduler.seconds_until_next()
         timeout = _MAX_WAIT if wait is None else min(_MAX_WAIT, wait)
+        if self.keys_refused is not None:
+            timeout = max(timeout, self._probe_at - self._clock.monotonic())
         if self._dirty and self._save_status is not None:
             save_in = self._last_save + self._save_every() - self._clock.monotonic()
             timeout = min(timeout, save_in)
@@ -304,9 +326,29 @@ class Tracker:
         return max(0.005, timeout)
 
     def _launch_ready(self) -> None:
+        if self.keys_refused is not None:
+            self._launch_probe()
+            return
         while (key := self._scheduler.next_ready()) is not None:
-            self._scheduler.started(key)
-            self._tasks[key] = asyncio.create_task(self._poll(key), name=f"poll {key}")
+            self._launch(key)
+
+    def _launch(self, key: PollKey) -> None:
+        self._scheduler.started(key)
+        self._tasks[key] = asyncio.create_task(self._poll(key), name=f"poll {key}")
+
+    def _probe_every(self) -> float:
+        return min(KEYS_PROBE_MAX, self._settings.backoff_max)
+
+    def _launch_probe(self) -> None:
+        """While the keys are refused: one request at a time, one per probe interval
+        (the others would be refused too, and each refusal is a failed login)."""
+        now = self._clock.monotonic()
+        if self._tasks or now < self._probe_at:
+            return
+        key = self._scheduler.next_ready()
+        if key is not None:
+            self._probe_at = now + self._probe_every()
+            self._launch(key)
 
     async def _stop_tasks(self) -> None:
         tasks = dict(self._tasks)
@@ -342,6 +384,8 @@ class Tracker:
             logger.exception("status poll of %s failed unexpectedly", key)
             self._poll_failed(key, _InternalError(f"internal error: {type(exc).__name__}"))
         else:
+            if self.keys_refused is not None:
+                self._keys_work_again()
             if isinstance(key, FollowKey):
                 self._followed.answered(key, version)
             else:
@@ -380,6 +424,9 @@ class Tracker:
         # The saved state counts: a change while the app was closed is a change too.
         before = view.state_name or None
         view.job = job
+        if job.info is not None and job.info.imageid is not None:
+            # Later polls come without diff_info: keep what this one said.
+            view.imageid = job.info.imageid
         view.stale = False
         view.updated_at = self._clock.now()
         saved = LastStatus.from_job(job, view.updated_at)
@@ -387,14 +434,49 @@ class Tracker:
             self._dirty.add(view.diffid)
         if before is not None and before != job.display_state:
             self._board.journal(
-                view, kind=EventKind.STATE, old=before, new=job.display_state, job_time=job.updated
+                view,
+                kind=EventKind.STATE,
+                old=before,
+                new=job.display_state,
+                job_time=job.updated,
+                # Why it failed, for whoever is told of it (a notification, the hook).
+                reason=job.error if job.failed and job.error else None,
             )
+
+    def _keys_refused(self, exc: ApiError, delay: float) -> None:
+        """The keys were refused: every diff's state is unknown until they work again."""
+        first = self.keys_refused is None
+        self.keys_refused = exc
+        self._probe_at = self._clock.monotonic() + self._probe_every()
+        if not first:
+            return
+        now = self._clock.now()
+        for view in self.views.values():
+            view.keys_refused = True
+            view.poll_failure = PollFailure.of(exc, delay, view.entry.asid)
+            view.next_poll_at = now + delay
+            view.version += 1
+        self._board.notify(set(self.views))
+
+    def _keys_work_again(self) -> None:
+        """An answer came while the keys were refused: every diff is read again now."""
+        self.keys_refused = None
+        self._probe_at = -math.inf
+        for view in self.views.values():
+            view.keys_refused = False
+            if view.poll_failure is not None and view.poll_failure.error.account_wide:
+                view.poll_failure = None
+            view.version += 1
+        self._board.notify(set(self.views))
+        self.refresh(self.views)
 
     def _poll_failed(self, key: PollKey, exc: ApiError) -> None:
         if exc.answered:
             self._board.heard()
         was_offline = self._scheduler.outage
         delay = self._scheduler.failed(key, exc)
+        if exc.account_wide:
+            self._keys_refused(exc, delay)
         logger.info("status poll of %s failed (%s): %s", key, exc.kind, exc)
         if self._scheduler.global_wait > 0 or (was_offline and not self._scheduler.outage):
             # A global slow-down, or the end of an outage, moved every diff's next poll.
@@ -490,6 +572,17 @@ class Tracker:
             self._save_status(payload)
         except Exception:
             logger.exception("saving the last statuses failed")
+
+
+def _restore_outcome(view: JobView, saved: LastOutcome) -> None:
+    """Show the last action's outcome kept from an earlier run, as it was shown then,
+    until something newer replaces it (an unknown retry: the status that settles it)."""
+    record = restored_record(saved)
+    if saved.action == "retry":
+        view.retries.append(record)
+        view.retry_outcome_unknown = saved.outcome is ActionOutcome.UNKNOWN
+    elif saved.action in ("accept", "reject"):
+        view.decision = record
 
 
 class _InternalError(ApiError):

@@ -7,10 +7,13 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock
 from tui.domain.jobs import StateGroup
-from tui.polling.job_view import ActionRecord, JobView, PollKey
+from tui.domain.watch_entry import LastOutcome
+from tui.polling.job_view import ActionRecord, JobView, PollKey, saved_outcome
 from tui.polling.scheduler import PollScheduler
+from tui.polling.todo import todo_reason
 from tui.store.journal import EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
@@ -18,11 +21,14 @@ logger = logging.getLogger(__name__)
 
 def count_states(views: Iterable[JobView]) -> dict[str, int]:
     """Views per :class:`~tui.domain.jobs.StateGroup`, plus ``erroring``: those whose last poll
-    failed (any state). Counted afresh: :meth:`ViewBoard.counts` keeps the same up to date."""
-    counts: dict[str, int] = dict.fromkeys((*StateGroup, "erroring"), 0)
+    failed (any state), and ``todo``: those that need the operator (any state, see
+    :func:`~tui.polling.todo.todo_reason`). Counted afresh: :meth:`ViewBoard.counts`
+    keeps the same up to date."""
+    counts: dict[str, int] = dict.fromkeys((*StateGroup, "erroring", "todo"), 0)
     for view in views:
         counts[StateGroup.of(view.state)] += 1
         counts["erroring"] += view.poll_error is not None
+        counts["todo"] += todo_reason(view) is not None
     return counts
 
 
@@ -41,11 +47,13 @@ class ViewBoard:
         scheduler: PollScheduler[PollKey],
         on_change: Callable[[set[int]], None] | None,
         on_event: Callable[[JournalEvent], None] | None,
+        on_outcome: Callable[[int, str, LastOutcome | None], None] | None = None,
     ) -> None:
         self.clock = clock
         self.scheduler = scheduler
         self._on_change = on_change
         self._on_event = on_event
+        self._on_outcome = on_outcome
         self.views: dict[int, JobView] = {}
         """Every watched diff's view, by diff ID."""
         self.wake = asyncio.Event()
@@ -53,8 +61,9 @@ class ViewBoard:
         self.last_answer_at: float | None = None
         """Wall time of the server's last answer, errors included (None: none yet)."""
         self._counts = count_states(())
-        self._counted: dict[int, tuple[str, bool]] = {}
-        """Per diff, its group and whether it was erroring, as ``_counts`` holds it."""
+        self._counted: dict[int, tuple[str, bool, bool]] = {}
+        """Per diff, its group, whether it was erroring and whether it was a to-do, as
+        ``_counts`` holds it."""
         self._recount: set[int] = set()
         """Diffs notified since ``_counts`` was last brought up to date."""
 
@@ -71,12 +80,15 @@ class ViewBoard:
             if was is not None:
                 counts[was[0]] -= 1
                 counts["erroring"] -= was[1]
+                counts["todo"] -= was[2]
             view = views.get(diffid)
             if view is not None:
                 group, erroring = StateGroup.of(view.state), view.poll_failure is not None
-                counted[diffid] = (group, erroring)
+                todo = todo_reason(view) is not None
+                counted[diffid] = (group, erroring, todo)
                 counts[group] += 1
                 counts["erroring"] += erroring
+                counts["todo"] += todo
         self._recount.clear()
         return dict(counts)
 
@@ -116,8 +128,16 @@ class ViewBoard:
         except Exception:
             logger.exception("on_change callback failed")
 
-    def journal_action(self, view: JobView, record: ActionRecord) -> None:
-        """Journal an action's sending or outcome, as ``record`` says it now."""
+    def journal_action(self, view: JobView, record: ActionRecord, *, keep: bool = True) -> None:
+        """Journal an action's sending or outcome, as ``record`` says it now; an outcome
+        is also kept with the diff (see :func:`~tui.polling.job_view.saved_outcome`)
+        unless not ``keep`` (an action not sent because another's outcome is unknown:
+        keeping its outcome would clear that one's note)."""
+        if keep and record.outcome is not ActionOutcome.SENT and self._on_outcome is not None:
+            try:
+                self._on_outcome(view.diffid, record.action, saved_outcome(record))
+            except Exception:
+                logger.exception("on_outcome callback failed")
         # Each outcome replaces the sending in the lifecycle: keep what was asked in it.
         reason = record.reason
         if record.options:

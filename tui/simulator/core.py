@@ -67,9 +67,7 @@ class Simulator:
         # Unexpected exceptions in request handlers (a simulator bug), for tests to check.
         self.errors: list[str] = []
         self.verbose = False
-        self._expected_auth = "Basic " + base64.b64encode(
-            f"{access_key}:{secret_key}".encode()
-        ).decode("ascii")
+        self._expected_auth = _basic_auth(access_key, secret_key)
         self._lock = threading.RLock()
         self._account = Account(seed=seed, speed=speed)
         self._faults = Faults()
@@ -220,6 +218,12 @@ class Simulator:
             return diff.run.end
 
     # --- faults and counters ---------------------------------------------------------------
+
+    def set_keys(self, access_key: str, secret_key: str) -> None:
+        """The account's keys are now these (rotated on the Auth Keys page): requests
+        with the old ones get 401 from now on."""
+        with self._lock:
+            self._expected_auth = _basic_auth(access_key, secret_key)
 
     def inject(
         self,
@@ -388,3 +392,8 @@ class Simulator:
         if asid != self.asid:
             return error_reply(403, f"Access denied to accountserviceid {asid}"), diffid
         return self._account.perform(endpoint, token, query, now)
+
+
+def _basic_auth(access_key: str, secret_key: str) -> str:
+    """The Authorization header that the keys make."""
+    return "Basic " + base64.b64encode(f"{access_key}:{secret_key}".encode()).decode("ascii")

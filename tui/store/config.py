@@ -19,6 +19,11 @@
     [keymap]
     retry = "r,ctrl+r"
 
+    [notify]
+    desktop = true                          # OSC 9 through the terminal
+    command = "notify-team --channel ops"   # the event's JSON on stdin
+    on = ["failed", "refused"]
+
 Reading is strict: a typo is an error that names the file, the key and what was
 expected, rather than a setting silently ignored. As OpenSSH does with keys, a
 file that stores a secret and is readable by other users is refused, and so is a
@@ -46,6 +51,7 @@ import tomli_w
 from tui.api.urls import api_url_problem, normal_api_url
 from tui.domain.poll_settings import POLL_RANGES, PollSettings
 from tui.store.atomic_file import atomic_write_text, ensure_private_dir, file_lock, sweep_temp_files
+from tui.store.notify_events import DEFAULT_ON, NOTIFY_NAMES
 
 DEFAULT_API_URL: Final = "https://api.multiplay.co.uk"
 SECRET_COMMAND_TIMEOUT: Final = 30.0
@@ -112,6 +118,18 @@ class UiSettings:
 
 
 @dataclass
+class NotifySettings:
+    """The ``[notify]`` table: who hears of an event when nobody is looking."""
+
+    desktop: bool = False
+    """A desktop notification through the terminal (OSC 9)."""
+    command: str | None = None
+    """Run once per event with its JSON on stdin (split like ``secret_command``)."""
+    on: tuple[str, ...] = DEFAULT_ON
+    """Which events (:data:`~tui.store.notify_events.NOTIFY_NAMES`)."""
+
+
+@dataclass
 class Config:
     """The whole config file."""
 
@@ -121,9 +139,10 @@ class Config:
     ui: UiSettings = field(default_factory=UiSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> comma-separated keys."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
-_TOP_KEYS: Final = ("default_profile", "profiles", "poll", "ui", "keymap")
+_TOP_KEYS: Final = ("default_profile", "profiles", "poll", "ui", "keymap", "notify")
 _PROFILE_KEYS: Final = ("api_url", "asid", "access_key", "secret", "secret_env", "secret_command")
 _SECRET_KEYS: Final = ("secret", "secret_env", "secret_command")
 
@@ -259,12 +278,43 @@ def _read_ui(reader: _Reader, raw: object) -> UiSettings:
     return ui
 
 
+def _read_notify(reader: _Reader, raw: object) -> NotifySettings:
+    data = reader.table(raw, "[notify]")
+    reader.unknown(data, ("desktop", "command", "on"), "[notify]")
+    notify = NotifySettings()
+    if "desktop" in data:
+        notify.desktop = reader.boolean(data["desktop"], "[notify] desktop")
+    if "command" in data:
+        command = reader.string(data["command"], "[notify] command")
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise reader.error("[notify] command", f"cannot split the command: {exc}") from None
+        if not argv:
+            raise reader.error("[notify] command", "expected a non-empty command")
+        notify.command = command
+    if "on" in data:
+        names = data["on"]
+        if not isinstance(names, list):
+            raise reader.error("[notify] on", f"expected an array, got {_type_name(names)}")
+        for name in names:
+            if name not in NOTIFY_NAMES:
+                raise reader.error(
+                    "[notify] on",
+                    f"unknown event {name!r} (expected some of: {', '.join(NOTIFY_NAMES)})",
+                )
+        notify.on = tuple(names)
+    return notify
+
+
 def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None:
-    if config.profiles:
-        # A profile says where the keys are sent and which command is run: only its
-        # owner may be able to change it, as OpenSSH requires of keys and ~/.ssh/config.
-        _check_owned_by_me(path, info)
-        _check_folder(path)
+    what = _commanding(config)
+    if what is not None:
+        # A profile says where the keys are sent and which command is run (so does a
+        # [notify] command): only its owner may be able to change it, as OpenSSH
+        # requires of keys and ~/.ssh/config.
+        _check_owned_by_me(path, info, what)
+        _check_folder(path, what)
     has_secret = any(p.secret is not None for p in config.profiles.values())
     if has_secret and info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
         raise ConfigError(
@@ -272,24 +322,31 @@ def _check_permissions(path: Path, info: os.stat_result, config: Config) -> None
         )
 
 
+def _commanding(config: Config) -> str | None:
+    """What in ``config`` sends the keys or runs a command, for messages; None: nothing."""
+    if config.profiles:
+        return "profiles"
+    return "a [notify] command" if config.notify.command is not None else None
+
+
 def _trusted_owner(uid: int) -> bool:
     return uid in (os.getuid(), 0)
 
 
-def _check_owned_by_me(path: Path, info: os.stat_result) -> None:
+def _check_owned_by_me(path: Path, info: os.stat_result, what: str) -> None:
     if not _trusted_owner(info.st_uid):
         raise ConfigError(
-            f"{path} defines profiles but belongs to another user (uid {info.st_uid}), who "
+            f"{path} defines {what} but belongs to another user (uid {info.st_uid}), who "
             "could send your keys elsewhere or choose the command that is run; check it, "
             f"then make it yours: cp {path} {path}.mine && mv {path}.mine {path}"
         )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise ConfigError(
-            f"{path} defines profiles and is writable by other users; run: chmod 600 {path}"
+            f"{path} defines {what} and is writable by other users; run: chmod 600 {path}"
         )
 
 
-def _check_folder(path: Path) -> None:
+def _check_folder(path: Path, what: str) -> None:
     folder = path.absolute().parent
     try:
         info = folder.stat()
@@ -298,12 +355,12 @@ def _check_folder(path: Path) -> None:
     # Whoever can write the folder can put a file of their own in place of this one.
     if not _trusted_owner(info.st_uid):
         raise ConfigError(
-            f"{path} defines profiles but its folder {folder} belongs to another user "
+            f"{path} defines {what} but its folder {folder} belongs to another user "
             f"(uid {info.st_uid}); move the file to a folder of your own"
         )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise ConfigError(
-            f"{path} defines profiles but its folder {folder} is writable by other users; "
+            f"{path} defines {what} but its folder {folder} is writable by other users; "
             f"run: chmod go-w {folder}"
         )
 
@@ -330,6 +387,8 @@ def parse_config(text: str, path: Path) -> Config:
         config.ui = _read_ui(reader, data["ui"])
     for key, value in reader.table(data.get("keymap", {}), "[keymap]").items():
         config.keymap[key] = reader.string(value, f"[keymap] {key}")
+    if "notify" in data:
+        config.notify = _read_notify(reader, data["notify"])
     if config.default_profile is not None and config.default_profile not in config.profiles:
         known = ", ".join(config.profiles) or "none"
         raise reader.error(
@@ -378,7 +437,7 @@ def config_to_toml(config: Config) -> str:
                     entry[key] = value
             profiles[name] = entry
         data["profiles"] = profiles
-    for table, settings in (("poll", config.poll), ("ui", config.ui)):
+    for table, settings in (("poll", config.poll), ("ui", config.ui), ("notify", config.notify)):
         changed = _changed_fields(settings)
         if changed:
             data[table] = changed
@@ -387,21 +446,22 @@ def config_to_toml(config: Config) -> str:
     return tomli_w.dumps(data)
 
 
-def _changed_fields(settings: PollSettings | UiSettings) -> dict[str, Any]:
+def _changed_fields(settings: PollSettings | UiSettings | NotifySettings) -> dict[str, Any]:
     """The fields of ``settings`` that differ from a fresh instance's defaults."""
     defaults = type(settings)()
     return {
-        f.name: getattr(settings, f.name)
+        f.name: list(value) if isinstance(value, tuple) else value
         for f in dataclasses.fields(settings)
-        if getattr(settings, f.name) != getattr(defaults, f.name)
+        if (value := getattr(settings, f.name)) != getattr(defaults, f.name)
     }
 
 
 def _write(path: Path, config: Config) -> None:
     ensure_private_dir(path.parent)
-    if config.profiles:
+    what = _commanding(config)
+    if what is not None:
         # Rather than write a file that the next read refuses.
-        _check_folder(path)
+        _check_folder(path, what)
     # A writer killed mid-write leaves a temp copy, possibly holding secrets.
     sweep_temp_files(path)
     atomic_write_text(path, config_to_toml(config), 0o600)

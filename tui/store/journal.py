@@ -23,7 +23,7 @@ Example:
     ...     JournalEvent(at=10.0, kind=EventKind.STATE, diffid=7, old="Running", new="Failed")
     ... )
     >>> describe(journal.read()[0])
-    'Running → Failed'
+    'Failed (was Running)'
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -63,6 +63,8 @@ class EventKind(StrEnum):
     """An action on a diff was sent, or its outcome came."""
     OUTAGE = "outage"
     """The connection was lost, or came back."""
+    KEYS = "keys"
+    """The server refused the account's keys (401/403), or took them again."""
 
 
 _FIELDS: Final = {
@@ -88,7 +90,8 @@ class JournalEvent:
     """One thing that happened. Which fields are set depends on ``kind``.
 
     * ``state``: ``diffid``, ``label``, ``old`` -> ``new`` (state names; ``old`` is
-      None when nothing was known before), ``job_time`` (the job's own ``jobupdated``).
+      None when nothing was known before), ``job_time`` (the job's own ``jobupdated``),
+      ``reason`` (the job's error, when it failed with one).
     * ``action``: ``diffid``, ``label``, ``action`` (``"retry"``, ``"accept"``,
       ``"reject"``, ``"create"``), ``outcome`` (a
       :class:`~tui.domain.actions.ActionOutcome`'s value), ``reason`` (words, the
@@ -165,16 +168,53 @@ def describe(event: JournalEvent) -> str:
     'connection lost'
     """
     if event.kind == EventKind.STATE:
-        before = event.old if event.old else "not known"
-        text = f"{before} → {event.new or 'not known'}"
+        # The new state first: a line cut at the screen's edge loses the old one.
+        new = event.new or "not known"
+        before = event.old or "not known"
+        # A followed job names itself in both ("image version 7: Running"): say it once.
+        job, said, _state = new.rpartition(": ")
+        if said and before.startswith(job + said):
+            before = before[len(job + said) :]
+        text = f"{new} (was {before}"
         if event.job_time is not None:
-            text += f" (job updated {_short_time(event.job_time, event.at)})"
-        return text
+            text += f", job updated {_short_time(event.job_time, event.at)}"
+        return text + ")"
     if event.kind == EventKind.ACTION:
-        text = f"{event.action or 'action'} {event.outcome or 'sent'}"
-    else:
-        text = "connection lost" if event.phase == "start" else "connection back"
+        return _action_words(event)
+    if event.kind == EventKind.KEYS:
+        text = "keys refused" if event.phase == "start" else "keys accepted again"
+        return f"{text}: {event.reason}" if event.reason else text
+    text = "connection lost" if event.phase == "start" else "connection back"
     return f"{text}: {event.reason}" if event.reason else text
+
+
+_OPTIONS: Final = ("restart=", "reinstall=")
+"""How the options an accept or reject was sent with begin, ahead of its reason."""
+
+
+def _action_words(event: JournalEvent) -> str:
+    """An action's event, each thing said once: ``accepted: image version 7 (restart=0)``,
+    ``rejected, no reinstall``, ``retry refused: Image locked by diffid 5``.
+
+    >>> _action_words(JournalEvent(at=0, kind=EventKind.ACTION, action="reject",
+    ...                            outcome="accepted", reason="reinstall=0; rejected"))
+    'rejected, no reinstall'
+    """
+    action, outcome = event.action or "action", event.outcome or "sent"
+    reason, options = event.reason or "", ""
+    if reason.startswith(_OPTIONS):
+        options, _, reason = reason.partition("; ")
+    if outcome == "accepted" and action == "accept":
+        text = f"accepted: {reason}" if reason else "accepted"
+        return f"{text} ({options})" if options else text
+    if outcome == "accepted" and action == "reject":
+        text = "rejected, reinstalling" if options == "reinstall=1" else "rejected, no reinstall"
+        rest = reason.removeprefix("rejected").removeprefix("; ")
+        return f"{text}: {rest}" if rest else text
+    text = f"{action} {outcome}"
+    if reason:
+        text += f": {reason}"
+    return f"{text} ({options})" if options else text
 
 
 def clock_time(stamp: float) -> str:
@@ -228,13 +268,24 @@ class Journal:
         self.keep = keep
         self._memory: list[JournalEvent] = []
         self._failing = False
+        self.listeners: list[Callable[[JournalEvent], None]] = []
+        """Called with every event appended, as stored, after it is written (the
+        notifier); one that raises is logged, never fatal."""
 
     # -- writing ------------------------------------------------------------------
 
     def append(self, event: JournalEvent) -> None:
-        """Add one event (its free text redacted); errors are logged, never raised."""
-        if event.reason:
-            event = _with_reason(event, redact(event.reason))
+        """Add one event (its free text redacted) and tell the :attr:`listeners`;
+        errors are logged, never raised."""
+        event = stored(event)
+        self._store(event)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("a journal listener failed")
+
+    def _store(self, event: JournalEvent) -> None:
         if self.path is None:
             self._memory.append(event)
             return
@@ -375,6 +426,11 @@ _ORDER_SLACK: Final = 60.0
 """Two instances append in nearly, not exactly, time order: read this far past ``since``."""
 
 
+def stored(event: JournalEvent) -> JournalEvent:
+    """``event`` as the journal stores it: its free text redacted."""
+    return _with_reason(event, redact(event.reason)) if event.reason else event
+
+
 def _rotated(path: Path, number: int) -> Path:
     return path.with_name(f"{path.name}.{number}")
 
@@ -395,15 +451,19 @@ def _with_time(event: JournalEvent, at: float) -> JournalEvent:
 
 OFFLINE: Final = "offline"
 """The tracker's ``poll_state`` while no request gets through."""
+KEYS_REFUSED: Final = "keys refused"
+"""The tracker's ``poll_state`` while the server refuses the account's keys."""
 PAUSED: Final = "paused"
 """The tracker's ``poll_state`` while the user has paused polling."""
 
 
 class OutageWatch:
-    """Turns the tracker's ``poll_state`` into outage start and end events.
+    """Turns the tracker's ``poll_state`` into the start and end events of outages
+    (``"offline"``) and of refused keys (``"keys refused"``).
 
     Feed it every reading (a timer tick, a redraw); it returns an event only on a
-    transition into or out of ``"offline"``.
+    transition into or out of either (one a reading: a second transition at the same
+    moment comes with the next reading).
 
     >>> watch = OutageWatch()
     >>> watch.observe("live", now=1.0) is None
@@ -412,11 +472,14 @@ class OutageWatch:
     'start'
     >>> watch.observe("live", now=47.0).reason
     'offline for 46s'
+    >>> watch.observe("keys refused", now=50.0, keys_reason="401: check the keys").kind
+    <EventKind.KEYS: 'keys'>
     """
 
     def __init__(self, asid: int | None = None) -> None:
         self._asid = asid
         self._offline_since: float | None = None
+        self._keys_refused_since: float | None = None
 
     @property
     def offline(self) -> bool:
@@ -424,12 +487,44 @@ class OutageWatch:
         return self._offline_since is not None
 
     def observe(
-        self, poll_state: str, *, now: float, last_answer_at: float | None = None
+        self,
+        poll_state: str,
+        *,
+        now: float,
+        last_answer_at: float | None = None,
+        keys_reason: str | None = None,
     ) -> JournalEvent | None:
-        """The event this reading starts or ends, if any."""
+        """The event this reading starts or ends, if any; ``keys_reason`` says why the
+        keys were refused (``"401: check the profile's keys"``)."""
         if poll_state == PAUSED:
             # Paused: no request goes out, so nothing tells whether the link is back.
             return None
+        return self._outage(poll_state, now, last_answer_at) or self._keys(
+            poll_state, now, keys_reason
+        )
+
+    def _keys(self, poll_state: str, now: float, reason: str | None) -> JournalEvent | None:
+        refused = poll_state == KEYS_REFUSED
+        if refused and self._keys_refused_since is None:
+            self._keys_refused_since = now
+            return JournalEvent(
+                at=now, kind=EventKind.KEYS, asid=self._asid, phase="start", reason=reason
+            )
+        if not refused and poll_state != OFFLINE and self._keys_refused_since is not None:
+            lasted = duration(max(0.0, now - self._keys_refused_since))
+            self._keys_refused_since = None
+            return JournalEvent(
+                at=now,
+                kind=EventKind.KEYS,
+                asid=self._asid,
+                phase="end",
+                reason=f"refused for {lasted}",
+            )
+        return None
+
+    def _outage(
+        self, poll_state: str, now: float, last_answer_at: float | None
+    ) -> JournalEvent | None:
         if poll_state == OFFLINE and self._offline_since is None:
             # The outage began when the answers stopped, not when we noticed.
             self._offline_since = last_answer_at if last_answer_at is not None else now

@@ -25,6 +25,7 @@ from tui.store.config import (
     DEFAULT_API_URL,
     Config,
     ConfigError,
+    NotifySettings,
     Profile,
     UiSettings,
     account_url,
@@ -72,6 +73,7 @@ class Settings:
     ui: UiSettings
     keymap: dict[str, str]
     config_path: Path
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def account_url(self) -> str:
@@ -209,6 +211,7 @@ def resolve_settings(
         ui=config.ui,
         keymap=dict(config.keymap),
         config_path=config_path,
+        notify=config.notify,
     )
 
 

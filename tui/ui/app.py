@@ -26,17 +26,19 @@ from tui.domain.clock import Clock
 from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
 from tui.polling.job_view import ActionNotes
+from tui.polling.notifier import Notifier
 from tui.polling.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.store.journal import Journal
 from tui.store.watchlist.port import WatchlistPort
 from tui.store.watchlist.writes import WatchlistWrites
 from tui.ui.app_options import AppOptions
+from tui.ui.desktop_notice import desktop_sequence
 from tui.ui.screens.actions import ACTIONS, binding_ids, bindings, checked_keymap, palette_commands
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.startup import FirstFrame
 from tui.ui.terminal_driver import HangupAwareDriver, exit_on_signals
-from tui.ui.textual_internals import give_result_callback
+from tui.ui.textual_internals import give_result_callback, write_to_terminal
 from tui.ui.themed_app import ThemedApp
 from tui.ui.themes import ThemeCatalog
 
@@ -52,6 +54,8 @@ STOP_POLLING_WAIT: Final = 1.0
 """Seconds on the way out for the poller to cancel its requests in flight."""
 SAVE_ON_EXIT_WAIT: Final = 1.5
 """Seconds on the way out for the watchlist writes still queued (another process's lock)."""
+NOTIFY_EXIT_WAIT: Final = 0.5
+"""Seconds on the way out for the ``[notify]`` hook to run the events still queued."""
 CLOSE_CLIENT_WAIT: Final = 0.3
 """Seconds on the way out for the HTTP client to close its connections."""
 NO_OTHER_PROFILE: Final = "No other profile."
@@ -105,6 +109,13 @@ class ImageDiffApp(ThemedApp):
         """What waits for the first frame (see :mod:`tui.ui.startup`)."""
         self.writes = WatchlistWrites(watchlist)
         """All watchlist file work, in order, off the event loop."""
+        self.notifier = Notifier(
+            options.notify,
+            desktop=self._desktop_notice,
+            report=lambda text: self._from_thread(self._file_notice, plain(text), "warning", 15),
+        )
+        """``[notify]``: every journal event passes it (the tracker's, the outages)."""
+        self.journal.listeners.append(self.notifier.event)
 
     # -- layout ---------------------------------------------------------------
 
@@ -189,6 +200,11 @@ class ImageDiffApp(ThemedApp):
         if self._event_loop is not None and not self._event_loop.is_closed():
             self._event_loop.call_soon_threadsafe(callback, *args)
 
+    def _desktop_notice(self, text: str) -> None:
+        """A desktop notification through the terminal (see :mod:`tui.ui.desktop_notice`)."""
+        if not self._terminal_gone:
+            write_to_terminal(self, desktop_sequence(text, os.environ))
+
     # -- the watchlist file -----------------------------------------------------
 
     @property
@@ -215,8 +231,10 @@ class ImageDiffApp(ThemedApp):
             on_followed_finished=self._followed_finished,
             save_decision=lambda entry: self.writes.save_decision(entry),
             notes=ActionNotes(
-                lambda diffid, sent, check: self.writes.note_sent(diffid, sent, check),
-                lambda diffid, action, outcome: self.writes.note_outcome(diffid, action, outcome),
+                lambda diffid, sent, check: self.writes.note_sent(diffid, sent, check)
+            ),
+            save_outcome=lambda diffid, action, outcome: self.writes.save_outcome(
+                diffid, action, outcome
             ),
         )
 
@@ -317,6 +335,8 @@ class ImageDiffApp(ThemedApp):
     async def adopt_account(self, opened: OpenedAccount) -> None:
         """Stop the current account's polling, then watch ``opened``'s under a new list."""
         unsaved = await _wind_down(self.tracker, self.writes, self._client)
+        # Hooks still queued get a moment; the thread ends with the process anyway.
+        await asyncio.to_thread(self.notifier.close, NOTIFY_EXIT_WAIT)
         if unsaved is not None:
             self.notify(unsaved, severity="error", timeout=30, markup=False)
         self._client = opened.client
@@ -365,6 +385,8 @@ class ImageDiffApp(ThemedApp):
             return
         self._quitting = True
         unsaved = await _wind_down(self.tracker, self.writes, self._client)
+        # Hooks still queued get a moment; the thread ends with the process anyway.
+        await asyncio.to_thread(self.notifier.close, NOTIFY_EXIT_WAIT)
         show = unsaved is not None and not self._terminal_gone
         self.exit(message=Text(unsaved) if show and unsaved else None)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tui.domain.poll_settings import PollSettings
+from tui.store.config import NotifySettings
 
 if TYPE_CHECKING:
     from tui.ui.profile_switch import ConfigProfiles
@@ -31,6 +32,10 @@ class AppOptions:
     notices: list[str] = field(default_factory=list)
     save_theme: Callable[[str], None] | None = None
     """Persist a theme picked with `t` (None: do not persist, e.g. demo or --theme)."""
+    save_compact: Callable[[bool], None] | None = None
+    """Persist compact mode as `m` leaves it (None: do not persist, e.g. demo)."""
     poll: PollSettings = field(default_factory=PollSettings)
     profiles: ConfigProfiles | None = None
     """The profiles `P` switches between (None: this run has no other)."""
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """Who hears of an event when nobody is looking (``[notify]``)."""

@@ -96,7 +96,7 @@ def build_app(
     """The app for these settings, not yet running (tests drive it with Pilot).
 
     ``persist_theme``: a theme picked with `t` is written to the config file, unless
-    this run has ``--theme`` (a choice for one run only).
+    this run has ``--theme`` (a choice for one run only); so is compact mode (`m`).
     """
     clash = keymap_problem(settings.keymap)
     if clash is not None:
@@ -117,6 +117,12 @@ def build_app(
 
         update_config(settings.config_path, with_theme)
 
+    def save_compact(compact: bool) -> None:
+        def with_compact(config: Config) -> Config:
+            return dataclasses.replace(config, ui=dataclasses.replace(config.ui, compact=compact))
+
+        update_config(settings.config_path, with_compact)
+
     options = AppOptions(
         profile=settings.profile,
         asid=settings.asid,
@@ -129,8 +135,10 @@ def build_app(
         keymap=dict(settings.keymap),
         notices=notices,
         save_theme=save_theme if persist_theme and not launch.theme else None,
+        save_compact=save_compact if persist_theme else None,
         poll=settings.poll,
         profiles=profiles,
+        notify=settings.notify,
     )
     # The file was just read: filter that copy rather than parse it again.
     entries = account_entries(loaded.entries, settings.account_url, settings.asid)

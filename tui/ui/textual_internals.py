@@ -15,6 +15,9 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.dom import DOMNode
     from textual.drivers.linux_driver import LinuxDriver
     from textual.geometry import Size
     from textual.screen import Screen
@@ -25,10 +28,22 @@ __all__ = [
     "XTermParser",
     "driver_output",
     "give_result_callback",
+    "keymapped_bindings",
     "mark_footer_bindings_ready",
     "replace_driver_output",
     "scroll_to_virtual_size",
+    "write_to_terminal",
 ]
+
+
+def keymapped_bindings(node: DOMNode) -> list[Binding]:
+    """``node``'s own bindings with the keys the app's keymap gave them (Textual applies
+    the keymap only as it looks keys up).
+
+    Without it the command palette cannot say each command's key (``screens.actions``)."""
+    bindings_map = node._bindings.copy()
+    bindings_map.apply_keymap(node.app._keymap)
+    return [binding for bound in bindings_map.key_to_bindings.values() for binding in bound]
 
 
 def mark_footer_bindings_ready(footer: Footer) -> None:
@@ -61,3 +76,12 @@ def scroll_to_virtual_size(widget: Widget, size: Size) -> None:
     whole screen's layout that setting ``virtual_size`` asks for (a filter keystroke
     then repaints the list alone)."""
     widget._scroll_update(size)
+
+
+def write_to_terminal(app: App[Any], text: str) -> None:
+    """Write ``text`` (an escape sequence) to the terminal between frames, through the
+    driver's writer as :meth:`App.bell` does: Textual has no public way to write raw
+    output, and without one a desktop notification (``desktop_notice``) cannot be sent."""
+    driver = app._driver
+    if driver is not None and not app.is_headless:
+        driver.write(text)

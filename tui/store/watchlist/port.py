@@ -50,12 +50,13 @@ class WatchlistPort(Protocol):
         """The actions on ``diffid`` in the file whose outcome is unknown (any writer's)."""
         ...
 
-    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
-        """The outcome of ``action`` (None: it succeeded); an unknown one keeps the mark."""
-        ...
-
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         """Remember the last known status of these diffs."""
+        ...
+
+    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        """Remember what became of the last action on a diff (None: it succeeded), until
+        a newer one replaces it; an outcome that is not unknown clears its sent mark."""
         ...
 
     def check_file(self) -> WatchlistChange:

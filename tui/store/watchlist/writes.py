@@ -129,16 +129,14 @@ class WatchlistWrites:
 
         return await self.run(work)
 
-    def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
-        """Queue the outcome of ``action`` (a failure is logged, not raised)."""
+    def save_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
+        """Queue a save of the last action's outcome on a diff (a failure is logged)."""
 
         def write() -> None:
             try:
                 self._watchlist.note_outcome(diffid, action, outcome)
             except Exception:
-                log.exception(
-                    "noting the %s outcome of #%d in the watchlist failed", action, diffid
-                )
+                log.exception("saving the outcome of a %s of #%d failed", action, diffid)
 
         self._files.submit(write)
 

@@ -51,13 +51,18 @@ REINSTALL_CHOICE = BinaryChoice(
 
 _T = TypeVar("_T")
 
+_CHOOSE = Binding.Group("Choose")
+
+PLAN_ROWS = 10
+"""The plan's rows at most, on a terminal tall enough."""
+
 
 class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
     """A plan, a required 0/1 choice, optional extras; dismisses with the choice or None."""
 
     DEFAULT_CSS = """
-    /* The frame scrolls: the buttons stay reachable on a 24-line terminal. */
-    _ChoiceDialog > Vertical { width: 80; max-height: 95%; overflow-y: auto; }
+    /* The plan scrolls (fit_scroll): the choices and buttons stay on a 24-line terminal. */
+    _ChoiceDialog > Vertical { width: 80; max-height: 100%; padding: 0 1; }
     _ChoiceDialog .title { margin-bottom: 1; }
     _ChoiceDialog #plan { height: auto; max-height: 10; }
     _ChoiceDialog #ask { margin-top: 1; }
@@ -71,9 +76,10 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n,q", "cancel", "Cancel", id="dialog-cancel"),
-        Binding("0", "choose(False)", "Choose 0", id="dialog-choose-0"),
-        Binding("1", "choose(True)", "Choose 1", id="dialog-choose-1"),
         Binding("y", "confirm", "Confirm", id="dialog-confirm"),
+        # One footer entry for both ("0 1 Choose"): a 80-column footer keeps every key.
+        Binding("0", "choose(False)", "Choose 0", id="dialog-choose-0", group=_CHOOSE),
+        Binding("1", "choose(True)", "Choose 1", id="dialog-choose-1", group=_CHOOSE),
         Binding("A", "send_again", "Send again anyway", id="dialog-send-again"),
     ]
 
@@ -116,12 +122,16 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
                 if self._send_again is not None:
                     yield Button("Send again anyway (A)", id="send-again", variant="warning")
                 if self._can_send:
-                    yield Button("Cancel (n)", id="cancel")
+                    yield Button("Cancel (n)", id="cancel", compact=True)
                     yield Button(
-                        f"{self._confirm_label} (y)", id="confirm", variant="primary", disabled=True
+                        f"{self._confirm_label} (y)",
+                        id="confirm",
+                        variant="primary",
+                        disabled=True,
+                        compact=True,
                     )
                 else:
-                    yield Button("Close (n)", id="cancel")
+                    yield Button("Close (n)", id="cancel", compact=True)
         yield Footer()
 
     def compose_options(self) -> ComposeResult:
@@ -131,6 +141,13 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
     def on_mount(self) -> None:
         # Not scrolled to the button: on a small terminal the plan must show first.
         self.set_focus(self.query_one("#cancel", Button), scroll_visible=False)
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        self.fit_scroll(self.query_one("#plan", VerticalScroll), PLAN_ROWS)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "choose"):
@@ -191,9 +208,10 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "toggle_option('full')", "Full image", id="accept-full"),
-        Binding("o", "toggle_option('force')", "Force", id="accept-force"),
-        Binding("b", "game_build", "Game build", id="accept-game-build"),
+        Binding("f", "toggle_option('full')", "Full", id="accept-full"),
+        # Not o: on the list o goes to the diff that holds a lock (one key, one meaning).
+        Binding("exclamation_mark", "toggle_option('force')", "Force", id="accept-force"),
+        Binding("b", "game_build", "Build", id="accept-game-build"),
     ]
 
     def __init__(
@@ -209,11 +227,12 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
             "full (f): a full image, not differential (needed if no changes)", id="full"
         )
         yield MarkedCheckbox(
-            "force (o): create it even while game servers are allocated", id="force"
+            "force (!): create it even while game servers are allocated", id="force"
         )
         yield Input(
             placeholder="game build (b): the game's build string, shown as its version",
             id="game-build",
+            compact=True,
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -13,10 +13,12 @@ from typing import Final
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 # As App.set_keymap reads a keymap ("?" is "question_mark"): the same names compared.
 from textual.keys import _normalize_key_list
 
+from tui.ui.textual_internals import keymapped_bindings
 from tui.ui.widgets.job_list import JobList
 
 
@@ -59,11 +61,12 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
     ),
     MonitorAction(
         "accept", "accept", "V", "Accept", "Accept selected diffs",
-        "Create image versions from the selected (or focused) diffs", writes=True,
+        "Create image versions from the selected (or focused) diffs", writes=True, footer=True,
     ),
     MonitorAction(
         "reject", "reject", "X", "Reject", "Reject selected diffs",
         "Reject the selected (or focused) diffs, unlocking their images", writes=True,
+        footer=True,
     ),
     MonitorAction(
         "go-to-lock", "go_to_lock", "o", "Go to lock", "Go to the locking diff",
@@ -72,6 +75,7 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
     MonitorAction(
         "new-diff", "new_diff", "N", "New diff", "New diff",
         "Start a diff of an image on a machine (offered from the focused diff)", writes=True,
+        footer=True,
     ),
     MonitorAction(
         "add", "add", "n", "Add", "Add diffs", "Add diff IDs to the watchlist", footer=True
@@ -79,6 +83,10 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
     MonitorAction(
         "remove", "remove", "d", "Remove", "Remove diffs",
         "Stop watching the selected diffs", writes=True, footer=True,
+    ),
+    MonitorAction(
+        "undo", "undo", "u", "Undo", "Undo remove",
+        "Bring back the diffs just removed, with their labels and decisions", writes=True,
     ),
     MonitorAction(
         "edit-label", "edit_label", "e", "Label", "Edit label", "Change the focused diff's label"
@@ -101,8 +109,9 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
     ),
     # ctrl+z too: k9s's "toggle faults".
     MonitorAction(
-        "attention", "attention", "f,ctrl+z", "Needs attention", "Toggle needs attention",
-        "Show only failed or erroring diffs (again: show all); combines with /",
+        "attention", "attention", "f,ctrl+z", "To-do", "Toggle needs attention",
+        "Only what needs you (decide, failed, refused, version failed, keys); combines with /",
+        footer=True,
     ),
     MonitorAction(
         "pause", "pause", "p", "Pause", "Pause / resume polling",
@@ -133,8 +142,8 @@ ACTIONS: Final[tuple[MonitorAction, ...]] = (
         "Watch another profile's account (its URL and ASID) without restarting", app_wide=True,
     ),
     MonitorAction(
-        "events", "events", "l", "Events: what happened", "Events",
-        "What happened: state changes, retries, outages",
+        "events", "events", "l", "Events", "Events",
+        "What happened: state changes, retries, outages", footer=True,
     ),
     # Not "Keys": Textual's own "Keys" (its help panel) is listed too.
     MonitorAction(
@@ -148,13 +157,34 @@ WRITE_ACTIONS: Final = frozenset(row.action for row in ACTIONS if row.writes)
 """Actions that read-only mode hides (keys, footer, palette, help)."""
 
 
-def palette_commands(owner: object, rows: Iterable[MonitorAction]) -> Iterator[SystemCommand]:
+def palette_commands(owner: DOMNode, rows: Iterable[MonitorAction]) -> Iterator[SystemCommand]:
     """The command palette's entries for ``rows`` that have a title, each calling
-    ``owner``'s ``action_<action>`` method."""
+    ``owner``'s ``action_<action>`` method; each says its key (as the keymap set it),
+    so the palette teaches the keys."""
+    keys = bound_keys(owner)
     for row in rows:
         if row.title is not None:
             callback: Callable[[], object] = getattr(owner, f"action_{row.action}")
-            yield SystemCommand(row.title, row.help, callback)
+            key = keys.get(row.id)
+            help_text = f"key {key} · {row.help}" if key else row.help
+            yield SystemCommand(row.title, help_text, callback)
+
+
+def bound_keys(owner: DOMNode) -> dict[str, str]:
+    """Per binding id on ``owner``, the key that runs it, as the footer writes it."""
+    display = owner.app.get_key_display
+    keys: dict[str, str] = {}
+    for binding in keymapped_bindings(owner):
+        if binding.id and binding.id not in keys:
+            keys[binding.id] = display(binding)
+    return keys
+
+
+FOOTER_ORDER: Final[tuple[str, ...]] = (
+    "quit", "help", "retry", "accept", "reject", "attention", "filter", "events",
+    "new_diff", "add", "remove", "sort", "pause",
+)  # fmt: skip
+"""The footer's actions, most used first: a narrow footer drops them from the end."""
 
 
 def bindings(*, app_wide: bool) -> list[BindingType]:

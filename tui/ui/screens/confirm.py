@@ -12,6 +12,9 @@ from textual.widgets import Button, Footer, Static
 
 from tui.ui.screens.dialog import Dialog
 
+BODY_ROWS = 16
+"""The body's rows at most, on a terminal tall enough."""
+
 
 class ConfirmScreen(Dialog[bool]):
     """Ask before a state-changing action; dismisses with True to go ahead.
@@ -24,7 +27,7 @@ class ConfirmScreen(Dialog[bool]):
     """
 
     DEFAULT_CSS = """
-    ConfirmScreen > Vertical { width: 72; max-height: 90%; }
+    ConfirmScreen > Vertical { width: 72; max-height: 100%; }
     ConfirmScreen .title { margin-bottom: 1; }
     ConfirmScreen VerticalScroll { height: auto; max-height: 16; }
     """
@@ -62,6 +65,13 @@ class ConfirmScreen(Dialog[bool]):
     def on_mount(self) -> None:
         button_id = "#confirm" if self._can_confirm else "#cancel"
         self.query_one(button_id, Button).focus()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        self.fit_scroll(self.query_one(VerticalScroll), BODY_ROWS)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm")

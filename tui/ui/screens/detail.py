@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.table import Table
 from rich.text import Text
@@ -22,7 +22,7 @@ from tui.domain.jobs import DiffJob, FileEntry
 from tui.domain.text import plain
 from tui.domain.wording import duration
 from tui.store.journal import JournalEvent, describe
-from tui.ui.widgets.decision_line import decision_line
+from tui.ui.widgets.decision_line import decision_line, lock_held_line, retry_line
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -92,6 +92,9 @@ def _fields_table(view: JobView, job: DiffJob | None, now: float) -> Table:
     state = view.state_name or "unknown"
     row("state", state + (" (no answer yet this session)" if view.stale else ""))
     row("progress", f"{view.progress}%" if view.progress is not None else "—")
+    held = lock_held_line(view)
+    if held is not None:
+        row("lock", held)
     if job is not None:
         if job.progress_clamped_from is not None:
             row("progress (raw)", f"{job.progress_clamped_from} (clamped to 0..100)")
@@ -161,11 +164,34 @@ def _history_text(actions: list[JournalEvent] | None) -> Text:
 
 
 def _lifecycle_now(view: JobView, now: float) -> Text:
-    """The accept or reject of this session and the job it started, as it is now."""
+    """The last retry's outcome while it stands (refused, not done, unknown) and the
+    accept or reject of this session with the job it started, as they are now: what
+    the diff's row says."""
+    text = Text()
+    retry = retry_line(view)
+    if retry is not None:
+        text.append("now: " + retry + "\n")
     line = decision_line(view, now)
-    if line is None:
-        return Text()
-    return Text("now: " + line[0] + "\n")
+    if line is not None:
+        text.append("now: " + line[0] + "\n")
+    return text
+
+
+FOLLOW_VIEW_EVERY: Final = 0.5
+"""Seconds between looks at the diff's view for changes to show."""
+
+
+def _actions_signature(view: JobView) -> tuple[object, ...]:
+    """What changes when an action on the diff is sent or answered."""
+    last = view.retries[-1] if view.retries else None
+    decision = view.decision
+    return (
+        len(view.retries),
+        last.outcome if last is not None else None,
+        decision.outcome if decision is not None else None,
+        view.retry_in_flight,
+        view.decision_in_flight,
+    )
 
 
 class DetailScreen(Screen[None]):
@@ -258,6 +284,30 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self._paint()
         self.action_reload()
+        self._seen = (self._view.version, _actions_signature(self._view))
+        # An action taken from here (or an answer) changes the view: show it, and read
+        # the journal again when an action moved on (its sending, its outcome).
+        self.set_interval(FOLLOW_VIEW_EVERY, self._follow_view)
+
+    def _follow_view(self) -> None:
+        version, actions = self._view.version, _actions_signature(self._view)
+        if (version, actions) == self._seen:
+            return
+        moved = actions != self._seen[1]
+        self._seen = (version, actions)
+        if moved:
+            self._reread_history()
+        else:
+            self._paint()
+
+    @work(exclusive=True, group="detail-history")
+    async def _reread_history(self) -> None:
+        try:
+            self._history = await asyncio.to_thread(self._read_history)
+            self._history_error = None
+        except Exception as exc:  # the fields still show; the history says why it is missing
+            self._history_error = str(exc) or type(exc).__name__
+        self._paint()
 
     def _paint(self) -> None:
         job = self._job

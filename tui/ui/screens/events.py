@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -136,13 +137,31 @@ class EventLines(ScrollView, can_focus=True):
         return Strip([Segment(truncate(" " + text, width), style)]).adjust_cell_length(width, style)
 
 
-def event_line(event: JournalEvent) -> str:
-    """One line of the view: time, diff, label, what happened (plain text)."""
+def event_line(event: JournalEvent, todo: str | None = None) -> str:
+    """One line of the view: time, diff, label, what happened (plain text); ``todo``,
+    what the diff needs of the operator now (on its newest line)."""
     when, diff, label, what = columns(event)
-    shown = plain(label)
-    if len(shown) > LABEL_WIDTH:
-        shown = shown[: LABEL_WIDTH - 1] + "…"
-    return f"{when}  {diff:<9} {shown:<{LABEL_WIDTH}}  {plain(what)}"
+    # Cut and padded by cells: a wide (CJK) character takes two, and columns must align.
+    shown = truncate(plain(label), LABEL_WIDTH)
+    shown += " " * (LABEL_WIDTH - cell_len(shown))
+    # Before what happened, not after: a long line is cut at the screen's edge.
+    now = f"⚑ {todo} now · " if todo else ""
+    return f"{when}  {diff:<9} {shown}  {now}{plain(what)}"
+
+
+def event_lines(events: list[JournalEvent], todo: Mapping[int, str]) -> list[str]:
+    """The view's lines, newest first; the newest line of each diff in ``todo`` (the
+    to-do: diff ID to its reason) says what it needs now."""
+    marked: set[int] = set()
+    lines = []
+    for event in events:
+        reason = None
+        diffid = event.diffid
+        if diffid is not None and diffid in todo and diffid not in marked:
+            marked.add(diffid)
+            reason = todo[diffid]
+        lines.append(event_line(event, reason))
+    return lines
 
 
 class EventsScreen(Screen[int | None]):
@@ -167,9 +186,13 @@ class EventsScreen(Screen[int | None]):
         Binding("slash", "filter", "Filter", id="events-filter"),
     ]
 
-    def __init__(self, load: Callable[[int], list[JournalEvent]]) -> None:
+    def __init__(
+        self, load: Callable[[int], list[JournalEvent]], todo: Mapping[int, str] | None = None
+    ) -> None:
         super().__init__()
         self._load_events = load
+        self._todo = dict(todo or {})
+        """What each diff of the to-do needs now (see :func:`tui.polling.todo.todo_reason`)."""
         self._events: list[JournalEvent] = []
         self._lines: list[str] = []
         self._lowered: list[str] = []
@@ -178,7 +201,10 @@ class EventsScreen(Screen[int | None]):
         """The journal holds older events than were read."""
 
     def compose(self) -> ComposeResult:
-        yield Static("Events, newest first", id="events-title", markup=False)
+        title = "Events, newest first"
+        if self._todo:
+            title += f" · ⚑ {len(self._todo)} need you (“⚑ … now” on their newest line)"
+        yield Static(title, id="events-title", markup=False)
         yield Input(
             placeholder="filter: diff, label, state, outcome · esc clears", id="events-filter"
         )
@@ -200,7 +226,7 @@ class EventsScreen(Screen[int | None]):
         def load() -> tuple[list[JournalEvent], list[str]]:
             # Off the event loop: reading and formatting thousands of lines takes a while.
             loaded = self._load_events(MAX_LOADED)
-            return loaded, [event_line(event) for event in loaded]
+            return loaded, event_lines(loaded, self._todo)
 
         try:
             self._events, self._lines = await asyncio.to_thread(load)

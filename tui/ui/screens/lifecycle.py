@@ -78,18 +78,31 @@ class Lifecycle:
 
     # -- retry ------------------------------------------------------------------------
 
-    def retry(self, ids: list[int]) -> None:
-        """Show what a retry of ``ids`` would send and skip; send it if confirmed."""
-        if not ids:
+    def _chosen(self, ids: list[int] | None) -> tuple[list[int], list[int], bool]:
+        """The diffs an action takes (``ids``, else the list's targets: the selected
+        diffs it shows, or the focused one), the selected diffs the filter hides (left
+        out, and listed apart), and whether they came from the selection."""
+        if ids is not None:
+            return ids, [], False
+        return self._list.targets(), self._list.hidden_selection(), bool(self._list.selected)
+
+    def retry(self, ids: list[int] | None = None) -> None:
+        """Show what a retry of ``ids`` (None: the list's targets) would send and skip;
+        send it if confirmed."""
+        ids, hidden, from_selection = self._chosen(ids)
+        if not ids and not hidden:
             self._notify("Nothing to retry: the list is empty.", "warning")
             return
         plan = self._tracker.plan(RETRY, ids)
         send = list(plan.send)
-        text = plan_text(plan, self._tracker.views)
+        text = plan_text(plan, self._tracker.views, hidden)
         title = f"Retry {count_noun(len(send), 'diff')}?" if send else "Nothing can be retried"
 
         def confirmed(ok: bool | None) -> None:
             if ok and send:
+                if from_selection:
+                    # Confirmed: the selection is spent (k9s and lazygit do the same).
+                    self._list.select_none()
                 self._screen.app.run_worker(self._send_retries(send), group="retry")
 
         # Imported when first shown: the first paint does not wait for it.
@@ -154,9 +167,8 @@ class Lifecycle:
         """The plan of ``action`` on ``ids`` (or the targets) in its dialog; sent once
         confirmed. Diffs whose same decision was sent with an unknown outcome are
         skipped, and the dialog offers to send them again anyway (``again``)."""
-        if ids is None:
-            ids = self._list.targets()
-        if not ids:
+        ids, hidden, from_selection = self._chosen(ids)
+        if not ids and not hidden:
             self._notify(f"Nothing to {action.name}: the list is empty.", "warning")
             return
         plan = self._tracker.plan(action, ids, again=again)
@@ -173,13 +185,15 @@ class Lifecycle:
 
         def chosen(choice: _C | None) -> None:
             if choice is not None and chosen_ids:
+                if from_selection:
+                    self._list.select_none()
                 self._send(action, lambda: send(chosen_ids, choice, again), chosen_ids)
 
         title = _title(action, len(chosen_ids), what)
         if again and chosen_ids:
             harm = _harm(action)
             title += f" Sent again anyway: this may make {harm}."
-        text = plan_text(plan, self._tracker.views)
+        text = plan_text(plan, self._tracker.views, hidden)
         self._screen.app.push_screen(dialog(title, text, bool(chosen_ids), offer), chosen)
 
     def _send(self, action: Action, call: Callable[[], Sent], ids: list[int]) -> None:

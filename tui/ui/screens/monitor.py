@@ -20,13 +20,21 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input
 
+from tui.api.error_words import poll_error_parts
 from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import count_noun
 from tui.polling.job_order import SORT_LABELS, sort_arrow
+from tui.polling.todo import todo_reason
 from tui.polling.tracker import FollowedJob, JobView
 from tui.store.journal import JournalEvent, OutageWatch
-from tui.ui.screens.actions import ACTIONS, WRITE_ACTIONS, bindings, palette_commands
+from tui.ui.screens.actions import (
+    ACTIONS,
+    FOOTER_ORDER,
+    WRITE_ACTIONS,
+    bindings,
+    palette_commands,
+)
 from tui.ui.screens.lifecycle import Lifecycle, followed_notice
 from tui.ui.screens.monitor_parts import MonitorParts
 from tui.ui.screens.watchlist_edits import WatchlistEdits
@@ -85,7 +93,7 @@ class MonitorScreen(Screen[None]):
         # Before the filter box: docked on the same edge, the later one is drawn on top.
         yield Notices(id="notices")
         yield FilterBox(id="filter")
-        yield ReadyFooter()
+        yield ReadyFooter(order=FOOTER_ORDER)
 
     @property
     def job_list(self) -> JobList:
@@ -167,7 +175,13 @@ class MonitorScreen(Screen[None]):
     def show_poll_state(self) -> None:
         """The header's live / paused / offline words, as the tracker has them now."""
         tracker = self.tracker
-        self.header.show_poll_state(tracker.poll_state, tracker.last_answer_at, self.clock.now())
+        refused = tracker.keys_refused
+        self.header.show_poll_state(
+            tracker.poll_state,
+            tracker.last_answer_at,
+            self.clock.now(),
+            refused.http_status if refused is not None else None,
+        )
 
     def _widgets_alive(self) -> bool:
         """False while the app shuts down (a timer may still fire after the list is gone)."""
@@ -196,10 +210,13 @@ class MonitorScreen(Screen[None]):
             log.exception("tick failed")
 
     def _note_outage(self) -> None:
+        refused = self.tracker.keys_refused
+        why = None if refused is None else poll_error_parts(refused, self.options.asid)[0]
         event = self._outages.observe(
             self.tracker.poll_state,
             now=self.clock.now(),
             last_answer_at=self.tracker.last_answer_at,
+            keys_reason=why,
         )
         if event is not None:
             self._journal.append(event)
@@ -249,13 +266,16 @@ class MonitorScreen(Screen[None]):
         self.lifecycle.new_diff()
 
     def action_retry(self) -> None:
-        self.lifecycle.retry(self.job_list.targets())
+        self.lifecycle.retry()
 
     def action_add(self) -> None:
         self.edits.add(self.lifecycle.new_diff if self.allows("new_diff") else None)
 
     def action_remove(self) -> None:
-        self.edits.remove(self.job_list.targets())
+        self.edits.remove(self.job_list.targets(), self.job_list.hidden_selection())
+
+    def action_undo(self) -> None:
+        self.edits.undo_remove()
 
     def action_edit_label(self) -> None:
         self.edits.edit_label(self.job_list.highlighted)
@@ -293,7 +313,12 @@ class MonitorScreen(Screen[None]):
         # Imported when first shown: the first paint does not wait for it.
         from tui.ui.screens.events import EventsScreen
 
-        self.app.push_screen(EventsScreen(load), self.show_diff)
+        todo = {
+            diffid: reason
+            for diffid, view in self.tracker.views.items()
+            if (reason := todo_reason(view)) is not None
+        }
+        self.app.push_screen(EventsScreen(load, todo), self.show_diff)
 
     def show_diff(self, diffid: int | None) -> None:
         """Put the list's cursor on ``diffid`` (clearing a filter that hides it)."""
@@ -388,7 +413,19 @@ class MonitorScreen(Screen[None]):
         self.notify(f"Copied {diffid}")
 
     def action_compact(self) -> None:
-        self.job_list.compact = not self.job_list.compact
+        compact = self.job_list.compact = not self.job_list.compact
+        save = self.options.save_compact
+        if save is None:
+            return
+        # Remembered like the theme: the view an operator with many diffs lives in.
+        try:
+            save(compact)
+        except Exception as exc:
+            self.notify(
+                f"Compact mode applied, but not saved: {plain(str(exc))}",
+                severity="warning",
+                markup=False,
+            )
 
     # -- command palette ------------------------------------------------------
 

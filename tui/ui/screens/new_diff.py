@@ -42,28 +42,21 @@ class Offer:
         """The offer from a diff's ``diff_info``; None when it names no image or machine."""
         if info is None:
             return None
-        imageid = _object_id(info.image, "imageid")
-        machineid = _object_id(info.machine, "machineid")
+        imageid, machineid = info.imageid, info.machineid
         if imageid is None or machineid is None:
             return None
         words = f"image {_name(info.image, imageid)} on machine {_name(info.machine, machineid)}"
         return cls(diffid, imageid, machineid, words)
 
 
-def _object_id(obj: dict[str, object], key: str) -> int | None:
-    value = obj.get(key, obj.get("id"))
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value > 0:
-        return value
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        return int(value) or None
-    return None
-
-
 def _name(obj: dict[str, object], number: int) -> str:
     name = obj.get("name")
     return f"{plain(name, limit=40)} ({number})" if isinstance(name, str) and name else str(number)
+
+
+def _unfocusable(button: Button) -> Button:
+    button.can_focus = False
+    return button
 
 
 class NewDiffScreen(Dialog[NewDiffRequest | None]):
@@ -100,20 +93,41 @@ class NewDiffScreen(Dialog[NewDiffRequest | None]):
                 )
             elif self._note:
                 yield Static(Text(self._note), classes="hint")
+            label = (
+                Label("Label (optional)"),
+                Input(placeholder="e.g. eu-west build 1.4.3", id="label", max_length=200),
+            )
+            if offer is not None:
+                # The IDs are filled in: what is left to type comes first, where the
+                # typing goes (and Tab's order follows the screen's).
+                yield from label
             yield Label("Image ID")
             yield Input(str(offer.imageid) if offer else "", id="imageid", restrict=r"[0-9]*")
             yield Label("Machine ID")
             yield Input(str(offer.machineid) if offer else "", id="machineid", restrict=r"[0-9]*")
-            yield Label("Label (optional)")
-            yield Input(placeholder="e.g. eu-west build 1.4.3", id="label", max_length=200)
+            if offer is None:
+                yield from label
+            yield Static("", id="typing", classes="hint")
             yield Static("", id="problem")
             with Horizontal():
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button("Create (ctrl+s)", id="create", variant="primary")
+                # Not in Tab's round: Tab stays among the fields, so typing never lands
+                # on a button (where it was lost); ctrl+s and esc are their keys.
+                yield _unfocusable(Button("Cancel (esc)", id="cancel"))
+                yield _unfocusable(Button("Create (ctrl+s)", id="create", variant="primary"))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#label" if self._offer else "#imageid", Input).focus()
+
+    def on_descendant_focus(self) -> None:
+        # Never silent about where the typing goes.
+        focused = self.focused
+        names = {"imageid": "Image ID", "machineid": "Machine ID", "label": "Label"}
+        name = names.get(focused.id or "") if focused is not None else None
+        if name is not None:
+            self.query_one("#typing", Static).update(
+                f"Typing goes to {name} · Tab: next field · ctrl+s: Create · esc: Cancel"
+            )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "create":

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
 
+from tui.domain.jobs import JobState
 from tui.domain.text import plain
-from tui.polling.plan import Plan
+from tui.polling.plan import RETRY, Plan
 from tui.polling.tracker import JobView
 
 
-def plan_text(plan: Plan, views: Mapping[int, JobView]) -> Text:
-    """What will be sent (each diff with its state), then what is skipped and why."""
+def plan_text(plan: Plan, views: Mapping[int, JobView], hidden: Sequence[int] = ()) -> Text:
+    """What will be sent (each diff with its state), then what is skipped and why, then
+    the selected diffs that the filter hides (``hidden``: left out, never sent)."""
     text = Text()
     if plan.send:
         text.append(f"Will {plan.action.name} (each sent once):\n", style="bold")
         for diffid in plan.send:
-            text.append(f"  {_name(views[diffid])}  {plain(views[diffid].state_name)}\n")
+            view = views[diffid]
+            rerun = (
+                "  (its analysis is re-run)"
+                if plan.action is RETRY and view.state is JobState.COMPLETED
+                else ""
+            )
+            text.append(f"  {_name(view)}  {plain(view.state_name)}{rerun}\n")
     if plan.skipped:
         text.append("Skipped:\n", style="bold")
         for skip in plan.skipped:
             text.append(f"  {_name(views[skip.diffid])}: {skip.reason}\n")
+    if hidden:
+        text.append(
+            f"Left out: {len(hidden)} selected hidden by the filter (esc clears it):\n",
+            style="bold",
+        )
+        text.append("  " + ", ".join(_name(views[d]) for d in hidden if d in views) + "\n")
     return text
 
 

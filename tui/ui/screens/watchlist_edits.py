@@ -41,6 +41,8 @@ class WatchlistEdits:
         self._parts = parts
         self._list = job_list
         self._header = header
+        self._removed: list[WatchEntry] = []
+        """What the last removal took (labels, decisions, last statuses): `u` brings it back."""
         self._checking = False
 
     def _notify(self, message: str) -> None:
@@ -111,11 +113,23 @@ class WatchlistEdits:
         watched = [diffid for diffid in already if diffid not in elsewhere]
         self._notify(_added_note(len(entries), elsewhere, watched))
 
-    def remove(self, ids: list[int]) -> None:
-        """Ask, then stop watching ``ids``."""
+    def remove(self, ids: list[int], hidden: list[int] | None = None) -> None:
+        """Ask, then stop watching ``ids``; ``hidden``: selected diffs the filter hides,
+        left out (the dialog says so)."""
         if not ids:
+            if hidden:
+                self._notify(
+                    f"Nothing removed: the {count_noun(len(hidden), 'selected diff')} "
+                    "hidden by the filter are left out (esc clears the filter)."
+                )
             return
         body = _removal_body([self._parts.tracker.views[diffid] for diffid in ids])
+        if hidden:
+            body.append(
+                f"\nLeft out: {count_noun(len(hidden), 'selected diff')} hidden by the filter "
+                f"({listed(hidden)}).",
+                style="bold",
+            )
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -135,13 +149,52 @@ class WatchlistEdits:
             return
         if parts.quitting():
             return
+        views = parts.tracker.views
+        self._removed = [views[diffid].entry for diffid in ids if diffid in views]
         parts.tracker.remove(ids)
         job_list = self._list
         job_list.selected -= set(ids)
         job_list.rebuild()
         self._header.selected = len(job_list.selected)
         self._header.set_counts(parts.tracker.summary())
-        self._notify(f"Removed {len(ids)} from the watchlist")
+        self._notify(f"Removed {len(ids)} from the watchlist · u: undo")
+
+    def undo_remove(self) -> None:
+        """Bring back what the last removal took, labels and decisions with it."""
+        removed, self._removed = self._removed, []
+        if not removed:
+            self._notify("Nothing to undo: no diff was removed.")
+            return
+        self._screen.run_worker(self._restore(removed), group="watchlist")
+
+    async def _restore(self, removed: list[WatchEntry]) -> None:
+        parts = self._parts
+        watchlist = parts.watchlist
+
+        def restore() -> None:
+            by_label: dict[str, list[int]] = {}
+            for entry in removed:
+                by_label.setdefault(entry.label, []).append(entry.diffid)
+            for label, ids in by_label.items():
+                watchlist.add(ids, label)
+            for entry in removed:
+                if entry.decided:
+                    watchlist.record_decision(
+                        entry.diffid, accepted=entry.accepted, rejected=entry.rejected
+                    )
+
+        try:
+            await parts.writes.run(restore)
+        except Exception as exc:
+            self._removed = removed  # still there to undo once the file can be written
+            self._not_saved("watchlist", exc)
+            return
+        if parts.quitting():
+            return
+        parts.tracker.add(removed)
+        self._list.rebuild(keep=removed[0].diffid)
+        self._header.set_counts(parts.tracker.summary())
+        self._notify(f"Brought back {len(removed)} (labels and decisions kept)")
 
     def edit_label(self, diffid: int | None) -> None:
         """The label dialog for ``diffid`` (None: nothing to do); saved once changed."""

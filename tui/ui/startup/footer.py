@@ -9,6 +9,10 @@ later.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -32,26 +36,77 @@ class ReadyFooter(Footer):
     for cell the same.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, order: Sequence[str] = ()) -> None:
         super().__init__(id=id)
         mark_footer_bindings_ready(self)
         self._composed = False
+        self._order = {action: rank for rank, action in enumerate(order)}
+        """The actions by use, most used first: a narrow footer drops the last first
+        (and any action not named before them). Empty: every key is shown."""
+        self._kept: frozenset[str] | None = None
+
+    def fit(self, keys: Iterable[tuple[str, str, str]]) -> frozenset[str]:
+        """Of ``keys`` (action, key as shown, description), the actions whose keys fit
+        the footer's width, the most used first (all when no order was given)."""
+        keys = list(keys)
+        if not self._order:
+            return frozenset(action for action, _, _ in keys)
+        last = len(self._order)
+        keys.sort(key=lambda entry: self._order.get(entry[0], last))
+        room = (self.size.width or self.app.size.width) - PALETTE_ROOM
+        kept: set[str] = set()
+        for action, key, description in keys:
+            room -= cell_len(key) + cell_len(description) + KEY_PADDING
+            if room < 0:
+                break
+            kept.add(action)
+        return frozenset(kept)
+
+    def on_resize(self) -> None:
+        if self._kept is not None and self._order:
+            keys = [(b.action, self.app.get_key_display(b), b.description) for b in _shown(self)]
+            if self.fit(keys) != self._kept:
+                self.call_later(self.recompose)
 
     def compose(self) -> ComposeResult:
         line = None if self._composed else KeyLine.of(self)
         self._composed = True
         if line is not None:
             yield line
-        for widget in super().compose():
+        widgets = list(super().compose())
+        self._kept = kept = self.fit(
+            (widget.action, widget.key_display, widget.description)
+            for widget in widgets
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette")
+        )
+        for widget in widgets:
             palette = widget.has_class("-command-palette")
-            if line is not None and isinstance(widget, FooterKey) and not palette:
-                continue  # on the line
+            if isinstance(widget, FooterKey) and not palette:
+                if widget.action not in kept:
+                    continue  # too narrow for it
+                if line is not None:
+                    continue  # on the line
             yield widget
 
     def on_mount(self) -> None:
         super().on_mount()
         if self.query(KeyLine):
             self.call_after_refresh(self.recompose)
+
+
+PALETTE_ROOM: Final = 14
+"""The footer's cells kept for the command palette's key, at its right end."""
+KEY_PADDING: Final = 3
+"""Cells a footer key takes besides its key and description (padding around both)."""
+
+
+def _shown(footer: Footer) -> list[Binding]:
+    """The footer's bindings, one per action (the first), as it shows them."""
+    first: dict[str, Binding] = {}
+    for _node, binding, _enabled, _tooltip in footer.screen.active_bindings.values():
+        if binding.show:
+            first.setdefault(binding.action, binding)
+    return list(first.values())
 
 
 class KeyLine(FooterKey):
@@ -79,7 +134,17 @@ class KeyLine(FooterKey):
             # One key per action, the first, as the footer shows them.
             first.setdefault(binding.action, binding)
         display = footer.app.get_key_display
-        return cls([(display(binding), binding.description) for binding in first.values()])
+        keys = [
+            (binding.action, display(binding), binding.description) for binding in first.values()
+        ]
+        kept = footer.fit(keys) if isinstance(footer, ReadyFooter) else None
+        return cls(
+            [
+                (key, description)
+                for action, key, description in keys
+                if kept is None or action in kept
+            ]
+        )
 
     def render(self) -> Text:
         # FooterKey.render, once per key.

@@ -76,3 +76,29 @@ def _job_line(decision: ActionRecord, followed: FollowedJob, now: float) -> tupl
         parts.append("⚠ " + plain(followed.poll_failure.words))
         return " · ".join(parts), "unknown"
     return " · ".join(parts), "busy"
+
+
+def retry_line(view: JobView) -> str | None:
+    """The last retry's outcome while it still stands: refused or not done (the diff is
+    where the retry left it), or unknown (until a status read settles it); else None."""
+    if view.retry_outcome_unknown:
+        return unknown_outcome_line("retry")
+    last = view.retries[-1] if view.retries else None
+    state = view.state
+    if (
+        last is not None
+        and last.outcome in (ActionOutcome.REFUSED, ActionOutcome.NOT_DONE)
+        and (state is None or state.is_terminal)
+    ):
+        prefix = "↻ retry " if last.outcome is ActionOutcome.REFUSED else "↻ "
+        return prefix + plain(last.message)
+    return None
+
+
+def lock_held_line(view: JobView) -> str | None:
+    """``holds the lock on image 50101 (accepting or rejecting it frees it)``, while the
+    diff holds its image's lock; the image named when the app knows it."""
+    if not view.holds_lock:
+        return None
+    image = f"the lock on image {view.imageid}" if view.imageid is not None else "its image's lock"
+    return f"holds {image} (accepting or rejecting it frees it)"

@@ -263,7 +263,7 @@ class JobList(ScrollView, can_focus=True):
         self.rebuild(narrow=self.rows.set_filter(text))
 
     def set_attention(self, on: bool) -> None:
-        """Show only the diffs that need attention (failed or erroring), or all."""
+        """Show only the diffs that need the operator (the to-do), or all."""
         self.rebuild(narrow=self.rows.set_attention(on))
 
     def cycle_sort(self) -> SortKey:
@@ -338,13 +338,17 @@ class JobList(ScrollView, can_focus=True):
         self.post_message(self.SelectionChanged(self, len(self.selected)))
 
     def targets(self) -> list[int]:
-        """What an action applies to: the selection in list order, else the cursor's diff."""
+        """What an action applies to: the selected diffs the list shows, in list order,
+        else the cursor's diff. Never a selected diff the filter hides (see
+        :meth:`hidden_selection`): an action takes only what the operator sees."""
         if self.selected:
-            ordered = [diffid for diffid in self.order if diffid in self.selected]
-            hidden = sorted(self.selected - set(ordered))
-            return ordered + hidden
+            return [diffid for diffid in self.order if diffid in self.selected]
         highlighted = self.highlighted
         return [highlighted] if highlighted is not None else []
+
+    def hidden_selection(self) -> list[int]:
+        """The selected diffs that the filter hides (an action leaves them out)."""
+        return sorted(self.selected.difference(self.order))
 
     # -- actions --------------------------------------------------------------
 

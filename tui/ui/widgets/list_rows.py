@@ -41,7 +41,7 @@ class ListRows:
         self.descending = False
         """True when the sort is reversed (``S``)."""
         self.attention_only = False
-        """The quick filter: only diffs that need attention (failed or erroring)."""
+        """The quick filter: only the diffs that need the operator (the to-do)."""
         self.hold = False
         """True while the user has a selection: answers do not move rows (the sort
         waits until the selection is cleared, or the user sorts)."""

@@ -17,12 +17,17 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import JobState, StateGroup
 from tui.domain.text import plain
 from tui.domain.wording import age, ago_text, duration, eta_text
-from tui.polling.job_view import unknown_outcome_line
-from tui.ui.widgets.decision_line import Tone, decision_line, lock_line
+from tui.polling.todo import todo_reason
+from tui.ui.widgets.decision_line import (
+    Tone,
+    decision_line,
+    lock_held_line,
+    lock_line,
+    retry_line,
+)
 
 if TYPE_CHECKING:
     from tui.polling.tracker import JobView
@@ -272,6 +277,8 @@ LABEL_MIN: Final = 12
 TIME_WIDTH: Final = 15
 """``overdue 10h 05m``, ``ETA 2h 05m``, ``28 Nov 14:05`` and a space."""
 ERROR_MIN: Final = 14
+TODO_WIDTH: Final = 17
+"""``⚑ version failed`` and a space: a to-do's reason, ahead of the error column."""
 PERCENT_WIDTH: Final = 5
 """`` 100%`` after the bar."""
 
@@ -339,7 +346,13 @@ def render_panel(
     state = view.state
     family = StateGroup.of(state)
     fg = styles.fg[family]
-    word = state.label.upper() if state is not None else plain(view.state_name or "unknown")[:9]
+    if view.keys_refused:
+        # Not the last state seen, as if it still held: nothing can be read now.
+        word = "UNKNOWN"
+    elif state is not None:
+        word = state.label.upper()
+    else:
+        word = plain(view.state_name or "unknown")[:9]
     badge = _fit(f" {GLYPHS.get(state, '?')} {word}", STATE_WIDTH - 1)
     label = plain(view.label) if view.label else ""
     health = _health_note(view, now)
@@ -372,6 +385,12 @@ def render_panel(
     if columns.time:
         row.append((_fit(_time_cell(view, now), columns.time), styles.dim))
     error_room = columns.error
+    reason = todo_reason(view)
+    if reason is not None:
+        # What the operator has to do, in a word, before what went wrong: `f` lists it.
+        flag = _fit(f"⚑ {reason}", min(error_room, TODO_WIDTH))
+        row.append((flag, styles.mark))
+        error_room -= cell_len(flag)
     row.append((truncate(row_problem, error_room), problem_style))
     if columns.compact:
         return [row]
@@ -465,8 +484,9 @@ def _tone_style(tone: Tone, styles: PanelStyles) -> Style:
 def _problem(
     view: JobView, poll_error: str | None, styles: PanelStyles, now: float, lock_key: str
 ) -> tuple[str, Style]:
-    if view.retry_outcome_unknown:
-        return unknown_outcome_line("retry"), styles.poll_error
+    retry = retry_line(view)
+    if view.retry_outcome_unknown and retry is not None:
+        return retry, styles.poll_error
     if poll_error:
         return "⚠ " + plain(poll_error), styles.poll_error
     decision = decision_line(view, now)
@@ -476,18 +496,15 @@ def _problem(
     lock = lock_line(view, lock_key)
     if lock is not None:
         return lock, styles.error
-    last_retry = view.retries[-1] if view.retries else None
     state = view.state
-    if (
-        last_retry is not None
-        and last_retry.outcome in (ActionOutcome.REFUSED, ActionOutcome.NOT_DONE)
-        and (state is None or state.is_terminal)
-    ):
+    if retry is not None:
         # The diff is still where the refused retry left it: say why, above its old error.
-        prefix = "↻ retry " if last_retry.outcome is ActionOutcome.REFUSED else "↻ "
-        return prefix + plain(last_retry.message), styles.error
+        return retry, styles.error
     if view.error and state is JobState.FAILED:
         return "✗ " + plain(view.error), styles.error
+    held = lock_held_line(view)
+    if held is not None:
+        return held, styles.dim
     if view.retries:
         last = view.retries[-1]
         return f"↻ last retry: {last.outcome}", styles.dim

@@ -23,9 +23,16 @@ POLL_CLASSES = {
     "paused": "status-header--paused",
     "backing off": "status-header--trouble",
     "offline": "status-header--trouble",
+    "keys refused": "status-header--trouble",
 }
 """The component class of each poll state's words: colours from the theme."""
-POLL_GLYPHS = {"live": "●", "paused": "⏸", "backing off": "◌", "offline": "✕"}
+POLL_GLYPHS = {
+    "live": "●",
+    "paused": "⏸",
+    "backing off": "◌",
+    "offline": "✕",
+    "keys refused": "✕",
+}
 STATE_COUNTS = (
     ("▶", StateGroup.RUNNING),
     ("◑", StateGroup.WAITING),
@@ -78,6 +85,8 @@ class StatusHeader(Widget):
     filter_text: reactive[str] = reactive("")
     clock_text: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
+    refused_status: reactive[int | None] = reactive(None)
+    """The HTTP status of the keys' refusal (401, 403) while they are refused."""
 
     def __init__(
         self,
@@ -99,8 +108,12 @@ class StatusHeader(Widget):
         if fresh != self.counts:
             self.counts = fresh
 
-    def show_poll_state(self, state: str, last_answer_at: float | None, now: float) -> None:
-        """The tracker's poll state, and when the server last answered (wall times)."""
+    def show_poll_state(
+        self, state: str, last_answer_at: float | None, now: float, http_status: int | None = None
+    ) -> None:
+        """The tracker's poll state, and when the server last answered (wall times);
+        ``http_status``: the refusal's status while the keys are refused."""
+        self.refused_status = http_status
         self.poll_state = state
         # Coarse (ago_text): while offline the header repaints every ten seconds, not
         # every second.
@@ -114,6 +127,9 @@ class StatusHeader(Widget):
         """The poll state in words: ``live``, ``offline, last answer 40s ago``..."""
         if self.poll_state == "offline" and self.last_answer:
             return f"offline, {self.last_answer}"
+        if self.poll_state == "keys refused":
+            status = f" ({self.refused_status})" if self.refused_status else ""
+            return f"keys refused{status}: fix profile {self._profile}"
         return self.poll_state
 
     def render(self) -> Text:
@@ -147,8 +163,10 @@ class StatusHeader(Widget):
             line.append(f"[{self.selected} selected]  ", style="bold")
         shown, total = self.shown
         # First too: they say why the list is shorter than the counts.
+        todo = counts.get("todo", 0)
         if self.attention:
-            line.append("⚑ needs attention  ", style="bold")
+            # First, as the filter (f) shows just these: the count names the filter.
+            line.append(f"⚑ {todo} need you (f)  ", style="bold")
         if shown < total:
             line.append(f"{shown} of {total} shown  ", style="bold")
         gap = "  " if words else " "
@@ -159,6 +177,9 @@ class StatusHeader(Widget):
             # Until the first answer, so that the counts add up to the list.
             named = " not yet known" if words else ""
             line.append(f"? {counts[StateGroup.UNKNOWN]}{named}{gap}")
+        if todo and not self.attention:
+            named = " need you" if words else ""
+            line.append(f"⚑ {todo}{named}{gap}", style="bold")
         if counts.get("erroring"):
             partitioned = sum(counts.get(group, 0) for group in StateGroup)
             erroring = counts["erroring"]
