@@ -119,20 +119,6 @@ def unknown_outcome_line(action: str) -> str:
     return f"? {action} outcome unknown: check the Clanforge dashboard (a status read cannot tell)"
 
 
-def last_outcome_line(outcome: LastOutcome) -> str:
-    """A row's words for the last action's outcome as the status cache kept it (a plain
-    success is not kept): unknown (see :func:`unknown_outcome_line`), refused, not done.
-
-    >>> from tui.domain.watch_entry import LastOutcome
-    >>> last_outcome_line(LastOutcome("accept", ActionOutcome.REFUSED, "diff is locked"))
-    '✗ accept refused: diff is locked'
-    """
-    if outcome.outcome is ActionOutcome.UNKNOWN:
-        return unknown_outcome_line(outcome.action)
-    reason = f": {plain(outcome.reason, limit=120)}" if outcome.reason else ""
-    return f"✗ {outcome.action} {outcome.outcome}{reason}"
-
-
 def saved_unknown(sent: SentAction) -> ActionRecord:
     """An action an earlier run (or the command line) sent whose outcome is still
     unknown, as this run shows it."""
