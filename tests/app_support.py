@@ -34,9 +34,17 @@ from textual.theme import Theme
 
 from tests.textual_probes import drawn_strips
 from tui.api.client import ClanforgeClient
+from tui.domain.actions import ActionOutcome
 from tui.domain.clock import Clock, SystemClock
 from tui.domain.poll_settings import PollSettings
-from tui.domain.watch_entry import Accepted, LastOutcome, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import (
+    Accepted,
+    LastOutcome,
+    LastStatus,
+    Rejected,
+    SentAction,
+    WatchEntry,
+)
 from tui.store.journal import Journal
 from tui.store.watchlist.account import WatchlistChange
 from tui.ui import themes
@@ -70,6 +78,8 @@ class MemoryWatchlist:
         self.entries: dict[int, WatchEntry] = {entry.diffid: entry for entry in entries}
         self.calls: list[tuple[str, object]] = []
         self.saves: list[dict[int, LastStatus]] = []
+        self.sent: dict[int, tuple[SentAction, ...]] = {}
+        """Actions noted as sent whose outcome is not known yet, by diff."""
         self.fail_with: Exception | None = None
         """Raise this from add, remove and relabel (a watchlist that cannot be written)."""
 
@@ -121,6 +131,9 @@ class MemoryWatchlist:
         entry = self.entries.get(diffid)
         if entry is not None:
             self.entries[diffid] = replace(entry, outcome=outcome)
+        if outcome is None or outcome.outcome is not ActionOutcome.UNKNOWN:
+            kept = tuple(s for s in self.sent.get(diffid, ()) if s.action != action)
+            self.sent[diffid] = kept
 
     def record_decision(
         self, diffid: int, *, accepted: Accepted | None = None, rejected: Rejected | None = None
@@ -131,6 +144,18 @@ class MemoryWatchlist:
         self.entries[diffid] = entry
         self.calls.append(("record_decision", entry))
         return entry
+
+    def note_sent(self, diffid: int, sent: SentAction) -> bool:
+        self.calls.append(("note_sent", (diffid, sent)))
+        self._check()
+        if diffid not in self.entries:
+            return False
+        others = tuple(s for s in self.sent.get(diffid, ()) if s.action != sent.action)
+        self.sent[diffid] = (*others, sent)
+        return True
+
+    def pending(self, diffid: int) -> tuple[SentAction, ...]:
+        return self.sent.get(diffid, ())
 
     def listen(
         self, *, on_lock_wait: Callable[[Path], None], on_notice: Callable[[str], None]

@@ -181,7 +181,7 @@ async def test_an_accept_whose_answer_is_lost_is_unknown_and_never_sent_again(
         await asyncio.sleep(0.3)
         assert simulator.count("accept") == 1
         skip = tracker.plan(ACCEPT, [1]).skipped[0].reason
-        assert skip.startswith("already accepted (outcome unknown")
+        assert skip.startswith("accept outcome unknown: sending it again may make a second image")
         assert await tracker.accept([1], AcceptOptions(restart=False)) == {}
         assert simulator.count("accept") == 1
 

@@ -6,8 +6,9 @@ subclass whose ``message`` is a sentence safe to show (no secret, no raw escapes
 
 Retry, create, accept (image version create) and reject change state on the server:
 they are sent once and never repeated here. When such a request may have reached the
-server but no answer came back, :class:`ActionOutcomeUnknown` says so; a status call
-settles it.
+server but no answer came back, :class:`ActionOutcomeUnknown` says so, and how it
+settles (a status call for a retry; not for an accept or reject: see
+:func:`tui.domain.actions.how_unknown_settles`).
 
 Plain http is allowed only because it stays on this machine (an SSH tunnel): only
 to a loopback address, with ``localhost`` names sent to 127.0.0.1 rather than
@@ -42,6 +43,7 @@ from tui.api.errors import (
     ServerError,
 )
 from tui.api.urls import DEFAULT_PORTS, PINNED_LOOPBACK, ApiUrl, check_api_url
+from tui.domain.actions import how_unknown_settles
 from tui.domain.ids import MAX_DIFF_ID
 from tui.domain.jobs import (
     DiffJob,
@@ -372,14 +374,14 @@ class ClanforgeClient:
             raise NetworkError(f"cannot connect to the API server ({_reason(exc)})") from None
         except httpx.TimeoutException:
             if self._may_have_changed_state(path):
-                raise self._unknown("timed out waiting for the answer") from None
+                raise self._unknown("timed out waiting for the answer", path) from None
             raise ApiTimeout(
                 "the API server did not answer in time"
                 + (" (the answer stopped half-way)" if sent else "")
             ) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             if self._may_have_changed_state(path):
-                raise self._unknown("the connection dropped before the answer") from None
+                raise self._unknown("the connection dropped before the answer", path) from None
             if isinstance(exc, httpx.RemoteProtocolError) and not sent:
                 raise ServerDisconnected(
                     "the server disconnected without sending a response"
@@ -391,10 +393,10 @@ class ClanforgeClient:
         return not path.endswith("/status")
 
     @staticmethod
-    def _unknown(what: str) -> ActionOutcomeUnknown:
+    def _unknown(what: str, path: str) -> ActionOutcomeUnknown:
         return ActionOutcomeUnknown(
             f"{what}; the request may have reached the server, so its outcome is unknown "
-            "(it was not repeated; a status check will settle it)"
+            f"(it was not repeated; {how_unknown_settles(_action_of(path))})"
         )
 
     def _too_big(self, status: int) -> InvalidResponseError:
@@ -500,6 +502,13 @@ def check_game_build(text: str) -> str:
     if not value or not value.isprintable() or len(value) > 200:
         raise ValueError("the game build must be one line of printable text, at most 200 long")
     return value
+
+
+def _action_of(path: str) -> str:
+    """The action a state-changing request's path sends."""
+    if path.endswith("/imageversion/create"):
+        return "accept"
+    return path.rsplit("/", 1)[-1]
 
 
 def _check_id(value: int, what: str = "diff ID") -> int:

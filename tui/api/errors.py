@@ -188,7 +188,8 @@ class ActionOutcomeUnknown(ApiError):
     """A state-changing request (retry, create, accept, reject) may have reached the
     server, but no answer came back.
 
-    It is never re-sent: a status read (of the diff, or of what it started) settles it.
+    It is never re-sent. A status read settles a retry; an accept or a reject it cannot
+    (see :func:`tui.domain.actions.how_unknown_settles`).
     """
 
     kind = "outcome-unknown"

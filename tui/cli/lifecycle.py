@@ -7,8 +7,11 @@ uninstall job). Both need their choice said: ``--restart`` and ``--reinstall`` h
 no default, and without them nothing is sent (exit 2).
 
 Each diff named is sent once, in order; a 429 or 503 (the server did nothing) is sent
-again after the wait, a timeout or lost answer never (its outcome is unknown: check
-with ``status``). The server's refusal is shown as it said it. Every action goes to
+again after the wait, a timeout or lost answer never: its outcome is unknown, and a
+status read cannot tell whether a diff was accepted or rejected (check the Clanforge
+dashboard). The watchlist file keeps an unknown accept or reject, and neither command
+nor the app sends one to that diff again unless told so (``--again``). The server's
+refusal is shown as it said it. Every action goes to
 the journal (sent, then its outcome), and the watchlist records it: ``accept`` links
 the image version to its diff's entry, ``reject`` notes it, ``create`` adds the diff.
 
@@ -65,7 +68,7 @@ from tui.cli.sending import (
     send_action,
 )
 from tui.cli.targets import load_connection, parse_ids
-from tui.domain.actions import ActionOutcome
+from tui.domain.actions import ActionOutcome, how_unknown_settles
 from tui.domain.ids import InvalidDiffId, parse_diff_id
 from tui.domain.jobs import UninstallJob, VersionJob
 from tui.domain.watch_entry import Accepted, LastStatus, Rejected
@@ -90,12 +93,14 @@ REINSTALL_CHOICE: Final = (
 )
 
 
-def report_failure(diffid: int, error: ApiError, as_json: bool, out: TextIO) -> None:
-    """The refusal as the server said it; an outcome that may be done says how to check."""
+def report_failure(action: str, diffid: int, error: ApiError, as_json: bool, out: TextIO) -> None:
+    """The refusal as the server said it; an outcome that may be done says how to
+    check (a status read cannot tell whether a diff was accepted or rejected)."""
     if error.may_have_acted and not as_json:
         print_error(
-            f"diff {diffid}: {error.message}; it may have been done: check with "
-            f"imagediff-tui status {diffid}"
+            f"diff {diffid}: {error.message}; it may have been done: "
+            f"{how_unknown_settles(action)}. The watchlist keeps it as unknown: {action} "
+            f"again only with --again"
         )
         return
     report_error(diffid, error, as_json, out)
@@ -148,7 +153,7 @@ async def send_each(
     async with make_client(conn) as client:
 
         def failed(diffid: int, error: ApiError) -> None:
-            report_failure(diffid, error, args.json, out)
+            report_failure(action, diffid, error, args.json, out)
 
         def interrupted(diffid: int, error: ApiError) -> None:
             # A --timeout is said once for all, by the line that ends the command.
@@ -157,7 +162,9 @@ async def send_each(
 
         def send(diffid: int) -> Awaitable[_T]:
             call_it = functools.partial(call, client, diffid)
-            return send_action(pacer, records, diffid, action, call_it, what, interrupted, limit)
+            return send_action(
+                pacer, records, diffid, action, call_it, what, interrupted, limit, again=args.again
+            )
 
         return await each_once(
             ids,
@@ -335,6 +342,18 @@ def run_create(args: argparse.Namespace) -> int:
 # --- registration -------------------------------------------------------------------
 
 
+def _add_again_flag(parser: argparse.ArgumentParser, harm: str) -> None:
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help=(
+            "send even to a diff whose earlier accept or reject (by the app or this "
+            f"command) has an unknown outcome; it may make {harm}: check the Clanforge "
+            "dashboard first"
+        ),
+    )
+
+
 def register(subparsers: Subcommands) -> None:
     """Add ``accept``, ``reject`` and ``create``; each sets ``handler``."""
     parent = connection_options()
@@ -373,6 +392,7 @@ def register(subparsers: Subcommands) -> None:
         action="store_true",
         help="create it even while servers of the image are allocated",
     )
+    _add_again_flag(accept, "a second image version")
     add_json_flag(accept)
     add_timeout_option(accept, SENT_TIMEOUT)
 
@@ -391,6 +411,7 @@ def register(subparsers: Subcommands) -> None:
     reject.add_argument(
         "--reinstall", choices=("0", "1"), default=None, help="required: " + REINSTALL_CHOICE
     )
+    _add_again_flag(reject, "a second reject")
     add_json_flag(reject)
     add_timeout_option(reject, SENT_TIMEOUT)
 

@@ -18,15 +18,17 @@ from tui.domain.actions import ActionOutcome
 from tui.domain.jobs import DiffJob, JobKind, UninstallJob, VersionJob
 from tui.domain.poll_settings import PollSettings
 from tui.domain.text import plain
-from tui.domain.watch_entry import Accepted, LastStatus, Rejected
+from tui.domain.watch_entry import Accepted, LastStatus, Rejected, SentAction
 from tui.polling.followed_jobs import PAST, FollowedJobs
 from tui.polling.job_view import (
     AcceptOptions,
     ActionClient,
+    ActionNotes,
     ActionRecord,
     FollowedJob,
     JobView,
     outcome_message,
+    saved_unknown,
 )
 from tui.polling.plan import (
     ACCEPT,
@@ -47,19 +49,17 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-def _candidate(view: JobView, action: Action) -> Candidate:
+def _candidate(view: JobView, action: Action, again: bool) -> Candidate:
     decision = view.decision
     decided = decision_words(view.entry)
-    if (
-        not decided
-        and decision is not None
-        and decision.outcome in (ActionOutcome.ACCEPTED, ActionOutcome.UNKNOWN)
-    ):
-        # Sent this session and not (or not yet) in the entry: an unknown outcome too,
-        # since it may have happened and is never sent again automatically.
-        decided = PAST[decision.action]
-        if decision.outcome is ActionOutcome.UNKNOWN:
-            decided += " (outcome unknown: check it before sending again)"
+    unknown = ""
+    if not decided and decision is not None:
+        # Sent (this session, or saved by an earlier one) and not in the entry yet.
+        if decision.outcome is ActionOutcome.ACCEPTED:
+            decided = PAST[decision.action]
+        elif decision.outcome is ActionOutcome.UNKNOWN and not again:
+            # It may have happened: never sent again unless the user says so.
+            unknown = decision.action
     busy = view.decision_in_flight if action.once else view.retry_in_flight
     failure = view.poll_failure
     return Candidate(
@@ -71,6 +71,7 @@ def _candidate(view: JobView, action: Action) -> Candidate:
         saved_only=view.stale,
         busy=busy,
         decided=decided,
+        unknown=unknown,
     )
 
 
@@ -91,8 +92,10 @@ class ActionSender:
         followed: FollowedJobs,
         settings: PollSettings,
         apply_job: Callable[[JobView, DiffJob], None],
+        notes: ActionNotes | None = None,
     ) -> None:
         self._client = client
+        self._notes = notes
         self._board = board
         self._scheduler = board.scheduler
         self._clock = board.clock
@@ -133,10 +136,12 @@ class ActionSender:
         )
         return records
 
-    def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
-        """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
+    def plan(self, action: Action, diffids: Iterable[int], *, again: bool = False) -> Plan:
+        """What ``action`` on the watched diffs among ``diffids`` would send and skip;
+        ``again``: an accept or reject whose outcome is unknown is sent again too (the
+        user chose "send again anyway")."""
         views = (self._board.views[diffid] for diffid in diffids if diffid in self._board.views)
-        return make_plan(action, (_candidate(view, action) for view in views))
+        return make_plan(action, (_candidate(view, action, again) for view in views))
 
     async def wait_for_slot(self) -> None:
         """Wait until the requests-per-second cap allows one more request, and take it."""
@@ -181,14 +186,21 @@ class ActionSender:
         send: Callable[[], Awaitable[_T]],
         answered: Callable[[_T], None],
         unknown: Callable[[str], None],
+        check_elsewhere: bool = False,
     ) -> None:
         """Send one state-changing request, once, under the cap; sort its outcome into
-        ``record`` (an answer, a refusal, or unknown: never sent again) and journal it."""
+        ``record`` (an answer, a refusal, or unknown: never sent again) and journal it.
+        ``check_elsewhere``: not sent when the watchlist file holds an accept or reject
+        of the diff with an unknown outcome from another writer (the command line)."""
         diffid = view.diffid
+        noted = True
         try:
             async with limit:
                 await self.wait_for_slot()
                 record.at = self._clock.now()
+                noted = await self._noted(view, record, check_elsewhere)
+                if not noted:
+                    return
                 self._board.journal_action(view, record)
                 try:
                     answer = await self._send_waiting_out(view, record, send)
@@ -208,7 +220,32 @@ class ActionSender:
                     answered(answer)
         finally:
             if record.outcome is not ActionOutcome.SENT:
-                self._board.journal_action(view, record)
+                self._board.journal_action(view, record, keep=noted)
+
+    async def _noted(self, view: JobView, record: ActionRecord, check_elsewhere: bool) -> bool:
+        """Note in the watchlist file that ``record``'s action is about to be sent (so
+        that an unknown outcome outlives this run); False, with the record saying why,
+        when it could not be noted or (``check_elsewhere``) another writer's accept or
+        reject of the diff is unknown: then it is not sent."""
+        if self._notes is None:
+            return True
+        sent = SentAction(record.action, record.at, record.options)
+        try:
+            earlier = await self._notes.sent(view.diffid, sent, check_elsewhere)
+            if earlier:
+                # Shown as the unknown it is; the toast says this one was not sent.
+                view.decision = saved_unknown(earlier[0])
+                record.outcome = ActionOutcome.NOT_DONE
+                record.reason = f"not sent: {view.decision.message}"
+                record.message = record.reason
+                return False
+        except Exception as exc:
+            logger.exception("noting the %s of diff %d failed", record.action, view.diffid)
+            record.outcome = ActionOutcome.NOT_DONE
+            record.reason = f"the watchlist could not note it: {plain(str(exc))}"
+            record.message = f"{record.action} not sent: {record.reason}"
+            return False
+        return True
 
     async def _send_waiting_out(
         self, view: JobView, record: ActionRecord, send: Callable[[], Awaitable[_T]]
@@ -235,7 +272,7 @@ class ActionSender:
 
     # ------------------------------------------------------------------ accept, reject
     async def accept(
-        self, diffids: Iterable[int], options: AcceptOptions
+        self, diffids: Iterable[int], options: AcceptOptions, *, again: bool = False
     ) -> dict[int, ActionRecord]:
         """Accept (create an image version from) the diffs that :data:`~tui.polling.plan.ACCEPT`'s
         plan sends, decided again now; each sent exactly once, never repeated. Each
@@ -264,9 +301,11 @@ class ActionSender:
             self._followed.record_decision(view, dataclasses.replace(view.entry, accepted=accepted))
             self._followed.follow(view, followed, just_started=True)
 
-        return await self._decide(ACCEPT, diffids, options.words(), send, answered)
+        return await self._decide(ACCEPT, diffids, options.words(), send, answered, again)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
+    async def reject(
+        self, diffids: Iterable[int], reinstall: bool, *, again: bool = False
+    ) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, decided again now;
         each sent exactly once, never repeated. With ``reinstall`` the answer is an
         uninstall job, shown on the diff's panel as the answer described it."""
@@ -292,7 +331,8 @@ class ActionSender:
                 record.reason += f"; {followed.title} {job.display_state}"
                 self._followed.follow(view, followed)
 
-        return await self._decide(REJECT, diffids, f"reinstall={int(reinstall)}", send, answered)
+        what = f"reinstall={int(reinstall)}"
+        return await self._decide(REJECT, diffids, what, send, answered, again)
 
     async def _decide(
         self,
@@ -301,8 +341,10 @@ class ActionSender:
         options: str,
         send: Callable[[JobView], Awaitable[_T]],
         answered: Callable[[JobView, ActionRecord, _T], None],
+        again: bool,
     ) -> dict[int, ActionRecord]:
-        chosen = [self._board.views[diffid] for diffid in self.plan(action, diffids).send]
+        plan = self.plan(action, diffids, again=again)
+        chosen = [self._board.views[diffid] for diffid in plan.send]
         records: dict[int, ActionRecord] = {}
         for view in chosen:
             record = ActionRecord(
@@ -332,6 +374,7 @@ class ActionSender:
                     lambda: send(view),
                     lambda answer: answered(view, record, answer),
                     unknown,
+                    check_elsewhere=not again,
                 )
             finally:
                 view.decision_in_flight = False

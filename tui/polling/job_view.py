@@ -10,16 +10,16 @@ No I/O here: :class:`~tui.polling.tracker.Tracker` and its parts change these va
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol, TypeAlias, TypeVar
 
 from tui.api.error_words import describe_poll_error, next_try_text, poll_error_parts
 from tui.api.errors import ApiError
-from tui.domain.actions import ActionOutcome
+from tui.domain.actions import ActionOutcome, how_unknown_settles
 from tui.domain.jobs import DiffJob, JobKind, JobState, UninstallJob, VersionJob
 from tui.domain.text import plain
-from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, SentAction, WatchEntry
 from tui.store.journal import new_ref
 
 _T = TypeVar("_T")
@@ -64,6 +64,19 @@ class ActionClient(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ActionNotes:
+    """Where actions are noted before they are sent (the watchlist file: an unknown
+    outcome outlives the run; see :class:`SentAction`). Their outcomes are kept by the
+    tracker's ``save_outcome``, which clears the note unless the outcome is unknown."""
+
+    sent: Callable[[int, SentAction, bool], Awaitable[tuple[SentAction, ...]]]
+    """Note an action as about to go out; done (on disk) once awaited. With the flag
+    set, first look for an accept or reject of the diff with an unknown outcome that
+    another writer (the command line) noted: when there is one, it is returned and
+    nothing is noted (the action must not go out)."""
+
+
 class StatusClient(PollClient, ActionClient, Protocol):
     """What the tracker needs of :class:`tui.api.client.ClanforgeClient`: polling and actions."""
 
@@ -90,6 +103,34 @@ def locked_by(text: str | None) -> int | None:
         return None
     diffid = int(match.group(1))
     return diffid if 0 < diffid < 2**63 else None
+
+
+def unknown_outcome_line(action: str) -> str:
+    """A row's or detail's words for an action whose outcome is unknown, and how it
+    settles (the same words wherever an unknown outcome is shown).
+
+    >>> unknown_outcome_line("retry")
+    '? retry outcome unknown: checking status'
+    >>> unknown_outcome_line("accept")
+    '? accept outcome unknown: check the Clanforge dashboard (a status read cannot tell)'
+    """
+    if action == "retry":
+        return "? retry outcome unknown: checking status"
+    return f"? {action} outcome unknown: check the Clanforge dashboard (a status read cannot tell)"
+
+
+def saved_unknown(sent: SentAction) -> ActionRecord:
+    """An action an earlier run (or the command line) sent whose outcome is still
+    unknown, as this run shows it."""
+    return ActionRecord(
+        at=sent.at,
+        outcome=ActionOutcome.UNKNOWN,
+        message=f"{sent.action} outcome unknown (sent by an earlier run or the command line)",
+        by="saved",
+        reason=how_unknown_settles(sent.action),
+        action=sent.action,
+        options=sent.options,
+    )
 
 
 @dataclass(frozen=True, slots=True)

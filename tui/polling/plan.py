@@ -66,6 +66,24 @@ def decision_words(entry: WatchEntry | None) -> str:
     return ""
 
 
+def unknown_skip_reason(earlier: str, action: str) -> str:
+    """Why a plan skips ``action`` on a diff whose ``earlier`` accept or reject was sent
+    with an unknown outcome.
+
+    >>> unknown_skip_reason("reject", "accept").split(" (")[0]
+    'reject outcome unknown: the diff may be rejected already'
+    """
+    if earlier != action:
+        may = f"the diff may be {'accepted' if earlier == 'accept' else 'rejected'} already"
+    else:
+        harm = "a second image version" if action == "accept" else f"a second {action}"
+        may = f"sending it again may make {harm}"
+    return (
+        f"{earlier} outcome unknown: {may} (check the Clanforge dashboard: a status read "
+        "cannot tell)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """What is known of one diff when an action is planned."""
@@ -85,6 +103,9 @@ class Candidate:
     """The same action is already being sent for this diff."""
     decided: str = ""
     """What became of it, when it was accepted or rejected (see :func:`decision_words`)."""
+    unknown: str = ""
+    """The accept or reject sent with an unknown outcome ("" when none): it may have
+    happened, so it is not sent again unless the user chose to."""
 
     @classmethod
     def of_read(cls, diffid: int, read: DiffJob | ApiError, decided: str = "") -> Candidate:
@@ -104,6 +125,9 @@ class Skip:
     """The status that decided it, when one was read."""
     error: ApiError | None = None
     """The status read failed: the state is unknown."""
+    unknown: bool = False
+    """Skipped because the same decision was sent with an unknown outcome: the user may
+    choose to send it again anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +153,8 @@ def make_plan(action: Action, candidates: Iterable[Candidate]) -> Plan:
         if reason is None:
             send[diffid] = candidate.job
         else:
-            skipped[diffid] = Skip(diffid, reason, candidate.job, candidate.error)
+            unknown = bool(candidate.unknown) and not candidate.busy and not candidate.decided
+            skipped[diffid] = Skip(diffid, reason, candidate.job, candidate.error, unknown)
     read = {diffid: job for diffid, job in send.items() if job is not None}
     return Plan(action, tuple(send), tuple(skipped.values()), read)
 
@@ -140,6 +165,8 @@ def skip_reason(action: Action, candidate: Candidate) -> str | None:
         return f"a {action.name} is already being sent"
     if action.once and candidate.decided:
         return f"already {candidate.decided}: a diff is accepted or rejected once"
+    if action.once and candidate.unknown:
+        return unknown_skip_reason(candidate.unknown, action.name)
     if candidate.decided:
         # Retrying it would re-run the analysis of a diff that is already settled.
         return f"already {candidate.decided}: nothing to re-run"

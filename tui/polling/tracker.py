@@ -31,6 +31,7 @@ from tui.polling.action_sender import ActionSender
 from tui.polling.followed_jobs import FollowedJobs
 from tui.polling.job_view import (
     AcceptOptions,
+    ActionNotes,
     ActionRecord,
     FollowedJob,
     FollowKey,
@@ -40,6 +41,7 @@ from tui.polling.job_view import (
     StatusClient,
     locked_by,
     restored_record,
+    saved_unknown,
 )
 from tui.polling.plan import Action, Plan
 from tui.polling.scheduler import PollScheduler
@@ -109,6 +111,7 @@ class Tracker:
         on_followed_finished: Callable[[JobView, FollowedJob], None] | None = None,
         save_decision: Callable[[WatchEntry], None] | None = None,
         every: float | None = None,
+        notes: ActionNotes | None = None,
         save_outcome: Callable[[int, str, LastOutcome | None], None] | None = None,
     ) -> None:
         self._client = client
@@ -124,7 +127,9 @@ class Tracker:
         self._followed = FollowedJobs(
             self._board, self._cancel_poll, save_decision, on_followed_finished
         )
-        self._actions = ActionSender(client, self._board, self._followed, settings, self._apply_job)
+        self._actions = ActionSender(
+            client, self._board, self._followed, settings, self._apply_job, notes
+        )
         self._tasks: dict[PollKey, asyncio.Task[None]] = {}
         self._dirty: set[int] = set()
         self._last_save = clock.monotonic()
@@ -233,10 +238,26 @@ class Tracker:
                 _restore_outcome(view, entry.outcome)
             if entry.decided:
                 self._followed.restore_decision(view)
+            elif entry.sent:
+                self._restore_sent(view)
         if added:
             self._board.refresh_next_poll(added)
             self._board.notify(added)
             self._wake.set()
+
+    def _restore_sent(self, view: JobView) -> None:
+        """Show the actions an earlier run (or the command line) sent whose outcome is
+        still unknown: an accept or reject is not offered again without the user's say;
+        a retry is settled by the next status reads."""
+        for sent in view.entry.sent:
+            record = saved_unknown(sent)
+            if sent.action == "retry":
+                if not view.retry_outcome_unknown:  # not already shown from the cache
+                    view.retries.append(record)
+                    view.retry_outcome_unknown = True
+                self._scheduler.mark_retried(view.diffid)
+            elif sent.action in ("accept", "reject"):
+                view.decision = record
 
     def remove(self, diffids: Iterable[int]) -> None:
         """Stop watching these diffs; an answer still in flight for one is dropped."""
@@ -482,20 +503,24 @@ class Tracker:
         return await self._actions.retry(diffids)
 
     async def accept(
-        self, diffids: Iterable[int], options: AcceptOptions
+        self, diffids: Iterable[int], options: AcceptOptions, *, again: bool = False
     ) -> dict[int, ActionRecord]:
         """Accept the diffs that :data:`~tui.polling.plan.ACCEPT`'s plan sends, each once, and
-        follow the version jobs they start (see :meth:`ActionSender.accept`)."""
-        return await self._actions.accept(diffids, options)
+        follow the version jobs they start (see :meth:`ActionSender.accept`); ``again``:
+        also those whose earlier accept has an unknown outcome (the user chose so)."""
+        return await self._actions.accept(diffids, options, again=again)
 
-    async def reject(self, diffids: Iterable[int], reinstall: bool) -> dict[int, ActionRecord]:
+    async def reject(
+        self, diffids: Iterable[int], reinstall: bool, *, again: bool = False
+    ) -> dict[int, ActionRecord]:
         """Reject the diffs that :data:`~tui.polling.plan.REJECT`'s plan sends, each once (see
-        :meth:`ActionSender.reject`)."""
-        return await self._actions.reject(diffids, reinstall)
+        :meth:`ActionSender.reject`); ``again`` as for :meth:`accept`."""
+        return await self._actions.reject(diffids, reinstall, again=again)
 
-    def plan(self, action: Action, diffids: Iterable[int]) -> Plan:
-        """What ``action`` on the watched diffs among ``diffids`` would send and skip."""
-        return self._actions.plan(action, diffids)
+    def plan(self, action: Action, diffids: Iterable[int], *, again: bool = False) -> Plan:
+        """What ``action`` on the watched diffs among ``diffids`` would send and skip
+        (``again``: see :meth:`ActionSender.plan`)."""
+        return self._actions.plan(action, diffids, again=again)
 
     async def create(self, imageid: int, machineid: int) -> DiffJob:
         """Start a new diff, sent once (see :meth:`ActionSender.create`); errors propagate."""

@@ -128,10 +128,12 @@ class ViewBoard:
         except Exception:
             logger.exception("on_change callback failed")
 
-    def journal_action(self, view: JobView, record: ActionRecord) -> None:
+    def journal_action(self, view: JobView, record: ActionRecord, *, keep: bool = True) -> None:
         """Journal an action's sending or outcome, as ``record`` says it now; an outcome
-        is also kept with the diff (see :func:`~tui.polling.job_view.saved_outcome`)."""
-        if record.outcome is not ActionOutcome.SENT and self._on_outcome is not None:
+        is also kept with the diff (see :func:`~tui.polling.job_view.saved_outcome`)
+        unless not ``keep`` (an action not sent because another's outcome is unknown:
+        keeping its outcome would clear that one's note)."""
+        if keep and record.outcome is not ActionOutcome.SENT and self._on_outcome is not None:
             try:
                 self._on_outcome(view.diffid, record.action, saved_outcome(record))
             except Exception:

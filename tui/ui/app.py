@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui.domain.clock import Clock
 from tui.domain.text import plain
 from tui.domain.watch_entry import WatchEntry
+from tui.polling.job_view import ActionNotes
 from tui.polling.notifier import Notifier
 from tui.polling.tracker import FollowedJob, JobView, StatusClient, Tracker
 from tui.store.journal import Journal
@@ -229,6 +230,9 @@ class ImageDiffApp(ThemedApp):
             on_event=self.journal.append,
             on_followed_finished=self._followed_finished,
             save_decision=lambda entry: self.writes.save_decision(entry),
+            notes=ActionNotes(
+                lambda diffid, sent, check: self.writes.note_sent(diffid, sent, check)
+            ),
             save_outcome=lambda diffid, action, outcome: self.writes.save_outcome(
                 diffid, action, outcome
             ),

@@ -223,6 +223,11 @@ class AccountWatchlist:
             self._held[diffid] = dataclasses.replace(held, sent=(*others, sent))
         return kept
 
+    def pending(self, diffid: int) -> tuple[SentAction, ...]:
+        """The actions on ``diffid`` in the file now whose outcome is unknown (noted by
+        any writer: this instance, another, the command line)."""
+        return next((entry.sent for entry in self.entries() if entry.diffid == diffid), ())
+
     def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         """The outcome of ``action`` on a diff (None: it succeeded); see
         :meth:`WatchlistStore.note_outcome`."""

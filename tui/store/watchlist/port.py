@@ -6,7 +6,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from tui.domain.watch_entry import Accepted, LastOutcome, LastStatus, Rejected, WatchEntry
+from tui.domain.watch_entry import (
+    Accepted,
+    LastOutcome,
+    LastStatus,
+    Rejected,
+    SentAction,
+    WatchEntry,
+)
 from tui.store.watchlist.account import WatchlistChange
 
 
@@ -35,13 +42,21 @@ class WatchlistPort(Protocol):
         """Remember that a diff was accepted or rejected (and how)."""
         ...
 
+    def note_sent(self, diffid: int, sent: SentAction) -> bool:
+        """Keep an action about to be sent with its diff until its outcome is known."""
+        ...
+
+    def pending(self, diffid: int) -> tuple[SentAction, ...]:
+        """The actions on ``diffid`` in the file whose outcome is unknown (any writer's)."""
+        ...
+
     def save_status(self, statuses: dict[int, LastStatus]) -> None:
         """Remember the last known status of these diffs."""
         ...
 
     def note_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         """Remember what became of the last action on a diff (None: it succeeded), until
-        a newer one replaces it."""
+        a newer one replaces it; an outcome that is not unknown clears its sent mark."""
         ...
 
     def check_file(self) -> WatchlistChange:

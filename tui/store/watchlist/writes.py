@@ -13,14 +13,17 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from tui.domain.watch_entry import LastOutcome, LastStatus, WatchEntry
+from tui.domain.watch_entry import LastOutcome, LastStatus, SentAction, WatchEntry
 from tui.store.watchlist.port import WatchlistPort
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+ONCE_ACTIONS: Final = ("accept", "reject")
+"""A diff is accepted or rejected once: a repeat of these may do harm."""
 
 
 class FileThread:
@@ -105,6 +108,26 @@ class WatchlistWrites:
                 log.exception("saving the decision on #%d to the watchlist failed", entry.diffid)
 
         self._files.submit(write)
+
+    async def note_sent(
+        self, diffid: int, sent: SentAction, check: bool = False
+    ) -> tuple[SentAction, ...]:
+        """Note in the file that ``sent`` is about to go out; returns once it is written
+        (after the file work queued before it). An error is raised: then it is not sent.
+        With ``check``, an accept or reject of the diff with an unknown outcome already
+        in the file (another writer's) is returned instead, and nothing noted."""
+
+        def work() -> tuple[SentAction, ...]:
+            if check:
+                earlier = tuple(
+                    s for s in self._watchlist.pending(diffid) if s.action in ONCE_ACTIONS
+                )
+                if earlier:
+                    return earlier
+            self._watchlist.note_sent(diffid, sent)
+            return ()
+
+        return await self.run(work)
 
     def save_outcome(self, diffid: int, action: str, outcome: LastOutcome | None) -> None:
         """Queue a save of the last action's outcome on a diff (a failure is logged)."""

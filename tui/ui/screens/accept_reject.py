@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, RadioButton, RadioS
 
 from tui.polling.tracker import AcceptOptions
 from tui.ui.screens.dialog import Dialog
+from tui.ui.screens.plan_text import SendAgain
 from tui.ui.widgets.marked_toggles import MarkedCheckbox, MarkedRadioButton
 
 
@@ -70,6 +71,7 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
     _ChoiceDialog Checkbox { border: none; padding: 0; }
     _ChoiceDialog Input { width: 100%; }
     _ChoiceDialog #hint { color: $warning; height: auto; }
+    _ChoiceDialog #again-warning { color: $warning; height: auto; margin-top: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,12 +80,21 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
         # One footer entry for both ("0 1 Choose"): a 80-column footer keeps every key.
         Binding("0", "choose(False)", "Choose 0", id="dialog-choose-0", group=_CHOOSE),
         Binding("1", "choose(True)", "Choose 1", id="dialog-choose-1", group=_CHOOSE),
+        Binding("A", "send_again", "Send again anyway", id="dialog-send-again"),
     ]
 
     def __init__(
-        self, title: str, plan: Text, choice: BinaryChoice, *, confirm: str, can_send: bool
+        self,
+        title: str,
+        plan: Text,
+        choice: BinaryChoice,
+        *,
+        confirm: str,
+        can_send: bool,
+        send_again: SendAgain | None = None,
     ) -> None:
         super().__init__()
+        self._send_again = send_again
         self._title = title
         self._plan = plan
         self._choice = choice
@@ -105,7 +116,11 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
                     yield MarkedRadioButton(f"1: {self._choice.one}", id="choice-1")
                 yield from self.compose_options()
                 yield Static("", id="hint")
+            if self._send_again is not None:
+                yield Static(Text(self._send_again.warning), id="again-warning")
             with Horizontal():
+                if self._send_again is not None:
+                    yield Button("Send again anyway (A)", id="send-again", variant="warning")
                 if self._can_send:
                     yield Button("Cancel (n)", id="cancel", compact=True)
                     yield Button(
@@ -137,7 +152,15 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "choose"):
             return self._can_send
+        if action == "send_again":
+            return self._send_again is not None
         return True
+
+    def action_send_again(self) -> None:
+        """Close this dialog and open one that sends the unknown ones again too."""
+        if self._send_again is not None:
+            self.dismiss(None)
+            self._send_again.choose()
 
     def action_choose(self, value: bool) -> None:
         self.query_one(f"#choice-{int(value)}", RadioButton).value = True
@@ -152,6 +175,8 @@ class _ChoiceDialog(Dialog[_T | None], Generic[_T]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "confirm":
             self.action_confirm()
+        elif event.button.id == "send-again":
+            self.action_send_again()
         else:
             self.dismiss(None)
 
@@ -189,8 +214,12 @@ class AcceptScreen(_ChoiceDialog[AcceptOptions]):
         Binding("b", "game_build", "Build", id="accept-game-build"),
     ]
 
-    def __init__(self, title: str, plan: Text, *, can_send: bool) -> None:
-        super().__init__(title, plan, RESTART_CHOICE, confirm="Accept", can_send=can_send)
+    def __init__(
+        self, title: str, plan: Text, *, can_send: bool, send_again: SendAgain | None = None
+    ) -> None:
+        super().__init__(
+            title, plan, RESTART_CHOICE, confirm="Accept", can_send=can_send, send_again=send_again
+        )
 
     def compose_options(self) -> ComposeResult:
         yield Static("Options (each off unless chosen)", classes="heading")
@@ -234,8 +263,17 @@ class RejectScreen(_ChoiceDialog[RejectChoice]):
         >>> screen = RejectScreen("Reject 1 diff?", Text("#4101 Completed"), can_send=True)
     """
 
-    def __init__(self, title: str, plan: Text, *, can_send: bool) -> None:
-        super().__init__(title, plan, REINSTALL_CHOICE, confirm="Reject", can_send=can_send)
+    def __init__(
+        self, title: str, plan: Text, *, can_send: bool, send_again: SendAgain | None = None
+    ) -> None:
+        super().__init__(
+            title,
+            plan,
+            REINSTALL_CHOICE,
+            confirm="Reject",
+            can_send=can_send,
+            send_again=send_again,
+        )
 
     def result(self, chosen: bool) -> RejectChoice:
         return RejectChoice(reinstall=chosen)

@@ -31,7 +31,7 @@ from tui.polling.tracker import (
     Tracker,
     locked_by,
 )
-from tui.ui.screens.plan_text import listed, plan_text
+from tui.ui.screens.plan_text import SendAgain, listed, plan_text
 from tui.ui.widgets.job_list import JobList
 
 if TYPE_CHECKING:
@@ -129,14 +129,14 @@ class Lifecycle:
         """The accept dialog for ``ids`` (None: the selected, or focused, diffs); sent
         once confirmed."""
 
-        def dialog(title: str, text: Text, can_send: bool) -> AcceptScreen:
+        def dialog(title: str, text: Text, can_send: bool, again: SendAgain | None) -> AcceptScreen:
             # Imported when first shown: the first paint does not wait for it.
             from tui.ui.screens.accept_reject import AcceptScreen
 
-            return AcceptScreen(title, text, can_send=can_send)
+            return AcceptScreen(title, text, can_send=can_send, send_again=again)
 
-        def send(ids: list[int], options: AcceptOptions) -> Sent:
-            return self._tracker.accept(ids, options)
+        def send(ids: list[int], options: AcceptOptions, again: bool) -> Sent:
+            return self._tracker.accept(ids, options, again=again)
 
         self._decide(ACCEPT, "create image versions", dialog, send, ids)
 
@@ -144,13 +144,13 @@ class Lifecycle:
         """The reject dialog for ``ids`` (None: the selected, or focused, diffs); sent
         once confirmed."""
 
-        def dialog(title: str, text: Text, can_send: bool) -> RejectScreen:
+        def dialog(title: str, text: Text, can_send: bool, again: SendAgain | None) -> RejectScreen:
             from tui.ui.screens.accept_reject import RejectScreen
 
-            return RejectScreen(title, text, can_send=can_send)
+            return RejectScreen(title, text, can_send=can_send, send_again=again)
 
-        def send(ids: list[int], choice: RejectChoice) -> Sent:
-            return self._tracker.reject(ids, choice.reinstall)
+        def send(ids: list[int], choice: RejectChoice, again: bool) -> Sent:
+            return self._tracker.reject(ids, choice.reinstall, again=again)
 
         self._decide(REJECT, "unlock their images", dialog, send, ids)
 
@@ -158,28 +158,43 @@ class Lifecycle:
         self,
         action: Action,
         what: str,
-        dialog: Callable[[str, Text, bool], ModalScreen[_C | None]],
-        send: Callable[[list[int], _C], Sent],
+        dialog: Callable[[str, Text, bool, SendAgain | None], ModalScreen[_C | None]],
+        send: Callable[[list[int], _C, bool], Sent],
         ids: list[int] | None,
+        *,
+        again: bool = False,
     ) -> None:
         """The plan of ``action`` on ``ids`` (or the targets) in its dialog; sent once
-        confirmed."""
+        confirmed. Diffs whose same decision was sent with an unknown outcome are
+        skipped, and the dialog offers to send them again anyway (``again``)."""
         ids, hidden, from_selection = self._chosen(ids)
         if not ids and not hidden:
             self._notify(f"Nothing to {action.name}: the list is empty.", "warning")
             return
-        plan = self._tracker.plan(action, ids)
+        plan = self._tracker.plan(action, ids, again=again)
         chosen_ids = list(plan.send)
+        unknown = [skip.diffid for skip in plan.skipped if skip.unknown]
+        offer: SendAgain | None = None
+        if unknown:
+            chosen_ids_then = ids
+
+            def choose() -> None:
+                self._decide(action, what, dialog, send, chosen_ids_then, again=True)
+
+            offer = SendAgain(_send_again_warning(action, unknown), choose)
 
         def chosen(choice: _C | None) -> None:
             if choice is not None and chosen_ids:
                 if from_selection:
                     self._list.select_none()
-                self._send(action, lambda: send(chosen_ids, choice), chosen_ids)
+                self._send(action, lambda: send(chosen_ids, choice, again), chosen_ids)
 
         title = _title(action, len(chosen_ids), what)
+        if again and chosen_ids:
+            harm = _harm(action)
+            title += f" Sent again anyway: this may make {harm}."
         text = plan_text(plan, self._tracker.views, hidden)
-        self._screen.app.push_screen(dialog(title, text, bool(chosen_ids)), chosen)
+        self._screen.app.push_screen(dialog(title, text, bool(chosen_ids), offer), chosen)
 
     def _send(self, action: Action, call: Callable[[], Sent], ids: list[int]) -> None:
         async def run() -> None:
@@ -309,6 +324,23 @@ def followed_notice(
         error = f": {plain(job.error)}" if job.error else ""
         return f"✗ #{view.diffid}{label}: {followed.title} failed{error}", "error"
     return f"✓ #{view.diffid}{label}: {followed.title} completed", "information"
+
+
+def _harm(action: Action) -> str:
+    """What a second ``action`` on a diff may do."""
+    return "a second image version" if action.name == "accept" else f"a second {action.name}"
+
+
+def _send_again_warning(action: Action, ids: list[int]) -> str:
+    """What "send again anyway" may do, for the diffs whose ``action`` is unknown."""
+    harm = _harm(action)
+    listed_ids = ", ".join(f"#{diffid}" for diffid in ids[:10])
+    more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+    return (
+        f"The {action.name} of {listed_ids}{more} was sent and its outcome is unknown: the "
+        f"server may have done it. Sending it again may make {harm}. Check the Clanforge "
+        f"dashboard first; A: send again anyway."
+    )
 
 
 def _title(action: Action, count: int, what: str) -> str:

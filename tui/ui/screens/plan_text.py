@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 
@@ -46,3 +47,12 @@ def _name(view: JobView) -> str:
 def listed(ids: list[int]) -> str:
     """The first ten diffs of ``ids`` as a notice lists them: "#1, #2"."""
     return ", ".join(f"#{diffid}" for diffid in ids[:10])
+
+
+@dataclass(frozen=True, slots=True)
+class SendAgain:
+    """The "send again anyway" choice a dialog offers for diffs whose same decision was
+    sent with an unknown outcome: what may happen, and what choosing it does."""
+
+    warning: str
+    choose: Callable[[], None]

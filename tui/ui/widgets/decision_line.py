@@ -15,6 +15,7 @@ from tui.domain.jobs import JobState
 from tui.domain.text import plain
 from tui.domain.wording import ago_text, eta_text
 from tui.polling.followed_jobs import PAST
+from tui.polling.job_view import unknown_outcome_line
 
 if TYPE_CHECKING:
     from tui.polling.tracker import ActionRecord, FollowedJob, JobView
@@ -33,7 +34,7 @@ def decision_line(view: JobView, now: float) -> tuple[str, Tone] | None:
     if view.decision_in_flight:
         return f"⇪ {verb} sending… ({decision.options})", "busy"
     if decision.outcome is ActionOutcome.UNKNOWN:
-        return f"? {verb} outcome unknown: {plain(decision.reason or '')}", "unknown"
+        return unknown_outcome_line(verb), "unknown"
     if decision.outcome is not ActionOutcome.ACCEPTED:
         # Refused by the server, or never reached it: the diff is as it was.
         return f"✗ {plain(decision.message)}", "error"
@@ -81,7 +82,7 @@ def retry_line(view: JobView) -> str | None:
     """The last retry's outcome while it still stands: refused or not done (the diff is
     where the retry left it), or unknown (until a status read settles it); else None."""
     if view.retry_outcome_unknown:
-        return "? retry outcome unknown: checking status"
+        return unknown_outcome_line("retry")
     last = view.retries[-1] if view.retries else None
     state = view.state
     if (
