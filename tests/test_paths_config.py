@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui.domain.poll_settings import POLL_RANGES, PollSettings
-from tui.store import config as config_module
+from tui.store import profile_secret as secrets_module
 from tui.store.atomic_file import LockTimeout, atomic_write_text, file_lock, lock_path
 from tui.store.config import (
     Config,
@@ -26,11 +26,11 @@ from tui.store.config import (
     UiSettings,
     load_config,
     parse_config,
-    resolve_secret,
     save_config,
     update_config,
 )
 from tui.store.paths import app_paths
+from tui.store.profile_secret import resolve_secret
 
 
 @pytest.fixture
@@ -353,7 +353,7 @@ def test_secret_command_not_found_and_timeout(monkeypatch: pytest.MonkeyPatch) -
         resolve_secret(Profile("p", secret_command="/nonexistent/helper --get"))
     with pytest.raises(ConfigError, match="cannot split"):
         resolve_secret(Profile("p", secret_command="pass 'unclosed"))
-    monkeypatch.setattr(config_module, "SECRET_COMMAND_TIMEOUT", 0.2)
+    monkeypatch.setattr(secrets_module, "SECRET_COMMAND_TIMEOUT", 0.2)
     with pytest.raises(ConfigError, match=r"did not finish within 0\.2 s"):
         resolve_secret(Profile("p", secret_command=py_command("import time; time.sleep(5)")))
 

@@ -43,10 +43,10 @@ from tui.store.config import (
     Profile,
     load_config,
     parse_asid,
-    resolve_secret,
     update_config,
 )
 from tui.store.paths import app_paths
+from tui.store.profile_secret import resolve_secret
 from tui.store.settings import ENV_PROFILE
 
 _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -31,10 +31,10 @@ from tui.store.config import (
     account_url,
     load_config,
     parse_asid,
-    resolve_secret,
 )
 from tui.store.log_file import register_secret
 from tui.store.paths import AppPaths, app_paths
+from tui.store.profile_secret import resolve_secret
 from tui.store.watchlist.file import WatchlistStore
 
 if TYPE_CHECKING:
