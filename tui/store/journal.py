@@ -477,14 +477,13 @@ class OutageWatch:
     """
 
     def __init__(self, asid: int | None = None) -> None:
-        self._asid = asid
-        self._offline_since: float | None = None
-        self._keys_refused_since: float | None = None
+        self._outage_spell = _Spell(EventKind.OUTAGE, asid)
+        self._keys_spell = _Spell(EventKind.KEYS, asid)
 
     @property
     def offline(self) -> bool:
         """True between a start and its end."""
-        return self._offline_since is not None
+        return self._outage_spell.since is not None
 
     def observe(
         self,
@@ -504,45 +503,50 @@ class OutageWatch:
         )
 
     def _keys(self, poll_state: str, now: float, reason: str | None) -> JournalEvent | None:
-        refused = poll_state == KEYS_REFUSED
-        if refused and self._keys_refused_since is None:
-            self._keys_refused_since = now
-            return JournalEvent(
-                at=now, kind=EventKind.KEYS, asid=self._asid, phase="start", reason=reason
-            )
-        if not refused and poll_state != OFFLINE and self._keys_refused_since is not None:
-            lasted = duration(max(0.0, now - self._keys_refused_since))
-            self._keys_refused_since = None
-            return JournalEvent(
-                at=now,
-                kind=EventKind.KEYS,
-                asid=self._asid,
-                phase="end",
-                reason=f"refused for {lasted}",
-            )
-        return None
+        if poll_state == OFFLINE:
+            # Offline tells nothing of the keys: a refusal lasts until an answer says so.
+            return None
+        return self._keys_spell.event(poll_state == KEYS_REFUSED, now, now, reason, "refused")
 
     def _outage(
         self, poll_state: str, now: float, last_answer_at: float | None
     ) -> JournalEvent | None:
-        if poll_state == OFFLINE and self._offline_since is None:
-            # The outage began when the answers stopped, not when we noticed.
-            self._offline_since = last_answer_at if last_answer_at is not None else now
-            reason = None
-            if last_answer_at is not None:
-                reason = f"last answer at {_short_time(last_answer_at, now)}"
+        # The outage began when the answers stopped, not when we noticed.
+        began = last_answer_at if last_answer_at is not None else now
+        reason = None
+        if last_answer_at is not None:
+            reason = f"last answer at {_short_time(last_answer_at, now)}"
+        return self._outage_spell.event(poll_state == OFFLINE, now, began, reason, "offline")
+
+
+class _Spell:
+    """One kind of trouble that starts and ends (an outage, refused keys): the journal
+    event of each transition, and how long it lasted at its end."""
+
+    def __init__(self, kind: EventKind, asid: int | None) -> None:
+        self._kind = kind
+        self._asid = asid
+        self.since: float | None = None
+
+    def event(
+        self, inside: bool, now: float, began: float, reason: str | None, words: str
+    ) -> JournalEvent | None:
+        """The start or end event this reading makes, if any (``words``: "offline" ends
+        as "offline for 2m")."""
+        if inside and self.since is None:
+            self.since = began
             return JournalEvent(
-                at=now, kind=EventKind.OUTAGE, asid=self._asid, phase="start", reason=reason
+                at=now, kind=self._kind, asid=self._asid, phase="start", reason=reason
             )
-        if poll_state != OFFLINE and self._offline_since is not None:
-            lasted = duration(max(0.0, now - self._offline_since))
-            self._offline_since = None
+        if not inside and self.since is not None:
+            lasted = duration(max(0.0, now - self.since))
+            self.since = None
             return JournalEvent(
                 at=now,
-                kind=EventKind.OUTAGE,
+                kind=self._kind,
                 asid=self._asid,
                 phase="end",
-                reason=f"offline for {lasted}",
+                reason=f"{words} for {lasted}",
             )
         return None
 
